@@ -1,0 +1,39 @@
+import { getCommand, getInvocation } from '../shared/ssm';
+import type { CommandResult } from '../shared/types';
+
+/** Statuses after which a command invocation does nothing more. */
+export const RUNNING_STATUSES = ['Pending', 'InProgress', 'Delayed', 'Cancelling'];
+/** How much of each output stream travels back into the state machine (its payload limit is 256 KB). */
+export const TAIL_CHARS = 4000;
+
+export function tail(text: string, max = TAIL_CHARS): string {
+  return text.length <= max ? text : text.slice(text.length - max);
+}
+
+export interface FinishedCommand {
+  readonly taskToken: string;
+  readonly result: CommandResult;
+}
+
+/**
+ * The task token the state machine passed to this command, and the command's result.
+ * Null for a command this stack did not send (no TaskToken parameter).
+ */
+export async function collectResult(commandId: string, instanceId: string, eventStatus: string): Promise<FinishedCommand | null> {
+  const command = await getCommand(commandId);
+  const taskToken = command?.parameters.TaskToken?.[0];
+  if (!taskToken) return null;
+  const invocation = await getInvocation(commandId, instanceId);
+  // The event is the authority on the status: GetCommandInvocation may lag behind it for a moment.
+  const status = RUNNING_STATUSES.includes(invocation.status) ? eventStatus : invocation.status;
+  return {
+    taskToken,
+    result: {
+      commandId,
+      status,
+      exitCode: invocation.exitCode,
+      outputTail: tail(invocation.stdout),
+      errorTail: tail(invocation.stderr),
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { ERROR_MARKER, type CaughtError, type CommandResult, type CompletionInput, type FailureType, type JobOutcome, type StepName } from '../shared/types';
+
+/** The state names users see in the execution graph, for messages. */
+export const STEP_TITLES: Record<StepName, string> = {
+  launchInstance: 'Launch Instance',
+  waitForRunning: 'Is Instance Running?',
+  waitForAgent: 'Is Agent Online?',
+  prepareInput: 'Get Input Artifact URL',
+  runBuild: 'Run Build',
+  prepareOutput: 'Get Output Upload URL',
+  uploadOutput: 'Upload Output Artifact',
+  releaseInstance: 'Release Instance',
+};
+
+/** What the SSM document's own failures mean for the user. */
+const MARKER_TYPES: Record<string, FailureType> = {
+  InputArtifactMissing: 'ConfigurationError',
+  InputDownloadFailed: 'JobFailed',
+  InputUnzipFailed: 'JobFailed',
+  WorkingDirectoryUnusable: 'ConfigurationError',
+  OutputPathMissing: 'ConfigurationError',
+  OutputPackagingFailed: 'JobFailed',
+  OutputUploadFailed: 'JobFailed',
+};
+
+/** Room left in CodePipeline's 5000-character message for the build's last lines. */
+const LOG_BUDGET = 3500;
+
+function failed(failureType: FailureType, step: StepName, text: string): JobOutcome {
+  return { status: 'Failed', failureType, message: `Step "${STEP_TITLES[step]}" failed: ${text}` };
+}
+
+/** A Lambda error's Cause is JSON with errorMessage; an SDK integration's is plain text. */
+export function causeText(error: CaughtError): string {
+  const cause = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // plain text
+  }
+  return cause || error.Error;
+}
+
+function fromCaught(step: StepName, error: CaughtError, job: CompletionInput['job']): JobOutcome {
+  const text = causeText(error);
+  switch (error.Error) {
+    case 'JobConfigurationError':
+      return failed('ConfigurationError', step, text);
+    case 'CapacityError':
+      return failed('SystemUnavailable', step, text);
+    case 'InstanceLost':
+      return failed('JobFailed', step, `${text}. It was stopped or terminated from outside (a Spot interruption, a person or a policy); retry the stage.`);
+    case 'InstanceNotReady':
+      return failed('SystemUnavailable', step, `the instance did not reach "running" in time (${text}). Retry the stage; if it persists, check the AMI boots with this instance type.`);
+    case 'AgentNotOnline':
+      return failed('ConfigurationError', step, `the instance never came online in Systems Manager (${text}). Check that the AMI has the SSM agent installed and running, that the instance profile allows SSM (AmazonSSMManagedInstanceCore), and that the subnet reaches the SSM endpoints (NAT gateway or VPC endpoints for ssm, ssmmessages and ec2messages).`);
+    case 'States.Timeout':
+      return failed('JobFailed', step, `no result arrived within ${job.waitTimeoutSeconds / 60} minutes. The build outlived TimeoutMinutes (${job.properties.timeoutMinutes}) and its status never came back; the instance was terminated.`);
+    default:
+      return failed('SystemUnavailable', step, `${error.Error}: ${text}. Retry the stage; if it persists, open the execution link for details.`);
+  }
+}
+
+function markerIn(stderr: string): { kind: string; text: string } | null {
+  const lines = stderr.split('\n').filter((l) => l.startsWith(`${ERROR_MARKER} `));
+  const last = lines[lines.length - 1];
+  const m = last?.match(new RegExp(`^${ERROR_MARKER} ([A-Za-z]+): (.*)$`));
+  return m ? { kind: m[1], text: m[2] } : null;
+}
+
+function logTail(result: CommandResult): string {
+  const own = result.errorTail
+    .split('\n')
+    .filter((l) => !l.startsWith(`${ERROR_MARKER} `))
+    .join('\n')
+    .trim();
+  const text = own || result.outputTail.trim();
+  return text.length > LOG_BUDGET ? `…${text.slice(text.length - LOG_BUDGET)}` : text;
+}
+
+function fromCommand(step: StepName, result: CommandResult, job: CompletionInput['job']): JobOutcome {
+  const marker = markerIn(result.errorTail);
+  if (marker) return failed(MARKER_TYPES[marker.kind] ?? 'JobFailed', step, marker.text);
+  const lines = logTail(result);
+  const shown = lines ? `\nLast lines of its output:\n${lines}` : ' It printed nothing.';
+  switch (result.status) {
+    case 'TimedOut':
+    case 'ExecutionTimedOut':
+      return failed('JobFailed', step, `the build ran longer than TimeoutMinutes (${job.properties.timeoutMinutes}) and was stopped.${shown}`);
+    case 'Cancelled':
+    case 'Terminated':
+      return failed('JobFailed', step, `the command was cancelled before it finished (the instance was terminated or the pipeline stopped).${shown}`);
+    case 'Undeliverable':
+    case 'DeliveryTimedOut':
+      return failed('SystemUnavailable', step, `Systems Manager could not deliver the command to the instance (${result.status}). Retry the stage.`);
+    default:
+      return failed('JobFailed', step, `the build command exited with code ${result.exitCode}.${shown}`);
+  }
+}
+
+function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+const ORDER: StepName[] = ['launchInstance', 'waitForRunning', 'waitForAgent', 'prepareInput', 'runBuild', 'prepareOutput', 'uploadOutput'];
+
+/** Decides what CodePipeline is told, from everything the execution recorded. */
+export function decideOutcome(input: CompletionInput, now: Date = new Date()): JobOutcome {
+  const errors = input.errors ?? {};
+  const releaseNote = errors.releaseInstance
+    ? ` Note: instance ${input.instance?.instanceId ?? ''} could not be terminated (${causeText(errors.releaseInstance)}); the stack's sweeper will terminate it.`
+    : '';
+  let outcome: JobOutcome | null = null;
+  for (const step of ORDER) {
+    const caught = errors[step];
+    if (caught) {
+      outcome = fromCaught(step, caught, input.job);
+      break;
+    }
+    if (step === 'runBuild' && input.build && input.build.status !== 'Success') {
+      outcome = fromCommand('runBuild', input.build, input.job);
+      break;
+    }
+    if (step === 'uploadOutput' && input.upload && input.upload.status !== 'Success') {
+      outcome = fromCommand('uploadOutput', input.upload, input.job);
+      break;
+    }
+  }
+  if (!outcome && !input.build) {
+    outcome = failed('SystemUnavailable', 'runBuild', 'the execution ended without a build result. Open the execution link for details.');
+  }
+  if (outcome && outcome.status === 'Failed') return { ...outcome, message: outcome.message + releaseNote };
+  const instance = input.instance;
+  const took = duration(now.getTime() - new Date(input.executionStartTime).getTime());
+  return {
+    status: 'Succeeded',
+    summary: `Built in ${took} on ${instance?.instanceId ?? 'an instance'} (${instance?.instanceType ?? input.job.properties.instanceType}).${releaseNote}`,
+  };
+}

@@ -1,0 +1,71 @@
+import type { Instance } from '@aws-sdk/client-ec2';
+import type { LaunchConfig } from '../shared/config';
+import { runInstance } from '../shared/ec2';
+import { TAGS } from '../shared/env';
+import { CapacityError, errorCode, errorMessage, JobConfigurationError } from '../shared/errors';
+import { PROPERTY } from '../shared/properties';
+import type { BuildJob, LaunchedInstance } from '../shared/types';
+
+/** EC2 error codes that mean "no room here now": another subnet (Availability Zone) may have room. */
+const CAPACITY_CODES = new Set([
+  'InsufficientInstanceCapacity',
+  'InsufficientCapacity',
+  'InstanceLimitExceeded',
+  'VcpuLimitExceeded',
+  'MaxSpotInstanceCountExceeded',
+  'Unsupported',
+]);
+
+/** EC2 error codes caused by the action's properties; a different subnet will not help. */
+function configurationProblem(code: string, message: string, job: BuildJob): string | null {
+  const { imageId, instanceType } = job.properties;
+  if (code.startsWith('InvalidAMIID')) {
+    return `${PROPERTY.imageId} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Use an AMI that exists in this Region and is shared with this account.`;
+  }
+  if (code === 'InvalidParameter' && /ssm/i.test(message)) {
+    return `${PROPERTY.imageId} ${JSON.stringify(imageId)} could not be resolved (${code}: ${message}). Check the SSM parameter's name.`;
+  }
+  if (code === 'InvalidParameterValue' || code === 'InvalidParameterCombination') {
+    return `${PROPERTY.instanceType} ${JSON.stringify(instanceType)} or ${PROPERTY.imageId} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Pick an instance type offered in this Region that matches the AMI's architecture.`;
+  }
+  return null;
+}
+
+/**
+ * Launches the build instance from the stack's launch template, trying each configured subnet in
+ * turn when EC2 lacks capacity. The client token makes a retried launch return the same instance.
+ */
+export async function launchBuildInstance(job: BuildJob, executionName: string, config: LaunchConfig): Promise<LaunchedInstance> {
+  const subnets: (string | null)[] = config.subnetIds.length > 0 ? [...config.subnetIds] : [null];
+  const tags = { [TAGS.stack]: config.stackTagValue, [TAGS.jobId]: job.jobId, [TAGS.execution]: executionName };
+  const refusals: string[] = [];
+  for (const [i, subnetId] of subnets.entries()) {
+    let instance: Instance;
+    try {
+      instance = await runInstance({
+        launchTemplateId: config.launchTemplateId,
+        imageId: job.properties.imageId,
+        instanceType: job.properties.instanceType,
+        subnetId,
+        clientToken: `${executionName}-${i}`.slice(0, 64),
+        tags,
+      });
+    } catch (err) {
+      const code = errorCode(err);
+      const problem = configurationProblem(code, errorMessage(err), job);
+      if (problem) throw new JobConfigurationError(problem, { cause: err });
+      if (!CAPACITY_CODES.has(code)) throw err;
+      refusals.push(`${subnetId ?? 'default subnet'}: ${code}`);
+      continue;
+    }
+    return {
+      instanceId: instance.InstanceId ?? '',
+      instanceType: instance.InstanceType ?? job.properties.instanceType,
+      subnetId: instance.SubnetId ?? subnetId,
+      launchedAt: (instance.LaunchTime ?? new Date()).toISOString(),
+    };
+  }
+  throw new CapacityError(
+    `EC2 has no capacity for ${job.properties.instanceType} right now (${refusals.join('; ')}). Retry the stage later, choose another ${PROPERTY.instanceType}, or configure more subnets (context ec2-build-action:subnetIds).`,
+  );
+}

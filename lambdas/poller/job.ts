@@ -1,0 +1,104 @@
+import type { Job } from '@aws-sdk/client-codepipeline';
+import { JobConfigurationError } from '../shared/errors';
+import {
+  DEFAULT_TIMEOUT_MINUTES,
+  IMAGE_ID,
+  INSTANCE_TYPE,
+  MAX_PROPERTY_LENGTH,
+  MAX_TIMEOUT_MINUTES,
+  PROPERTY,
+  outputPathProblem,
+  workingDirectoryProblem,
+} from '../shared/properties';
+import type { ArtifactLocation, BuildJob, BuildProperties } from '../shared/types';
+
+/** How long the state machine waits past the build timeout for SSM to report it. */
+export const WAIT_MARGIN_SECONDS = 10 * 60;
+
+function invalid(property: string, value: string, rule: string, fix: string): JobConfigurationError {
+  const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+  return new JobConfigurationError(`${property} ${rule}, got ${JSON.stringify(shown)}. ${fix}`);
+}
+
+function text(config: Record<string, string>, name: string): string {
+  const value = config[name] ?? '';
+  if (value.length > MAX_PROPERTY_LENGTH) {
+    throw new JobConfigurationError(`${name} is ${value.length} characters long; CodePipeline allows ${MAX_PROPERTY_LENGTH}. Move the script into your source and call it.`);
+  }
+  return value;
+}
+
+function timeoutMinutes(raw: string): number {
+  if (raw.trim() === '') return DEFAULT_TIMEOUT_MINUTES;
+  const n = Number(raw);
+  if (!/^\s*\d+\s*$/.test(raw) || n < 1 || n > MAX_TIMEOUT_MINUTES) {
+    throw invalid(PROPERTY.timeoutMinutes, raw, `must be a whole number of minutes from 1 to ${MAX_TIMEOUT_MINUTES}`, `Leave it empty for ${DEFAULT_TIMEOUT_MINUTES}.`);
+  }
+  return n;
+}
+
+/** Checks the action's properties; throws a JobConfigurationError naming the property and the fix. */
+export function parseProperties(config: Record<string, string>): BuildProperties {
+  const imageId = text(config, PROPERTY.imageId).trim();
+  if (!IMAGE_ID.test(imageId)) {
+    throw invalid(PROPERTY.imageId, imageId, 'must be an AMI ID like ami-0123456789abcdef0 or resolve:ssm:/path/to/parameter', 'Copy the AMI ID from the EC2 console (AMIs) in this pipeline\'s Region.');
+  }
+  const instanceType = text(config, PROPERTY.instanceType).trim();
+  if (!INSTANCE_TYPE.test(instanceType)) {
+    throw invalid(PROPERTY.instanceType, instanceType, 'must be an EC2 instance type like t3.medium or c7i.2xlarge', 'See the EC2 console (Instance types) for the types offered in this Region.');
+  }
+  const command = text(config, PROPERTY.command);
+  if (command.trim() === '') {
+    throw new JobConfigurationError(`${PROPERTY.command} is empty. Set it to the build command, like "make" or "./build.sh".`);
+  }
+  const workingDirectory = text(config, PROPERTY.workingDirectory).trim();
+  const wdProblem = workingDirectoryProblem(workingDirectory);
+  if (wdProblem) throw invalid(PROPERTY.workingDirectory, workingDirectory, wdProblem, 'Leave it empty to build in a fresh temporary directory.');
+  const outputArtifactPath = text(config, PROPERTY.outputArtifactPath).trim();
+  const outProblem = outputPathProblem(outputArtifactPath);
+  if (outProblem) throw invalid(PROPERTY.outputArtifactPath, outputArtifactPath, outProblem, 'Name the file or directory your build writes, relative to the working directory.');
+  return {
+    imageId,
+    instanceType,
+    command,
+    workingDirectory,
+    outputArtifactPath,
+    timeoutMinutes: timeoutMinutes(text(config, PROPERTY.timeoutMinutes)),
+  };
+}
+
+function location(artifact: { location?: { s3Location?: { bucketName?: string; objectKey?: string } } } | undefined): ArtifactLocation | null {
+  const s3 = artifact?.location?.s3Location;
+  return s3?.bucketName && s3.objectKey ? { bucket: s3.bucketName, key: s3.objectKey } : null;
+}
+
+/** Turns a polled CodePipeline job into the state machine's input, or throws a JobConfigurationError. */
+export function toBuildJob(job: Job): BuildJob {
+  const data = job.data ?? {};
+  const properties = parseProperties(data.actionConfiguration?.configuration ?? {});
+  const inputs = data.inputArtifacts ?? [];
+  const outputs = data.outputArtifacts ?? [];
+  const input = location(inputs[0]);
+  const output = location(outputs[0]);
+  if (inputs.length > 0 && !input) {
+    throw new JobConfigurationError(`The input artifact "${inputs[0].name ?? ''}" has no S3 location. Check that the previous stage produced it.`);
+  }
+  if (output && !properties.outputArtifactPath) {
+    throw new JobConfigurationError(`The action declares the output artifact "${outputs[0].name ?? ''}" but ${PROPERTY.outputArtifactPath} is empty. Set ${PROPERTY.outputArtifactPath} to what your build produces, or remove the output artifact.`);
+  }
+  if (!output && properties.outputArtifactPath) {
+    throw new JobConfigurationError(`${PROPERTY.outputArtifactPath} is "${properties.outputArtifactPath}" but the action declares no output artifact. Add an output artifact to the action, or clear ${PROPERTY.outputArtifactPath}.`);
+  }
+  const seconds = properties.timeoutMinutes * 60;
+  const key = data.encryptionKey;
+  return {
+    jobId: job.id ?? '',
+    pipelineName: data.pipelineContext?.pipelineName ?? '',
+    properties,
+    input,
+    output,
+    kmsKeyId: key?.type === 'KMS' && key.id ? key.id : null,
+    executionTimeout: String(seconds),
+    waitTimeoutSeconds: seconds + WAIT_MARGIN_SECONDS,
+  };
+}

@@ -1,0 +1,62 @@
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { ArtifactLocation, ArtifactUrl } from './types';
+
+/**
+ * Presigned URLs for one job's artifacts, signed with the job's own artifact credentials,
+ * so the build instance needs no standing access to the artifact bucket.
+ */
+
+/** How long a URL stays valid: enough to start the transfer, not to reuse it later. */
+export const URL_TTL_SECONDS = 30 * 60;
+
+/** Headers the SSE-KMS upload sends; they are signed, so they cannot be dropped or changed. */
+export const SSE_HEADERS = ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id'];
+
+export interface SigningOptions {
+  readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+  readonly forcePathStyle: boolean;
+  readonly now?: Date;
+}
+
+function clientFor(options: SigningOptions): S3Client {
+  return new S3Client({
+    credentials: {
+      accessKeyId: options.credentials.accessKeyId,
+      secretAccessKey: options.credentials.secretAccessKey,
+      sessionToken: options.credentials.sessionToken,
+    },
+    forcePathStyle: options.forcePathStyle,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+}
+
+function expiry(options: SigningOptions): string {
+  return new Date((options.now ?? new Date()).getTime() + URL_TTL_SECONDS * 1000).toISOString();
+}
+
+export async function presignDownload(location: ArtifactLocation, options: SigningOptions): Promise<ArtifactUrl> {
+  const command = new GetObjectCommand({ Bucket: location.bucket, Key: location.key });
+  const url = await getSignedUrl(clientFor(options), command, { expiresIn: URL_TTL_SECONDS, signingDate: options.now });
+  return { url, expiresAt: expiry(options) };
+}
+
+/** A PUT URL that only accepts the object encrypted with SSE-KMS (the job's key when it names one). */
+export async function presignUpload(
+  location: ArtifactLocation,
+  kmsKeyId: string | null,
+  options: SigningOptions,
+): Promise<ArtifactUrl> {
+  const command = new PutObjectCommand({
+    Bucket: location.bucket,
+    Key: location.key,
+    ServerSideEncryption: 'aws:kms',
+    ...(kmsKeyId ? { SSEKMSKeyId: kmsKeyId } : {}),
+  });
+  const url = await getSignedUrl(clientFor(options), command, {
+    expiresIn: URL_TTL_SECONDS,
+    signingDate: options.now,
+    unhoistableHeaders: new Set(SSE_HEADERS),
+  });
+  return { url, expiresAt: expiry(options) };
+}

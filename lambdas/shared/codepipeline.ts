@@ -1,0 +1,89 @@
+import {
+  AcknowledgeJobCommand,
+  CodePipelineClient,
+  GetJobDetailsCommand,
+  InvalidJobStateException,
+  PollForJobsCommand,
+  PutJobFailureResultCommand,
+  PutJobSuccessResultCommand,
+  type ActionCategory,
+  type Job,
+  type JobData,
+} from '@aws-sdk/client-codepipeline';
+import type { ActionTypeRef, FailureType } from './types';
+
+/** All CodePipeline job-worker calls. Nothing else imports the CodePipeline client. */
+const client = new CodePipelineClient({});
+
+/** CodePipeline's limits on the texts a job worker reports. */
+export const LIMITS = { failureMessage: 5000, summary: 2048, externalExecutionId: 1500 } as const;
+
+export async function pollForJobs(actionType: ActionTypeRef, maxBatchSize = 10): Promise<Job[]> {
+  const out = await client.send(new PollForJobsCommand({ actionTypeId: { ...actionType, category: actionType.category as ActionCategory }, maxBatchSize }));
+  return out.jobs ?? [];
+}
+
+/** Acknowledges a job; returns its status (InProgress when this worker owns it). */
+export async function acknowledgeJob(jobId: string, nonce: string): Promise<string | undefined> {
+  const out = await client.send(new AcknowledgeJobCommand({ jobId, nonce }));
+  return out.status;
+}
+
+/** Job details with fresh artifact credentials. */
+export async function getJobDetails(jobId: string): Promise<JobData> {
+  const out = await client.send(new GetJobDetailsCommand({ jobId }));
+  if (!out.jobDetails?.data) throw new Error(`GetJobDetails returned no data for job ${jobId}`);
+  return out.jobDetails.data;
+}
+
+export type ReportResult = 'reported' | 'already-reported';
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+async function report(send: () => Promise<unknown>): Promise<ReportResult> {
+  try {
+    await send();
+    return 'reported';
+  } catch (err) {
+    // A second result for the same job: the first one stands (a retried completion).
+    if (err instanceof InvalidJobStateException) return 'already-reported';
+    throw err;
+  }
+}
+
+export function putJobSuccess(jobId: string, executionArn: string, summary: string): Promise<ReportResult> {
+  return report(() =>
+    client.send(
+      new PutJobSuccessResultCommand({
+        jobId,
+        executionDetails: {
+          externalExecutionId: truncate(executionArn, LIMITS.externalExecutionId),
+          summary: truncate(summary, LIMITS.summary),
+          percentComplete: 100,
+        },
+      }),
+    ),
+  );
+}
+
+export function putJobFailure(
+  jobId: string,
+  type: FailureType,
+  message: string,
+  executionArn?: string,
+): Promise<ReportResult> {
+  return report(() =>
+    client.send(
+      new PutJobFailureResultCommand({
+        jobId,
+        failureDetails: {
+          type,
+          message: truncate(message, LIMITS.failureMessage),
+          ...(executionArn ? { externalExecutionId: truncate(executionArn, LIMITS.externalExecutionId) } : {}),
+        },
+      }),
+    ),
+  );
+}

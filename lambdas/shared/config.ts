@@ -1,0 +1,49 @@
+import { ENV } from './env';
+import type { ActionTypeRef } from './types';
+
+/** Thrown at cold start when the stack did not set a variable a function needs. */
+export class MissingConfigError extends Error {
+  constructor(name: string) {
+    super(`environment variable ${name} is not set; the stack sets it on every function that needs it`);
+    this.name = 'MissingConfigError';
+  }
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') throw new MissingConfigError(name);
+  return value;
+}
+
+export function loadActionType(env: NodeJS.ProcessEnv = process.env): ActionTypeRef {
+  return {
+    category: required(env, ENV.actionCategory),
+    owner: 'Custom',
+    provider: required(env, ENV.actionProvider),
+    version: required(env, ENV.actionVersion),
+  };
+}
+
+export function loadStateMachineArn(env: NodeJS.ProcessEnv = process.env): string {
+  return required(env, ENV.stateMachineArn);
+}
+
+export interface LaunchConfig {
+  readonly launchTemplateId: string;
+  /** Subnets to try in order when one lacks capacity; empty means the launch template's. */
+  readonly subnetIds: readonly string[];
+  readonly stackTagValue: string;
+}
+
+export function loadLaunchConfig(env: NodeJS.ProcessEnv = process.env): LaunchConfig {
+  const subnets = (env[ENV.subnetIds] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    launchTemplateId: required(env, ENV.launchTemplateId),
+    subnetIds: subnets,
+    stackTagValue: required(env, ENV.stackTagValue),
+  };
+}
+
+export function loadS3ForcePathStyle(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[ENV.s3ForcePathStyle] === 'true';
+}

@@ -1,0 +1,21 @@
+/**
+ * Names of the environment variables the stack sets and the Lambdas read.
+ * lib/ imports these so the two sides cannot drift apart.
+ */
+export const ENV = {
+  stateMachineArn: 'STATE_MACHINE_ARN',
+  actionCategory: 'ACTION_CATEGORY',
+  actionProvider: 'ACTION_PROVIDER',
+  actionVersion: 'ACTION_VERSION',
+  launchTemplateId: 'LAUNCH_TEMPLATE_ID',
+  subnetIds: 'SUBNET_IDS',
+  stackTagValue: 'STACK_TAG_VALUE',
+  s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
+} as const;
+
+/** Tags every build instance carries; IAM conditions and the sweeper rely on them. */
+export const TAGS = {
+  stack: 'ec2-build-action:stack',
+  jobId: 'ec2-build-action:job-id',
+  execution: 'ec2-build-action:execution',
+} as const;

@@ -1,0 +1,67 @@
+/**
+ * The action's configuration properties: their names, limits and the patterns that keep a value
+ * from ever being read as shell. The SSM document's allowedPattern values are these same strings
+ * (a test checks it), so the poller and the instance enforce one rule.
+ */
+export const PROPERTY = {
+  imageId: 'ImageId',
+  instanceType: 'InstanceType',
+  command: 'Command',
+  workingDirectory: 'WorkingDirectory',
+  outputArtifactPath: 'OutputArtifactPath',
+  timeoutMinutes: 'TimeoutMinutes',
+} as const;
+
+export const DEFAULT_TIMEOUT_MINUTES = 60;
+/** A CodePipeline job's own limit for a custom action is long; this keeps a runaway build bounded. */
+export const MAX_TIMEOUT_MINUTES = 1440;
+/** CodePipeline's own limit on a configuration value. */
+export const MAX_PROPERTY_LENGTH = 1000;
+
+/** A literal AMI ID, or an SSM parameter that RunInstances resolves (resolve:ssm:/aws/service/...). */
+export const IMAGE_ID = /^(ami-([0-9a-f]{8}|[0-9a-f]{17})|resolve:ssm:[A-Za-z0-9_.\-/]{1,1000}(:[0-9]{1,5})?)$/;
+/** Family, generation and size, e.g. t3.micro, m7i-flex.large, g5.12xlarge, u-6tb1.metal. */
+export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9-]+$/;
+
+/** Characters a path may not hold: control characters, quotes and shell metacharacters. */
+export const SSM_PATTERNS = {
+  path: "^[^\\x00-\\x1f\\x7f\"'`$;&|<>*?]{0,1000}$",
+  url: '^(https?://[^\\s"\'`]{1,8000})?$',
+  jobId: '^[0-9a-zA-Z-]{1,128}$',
+  kmsKeyId: '^[A-Za-z0-9:/_-]{0,2048}$',
+  timeout: '^[0-9]{1,6}$',
+  taskToken: '^[A-Za-z0-9+/=_.:-]{1,4096}$',
+} as const;
+
+const SAFE_PATH = new RegExp(SSM_PATTERNS.path);
+const WINDOWS_ABSOLUTE = /^[A-Za-z]:[\\/]/;
+
+function segments(path: string): string[] {
+  return path.split(/[\\/]+/);
+}
+
+/** Why a path value is unsafe, or null when it is fine. */
+function unsafePath(value: string): string | null {
+  if (!SAFE_PATH.test(value)) return 'must not contain control characters, quotes or any of ` $ ; & | < > * ?';
+  if (segments(value).includes('..')) return "must not contain a '..' segment";
+  return null;
+}
+
+export function workingDirectoryProblem(value: string): string | null {
+  if (value === '') return null;
+  const unsafe = unsafePath(value);
+  if (unsafe) return unsafe;
+  if (!value.startsWith('/') && !WINDOWS_ABSOLUTE.test(value)) return 'must be an absolute path, like /opt/build or C:\\build';
+  return null;
+}
+
+export function outputPathProblem(value: string): string | null {
+  if (value === '') return null;
+  const unsafe = unsafePath(value);
+  if (unsafe) return unsafe;
+  if (value.startsWith('/') || value.startsWith('\\') || WINDOWS_ABSOLUTE.test(value)) {
+    return 'must be relative to the working directory, like dist or build/app.zip';
+  }
+  if (segments(value).every((s) => s === '' || s === '.')) return 'must name a file or directory inside the working directory, not the directory itself';
+  return null;
+}

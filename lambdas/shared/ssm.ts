@@ -1,0 +1,41 @@
+import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
+
+/** All Systems Manager calls the Lambdas make. The state machine sends commands itself. */
+const client = new SSMClient({});
+
+/** The SSM agent's ping status for an instance; null when it has not registered. */
+export async function agentPingStatus(instanceId: string): Promise<string | null> {
+  const out = await client.send(
+    new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }),
+  );
+  return out.InstanceInformationList?.[0]?.PingStatus ?? null;
+}
+
+export interface CommandRecord {
+  readonly documentName: string;
+  readonly parameters: Record<string, string[]>;
+}
+
+export async function getCommand(commandId: string): Promise<CommandRecord | null> {
+  const out = await client.send(new ListCommandsCommand({ CommandId: commandId }));
+  const command = out.Commands?.[0];
+  if (!command) return null;
+  return { documentName: command.DocumentName ?? '', parameters: command.Parameters ?? {} };
+}
+
+export interface Invocation {
+  readonly status: string;
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export async function getInvocation(commandId: string, instanceId: string): Promise<Invocation> {
+  const out = await client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }));
+  return {
+    status: out.Status ?? 'Unknown',
+    exitCode: out.ResponseCode ?? -1,
+    stdout: out.StandardOutputContent ?? '',
+    stderr: out.StandardErrorContent ?? '',
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The contract for the data that flows poller → state machine → SSM document → completion.
+ * Used by the Lambdas, the tests and the local runner alike.
+ */
+
+/** The custom action type this stack registers; EventBridge and PollForJobs match on it. */
+export interface ActionTypeRef {
+  readonly category: string;
+  readonly owner: 'Custom';
+  readonly provider: string;
+  readonly version: string;
+}
+
+/** The action's configuration properties, validated by the poller. */
+export interface BuildProperties {
+  readonly imageId: string;
+  readonly instanceType: string;
+  readonly command: string;
+  /** Absolute directory on the instance; empty means a fresh temporary directory. */
+  readonly workingDirectory: string;
+  /** File or directory relative to the working directory; empty means no output artifact. */
+  readonly outputArtifactPath: string;
+  readonly timeoutMinutes: number;
+}
+
+export interface ArtifactLocation {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/** One CodePipeline job, as the state machine receives it. Holds no credentials. */
+export interface BuildJob {
+  readonly jobId: string;
+  readonly pipelineName: string;
+  readonly properties: BuildProperties;
+  readonly input: ArtifactLocation | null;
+  readonly output: ArtifactLocation | null;
+  /** KMS key that encrypts the pipeline's artifacts; null means the S3 managed key. */
+  readonly kmsKeyId: string | null;
+  /** Build timeout in seconds, as a string for the SSM document's ExecutionTimeout. */
+  readonly executionTimeout: string;
+  /** How long the state machine waits for a command before it gives up (timeout plus margin). */
+  readonly waitTimeoutSeconds: number;
+}
+
+/** The state machine's input. */
+export interface ExecutionInput {
+  readonly job: BuildJob;
+}
+
+/** What the launcher returns, kept at $.instance. */
+export interface LaunchedInstance {
+  readonly instanceId: string;
+  readonly instanceType: string;
+  readonly subnetId: string | null;
+  readonly launchedAt: string;
+}
+
+/** A presigned URL for one artifact object, kept at $.inputUrl or $.outputUrl. */
+export interface ArtifactUrl {
+  readonly url: string;
+  readonly expiresAt: string | null;
+}
+
+export type ArtifactDirection = 'input' | 'output';
+
+/** The final status of one SSM command invocation, returned through the task token. */
+export interface CommandResult {
+  readonly commandId: string;
+  readonly status: string;
+  readonly exitCode: number;
+  /** The end of the command's standard output (at most a few thousand characters). */
+  readonly outputTail: string;
+  /** The command's standard error: the build's own errors and this tool's markers. */
+  readonly errorTail: string;
+}
+
+/** A Step Functions error caught into $.errors.<step>. */
+export interface CaughtError {
+  readonly Error: string;
+  readonly Cause?: string;
+}
+
+/** Steps whose errors the state machine catches, keyed as in $.errors. */
+export type StepName =
+  | 'launchInstance'
+  | 'waitForRunning'
+  | 'waitForAgent'
+  | 'prepareInput'
+  | 'runBuild'
+  | 'prepareOutput'
+  | 'uploadOutput'
+  | 'releaseInstance';
+
+/** The completion Lambda's input: the whole state, plus the execution's identity. */
+export interface CompletionInput {
+  readonly job: BuildJob;
+  readonly executionArn: string;
+  readonly executionStartTime: string;
+  readonly instance?: LaunchedInstance;
+  readonly build?: CommandResult;
+  readonly upload?: CommandResult;
+  readonly errors?: Partial<Record<StepName, CaughtError>>;
+}
+
+/** The CodePipeline failure types this action reports. */
+export type FailureType = 'ConfigurationError' | 'JobFailed' | 'SystemUnavailable';
+
+/** The result the completion Lambda reports to CodePipeline. */
+export type JobOutcome =
+  | { readonly status: 'Succeeded'; readonly summary: string }
+  | { readonly status: 'Failed'; readonly failureType: FailureType; readonly message: string };
+
+/** Markers the SSM document writes to standard error when its own step fails. */
+export const ERROR_MARKER = 'ec2-build-action-error';

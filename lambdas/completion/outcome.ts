@@ -1,4 +1,4 @@
-import { ERROR_MARKER, type CaughtError, type CommandResult, type CompletionInput, type FailureType, type JobOutcome, type StepName } from '../shared/types';
+import { ERROR_MARKER, type BuildJob, type CaughtError, type CommandResult, type CompletionInput, type FailureType, type JobOutcome, type StepName } from '../shared/types';
 
 /** The state names users see in the execution graph, for messages. */
 export const STEP_TITLES: Record<StepName, string> = {
@@ -42,7 +42,7 @@ export function causeText(error: CaughtError): string {
   return cause || error.Error;
 }
 
-function fromCaught(step: StepName, error: CaughtError, job: CompletionInput['job']): JobOutcome {
+function fromCaught(step: StepName, error: CaughtError, job: BuildJob): JobOutcome {
   const text = causeText(error);
   switch (error.Error) {
     case 'JobConfigurationError':
@@ -79,7 +79,7 @@ function logTail(result: CommandResult): string {
   return text.length > LOG_BUDGET ? `…${text.slice(text.length - LOG_BUDGET)}` : text;
 }
 
-function fromCommand(step: StepName, result: CommandResult, job: CompletionInput['job']): JobOutcome {
+function fromCommand(step: StepName, result: CommandResult, job: BuildJob): JobOutcome {
   const marker = markerIn(result.errorTail);
   if (marker) return failed(MARKER_TYPES[marker.kind] ?? 'JobFailed', step, marker.text);
   const lines = logTail(result);
@@ -108,34 +108,35 @@ const ORDER: StepName[] = ['launchInstance', 'waitForRunning', 'waitForAgent', '
 
 /** Decides what CodePipeline is told, from everything the execution recorded. */
 export function decideOutcome(input: CompletionInput, now: Date = new Date()): JobOutcome {
-  const errors = input.errors ?? {};
+  const state = input.state;
+  const errors = state.errors ?? {};
   const releaseNote = errors.releaseInstance
-    ? ` Note: instance ${input.instance?.instanceId ?? ''} could not be terminated (${causeText(errors.releaseInstance)}); the stack's sweeper will terminate it.`
+    ? ` Note: instance ${state.instance?.instanceId ?? ''} could not be terminated (${causeText(errors.releaseInstance)}); the stack's sweeper will terminate it.`
     : '';
   let outcome: JobOutcome | null = null;
   for (const step of ORDER) {
     const caught = errors[step];
     if (caught) {
-      outcome = fromCaught(step, caught, input.job);
+      outcome = fromCaught(step, caught, state.job);
       break;
     }
-    if (step === 'runBuild' && input.build && input.build.status !== 'Success') {
-      outcome = fromCommand('runBuild', input.build, input.job);
+    if (step === 'runBuild' && state.build && state.build.status !== 'Success') {
+      outcome = fromCommand('runBuild', state.build, state.job);
       break;
     }
-    if (step === 'uploadOutput' && input.upload && input.upload.status !== 'Success') {
-      outcome = fromCommand('uploadOutput', input.upload, input.job);
+    if (step === 'uploadOutput' && state.upload && state.upload.status !== 'Success') {
+      outcome = fromCommand('uploadOutput', state.upload, state.job);
       break;
     }
   }
-  if (!outcome && !input.build) {
+  if (!outcome && !state.build) {
     outcome = failed('SystemUnavailable', 'runBuild', 'the execution ended without a build result. Open the execution link for details.');
   }
   if (outcome && outcome.status === 'Failed') return { ...outcome, message: outcome.message + releaseNote };
-  const instance = input.instance;
+  const instance = state.instance;
   const took = duration(now.getTime() - new Date(input.executionStartTime).getTime());
   return {
     status: 'Succeeded',
-    summary: `Built in ${took} on ${instance?.instanceId ?? 'an instance'} (${instance?.instanceType ?? input.job.properties.instanceType}).${releaseNote}`,
+    summary: `Built in ${took} on ${instance?.instanceId ?? 'an instance'} (${instance?.instanceType ?? state.job.properties.instanceType}).${releaseNote}`,
   };
 }

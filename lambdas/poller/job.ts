@@ -97,7 +97,7 @@ export function toBuildJob(job: Job): BuildJob {
     properties,
     input,
     output,
-    kmsKeyId: key?.type === 'KMS' && key.id ? key.id : null,
+    kmsKeyId: key?.type === 'KMS' && key.id ? key.id : '',
     executionTimeout: String(seconds),
     waitTimeoutSeconds: seconds + WAIT_MARGIN_SECONDS,
   };

@@ -44,7 +44,7 @@ export async function presignDownload(location: ArtifactLocation, options: Signi
 /** A PUT URL that only accepts the object encrypted with SSE-KMS (the job's key when it names one). */
 export async function presignUpload(
   location: ArtifactLocation,
-  kmsKeyId: string | null,
+  kmsKeyId: string,
   options: SigningOptions,
 ): Promise<ArtifactUrl> {
   const command = new PutObjectCommand({

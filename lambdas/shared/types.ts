@@ -35,8 +35,8 @@ export interface BuildJob {
   readonly properties: BuildProperties;
   readonly input: ArtifactLocation | null;
   readonly output: ArtifactLocation | null;
-  /** KMS key that encrypts the pipeline's artifacts; null means the S3 managed key. */
-  readonly kmsKeyId: string | null;
+  /** KMS key that encrypts the pipeline's artifacts; empty means the S3 managed key (aws/s3). */
+  readonly kmsKeyId: string;
   /** Build timeout in seconds, as a string for the SSM document's ExecutionTimeout. */
   readonly executionTimeout: string;
   /** How long the state machine waits for a command before it gives up (timeout plus margin). */
@@ -92,15 +92,21 @@ export type StepName =
   | 'uploadOutput'
   | 'releaseInstance';
 
-/** The completion Lambda's input: the whole state, plus the execution's identity. */
-export interface CompletionInput {
-  readonly job: BuildJob;
-  readonly executionArn: string;
-  readonly executionStartTime: string;
+/** Everything the execution records as it runs ($ in the state machine). */
+export interface ExecutionState extends ExecutionInput {
   readonly instance?: LaunchedInstance;
+  readonly inputUrl?: ArtifactUrl;
+  readonly outputUrl?: ArtifactUrl;
   readonly build?: CommandResult;
   readonly upload?: CommandResult;
   readonly errors?: Partial<Record<StepName, CaughtError>>;
+}
+
+/** The completion Lambda's input: the whole state, plus the execution's identity. */
+export interface CompletionInput {
+  readonly state: ExecutionState;
+  readonly executionArn: string;
+  readonly executionStartTime: string;
 }
 
 /** The CodePipeline failure types this action reports. */

@@ -1,6 +1,7 @@
 import { createLogger } from '../shared/logger';
 import { resumeTask } from '../shared/sfn';
-import { collectResult, RUNNING_STATUSES } from './result';
+import { RUNNING_COMMAND_STATUSES } from '../shared/types';
+import { collectResult } from './result';
 
 /** The part of an "EC2 Command Invocation Status-change Notification" event this handler reads. */
 export interface CommandEvent {
@@ -16,7 +17,7 @@ const logger = createLogger('command-events');
 export const handler = async (event: CommandEvent): Promise<'resumed' | 'stale' | 'ignored'> => {
   const { 'command-id': commandId, 'instance-id': instanceId, status } = event.detail;
   logger.appendKeys({ commandId, instanceId, status });
-  if (RUNNING_STATUSES.includes(status)) return 'ignored';
+  if (RUNNING_COMMAND_STATUSES.includes(status)) return 'ignored';
   const finished = await collectResult(commandId, instanceId, status);
   if (!finished) {
     logger.info('command was not sent by a build execution; ignoring');

@@ -1,8 +1,5 @@
 import { getCommand, getInvocation } from '../shared/ssm';
-import type { CommandResult } from '../shared/types';
-
-/** Statuses after which a command invocation does nothing more. */
-export const RUNNING_STATUSES = ['Pending', 'InProgress', 'Delayed', 'Cancelling'];
+import { RUNNING_COMMAND_STATUSES, type CommandResult } from '../shared/types';
 /** How much of each output stream travels back into the state machine (its payload limit is 256 KB). */
 export const TAIL_CHARS = 4000;
 
@@ -25,7 +22,7 @@ export async function collectResult(commandId: string, instanceId: string, event
   if (!taskToken) return null;
   const invocation = await getInvocation(commandId, instanceId);
   // The event is the authority on the status: GetCommandInvocation may lag behind it for a moment.
-  const status = RUNNING_STATUSES.includes(invocation.status) ? eventStatus : invocation.status;
+  const status = RUNNING_COMMAND_STATUSES.includes(invocation.status) ? eventStatus : invocation.status;
   return {
     taskToken,
     result: {

@@ -1,6 +1,6 @@
 import type { Instance } from '@aws-sdk/client-ec2';
 import type { LaunchConfig } from '../shared/config';
-import { runInstance } from '../shared/ec2';
+import { describeImage, runInstance, type ImageInfo } from '../shared/ec2';
 import { TAGS } from '../shared/env';
 import { CapacityError, errorCode, errorMessage, JobConfigurationError } from '../shared/errors';
 import { PROPERTY } from '../shared/properties';
@@ -22,13 +22,32 @@ function configurationProblem(code: string, message: string, job: BuildJob): str
   if (code.startsWith('InvalidAMIID')) {
     return `${PROPERTY.imageId} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Use an AMI that exists in this Region and is shared with this account.`;
   }
-  if (code === 'InvalidParameter' && /ssm/i.test(message)) {
-    return `${PROPERTY.imageId} ${JSON.stringify(imageId)} could not be resolved (${code}: ${message}). Check the SSM parameter's name.`;
-  }
   if (code === 'InvalidParameterValue' || code === 'InvalidParameterCombination') {
     return `${PROPERTY.instanceType} ${JSON.stringify(instanceType)} or ${PROPERTY.imageId} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Pick an instance type offered in this Region that matches the AMI's architecture.`;
   }
   return null;
+}
+
+/** The template's root device; the AMI's own root gets the same encrypted volume when it differs. */
+export const TEMPLATE_ROOT_DEVICE = '/dev/xvda';
+
+/** Looks the AMI up before launching, so a wrong ImageId is a ConfigurationError and nothing starts. */
+async function checkImage(job: BuildJob): Promise<ImageInfo> {
+  const { imageId } = job.properties;
+  let image: ImageInfo | null;
+  try {
+    image = await describeImage(imageId);
+  } catch (err) {
+    const problem = configurationProblem(errorCode(err), errorMessage(err), job);
+    if (problem) throw new JobConfigurationError(problem, { cause: err });
+    throw err;
+  }
+  if (!image || image.state !== 'available') {
+    throw new JobConfigurationError(
+      `${PROPERTY.imageId} ${JSON.stringify(imageId)} ${image ? `is ${image.state}, not available` : 'does not exist in this Region or is not shared with this account'}. Use an available AMI from the EC2 console (AMIs) in this pipeline's Region.`,
+    );
+  }
+  return image;
 }
 
 /**
@@ -38,6 +57,9 @@ function configurationProblem(code: string, message: string, job: BuildJob): str
 export async function launchBuildInstance(job: BuildJob, executionName: string, config: LaunchConfig): Promise<LaunchedInstance> {
   const subnets: (string | null)[] = config.subnetIds.length > 0 ? [...config.subnetIds] : [null];
   const tags = { [TAGS.stack]: config.stackTagValue, [TAGS.jobId]: job.jobId, [TAGS.execution]: executionName };
+  const image = await checkImage(job);
+  const rootVolume =
+    image.rootDeviceName && image.rootDeviceName !== TEMPLATE_ROOT_DEVICE ? { deviceName: image.rootDeviceName, sizeGiB: config.rootVolumeGiB } : null;
   const refusals: string[] = [];
   for (const [i, subnetId] of subnets.entries()) {
     let instance: Instance;
@@ -49,6 +71,7 @@ export async function launchBuildInstance(job: BuildJob, executionName: string, 
         subnetId,
         clientToken: `${executionName}-${i}`.slice(0, 64),
         tags,
+        rootVolume,
       });
     } catch (err) {
       const code = errorCode(err);

@@ -41,7 +41,7 @@ function timeoutMinutes(raw: string): number {
 export function parseProperties(config: Record<string, string>): BuildProperties {
   const imageId = text(config, PROPERTY.imageId).trim();
   if (!IMAGE_ID.test(imageId)) {
-    throw invalid(PROPERTY.imageId, imageId, 'must be an AMI ID like ami-0123456789abcdef0 or resolve:ssm:/path/to/parameter', 'Copy the AMI ID from the EC2 console (AMIs) in this pipeline\'s Region.');
+    throw invalid(PROPERTY.imageId, imageId, 'must be an AMI ID like ami-0123456789abcdef0', 'Copy the AMI ID from the EC2 console (AMIs) in this pipeline\'s Region.');
   }
   const instanceType = text(config, PROPERTY.instanceType).trim();
   if (!INSTANCE_TYPE.test(instanceType)) {

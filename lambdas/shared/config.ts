@@ -33,6 +33,8 @@ export interface LaunchConfig {
   /** Subnets to try in order when one lacks capacity; empty means the launch template's. */
   readonly subnetIds: readonly string[];
   readonly stackTagValue: string;
+  /** Size of the encrypted root volume, repeated when the AMI's root device is not the template's. */
+  readonly rootVolumeGiB: number;
 }
 
 export function loadLaunchConfig(env: NodeJS.ProcessEnv = process.env): LaunchConfig {
@@ -41,6 +43,7 @@ export function loadLaunchConfig(env: NodeJS.ProcessEnv = process.env): LaunchCo
     launchTemplateId: required(env, ENV.launchTemplateId),
     subnetIds: subnets,
     stackTagValue: required(env, ENV.stackTagValue),
+    rootVolumeGiB: Number(required(env, ENV.rootVolumeGiB)),
   };
 }
 

@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 
 /** All EC2 calls the Lambdas make. The state machine terminates instances itself. */
 const client = new EC2Client({});
@@ -10,6 +10,22 @@ export interface LaunchRequest {
   readonly subnetId: string | null;
   readonly clientToken: string;
   readonly tags: Record<string, string>;
+  /** An encrypted root volume under this device name, when the launch template's does not fit the AMI. */
+  readonly rootVolume: { deviceName: string; sizeGiB: number } | null;
+}
+
+export interface ImageInfo {
+  readonly rootDeviceName: string;
+  readonly platform: string;
+  readonly state: string;
+}
+
+/** The AMI's root device and platform; null when EC2 does not know it. Throws InvalidAMIID.* codes. */
+export async function describeImage(imageId: string): Promise<ImageInfo | null> {
+  const out = await client.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+  const image = out.Images?.[0];
+  if (!image) return null;
+  return { rootDeviceName: image.RootDeviceName ?? '', platform: image.PlatformDetails ?? image.Platform ?? 'Linux/UNIX', state: image.State ?? 'available' };
 }
 
 export async function runInstance(req: LaunchRequest): Promise<Instance> {
@@ -23,6 +39,16 @@ export async function runInstance(req: LaunchRequest): Promise<Instance> {
       MaxCount: 1,
       ClientToken: req.clientToken,
       ...(req.subnetId ? { SubnetId: req.subnetId } : {}),
+      ...(req.rootVolume
+        ? {
+            BlockDeviceMappings: [
+              {
+                DeviceName: req.rootVolume.deviceName,
+                Ebs: { Encrypted: true, VolumeSize: req.rootVolume.sizeGiB, VolumeType: 'gp3', DeleteOnTermination: true },
+              },
+            ],
+          }
+        : {}),
       TagSpecifications: [
         { ResourceType: 'instance', Tags: tags },
         { ResourceType: 'volume', Tags: tags },

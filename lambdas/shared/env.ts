@@ -10,6 +10,7 @@ export const ENV = {
   launchTemplateId: 'LAUNCH_TEMPLATE_ID',
   subnetIds: 'SUBNET_IDS',
   stackTagValue: 'STACK_TAG_VALUE',
+  rootVolumeGiB: 'ROOT_VOLUME_GIB',
   s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
 } as const;
 

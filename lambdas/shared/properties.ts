@@ -18,8 +18,8 @@ export const MAX_TIMEOUT_MINUTES = 1440;
 /** CodePipeline's own limit on a configuration value. */
 export const MAX_PROPERTY_LENGTH = 1000;
 
-/** A literal AMI ID, or an SSM parameter that RunInstances resolves (resolve:ssm:/aws/service/...). */
-export const IMAGE_ID = /^(ami-([0-9a-f]{8}|[0-9a-f]{17})|resolve:ssm:[A-Za-z0-9_.\-/]{1,1000}(:[0-9]{1,5})?)$/;
+/** An AMI ID: ami- and 8 or 17 hexadecimal digits. */
+export const IMAGE_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
 /** Family, generation and size, e.g. t3.micro, m7i-flex.large, g5.12xlarge, u-6tb1.metal. */
 export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9-]+$/;
 

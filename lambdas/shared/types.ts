@@ -119,3 +119,6 @@ export type JobOutcome =
 
 /** Markers the SSM document writes to standard error when its own step fails. */
 export const ERROR_MARKER = 'ec2-build-action-error';
+
+/** Statuses of an SSM command invocation that is still going. */
+export const RUNNING_COMMAND_STATUSES = ['Pending', 'InProgress', 'Delayed', 'Cancelling'];

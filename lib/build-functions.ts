@@ -1,0 +1,110 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ENV, TAGS } from '../lambdas/shared/env';
+import type { BuilderInstance } from './builder-instance';
+import { BuildActionFunction } from './lambda-function';
+
+export interface BuildFunctionsProps {
+  readonly builder: BuilderInstance;
+  /** Subnets the launcher tries in turn. @default - the launch template's (default VPC) */
+  readonly subnetIds?: readonly string[];
+}
+
+/** The functions the state machine's tasks invoke, each with only the rights its task needs. */
+export class BuildFunctions extends Construct {
+  readonly launch: BuildActionFunction;
+  readonly instanceCheck: BuildActionFunction;
+  readonly artifactUrls: BuildActionFunction;
+  readonly completion: BuildActionFunction;
+
+  constructor(scope: Construct, id: string, props: BuildFunctionsProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { builder } = props;
+
+    this.launch = new BuildActionFunction(this, 'Launch', {
+      entry: 'launcher',
+      description: 'Launch Instance: one build instance from the stack launch template',
+      timeout: Duration.seconds(60),
+      environment: {
+        [ENV.launchTemplateId]: builder.launchTemplate.ref,
+        [ENV.subnetIds]: (props.subnetIds ?? []).join(','),
+        [ENV.stackTagValue]: stack.stackName,
+        [ENV.rootVolumeGiB]: String(builder.rootVolumeGiB),
+      },
+    });
+    const arn = (resource: string, account = stack.account) => stack.formatArn({ service: 'ec2', resource, resourceName: '*', account });
+    const tagged = { StringEquals: { [`aws:RequestTag/${TAGS.stack}`]: stack.stackName } };
+    const fromTemplate = { ArnEquals: { 'ec2:LaunchTemplate': builder.launchTemplateArn } };
+    this.launch.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'LaunchTaggedFromTemplate',
+        actions: ['ec2:RunInstances'],
+        resources: [arn('instance'), arn('volume')],
+        conditions: { ...tagged, ...fromTemplate },
+      }),
+    );
+    this.launch.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'LaunchWithTemplateResources',
+        actions: ['ec2:RunInstances'],
+        resources: [builder.launchTemplateArn, arn('subnet'), arn('security-group'), arn('network-interface'), arn('image', '')],
+        conditions: fromTemplate,
+      }),
+    );
+    this.launch.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'TagAtLaunchOnly',
+        actions: ['ec2:CreateTags'],
+        resources: [arn('instance'), arn('volume')],
+        conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+      }),
+    );
+    this.launch.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadImages', actions: ['ec2:DescribeImages'], resources: ['*'] }));
+    this.launch.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PassBuildRole',
+        actions: ['iam:PassRole'],
+        resources: [builder.role.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+    );
+
+    this.instanceCheck = new BuildActionFunction(this, 'InstanceCheck', {
+      entry: 'instance-check',
+      description: 'Is Instance Running? / Is Agent Online?: one look at the build instance',
+    });
+    this.instanceCheck.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ReadInstanceState', actions: ['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation'], resources: ['*'] }),
+    );
+
+    this.artifactUrls = new BuildActionFunction(this, 'ArtifactUrls', {
+      entry: 'artifact-urls',
+      description: 'Presigned artifact URLs from the job\'s own artifact credentials',
+    });
+    this.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadJob', actions: ['codepipeline:GetJobDetails'], resources: ['*'] }));
+
+    this.completion = new BuildActionFunction(this, 'Completion', {
+      entry: 'completion',
+      description: 'Report Result: the job\'s one success or failure result',
+    });
+    this.completion.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ReportJob', actions: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'], resources: ['*'] }),
+    );
+
+    this.launch.acknowledgeUnscopedApis('ec2:DescribeImages (read-only)');
+    this.instanceCheck.acknowledgeUnscopedApis('ec2:DescribeInstances and ssm:DescribeInstanceInformation (read-only)');
+    this.artifactUrls.acknowledgeUnscopedApis('codepipeline:GetJobDetails (read-only)');
+    this.completion.acknowledgeUnscopedApis('CodePipeline job results (PutJobSuccessResult, PutJobFailureResult)');
+    const launchReason =
+      'Instance, volume and network interface IDs do not exist before launch: RunInstances is allowed only with this stack\'s launch template (ec2:LaunchTemplate) and, for instances and volumes, only with this stack\'s tag; CreateTags only at launch.';
+    for (const resource of ['instance', 'volume', 'network-interface', 'security-group', 'subnet']) {
+      Validations.of(this.launch.role!).acknowledge({ id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:${resource}/*]`, reason: launchReason });
+    }
+    Validations.of(this.launch.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::image/*]',
+      reason: 'The AMI is a property of each job; RunInstances is still limited to this stack\'s launch template.',
+    });
+  }
+}

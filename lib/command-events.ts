@@ -1,0 +1,46 @@
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { RUNNING_COMMAND_STATUSES } from '../lambdas/shared/types';
+import { BuildActionFunction } from './lambda-function';
+
+export interface CommandEventsProps {
+  readonly documentName: string;
+  readonly stateMachine: sfn.IStateMachine;
+}
+
+
+export function commandFinishedPattern(documentName: string): events.EventPattern {
+  return {
+    source: ['aws.ssm'],
+    detailType: ['EC2 Command Invocation Status-change Notification'],
+    detail: { 'document-name': [documentName], status: [{ 'anything-but': RUNNING_COMMAND_STATUSES }] as unknown[] },
+  };
+}
+
+/** Resumes the waiting build execution when its SSM command finishes: no polling while a build runs. */
+export class CommandEvents extends Construct {
+  readonly function: BuildActionFunction;
+
+  constructor(scope: Construct, id: string, props: CommandEventsProps) {
+    super(scope, id);
+    this.function = new BuildActionFunction(this, 'Function', {
+      entry: 'command-events',
+      description: 'Resumes the build execution when its SSM command finishes',
+    });
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ReadCommands', actions: ['ssm:ListCommands', 'ssm:GetCommandInvocation'], resources: ['*'] }),
+    );
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ResumeBuild', actions: ['states:SendTaskSuccess'], resources: [props.stateMachine.stateMachineArn] }),
+    );
+    this.function.acknowledgeUnscopedApis('ssm:ListCommands and ssm:GetCommandInvocation (read-only)');
+    new events.Rule(this, 'Finished', {
+      description: 'Build document command invocations that finished',
+      eventPattern: commandFinishedPattern(props.documentName),
+      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 8 })],
+    });
+  }
+}

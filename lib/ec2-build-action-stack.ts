@@ -1,0 +1,49 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { ActionTypeRef } from '../lambdas/shared/types';
+import { BuildActionType } from './action-type';
+import { BuildDocument } from './build-document';
+import { BuildFunctions } from './build-functions';
+import { BuildWorkflow } from './build-workflow';
+import { BuilderInstance } from './builder-instance';
+import { CommandEvents } from './command-events';
+import { JobPoller } from './job-poller';
+
+export interface Ec2BuildActionStackProps extends StackProps {
+  /** The custom action type to register. */
+  readonly actionType: ActionTypeRef;
+  /** Subnets to launch in, tried in order when one lacks capacity. @default - the default VPC */
+  readonly subnetIds?: readonly string[];
+  /** Security groups for build instances. @default - the VPC's default security group */
+  readonly securityGroupIds?: readonly string[];
+  /** Root volume size in GiB. @default 30 */
+  readonly rootVolumeGiB?: number;
+}
+
+/** Registers the custom action and everything that runs its jobs. Composition only. */
+export class Ec2BuildActionStack extends Stack {
+  constructor(scope: Construct, id: string, props: Ec2BuildActionStackProps) {
+    super(scope, id, props);
+    const document = new BuildDocument(this, 'BuildDocument');
+    const builder = new BuilderInstance(this, 'Builder', { securityGroupIds: props.securityGroupIds, rootVolumeGiB: props.rootVolumeGiB });
+    const functions = new BuildFunctions(this, 'Tasks', { builder, subnetIds: props.subnetIds });
+    const workflow = new BuildWorkflow(this, 'Workflow', {
+      launchFunction: functions.launch,
+      instanceCheckFunction: functions.instanceCheck,
+      artifactUrlsFunction: functions.artifactUrls,
+      completionFunction: functions.completion,
+      documentName: document.documentName,
+      documentArn: document.documentArn,
+      buildLogGroupName: builder.logGroup.logGroupName,
+    });
+    new JobPoller(this, 'Poller', { actionType: props.actionType, stateMachine: workflow.stateMachine });
+    new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine: workflow.stateMachine });
+    new BuildActionType(this, 'ActionType', { actionType: props.actionType, documentName: document.documentName });
+
+    const { category, provider, version } = props.actionType;
+    new CfnOutput(this, 'ActionTypeId', { value: `Owner=Custom,Category=${category},Provider=${provider},Version=${version}` });
+    new CfnOutput(this, 'StateMachineArn', { value: workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'BuildDocumentName', { value: document.documentName });
+    new CfnOutput(this, 'BuildLogGroupName', { value: builder.logGroup.logGroupName });
+  }
+}

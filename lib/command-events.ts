@@ -3,7 +3,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { RUNNING_COMMAND_STATUSES } from '../lambdas/shared/types';
+import { commandFinishedPattern } from './event-patterns';
 import { BuildActionFunction } from './lambda-function';
 
 export interface CommandEventsProps {
@@ -11,14 +11,6 @@ export interface CommandEventsProps {
   readonly stateMachine: sfn.IStateMachine;
 }
 
-
-export function commandFinishedPattern(documentName: string): events.EventPattern {
-  return {
-    source: ['aws.ssm'],
-    detailType: ['EC2 Command Invocation Status-change Notification'],
-    detail: { 'document-name': [documentName], status: [{ 'anything-but': RUNNING_COMMAND_STATUSES }] as unknown[] },
-  };
-}
 
 /** Resumes the waiting build execution when its SSM command finishes: no polling while a build runs. */
 export class CommandEvents extends Construct {

@@ -6,25 +6,12 @@ import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env';
 import type { ActionTypeRef } from '../lambdas/shared/types';
+import { startedEventPattern } from './event-patterns';
 import { BuildActionFunction } from './lambda-function';
 
 export interface JobPollerProps {
   readonly actionType: ActionTypeRef;
   readonly stateMachine: sfn.IStateMachine;
-}
-
-/** The EventBridge pattern for STARTED events of this action type only. The version may be a string or a number. */
-export function startedEventPattern(actionType: ActionTypeRef): events.EventPattern {
-  const version: unknown[] = [actionType.version];
-  if (/^\d+$/.test(actionType.version)) version.push(Number(actionType.version));
-  return {
-    source: ['aws.codepipeline'],
-    detailType: ['CodePipeline Action Execution State Change'],
-    detail: {
-      state: ['STARTED'],
-      type: { owner: ['Custom'], category: [actionType.category], provider: [actionType.provider], version },
-    },
-  };
 }
 
 /** The poller: woken by the action's STARTED events, it acknowledges jobs and starts their builds. */

@@ -1,0 +1,102 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalCloud } from './cloud';
+import { runJob, type JobOptions } from './job';
+import { reporter } from './progress';
+
+const USAGE = `usage: npm run local -- [options]
+  --source DIR               directory zipped as the input artifact (default: examples/hello)
+  --command CMD              the action's Command (default: the example's build command)
+  --working-directory DIR    the action's WorkingDirectory (default: a fresh temporary directory)
+  --output-path PATH         the action's OutputArtifactPath (default: none)
+  --image-id ID              the action's ImageId (default: a simulated Amazon Linux AMI)
+  --instance-type TYPE       the action's InstanceType (default: t3.medium)
+  --timeout-minutes N        the action's TimeoutMinutes (default: 60)
+  --out FILE                 where to write the output artifact zip
+  --json                     print a JSON summary as the last line of standard output
+  --quiet                    no progress on standard error`;
+
+const EXAMPLE = path.join(__dirname, '..', 'examples', 'hello');
+
+function usage(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean } {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        source: { type: 'string' },
+        command: { type: 'string' },
+        'working-directory': { type: 'string' },
+        'output-path': { type: 'string' },
+        'image-id': { type: 'string' },
+        'instance-type': { type: 'string' },
+        'timeout-minutes': { type: 'string' },
+        out: { type: 'string' },
+        json: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    usage((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const source = path.resolve(String(values.source ?? EXAMPLE));
+  if (!fs.existsSync(source) || !fs.statSync(source).isDirectory()) usage(`--source must be a directory, got ${JSON.stringify(values.source)}`);
+  let command = values.command as string | undefined;
+  if (command === undefined) {
+    const buildFile = path.join(source, 'build.sh');
+    if (!fs.existsSync(buildFile)) usage('--command is required when the source has no build.sh');
+    command = 'bash build.sh';
+  }
+  if (values.out !== undefined && values['output-path'] === undefined) usage('--out needs --output-path (what to put in the output artifact)');
+  return {
+    json: Boolean(values.json),
+    quiet: Boolean(values.quiet),
+    job: {
+      source,
+      command,
+      workingDirectory: values['working-directory'] as string | undefined,
+      outputPath: values['output-path'] as string | undefined,
+      imageId: values['image-id'] as string | undefined,
+      instanceType: values['instance-type'] as string | undefined,
+      timeoutMinutes: values['timeout-minutes'] as string | undefined,
+      out: values.out as string | undefined,
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const { job, json, quiet } = parse(process.argv.slice(2));
+  const cloud = await LocalCloud.start();
+  if (!quiet) Object.assign(cloud.hooks, reporter(process.stderr));
+  let code = 1;
+  try {
+    const summary = await runJob(cloud, job);
+    const line =
+      summary.status === 'Succeeded'
+        ? `✔ Job ${summary.jobId} succeeded in ${(summary.durationMs / 1000).toFixed(1)}s${summary.outputArtifact ? `; output artifact: ${summary.outputArtifact}` : ''}`
+        : `✘ Job ${summary.jobId} failed (${summary.failureType}): ${summary.failureMessage}`;
+    process.stderr.write(`${line}\n`);
+    if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    code = summary.status === 'Succeeded' ? 0 : 1;
+  } finally {
+    await cloud.stop();
+  }
+  process.exit(code);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`local runner error: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

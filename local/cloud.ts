@@ -1,0 +1,142 @@
+import './polyfills';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ENV } from '../lambdas/shared/env';
+import type { ActionTypeRef } from '../lambdas/shared/types';
+import { commandFinishedPattern, startedEventPattern } from '../lib/event-patterns';
+import { LocalCodePipeline } from './services/codepipeline';
+import { LocalEc2 } from './services/ec2';
+import { LocalEventBus } from './services/events';
+import { LocalStepFunctions, type EventLog, type ExecutionRecord, type LocalFunction } from './services/sfn';
+import { LocalSsm } from './services/ssm';
+import { LocalS3 } from './s3';
+
+export const ACTION_TYPE: ActionTypeRef = { owner: 'Custom', category: 'Build', provider: 'EC2-Build', version: '1' };
+export const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:Ec2BuildAction-BuildJob';
+export const DOCUMENT_NAME = 'Ec2BuildAction-RunBuild';
+const REGION = 'us-east-1';
+
+export interface CloudTiming {
+  /** Real milliseconds that stand for one simulated second (Retry pauses). */
+  readonly msPerSecond: number;
+  /** Simulated boot (pending → running), in real ms. */
+  readonly bootMs: number;
+  /** Simulated SSM registration after running, in real ms. */
+  readonly registerMs: number;
+}
+
+export const DEFAULT_TIMING: CloudTiming = { msPerSecond: 20, bootMs: 600, registerMs: 400 };
+
+export interface CloudHooks {
+  onState?(execution: ExecutionRecord, event: EventLog): void;
+  onOutput?(instanceId: string, chunk: string): void;
+}
+
+type Handler = (event: unknown) => Promise<unknown>;
+
+async function load(dir: string): Promise<Handler> {
+  const mod = (await import(`../lambdas/${dir}/handler`)) as { handler: Handler };
+  return mod.handler;
+}
+
+/**
+ * Everything a build job talks to, on this machine: CodePipeline, Step Functions, EC2 and SSM on
+ * 127.0.0.1 endpoints that the real SDK clients reach through AWS_ENDPOINT_URL_<SERVICE>,
+ * artifacts in s3rver, and the stack's EventBridge rules. The Lambda handlers are the real ones,
+ * configured through the same environment variables the stack sets.
+ */
+export class LocalCloud {
+  readonly dir: string;
+  readonly codepipeline = new LocalCodePipeline();
+  readonly bus = new LocalEventBus();
+  readonly s3: LocalS3;
+  readonly ec2: LocalEc2;
+  ssm!: LocalSsm;
+  sfn!: LocalStepFunctions;
+  readonly hooks: CloudHooks = {};
+  private functions: Record<string, LocalFunction> = {};
+
+  private constructor(readonly timing: CloudTiming) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec2-build-action-'));
+    this.s3 = new LocalS3(path.join(this.dir, 's3'));
+    this.ec2 = new LocalEc2({ bootMs: timing.bootMs, shutdownMs: Math.round(timing.bootMs / 2) });
+  }
+
+  static async start(timing: CloudTiming = DEFAULT_TIMING): Promise<LocalCloud> {
+    const cloud = new LocalCloud(timing);
+    await cloud.boot();
+    return cloud;
+  }
+
+  private async boot(): Promise<void> {
+    this.ssm = new LocalSsm({
+      documentName: DOCUMENT_NAME,
+      timing: { registerMs: this.timing.registerMs },
+      disksDir: path.join(this.dir, 'instances'),
+      onOutput: (id, chunk) => this.hooks.onOutput?.(id, chunk),
+      onEvent: (event) => this.bus.put(event as never),
+    });
+    this.ssm.instanceState = (id) => this.ec2.instances.get(id);
+    this.ec2.onStateChange = (instance) => this.ssm.instanceChanged(instance);
+    const endpoints = {
+      CODEPIPELINE: await this.codepipeline.start(),
+      EC2: await this.ec2.start(),
+      SSM: await this.ssm.start(),
+      S3: await this.s3.start(),
+    };
+    const env: Record<string, string> = {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_SESSION_TOKEN: 'local',
+      AWS_MAX_ATTEMPTS: '4',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'SILENT',
+      [ENV.stateMachineArn]: STATE_MACHINE_ARN,
+      [ENV.actionCategory]: ACTION_TYPE.category,
+      [ENV.actionProvider]: ACTION_TYPE.provider,
+      [ENV.actionVersion]: ACTION_TYPE.version,
+      [ENV.launchTemplateId]: 'lt-0local0000000000',
+      [ENV.subnetIds]: process.env[ENV.subnetIds] ?? '',
+      [ENV.stackTagValue]: 'Ec2BuildAction',
+      [ENV.rootVolumeGiB]: '30',
+      [ENV.s3ForcePathStyle]: 'true',
+    };
+    for (const [service, url] of Object.entries(endpoints)) env[`AWS_ENDPOINT_URL_${service}`] = url;
+    Object.assign(process.env, env);
+    // The Step Functions endpoint must exist before the handlers' clients are built.
+    const functionNames = { launch: 'local:launcher', check: 'local:instance-check', urls: 'local:artifact-urls', completion: 'local:completion' };
+    this.functions = {
+      [functionNames.launch]: await load('launcher'),
+      [functionNames.check]: await load('instance-check'),
+      [functionNames.urls]: await load('artifact-urls'),
+      [functionNames.completion]: await load('completion'),
+    };
+    this.sfn = new LocalStepFunctions({
+      stateMachineArn: STATE_MACHINE_ARN,
+      substitutions: {
+        LaunchFunctionArn: functionNames.launch,
+        InstanceCheckFunctionArn: functionNames.check,
+        ArtifactUrlsFunctionArn: functionNames.urls,
+        CompletionFunctionArn: functionNames.completion,
+        BuildDocumentName: DOCUMENT_NAME,
+        BuildLogGroupName: '/local/ec2-build-action/builds',
+      },
+      functions: this.functions,
+      msPerSecond: this.timing.msPerSecond,
+      onEvent: (execution, event) => this.hooks.onState?.(execution, event),
+    });
+    process.env.AWS_ENDPOINT_URL_SFN = await this.sfn.start();
+    const poller = await load('poller');
+    const commandEvents = await load('command-events');
+    this.bus.addRule('Started', startedEventPattern(ACTION_TYPE), poller);
+    this.bus.addRule('CommandFinished', commandFinishedPattern(DOCUMENT_NAME), commandEvents, 8);
+  }
+
+  async stop(): Promise<void> {
+    await this.sfn?.stop();
+    await Promise.all([this.codepipeline.stop(), this.ec2.stop(), this.ssm?.stop(), this.s3.stop()]);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import { AwsError } from './aws-error';
+import { serveQueryProtocol, xmlEscape, type LocalServer } from './http';
+
+/** AMIs this simulated account can launch (a Linux one, as the local runner runs the Linux step). */
+export const LOCAL_IMAGES: Record<string, { rootDeviceName: string; platform: string }> = {
+  'ami-0a1b2c3d4e5f67890': { rootDeviceName: '/dev/xvda', platform: 'Linux/UNIX' },
+  'ami-0123456789abcdef0': { rootDeviceName: '/dev/sda1', platform: 'Linux/UNIX' },
+};
+export const DEFAULT_IMAGE_ID = 'ami-0a1b2c3d4e5f67890';
+
+const FAMILIES = ['t3', 't3a', 't4g', 'm5', 'm6i', 'm6g', 'm7i', 'm7g', 'c5', 'c6i', 'c6g', 'c7i', 'c7g', 'r5', 'r6i', 'r7i', 'g4dn', 'g5', 'g6', 'p4d', 'p5', 'i4i'];
+const SIZES = ['nano', 'micro', 'small', 'medium', 'large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge', '48xlarge', 'metal'];
+
+export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+const STATE_CODES: Record<InstanceStateName, number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
+
+export interface SimInstance {
+  readonly instanceId: string;
+  readonly imageId: string;
+  readonly instanceType: string;
+  readonly subnetId: string;
+  readonly launchTime: Date;
+  readonly tags: Record<string, string>;
+  state: InstanceStateName;
+  stateReason: string;
+}
+
+export interface Ec2Timing {
+  /** Simulated time from pending to running, in real milliseconds. */
+  readonly bootMs: number;
+  /** Time from terminate to terminated. */
+  readonly shutdownMs: number;
+}
+
+/** Hooks the fault injector uses; each returns an AWS error to throw, or nothing. */
+export interface Ec2Faults {
+  beforeRunInstances?(subnetId: string): AwsError | undefined;
+  beforeTerminate?(): AwsError | undefined;
+  /** When true, the instance never leaves pending. */
+  neverRuns?: boolean;
+}
+
+function instanceTypeExists(type: string): boolean {
+  const [family, size] = type.split('.');
+  return FAMILIES.includes(family) && SIZES.includes(size);
+}
+
+function list(params: URLSearchParams, prefix: string): string[] {
+  const out: string[] = [];
+  for (let i = 1; params.has(`${prefix}.${i}`); i++) out.push(params.get(`${prefix}.${i}`) ?? '');
+  return out;
+}
+
+/**
+ * EC2's control plane, simulated: RunInstances, DescribeImages, DescribeInstances and
+ * TerminateInstances with real states (pending → running → shutting-down → terminated),
+ * client-token idempotency and AWS's own error codes for bad input.
+ */
+export class LocalEc2 {
+  readonly instances = new Map<string, SimInstance>();
+  private readonly tokens = new Map<string, string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private server?: LocalServer;
+  faults: Ec2Faults = {};
+  /** Called when an instance changes state (the SSM simulation registers agents on running). */
+  onStateChange: (instance: SimInstance) => void = () => undefined;
+
+  constructor(private readonly timing: Ec2Timing) {}
+
+  async start(): Promise<string> {
+    this.server = await serveQueryProtocol({
+      DescribeImages: (p) => this.describeImages(p),
+      RunInstances: (p) => this.runInstances(p),
+      DescribeInstances: (p) => this.describeInstances(p),
+      TerminateInstances: (p) => this.terminateInstances(p),
+    });
+    return this.server.endpoint;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    await this.server?.close();
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private setState(instance: SimInstance, state: InstanceStateName, reason = ''): void {
+    instance.state = state;
+    if (reason) instance.stateReason = reason;
+    this.onStateChange(instance);
+  }
+
+  private checkImageId(imageId: string): void {
+    if (!/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/.test(imageId)) throw new AwsError('InvalidAMIID.Malformed', `Invalid id: "${imageId}" (expecting "ami-...")`);
+    if (!LOCAL_IMAGES[imageId]) throw new AwsError('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
+  }
+
+  private describeImages(p: URLSearchParams): string {
+    const items = list(p, 'ImageId').map((id) => {
+      this.checkImageId(id);
+      const img = LOCAL_IMAGES[id];
+      return `<item><imageId>${id}</imageId><imageState>available</imageState><rootDeviceName>${img.rootDeviceName}</rootDeviceName><platformDetails>${img.platform}</platformDetails></item>`;
+    });
+    return `<DescribeImagesResponse><requestId>local</requestId><imagesSet>${items.join('')}</imagesSet></DescribeImagesResponse>`;
+  }
+
+  private runInstances(p: URLSearchParams): string {
+    const token = p.get('ClientToken') ?? '';
+    const existing = token ? this.tokens.get(token) : undefined;
+    if (existing) return this.reservation('RunInstancesResponse', [this.instances.get(existing)!]);
+    const imageId = p.get('ImageId') ?? '';
+    const instanceType = p.get('InstanceType') ?? '';
+    this.checkImageId(imageId);
+    if (!instanceTypeExists(instanceType)) throw new AwsError('InvalidParameterValue', `Invalid value '${instanceType}' for InstanceType.`);
+    if (!p.get('LaunchTemplate.LaunchTemplateId')) throw new AwsError('MissingParameter', 'The request must contain the parameter LaunchTemplate');
+    const subnetId = p.get('SubnetId') ?? 'subnet-0default0000000';
+    const fault = this.faults.beforeRunInstances?.(subnetId);
+    if (fault) throw fault;
+    const tags: Record<string, string> = {};
+    for (let i = 1; p.has(`TagSpecification.${i}.ResourceType`); i++) {
+      if (p.get(`TagSpecification.${i}.ResourceType`) !== 'instance') continue;
+      for (let j = 1; p.has(`TagSpecification.${i}.Tag.${j}.Key`); j++) {
+        tags[p.get(`TagSpecification.${i}.Tag.${j}.Key`)!] = p.get(`TagSpecification.${i}.Tag.${j}.Value`) ?? '';
+      }
+    }
+    const instance: SimInstance = {
+      instanceId: `i-${randomBytes(9).toString('hex').slice(0, 17)}`,
+      imageId,
+      instanceType,
+      subnetId,
+      launchTime: new Date(),
+      tags,
+      state: 'pending',
+      stateReason: '',
+    };
+    this.instances.set(instance.instanceId, instance);
+    if (token) this.tokens.set(token, instance.instanceId);
+    if (!this.faults.neverRuns) {
+      this.later(this.timing.bootMs, () => {
+        if (instance.state === 'pending') this.setState(instance, 'running');
+      });
+    }
+    return this.reservation('RunInstancesResponse', [instance]);
+  }
+
+  private describeInstances(p: URLSearchParams): string {
+    const ids = list(p, 'InstanceId');
+    const found = ids.map((id) => {
+      const i = this.instances.get(id);
+      if (!i) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+      return i;
+    });
+    const items = found.map((i) => `<item><reservationId>r-local</reservationId><ownerId>000000000000</ownerId><instancesSet>${this.instanceXml(i)}</instancesSet></item>`);
+    return `<DescribeInstancesResponse><requestId>local</requestId><reservationSet>${items.join('')}</reservationSet></DescribeInstancesResponse>`;
+  }
+
+  /** Terminates an instance, as TerminateInstances or a Spot interruption does. */
+  terminate(instance: SimInstance, reason: string): void {
+    if (instance.state === 'terminated' || instance.state === 'shutting-down') return;
+    this.setState(instance, 'shutting-down', reason);
+    this.later(this.timing.shutdownMs, () => this.setState(instance, 'terminated', reason));
+  }
+
+  private terminateInstances(p: URLSearchParams): string {
+    const fault = this.faults.beforeTerminate?.();
+    if (fault) throw fault;
+    const items = list(p, 'InstanceId').map((id) => {
+      const i = this.instances.get(id);
+      if (!i) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+      const previous = i.state;
+      this.terminate(i, 'Client.UserInitiatedShutdown: User initiated shutdown');
+      return `<item><instanceId>${i.instanceId}</instanceId><currentState><code>${STATE_CODES[i.state]}</code><name>${i.state}</name></currentState><previousState><code>${STATE_CODES[previous]}</code><name>${previous}</name></previousState></item>`;
+    });
+    return `<TerminateInstancesResponse><requestId>local</requestId><instancesSet>${items.join('')}</instancesSet></TerminateInstancesResponse>`;
+  }
+
+  private reservation(root: string, instances: SimInstance[]): string {
+    return `<${root}><requestId>local</requestId><reservationId>r-local</reservationId><ownerId>000000000000</ownerId><instancesSet>${instances.map((i) => this.instanceXml(i)).join('')}</instancesSet></${root}>`;
+  }
+
+  private instanceXml(i: SimInstance): string {
+    const tags = Object.entries(i.tags).map(([k, v]) => `<item><key>${xmlEscape(k)}</key><value>${xmlEscape(v)}</value></item>`).join('');
+    const reason = i.stateReason ? `<stateReason><code>${xmlEscape(i.stateReason.split(':')[0])}</code><message>${xmlEscape(i.stateReason)}</message></stateReason>` : '';
+    return `<item><instanceId>${i.instanceId}</instanceId><imageId>${i.imageId}</imageId><instanceState><code>${STATE_CODES[i.state]}</code><name>${i.state}</name></instanceState><instanceType>${i.instanceType}</instanceType><launchTime>${i.launchTime.toISOString()}</launchTime><subnetId>${i.subnetId}</subnetId>${reason}<tagSet>${tags}</tagSet></item>`;
+  }
+}

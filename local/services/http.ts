@@ -1,0 +1,80 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AwsError } from './aws-error';
+
+export type Operation = (body: Record<string, unknown>) => unknown | Promise<unknown>;
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export interface LocalServer {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+async function listen(server: http.Server): Promise<LocalServer> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/**
+ * A local endpoint for an AWS JSON-protocol service (X-Amz-Target: Prefix.Operation), so the real
+ * SDK clients and their serializers talk to it. Errors carry AWS's own codes.
+ */
+export function serveJsonProtocol(name: string, operations: Record<string, Operation>, contentType: string): Promise<LocalServer> {
+  const server = http.createServer(async (req, res) => {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const op = target.slice(target.indexOf('.') + 1);
+    const reply = (status: number, payload: unknown, errorType?: string) => {
+      res.writeHead(status, { 'content-type': contentType, ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
+      res.end(JSON.stringify(payload));
+    };
+    try {
+      const body = JSON.parse((await readBody(req)) || '{}') as Record<string, unknown>;
+      const handler = operations[op];
+      if (!handler) throw new AwsError('UnknownOperationException', `${name} (local) does not implement ${op}`);
+      reply(200, (await handler(body)) ?? {});
+    } catch (err) {
+      const e = err instanceof AwsError ? err : new AwsError('InternalFailure', String(err), 500);
+      reply(e.status, { __type: e.code, message: e.message }, e.code);
+    }
+  });
+  return listen(server);
+}
+
+/** A local endpoint for an AWS Query-protocol service (EC2): form-encoded requests, XML answers. */
+export function serveQueryProtocol(operations: Record<string, (params: URLSearchParams) => string | Promise<string>>): Promise<LocalServer> {
+  const server = http.createServer(async (req, res) => {
+    try {
+      const params = new URLSearchParams(await readBody(req));
+      const action = params.get('Action') ?? '';
+      const handler = operations[action];
+      if (!handler) throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
+      const xml = await handler(params);
+      res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8' });
+      res.end(xml);
+    } catch (err) {
+      const e = err instanceof AwsError ? err : new AwsError('InternalError', String(err), 500);
+      res.writeHead(e.status, { 'content-type': 'text/xml;charset=UTF-8' });
+      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${xmlEscape(e.code)}</Code><Message>${xmlEscape(e.message)}</Message></Error></Errors><RequestID>local</RequestID></Response>`);
+    }
+  });
+  return listen(server);
+}
+
+export function xmlEscape(value: unknown): string {
+  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

@@ -1,0 +1,230 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import * as ec2 from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import * as ssm from '@aws-sdk/client-ssm';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { AwsError } from './aws-error';
+import { serveJsonProtocol, type LocalServer } from './http';
+
+export const DEFINITION_FILE = path.join(__dirname, '..', '..', 'state-machines', 'build-job.asl.json');
+/** The part of the interpreter's event log the runner reads. */
+export interface EventLog {
+  readonly type: string;
+  readonly timestamp: number;
+  readonly state?: { readonly name: string };
+  readonly Error?: string;
+  readonly Cause?: unknown;
+}
+
+const TOKEN_PLACEHOLDER = '__local-task-token__';
+
+/** A Lambda function as Step Functions invokes it: JSON in, JSON out, errors by name. */
+export type LocalFunction = (payload: unknown) => Promise<unknown>;
+
+export interface ExecutionRecord {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly input: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  readonly events: EventLog[];
+  readonly startDate: Date;
+  stopDate?: Date;
+  error?: string;
+  cause?: string;
+  abort?: () => void;
+  done: Promise<void>;
+}
+
+export interface SfnOptions {
+  readonly stateMachineArn: string;
+  readonly substitutions: Record<string, string>;
+  readonly functions: Record<string, LocalFunction>;
+  /** Real milliseconds per simulated second, for Retry pauses. */
+  readonly msPerSecond: number;
+  readonly onEvent?: (execution: ExecutionRecord, event: EventLog) => void;
+  readonly onExecutionEnd?: (execution: ExecutionRecord) => void;
+}
+
+/** Substitutes ${Name} placeholders as CloudFormation's definitionSubstitutions does. */
+export function substitute(text: string, values: Record<string, string>): string {
+  return text.replace(/\$\{([A-Za-z0-9]+)\}/g, (whole, name: string) => {
+    if (!(name in values)) throw new Error(`no substitution for ${whole}`);
+    return values[name];
+  });
+}
+
+function sdkErrorName(service: string, err: unknown): Error {
+  const e = err as { name?: string; message?: string };
+  // Step Functions names SDK integration errors <Service>.<Exception>; EC2's unmodelled codes are Ec2.Ec2Exception.
+  const svc = service === 'ec2' ? 'Ec2' : service[0].toUpperCase() + service.slice(1);
+  const exception = service === 'ec2' ? 'Ec2Exception' : e.name ?? 'Exception';
+  const error = new Error(`${e.message ?? ''} (Service: ${svc}, Error Code: ${e.name ?? 'Unknown'})`);
+  error.name = `${svc}.${exception}`;
+  return error;
+}
+
+/**
+ * Step Functions, locally: StartExecution (named, idempotent, ExecutionAlreadyExists),
+ * SendTaskSuccess, DescribeExecution and StopExecution, with executions of the real
+ * build-job.asl.json run by aws-local-stepfunctions. Every Task state is bound here by its
+ * Resource (Lambda invoke, or an AWS SDK integration through the real SDK to the local
+ * endpoints); an unknown Resource is refused before anything runs.
+ */
+export class LocalStepFunctions {
+  readonly executions = new Map<string, ExecutionRecord>();
+  private readonly waiting = new Map<string, { resolve: (v: unknown) => void; execution: string }>();
+  private readonly definition: Record<string, unknown>;
+  private server?: LocalServer;
+  private readonly clients = { ec2: new EC2Client({}), ssm: new SSMClient({}) };
+
+  constructor(private readonly options: SfnOptions) {
+    this.definition = JSON.parse(substitute(fs.readFileSync(DEFINITION_FILE, 'utf8'), options.substitutions)) as Record<string, unknown>;
+    for (const [name, state] of this.taskStates()) this.bind(name, state.Resource, state.Parameters);
+  }
+
+  async start(): Promise<string> {
+    this.server = await serveJsonProtocol('StepFunctions', {
+      StartExecution: (b) => this.startExecution(b),
+      SendTaskSuccess: (b) => this.sendTaskSuccess(b),
+      DescribeExecution: (b) => this.describeExecution(b),
+      StopExecution: (b) => this.stopExecution(b),
+    }, 'application/x-amz-json-1.0');
+    return this.server.endpoint;
+  }
+
+  async stop(): Promise<void> {
+    for (const e of this.executions.values()) e.abort?.();
+    await this.server?.close();
+  }
+
+  private taskStates(): [string, { Resource: string; Parameters?: Record<string, unknown>; Retry?: { IntervalSeconds?: number }[] }][] {
+    const states = this.definition.States as Record<string, { Type: string; Resource: string }>;
+    return Object.entries(states).filter(([, s]) => s.Type === 'Task') as never;
+  }
+
+  /** Throws for a Task whose Resource this local runtime cannot run: nothing may call real AWS. */
+  private bind(name: string, resource: string, parameters?: Record<string, unknown>): void {
+    const fn = parameters?.FunctionName;
+    if (resource === 'arn:aws:states:::lambda:invoke' && typeof fn === 'string' && this.options.functions[fn]) return;
+    if (/^arn:aws:states:::aws-sdk:(ec2|ssm):[a-zA-Z]+(\.waitForTaskToken)?$/.test(resource)) return;
+    throw new Error(`Task state "${name}" uses ${resource}${fn ? ` (${String(fn)})` : ''}, which the local runtime does not bind`);
+  }
+
+  private handlers(executionArn: string): Record<string, (input: unknown) => Promise<unknown>> {
+    const out: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [name, state] of this.taskStates()) out[name] = (input) => this.runTask(executionArn, state.Resource, input as Record<string, unknown>);
+    return out;
+  }
+
+  private async runTask(executionArn: string, resource: string, input: Record<string, unknown>): Promise<unknown> {
+    if (resource === 'arn:aws:states:::lambda:invoke') {
+      const fn = this.options.functions[String(input.FunctionName)];
+      const payload = JSON.parse(JSON.stringify(input.Payload ?? {}));
+      try {
+        const result = await fn(payload);
+        return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify(result ?? null)) };
+      } catch (err) {
+        const e = err as Error;
+        const error = new Error(JSON.stringify({ errorType: e.name, errorMessage: e.message }));
+        error.name = e.name || 'Error';
+        throw error;
+      }
+    }
+    const [, service, action, pattern] = resource.match(/^arn:aws:states:::aws-sdk:(ec2|ssm):([a-zA-Z]+)(\.waitForTaskToken)?$/) ?? [];
+    let params = input;
+    let callback: Promise<unknown> | undefined;
+    if (pattern) {
+      const token = `${randomBytes(48).toString('base64url')}`;
+      params = JSON.parse(JSON.stringify(input).split(TOKEN_PLACEHOLDER).join(token));
+      callback = new Promise((resolve) => this.waiting.set(token, { resolve, execution: executionArn }));
+    }
+    const commandName = `${action[0].toUpperCase()}${action.slice(1)}Command`;
+    const module = (service === 'ec2' ? ec2 : ssm) as unknown as Record<string, new (i: unknown) => never>;
+    const client = this.clients[service as 'ec2' | 'ssm'] as unknown as { send: (c: unknown) => Promise<Record<string, unknown>> };
+    let output: Record<string, unknown>;
+    try {
+      output = await client.send(new module[commandName](params));
+    } catch (err) {
+      throw sdkErrorName(service, err);
+    }
+    delete output.$metadata;
+    return callback ? callback : output;
+  }
+
+  private startExecution(body: Record<string, unknown>) {
+    if (body.stateMachineArn !== this.options.stateMachineArn) throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(body.stateMachineArn)}'`);
+    const name = String(body.name ?? randomBytes(16).toString('hex'));
+    const input = String(body.input ?? '{}');
+    const executionArn = `${this.options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      if (existing.input === input && existing.status === 'RUNNING') return { executionArn, startDate: existing.startDate.getTime() / 1000 };
+      throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    }
+    const record = this.launch(executionArn, name, input);
+    return { executionArn, startDate: record.startDate.getTime() / 1000 };
+  }
+
+  private launch(executionArn: string, name: string, input: string): ExecutionRecord {
+    const machine = new StateMachine(this.definition as never, { validationOptions: { checkArn: false } });
+    const retryIntervalOverrides: Record<string, number[]> = {};
+    for (const [stateName, state] of this.taskStates()) {
+      retryIntervalOverrides[stateName] = (state.Retry ?? []).map((r) => (r.IntervalSeconds ?? 1) * this.options.msPerSecond);
+    }
+    const startDate = new Date();
+    const parsed = JSON.parse(input);
+    const run = machine.run(parsed, {
+      overrides: { taskResourceLocalHandlers: this.handlers(executionArn) as never, retryIntervalOverrides },
+      context: { Execution: { Id: executionArn, Name: name, StartTime: startDate.toISOString(), Input: parsed }, Task: { Token: TOKEN_PLACEHOLDER } },
+    });
+    const record: ExecutionRecord = { executionArn, name, input, status: 'RUNNING', events: [], startDate, abort: run.abort, done: Promise.resolve() };
+    this.executions.set(executionArn, record);
+    const logging = (async () => {
+      for await (const event of run.eventLogs) {
+        record.events.push(event as EventLog);
+        this.options.onEvent?.(record, event as EventLog);
+      }
+    })();
+    record.done = (async () => {
+      try {
+        await run.result;
+        record.status = 'SUCCEEDED';
+      } catch (err) {
+        const e = err as Error;
+        record.status = e.name === 'ExecutionAbortedError' ? 'ABORTED' : e.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
+        record.error = e.name;
+        record.cause = e.message;
+      }
+      await logging.catch(() => undefined);
+      record.stopDate = new Date();
+      for (const [token, w] of this.waiting) if (w.execution === executionArn) this.waiting.delete(token);
+      this.options.onExecutionEnd?.(record);
+    })();
+    return record;
+  }
+
+  private sendTaskSuccess(body: Record<string, unknown>) {
+    const token = String(body.taskToken);
+    const waiter = this.waiting.get(token);
+    if (!waiter) throw new AwsError('TaskTimedOut', 'Task Timed Out: the task for this token has already ended');
+    this.waiting.delete(token);
+    waiter.resolve(JSON.parse(String(body.output ?? 'null')));
+    return {};
+  }
+
+  private describeExecution(body: Record<string, unknown>) {
+    const e = this.executions.get(String(body.executionArn));
+    if (!e) throw new AwsError('ExecutionDoesNotExist', 'Execution Does Not Exist');
+    return { executionArn: e.executionArn, name: e.name, status: e.status, startDate: e.startDate.getTime() / 1000, input: e.input };
+  }
+
+  private stopExecution(body: Record<string, unknown>) {
+    const e = this.executions.get(String(body.executionArn));
+    if (!e) throw new AwsError('ExecutionDoesNotExist', 'Execution Does Not Exist');
+    e.abort?.();
+    return { stopDate: Date.now() / 1000 };
+  }
+}

@@ -1,0 +1,224 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AwsError } from './aws-error';
+import { serveJsonProtocol, type LocalServer } from './http';
+import type { SimInstance } from './ec2';
+import { loadDocument, resolveParameters, stepFor, type CommandDocument } from './ssm-document';
+
+/** SSM's own limits on the output GetCommandInvocation returns. */
+export const OUTPUT_LIMITS = { stdout: 24000, stderr: 8000 } as const;
+
+export interface SsmTiming {
+  /** Time from running to the agent being online, in real milliseconds. */
+  readonly registerMs: number;
+}
+
+export interface SsmFaults {
+  /** The agent never registers. */
+  neverRegisters?: boolean;
+  beforeSendCommand?(): AwsError | undefined;
+}
+
+interface Invocation {
+  commandId: string;
+  instanceId: string;
+  documentName: string;
+  parameters: Record<string, string[]>;
+  comment: string;
+  status: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  process?: ChildProcess;
+}
+
+export interface CommandStatusEvent {
+  readonly source: 'aws.ssm';
+  readonly 'detail-type': 'EC2 Command Invocation Status-change Notification';
+  readonly detail: { 'command-id': string; 'document-name': string; 'instance-id': string; status: string };
+}
+
+export interface SsmOptions {
+  readonly documentName: string;
+  readonly timing: SsmTiming;
+  /** Folder that stands for each instance's disk: <disksDir>/<instanceId>. */
+  readonly disksDir: string;
+  /** Where the build's live output goes. */
+  readonly onOutput?: (instanceId: string, chunk: string) => void;
+  readonly onEvent: (event: CommandStatusEvent) => void;
+}
+
+/**
+ * Systems Manager's control plane, simulated: agents register a while after their instance runs;
+ * SendCommand runs the real Linux step of the real document with bash, with the parameters passed
+ * as SSM passes them (ENV_VAR interpolation); statuses Pending → InProgress → Success, Failed,
+ * TimedOut or Cancelled, each announced as an EventBridge event.
+ */
+export class LocalSsm {
+  private readonly online = new Set<string>();
+  private readonly invocations = new Map<string, Invocation>();
+  private readonly document: CommandDocument = loadDocument();
+  private server?: LocalServer;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  faults: SsmFaults = {};
+  instanceState: (instanceId: string) => SimInstance | undefined = () => undefined;
+
+  constructor(private readonly options: SsmOptions) {}
+
+  async start(): Promise<string> {
+    this.server = await serveJsonProtocol('SSM', {
+      DescribeInstanceInformation: (b) => this.describeInstanceInformation(b),
+      SendCommand: (b) => this.sendCommand(b),
+      ListCommands: (b) => this.listCommands(b),
+      GetCommandInvocation: (b) => this.getCommandInvocation(b),
+      CancelCommand: (b) => this.cancelCommand(b),
+    }, 'application/x-amz-json-1.1');
+    return this.server.endpoint;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    for (const inv of this.invocations.values()) inv.process?.kill('SIGKILL');
+    await this.server?.close();
+  }
+
+  /** The EC2 simulation reports state changes here. */
+  instanceChanged(instance: SimInstance): void {
+    if (instance.state === 'running' && !this.faults.neverRegisters) {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        if (instance.state === 'running') this.online.add(instance.instanceId);
+      }, this.options.timing.registerMs);
+      this.timers.add(t);
+    }
+    if (instance.state === 'shutting-down' || instance.state === 'terminated') {
+      this.online.delete(instance.instanceId);
+      // The agent dies with its instance: what it was running ends unfinished.
+      for (const inv of this.invocations.values()) {
+        if (inv.instanceId === instance.instanceId && ['Pending', 'InProgress'].includes(inv.status)) {
+          inv.process?.kill('SIGKILL');
+          this.finish(inv, 'Cancelled', -1);
+        }
+      }
+    }
+  }
+
+  private describeInstanceInformation(body: Record<string, unknown>) {
+    const filters = (body.Filters ?? []) as { Key: string; Values: string[] }[];
+    const ids = filters.find((f) => f.Key === 'InstanceIds')?.Values ?? [];
+    const list = ids.filter((id) => this.online.has(id)).map((id) => ({ InstanceId: id, PingStatus: 'Online', PlatformType: 'Linux' }));
+    return { InstanceInformationList: list };
+  }
+
+  private sendCommand(body: Record<string, unknown>) {
+    const fault = this.faults.beforeSendCommand?.();
+    if (fault) throw fault;
+    const documentName = String(body.DocumentName);
+    if (documentName !== this.options.documentName) throw new AwsError('InvalidDocument', `Document ${documentName} does not exist`);
+    const ids = (body.InstanceIds ?? []) as string[];
+    if (ids.length !== 1 || !this.online.has(ids[0])) throw new AwsError('InvalidInstanceId', 'Instances not in a valid state for account');
+    const parameters = (body.Parameters ?? {}) as Record<string, string[]>;
+    let resolved: ReturnType<typeof resolveParameters>;
+    try {
+      resolved = resolveParameters(this.document, parameters);
+    } catch (err) {
+      throw new AwsError('InvalidParameters', (err as Error).message);
+    }
+    const inv: Invocation = {
+      commandId: randomUUID(),
+      instanceId: ids[0],
+      documentName,
+      parameters,
+      comment: String(body.Comment ?? ''),
+      status: 'Pending',
+      exitCode: -1,
+      stdout: '',
+      stderr: '',
+    };
+    this.invocations.set(inv.commandId, inv);
+    setImmediate(() => this.run(inv, resolved.env, Number(resolved.values.ExecutionTimeout)));
+    return { Command: { CommandId: inv.commandId, DocumentName: documentName, Status: 'Pending', Parameters: parameters, InstanceIds: ids } };
+  }
+
+  private emit(inv: Invocation): void {
+    this.options.onEvent({
+      source: 'aws.ssm',
+      'detail-type': 'EC2 Command Invocation Status-change Notification',
+      detail: { 'command-id': inv.commandId, 'document-name': inv.documentName, 'instance-id': inv.instanceId, status: inv.status },
+    });
+  }
+
+  private finish(inv: Invocation, status: string, exitCode: number): void {
+    if (!['Pending', 'InProgress'].includes(inv.status)) return;
+    inv.status = status;
+    inv.exitCode = exitCode;
+    inv.process = undefined;
+    this.emit(inv);
+  }
+
+  private run(inv: Invocation, env: Record<string, string>, timeoutSeconds: number): void {
+    if (inv.status !== 'Pending') return;
+    inv.status = 'InProgress';
+    this.emit(inv);
+    const step = stepFor(this.document, 'Linux');
+    const disk = path.join(this.options.disksDir, inv.instanceId);
+    const orchestration = path.join(disk, 'var/lib/amazon/ssm', inv.instanceId, 'document/orchestration', inv.commandId, step.name);
+    fs.mkdirSync(orchestration, { recursive: true });
+    fs.mkdirSync(path.join(disk, 'tmp'), { recursive: true });
+    const script = path.join(orchestration, '_script.sh');
+    fs.writeFileSync(script, step.inputs.runCommand.join('\n'), { mode: 0o700 });
+    const child = spawn('bash', [script], {
+      cwd: orchestration,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: disk, LANG: 'C.UTF-8', TMPDIR: path.join(disk, 'tmp'), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    inv.process = child;
+    const keep = (field: 'stdout' | 'stderr', chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      const limit = OUTPUT_LIMITS[field];
+      if (inv[field].length < limit) inv[field] = (inv[field] + text).slice(0, limit);
+      this.options.onOutput?.(inv.instanceId, text);
+    };
+    child.stdout.on('data', (c: Buffer) => keep('stdout', c));
+    child.stderr.on('data', (c: Buffer) => keep('stderr', c));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      this.finish(inv, 'TimedOut', -1);
+    }, timeoutSeconds * 1000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      this.finish(inv, code === 0 ? 'Success' : 'Failed', code ?? -1);
+    });
+  }
+
+  private listCommands(body: Record<string, unknown>) {
+    const inv = this.invocations.get(String(body.CommandId));
+    if (!inv) return { Commands: [] };
+    return { Commands: [{ CommandId: inv.commandId, DocumentName: inv.documentName, Parameters: inv.parameters, Comment: inv.comment, Status: inv.status, InstanceIds: [inv.instanceId] }] };
+  }
+
+  private getCommandInvocation(body: Record<string, unknown>) {
+    const inv = this.invocations.get(String(body.CommandId));
+    if (!inv || inv.instanceId !== body.InstanceId) throw new AwsError('InvocationDoesNotExist', 'An error occurred (InvocationDoesNotExist)');
+    return {
+      CommandId: inv.commandId,
+      InstanceId: inv.instanceId,
+      DocumentName: inv.documentName,
+      Status: inv.status,
+      StatusDetails: inv.status,
+      ResponseCode: inv.exitCode,
+      StandardOutputContent: inv.stdout,
+      StandardErrorContent: inv.stderr,
+    };
+  }
+
+  private cancelCommand(body: Record<string, unknown>) {
+    const inv = this.invocations.get(String(body.CommandId));
+    if (!inv) throw new AwsError('InvalidCommandId', 'Invalid command ID');
+    inv.process?.kill('SIGKILL');
+    this.finish(inv, 'Cancelled', -1);
+    return {};
+  }
+}

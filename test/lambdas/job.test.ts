@@ -1,0 +1,68 @@
+import { JobConfigurationError } from '../../lambdas/shared/errors';
+import { parseProperties, toBuildJob } from '../../lambdas/poller/job';
+import { polledJob } from '../fixtures/job';
+
+const base = { ImageId: 'ami-0a1b2c3d4e5f67890', InstanceType: 't3.medium', Command: 'make' };
+
+function problem(config: Record<string, string>): string {
+  try {
+    parseProperties({ ...base, ...config });
+  } catch (err) {
+    expect(err).toBeInstanceOf(JobConfigurationError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a JobConfigurationError');
+}
+
+describe('action properties', () => {
+  it('accepts a minimal configuration and fills the defaults', () => {
+    expect(parseProperties(base)).toEqual({ ...{ imageId: base.ImageId, instanceType: 't3.medium', command: 'make' }, workingDirectory: '', outputArtifactPath: '', timeoutMinutes: 60 });
+  });
+
+  it.each([
+    [{ ImageId: 'ami-123' }, /^ImageId must be an AMI ID.*got "ami-123"/],
+    [{ ImageId: '' }, /^ImageId must be/],
+    [{ InstanceType: 'huge' }, /^InstanceType must be an EC2 instance type.*got "huge"/],
+    [{ Command: '   ' }, /^Command is empty/],
+    [{ WorkingDirectory: 'relative/dir' }, /^WorkingDirectory must be an absolute path/],
+    [{ WorkingDirectory: '/opt/$(reboot)' }, /^WorkingDirectory must not contain .*quotes/],
+    [{ WorkingDirectory: '/opt/../etc' }, /^WorkingDirectory must not contain a '\.\.' segment/],
+    [{ OutputArtifactPath: '../secrets' }, /^OutputArtifactPath must not contain a '\.\.' segment/],
+    [{ OutputArtifactPath: '/etc/passwd' }, /^OutputArtifactPath must be relative/],
+    [{ OutputArtifactPath: 'dist; rm -rf /' }, /^OutputArtifactPath must not contain/],
+    [{ OutputArtifactPath: '.' }, /^OutputArtifactPath must name a file or directory/],
+    [{ TimeoutMinutes: '0' }, /^TimeoutMinutes must be a whole number of minutes from 1 to 1440/],
+    [{ TimeoutMinutes: '2.5' }, /^TimeoutMinutes must be a whole number/],
+    [{ Command: 'x'.repeat(1001) }, /^Command is 1001 characters long; CodePipeline allows 1000/],
+  ])('rejects bad input #%# with a message naming the property', (config, message) => {
+    expect(problem(config)).toMatch(message);
+  });
+
+  it('accepts paths with spaces and non-ASCII names, Windows paths and a custom timeout', () => {
+    const p = parseProperties({ ...base, WorkingDirectory: 'C:\\Builds\\Mön projet', OutputArtifactPath: 'out dir/app.zip', TimeoutMinutes: '90' });
+    expect(p).toMatchObject({ workingDirectory: 'C:\\Builds\\Mön projet', outputArtifactPath: 'out dir/app.zip', timeoutMinutes: 90 });
+  });
+});
+
+describe('polled job → state machine input', () => {
+  it('carries the artifact locations and the KMS key, never the credentials', () => {
+    const job = toBuildJob(
+      polledJob({ OutputArtifactPath: 'dist' }, {
+        outputArtifacts: [{ name: 'Out', location: { type: 'S3', s3Location: { bucketName: 'artifacts', objectKey: 'app/Out/o.zip' } } }],
+        encryptionKey: { id: 'arn:aws:kms:eu-west-1:123456789012:key/abc', type: 'KMS' },
+      }),
+    );
+    expect(job).toMatchObject({ input: { bucket: 'artifacts', key: 'app/Src/in.zip' }, output: { key: 'app/Out/o.zip' }, kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc', executionTimeout: '3600' });
+    expect(JSON.stringify(job)).not.toMatch(/secret|AKIA/);
+  });
+
+  it('rejects an output artifact without OutputArtifactPath, and the reverse', () => {
+    const withOutput = { outputArtifacts: [{ name: 'Out', location: { type: 'S3', s3Location: { bucketName: 'b', objectKey: 'k' } } }] };
+    expect(() => toBuildJob(polledJob({}, withOutput))).toThrow(/declares the output artifact "Out" but OutputArtifactPath is empty/);
+    expect(() => toBuildJob(polledJob({ OutputArtifactPath: 'dist' }))).toThrow(/declares no output artifact/);
+  });
+
+  it('rejects an input artifact with no S3 location', () => {
+    expect(() => toBuildJob(polledJob({}, { inputArtifacts: [{ name: 'Src' }] }))).toThrow(/input artifact "Src" has no S3 location/);
+  });
+});

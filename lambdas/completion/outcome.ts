@@ -132,6 +132,9 @@ export function decideOutcome(input: CompletionInput, now: Date = new Date()): J
   if (!outcome && !state.build) {
     outcome = failed('SystemUnavailable', 'runBuild', 'the execution ended without a build result. Open the execution link for details.');
   }
+  if (!outcome && state.job.output && !state.upload) {
+    outcome = failed('SystemUnavailable', 'uploadOutput', 'the output artifact was never uploaded. Open the execution link for details.');
+  }
   if (outcome && outcome.status === 'Failed') return { ...outcome, message: outcome.message + releaseNote };
   const instance = state.instance;
   const took = duration(now.getTime() - new Date(input.executionStartTime).getTime());

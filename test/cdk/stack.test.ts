@@ -1,0 +1,135 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
+
+const actionType = { owner: 'Custom' as const, category: 'Build', provider: 'EC2-Build', version: '1' };
+
+function synth(): { template: Template; outdir: string } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-'));
+  const app = new App({ outdir });
+  const stack = new Ec2BuildActionStack(app, 'Ec2BuildAction', { actionType, subnetIds: ['subnet-0aaaaaaaaaaaaaaaa'] });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const template = Template.fromStack(stack);
+  app.synth();
+  return { template, outdir };
+}
+
+describe('Ec2BuildAction stack', () => {
+  const { template, outdir } = synth();
+  const policies = () => Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[]);
+
+  it('passes cdk-nag AwsSolutions with no unacknowledged finding', () => {
+    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    expect(report.pluginReports).toEqual([]);
+  });
+
+  it('registers the custom action type with its properties, artifacts and console links', () => {
+    template.hasResourceProperties('AWS::CodePipeline::CustomActionType', {
+      Category: 'Build',
+      Provider: 'EC2-Build',
+      Version: '1',
+      InputArtifactDetails: { MinimumCount: 0, MaximumCount: 1 },
+      OutputArtifactDetails: { MinimumCount: 0, MaximumCount: 1 },
+      ConfigurationProperties: Match.arrayWith([
+        Match.objectLike({ Name: 'ImageId', Required: true }),
+        Match.objectLike({ Name: 'InstanceType', Required: true }),
+        Match.objectLike({ Name: 'Command', Required: true }),
+        Match.objectLike({ Name: 'WorkingDirectory', Required: false }),
+        Match.objectLike({ Name: 'OutputArtifactPath', Required: false }),
+      ]),
+      Settings: {
+        EntityUrlTemplate: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('systems-manager/documents')])]) }),
+        ExecutionUrlTemplate: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('executions/details/\\{ExternalExecutionId\\}')])]) }),
+      },
+    });
+  });
+
+  it('wakes the poller only for STARTED events of this action type', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.codepipeline'],
+        'detail-type': ['CodePipeline Action Execution State Change'],
+        detail: { state: ['STARTED'], type: { owner: ['Custom'], category: ['Build'], provider: ['EC2-Build'], version: ['1', 1] } },
+      },
+    });
+  });
+
+  it('resumes builds from finished commands of its own document only', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ssm'],
+        detail: { 'document-name': [{ Ref: Match.stringLikeRegexp('BuildDocument') }], status: [{ 'anything-but': Match.arrayWith(['InProgress']) }] },
+      },
+    });
+  });
+
+  it('requires IMDSv2 and encrypts the root volume', () => {
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: {
+        MetadataOptions: { HttpTokens: 'required' },
+        BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ Encrypted: true }) })],
+      },
+    });
+  });
+
+  it('loads the state machine from its file with every placeholder substituted', () => {
+    const [sm] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const subs = Object.keys(sm.Properties.DefinitionSubstitutions).sort();
+    const file = fs.readFileSync(path.join(__dirname, '../../state-machines/build-job.asl.json'), 'utf8');
+    const placeholders = [...new Set([...file.matchAll(/\$\{([A-Za-z]+)\}/g)].map((m) => m[1]))].sort();
+    expect(subs).toEqual(placeholders);
+  });
+
+  it('puts the SSM document in the template as the file says', () => {
+    const [doc] = Object.values(template.findResources('AWS::SSM::Document'));
+    expect(doc.Properties.Content).toEqual(parse(fs.readFileSync(path.join(__dirname, '../../ssm-documents/run-build.yaml'), 'utf8')));
+  });
+
+  it('limits RunInstances to the launch template and the stack tag', () => {
+    const run = policies().filter((s) => JSON.stringify(s.Action).includes('ec2:RunInstances'));
+    expect(run.length).toBeGreaterThan(0);
+    for (const s of run) expect(JSON.stringify(s.Condition)).toContain('ec2:LaunchTemplate');
+    expect(run.some((s) => JSON.stringify(s.Condition).includes('aws:RequestTag/ec2-build-action:stack'))).toBe(true);
+  });
+
+  it('limits TerminateInstances and SendCommand on instances to the stack tag', () => {
+    for (const action of ['ec2:TerminateInstances', 'ssm:SendCommand']) {
+      const onInstances = policies().filter((s) => JSON.stringify(s.Action).includes(action) && JSON.stringify(s.Resource).includes('instance/'));
+      expect(onInstances).toHaveLength(1);
+      expect(JSON.stringify(onInstances[0].Condition)).toMatch(/[Rr]esourceTag\/ec2-build-action:stack/);
+    }
+  });
+
+  it('has no Resource "*" on any action that changes things, except job-worker APIs without resource-level permissions', () => {
+    const allowedUnscoped = /^(ec2:Describe|ssm:Describe|ssm:List|ssm:Get|codepipeline:(GetJobDetails|AcknowledgeJob|PutJob)|xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)|ec2messages:|ssmmessages:)/;
+    for (const s of policies()) {
+      if (s.Resource !== '*') continue;
+      for (const action of [s.Action].flat() as string[]) expect(action).toMatch(allowedUnscoped);
+    }
+  });
+
+  it('passes only the build role, only to EC2', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'iam:PassRole', Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } })]) },
+    });
+  });
+
+  it('gives the build instance no access to S3', () => {
+    const roles = template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] } } });
+    const [roleId] = Object.keys(roles);
+    const attached = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId));
+    expect(JSON.stringify(attached)).not.toMatch(/"s3:/);
+    expect(roles[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('runs every function on Node.js 22', () => {
+    const fns = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(fns.length).toBe(6);
+    for (const fn of fns) expect(fn.Properties.Runtime).toBe('nodejs22.x');
+  });
+});

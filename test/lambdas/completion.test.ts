@@ -1,0 +1,102 @@
+import { CodePipelineClient, InvalidJobStateException, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import { mockClient } from 'aws-sdk-client-mock';
+import { decideOutcome } from '../../lambdas/completion/outcome';
+import type { CommandResult, CompletionInput, ExecutionState } from '../../lambdas/shared/types';
+import { buildJob, JOB_ID } from '../fixtures/job';
+
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { handler } = require('../../lambdas/completion/handler') as typeof import('../../lambdas/completion/handler');
+
+const ARN = 'arn:aws:states:eu-west-1:123456789012:execution:Build:job';
+const instance = { instanceId: 'i-0abc', instanceType: 'c7i.large', subnetId: null, launchedAt: '2026-01-01T00:00:00Z' };
+const ok: CommandResult = { commandId: 'c1', status: 'Success', exitCode: 0, outputTail: 'done', errorTail: '' };
+const input = (state: Partial<ExecutionState>): CompletionInput => ({
+  state: { job: buildJob(), ...state },
+  executionArn: ARN,
+  executionStartTime: '2026-01-01T00:00:00Z',
+});
+const lambdaError = (Error: string, message: string) => ({ Error, Cause: JSON.stringify({ errorType: Error, errorMessage: message }) });
+
+describe('outcome', () => {
+  it('succeeds with the duration, instance id and type', () => {
+    const out = decideOutcome(input({ instance, build: ok, upload: ok }), new Date('2026-01-01T00:03:12Z'));
+    expect(out).toEqual({ status: 'Succeeded', summary: 'Built in 3m12s on i-0abc (c7i.large).' });
+  });
+
+  it('reports a failed build as JobFailed with its exit code and last lines', () => {
+    const out = decideOutcome(input({ instance, build: { ...ok, status: 'Failed', exitCode: 2, errorTail: 'make: *** [all] Error 2' } }));
+    expect(out).toMatchObject({ status: 'Failed', failureType: 'JobFailed' });
+    expect(out.status === 'Failed' && out.message).toBe('Step "Run Build" failed: the build command exited with code 2.\nLast lines of its output:\nmake: *** [all] Error 2');
+  });
+
+  it('keeps the message within CodePipeline\'s 5000 characters, keeping the end of the log', () => {
+    const out = decideOutcome(input({ build: { ...ok, status: 'Failed', exitCode: 1, errorTail: `${'x'.repeat(9000)}THE END` } }));
+    expect(out.status === 'Failed' && out.message.length).toBeLessThanOrEqual(5000);
+    expect(out.status === 'Failed' && out.message).toMatch(/THE END$/);
+  });
+
+  it.each([
+    ['OutputPathMissing', 'ConfigurationError'],
+    ['InputArtifactMissing', 'ConfigurationError'],
+    ['InputDownloadFailed', 'JobFailed'],
+  ])('maps the document\'s %s marker to %s', (kind, type) => {
+    const out = decideOutcome(input({ build: { ...ok, status: 'Failed', exitCode: 1, errorTail: `ec2-build-action-error ${kind}: what happened` } }));
+    expect(out).toEqual({ status: 'Failed', failureType: type, message: 'Step "Run Build" failed: what happened' });
+  });
+
+  it.each([
+    ['launchInstance', lambdaError('JobConfigurationError', 'ImageId bad'), 'ConfigurationError', /Launch Instance.*ImageId bad/],
+    ['launchInstance', lambdaError('CapacityError', 'no capacity'), 'SystemUnavailable', /no capacity/],
+    ['waitForAgent', lambdaError('AgentNotOnline', 'agent offline'), 'ConfigurationError', /SSM agent.*instance profile.*ssmmessages/],
+    ['waitForRunning', lambdaError('InstanceLost', 'i-0abc is terminated'), 'JobFailed', /Spot interruption/],
+    ['runBuild', { Error: 'States.Timeout', Cause: '' }, 'JobFailed', /TimeoutMinutes is 60/],
+    ['uploadOutput', { Error: 'Ssm.InvalidInstanceIdException', Cause: 'gone' }, 'SystemUnavailable', /Upload Output Artifact.*Ssm.InvalidInstanceIdException: gone/],
+  ])('reports a caught %s error as the failure type that fits', (step, error, type, message) => {
+    const out = decideOutcome(input({ instance, errors: { [step]: error } }));
+    expect(out).toMatchObject({ status: 'Failed', failureType: type, message: expect.stringMatching(message) });
+  });
+
+  it('says when the instance could not be released, on success and failure alike', () => {
+    const releaseNote = /i-0abc could not be terminated \(Ec2.Ec2Exception\); the stack's sweeper will terminate it/;
+    const errors = { releaseInstance: { Error: 'Ec2.Ec2Exception', Cause: '' } };
+    const good = decideOutcome(input({ instance, build: ok, upload: ok, errors }));
+    expect(good.status === 'Succeeded' && good.summary).toMatch(releaseNote);
+    const bad = decideOutcome(input({ instance, build: { ...ok, status: 'Failed', exitCode: 1 }, errors }));
+    expect(bad.status === 'Failed' && bad.message).toMatch(releaseNote);
+  });
+
+  it('never reports success without a build result', () => {
+    expect(decideOutcome(input({ instance }))).toMatchObject({ status: 'Failed', failureType: 'SystemUnavailable' });
+  });
+});
+
+describe('completion handler', () => {
+  const codepipeline = mockClient(CodePipelineClient);
+  afterEach(() => codepipeline.reset());
+
+  it('reports success with the execution as external execution id', async () => {
+    codepipeline.on(PutJobSuccessResultCommand).resolves({});
+    await handler(input({ instance, build: ok, upload: ok }));
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobSuccessResultCommand, {
+      jobId: JOB_ID,
+      executionDetails: expect.objectContaining({ externalExecutionId: ARN, summary: expect.stringContaining('i-0abc') }),
+    });
+  });
+
+  it('reports a failure with its type', async () => {
+    codepipeline.on(PutJobFailureResultCommand).resolves({});
+    await handler(input({ build: { ...ok, status: 'Failed', exitCode: 3 } }));
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { jobId: JOB_ID, failureDetails: expect.objectContaining({ type: 'JobFailed', externalExecutionId: ARN }) });
+  });
+
+  it('treats a second result for the same job as already reported (a retried call)', async () => {
+    codepipeline.on(PutJobSuccessResultCommand).rejects(new InvalidJobStateException({ message: 'already', $metadata: {} }));
+    await expect(handler(input({ build: ok, upload: ok }))).resolves.toMatchObject({ reported: 'already-reported' });
+  });
+
+  it('fails (so the state machine retries) on any other error', async () => {
+    codepipeline.on(PutJobSuccessResultCommand).rejects(new Error('network down'));
+    await expect(handler(input({ build: ok, upload: ok }))).rejects.toThrow('network down');
+  });
+});

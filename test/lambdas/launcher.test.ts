@@ -1,0 +1,71 @@
+import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { launchBuildInstance } from '../../lambdas/launcher/launch';
+import { buildJob } from '../fixtures/job';
+
+const config = { launchTemplateId: 'lt-0123', subnetIds: ['subnet-a', 'subnet-b'], stackTagValue: 'Ec2BuildAction', rootVolumeGiB: 40 };
+const ec2Error = (name: string) => Object.assign(new Error(`${name} happened`), { name, $metadata: {} });
+
+describe('launch instance', () => {
+  const ec2 = mockClient(EC2Client);
+  beforeEach(() => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0a1b2c3d4e5f67890', RootDeviceName: '/dev/xvda', State: 'available' }] });
+    ec2.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-0abc', InstanceType: 't3.medium', SubnetId: 'subnet-a', LaunchTime: new Date('2026-01-01T00:00:00Z') }] });
+  });
+  afterEach(() => ec2.reset());
+
+  it('launches from the launch template with the job tags and an idempotency token', async () => {
+    const instance = await launchBuildInstance(buildJob(), 'exec-1', config);
+    expect(instance).toEqual({ instanceId: 'i-0abc', instanceType: 't3.medium', subnetId: 'subnet-a', launchedAt: '2026-01-01T00:00:00.000Z' });
+    expect(ec2).toHaveReceivedCommandWith(RunInstancesCommand, {
+      LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '$Latest' },
+      ImageId: 'ami-0a1b2c3d4e5f67890',
+      InstanceType: 't3.medium',
+      SubnetId: 'subnet-a',
+      ClientToken: 'exec-1-0',
+      TagSpecifications: expect.arrayContaining([
+        { ResourceType: 'instance', Tags: expect.arrayContaining([{ Key: 'ec2-build-action:stack', Value: 'Ec2BuildAction' }, { Key: 'ec2-build-action:job-id', Value: buildJob().jobId }]) },
+      ]),
+    });
+    expect(ec2.commandCalls(RunInstancesCommand)[0].args[0].input.BlockDeviceMappings).toBeUndefined();
+  });
+
+  it('encrypts the root volume under the AMI\'s own root device name when it is not the template\'s', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ RootDeviceName: '/dev/sda1', State: 'available' }] });
+    await launchBuildInstance(buildJob(), 'exec-1', config);
+    expect(ec2).toHaveReceivedCommandWith(RunInstancesCommand, {
+      BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { Encrypted: true, VolumeSize: 40, VolumeType: 'gp3', DeleteOnTermination: true } }],
+    });
+  });
+
+  it('reports an AMI that does not exist as a ConfigurationError without launching', async () => {
+    ec2.on(DescribeImagesCommand).rejects(ec2Error('InvalidAMIID.NotFound'));
+    await expect(launchBuildInstance(buildJob(), 'exec-1', config)).rejects.toMatchObject({ name: 'JobConfigurationError', message: expect.stringMatching(/^ImageId "ami-0a1b2c3d4e5f67890" was rejected by EC2 \(InvalidAMIID.NotFound/) });
+    expect(ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+  });
+
+  it('reports an unknown instance type as a ConfigurationError', async () => {
+    ec2.on(RunInstancesCommand).rejects(ec2Error('InvalidParameterValue'));
+    await expect(launchBuildInstance(buildJob(), 'exec-1', config)).rejects.toMatchObject({ name: 'JobConfigurationError', message: expect.stringContaining('InstanceType "t3.medium"') });
+  });
+
+  it('tries the next subnet when one lacks capacity', async () => {
+    ec2.on(RunInstancesCommand, { SubnetId: 'subnet-a' }).rejects(ec2Error('InsufficientInstanceCapacity'));
+    const instance = await launchBuildInstance(buildJob(), 'exec-1', config);
+    expect(instance.instanceId).toBe('i-0abc');
+    expect(ec2).toHaveReceivedCommandWith(RunInstancesCommand, { SubnetId: 'subnet-b', ClientToken: 'exec-1-1' });
+  });
+
+  it('throws a CapacityError naming every subnet when none has capacity', async () => {
+    ec2.on(RunInstancesCommand).rejects(ec2Error('InsufficientInstanceCapacity'));
+    await expect(launchBuildInstance(buildJob(), 'exec-1', config)).rejects.toMatchObject({
+      name: 'CapacityError',
+      message: expect.stringContaining('subnet-a: InsufficientInstanceCapacity; subnet-b: InsufficientInstanceCapacity'),
+    });
+  });
+
+  it('passes other errors on for the state machine to retry', async () => {
+    ec2.on(RunInstancesCommand).rejects(ec2Error('InternalError'));
+    await expect(launchBuildInstance(buildJob(), 'exec-1', config)).rejects.toMatchObject({ name: 'InternalError' });
+  });
+});

@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LocalCloud } from '../../local/cloud';
+import { runJob, type JobOptions, type JobSummary } from '../../local/job';
+
+const EXAMPLES = path.join(__dirname, '../../examples');
+let cloud: LocalCloud;
+let tmp: string;
+
+beforeAll(async () => {
+  cloud = await LocalCloud.start();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-'));
+});
+afterAll(async () => {
+  await cloud.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Every run keeps the promises: one result, every launched instance released. */
+async function job(options: Partial<JobOptions>): Promise<JobSummary> {
+  const summary = await runJob(cloud, { source: path.join(EXAMPLES, 'hello'), command: 'bash build.sh', ...options });
+  expect(summary.jobResults).toBe(1);
+  expect(summary.instancesReleased).toBe(summary.instancesLaunched);
+  return summary;
+}
+
+function unzipList(zip: string): string[] {
+  return execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).trim().split('\n').sort();
+}
+
+describe('local runner, end to end', () => {
+  it('compiles the hello example and uploads the program as the output artifact', async () => {
+    const out = path.join(tmp, 'hello.zip');
+    const summary = await job({ outputPath: 'dist', out });
+    expect(summary).toMatchObject({ status: 'Succeeded', instancesLaunched: 1, outputArtifact: out });
+    expect(unzipList(out)).toEqual(['greeting.txt', 'hello']);
+    const greeting = execFileSync('unzip', ['-p', out, 'greeting.txt'], { encoding: 'utf8' });
+    expect(greeting).toBe('Hello, CodePipeline!\n');
+  });
+
+  it('reports a failing build as JobFailed with its exit code and last lines', async () => {
+    const summary = await job({ command: 'echo compiling; echo "error: missing semicolon" >&2; exit 3' });
+    expect(summary).toMatchObject({ status: 'Failed', failureType: 'JobFailed' });
+    expect(summary.failureMessage).toContain('exited with code 3');
+    expect(summary.failureMessage).toContain('error: missing semicolon');
+  });
+
+  it('fails a multi-line command at its first failing line, not its last', async () => {
+    const summary = await job({ command: 'false\necho "this line would succeed"' });
+    expect(summary).toMatchObject({ status: 'Failed', failureType: 'JobFailed' });
+    expect(summary.failureMessage).not.toContain('this line would succeed');
+  });
+
+  it('reports a missing output path as a ConfigurationError', async () => {
+    const summary = await job({ outputPath: 'no/such/dir', out: path.join(tmp, 'x.zip') });
+    expect(summary).toMatchObject({ status: 'Failed', failureType: 'ConfigurationError', outputArtifact: null });
+    expect(summary.failureMessage).toMatch(/OutputArtifactPath 'no\/such\/dir' matched nothing/);
+  });
+
+  it('reports an unknown AMI as a ConfigurationError and launches nothing', async () => {
+    const summary = await job({ imageId: 'ami-0fffffffffffffff0' });
+    expect(summary).toMatchObject({ status: 'Failed', failureType: 'ConfigurationError', instancesLaunched: 0 });
+    expect(summary.failureMessage).toMatch(/ImageId "ami-0fffffffffffffff0".*InvalidAMIID.NotFound/);
+  });
+
+  it('reports an unknown instance type as a ConfigurationError', async () => {
+    const summary = await job({ instanceType: 'z9.mega' });
+    expect(summary).toMatchObject({ status: 'Failed', failureType: 'ConfigurationError', instancesLaunched: 0 });
+    expect(summary.failureMessage).toMatch(/InstanceType "z9.mega".*InvalidParameterValue/);
+  });
+
+  it('rejects a malformed ImageId before anything runs', async () => {
+    const summary = await job({ imageId: 'latest-linux' });
+    expect(summary).toMatchObject({ status: 'Failed', failureType: 'ConfigurationError', instancesLaunched: 0, stateTransitions: 0 });
+  });
+
+  it('runs commands with quotes, $, && and pipes as written', async () => {
+    const command = `name="a b"; echo "it's \${name}" | tr a-z A-Z > shout.txt && test "$(cat shout.txt)" = "IT'S A B" && echo '$HOME stays literal' > lit.txt`;
+    const out = path.join(tmp, 'quotes.zip');
+    const summary = await job({ command, outputPath: 'lit.txt', out });
+    expect(summary.status).toBe('Succeeded');
+    expect(execFileSync('unzip', ['-p', out, 'lit.txt'], { encoding: 'utf8' })).toBe('$HOME stays literal\n');
+  });
+
+  it('handles source and working directories with spaces and non-ASCII names, and a single-file output', async () => {
+    const source = path.join(tmp, 'my project — été');
+    fs.mkdirSync(path.join(source, 'sub dir'), { recursive: true });
+    fs.writeFileSync(path.join(source, 'sub dir', 'données.txt'), 'ça marche\n');
+    const workdir = path.join(tmp, 'work dir ü');
+    const out = path.join(tmp, 'single.zip');
+    const summary = await job({ source, command: 'cat "sub dir/données.txt" > "résultat final.txt"', workingDirectory: workdir, outputPath: 'résultat final.txt', out });
+    expect(summary.status).toBe('Succeeded');
+    expect(unzipList(out)).toEqual(['résultat final.txt']);
+    expect(fs.readFileSync(path.join(workdir, 'résultat final.txt'), 'utf8')).toBe('ça marche\n');
+  });
+});

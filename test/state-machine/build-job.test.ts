@@ -1,0 +1,138 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import aslValidator from 'asl-validator';
+import { buildJob } from '../fixtures/job';
+
+const FILE = path.join(__dirname, '../../state-machines/build-job.asl.json');
+const raw = fs.readFileSync(FILE, 'utf8');
+const definition = JSON.parse(raw.replace(/\$\{([A-Za-z]+)\}/g, 'local-$1'));
+const taskStates = Object.entries(definition.States as Record<string, { Type: string }>).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+
+type Tasks = Record<string, (input: Record<string, unknown>) => unknown>;
+const named = (name: string, message = name) => Object.assign(new Error(message), { name });
+const ok = { commandId: 'c', status: 'Success', exitCode: 0, outputTail: '', errorTail: '' };
+
+/** Every Task state overridden (an un-overridden one would call AWS); returns the calls made. */
+async function execute(overrides: Partial<Tasks>) {
+  const calls: string[] = [];
+  const defaults: Tasks = {
+    'Launch Instance': () => ({ Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now' } }),
+    'Is Instance Running?': () => ({ Payload: {} }),
+    'Is Agent Online?': () => ({ Payload: {} }),
+    'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: null } }),
+    'Run Build': () => ok,
+    'Get Output Upload URL': () => ({ Payload: { url: 'http://out', expiresAt: null } }),
+    'Upload Output Artifact': () => ok,
+    'Release Instance': () => ({ TerminatingInstances: [{ CurrentState: { Name: 'shutting-down' } }] }),
+    'Report Result': (input) => ({ Payload: { status: 'reported', input } }),
+  };
+  expect(Object.keys(defaults).sort()).toEqual([...taskStates].sort());
+  let reported: Record<string, unknown> | undefined;
+  const handlers = Object.fromEntries(
+    taskStates.map((name) => [
+      name,
+      async (input: Record<string, unknown>) => {
+        calls.push(name);
+        if (name === 'Report Result') reported = (input.Payload as { state: Record<string, unknown> }).state;
+        return (overrides[name] ?? defaults[name])(input);
+      },
+    ]),
+  );
+  const retryIntervalOverrides = Object.fromEntries(taskStates.map((n) => [n, 0]));
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+  const run = machine.run({ job: buildJob() }, {
+    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
+    context: { Execution: { Id: 'arn:exec', Name: 'job', StartTime: 'now' }, Task: { Token: 'token' } },
+  });
+  await run.result;
+  return { calls, reported: reported ?? {} };
+}
+
+describe('build-job.asl.json', () => {
+  it('is valid Amazon States Language, with a comment on every state and no JSONata', () => {
+    const { isValid, errors } = aslValidator(JSON.parse(raw));
+    expect(errors).toEqual([]);
+    expect(isValid).toBe(true);
+    for (const [name, state] of Object.entries(definition.States as Record<string, { Comment?: string; QueryLanguage?: string }>)) {
+      expect([name, typeof state.Comment]).toEqual([name, 'string']);
+      expect(state.QueryLanguage).toBeUndefined();
+    }
+    expect(definition.QueryLanguage).toBeUndefined();
+  });
+
+  it('runs the happy path: launch, wait, build, upload, release, report', async () => {
+    const { calls, reported } = await execute({});
+    expect(calls).toEqual(['Launch Instance', 'Is Instance Running?', 'Is Agent Online?', 'Get Input Artifact URL', 'Run Build', 'Get Output Upload URL', 'Upload Output Artifact', 'Release Instance', 'Report Result']);
+    expect(reported).toMatchObject({ build: ok, upload: ok, instance: { instanceId: 'i-1' } });
+  });
+
+  it('still releases the instance when the command fails, and skips the upload', async () => {
+    const { calls, reported } = await execute({ 'Run Build': () => ({ ...ok, status: 'Failed', exitCode: 2 }) });
+    expect(calls).not.toContain('Upload Output Artifact');
+    expect(calls.slice(-2)).toEqual(['Release Instance', 'Report Result']);
+    expect(reported).toMatchObject({ build: { status: 'Failed', exitCode: 2 } });
+  });
+
+  it('times out the wait for SSM registration, releases and reports why', async () => {
+    let checks = 0;
+    const { calls, reported } = await execute({
+      'Is Agent Online?': () => {
+        checks += 1;
+        throw named('AgentNotOnline', 'the SSM agent on i-1 is not registered');
+      },
+    });
+    expect(checks).toBe(101); // first try and 100 retries: bounded
+    expect(calls.slice(-2)).toEqual(['Release Instance', 'Report Result']);
+    expect(reported).toMatchObject({ errors: { waitForAgent: { Error: 'AgentNotOnline' } } });
+    expect(calls).not.toContain('Run Build');
+  });
+
+  it('reports a failed launch without trying to release anything', async () => {
+    const { calls, reported } = await execute({ 'Launch Instance': () => { throw named('JobConfigurationError', 'ImageId bad'); } });
+    expect(calls).toEqual(['Launch Instance', 'Report Result']);
+    expect(reported).toMatchObject({ errors: { launchInstance: { Error: 'JobConfigurationError' } } });
+  });
+
+  it('retries a failed release, then reports normally', async () => {
+    let attempts = 0;
+    const { calls, reported } = await execute({
+      'Release Instance': () => {
+        attempts += 1;
+        if (attempts === 1) throw named('Ec2.Ec2Exception', 'RequestLimitExceeded');
+        return { TerminatingInstances: [{ CurrentState: { Name: 'shutting-down' } }] };
+      },
+    });
+    expect(attempts).toBe(2);
+    expect(calls.filter((c) => c === 'Release Instance')).toHaveLength(2);
+    expect(reported).toMatchObject({ release: { state: 'shutting-down' } });
+    expect((reported.errors as object | undefined) ?? {}).not.toHaveProperty('releaseInstance');
+  });
+
+  it('reports a release that keeps failing instead of leaving the job hanging', async () => {
+    const { calls, reported } = await execute({ 'Release Instance': () => { throw named('Ec2.Ec2Exception', 'broken'); } });
+    expect(calls.filter((c) => c === 'Release Instance')).toHaveLength(6);
+    expect(calls[calls.length - 1]).toBe('Report Result');
+    expect(reported).toMatchObject({ errors: { releaseInstance: { Error: 'Ec2.Ec2Exception' } } });
+  });
+
+  it('retries a launch that found no capacity, then succeeds', async () => {
+    let attempts = 0;
+    const { calls } = await execute({
+      'Launch Instance': () => {
+        attempts += 1;
+        if (attempts < 3) throw named('CapacityError');
+        return { Payload: { instanceId: 'i-2', instanceType: 't3.medium', subnetId: null, launchedAt: 'now' } };
+      },
+    });
+    expect(attempts).toBe(3);
+    expect(calls).toContain('Run Build');
+  });
+
+  it('passes every error after launch through Release Instance', () => {
+    const afterLaunch = Object.entries(definition.States as Record<string, { Catch?: { Next: string }[] }>).filter(([n]) => n !== 'Launch Instance' && n !== 'Release Instance' && n !== 'Report Result');
+    for (const [name, state] of afterLaunch) {
+      for (const c of state.Catch ?? []) expect([name, c.Next]).toEqual([name, 'Release Instance']);
+    }
+  });
+});

@@ -13,6 +13,7 @@ export interface BuildFunctionsProps {
 
 /** The functions the state machine's tasks invoke, each with only the rights its task needs. */
 export class BuildFunctions extends Construct {
+  readonly acknowledge: BuildActionFunction;
   readonly launch: BuildActionFunction;
   readonly instanceCheck: BuildActionFunction;
   readonly artifactUrls: BuildActionFunction;
@@ -22,6 +23,13 @@ export class BuildFunctions extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const { builder } = props;
+
+    this.acknowledge = new BuildActionFunction(this, 'Acknowledge', {
+      entry: 'acknowledge',
+      description: 'Acknowledge Job: the execution takes ownership of its CodePipeline job',
+    });
+    this.acknowledge.addToRolePolicy(new iam.PolicyStatement({ sid: 'AcknowledgeJob', actions: ['codepipeline:AcknowledgeJob'], resources: ['*'] }));
+    this.acknowledge.acknowledgeUnscopedApis('codepipeline:AcknowledgeJob (which also needs the job\'s nonce)');
 
     this.launch = new BuildActionFunction(this, 'Launch', {
       entry: 'launcher',

@@ -11,6 +11,7 @@ import { TAGS } from '../lambdas/shared/env';
 export const DEFINITION_FILE = path.join(__dirname, '..', 'state-machines', 'build-job.asl.json');
 
 export interface BuildWorkflowProps {
+  readonly acknowledgeFunction: lambda.IFunction;
   readonly launchFunction: lambda.IFunction;
   readonly instanceCheckFunction: lambda.IFunction;
   readonly artifactUrlsFunction: lambda.IFunction;
@@ -22,7 +23,7 @@ export interface BuildWorkflowProps {
 
 /**
  * The build job state machine, from state-machines/build-job.asl.json, and the rights its own
- * tasks need: invoke its four functions, send the build document to this stack's instances,
+ * tasks need: invoke its own functions, send the build document to this stack's instances,
  * terminate only this stack's instances.
  */
 export class BuildWorkflow extends Construct {
@@ -38,6 +39,7 @@ export class BuildWorkflow extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
       definitionBody: sfn.DefinitionBody.fromString(fs.readFileSync(DEFINITION_FILE, 'utf8')),
       definitionSubstitutions: {
+        AcknowledgeFunctionArn: props.acknowledgeFunction.functionArn,
         LaunchFunctionArn: props.launchFunction.functionArn,
         InstanceCheckFunctionArn: props.instanceCheckFunction.functionArn,
         ArtifactUrlsFunctionArn: props.artifactUrlsFunction.functionArn,
@@ -55,7 +57,7 @@ export class BuildWorkflow extends Construct {
       new iam.PolicyStatement({
         sid: 'InvokeOwnFunctions',
         actions: ['lambda:InvokeFunction'],
-        resources: [props.launchFunction, props.instanceCheckFunction, props.artifactUrlsFunction, props.completionFunction].map((f) => f.functionArn),
+        resources: [props.acknowledgeFunction, props.launchFunction, props.instanceCheckFunction, props.artifactUrlsFunction, props.completionFunction].map((f) => f.functionArn),
       }),
     );
     const instances = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });

@@ -28,6 +28,7 @@ export class Ec2BuildActionStack extends Stack {
     const builder = new BuilderInstance(this, 'Builder', { securityGroupIds: props.securityGroupIds, rootVolumeGiB: props.rootVolumeGiB });
     const functions = new BuildFunctions(this, 'Tasks', { builder, subnetIds: props.subnetIds });
     const workflow = new BuildWorkflow(this, 'Workflow', {
+      acknowledgeFunction: functions.acknowledge,
       launchFunction: functions.launch,
       instanceCheckFunction: functions.instanceCheck,
       artifactUrlsFunction: functions.artifactUrls,

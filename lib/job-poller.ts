@@ -2,7 +2,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env';
 import type { ActionTypeRef } from '../lambdas/shared/types';
@@ -12,9 +12,11 @@ import { BuildActionFunction } from './lambda-function';
 export interface JobPollerProps {
   readonly actionType: ActionTypeRef;
   readonly stateMachine: sfn.IStateMachine;
+  /** Minutes between safety-net polls. @default 5 */
+  readonly safetyNetPollMinutes?: number;
 }
 
-/** The poller: woken by the action's STARTED events, it acknowledges jobs and starts their builds. */
+/** The poller: woken by the action's STARTED events (and a schedule), it starts one execution per job. */
 export class JobPoller extends Construct {
   readonly function: BuildActionFunction;
   readonly rule: events.Rule;
@@ -24,7 +26,7 @@ export class JobPoller extends Construct {
     const { actionType } = props;
     this.function = new BuildActionFunction(this, 'Function', {
       entry: 'poller',
-      description: 'Polls and acknowledges ec2-build-action jobs and starts their builds',
+      description: 'Polls ec2-build-action jobs and starts an execution for each',
       environment: {
         [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
         [ENV.actionCategory]: actionType.category,
@@ -42,19 +44,17 @@ export class JobPoller extends Construct {
         ],
       }),
     );
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'WorkOnJobs',
-        actions: ['codepipeline:AcknowledgeJob', 'codepipeline:PutJobFailureResult'],
-        resources: ['*'],
-      }),
-    );
     props.stateMachine.grantStartExecution(this.function);
-    this.function.acknowledgeUnscopedApis('codepipeline:AcknowledgeJob (which also needs the job\'s nonce) and PutJobFailureResult');
     this.rule = new events.Rule(this, 'Started', {
       description: `STARTED events of the ${actionType.provider} custom action (version ${actionType.version}) only`,
       eventPattern: startedEventPattern(actionType),
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2 })],
+    });
+    // A job CodePipeline offers again (its first poll never started an execution) has no new event.
+    new events.Rule(this, 'SafetyNetPoll', {
+      description: `Polls ${actionType.provider} jobs on a schedule, for jobs offered again after a failed start`,
+      schedule: events.Schedule.rate(Duration.minutes(props.safetyNetPollMinutes ?? 5)),
+      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0 })],
     });
   }
 }

@@ -106,8 +106,9 @@ export class LocalCloud {
     for (const [service, url] of Object.entries(endpoints)) env[`AWS_ENDPOINT_URL_${service}`] = url;
     Object.assign(process.env, env);
     // The Step Functions endpoint must exist before the handlers' clients are built.
-    const functionNames = { launch: 'local:launcher', check: 'local:instance-check', urls: 'local:artifact-urls', completion: 'local:completion' };
+    const functionNames = { ack: 'local:acknowledge', launch: 'local:launcher', check: 'local:instance-check', urls: 'local:artifact-urls', completion: 'local:completion' };
     this.functions = {
+      [functionNames.ack]: await load('acknowledge'),
       [functionNames.launch]: await load('launcher'),
       [functionNames.check]: await load('instance-check'),
       [functionNames.urls]: await load('artifact-urls'),
@@ -116,6 +117,7 @@ export class LocalCloud {
     this.sfn = new LocalStepFunctions({
       stateMachineArn: STATE_MACHINE_ARN,
       substitutions: {
+        AcknowledgeFunctionArn: functionNames.ack,
         LaunchFunctionArn: functionNames.launch,
         InstanceCheckFunctionArn: functionNames.check,
         ArtifactUrlsFunctionArn: functionNames.urls,

@@ -7,7 +7,7 @@ const logger = createLogger('completion');
 
 /** "Report Result": exactly one result per job; a retried call finds the first one standing. */
 export const handler = async (input: CompletionInput) => {
-  const { jobId } = input.state.job;
+  const { jobId } = input.state;
   logger.appendKeys({ jobId, executionArn: input.executionArn });
   const outcome = decideOutcome(input);
   const reported =

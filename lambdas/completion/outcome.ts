@@ -109,6 +109,10 @@ const ORDER: StepName[] = ['launchInstance', 'waitForRunning', 'waitForAgent', '
 /** Decides what CodePipeline is told, from everything the execution recorded. */
 export function decideOutcome(input: CompletionInput, now: Date = new Date()): JobOutcome {
   const state = input.state;
+  if (state.rejection !== null || !state.job) {
+    return { status: 'Failed', failureType: 'ConfigurationError', message: state.rejection ?? 'The job had no configuration.' };
+  }
+  const job = state.job;
   const errors = state.errors ?? {};
   const releaseNote = errors.releaseInstance
     ? ` Note: instance ${state.instance?.instanceId ?? ''} could not be terminated (${causeText(errors.releaseInstance)}); the stack's sweeper will terminate it.`
@@ -117,22 +121,22 @@ export function decideOutcome(input: CompletionInput, now: Date = new Date()): J
   for (const step of ORDER) {
     const caught = errors[step];
     if (caught) {
-      outcome = fromCaught(step, caught, state.job);
+      outcome = fromCaught(step, caught, job);
       break;
     }
     if (step === 'runBuild' && state.build && state.build.status !== 'Success') {
-      outcome = fromCommand('runBuild', state.build, state.job);
+      outcome = fromCommand('runBuild', state.build, job);
       break;
     }
     if (step === 'uploadOutput' && state.upload && state.upload.status !== 'Success') {
-      outcome = fromCommand('uploadOutput', state.upload, state.job);
+      outcome = fromCommand('uploadOutput', state.upload, job);
       break;
     }
   }
   if (!outcome && !state.build) {
     outcome = failed('SystemUnavailable', 'runBuild', 'the execution ended without a build result. Open the execution link for details.');
   }
-  if (!outcome && state.job.output && !state.upload) {
+  if (!outcome && job.output && !state.upload) {
     outcome = failed('SystemUnavailable', 'uploadOutput', 'the output artifact was never uploaded. Open the execution link for details.');
   }
   if (outcome && outcome.status === 'Failed') return { ...outcome, message: outcome.message + releaseNote };
@@ -140,6 +144,6 @@ export function decideOutcome(input: CompletionInput, now: Date = new Date()): J
   const took = duration(now.getTime() - new Date(input.executionStartTime).getTime());
   return {
     status: 'Succeeded',
-    summary: `Built in ${took} on ${instance?.instanceId ?? 'an instance'} (${instance?.instanceType ?? state.job.properties.instanceType}).${releaseNote}`,
+    summary: `Built in ${took} on ${instance?.instanceId ?? 'an instance'} (${instance?.instanceType ?? job.properties.instanceType}).${releaseNote}`,
   };
 }

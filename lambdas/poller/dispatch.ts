@@ -1,52 +1,51 @@
-import { InvalidNonceException, type Job } from '@aws-sdk/client-codepipeline';
+import { createHash } from 'node:crypto';
+import type { Job } from '@aws-sdk/client-codepipeline';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { acknowledgeJob, putJobFailure } from '../shared/codepipeline';
 import { errorCode, errorMessage, JobConfigurationError } from '../shared/errors';
 import { startBuildExecution } from '../shared/sfn';
 import type { ExecutionInput } from '../shared/types';
 import { toBuildJob } from './job';
 
-export type DispatchOutcome = 'started' | 'duplicate' | 'rejected' | 'not-started' | 'not-ours';
+export type DispatchOutcome = 'started' | 'rejected' | 'duplicate' | 'not-started';
 
 /**
- * Takes one polled job: acknowledge it, check its properties, start its build.
- * Once acknowledged, every path either starts the execution or reports a result.
+ * One execution per dispatch of a job: the same poll (a duplicate event) maps to the same name and
+ * starts nothing twice; a job CodePipeline offers again (with a new nonce) gets a fresh execution.
  */
-export async function dispatchJob(job: Job, stateMachineArn: string, logger: Logger): Promise<DispatchOutcome> {
-  const jobId = job.id ?? '';
-  let status: string | undefined;
-  try {
-    status = await acknowledgeJob(jobId, job.nonce ?? '');
-  } catch (err) {
-    if (err instanceof InvalidNonceException) {
-      logger.info('another poller acknowledged this job first', { jobId });
-      return 'not-ours';
-    }
-    throw err;
-  }
-  if (status !== 'InProgress') {
-    logger.info('job is not in progress after acknowledging; leaving it', { jobId, status });
-    return 'not-ours';
-  }
+export function executionName(jobId: string, nonce: string): string {
+  return `${jobId}-${createHash('sha256').update(nonce).digest('hex').slice(0, 12)}`;
+}
 
-  let input: ExecutionInput;
+/** Builds the execution's input: the checked job, or the reason its properties are wrong. */
+export function executionInput(job: Job): ExecutionInput {
+  const jobId = job.id ?? '';
+  const nonce = job.nonce ?? '';
   try {
-    input = { job: toBuildJob(job) };
+    return { jobId, nonce, job: toBuildJob(job), rejection: null };
   } catch (err) {
     if (!(err instanceof JobConfigurationError)) throw err;
-    logger.warn('rejecting job with invalid configuration', { jobId, reason: err.message });
-    await putJobFailure(jobId, 'ConfigurationError', err.message);
-    return 'rejected';
+    return { jobId, nonce, job: null, rejection: err.message };
   }
+}
 
+/**
+ * Takes one polled job: check its properties and start its execution, which acknowledges it.
+ * If the start fails the job stays unacknowledged: CodePipeline offers it again to the next poll.
+ */
+export async function dispatchJob(job: Job, stateMachineArn: string, logger: Logger): Promise<DispatchOutcome> {
+  const input = executionInput(job);
+  const name = executionName(input.jobId, input.nonce);
   try {
-    const started = await startBuildExecution(stateMachineArn, jobId, input);
-    logger.info(started.alreadyStarted ? 'build already started' : 'build started', { jobId, executionArn: started.executionArn });
-    return started.alreadyStarted ? 'duplicate' : 'started';
+    const started = await startBuildExecution(stateMachineArn, name, input);
+    logger.info(started.alreadyStarted ? 'execution already started for this dispatch' : 'execution started', {
+      jobId: input.jobId,
+      executionArn: started.executionArn,
+      ...(input.rejection ? { rejection: input.rejection } : {}),
+    });
+    if (started.alreadyStarted) return 'duplicate';
+    return input.rejection ? 'rejected' : 'started';
   } catch (err) {
-    const reason = `${errorCode(err)}: ${errorMessage(err)}`;
-    logger.error('could not start the build execution', { jobId, reason });
-    await putJobFailure(jobId, 'SystemUnavailable', `The build could not start: Step Functions StartExecution failed (${reason}). Retry the stage; if it persists, check the stack's state machine and its quotas.`);
+    logger.error('could not start the execution; CodePipeline will offer the job again', { jobId: input.jobId, reason: `${errorCode(err)}: ${errorMessage(err)}` });
     return 'not-started';
   }
 }

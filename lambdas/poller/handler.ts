@@ -1,28 +1,29 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { loadActionType, loadStateMachineArn } from '../shared/config';
 import { pollForJobs } from '../shared/codepipeline';
 import { createLogger } from '../shared/logger';
 import type { ActionTypeRef } from '../shared/types';
 import { dispatchJob, type DispatchOutcome } from './dispatch';
 
-/** The part of a "CodePipeline Action Execution State Change" event this handler reads. */
-export interface ActionEvent {
+/** A "CodePipeline Action Execution State Change" event, or the safety-net schedule's event. */
+export interface PollerEvent {
+  readonly source?: string;
   readonly detail?: { readonly type?: { owner?: string; category?: string; provider?: string; version?: string | number } };
 }
 
 const actionType = loadActionType();
 const stateMachineArn = loadStateMachineArn();
-const logger: Logger = createLogger('poller');
+const logger = createLogger('poller');
 
 /** The rule already filters on owner, category and provider; the version may arrive as a number. */
-export function isOurAction(event: ActionEvent, ours: ActionTypeRef): boolean {
+export function isOurAction(event: PollerEvent, ours: ActionTypeRef): boolean {
   const t = event.detail?.type;
   return !!t && t.owner === ours.owner && t.category === ours.category && t.provider === ours.provider && String(t.version) === ours.version;
 }
 
-export const handler = async (event: ActionEvent): Promise<Record<DispatchOutcome, number>> => {
-  const counts: Record<DispatchOutcome, number> = { started: 0, duplicate: 0, rejected: 0, 'not-started': 0, 'not-ours': 0 };
-  if (!isOurAction(event, actionType)) {
+/** Polls on a STARTED event of this action type, and on the schedule that catches jobs offered again. */
+export const handler = async (event: PollerEvent): Promise<Record<DispatchOutcome, number>> => {
+  const counts: Record<DispatchOutcome, number> = { started: 0, rejected: 0, duplicate: 0, 'not-started': 0 };
+  if (event.source !== 'aws.events' && !isOurAction(event, actionType)) {
     logger.info('event is for another version of this action type; ignoring', { type: event.detail?.type });
     return counts;
   }

@@ -43,9 +43,16 @@ export interface BuildJob {
   readonly waitTimeoutSeconds: number;
 }
 
-/** The state machine's input. */
+/**
+ * The state machine's input. The poller never acknowledges a job: the execution does, first, so
+ * no job can be acknowledged without an execution that owns it. A job whose properties are wrong
+ * carries the reason in `rejection` (and `job` is null) and is reported as a ConfigurationError.
+ */
 export interface ExecutionInput {
-  readonly job: BuildJob;
+  readonly jobId: string;
+  readonly nonce: string;
+  readonly job: BuildJob | null;
+  readonly rejection: string | null;
 }
 
 /** What the launcher returns, kept at $.instance. */
@@ -94,6 +101,7 @@ export type StepName =
 
 /** Everything the execution records as it runs ($ in the state machine). */
 export interface ExecutionState extends ExecutionInput {
+  readonly ack?: { readonly status: string };
   readonly instance?: LaunchedInstance;
   readonly inputUrl?: ArtifactUrl;
   readonly outputUrl?: ArtifactUrl;

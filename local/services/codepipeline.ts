@@ -32,8 +32,12 @@ interface StoredJob {
 export class LocalCodePipeline {
   private readonly jobs = new Map<string, StoredJob>();
   private server?: LocalServer;
+  private readonly timers = new Set<NodeJS.Timeout>();
   /** Every result call received, including refused ones: the invariant is exactly one accepted. */
   readonly resultCalls = new Map<string, number>();
+
+  /** @param dispatchTimeoutMs how long a polled job waits for its acknowledgement before CodePipeline offers it again */
+  constructor(private readonly dispatchTimeoutMs = 2000) {}
 
   async start(): Promise<string> {
     this.server = await serveJsonProtocol('CodePipeline', {
@@ -47,6 +51,7 @@ export class LocalCodePipeline {
   }
 
   async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
     await this.server?.close();
   }
 
@@ -86,7 +91,18 @@ export class LocalCodePipeline {
         j.actionTypeId.version === want.version,
     );
     const batch = matching.slice(0, max);
-    for (const j of batch) j.status = 'Dispatched';
+    for (const j of batch) {
+      j.status = 'Dispatched';
+      // Not acknowledged in time: offered again, with a new nonce.
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        if (j.status === 'Dispatched') {
+          j.status = 'Queued';
+          j.nonce = randomUUID();
+        }
+      }, this.dispatchTimeoutMs);
+      this.timers.add(t);
+    }
     return { jobs: batch.map((j) => ({ id: j.id, data: j.data, nonce: j.nonce, accountId: '000000000000' })) };
   }
 

@@ -129,7 +129,7 @@ describe('Ec2BuildAction stack', () => {
 
   it('runs every function on Node.js 22', () => {
     const fns = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(fns.length).toBe(6);
+    expect(fns.length).toBe(7);
     for (const fn of fns) expect(fn.Properties.Runtime).toBe('nodejs22.x');
   });
 });

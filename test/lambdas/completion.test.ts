@@ -12,7 +12,7 @@ const ARN = 'arn:aws:states:eu-west-1:123456789012:execution:Build:job';
 const instance = { instanceId: 'i-0abc', instanceType: 'c7i.large', subnetId: null, launchedAt: '2026-01-01T00:00:00Z' };
 const ok: CommandResult = { commandId: 'c1', status: 'Success', exitCode: 0, outputTail: 'done', errorTail: '' };
 const input = (state: Partial<ExecutionState>): CompletionInput => ({
-  state: { job: buildJob(), ...state },
+  state: { jobId: JOB_ID, nonce: 'n', job: buildJob(), rejection: null, ...state },
   executionArn: ARN,
   executionStartTime: '2026-01-01T00:00:00Z',
 });
@@ -64,6 +64,18 @@ describe('outcome', () => {
     expect(good.status === 'Succeeded' && good.summary).toMatch(releaseNote);
     const bad = decideOutcome(input({ instance, build: { ...ok, status: 'Failed', exitCode: 1 }, errors }));
     expect(bad.status === 'Failed' && bad.message).toMatch(releaseNote);
+  });
+
+  it('reports a job the poller rejected as a ConfigurationError with its reason', () => {
+    expect(decideOutcome(input({ job: null, rejection: 'ImageId must be an AMI ID, got "x".' }))).toEqual({
+      status: 'Failed',
+      failureType: 'ConfigurationError',
+      message: 'ImageId must be an AMI ID, got "x".',
+    });
+  });
+
+  it('never reports success when the declared output was not uploaded', () => {
+    expect(decideOutcome(input({ instance, build: ok }))).toMatchObject({ status: 'Failed', failureType: 'SystemUnavailable', message: expect.stringContaining('never uploaded') });
   });
 
   it('never reports success without a build result', () => {

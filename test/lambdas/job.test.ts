@@ -57,7 +57,7 @@ describe('polled job → state machine input', () => {
   });
 
   it('rejects an output artifact without OutputArtifactPath, and the reverse', () => {
-    const withOutput = { outputArtifacts: [{ name: 'Out', location: { type: 'S3', s3Location: { bucketName: 'b', objectKey: 'k' } } }] };
+    const withOutput = { outputArtifacts: [{ name: 'Out', location: { type: 'S3' as const, s3Location: { bucketName: 'b', objectKey: 'k' } } }] };
     expect(() => toBuildJob(polledJob({}, withOutput))).toThrow(/declares the output artifact "Out" but OutputArtifactPath is empty/);
     expect(() => toBuildJob(polledJob({ OutputArtifactPath: 'dist' }))).toThrow(/declares no output artifact/);
   });

@@ -1,6 +1,7 @@
-import { AcknowledgeJobCommand, CodePipelineClient, InvalidNonceException, PollForJobsCommand, PutJobFailureResultCommand } from '@aws-sdk/client-codepipeline';
+import { CodePipelineClient, PollForJobsCommand, PutJobFailureResultCommand, AcknowledgeJobCommand } from '@aws-sdk/client-codepipeline';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, StateMachineLimitExceeded } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import { executionName } from '../../lambdas/poller/dispatch';
 import { JOB_ID, polledJob } from '../fixtures/job';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Build';
@@ -15,8 +16,10 @@ Object.assign(process.env, {
 const { handler } = require('../../lambdas/poller/handler') as typeof import('../../lambdas/poller/handler');
 
 const started = (version: string | number = '1') => ({
+  source: 'aws.codepipeline',
   detail: { state: 'STARTED', type: { owner: 'Custom', category: 'Build', provider: 'EC2-Build', version } },
 });
+const startInput = (sfn: ReturnType<typeof mockClient>, i = 0) => JSON.parse((sfn.commandCalls(StartExecutionCommand)[i].args[0].input as { input: string }).input);
 
 describe('poller', () => {
   const codepipeline = mockClient(CodePipelineClient);
@@ -25,13 +28,10 @@ describe('poller', () => {
 
   beforeEach(() => {
     logs = [];
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (logs.push(String(chunk)), true));
-    jest.spyOn(console, 'info').mockImplementation((...a) => void logs.push(a.join(' ')));
-    jest.spyOn(console, 'warn').mockImplementation((...a) => void logs.push(a.join(' ')));
-    jest.spyOn(console, 'error').mockImplementation((...a) => void logs.push(a.join(' ')));
+    for (const level of ['info', 'warn', 'error', 'log'] as const) jest.spyOn(console, level).mockImplementation((...a) => void logs.push(a.join(' ')));
+    for (const stream of [process.stdout, process.stderr]) jest.spyOn(stream, 'write').mockImplementation((chunk) => (logs.push(String(chunk)), true));
     codepipeline.on(PollForJobsCommand).resolves({ jobs: [polledJob()] });
-    codepipeline.on(AcknowledgeJobCommand).resolves({ status: 'InProgress' });
-    sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE.replace('stateMachine', 'execution')}:${JOB_ID}` });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec' });
   });
 
   afterEach(() => {
@@ -40,71 +40,54 @@ describe('poller', () => {
     jest.restoreAllMocks();
   });
 
-  it('acknowledges the job with its nonce and starts an execution named after the job', async () => {
-    // WHEN
+  it('starts one execution per dispatch, named after the job and its nonce, and leaves acknowledging to it', async () => {
     const counts = await handler(started());
-    // THEN
     expect(counts.started).toBe(1);
     expect(codepipeline).toHaveReceivedCommandWith(PollForJobsCommand, { actionTypeId: { category: 'Build', owner: 'Custom', provider: 'EC2-Build', version: '1' } });
-    expect(codepipeline).toHaveReceivedCommandWith(AcknowledgeJobCommand, { jobId: JOB_ID, nonce: 'nonce-1' });
-    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: STATE_MACHINE, name: JOB_ID });
-    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input ?? '{}');
-    expect(input.job).toMatchObject({ jobId: JOB_ID, properties: { command: 'make' } });
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: STATE_MACHINE, name: executionName(JOB_ID, 'nonce-1') });
+    expect(startInput(sfn)).toMatchObject({ jobId: JOB_ID, nonce: 'nonce-1', rejection: null, job: { jobId: JOB_ID, properties: { command: 'make' } } });
+    expect(codepipeline).not.toHaveReceivedCommand(AcknowledgeJobCommand);
   });
 
-  it('accepts the action version as a number, and ignores another version', async () => {
+  it('names executions so that the same dispatch maps to one name and a new dispatch to another', () => {
+    expect(executionName(JOB_ID, 'nonce-1')).toBe(executionName(JOB_ID, 'nonce-1'));
+    expect(executionName(JOB_ID, 'nonce-2')).not.toBe(executionName(JOB_ID, 'nonce-1'));
+    expect(executionName(JOB_ID, 'n').length).toBeLessThanOrEqual(80);
+  });
+
+  it('accepts the action version as a number, polls on the safety-net schedule, and ignores another version', async () => {
     expect((await handler(started(1))).started).toBe(1);
+    expect((await handler({ source: 'aws.events' })).started).toBe(1);
     codepipeline.resetHistory();
     expect((await handler(started('2'))).started).toBe(0);
     expect(codepipeline).not.toHaveReceivedCommand(PollForJobsCommand);
   });
 
-  it('counts a duplicate event as started when the execution already exists', async () => {
+  it('counts a duplicate event as already started', async () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
-    const counts = await handler(started());
-    expect(counts.duplicate).toBe(1);
-    expect(codepipeline).not.toHaveReceivedCommand(PutJobFailureResultCommand);
+    expect((await handler(started())).duplicate).toBe(1);
   });
 
-  it('leaves a job that another poller acknowledged first', async () => {
-    codepipeline.on(AcknowledgeJobCommand).rejects(new InvalidNonceException({ message: 'stale nonce', $metadata: {} }));
-    const counts = await handler(started());
-    expect(counts['not-ours']).toBe(1);
-    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-    expect(codepipeline).not.toHaveReceivedCommand(PutJobFailureResultCommand);
-  });
-
-  it('leaves a job whose status after acknowledging is not InProgress', async () => {
-    codepipeline.on(AcknowledgeJobCommand).resolves({ status: 'Succeeded' });
-    expect((await handler(started()))['not-ours']).toBe(1);
-    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-  });
-
-  it('reports a ConfigurationError naming the property, before anything is launched', async () => {
+  it('hands a job with bad properties to an execution that reports the ConfigurationError, launching nothing', async () => {
     codepipeline.on(PollForJobsCommand).resolves({ jobs: [polledJob({ ImageId: 'ubuntu' })] });
     const counts = await handler(started());
     expect(counts.rejected).toBe(1);
-    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
-      jobId: JOB_ID,
-      failureDetails: expect.objectContaining({ type: 'ConfigurationError', message: expect.stringMatching(/^ImageId must be an AMI ID/) }),
-    });
+    expect(startInput(sfn)).toMatchObject({ jobId: JOB_ID, job: null, rejection: expect.stringMatching(/^ImageId must be an AMI ID.*got "ubuntu"/) });
   });
 
-  it('fails the job with the reason when the execution cannot start', async () => {
+  it('leaves the job unacknowledged when the execution cannot start, so CodePipeline offers it again', async () => {
     sfn.on(StartExecutionCommand).rejects(new StateMachineLimitExceeded({ message: 'too many executions', $metadata: {} }));
     const counts = await handler(started());
     expect(counts['not-started']).toBe(1);
-    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
-      jobId: JOB_ID,
-      failureDetails: expect.objectContaining({ type: 'SystemUnavailable', message: expect.stringContaining('StateMachineLimitExceeded: too many executions') }),
-    });
+    expect(codepipeline).not.toHaveReceivedCommand(PutJobFailureResultCommand);
+    expect(codepipeline).not.toHaveReceivedCommand(AcknowledgeJobCommand);
+    expect(logs.join('\n')).toContain('StateMachineLimitExceeded: too many executions');
   });
 
-  it('never logs the artifact credentials', async () => {
+  it('never logs or forwards the artifact credentials', async () => {
     await handler(started());
-    const logged = logs.join('\n');
-    expect(logged).toContain(JOB_ID);
-    expect(logged).not.toMatch(/super-secret-key|secret-session-token|AKIASECRETID/);
+    expect(logs.join('\n')).toContain(JOB_ID);
+    const everything = logs.join('\n') + JSON.stringify(startInput(sfn));
+    expect(everything).not.toMatch(/super-secret-key|secret-session-token|AKIASECRETID/);
   });
 });

@@ -14,9 +14,10 @@ const named = (name: string, message = name) => Object.assign(new Error(message)
 const ok = { commandId: 'c', status: 'Success', exitCode: 0, outputTail: '', errorTail: '' };
 
 /** Every Task state overridden (an un-overridden one would call AWS); returns the calls made. */
-async function execute(overrides: Partial<Tasks>) {
+async function execute(overrides: Partial<Tasks>, input: Record<string, unknown> = { jobId: 'job', nonce: 'n', job: buildJob(), rejection: null }) {
   const calls: string[] = [];
   const defaults: Tasks = {
+    'Acknowledge Job': () => ({ Payload: { status: 'InProgress' } }),
     'Launch Instance': () => ({ Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now' } }),
     'Is Instance Running?': () => ({ Payload: {} }),
     'Is Agent Online?': () => ({ Payload: {} }),
@@ -41,7 +42,7 @@ async function execute(overrides: Partial<Tasks>) {
   );
   const retryIntervalOverrides = Object.fromEntries(taskStates.map((n) => [n, 0]));
   const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
-  const run = machine.run({ job: buildJob() }, {
+  const run = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
     context: { Execution: { Id: 'arn:exec', Name: 'job', StartTime: 'now' }, Task: { Token: 'token' } },
   });
@@ -63,7 +64,7 @@ describe('build-job.asl.json', () => {
 
   it('runs the happy path: launch, wait, build, upload, release, report', async () => {
     const { calls, reported } = await execute({});
-    expect(calls).toEqual(['Launch Instance', 'Is Instance Running?', 'Is Agent Online?', 'Get Input Artifact URL', 'Run Build', 'Get Output Upload URL', 'Upload Output Artifact', 'Release Instance', 'Report Result']);
+    expect(calls).toEqual(['Acknowledge Job', 'Launch Instance', 'Is Instance Running?', 'Is Agent Online?', 'Get Input Artifact URL', 'Run Build', 'Get Output Upload URL', 'Upload Output Artifact', 'Release Instance', 'Report Result']);
     expect(reported).toMatchObject({ build: ok, upload: ok, instance: { instanceId: 'i-1' } });
   });
 
@@ -90,7 +91,7 @@ describe('build-job.asl.json', () => {
 
   it('reports a failed launch without trying to release anything', async () => {
     const { calls, reported } = await execute({ 'Launch Instance': () => { throw named('JobConfigurationError', 'ImageId bad'); } });
-    expect(calls).toEqual(['Launch Instance', 'Report Result']);
+    expect(calls).toEqual(['Acknowledge Job', 'Launch Instance', 'Report Result']);
     expect(reported).toMatchObject({ errors: { launchInstance: { Error: 'JobConfigurationError' } } });
   });
 
@@ -127,6 +128,17 @@ describe('build-job.asl.json', () => {
     });
     expect(attempts).toBe(3);
     expect(calls).toContain('Run Build');
+  });
+
+  it('acknowledges first, and ends quietly without launching when another worker owns the job', async () => {
+    const { calls } = await execute({ 'Acknowledge Job': () => ({ Payload: { status: 'NotOurs' } }) });
+    expect(calls).toEqual(['Acknowledge Job']);
+  });
+
+  it('reports a rejected configuration without launching anything', async () => {
+    const { calls, reported } = await execute({}, { jobId: 'job', nonce: 'n', job: null, rejection: 'ImageId must be an AMI ID' });
+    expect(calls).toEqual(['Acknowledge Job', 'Report Result']);
+    expect(reported).toMatchObject({ rejection: 'ImageId must be an AMI ID' });
   });
 
   it('passes every error after launch through Release Instance', () => {

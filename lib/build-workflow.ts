@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -28,6 +28,8 @@ export interface BuildWorkflowProps {
  */
 export class BuildWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
+  /** ARN pattern of this state machine's executions, for IAM. */
+  readonly executionsArn: string;
 
   constructor(scope: Construct, id: string, props: BuildWorkflowProps) {
     super(scope, id);
@@ -36,7 +38,10 @@ export class BuildWorkflow extends Construct {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const stateMachineName = `${stack.stackName}-BuildJob`;
+    this.executionsArn = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
+      stateMachineName,
       definitionBody: sfn.DefinitionBody.fromString(fs.readFileSync(DEFINITION_FILE, 'utf8')),
       definitionSubstitutions: {
         AcknowledgeFunctionArn: props.acknowledgeFunction.functionArn,

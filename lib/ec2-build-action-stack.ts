@@ -8,6 +8,7 @@ import { BuildWorkflow } from './build-workflow';
 import { BuilderInstance } from './builder-instance';
 import { CommandEvents } from './command-events';
 import { JobPoller } from './job-poller';
+import { SafetyNets } from './safety-nets';
 
 export interface Ec2BuildActionStackProps extends StackProps {
   /** The custom action type to register. */
@@ -39,6 +40,7 @@ export class Ec2BuildActionStack extends Stack {
     });
     new JobPoller(this, 'Poller', { actionType: props.actionType, stateMachine: workflow.stateMachine });
     new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine: workflow.stateMachine });
+    new SafetyNets(this, 'SafetyNets', { actionType: props.actionType, stateMachine: workflow.stateMachine, executionsArn: workflow.executionsArn });
     new BuildActionType(this, 'ActionType', { actionType: props.actionType, documentName: document.documentName });
 
     const { category, provider, version } = props.actionType;

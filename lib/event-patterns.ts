@@ -28,3 +28,18 @@ export function commandFinishedPattern(documentName: string): EventPattern {
     detail: { 'document-name': [documentName], status: [{ 'anything-but': RUNNING_COMMAND_STATUSES }] as unknown[] },
   };
 }
+
+/** ABANDONED events of this action type ("Stop and abandon"). */
+export function abandonedEventPattern(actionType: ActionTypeRef): EventPattern {
+  const pattern = startedEventPattern(actionType);
+  return { ...pattern, detail: { ...pattern.detail, state: ['ABANDONED'] } };
+}
+
+/** Build executions that ended outside their own Catch. */
+export function executionEndedPattern(stateMachineArn: string): EventPattern {
+  return {
+    source: ['aws.states'],
+    detailType: ['Step Functions Execution Status Change'],
+    detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [stateMachineArn] },
+  };
+}

@@ -63,6 +63,11 @@ export class BuildActionFunction extends nodejs.NodejsFunction {
     });
   }
 
+  /** Acknowledges one cdk-nag finding on this function's role, with its reason. */
+  acknowledgeFinding(id: string, reason: string): void {
+    Validations.of(this.role!).acknowledge({ id, reason });
+  }
+
   /** Acknowledges `Resource::*` on this function's policy, for APIs that have no resource-level permissions. */
   acknowledgeUnscopedApis(apis: string): void {
     Validations.of(this.role!).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: `${apis} support no resource-level permissions.` });

@@ -20,11 +20,18 @@ export function executionName(jobId: string, nonce: string): string {
 export function executionInput(job: Job): ExecutionInput {
   const jobId = job.id ?? '';
   const nonce = job.nonce ?? '';
+  const context = job.data?.pipelineContext;
+  const pipeline = {
+    name: context?.pipelineName ?? '',
+    executionId: context?.pipelineExecutionId ?? '',
+    stage: context?.stage?.name ?? '',
+    action: context?.action?.name ?? '',
+  };
   try {
-    return { jobId, nonce, job: toBuildJob(job), rejection: null };
+    return { jobId, pipeline, nonce, job: toBuildJob(job), rejection: null };
   } catch (err) {
     if (!(err instanceof JobConfigurationError)) throw err;
-    return { jobId, nonce, job: null, rejection: err.message };
+    return { jobId, pipeline, nonce, job: null, rejection: err.message };
   }
 }
 

@@ -50,3 +50,15 @@ export function loadLaunchConfig(env: NodeJS.ProcessEnv = process.env): LaunchCo
 export function loadS3ForcePathStyle(env: NodeJS.ProcessEnv = process.env): boolean {
   return env[ENV.s3ForcePathStyle] === 'true';
 }
+
+export interface SweeperConfig {
+  readonly stackTagValue: string;
+  /** Instances older than this are terminated whatever their execution says. */
+  readonly maxJobMinutes: number;
+}
+
+export function loadSweeperConfig(env: NodeJS.ProcessEnv = process.env): SweeperConfig {
+  const maxJobMinutes = Number(required(env, ENV.maxJobMinutes));
+  if (!Number.isFinite(maxJobMinutes) || maxJobMinutes <= 0) throw new MissingConfigError(ENV.maxJobMinutes);
+  return { stackTagValue: required(env, ENV.stackTagValue), maxJobMinutes };
+}

@@ -1,6 +1,6 @@
-import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 
-/** All EC2 calls the Lambdas make. The state machine terminates instances itself. */
+/** All EC2 calls the Lambdas make (the state machine's own Release Instance calls EC2 directly). */
 const client = new EC2Client({});
 
 export interface LaunchRequest {
@@ -76,4 +76,41 @@ export async function describeInstanceState(instanceId: string): Promise<Instanc
     if ((err as { name?: string }).name === 'InvalidInstanceID.NotFound') return null;
     throw err;
   }
+}
+
+export interface TaggedInstance {
+  readonly instanceId: string;
+  readonly state: string;
+  readonly launchTime: Date;
+  readonly tags: Record<string, string>;
+}
+
+/** Instances that carry every given tag and are not terminated yet. */
+export async function findTaggedInstances(tags: Record<string, string>): Promise<TaggedInstance[]> {
+  const Filters = [
+    ...Object.entries(tags).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] })),
+    { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+  ];
+  const found: TaggedInstance[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await client.send(new DescribeInstancesCommand({ Filters, NextToken }));
+    for (const r of out.Reservations ?? []) {
+      for (const i of r.Instances ?? []) {
+        found.push({
+          instanceId: i.InstanceId ?? '',
+          state: i.State?.Name ?? 'unknown',
+          launchTime: i.LaunchTime ?? new Date(0),
+          tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+        });
+      }
+    }
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return found;
+}
+
+export async function terminateInstances(instanceIds: string[]): Promise<void> {
+  if (instanceIds.length === 0) return;
+  await client.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
 }

@@ -11,6 +11,7 @@ export const ENV = {
   subnetIds: 'SUBNET_IDS',
   stackTagValue: 'STACK_TAG_VALUE',
   rootVolumeGiB: 'ROOT_VOLUME_GIB',
+  maxJobMinutes: 'MAX_JOB_MINUTES',
   s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
 } as const;
 

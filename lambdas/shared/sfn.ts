@@ -1,4 +1,9 @@
 import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  StopExecutionCommand,
   ExecutionAlreadyExists,
   SendTaskSuccessCommand,
   SFNClient,
@@ -37,4 +42,54 @@ export async function resumeTask(taskToken: string, output: unknown): Promise<bo
     if (err instanceof TaskTimedOut || err instanceof TaskDoesNotExist || err instanceof InvalidToken) return false;
     throw err;
   }
+}
+
+/** The execution's status, or null when Step Functions does not know it. */
+export async function executionStatus(executionArn: string): Promise<string | null> {
+  try {
+    const out = await client.send(new DescribeExecutionCommand({ executionArn }));
+    return out.status ?? null;
+  } catch (err) {
+    if (err instanceof ExecutionDoesNotExist) return null;
+    throw err;
+  }
+}
+
+/** Running executions with their inputs. */
+export async function runningExecutions(stateMachineArn: string): Promise<{ executionArn: string; input: string }[]> {
+  const out: { executionArn: string; input: string }[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', nextToken }));
+    for (const e of page.executions ?? []) {
+      if (!e.executionArn) continue;
+      const described = await client.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
+      out.push({ executionArn: e.executionArn, input: described.input ?? '{}' });
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return out;
+}
+
+export async function stopExecution(executionArn: string, cause: string): Promise<void> {
+  try {
+    await client.send(new StopExecutionCommand({ executionArn, error: 'Abandoned', cause }));
+  } catch (err) {
+    if (!(err instanceof ExecutionDoesNotExist)) throw err;
+  }
+}
+
+/** Whether the execution acknowledged its job (so it, and nobody else, owns the job's result). */
+export async function acknowledgedJob(executionArn: string, ackState: string): Promise<boolean> {
+  const out = await client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 20, includeExecutionData: true }));
+  for (const e of out.events ?? []) {
+    const exited = e.stateExitedEventDetails;
+    if (exited?.name !== ackState) continue;
+    try {
+      return (JSON.parse(exited.output ?? '{}') as { ack?: { status?: string } }).ack?.status === 'InProgress';
+    } catch {
+      return false;
+    }
+  }
+  return false;
 }

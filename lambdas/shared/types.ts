@@ -28,6 +28,13 @@ export interface ArtifactLocation {
   readonly key: string;
 }
 
+export interface PipelineRef {
+  readonly name: string;
+  readonly executionId: string;
+  readonly stage: string;
+  readonly action: string;
+}
+
 /** One CodePipeline job, as the state machine receives it. Holds no credentials. */
 export interface BuildJob {
   readonly jobId: string;
@@ -50,6 +57,8 @@ export interface BuildJob {
  */
 export interface ExecutionInput {
   readonly jobId: string;
+  /** Where the job comes from: an ABANDONED event names the pipeline execution, stage and action. */
+  readonly pipeline: PipelineRef;
   readonly nonce: string;
   readonly job: BuildJob | null;
   readonly rejection: string | null;

@@ -12,7 +12,7 @@ const ARN = 'arn:aws:states:eu-west-1:123456789012:execution:Build:job';
 const instance = { instanceId: 'i-0abc', instanceType: 'c7i.large', subnetId: null, launchedAt: '2026-01-01T00:00:00Z' };
 const ok: CommandResult = { commandId: 'c1', status: 'Success', exitCode: 0, outputTail: 'done', errorTail: '' };
 const input = (state: Partial<ExecutionState>): CompletionInput => ({
-  state: { jobId: JOB_ID, nonce: 'n', job: buildJob(), rejection: null, ...state },
+  state: { jobId: JOB_ID, pipeline: { name: 'app', executionId: 'pe-1', stage: 'Build', action: 'Ec2' }, nonce: 'n', job: buildJob(), rejection: null, ...state },
   executionArn: ARN,
   executionStartTime: '2026-01-01T00:00:00Z',
 });

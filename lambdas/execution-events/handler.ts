@@ -1,0 +1,58 @@
+import { putJobFailure } from '../shared/codepipeline';
+import { findTaggedInstances, terminateInstances } from '../shared/ec2';
+import { TAGS } from '../shared/env';
+import { createLogger } from '../shared/logger';
+import { acknowledgedJob } from '../shared/sfn';
+import type { ExecutionInput } from '../shared/types';
+
+/** The part of a "Step Functions Execution Status Change" event this handler reads. */
+export interface ExecutionEvent {
+  readonly detail: {
+    readonly executionArn: string;
+    readonly name: string;
+    readonly status: string;
+    readonly input?: string | null;
+    readonly error?: string | null;
+    readonly cause?: string | null;
+  };
+}
+
+/** The state whose output says the execution owns its job. */
+export const ACK_STATE = 'Acknowledge Job';
+const logger = createLogger('execution-events');
+
+function jobIdOf(detail: ExecutionEvent['detail']): string {
+  try {
+    const input = JSON.parse(detail.input ?? '') as Partial<ExecutionInput>;
+    if (input.jobId) return input.jobId;
+  } catch {
+    // the input may be missing from a large event; the name starts with the job id
+  }
+  return detail.name.slice(0, 36);
+}
+
+/**
+ * An execution that ended FAILED, TIMED_OUT or ABORTED outside its own Catch: terminate whatever
+ * instance it launched, and fail its job if it owned it and no result was reported yet.
+ */
+export const handler = async (event: ExecutionEvent): Promise<{ released: number; reported: string }> => {
+  const { executionArn, name, status } = event.detail;
+  const jobId = jobIdOf(event.detail);
+  logger.appendKeys({ jobId, executionArn, status });
+  const instances = await findTaggedInstances({ [TAGS.execution]: name });
+  await terminateInstances(instances.map((i) => i.instanceId));
+  if (instances.length) logger.warn('terminated the instances of an execution that ended abnormally', { instanceIds: instances.map((i) => i.instanceId) });
+  if (!(await acknowledgedJob(executionArn, ACK_STATE))) {
+    logger.info('the execution never owned its job; CodePipeline offers it again');
+    return { released: instances.length, reported: 'not-owned' };
+  }
+  const why = [event.detail.error, event.detail.cause].filter(Boolean).join(': ') || 'no cause given';
+  const reported = await putJobFailure(
+    jobId,
+    'SystemUnavailable',
+    `The build execution ended ${status} before it reported a result (${why}). Its instance was terminated. Retry the stage; if it persists, open the execution link.`,
+    executionArn,
+  );
+  logger.info(reported === 'reported' ? 'job failed on behalf of the execution' : 'the job already had its result', { reported });
+  return { released: instances.length, reported };
+};

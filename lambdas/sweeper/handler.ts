@@ -1,0 +1,44 @@
+import { loadStateMachineArn, loadSweeperConfig } from '../shared/config';
+import { findTaggedInstances, terminateInstances } from '../shared/ec2';
+import { TAGS } from '../shared/env';
+import { createLogger } from '../shared/logger';
+import { executionStatus } from '../shared/sfn';
+
+const stateMachineArn = loadStateMachineArn();
+const config = loadSweeperConfig();
+const logger = createLogger('sweeper');
+
+export interface SweepDecision {
+  readonly instanceId: string;
+  readonly reason: string;
+}
+
+/**
+ * On a schedule: terminates this stack's instances whose execution is no longer running, or which
+ * are older than the longest allowed job, and says so in its log. The last line of defence.
+ */
+export const handler = async (_event?: unknown, now: Date = new Date()): Promise<{ terminated: SweepDecision[]; kept: number }> => {
+  const instances = await findTaggedInstances({ [TAGS.stack]: config.stackTagValue });
+  const terminated: SweepDecision[] = [];
+  for (const instance of instances) {
+    const ageMinutes = (now.getTime() - instance.launchTime.getTime()) / 60000;
+    let reason: string | null = null;
+    if (ageMinutes > config.maxJobMinutes) {
+      reason = `older than the longest allowed job (${Math.round(ageMinutes)} > ${config.maxJobMinutes} minutes)`;
+    } else {
+      const name = instance.tags[TAGS.execution];
+      if (!name) {
+        reason = 'it carries no execution tag';
+      } else {
+        const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+        const status = await executionStatus(executionArn);
+        if (status !== 'RUNNING') reason = `its execution ${name} is ${status ?? 'unknown to Step Functions'}`;
+      }
+    }
+    if (reason) terminated.push({ instanceId: instance.instanceId, reason });
+  }
+  await terminateInstances(terminated.map((t) => t.instanceId));
+  for (const t of terminated) logger.warn('terminated a leftover build instance', { ...t });
+  logger.info('sweep finished', { terminated: terminated.length, kept: instances.length - terminated.length });
+  return { terminated, kept: instances.length - terminated.length };
+};

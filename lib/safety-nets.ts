@@ -1,0 +1,101 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ENV, TAGS } from '../lambdas/shared/env';
+import { MAX_TIMEOUT_MINUTES } from '../lambdas/shared/properties';
+import type { ActionTypeRef } from '../lambdas/shared/types';
+import { abandonedEventPattern, executionEndedPattern } from './event-patterns';
+import { BuildActionFunction } from './lambda-function';
+
+export interface SafetyNetsProps {
+  readonly actionType: ActionTypeRef;
+  readonly stateMachine: sfn.IStateMachine;
+  /** ARN pattern of the state machine's executions. */
+  readonly executionsArn: string;
+  /** Minutes between sweeps. @default 15 */
+  readonly sweepMinutes?: number;
+}
+
+/** Longest an instance may live: the longest build plus boot, registration and upload. */
+export const MAX_INSTANCE_MINUTES = MAX_TIMEOUT_MINUTES + 60;
+
+/**
+ * What keeps the promises when the normal path cannot: an execution that ends abnormally has its
+ * instance terminated and its job failed; "Stop and abandon" stops the build; a sweeper terminates
+ * any instance of this stack that outlived its execution or the longest allowed job.
+ */
+export class SafetyNets extends Construct {
+  constructor(scope: Construct, id: string, props: SafetyNetsProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { stateMachine } = props;
+    const { executionsArn } = props;
+    const instances = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
+    const terminateOwn = new iam.PolicyStatement({
+      sid: 'TerminateOwnInstances',
+      actions: ['ec2:TerminateInstances'],
+      resources: [instances],
+      conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.stack}`]: stack.stackName } },
+    });
+    const describe = new iam.PolicyStatement({ sid: 'FindInstances', actions: ['ec2:DescribeInstances'], resources: ['*'] });
+
+    const watchdog = new BuildActionFunction(this, 'ExecutionEvents', {
+      entry: 'execution-events',
+      description: 'Fails the job and terminates the instance of a build execution that ended abnormally',
+    });
+    watchdog.addToRolePolicy(terminateOwn);
+    watchdog.addToRolePolicy(describe);
+    watchdog.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadHistory', actions: ['states:GetExecutionHistory'], resources: [executionsArn] }));
+    watchdog.addToRolePolicy(new iam.PolicyStatement({ sid: 'FailJob', actions: ['codepipeline:PutJobFailureResult'], resources: ['*'] }));
+    watchdog.acknowledgeUnscopedApis('ec2:DescribeInstances (read-only) and codepipeline:PutJobFailureResult');
+    new events.Rule(this, 'ExecutionEnded', {
+      description: 'Build executions that ended FAILED, TIMED_OUT or ABORTED',
+      eventPattern: executionEndedPattern(stateMachine.stateMachineArn),
+      targets: [new targets.LambdaFunction(watchdog, { retryAttempts: 8 })],
+    });
+
+    const abandon = new BuildActionFunction(this, 'Abandon', {
+      entry: 'abandon',
+      description: 'Stops the build of an action that was stopped and abandoned',
+      timeout: Duration.minutes(2),
+      environment: { [ENV.stateMachineArn]: stateMachine.stateMachineArn },
+    });
+    abandon.addToRolePolicy(new iam.PolicyStatement({ sid: 'ListRunning', actions: ['states:ListExecutions'], resources: [stateMachine.stateMachineArn] }));
+    abandon.addToRolePolicy(new iam.PolicyStatement({ sid: 'StopAbandoned', actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executionsArn] }));
+    new events.Rule(this, 'Abandoned', {
+      description: `ABANDONED events of the ${props.actionType.provider} custom action`,
+      eventPattern: abandonedEventPattern(props.actionType),
+      targets: [new targets.LambdaFunction(abandon, { retryAttempts: 8 })],
+    });
+
+    const sweeper = new BuildActionFunction(this, 'Sweeper', {
+      entry: 'sweeper',
+      description: 'Terminates build instances that outlived their execution or the longest allowed job',
+      timeout: Duration.minutes(2),
+      environment: {
+        [ENV.stateMachineArn]: stateMachine.stateMachineArn,
+        [ENV.stackTagValue]: stack.stackName,
+        [ENV.maxJobMinutes]: String(MAX_INSTANCE_MINUTES),
+      },
+    });
+    sweeper.addToRolePolicy(terminateOwn);
+    sweeper.addToRolePolicy(describe);
+    sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadExecutions', actions: ['states:DescribeExecution'], resources: [executionsArn] }));
+    sweeper.acknowledgeUnscopedApis('ec2:DescribeInstances (read-only)');
+    new events.Rule(this, 'Sweep', {
+      description: 'Sweeps leftover build instances',
+      schedule: events.Schedule.rate(Duration.minutes(props.sweepMinutes ?? 15)),
+      targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0 })],
+    });
+
+    for (const fn of [watchdog, abandon, sweeper]) {
+      const executions = `Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stack.stackName}-BuildJob:*`;
+      for (const resource of ['Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*', executions]) {
+        fn.acknowledgeFinding(`AwsSolutions-IAM5[${resource}]`, 'Instance IDs and execution names are not known in advance: termination needs the stack tag; executions are this state machine\'s only.');
+      }
+    }
+  }
+}

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalCloud } from './cloud';
+import { FAULTS, faultNamed, type Fault } from './faults';
 import { runJob, type JobOptions } from './job';
 import { reporter } from './progress';
 
@@ -14,6 +15,8 @@ const USAGE = `usage: npm run local -- [options]
   --instance-type TYPE       the action's InstanceType (default: t3.medium)
   --timeout-minutes N        the action's TimeoutMinutes (default: 60)
   --out FILE                 where to write the output artifact zip
+  --fault NAME               inject a named fault (--list-faults lists them)
+  --list-faults              list the faults and exit
   --json                     print a JSON summary as the last line of standard output
   --quiet                    no progress on standard error`;
 
@@ -24,7 +27,7 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean } {
+function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean; fault?: Fault } {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -40,6 +43,8 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
         out: { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
+        fault: { type: 'string' },
+        'list-faults': { type: 'boolean' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -51,6 +56,12 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
+  if (values['list-faults']) {
+    for (const f of FAULTS) process.stdout.write(`${f.name.padEnd(26)} ${f.description}\n`);
+    process.exit(0);
+  }
+  const fault = values.fault === undefined ? undefined : faultNamed(String(values.fault));
+  if (values.fault !== undefined && !fault) usage(`--fault must be one of: ${FAULTS.map((f) => f.name).join(', ')}; got ${JSON.stringify(values.fault)}`);
   const source = path.resolve(String(values.source ?? EXAMPLE));
   if (!fs.existsSync(source) || !fs.statSync(source).isDirectory()) usage(`--source must be a directory, got ${JSON.stringify(values.source)}`);
   let command = values.command as string | undefined;
@@ -61,6 +72,7 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
   }
   if (values.out !== undefined && values['output-path'] === undefined) usage('--out needs --output-path (what to put in the output artifact)');
   return {
+    fault,
     json: Boolean(values.json),
     quiet: Boolean(values.quiet),
     job: {
@@ -77,12 +89,14 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
 }
 
 async function main(): Promise<void> {
-  const { job, json, quiet } = parse(process.argv.slice(2));
+  const { job, json, quiet, fault } = parse(process.argv.slice(2));
   const cloud = await LocalCloud.start();
   if (!quiet) Object.assign(cloud.hooks, reporter(process.stderr));
   let code = 1;
   try {
-    const summary = await runJob(cloud, job);
+    if (fault) process.stderr.write(`⚡ fault: ${fault.name}: ${fault.description}\n`);
+    const summary = await runJob(cloud, job, fault);
+    if (summary.instancesSwept) process.stderr.write(`🧹 the sweeper terminated ${summary.instancesSwept} instance(s) the job left running\n`);
     const line =
       summary.status === 'Succeeded'
         ? `✔ Job ${summary.jobId} succeeded in ${(summary.durationMs / 1000).toFixed(1)}s${summary.outputArtifact ? `; output artifact: ${summary.outputArtifact}` : ''}`

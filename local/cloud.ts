@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENV } from '../lambdas/shared/env';
 import type { ActionTypeRef } from '../lambdas/shared/types';
-import { commandFinishedPattern, startedEventPattern } from '../lib/event-patterns';
+import { abandonedEventPattern, commandFinishedPattern, executionEndedPattern, startedEventPattern } from '../lib/event-patterns';
+import type { Chaos } from './services/chaos';
 import { LocalCodePipeline } from './services/codepipeline';
 import { LocalEc2 } from './services/ec2';
 import { LocalEventBus } from './services/events';
@@ -28,6 +29,10 @@ export interface CloudTiming {
 
 export const DEFAULT_TIMING: CloudTiming = { msPerSecond: 20, bootMs: 600, registerMs: 400 };
 
+/** How often the safety-net poll runs (AWS: every 5 minutes), and how long a dispatch waits for its acknowledgement. */
+const SAFETY_NET_POLL_MS = 1000;
+const DISPATCH_TIMEOUT_MS = 1500;
+
 export interface CloudHooks {
   onState?(execution: ExecutionRecord, event: EventLog): void;
   onOutput?(instanceId: string, chunk: string): void;
@@ -48,7 +53,7 @@ async function load(dir: string): Promise<Handler> {
  */
 export class LocalCloud {
   readonly dir: string;
-  readonly codepipeline = new LocalCodePipeline();
+  readonly codepipeline = new LocalCodePipeline(DISPATCH_TIMEOUT_MS);
   readonly bus = new LocalEventBus();
   readonly s3: LocalS3;
   readonly ec2: LocalEc2;
@@ -56,6 +61,14 @@ export class LocalCloud {
   sfn!: LocalStepFunctions;
   readonly hooks: CloudHooks = {};
   private functions: Record<string, LocalFunction> = {};
+  private sweeper?: Handler;
+  private poller?: Handler;
+  private pollTimer?: NodeJS.Timeout;
+  /** Faults installed for one job each. */
+  private readonly jobChaos = new Map<string, Chaos>();
+  private readonly counters = new Map<string, number>();
+  /** Pipeline context of each job, for the ABANDONED event. */
+  readonly pipelines = new Map<string, { pipeline: string; executionId: string; stage: string; action: string }>();
 
   private constructor(readonly timing: CloudTiming) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec2-build-action-'));
@@ -69,6 +82,62 @@ export class LocalCloud {
     return cloud;
   }
 
+  /** Installs a fault's hooks for one job. */
+  injectFault(jobId: string, chaos: Chaos): void {
+    this.jobChaos.set(jobId, chaos);
+  }
+
+  private count(key: string): number {
+    const n = (this.counters.get(key) ?? 0) + 1;
+    this.counters.set(key, n);
+    return n;
+  }
+
+  /** One Chaos that hands each call to the hooks of the job it concerns. */
+  private dispatcher(): Chaos {
+    const of = (jobId: string) => this.jobChaos.get(jobId);
+    return {
+      runInstances: (j, subnet) => of(j)?.runInstances?.(j, subnet),
+      neverRuns: (j) => of(j)?.neverRuns?.(j) ?? false,
+      terminate: (j) => of(j)?.terminate?.(j),
+      neverRegisters: (j) => of(j)?.neverRegisters?.(j) ?? false,
+      commandRunning: (j, phase) => of(j)?.commandRunning?.(j, phase),
+      badCredentials: (j, call) => of(j)?.badCredentials?.(j, call) ?? false,
+      throttle: (service, op, j) => of(j)?.throttle?.(service, op, j) ?? false,
+    };
+  }
+
+  /** The job a Lambda payload concerns. */
+  private static jobOfPayload(payload: unknown): string {
+    const p = payload as { jobId?: string; job?: { jobId?: string }; state?: { jobId?: string } };
+    return p?.jobId ?? p?.job?.jobId ?? p?.state?.jobId ?? '';
+  }
+
+  /** Runs the sweeper now, as its schedule would. */
+  async sweep(): Promise<{ terminated: { instanceId: string; reason: string }[] }> {
+    return (await this.sweeper!({})) as { terminated: { instanceId: string; reason: string }[] };
+  }
+
+  private onCommandFault(jobId: string, instanceId: string, what: 'terminateInstance' | 'abortExecution' | 'timeOutExecution' | 'abandon'): void {
+    const running = [...this.sfn.executions.values()].filter((e) => e.name.startsWith(jobId) && e.status === 'RUNNING');
+    if (what === 'terminateInstance') {
+      const instance = this.ec2.instances.get(instanceId);
+      if (instance) this.ec2.terminate(instance, 'Server.SpotInstanceTermination: Spot instance termination');
+    } else if (what === 'abortExecution') {
+      for (const e of running) {
+        e.error = 'Aborted';
+        e.cause = 'stopped by a person in the Step Functions console';
+        e.abort?.();
+      }
+    } else if (what === 'timeOutExecution') {
+      for (const e of running) e.timeOut?.();
+    } else {
+      const p = this.pipelines.get(jobId);
+      this.codepipeline.abandon(jobId);
+      this.bus.put({ source: 'aws.codepipeline', 'detail-type': 'CodePipeline Action Execution State Change', detail: { ...p, 'execution-id': p?.executionId, state: 'ABANDONED', type: { ...ACTION_TYPE } } });
+    }
+  }
+
   private async boot(): Promise<void> {
     this.ssm = new LocalSsm({
       documentName: DOCUMENT_NAME,
@@ -78,6 +147,11 @@ export class LocalCloud {
       onEvent: (event) => this.bus.put(event as never),
     });
     this.ssm.instanceState = (id) => this.ec2.instances.get(id);
+    const chaos = this.dispatcher();
+    this.ec2.chaos = chaos;
+    this.ssm.chaos = chaos;
+    this.codepipeline.chaos = chaos;
+    this.ssm.onCommandFault = (jobId, instanceId, what) => this.onCommandFault(jobId, instanceId, what);
     this.ec2.onStateChange = (instance) => this.ssm.instanceChanged(instance);
     const endpoints = {
       CODEPIPELINE: await this.codepipeline.start(),
@@ -98,7 +172,8 @@ export class LocalCloud {
       [ENV.actionProvider]: ACTION_TYPE.provider,
       [ENV.actionVersion]: ACTION_TYPE.version,
       [ENV.launchTemplateId]: 'lt-0local0000000000',
-      [ENV.subnetIds]: process.env[ENV.subnetIds] ?? '',
+      [ENV.subnetIds]: 'subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb',
+      [ENV.maxJobMinutes]: '1500',
       [ENV.stackTagValue]: 'Ec2BuildAction',
       [ENV.rootVolumeGiB]: '30',
       [ENV.s3ForcePathStyle]: 'true',
@@ -128,15 +203,40 @@ export class LocalCloud {
       functions: this.functions,
       msPerSecond: this.timing.msPerSecond,
       onEvent: (execution, event) => this.hooks.onState?.(execution, event),
+      onExecutionEnd: (e) =>
+        this.bus.put({
+          source: 'aws.states',
+          'detail-type': 'Step Functions Execution Status Change',
+          detail: { executionArn: e.executionArn, stateMachineArn: STATE_MACHINE_ARN, name: e.name, status: e.status, input: e.input, error: e.error ?? null, cause: e.cause ?? null },
+        }),
+      beforeStart: (name) => {
+        const jobId = name.slice(0, 36);
+        return this.jobChaos.get(jobId)?.startExecution?.(jobId, this.count(`start:${jobId}`));
+      },
+      beforeInvoke: (fn, payload) => {
+        const jobId = LocalCloud.jobOfPayload(payload);
+        return this.jobChaos.get(jobId)?.invoke?.(fn, jobId, this.count(`invoke:${fn}:${jobId}`));
+      },
     });
     process.env.AWS_ENDPOINT_URL_SFN = await this.sfn.start();
     const poller = await load('poller');
-    const commandEvents = await load('command-events');
+    this.poller = poller;
     this.bus.addRule('Started', startedEventPattern(ACTION_TYPE), poller);
-    this.bus.addRule('CommandFinished', commandFinishedPattern(DOCUMENT_NAME), commandEvents, 8);
+    this.bus.addRule('CommandFinished', commandFinishedPattern(DOCUMENT_NAME), await load('command-events'), 8);
+    this.bus.addRule('ExecutionEnded', executionEndedPattern(STATE_MACHINE_ARN), await load('execution-events'), 8);
+    this.bus.addRule('Abandoned', abandonedEventPattern(ACTION_TYPE), await load('abandon'), 8);
+    this.sweeper = await load('sweeper');
+    this.pollTimer = setInterval(() => void poller({ source: 'aws.events', 'detail-type': 'Scheduled Event' }).catch(() => undefined), SAFETY_NET_POLL_MS);
+  }
+
+  /** Invokes the poller directly, as a second concurrent EventBridge delivery would. */
+  invokePoller(event: Record<string, unknown>): Promise<unknown> {
+    return this.poller!(event);
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.pollTimer);
+    await this.bus.drain();
     await this.sfn?.stop();
     await Promise.all([this.codepipeline.stop(), this.ec2.stop(), this.ssm?.stop(), this.s3.stop()]);
     fs.rmSync(this.dir, { recursive: true, force: true });

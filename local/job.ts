@@ -7,6 +7,7 @@ import { PROPERTY } from '../lambdas/shared/properties';
 import { ACTION_TYPE, type LocalCloud } from './cloud';
 import { DEFAULT_IMAGE_ID } from './services/ec2';
 import type { JobResult } from './services/codepipeline';
+import type { Fault } from './faults';
 import { ARTIFACT_BUCKET, S3_CREDENTIALS } from './s3';
 
 const run = promisify(execFile);
@@ -37,6 +38,9 @@ export interface JobSummary {
   outputArtifact: string | null;
   durationMs: number;
   executionStatus: string | null;
+  /** Instances the scheduled sweeper had to terminate after the job. */
+  instancesSwept: number;
+  fault: string | null;
 }
 
 /** Zips a directory with the zip tool, streaming to disk, as a source stage would. */
@@ -48,16 +52,19 @@ export async function zipDirectory(dir: string, zipFile: string): Promise<void> 
  * Runs one build job the way CodePipeline would: the input artifact in the store, a queued job,
  * a STARTED event to the stack's rule, and then whatever the real handlers and state machine do.
  */
-export async function runJob(cloud: LocalCloud, options: JobOptions): Promise<JobSummary> {
+export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: Fault): Promise<JobSummary> {
   const started = Date.now();
+  const options: JobOptions = { ...requested, ...(fault?.job ?? {}) };
   const pipelineName = 'local-pipeline';
   const tag = randomUUID().slice(0, 8);
   let inputArtifacts: unknown[] = [];
+  let inputKey: string | null = null;
   if (options.source) {
     const zipFile = path.join(cloud.dir, `input-${tag}.zip`);
     await zipDirectory(options.source, zipFile);
     const key = `${pipelineName}/SourceArti/${tag}.zip`;
     await cloud.s3.upload(key, zipFile);
+    inputKey = key;
     fs.rmSync(zipFile, { force: true });
     inputArtifacts = [{ name: 'SourceArtifact', location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: key } } }];
   }
@@ -76,21 +83,38 @@ export async function runJob(cloud: LocalCloud, options: JobOptions): Promise<Jo
   const jobId = cloud.codepipeline.createJob(ACTION_TYPE, {
     actionTypeId: ACTION_TYPE,
     actionConfiguration: { configuration },
-    pipelineContext: { pipelineName, stage: { name: 'Build' }, action: { name: 'BuildOnEc2' } },
+    pipelineContext: { pipelineName, pipelineExecutionId: `pe-${tag}`, stage: { name: 'Build' }, action: { name: 'BuildOnEc2' } },
     inputArtifacts,
     outputArtifacts,
     artifactCredentials: { ...S3_CREDENTIALS, sessionToken: `local-session-${tag}` },
     ...(options.kmsKeyId ? { encryptionKey: { id: options.kmsKeyId, type: 'KMS' } } : {}),
   });
-  cloud.bus.put({
+  cloud.pipelines.set(jobId, { pipeline: pipelineName, executionId: `pe-${tag}`, stage: 'Build', action: 'BuildOnEc2' });
+  if (fault?.chaos) cloud.injectFault(jobId, fault.chaos());
+  if (fault?.deleteInput && inputKey) await cloud.s3.remove(inputKey);
+  const event = {
     source: 'aws.codepipeline',
     'detail-type': 'CodePipeline Action Execution State Change',
-    detail: { pipeline: pipelineName, state: 'STARTED', type: { ...ACTION_TYPE } },
-  });
+    detail: { pipeline: pipelineName, 'execution-id': `pe-${tag}`, stage: 'Build', action: 'BuildOnEc2', state: 'STARTED', type: { ...ACTION_TYPE } },
+  };
+  if (fault?.delivery === 'concurrently') {
+    await Promise.all([cloud.invokePoller(event), cloud.invokePoller(event)]);
+  } else {
+    cloud.bus.put(event);
+    if (fault?.delivery === 'twice') setTimeout(() => cloud.bus.put(event), 50);
+  }
   const result: JobResult = await cloud.codepipeline.waitForResult(jobId);
-  const execution = [...cloud.sfn.executions.values()].find((e) => e.name === jobId);
-  await execution?.done;
-  await cloud.bus.drain();
+  // Let everything the job set going come to rest: its executions, the events they cause.
+  const executions = () => [...cloud.sfn.executions.values()].filter((e) => e.name.startsWith(jobId));
+  for (let settled = false; !settled; ) {
+    await Promise.all(executions().map((e) => e.done));
+    await cloud.bus.drain();
+    settled = executions().every((e) => e.status !== 'RUNNING');
+  }
+  const execution = executions().find((e) => e.events.some((ev) => ev.type === 'StateEntered' && ev.state?.name === 'Launch Instance')) ?? executions()[0];
+  const launchedBeforeSweep = [...cloud.ec2.instances.values()].filter((i) => i.tags['ec2-build-action:job-id'] === jobId);
+  const leftRunning = launchedBeforeSweep.filter((i) => i.state !== 'shutting-down' && i.state !== 'terminated').map((i) => i.instanceId);
+  const swept = leftRunning.length ? (await cloud.sweep()).terminated.filter((t) => leftRunning.includes(t.instanceId)).length : 0;
   let outputArtifact: string | null = null;
   if (result.status === 'Succeeded' && options.outputPath && options.out) {
     const out = path.resolve(options.out);
@@ -102,12 +126,14 @@ export async function runJob(cloud: LocalCloud, options: JobOptions): Promise<Jo
     jobId,
     failureType: result.status === 'Failed' ? result.failureDetails.type : null,
     failureMessage: result.status === 'Failed' ? result.failureDetails.message : null,
-    jobResults: cloud.codepipeline.resultCalls.get(jobId) === undefined ? 0 : cloud.codepipeline.results(jobId).length,
+    jobResults: cloud.codepipeline.results(jobId).length,
     instancesLaunched: launched.length,
     instancesReleased: launched.filter((i) => i.state === 'shutting-down' || i.state === 'terminated').length,
     stateTransitions: execution?.events.filter((e) => e.type === 'StateEntered').length ?? 0,
     outputArtifact,
     durationMs: Date.now() - started,
     executionStatus: execution?.status ?? null,
+    instancesSwept: swept,
+    fault: fault?.name ?? null,
   };
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 // s3rver ships no types.
@@ -49,6 +49,10 @@ export class LocalS3 {
   async upload(key: string, file: string): Promise<void> {
     const size = fs.statSync(file).size;
     await this.client.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: key, Body: fs.createReadStream(file), ContentLength: size }));
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: key }));
   }
 
   /** Streams an object to a file; false when it does not exist. */

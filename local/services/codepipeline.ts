@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError } from './aws-error';
+import type { Chaos } from './chaos';
 import { serveJsonProtocol, type LocalServer } from './http';
 
 interface ActionTypeId {
@@ -19,7 +20,7 @@ interface StoredJob {
   actionTypeId: ActionTypeId;
   data: Record<string, unknown>;
   nonce: string;
-  status: 'Queued' | 'Dispatched' | 'InProgress' | 'Succeeded' | 'Failed';
+  status: 'Queued' | 'Dispatched' | 'InProgress' | 'Succeeded' | 'Failed' | 'Abandoned';
   results: JobResult[];
   waiters: ((r: JobResult) => void)[];
 }
@@ -33,6 +34,8 @@ export class LocalCodePipeline {
   private readonly jobs = new Map<string, StoredJob>();
   private server?: LocalServer;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly detailCalls = new Map<string, number>();
+  chaos: Chaos = {};
   /** Every result call received, including refused ones: the invariant is exactly one accepted. */
   readonly resultCalls = new Map<string, number>();
 
@@ -106,7 +109,22 @@ export class LocalCodePipeline {
     return { jobs: batch.map((j) => ({ id: j.id, data: j.data, nonce: j.nonce, accountId: '000000000000' })) };
   }
 
+  /** "Stop and abandon": the job ends; results reported after this are refused. */
+  abandon(jobId: string): void {
+    const job = this.get(jobId);
+    if (job.status === 'Succeeded' || job.status === 'Failed' || job.status === 'Abandoned') return;
+    job.status = 'Abandoned';
+    const result: JobResult = { status: 'Failed', failureDetails: { type: 'Abandoned', message: 'The pipeline execution was stopped and abandoned.' } };
+    job.results.push(result);
+    for (const w of job.waiters.splice(0)) w(result);
+  }
+
+  private throttled(operation: string, jobId: string): void {
+    if (this.chaos.throttle?.('codepipeline', operation, jobId)) throw new AwsError('ThrottlingException', 'Rate exceeded');
+  }
+
   private acknowledge(body: Record<string, unknown>) {
+    this.throttled('AcknowledgeJob', String(body.jobId));
     const job = this.get(String(body.jobId));
     if (body.nonce !== job.nonce) throw new AwsError('InvalidNonceException', 'The nonce was specified in an invalid format.');
     if (job.status === 'Dispatched') job.status = 'InProgress';
@@ -114,11 +132,20 @@ export class LocalCodePipeline {
   }
 
   private details(body: Record<string, unknown>) {
+    this.throttled('GetJobDetails', String(body.jobId));
     const job = this.get(String(body.jobId));
-    return { jobDetails: { id: job.id, data: job.data, accountId: '000000000000' } };
+    const call = (this.detailCalls.get(job.id) ?? 0) + 1;
+    this.detailCalls.set(job.id, call);
+    let data = job.data;
+    if (this.chaos.badCredentials?.(job.id, call)) {
+      const credentials = data.artifactCredentials as Record<string, string>;
+      data = { ...data, artifactCredentials: { ...credentials, secretAccessKey: 'revoked-or-expired' } };
+    }
+    return { jobDetails: { id: job.id, data, accountId: '000000000000' } };
   }
 
   private putResult(jobId: string, result: JobResult) {
+    this.throttled('PutJobResult', jobId);
     this.resultCalls.set(jobId, (this.resultCalls.get(jobId) ?? 0) + 1);
     const job = this.get(jobId);
     if (job.status !== 'InProgress') {

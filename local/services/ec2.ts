@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { AwsError } from './aws-error';
+import type { Chaos } from './chaos';
 import { serveQueryProtocol, xmlEscape, type LocalServer } from './http';
+
+const JOB_TAG = 'ec2-build-action:job-id';
 
 /** AMIs this simulated account can launch (a Linux one, as the local runner runs the Linux step). */
 export const LOCAL_IMAGES: Record<string, { rootDeviceName: string; platform: string }> = {
@@ -33,13 +36,6 @@ export interface Ec2Timing {
   readonly shutdownMs: number;
 }
 
-/** Hooks the fault injector uses; each returns an AWS error to throw, or nothing. */
-export interface Ec2Faults {
-  beforeRunInstances?(subnetId: string): AwsError | undefined;
-  beforeTerminate?(): AwsError | undefined;
-  /** When true, the instance never leaves pending. */
-  neverRuns?: boolean;
-}
 
 function instanceTypeExists(type: string): boolean {
   const [family, size] = type.split('.');
@@ -62,7 +58,7 @@ export class LocalEc2 {
   private readonly tokens = new Map<string, string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private server?: LocalServer;
-  faults: Ec2Faults = {};
+  chaos: Chaos = {};
   /** Called when an instance changes state (the SSM simulation registers agents on running). */
   onStateChange: (instance: SimInstance) => void = () => undefined;
 
@@ -97,6 +93,10 @@ export class LocalEc2 {
     this.onStateChange(instance);
   }
 
+  private throttled(operation: string, jobId: string): void {
+    if (jobId && this.chaos.throttle?.('ec2', operation, jobId)) throw new AwsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
+  }
+
   private checkImageId(imageId: string): void {
     if (!/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/.test(imageId)) throw new AwsError('InvalidAMIID.Malformed', `Invalid id: "${imageId}" (expecting "ami-...")`);
     if (!LOCAL_IMAGES[imageId]) throw new AwsError('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
@@ -121,8 +121,6 @@ export class LocalEc2 {
     if (!instanceTypeExists(instanceType)) throw new AwsError('InvalidParameterValue', `Invalid value '${instanceType}' for InstanceType.`);
     if (!p.get('LaunchTemplate.LaunchTemplateId')) throw new AwsError('MissingParameter', 'The request must contain the parameter LaunchTemplate');
     const subnetId = p.get('SubnetId') ?? 'subnet-0default0000000';
-    const fault = this.faults.beforeRunInstances?.(subnetId);
-    if (fault) throw fault;
     const tags: Record<string, string> = {};
     for (let i = 1; p.has(`TagSpecification.${i}.ResourceType`); i++) {
       if (p.get(`TagSpecification.${i}.ResourceType`) !== 'instance') continue;
@@ -130,6 +128,10 @@ export class LocalEc2 {
         tags[p.get(`TagSpecification.${i}.Tag.${j}.Key`)!] = p.get(`TagSpecification.${i}.Tag.${j}.Value`) ?? '';
       }
     }
+    const jobId = tags[JOB_TAG] ?? '';
+    this.throttled('RunInstances', jobId);
+    const fault = this.chaos.runInstances?.(jobId, subnetId);
+    if (fault) throw fault;
     const instance: SimInstance = {
       instanceId: `i-${randomBytes(9).toString('hex').slice(0, 17)}`,
       imageId,
@@ -142,7 +144,7 @@ export class LocalEc2 {
     };
     this.instances.set(instance.instanceId, instance);
     if (token) this.tokens.set(token, instance.instanceId);
-    if (!this.faults.neverRuns) {
+    if (!this.chaos.neverRuns?.(jobId)) {
       this.later(this.timing.bootMs, () => {
         if (instance.state === 'pending') this.setState(instance, 'running');
       });
@@ -152,11 +154,18 @@ export class LocalEc2 {
 
   private describeInstances(p: URLSearchParams): string {
     const ids = list(p, 'InstanceId');
-    const found = ids.map((id) => {
+    let found = ids.map((id) => {
       const i = this.instances.get(id);
       if (!i) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
       return i;
     });
+    if (ids.length === 0) found = [...this.instances.values()];
+    for (let f = 1; p.has(`Filter.${f}.Name`); f++) {
+      const name = p.get(`Filter.${f}.Name`)!;
+      const values = list(p, `Filter.${f}.Value`);
+      found = found.filter((i) => (name === 'instance-state-name' ? values.includes(i.state) : name.startsWith('tag:') ? values.includes(i.tags[name.slice(4)]) : true));
+    }
+    if (found[0]) this.throttled('DescribeInstances', found[0].tags[JOB_TAG] ?? '');
     const items = found.map((i) => `<item><reservationId>r-local</reservationId><ownerId>000000000000</ownerId><instancesSet>${this.instanceXml(i)}</instancesSet></item>`);
     return `<DescribeInstancesResponse><requestId>local</requestId><reservationSet>${items.join('')}</reservationSet></DescribeInstancesResponse>`;
   }
@@ -169,11 +178,18 @@ export class LocalEc2 {
   }
 
   private terminateInstances(p: URLSearchParams): string {
-    const fault = this.faults.beforeTerminate?.();
-    if (fault) throw fault;
-    const items = list(p, 'InstanceId').map((id) => {
+    const instances = list(p, 'InstanceId').map((id) => {
       const i = this.instances.get(id);
       if (!i) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+      return i;
+    });
+    for (const i of instances) {
+      const jobId = i.tags[JOB_TAG] ?? '';
+      this.throttled('TerminateInstances', jobId);
+      const fault = this.chaos.terminate?.(jobId);
+      if (fault) throw fault;
+    }
+    const items = instances.map((i) => {
       const previous = i.state;
       this.terminate(i, 'Client.UserInitiatedShutdown: User initiated shutdown');
       return `<item><instanceId>${i.instanceId}</instanceId><currentState><code>${STATE_CODES[i.state]}</code><name>${i.state}</name></currentState><previousState><code>${STATE_CODES[previous]}</code><name>${previous}</name></previousState></item>`;

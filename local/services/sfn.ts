@@ -35,6 +35,8 @@ export interface ExecutionRecord {
   error?: string;
   cause?: string;
   abort?: () => void;
+  /** Ends the execution as TIMED_OUT, as its TimeoutSeconds would. */
+  timeOut?: () => void;
   done: Promise<void>;
 }
 
@@ -46,6 +48,10 @@ export interface SfnOptions {
   readonly msPerSecond: number;
   readonly onEvent?: (execution: ExecutionRecord, event: EventLog) => void;
   readonly onExecutionEnd?: (execution: ExecutionRecord) => void;
+  /** Chaos hook: an error for StartExecution, or nothing. */
+  readonly beforeStart?: (name: string) => AwsError | undefined;
+  /** Chaos hook: an error for a Lambda invocation, or nothing. */
+  readonly beforeInvoke?: (functionName: string, payload: unknown) => Error | undefined;
 }
 
 /** Substitutes ${Name} placeholders as CloudFormation's definitionSubstitutions does. */
@@ -91,6 +97,8 @@ export class LocalStepFunctions {
       SendTaskSuccess: (b) => this.sendTaskSuccess(b),
       DescribeExecution: (b) => this.describeExecution(b),
       StopExecution: (b) => this.stopExecution(b),
+      ListExecutions: (b) => this.listExecutions(b),
+      GetExecutionHistory: (b) => this.getExecutionHistory(b),
     }, 'application/x-amz-json-1.0');
     return this.server.endpoint;
   }
@@ -124,6 +132,8 @@ export class LocalStepFunctions {
       const fn = this.options.functions[String(input.FunctionName)];
       const payload = JSON.parse(JSON.stringify(input.Payload ?? {}));
       try {
+        const injected = this.options.beforeInvoke?.(String(input.FunctionName), payload);
+        if (injected) throw injected;
         const result = await fn(payload);
         return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify(result ?? null)) };
       } catch (err) {
@@ -157,6 +167,8 @@ export class LocalStepFunctions {
   private startExecution(body: Record<string, unknown>) {
     if (body.stateMachineArn !== this.options.stateMachineArn) throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(body.stateMachineArn)}'`);
     const name = String(body.name ?? randomBytes(16).toString('hex'));
+    const fault = this.options.beforeStart?.(name);
+    if (fault) throw fault;
     const input = String(body.input ?? '{}');
     const executionArn = `${this.options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     const existing = this.executions.get(executionArn);
@@ -181,6 +193,15 @@ export class LocalStepFunctions {
       context: { Execution: { Id: executionArn, Name: name, StartTime: startDate.toISOString(), Input: parsed }, Task: { Token: TOKEN_PLACEHOLDER } },
     });
     const record: ExecutionRecord = { executionArn, name, input, status: 'RUNNING', events: [], startDate, abort: run.abort, done: Promise.resolve() };
+    let endAs: ExecutionRecord['status'] | null = null;
+    record.abort = () => {
+      endAs = endAs ?? 'ABORTED';
+      run.abort();
+    };
+    record.timeOut = () => {
+      endAs = 'TIMED_OUT';
+      run.abort();
+    };
     this.executions.set(executionArn, record);
     const logging = (async () => {
       for await (const event of run.eventLogs) {
@@ -194,9 +215,10 @@ export class LocalStepFunctions {
         record.status = 'SUCCEEDED';
       } catch (err) {
         const e = err as Error;
-        record.status = e.name === 'ExecutionAbortedError' ? 'ABORTED' : e.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
-        record.error = e.name;
-        record.cause = e.message;
+        record.status = endAs ?? (e.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED');
+        const caught = (e.cause ?? e) as Error;
+        record.error = endAs === 'TIMED_OUT' ? 'States.Timeout' : endAs === 'ABORTED' ? record.error ?? 'Aborted' : caught.name;
+        record.cause = endAs ? record.cause ?? e.message : caught.message;
       }
       await logging.catch(() => undefined);
       record.stopDate = new Date();
@@ -224,7 +246,36 @@ export class LocalStepFunctions {
   private stopExecution(body: Record<string, unknown>) {
     const e = this.executions.get(String(body.executionArn));
     if (!e) throw new AwsError('ExecutionDoesNotExist', 'Execution Does Not Exist');
-    e.abort?.();
+    if (e.status === 'RUNNING') {
+      e.error = String(body.error ?? 'Aborted');
+      e.cause = String(body.cause ?? '');
+      e.abort?.();
+    }
     return { stopDate: Date.now() / 1000 };
+  }
+
+  private listExecutions(body: Record<string, unknown>) {
+    const status = body.statusFilter as string | undefined;
+    const executions = [...this.executions.values()]
+      .filter((e) => !status || e.status === status)
+      .map((e) => ({ executionArn: e.executionArn, name: e.name, status: e.status, startDate: e.startDate.getTime() / 1000, stateMachineArn: this.options.stateMachineArn }));
+    return { executions };
+  }
+
+  /** The execution's history, with the state-exited events' outputs as Step Functions records them. */
+  private getExecutionHistory(body: Record<string, unknown>) {
+    const e = this.executions.get(String(body.executionArn));
+    if (!e) throw new AwsError('ExecutionDoesNotExist', 'Execution Does Not Exist');
+    const states = this.definition.States as Record<string, { Type: string }>;
+    const events = e.events
+      .filter((ev) => ev.type === 'StateExited' && ev.state)
+      .slice(0, Number(body.maxResults ?? 1000))
+      .map((ev, i) => ({
+        id: i + 1,
+        timestamp: ev.timestamp / 1000,
+        type: `${states[ev.state!.name]?.Type ?? 'Task'}StateExited`,
+        stateExitedEventDetails: { name: ev.state!.name, output: JSON.stringify((ev.state as { output?: unknown }).output ?? null) },
+      }));
+    return { events };
   }
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AwsError } from './aws-error';
+import type { Chaos } from './chaos';
 import { serveJsonProtocol, type LocalServer } from './http';
 import type { SimInstance } from './ec2';
 import { loadDocument, resolveParameters, stepFor, type CommandDocument } from './ssm-document';
@@ -15,11 +16,6 @@ export interface SsmTiming {
   readonly registerMs: number;
 }
 
-export interface SsmFaults {
-  /** The agent never registers. */
-  neverRegisters?: boolean;
-  beforeSendCommand?(): AwsError | undefined;
-}
 
 interface Invocation {
   commandId: string;
@@ -62,7 +58,9 @@ export class LocalSsm {
   private readonly document: CommandDocument = loadDocument();
   private server?: LocalServer;
   private readonly timers = new Set<NodeJS.Timeout>();
-  faults: SsmFaults = {};
+  chaos: Chaos = {};
+  /** Called when a fault says a running command's instance, execution or action is lost. */
+  onCommandFault: (jobId: string, instanceId: string, what: 'terminateInstance' | 'abortExecution' | 'timeOutExecution' | 'abandon') => void = () => undefined;
   instanceState: (instanceId: string) => SimInstance | undefined = () => undefined;
 
   constructor(private readonly options: SsmOptions) {}
@@ -86,7 +84,7 @@ export class LocalSsm {
 
   /** The EC2 simulation reports state changes here. */
   instanceChanged(instance: SimInstance): void {
-    if (instance.state === 'running' && !this.faults.neverRegisters) {
+    if (instance.state === 'running' && !this.chaos.neverRegisters?.(jobOf(instance))) {
       const t = setTimeout(() => {
         this.timers.delete(t);
         if (instance.state === 'running') this.online.add(instance.instanceId);
@@ -105,20 +103,25 @@ export class LocalSsm {
     }
   }
 
+  private throttled(operation: string, instanceId: string): void {
+    const instance = this.instanceState(instanceId);
+    if (instance && this.chaos.throttle?.('ssm', operation, jobOf(instance))) throw new AwsError('ThrottlingException', 'Rate exceeded');
+  }
+
   private describeInstanceInformation(body: Record<string, unknown>) {
     const filters = (body.Filters ?? []) as { Key: string; Values: string[] }[];
     const ids = filters.find((f) => f.Key === 'InstanceIds')?.Values ?? [];
+    if (ids[0]) this.throttled('DescribeInstanceInformation', ids[0]);
     const list = ids.filter((id) => this.online.has(id)).map((id) => ({ InstanceId: id, PingStatus: 'Online', PlatformType: 'Linux' }));
     return { InstanceInformationList: list };
   }
 
   private sendCommand(body: Record<string, unknown>) {
-    const fault = this.faults.beforeSendCommand?.();
-    if (fault) throw fault;
     const documentName = String(body.DocumentName);
     if (documentName !== this.options.documentName) throw new AwsError('InvalidDocument', `Document ${documentName} does not exist`);
     const ids = (body.InstanceIds ?? []) as string[];
     if (ids.length !== 1 || !this.online.has(ids[0])) throw new AwsError('InvalidInstanceId', 'Instances not in a valid state for account');
+    this.throttled('SendCommand', ids[0]);
     const parameters = (body.Parameters ?? {}) as Record<string, string[]>;
     let resolved: ReturnType<typeof resolveParameters>;
     try {
@@ -138,7 +141,14 @@ export class LocalSsm {
       stderr: '',
     };
     this.invocations.set(inv.commandId, inv);
-    setImmediate(() => this.run(inv, resolved.env, Number(resolved.values.ExecutionTimeout)));
+    const instance = this.instanceState(ids[0]);
+    const fault = instance ? this.chaos.commandRunning?.(jobOf(instance), resolved.values.Phase) : undefined;
+    setImmediate(() => {
+      this.run(inv, resolved.env, fault?.timeoutSeconds ?? Number(resolved.values.ExecutionTimeout));
+      for (const what of ['terminateInstance', 'abortExecution', 'timeOutExecution', 'abandon'] as const) {
+        if (fault?.[what] && instance) setTimeout(() => this.onCommandFault(jobOf(instance), inv.instanceId, what), 100);
+      }
+    });
     return { Command: { CommandId: inv.commandId, DocumentName: documentName, Status: 'Pending', Parameters: parameters, InstanceIds: ids } };
   }
 
@@ -196,12 +206,14 @@ export class LocalSsm {
   private listCommands(body: Record<string, unknown>) {
     const inv = this.invocations.get(String(body.CommandId));
     if (!inv) return { Commands: [] };
+    this.throttled('ListCommands', inv.instanceId);
     return { Commands: [{ CommandId: inv.commandId, DocumentName: inv.documentName, Parameters: inv.parameters, Comment: inv.comment, Status: inv.status, InstanceIds: [inv.instanceId] }] };
   }
 
   private getCommandInvocation(body: Record<string, unknown>) {
     const inv = this.invocations.get(String(body.CommandId));
     if (!inv || inv.instanceId !== body.InstanceId) throw new AwsError('InvocationDoesNotExist', 'An error occurred (InvocationDoesNotExist)');
+    this.throttled('GetCommandInvocation', inv.instanceId);
     return {
       CommandId: inv.commandId,
       InstanceId: inv.instanceId,
@@ -221,4 +233,8 @@ export class LocalSsm {
     this.finish(inv, 'Cancelled', -1);
     return {};
   }
+}
+
+function jobOf(instance: SimInstance): string {
+  return instance.tags['ec2-build-action:job-id'] ?? '';
 }

@@ -1,0 +1,215 @@
+import { AwsError } from './services/aws-error';
+import type { Chaos } from './services/chaos';
+import type { JobOptions } from './job';
+
+/** What a job under a fault must end with (besides the invariants every job keeps). */
+export interface FaultExpectation {
+  readonly status: 'Succeeded' | 'Failed';
+  readonly failureType?: string;
+  /** Words the user-facing message must hold, so that it says what to do. */
+  readonly message?: RegExp;
+  /** Instances the sweeper (not the state machine) had to terminate. */
+  readonly swept?: number;
+}
+
+export interface Fault {
+  readonly name: string;
+  readonly description: string;
+  /** What happens, for the fault table. */
+  readonly handling: string;
+  readonly expect: FaultExpectation;
+  /** Changes to the job itself (its command, paths). */
+  readonly job?: Partial<JobOptions>;
+  /** How the STARTED event is delivered. */
+  readonly delivery?: 'twice' | 'concurrently';
+  /** Deletes the input artifact before the build. */
+  readonly deleteInput?: boolean;
+  /** The hooks it installs, for its job only. */
+  readonly chaos?: () => Chaos;
+}
+
+const lambdaError = () => Object.assign(new Error('Lambda service error (injected)'), { name: 'Lambda.ServiceException' });
+const capacity = () => new AwsError('InsufficientInstanceCapacity', 'We currently do not have sufficient capacity in the Availability Zone you requested.');
+
+/** Counts calls per key, for faults that strike only the first time. */
+function firstTimeOnly(): (key: string) => boolean {
+  const seen = new Set<string>();
+  return (key) => (seen.has(key) ? false : (seen.add(key), true));
+}
+
+export const FAULTS: readonly Fault[] = [
+  {
+    name: 'capacity-one-subnet',
+    description: 'the first subnet has no capacity for the instance type',
+    handling: 'Launch Instance tries the next configured subnet',
+    expect: { status: 'Succeeded' },
+    chaos: () => ({ runInstances: (_job, subnet) => (subnet.startsWith('subnet-0aaa') ? capacity() : undefined) }),
+  },
+  {
+    name: 'capacity-exhausted',
+    description: 'no configured subnet has capacity',
+    handling: 'every subnet is tried, the state retries twice with backoff, then the job fails',
+    expect: { status: 'Failed', failureType: 'SystemUnavailable', message: /no capacity.*Retry the stage later/ },
+    chaos: () => ({ runInstances: () => capacity() }),
+  },
+  {
+    name: 'throttling',
+    description: 'the first call of every AWS operation the job makes is throttled',
+    handling: 'the SDK retries with backoff (the state machine\'s Retry covers its own calls)',
+    expect: { status: 'Succeeded' },
+    chaos: () => {
+      const first = firstTimeOnly();
+      return { throttle: (service, op, job) => first(`${service}:${op}:${job}`) };
+    },
+  },
+  {
+    name: 'never-running',
+    description: 'the instance never leaves pending',
+    handling: '"Is Instance Running?" gives up after its bounded retries; the instance is released',
+    expect: { status: 'Failed', failureType: 'SystemUnavailable', message: /did not reach "running"/ },
+    chaos: () => ({ neverRuns: () => true }),
+  },
+  {
+    name: 'agent-never-registers',
+    description: 'the SSM agent never comes online',
+    handling: '"Is Agent Online?" gives up after its bounded retries; the instance is released',
+    expect: { status: 'Failed', failureType: 'ConfigurationError', message: /SSM agent.*instance profile.*ssm, ssmmessages and ec2messages/ },
+    chaos: () => ({ neverRegisters: () => true }),
+  },
+  {
+    name: 'terminated-mid-build',
+    description: 'the instance is terminated while the build runs (Spot interruption or by hand)',
+    handling: 'the command ends Cancelled; the event resumes the execution, which releases and reports',
+    expect: { status: 'Failed', failureType: 'JobFailed', message: /cancelled before it finished.*instance was terminated/ },
+    job: { command: 'sleep 20' },
+    chaos: () => ({ commandRunning: (_job, phase) => (phase === 'build' ? { terminateInstance: true } : undefined) }),
+  },
+  {
+    name: 'command-timeout',
+    description: 'the build outlives its timeout',
+    handling: 'SSM stops the command (TimedOut); the instance is released',
+    expect: { status: 'Failed', failureType: 'JobFailed', message: /ran longer than TimeoutMinutes/ },
+    job: { command: 'sleep 20' },
+    chaos: () => ({ commandRunning: (_job, phase) => (phase === 'build' ? { timeoutSeconds: 1 } : undefined) }),
+  },
+  {
+    name: 'command-fails',
+    description: 'the build command exits non-zero',
+    handling: 'the exit code and the last lines of output go into the failure message',
+    expect: { status: 'Failed', failureType: 'JobFailed', message: /exited with code 7.*boom/s },
+    job: { command: 'echo working; echo boom >&2; exit 7' },
+  },
+  {
+    name: 'output-missing',
+    description: 'OutputArtifactPath matches nothing after the build',
+    handling: 'the document says so; the job fails as a ConfigurationError',
+    expect: { status: 'Failed', failureType: 'ConfigurationError', message: /OutputArtifactPath 'missing-dir' matched nothing/ },
+    job: { outputPath: 'missing-dir' },
+  },
+  {
+    name: 'input-download-denied',
+    description: 'the artifact store refuses the input download (HTTP 403: expired or revoked credentials)',
+    handling: 'the document reports the HTTP status and S3 error code, never the URL',
+    expect: { status: 'Failed', failureType: 'JobFailed', message: /refused the input download \(HTTP 403/ },
+    chaos: () => ({ badCredentials: (_job, call) => call === 1 }),
+  },
+  {
+    name: 'input-missing',
+    description: 'the input artifact does not exist',
+    handling: 'HTTP 404 becomes a ConfigurationError naming the artifact',
+    expect: { status: 'Failed', failureType: 'ConfigurationError', message: /input artifact does not exist/ },
+    deleteInput: true,
+  },
+  {
+    name: 'upload-denied',
+    description: 'the artifact store refuses the output upload',
+    handling: 'the upload phase reports the HTTP status; the instance is released',
+    expect: { status: 'Failed', failureType: 'JobFailed', message: /refused the upload \(HTTP 403/ },
+    job: { outputPath: 'dist' },
+    chaos: () => ({ badCredentials: (_job, call) => call === 2 }),
+  },
+  {
+    name: 'release-fails-once',
+    description: 'TerminateInstances fails once',
+    handling: 'Release Instance retries with backoff',
+    expect: { status: 'Succeeded' },
+    chaos: () => {
+      const first = firstTimeOnly();
+      return { terminate: (job) => (first(job) ? new AwsError('InternalError', 'An internal error has occurred', 500) : undefined) };
+    },
+  },
+  {
+    name: 'release-fails-always',
+    description: 'TerminateInstances keeps failing for this instance',
+    handling: 'the result is reported anyway, saying so; the scheduled sweeper terminates the instance',
+    expect: { status: 'Succeeded', swept: 1 },
+    chaos: () => {
+      // Release Instance tries 6 times (1 + 5 retries); the sweeper's later call goes through.
+      let calls = 0;
+      return { terminate: () => (++calls <= 6 ? new AwsError('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403) : undefined) };
+    },
+  },
+  {
+    name: 'duplicate-events',
+    description: 'the STARTED event arrives twice',
+    handling: 'PollForJobs hands the job out once; the same dispatch maps to one execution name',
+    expect: { status: 'Succeeded' },
+    delivery: 'twice',
+  },
+  {
+    name: 'racing-pollers',
+    description: 'two pollers run at the same time for one job',
+    handling: 'one gets the job; the other polls nothing',
+    expect: { status: 'Succeeded' },
+    delivery: 'concurrently',
+  },
+  {
+    name: 'poller-dies-before-start',
+    description: 'the poller dies after polling, before its execution starts (StartExecution keeps failing)',
+    handling: 'nothing was acknowledged; CodePipeline offers the job again and the safety-net poll starts it',
+    expect: { status: 'Succeeded' },
+    chaos: () => ({ startExecution: (_job, attempt) => (attempt <= 12 ? new AwsError('ServiceUnavailable', 'Service unavailable', 503) : undefined) }),
+  },
+  {
+    name: 'execution-aborted',
+    description: 'someone stops the execution during the build',
+    handling: 'the execution-events handler terminates its instance and fails the job',
+    expect: { status: 'Failed', failureType: 'SystemUnavailable', message: /ended ABORTED.*instance was terminated/ },
+    job: { command: 'sleep 20' },
+    chaos: () => ({ commandRunning: (_job, phase) => (phase === 'build' ? { abortExecution: true } : undefined) }),
+  },
+  {
+    name: 'execution-timeout',
+    description: 'the execution times out outside its own Catch',
+    handling: 'the execution-events handler terminates its instance and fails the job',
+    expect: { status: 'Failed', failureType: 'SystemUnavailable', message: /ended TIMED_OUT/ },
+    job: { command: 'sleep 20' },
+    chaos: () => ({ commandRunning: (_job, phase) => (phase === 'build' ? { timeOutExecution: true } : undefined) }),
+  },
+  {
+    name: 'execution-fails',
+    description: 'the completion Lambda fails every time, so the execution fails',
+    handling: 'the execution-events handler fails the job (the instance was already released)',
+    expect: { status: 'Failed', failureType: 'SystemUnavailable', message: /ended FAILED/ },
+    chaos: () => ({ invoke: (fn) => (fn.endsWith('completion') ? lambdaError() : undefined) }),
+  },
+  {
+    name: 'completion-fails-once',
+    description: 'the completion Lambda fails once',
+    handling: 'Report Result retries; exactly one result',
+    expect: { status: 'Succeeded' },
+    chaos: () => ({ invoke: (fn, _job, call) => (fn.endsWith('completion') && call === 1 ? lambdaError() : undefined) }),
+  },
+  {
+    name: 'stop-and-abandon',
+    description: 'the pipeline is stopped with "Stop and abandon" during the build',
+    handling: 'the abandon handler stops the execution; the execution-events handler terminates the instance',
+    expect: { status: 'Failed', failureType: 'Abandoned' },
+    job: { command: 'sleep 20' },
+    chaos: () => ({ commandRunning: (_job, phase) => (phase === 'build' ? { abandon: true } : undefined) }),
+  },
+];
+
+export function faultNamed(name: string): Fault | undefined {
+  return FAULTS.find((f) => f.name === name);
+}

@@ -1,0 +1,27 @@
+import type { AwsError } from './aws-error';
+
+/**
+ * Hooks through which injected faults reach the simulated services, one job at a time: every hook
+ * names the job (from the instance's tags, the command, the execution name), so concurrent jobs
+ * each meet only their own faults.
+ */
+export interface Chaos {
+  /** An error for RunInstances in this subnet. */
+  runInstances?(jobId: string, subnetId: string): AwsError | undefined;
+  /** The instance never leaves pending. */
+  neverRuns?(jobId: string): boolean;
+  /** An error for TerminateInstances. */
+  terminate?(jobId: string): AwsError | undefined;
+  /** The SSM agent never registers. */
+  neverRegisters?(jobId: string): boolean;
+  /** Something happening to a command once it runs. */
+  commandRunning?(jobId: string, phase: string): { timeoutSeconds?: number; terminateInstance?: boolean; abortExecution?: boolean; timeOutExecution?: boolean; abandon?: boolean } | undefined;
+  /** Whether GetJobDetails (its n-th call for the job) returns credentials the artifact store refuses. */
+  badCredentials?(jobId: string, call: number): boolean;
+  /** An error for StartExecution (its n-th attempt for the job). */
+  startExecution?(jobId: string, attempt: number): AwsError | undefined;
+  /** An error for a Lambda invocation (the function's n-th call for the job). */
+  invoke?(functionName: string, jobId: string, call: number): Error | undefined;
+  /** Whether this call is throttled. */
+  throttle?(service: string, operation: string, jobId: string): boolean;
+}

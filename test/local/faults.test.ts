@@ -1,0 +1,37 @@
+import * as path from 'node:path';
+import { LocalCloud } from '../../local/cloud';
+import { FAULTS } from '../../local/faults';
+import { runJob } from '../../local/job';
+
+const HELLO = path.join(__dirname, '../../examples/hello');
+let cloud: LocalCloud;
+
+beforeAll(async () => {
+  cloud = await LocalCloud.start();
+});
+afterAll(async () => {
+  await cloud.stop();
+});
+
+describe('injected faults: every job ends with exactly one result and every instance released', () => {
+  it.each(FAULTS.map((f) => [f.name, f] as const))('%s', async (_name, fault) => {
+    // WHEN
+    const summary = await runJob(cloud, { source: HELLO, command: 'bash build.sh' }, fault);
+    // THEN the promises hold
+    expect(summary.jobResults).toBe(1);
+    expect(summary.instancesReleased).toBe(summary.instancesLaunched);
+    expect(summary.instancesSwept).toBe(fault.expect.swept ?? 0);
+    // AND the user is told what happened
+    expect(summary.status).toBe(fault.expect.status);
+    if (fault.expect.failureType) expect(summary.failureType).toBe(fault.expect.failureType);
+    if (fault.expect.message) expect(summary.failureMessage).toMatch(fault.expect.message);
+  });
+
+  it('every fault says what happens, for the fault table', () => {
+    for (const f of FAULTS) {
+      expect(f.description.length).toBeGreaterThan(10);
+      expect(f.handling.length).toBeGreaterThan(10);
+    }
+    expect(new Set(FAULTS.map((f) => f.name)).size).toBe(FAULTS.length);
+  });
+});

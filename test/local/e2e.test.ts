@@ -73,7 +73,8 @@ describe('local runner, end to end', () => {
 
   it('rejects a malformed ImageId before anything runs', async () => {
     const summary = await job({ imageId: 'latest-linux' });
-    expect(summary).toMatchObject({ status: 'Failed', failureType: 'ConfigurationError', instancesLaunched: 0, stateTransitions: 0 });
+    expect(summary).toMatchObject({ status: 'Failed', failureType: 'ConfigurationError', instancesLaunched: 0 });
+    expect(summary.failureMessage).toMatch(/^ImageId must be an AMI ID/);
   });
 
   it('runs commands with quotes, $, && and pipes as written', async () => {

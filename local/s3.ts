@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
+import type { Server } from 'node:http';
+import { startS3Front } from './s3-auth';
 // s3rver ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => { run(): Promise<AddressInfo>; close(): Promise<void> };
@@ -11,9 +13,13 @@ const S3rver = require('s3rver') as new (options: Record<string, unknown>) => { 
 export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 export const ARTIFACT_BUCKET = 'codepipeline-local-artifacts';
 
-/** A real S3-compatible server on 127.0.0.1, holding the pipeline's artifact bucket. */
+/**
+ * A real S3-compatible server on 127.0.0.1, holding the pipeline's artifact bucket, behind a front
+ * that checks presigned URLs' signatures and expiry as S3 does (s3rver itself does not).
+ */
 export class LocalS3 {
   private server?: InstanceType<typeof S3rver>;
+  private front?: Server;
   endpoint = '';
   client!: S3Client;
 
@@ -28,7 +34,8 @@ export class LocalS3 {
       configureBuckets: [{ name: ARTIFACT_BUCKET, configs: [] }],
     });
     const address = await this.server.run();
-    this.endpoint = `http://127.0.0.1:${address.port}`;
+    this.front = await startS3Front(address, (key) => (key === S3_CREDENTIALS.accessKeyId ? S3_CREDENTIALS.secretAccessKey : undefined));
+    this.endpoint = `http://127.0.0.1:${(this.front.address() as AddressInfo).port}`;
     this.client = new S3Client({
       endpoint: this.endpoint,
       region: 'us-east-1',
@@ -42,6 +49,7 @@ export class LocalS3 {
 
   async stop(): Promise<void> {
     this.client?.destroy();
+    await new Promise((resolve) => (this.front ? (this.front.closeAllConnections(), this.front.close(resolve)) : resolve(undefined)));
     await this.server?.close();
   }
 

@@ -81,7 +81,7 @@ function sdkErrorName(service: string, err: unknown): Error {
  */
 export class LocalStepFunctions {
   readonly executions = new Map<string, ExecutionRecord>();
-  private readonly waiting = new Map<string, { resolve: (v: unknown) => void; execution: string }>();
+  private readonly waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; execution: string }>();
   private readonly definition: Record<string, unknown>;
   private server?: LocalServer;
   private readonly clients = { ec2: new EC2Client({}), ssm: new SSMClient({}) };
@@ -149,7 +149,7 @@ export class LocalStepFunctions {
     if (pattern) {
       const token = `${randomBytes(48).toString('base64url')}`;
       params = JSON.parse(JSON.stringify(input).split(TOKEN_PLACEHOLDER).join(token));
-      callback = new Promise((resolve) => this.waiting.set(token, { resolve, execution: executionArn }));
+      callback = new Promise((resolve, reject) => this.waiting.set(token, { resolve, reject, execution: executionArn }));
     }
     const commandName = `${action[0].toUpperCase()}${action.slice(1)}Command`;
     const module = (service === 'ec2' ? ec2 : ssm) as unknown as Record<string, new (i: unknown) => never>;
@@ -222,7 +222,12 @@ export class LocalStepFunctions {
       }
       await logging.catch(() => undefined);
       record.stopDate = new Date();
-      for (const [token, w] of this.waiting) if (w.execution === executionArn) this.waiting.delete(token);
+      // A task still waiting for its token ends with its execution (and lets go of its timers).
+      for (const [token, w] of this.waiting) {
+        if (w.execution !== executionArn) continue;
+        this.waiting.delete(token);
+        w.reject(Object.assign(new Error(`execution ${record.status}`), { name: 'States.Runtime' }));
+      }
       this.options.onExecutionEnd?.(record);
     })();
     return record;

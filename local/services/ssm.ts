@@ -78,7 +78,7 @@ export class LocalSsm {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
-    for (const inv of this.invocations.values()) inv.process?.kill('SIGKILL');
+    for (const inv of this.invocations.values()) killTree(inv.process);
     await this.server?.close();
   }
 
@@ -96,7 +96,7 @@ export class LocalSsm {
       // The agent dies with its instance: what it was running ends unfinished.
       for (const inv of this.invocations.values()) {
         if (inv.instanceId === instance.instanceId && ['Pending', 'InProgress'].includes(inv.status)) {
-          inv.process?.kill('SIGKILL');
+          killTree(inv.process);
           this.finish(inv, 'Cancelled', -1);
         }
       }
@@ -164,7 +164,6 @@ export class LocalSsm {
     if (!['Pending', 'InProgress'].includes(inv.status)) return;
     inv.status = status;
     inv.exitCode = exitCode;
-    inv.process = undefined;
     this.emit(inv);
   }
 
@@ -183,6 +182,8 @@ export class LocalSsm {
       cwd: orchestration,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: disk, LANG: 'C.UTF-8', TMPDIR: path.join(disk, 'tmp'), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so that stopping the command stops everything the build started.
+      detached: true,
     });
     inv.process = child;
     const keep = (field: 'stdout' | 'stderr', chunk: Buffer) => {
@@ -194,11 +195,12 @@ export class LocalSsm {
     child.stdout.on('data', (c: Buffer) => keep('stdout', c));
     child.stderr.on('data', (c: Buffer) => keep('stderr', c));
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killTree(child);
       this.finish(inv, 'TimedOut', -1);
     }, timeoutSeconds * 1000);
     child.on('close', (code) => {
       clearTimeout(timer);
+      inv.process = undefined;
       this.finish(inv, code === 0 ? 'Success' : 'Failed', code ?? -1);
     });
   }
@@ -229,9 +231,19 @@ export class LocalSsm {
   private cancelCommand(body: Record<string, unknown>) {
     const inv = this.invocations.get(String(body.CommandId));
     if (!inv) throw new AwsError('InvalidCommandId', 'Invalid command ID');
-    inv.process?.kill('SIGKILL');
+    killTree(inv.process);
     this.finish(inv, 'Cancelled', -1);
     return {};
+  }
+}
+
+/** Stops a command and every process it started, as the agent does when a command ends unfinished. */
+function killTree(child: ChildProcess | undefined): void {
+  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
   }
 }
 

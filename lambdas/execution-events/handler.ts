@@ -39,20 +39,32 @@ export const handler = async (event: ExecutionEvent): Promise<{ released: number
   const { executionArn, name, status } = event.detail;
   const jobId = jobIdOf(event.detail);
   logger.appendKeys({ jobId, executionArn, status });
-  const instances = await findTaggedInstances({ [TAGS.execution]: name });
-  await terminateInstances(instances.map((i) => i.instanceId));
-  if (instances.length) logger.warn('terminated the instances of an execution that ended abnormally', { instanceIds: instances.map((i) => i.instanceId) });
+  // The job's result matters more than the instance: a failed release is left to the sweeper.
+  let released = 0;
+  let instanceNote = 'It had no instance running.';
+  try {
+    const ids = (await findTaggedInstances({ [TAGS.execution]: name })).map((i) => i.instanceId);
+    await terminateInstances(ids);
+    released = ids.length;
+    if (ids.length) {
+      instanceNote = 'Its instance was terminated.';
+      logger.warn('terminated the instances of an execution that ended abnormally', { instanceIds: ids });
+    }
+  } catch (err) {
+    instanceNote = 'Its instance could not be terminated now; the scheduled sweeper will terminate it.';
+    logger.error('could not terminate the instances of an execution that ended abnormally', err as Error);
+  }
   if (!(await acknowledgedJob(executionArn, ACK_STATE))) {
     logger.info('the execution never owned its job; CodePipeline offers it again');
-    return { released: instances.length, reported: 'not-owned' };
+    return { released, reported: 'not-owned' };
   }
   const why = [event.detail.error, event.detail.cause].filter(Boolean).join(': ') || 'no cause given';
   const reported = await putJobFailure(
     jobId,
     'SystemUnavailable',
-    `The build execution ended ${status} before it reported a result (${why}). Its instance was terminated. Retry the stage; if it persists, open the execution link.`,
+    `The build execution ended ${status} before it reported a result (${why}). ${instanceNote} Retry the stage; if it persists, open the execution link.`,
     executionArn,
   );
   logger.info(reported === 'reported' ? 'job failed on behalf of the execution' : 'the job already had its result', { reported });
-  return { released: instances.length, reported };
+  return { released, reported };
 };

@@ -1,0 +1,183 @@
+import { CodePipelineClient, InvalidJobStateException, PutJobFailureResultCommand } from '@aws-sdk/client-codepipeline';
+import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+
+const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Ec2BuildAction-BuildJob';
+const execArn = (name: string) => `arn:aws:states:eu-west-1:123456789012:execution:Ec2BuildAction-BuildJob:${name}`;
+const JOB_ID = '11111111-2222-3333-4444-555555555555';
+const NAME = `${JOB_ID}-0123456789ab`;
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.STATE_MACHINE_ARN = MACHINE;
+process.env.STACK_TAG_VALUE = 'Ec2BuildAction';
+process.env.MAX_JOB_MINUTES = '1500';
+/* eslint-disable @typescript-eslint/no-require-imports */
+const executionEvents = require('../../lambdas/execution-events/handler') as typeof import('../../lambdas/execution-events/handler');
+const abandon = require('../../lambdas/abandon/handler') as typeof import('../../lambdas/abandon/handler');
+const sweeper = require('../../lambdas/sweeper/handler') as typeof import('../../lambdas/sweeper/handler');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const ec2 = mockClient(EC2Client);
+const sfn = mockClient(SFNClient);
+const codepipeline = mockClient(CodePipelineClient);
+afterEach(() => {
+  ec2.reset();
+  sfn.reset();
+  codepipeline.reset();
+});
+
+function instance(id: string, tags: Record<string, string>, launched = new Date('2026-11-22T10:00:00Z')) {
+  return { InstanceId: id, State: { Name: 'running' as const }, LaunchTime: launched, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) };
+}
+
+/** The history of an execution whose "Acknowledge Job" state did (or did not) take the job. */
+function history(acknowledged: boolean) {
+  const ack = acknowledged ? { status: 'InProgress' } : { status: 'NotOurs' };
+  return { events: [{ id: 3, timestamp: new Date(), type: 'TaskStateExited' as const, stateExitedEventDetails: { name: 'Acknowledge Job', output: JSON.stringify({ ack }) } }] };
+}
+
+describe('execution-events: an execution that ended outside its own Catch', () => {
+  const event = (status: string, input: string | null = JSON.stringify({ jobId: JOB_ID })) => ({
+    detail: { executionArn: execArn(NAME), name: NAME, status, input, error: 'States.Timeout', cause: 'Execution timed out' },
+  });
+
+  it('terminates its instance and fails the job it owned, saying what happened', async () => {
+    // GIVEN an execution that acknowledged its job and left an instance
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance('i-0abc', { 'ec2-build-action:execution': NAME })] }] });
+    sfn.on(GetExecutionHistoryCommand).resolves(history(true));
+    // WHEN it ends TIMED_OUT
+    const out = await executionEvents.handler(event('TIMED_OUT'));
+    // THEN
+    expect(out).toEqual({ released: 1, reported: 'reported' });
+    expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { Filters: expect.arrayContaining([{ Name: 'tag:ec2-build-action:execution', Values: [NAME] }]) });
+    expect(ec2).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-0abc'] });
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
+      jobId: JOB_ID,
+      failureDetails: expect.objectContaining({
+        type: 'SystemUnavailable',
+        message: expect.stringMatching(/ended TIMED_OUT .*States.Timeout: Execution timed out.*instance was terminated/),
+        externalExecutionId: execArn(NAME),
+      }),
+    });
+  });
+
+  it('leaves the job alone when the execution never acknowledged it (CodePipeline offers it again)', async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    sfn.on(GetExecutionHistoryCommand).resolves(history(false));
+    const out = await executionEvents.handler(event('FAILED'));
+    expect(out).toEqual({ released: 0, reported: 'not-owned' });
+    expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
+    expect(codepipeline).not.toHaveReceivedCommand(PutJobFailureResultCommand);
+  });
+
+  it('accepts that the job already has its result', async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    sfn.on(GetExecutionHistoryCommand).resolves(history(true));
+    codepipeline.on(PutJobFailureResultCommand).rejects(new InvalidJobStateException({ message: 'job is Succeeded', $metadata: {} }));
+    expect(await executionEvents.handler(event('ABORTED'))).toEqual({ released: 0, reported: 'already-reported' });
+  });
+
+  it('still fails the job when the instance cannot be terminated, leaving it to the sweeper', async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance('i-0abc', {})] }] });
+    ec2.on(TerminateInstancesCommand).rejects(Object.assign(new Error('not authorized'), { name: 'UnauthorizedOperation' }));
+    sfn.on(GetExecutionHistoryCommand).resolves(history(true));
+    const out = await executionEvents.handler(event('ABORTED'));
+    expect(out).toEqual({ released: 0, reported: 'reported' });
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
+      failureDetails: expect.objectContaining({ message: expect.stringContaining('the scheduled sweeper will terminate it') }),
+    });
+  });
+
+  it('finds the job from the execution name when the event carries no input', async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    sfn.on(GetExecutionHistoryCommand).resolves(history(true));
+    await executionEvents.handler(event('FAILED', null));
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { jobId: JOB_ID });
+  });
+
+  it('lets a failing report throw, so that EventBridge retries it', async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    sfn.on(GetExecutionHistoryCommand).resolves(history(true));
+    codepipeline.on(PutJobFailureResultCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(executionEvents.handler(event('FAILED'))).rejects.toThrow('Rate exceeded');
+  });
+});
+
+describe('abandon: "Stop and abandon" on the pipeline', () => {
+  const pipeline = { name: 'app', executionId: 'pe-1', stage: 'Build', action: 'Ec2' };
+  const event = { detail: { pipeline: 'app', 'execution-id': 'pe-1', stage: 'Build', action: 'Ec2' } };
+
+  it('stops only the builds of the abandoned action, across pages', async () => {
+    // GIVEN three running executions on two pages: the abandoned action's, another pipeline run's, and one with bad input
+    sfn.on(ListExecutionsCommand, { statusFilter: 'RUNNING', nextToken: undefined }).resolves({ executions: [{ executionArn: execArn('a') } as never, { executionArn: execArn('b') } as never], nextToken: 'p2' });
+    sfn.on(ListExecutionsCommand, { nextToken: 'p2' }).resolves({ executions: [{ executionArn: execArn('c') } as never] });
+    sfn.on(DescribeExecutionCommand, { executionArn: execArn('a') }).resolves({ input: JSON.stringify({ jobId: 'job-a', pipeline }) });
+    sfn.on(DescribeExecutionCommand, { executionArn: execArn('b') }).resolves({ input: JSON.stringify({ jobId: 'job-b', pipeline: { ...pipeline, executionId: 'pe-2' } }) });
+    sfn.on(DescribeExecutionCommand, { executionArn: execArn('c') }).resolves({ input: 'not json' });
+    // WHEN
+    const out = await abandon.handler(event);
+    // THEN only the abandoned action's build is stopped
+    expect(out).toEqual({ stopped: 1 });
+    expect(sfn).toHaveReceivedCommandTimes(StopExecutionCommand, 1);
+    expect(sfn).toHaveReceivedCommandWith(StopExecutionCommand, { executionArn: execArn('a'), error: 'Abandoned', cause: expect.stringContaining('Build/Ec2') });
+  });
+
+  it('does not fail when the execution ended meanwhile', async () => {
+    sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: execArn('a') } as never] });
+    sfn.on(DescribeExecutionCommand).resolves({ input: JSON.stringify({ jobId: 'job-a', pipeline }) });
+    sfn.on(StopExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'gone', $metadata: {} }));
+    expect(await abandon.handler(event)).toEqual({ stopped: 1 });
+  });
+});
+
+describe('sweeper: the last line of defence', () => {
+  const now = new Date('2026-11-22T12:00:00Z');
+  const tagged = (id: string, execution: string | null, launched?: Date) =>
+    instance(id, { 'ec2-build-action:stack': 'Ec2BuildAction', ...(execution ? { 'ec2-build-action:execution': execution } : {}) }, launched);
+
+  it('terminates instances whose execution ended, is unknown, or that are too old; keeps running builds', async () => {
+    // GIVEN
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        { Instances: [tagged('i-running', 'run'), tagged('i-ended', 'done'), tagged('i-unknown', 'gone')] },
+        { Instances: [tagged('i-old', 'run', new Date('2026-11-21T10:00:00Z')), tagged('i-untagged', null)] },
+      ],
+    });
+    sfn.on(DescribeExecutionCommand, { executionArn: execArn('run') }).resolves({ status: 'RUNNING' });
+    sfn.on(DescribeExecutionCommand, { executionArn: execArn('done') }).resolves({ status: 'SUCCEEDED' });
+    sfn.on(DescribeExecutionCommand, { executionArn: execArn('gone') }).rejects(new ExecutionDoesNotExist({ message: 'no', $metadata: {} }));
+    // WHEN
+    const out = await sweeper.handler({}, now);
+    // THEN
+    expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { Filters: expect.arrayContaining([{ Name: 'tag:ec2-build-action:stack', Values: ['Ec2BuildAction'] }]) });
+    expect(out.kept).toBe(1);
+    expect(Object.fromEntries(out.terminated.map((t) => [t.instanceId, t.reason]))).toEqual({
+      'i-ended': 'its execution done is SUCCEEDED',
+      'i-unknown': 'its execution gone is unknown to Step Functions',
+      'i-old': 'older than the longest allowed job (1560 > 1500 minutes)',
+      'i-untagged': 'it carries no execution tag',
+    });
+    expect(ec2).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-ended', 'i-unknown', 'i-old', 'i-untagged'] });
+  });
+
+  it('terminates nothing when every instance belongs to a running build', async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [tagged('i-running', 'run')] }] });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    expect(await sweeper.handler({}, now)).toEqual({ terminated: [], kept: 1 });
+    expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
+  });
+
+  it('fails loudly when it cannot terminate (an error in its metrics and log), and tries again next run', async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [tagged('i-ended', 'done')] }] });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED' });
+    ec2.on(TerminateInstancesCommand).rejects(Object.assign(new Error('not authorized'), { name: 'UnauthorizedOperation' }));
+    await expect(sweeper.handler({}, now)).rejects.toThrow('not authorized');
+  });
+});

@@ -1,0 +1,53 @@
+import { faultNamed } from '../../local/faults';
+import type { JobSummary } from '../../local/job';
+import { drawFaults, runSoak, violationsOf } from '../../local/soak';
+
+const ok: JobSummary = {
+  status: 'Succeeded',
+  jobId: 'job-1',
+  failureType: null,
+  failureMessage: null,
+  jobResults: 1,
+  instancesLaunched: 1,
+  instancesReleased: 1,
+  stateTransitions: 12,
+  outputArtifact: null,
+  durationMs: 1,
+  executionStatus: 'SUCCEEDED',
+  instancesSwept: 0,
+  fault: null,
+};
+
+describe('soak', () => {
+  it('draws the same faults for the same seed, and others for another', () => {
+    const names = (seed: number) => drawFaults(200, seed, 0.3).map((f) => f?.name ?? 'none');
+    expect(names(42)).toEqual(names(42));
+    expect(names(42)).not.toEqual(names(43));
+    expect(new Set(names(42)).size).toBeGreaterThan(15);
+  });
+
+  it('flags every broken promise', () => {
+    const fails = faultNamed('command-fails')!;
+    expect(violationsOf(ok, null)).toEqual([]);
+    expect(violationsOf({ ...ok, jobResults: 2 }, null)).toEqual(['job-1 (no fault): 2 job results']);
+    expect(violationsOf({ ...ok, jobResults: 0 }, null)[0]).toContain('0 job results');
+    expect(violationsOf({ ...ok, instancesReleased: 0 }, null)).toEqual(['job-1 (no fault): 1 launched, 0 released']);
+    expect(violationsOf(ok, fails)[0]).toContain('Succeeded, expected Failed');
+    expect(violationsOf({ ...ok, status: 'Failed', failureType: 'SystemUnavailable', failureMessage: 'x' }, fails)[0]).toContain('failure type SystemUnavailable, expected JobFailed');
+    expect(violationsOf({ ...ok, status: 'Failed', failureType: 'JobFailed', failureMessage: 'it broke' }, fails)[0]).toContain('does not match');
+  });
+
+  it('keeps every promise over 100 concurrent jobs with random faults', async () => {
+    // WHEN 100 jobs run 25 at a time, 70% of them under a fault drawn with seed 7
+    const report = await runSoak({ jobs: 100, seed: 7, concurrency: 25, cleanShare: 0.3 });
+    // THEN nothing is lost
+    expect(report.violations).toEqual([]);
+    expect(report.withoutExactlyOneResult).toBe(0);
+    expect(report.instancesLeftRunning).toBe(0);
+    expect(report.executionsLeftRunning).toBe(0);
+    expect(report.succeeded + report.failed).toBe(100);
+    // AND the draw really mixed faults in
+    expect(Object.keys(report.byFault).length).toBeGreaterThan(15);
+    expect(report.failed).toBeGreaterThan(20);
+  }, 600_000);
+});

@@ -67,6 +67,8 @@ export class LocalCloud {
   /** Faults installed for one job each. */
   private readonly jobChaos = new Map<string, Chaos>();
   private readonly counters = new Map<string, number>();
+  /** The job each artifact key belongs to, for faults in the artifact store. */
+  readonly artifactOwners = new Map<string, string>();
   /** Pipeline context of each job, for the ABANDONED event. */
   readonly pipelines = new Map<string, { pipeline: string; executionId: string; stage: string; action: string }>();
 
@@ -97,7 +99,7 @@ export class LocalCloud {
   private dispatcher(): Chaos {
     const of = (jobId: string) => this.jobChaos.get(jobId);
     return {
-      runInstances: (j, subnet) => of(j)?.runInstances?.(j, subnet),
+      runInstances: (j, subnet, type) => of(j)?.runInstances?.(j, subnet, type),
       neverRuns: (j) => of(j)?.neverRuns?.(j) ?? false,
       terminate: (j) => of(j)?.terminate?.(j),
       neverRegisters: (j) => of(j)?.neverRegisters?.(j) ?? false,
@@ -152,6 +154,10 @@ export class LocalCloud {
     this.ssm.chaos = chaos;
     this.codepipeline.chaos = chaos;
     this.ssm.onCommandFault = (jobId, instanceId, what) => this.onCommandFault(jobId, instanceId, what);
+    this.s3.clockAheadMs = (key) => {
+      const jobId = this.artifactOwners.get(key);
+      return (jobId && this.jobChaos.get(jobId)?.storeClockAheadMs?.(jobId)) || 0;
+    };
     this.ec2.onStateChange = (instance) => this.ssm.instanceChanged(instance);
     const endpoints = {
       CODEPIPELINE: await this.codepipeline.start(),

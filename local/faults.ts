@@ -46,6 +46,14 @@ export const FAULTS: readonly Fault[] = [
     chaos: () => ({ runInstances: (_job, subnet) => (subnet.startsWith('subnet-0aaa') ? capacity() : undefined) }),
   },
   {
+    name: 'capacity-fallback-type',
+    description: 'the first instance type has no capacity in any subnet; InstanceType lists a fallback',
+    handling: 'Launch Instance tries the fallback type in each subnet',
+    expect: { status: 'Succeeded' },
+    job: { instanceType: 't3.medium,t3.large' },
+    chaos: () => ({ runInstances: (_job, _subnet, type) => (type === 't3.medium' ? capacity() : undefined) }),
+  },
+  {
     name: 'capacity-exhausted',
     description: 'no configured subnet has capacity',
     handling: 'every subnet is tried, the state retries twice with backoff, then the job fails',
@@ -112,6 +120,13 @@ export const FAULTS: readonly Fault[] = [
     handling: 'the document reports the HTTP status and S3 error code, never the URL',
     expect: { status: 'Failed', failureType: 'JobFailed', message: /refused the input download \(HTTP 403/ },
     chaos: () => ({ badCredentials: (_job, call) => call === 1 }),
+  },
+  {
+    name: 'input-url-expired',
+    description: 'the input URL has expired when the instance uses it (the store\'s clock is 31 minutes ahead)',
+    handling: 'S3 answers 403 AccessDenied "Request has expired"; the document reports it, never the URL',
+    expect: { status: 'Failed', failureType: 'JobFailed', message: /refused the input download \(HTTP 403, AccessDenied\): the URL expired/ },
+    chaos: () => ({ storeClockAheadMs: () => 31 * 60 * 1000 }),
   },
   {
     name: 'input-missing',

@@ -89,6 +89,8 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     artifactCredentials: { ...S3_CREDENTIALS, sessionToken: `local-session-${tag}` },
     ...(options.kmsKeyId ? { encryptionKey: { id: options.kmsKeyId, type: 'KMS' } } : {}),
   });
+  if (inputKey) cloud.artifactOwners.set(inputKey, jobId);
+  cloud.artifactOwners.set(outputKey, jobId);
   cloud.pipelines.set(jobId, { pipeline: pipelineName, executionId: `pe-${tag}`, stage: 'Build', action: 'BuildOnEc2' });
   if (fault?.chaos) cloud.injectFault(jobId, fault.chaos());
   if (fault?.deleteInput && inputKey) await cloud.s3.remove(inputKey);

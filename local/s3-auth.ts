@@ -95,10 +95,17 @@ function refuse(res: http.ServerResponse, refusal: S3Refusal): void {
   res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${refusal.code}</Code><Message>${refusal.message}</Message></Error>`);
 }
 
-/** Starts the checking front on 127.0.0.1 and returns its server; requests are streamed to `target`. */
-export async function startS3Front(target: AddressInfo, secretFor: (accessKeyId: string) => string | undefined): Promise<http.Server> {
+/**
+ * Starts the checking front on 127.0.0.1 and returns its server; requests are streamed to `target`.
+ * `clock` gives the store's time for a request path (a fault can move it ahead).
+ */
+export async function startS3Front(
+  target: AddressInfo,
+  secretFor: (accessKeyId: string) => string | undefined,
+  clock: (path: string) => Date = () => new Date(),
+): Promise<http.Server> {
   const server = http.createServer((req, res) => {
-    checkPresigned(req, secretFor).then(
+    checkPresigned(req, secretFor, clock(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))).then(
       (refusal) => {
         if (refusal) {
           req.resume();

@@ -23,6 +23,9 @@ export class LocalS3 {
   endpoint = '';
   client!: S3Client;
 
+  /** How far the store's clock runs ahead for an object key (a fault makes URLs look expired). */
+  clockAheadMs: (key: string) => number = () => 0;
+
   constructor(private readonly directory: string) {}
 
   async start(): Promise<string> {
@@ -34,7 +37,11 @@ export class LocalS3 {
       configureBuckets: [{ name: ARTIFACT_BUCKET, configs: [] }],
     });
     const address = await this.server.run();
-    this.front = await startS3Front(address, (key) => (key === S3_CREDENTIALS.accessKeyId ? S3_CREDENTIALS.secretAccessKey : undefined));
+    this.front = await startS3Front(
+      address,
+      (key) => (key === S3_CREDENTIALS.accessKeyId ? S3_CREDENTIALS.secretAccessKey : undefined),
+      (objectPath) => new Date(Date.now() + this.clockAheadMs(objectPath.replace(`/${ARTIFACT_BUCKET}/`, ''))),
+    );
     this.endpoint = `http://127.0.0.1:${(this.front.address() as AddressInfo).port}`;
     this.client = new S3Client({
       endpoint: this.endpoint,

@@ -17,13 +17,13 @@ const CAPACITY_CODES = new Set([
 ]);
 
 /** EC2 error codes caused by the action's properties; a different subnet will not help. */
-function configurationProblem(code: string, message: string, job: BuildJob): string | null {
-  const { imageId, instanceType } = job.properties;
+function configurationProblem(code: string, message: string, job: BuildJob, instanceType?: string): string | null {
+  const { imageId } = job.properties;
   if (code.startsWith('InvalidAMIID')) {
     return `${PROPERTY.imageId} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Use an AMI that exists in this Region and is shared with this account.`;
   }
   if (code === 'InvalidParameterValue' || code === 'InvalidParameterCombination') {
-    return `${PROPERTY.instanceType} ${JSON.stringify(instanceType)} or ${PROPERTY.imageId} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Pick an instance type offered in this Region that matches the AMI's architecture.`;
+    return `${PROPERTY.instanceType} ${JSON.stringify(instanceType ?? job.properties.instanceType)} or ${PROPERTY.imageId} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Pick an instance type offered in this Region that matches the AMI's architecture.`;
   }
   return null;
 }
@@ -51,23 +51,26 @@ async function checkImage(job: BuildJob): Promise<ImageInfo> {
 }
 
 /**
- * Launches the build instance from the stack's launch template, trying each configured subnet in
- * turn when EC2 lacks capacity. The client token makes a retried launch return the same instance.
+ * Launches the build instance from the stack's launch template. When EC2 lacks capacity it tries
+ * each configured subnet, then each fallback instance type in every subnet. The client token makes
+ * a retried launch return the same instance.
  */
 export async function launchBuildInstance(job: BuildJob, executionName: string, config: LaunchConfig): Promise<LaunchedInstance> {
   const subnets: (string | null)[] = config.subnetIds.length > 0 ? [...config.subnetIds] : [null];
+  const types = [job.properties.instanceType, ...job.properties.fallbackInstanceTypes];
   const tags = { [TAGS.stack]: config.stackTagValue, [TAGS.jobId]: job.jobId, [TAGS.execution]: executionName };
   const image = await checkImage(job);
   const rootVolume =
     image.rootDeviceName && image.rootDeviceName !== TEMPLATE_ROOT_DEVICE ? { deviceName: image.rootDeviceName, sizeGiB: config.rootVolumeGiB } : null;
   const refusals: string[] = [];
-  for (const [i, subnetId] of subnets.entries()) {
+  const attempts = types.flatMap((instanceType) => subnets.map((subnetId) => ({ instanceType, subnetId })));
+  for (const [i, { instanceType, subnetId }] of attempts.entries()) {
     let instance: Instance;
     try {
       instance = await runInstance({
         launchTemplateId: config.launchTemplateId,
         imageId: job.properties.imageId,
-        instanceType: job.properties.instanceType,
+        instanceType,
         subnetId,
         clientToken: `${executionName}-${i}`.slice(0, 64),
         tags,
@@ -75,20 +78,20 @@ export async function launchBuildInstance(job: BuildJob, executionName: string, 
       });
     } catch (err) {
       const code = errorCode(err);
-      const problem = configurationProblem(code, errorMessage(err), job);
+      const problem = configurationProblem(code, errorMessage(err), job, instanceType);
       if (problem) throw new JobConfigurationError(problem, { cause: err });
       if (!CAPACITY_CODES.has(code)) throw err;
-      refusals.push(`${subnetId ?? 'default subnet'}: ${code}`);
+      refusals.push(`${types.length > 1 ? `${instanceType} in ` : ''}${subnetId ?? 'default subnet'}: ${code}`);
       continue;
     }
     return {
       instanceId: instance.InstanceId ?? '',
-      instanceType: instance.InstanceType ?? job.properties.instanceType,
+      instanceType: instance.InstanceType ?? instanceType,
       subnetId: instance.SubnetId ?? subnetId,
       launchedAt: (instance.LaunchTime ?? new Date()).toISOString(),
     };
   }
   throw new CapacityError(
-    `EC2 has no capacity for ${job.properties.instanceType} right now (${refusals.join('; ')}). Retry the stage later, choose another ${PROPERTY.instanceType}, or configure more subnets (context ec2-build-action:subnetIds).`,
+    `EC2 has no capacity for ${types.join(' or ')} right now (${refusals.join('; ')}). Retry the stage later, add fallback types to ${PROPERTY.instanceType} (comma-separated, best first), or configure more subnets (context ec2-build-action:subnetIds).`,
   );
 }

@@ -4,6 +4,7 @@ import {
   DEFAULT_TIMEOUT_MINUTES,
   IMAGE_ID,
   INSTANCE_TYPE,
+  MAX_INSTANCE_TYPES,
   MAX_PROPERTY_LENGTH,
   MAX_TIMEOUT_MINUTES,
   PROPERTY,
@@ -37,16 +38,32 @@ function timeoutMinutes(raw: string): number {
   return n;
 }
 
+/** One instance type, or several separated by commas (the first is preferred). */
+function instanceTypes(raw: string): string[] {
+  const types = raw.split(',').map((t) => t.trim());
+  for (const t of types) {
+    if (!INSTANCE_TYPE.test(t)) {
+      throw invalid(
+        PROPERTY.instanceType,
+        raw.trim(),
+        `must be an EC2 instance type like t3.medium, or up to ${MAX_INSTANCE_TYPES} separated by commas like c7i.xlarge,c6i.xlarge (${JSON.stringify(t)} is not one)`,
+        'See the EC2 console (Instance types) for the types offered in this Region.',
+      );
+    }
+  }
+  if (types.length > MAX_INSTANCE_TYPES || new Set(types).size !== types.length) {
+    throw invalid(PROPERTY.instanceType, raw.trim(), `may list at most ${MAX_INSTANCE_TYPES} different instance types`, 'Keep the types you would accept, best first.');
+  }
+  return types;
+}
+
 /** Checks the action's properties; throws a JobConfigurationError naming the property and the fix. */
 export function parseProperties(config: Record<string, string>): BuildProperties {
   const imageId = text(config, PROPERTY.imageId).trim();
   if (!IMAGE_ID.test(imageId)) {
     throw invalid(PROPERTY.imageId, imageId, 'must be an AMI ID like ami-0123456789abcdef0', 'Copy the AMI ID from the EC2 console (AMIs) in this pipeline\'s Region.');
   }
-  const instanceType = text(config, PROPERTY.instanceType).trim();
-  if (!INSTANCE_TYPE.test(instanceType)) {
-    throw invalid(PROPERTY.instanceType, instanceType, 'must be an EC2 instance type like t3.medium or c7i.2xlarge', 'See the EC2 console (Instance types) for the types offered in this Region.');
-  }
+  const [instanceType, ...fallbackInstanceTypes] = instanceTypes(text(config, PROPERTY.instanceType));
   const command = text(config, PROPERTY.command);
   if (command.trim() === '') {
     throw new JobConfigurationError(`${PROPERTY.command} is empty. Set it to the build command, like "make" or "./build.sh".`);
@@ -60,6 +77,7 @@ export function parseProperties(config: Record<string, string>): BuildProperties
   return {
     imageId,
     instanceType,
+    fallbackInstanceTypes,
     command,
     workingDirectory,
     outputArtifactPath,

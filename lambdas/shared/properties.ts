@@ -22,6 +22,8 @@ export const MAX_PROPERTY_LENGTH = 1000;
 export const IMAGE_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
 /** Family, generation and size, e.g. t3.micro, m7i-flex.large, g5.12xlarge, u-6tb1.metal. */
 export const INSTANCE_TYPE = /^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9-]+$/;
+/** InstanceType may list fallbacks, comma-separated, tried in order when EC2 lacks capacity. */
+export const MAX_INSTANCE_TYPES = 5;
 
 /** Characters a path may not hold: control characters, quotes and shell metacharacters. */
 export const SSM_PATTERNS = {

@@ -14,7 +14,10 @@ export interface ActionTypeRef {
 /** The action's configuration properties, validated by the poller. */
 export interface BuildProperties {
   readonly imageId: string;
+  /** The first choice of instance type. */
   readonly instanceType: string;
+  /** Types to try, in order, when EC2 has no capacity for the first in any subnet. */
+  readonly fallbackInstanceTypes: readonly string[];
   readonly command: string;
   /** Absolute directory on the instance; empty means a fresh temporary directory. */
   readonly workingDirectory: string;

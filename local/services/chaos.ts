@@ -6,8 +6,8 @@ import type { AwsError } from './aws-error';
  * each meet only their own faults.
  */
 export interface Chaos {
-  /** An error for RunInstances in this subnet. */
-  runInstances?(jobId: string, subnetId: string): AwsError | undefined;
+  /** An error for RunInstances of this type in this subnet. */
+  runInstances?(jobId: string, subnetId: string, instanceType: string): AwsError | undefined;
   /** The instance never leaves pending. */
   neverRuns?(jobId: string): boolean;
   /** An error for TerminateInstances. */
@@ -22,6 +22,8 @@ export interface Chaos {
   startExecution?(jobId: string, attempt: number): AwsError | undefined;
   /** An error for a Lambda invocation (the function's n-th call for the job). */
   invoke?(functionName: string, jobId: string, call: number): Error | undefined;
+  /** How far the artifact store's clock runs ahead for this job's objects (its URLs look expired). */
+  storeClockAheadMs?(jobId: string): number;
   /** Whether this call is throttled. */
   throttle?(service: string, operation: string, jobId: string): boolean;
 }

@@ -130,7 +130,7 @@ export class LocalEc2 {
     }
     const jobId = tags[JOB_TAG] ?? '';
     this.throttled('RunInstances', jobId);
-    const fault = this.chaos.runInstances?.(jobId, subnetId);
+    const fault = this.chaos.runInstances?.(jobId, subnetId, instanceType);
     if (fault) throw fault;
     const instance: SimInstance = {
       instanceId: `i-${randomBytes(9).toString('hex').slice(0, 17)}`,

@@ -16,13 +16,16 @@ function problem(config: Record<string, string>): string {
 
 describe('action properties', () => {
   it('accepts a minimal configuration and fills the defaults', () => {
-    expect(parseProperties(base)).toEqual({ ...{ imageId: base.ImageId, instanceType: 't3.medium', command: 'make' }, workingDirectory: '', outputArtifactPath: '', timeoutMinutes: 60 });
+    expect(parseProperties(base)).toEqual({ ...{ imageId: base.ImageId, instanceType: 't3.medium', fallbackInstanceTypes: [], command: 'make' }, workingDirectory: '', outputArtifactPath: '', timeoutMinutes: 60 });
   });
 
   it.each([
     [{ ImageId: 'ami-123' }, /^ImageId must be an AMI ID.*got "ami-123"/],
     [{ ImageId: '' }, /^ImageId must be/],
     [{ InstanceType: 'huge' }, /^InstanceType must be an EC2 instance type.*got "huge"/],
+    [{ InstanceType: 'c7i.large,,c6i.large' }, /^InstanceType must be an EC2 instance type.*\("" is not one\)/],
+    [{ InstanceType: 'c7i.large,c7i.large' }, /^InstanceType may list at most 5 different instance types/],
+    [{ InstanceType: 'a1.large,a2.large,a3.large,a4.large,a5.large,a6.large' }, /^InstanceType may list at most 5/],
     [{ Command: '   ' }, /^Command is empty/],
     [{ WorkingDirectory: 'relative/dir' }, /^WorkingDirectory must be an absolute path/],
     [{ WorkingDirectory: '/opt/$(reboot)' }, /^WorkingDirectory must not contain .*quotes/],
@@ -36,6 +39,10 @@ describe('action properties', () => {
     [{ Command: 'x'.repeat(1001) }, /^Command is 1001 characters long; CodePipeline allows 1000/],
   ])('rejects bad input #%# with a message naming the property', (config, message) => {
     expect(problem(config)).toMatch(message);
+  });
+
+  it('reads a comma-separated InstanceType as a first choice and fallbacks', () => {
+    expect(parseProperties({ ...base, InstanceType: ' c7i.xlarge, c6i.xlarge ,m7i.xlarge' })).toMatchObject({ instanceType: 'c7i.xlarge', fallbackInstanceTypes: ['c6i.xlarge', 'm7i.xlarge'] });
   });
 
   it('accepts paths with spaces and non-ASCII names, Windows paths and a custom timeout', () => {

@@ -64,6 +64,40 @@ describe('launch instance', () => {
     });
   });
 
+  it('tries each fallback instance type in every subnet, in order, when the first has no capacity anywhere', async () => {
+    // GIVEN c7i.large has no capacity anywhere and c6i.large none in subnet-a
+    const job = buildJob({ properties: { ...buildJob().properties, instanceType: 'c7i.large', fallbackInstanceTypes: ['c6i.large', 'm7i.large'] } });
+    ec2.on(RunInstancesCommand, { InstanceType: 'c7i.large' as never }).rejects(ec2Error('InsufficientInstanceCapacity'));
+    ec2.on(RunInstancesCommand, { InstanceType: 'c6i.large' as never, SubnetId: 'subnet-a' }).rejects(ec2Error('InsufficientInstanceCapacity'));
+    ec2.on(RunInstancesCommand, { InstanceType: 'c6i.large' as never, SubnetId: 'subnet-b' }).resolves({ Instances: [{ InstanceId: 'i-0fb', InstanceType: 'c6i.large', SubnetId: 'subnet-b' }] });
+    // WHEN
+    const instance = await launchBuildInstance(job, 'exec-1', config);
+    // THEN the fourth attempt lands, and m7i.large is never tried
+    expect(instance).toMatchObject({ instanceId: 'i-0fb', instanceType: 'c6i.large', subnetId: 'subnet-b' });
+    expect(ec2.commandCalls(RunInstancesCommand).map((c) => `${c.args[0].input.InstanceType}@${c.args[0].input.SubnetId}#${c.args[0].input.ClientToken}`)).toEqual([
+      'c7i.large@subnet-a#exec-1-0',
+      'c7i.large@subnet-b#exec-1-1',
+      'c6i.large@subnet-a#exec-1-2',
+      'c6i.large@subnet-b#exec-1-3',
+    ]);
+  });
+
+  it('names every type and subnet it tried when none has capacity', async () => {
+    const job = buildJob({ properties: { ...buildJob().properties, instanceType: 'c7i.large', fallbackInstanceTypes: ['c6i.large'] } });
+    ec2.on(RunInstancesCommand).rejects(ec2Error('InsufficientInstanceCapacity'));
+    await expect(launchBuildInstance(job, 'exec-1', config)).rejects.toMatchObject({
+      name: 'CapacityError',
+      message: expect.stringMatching(/no capacity for c7i.large or c6i.large .*c6i.large in subnet-b: InsufficientInstanceCapacity\)/),
+    });
+  });
+
+  it('stops at a fallback type EC2 does not know, naming it', async () => {
+    const job = buildJob({ properties: { ...buildJob().properties, instanceType: 'c7i.large', fallbackInstanceTypes: ['z9.mega'] } });
+    ec2.on(RunInstancesCommand, { InstanceType: 'c7i.large' as never }).rejects(ec2Error('InsufficientInstanceCapacity'));
+    ec2.on(RunInstancesCommand, { InstanceType: 'z9.mega' as never }).rejects(ec2Error('InvalidParameterValue'));
+    await expect(launchBuildInstance(job, 'exec-1', config)).rejects.toMatchObject({ name: 'JobConfigurationError', message: expect.stringContaining('InstanceType "z9.mega"') });
+  });
+
   it('passes other errors on for the state machine to retry', async () => {
     ec2.on(RunInstancesCommand).rejects(ec2Error('InternalError'));
     await expect(launchBuildInstance(buildJob(), 'exec-1', config)).rejects.toMatchObject({ name: 'InternalError' });

@@ -53,30 +53,6 @@ describe('local runner, end to end', () => {
     expect(summary.failureMessage).not.toContain('this line would succeed');
   });
 
-  it('reports a missing output path as a ConfigurationError', async () => {
-    const summary = await job({ outputPath: 'no/such/dir', out: path.join(tmp, 'x.zip') });
-    expect(summary).toMatchObject({ status: 'Failed', failureType: 'ConfigurationError', outputArtifact: null });
-    expect(summary.failureMessage).toMatch(/OutputArtifactPath 'no\/such\/dir' matched nothing/);
-  });
-
-  it('reports an unknown AMI as a ConfigurationError and launches nothing', async () => {
-    const summary = await job({ imageId: 'ami-0fffffffffffffff0' });
-    expect(summary).toMatchObject({ status: 'Failed', failureType: 'ConfigurationError', instancesLaunched: 0 });
-    expect(summary.failureMessage).toMatch(/ImageId "ami-0fffffffffffffff0".*InvalidAMIID.NotFound/);
-  });
-
-  it('reports an unknown instance type as a ConfigurationError', async () => {
-    const summary = await job({ instanceType: 'z9.mega' });
-    expect(summary).toMatchObject({ status: 'Failed', failureType: 'ConfigurationError', instancesLaunched: 0 });
-    expect(summary.failureMessage).toMatch(/InstanceType "z9.mega".*InvalidParameterValue/);
-  });
-
-  it('rejects a malformed ImageId before anything runs', async () => {
-    const summary = await job({ imageId: 'latest-linux' });
-    expect(summary).toMatchObject({ status: 'Failed', failureType: 'ConfigurationError', instancesLaunched: 0 });
-    expect(summary.failureMessage).toMatch(/^ImageId must be an AMI ID/);
-  });
-
   it('runs commands with quotes, $, && and pipes as written', async () => {
     const command = `name="a b"; echo "it's \${name}" | tr a-z A-Z > shout.txt && test "$(cat shout.txt)" = "IT'S A B" && echo '$HOME stays literal' > lit.txt`;
     const out = path.join(tmp, 'quotes.zip');

@@ -33,8 +33,8 @@ export class BuildActionType extends Construct {
       inputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
       outputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
       configurationProperties: [
-        property(PROPERTY.imageId, 'AMI to build on (ami-... or resolve:ssm:/parameter/name). Needs the SSM agent.', true),
-        property(PROPERTY.instanceType, 'EC2 instance type, e.g. c7i.xlarge.', true),
+        property(PROPERTY.imageId, 'AMI ID to build on (ami-...), in this Region. Needs the SSM agent.', true),
+        property(PROPERTY.instanceType, 'EC2 instance type, e.g. c7i.xlarge; or up to 5, comma-separated, tried in order when EC2 has no capacity.', true),
         property(PROPERTY.command, 'Build command: bash on Linux, PowerShell on Windows. Runs in the working directory; its exit code decides the result.', true),
         property(PROPERTY.workingDirectory, 'Absolute directory to unzip the input and build in. Empty: a fresh temporary directory.', false),
         property(PROPERTY.outputArtifactPath, 'File or directory, relative to the working directory, zipped as the output artifact.', false),

@@ -8,6 +8,8 @@ export interface FaultExpectation {
   readonly failureType?: string;
   /** Words the user-facing message must hold, so that it says what to do. */
   readonly message?: RegExp;
+  /** Words the summary of a succeeded job must hold. */
+  readonly summary?: RegExp;
   /** Instances the sweeper (not the state machine) had to terminate. */
   readonly swept?: number;
 }
@@ -49,7 +51,7 @@ export const FAULTS: readonly Fault[] = [
     name: 'capacity-fallback-type',
     description: 'the first instance type has no capacity in any subnet; InstanceType lists a fallback',
     handling: 'Launch Instance tries the fallback type in each subnet',
-    expect: { status: 'Succeeded' },
+    expect: { status: 'Succeeded', summary: /\(t3\.large\)/ },
     job: { instanceType: 't3.medium,t3.large' },
     chaos: () => ({ runInstances: (_job, _subnet, type) => (type === 't3.medium' ? capacity() : undefined) }),
   },
@@ -157,7 +159,7 @@ export const FAULTS: readonly Fault[] = [
     name: 'release-fails-always',
     description: 'TerminateInstances keeps failing for this instance',
     handling: 'the result is reported anyway, saying so; the scheduled sweeper terminates the instance',
-    expect: { status: 'Succeeded', swept: 1 },
+    expect: { status: 'Succeeded', swept: 1, summary: /could not be terminated .*UnauthorizedOperation.*sweeper will terminate it/ },
     chaos: () => {
       // Release Instance tries 6 times (1 + 5 retries); the sweeper's later call goes through.
       let calls = 0;

@@ -31,6 +31,8 @@ export interface JobSummary {
   jobId: string;
   failureType: string | null;
   failureMessage: string | null;
+  /** The summary CodePipeline shows for a succeeded job. */
+  successSummary: string | null;
   jobResults: number;
   instancesLaunched: number;
   instancesReleased: number;
@@ -128,6 +130,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     jobId,
     failureType: result.status === 'Failed' ? result.failureDetails.type : null,
     failureMessage: result.status === 'Failed' ? result.failureDetails.message : null,
+    successSummary: result.status === 'Succeeded' ? String(result.executionDetails.summary ?? '') : null,
     jobResults: cloud.codepipeline.results(jobId).length,
     instancesLaunched: launched.length,
     instancesReleased: launched.filter((i) => i.state === 'shutting-down' || i.state === 'terminated').length,

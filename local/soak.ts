@@ -70,6 +70,8 @@ export function violationsOf(summary: JobSummary, fault: Fault | null): string[]
     out.push(`${summary.jobId} (${name}): failure type ${summary.failureType}, expected ${expected.failureType}`);
   } else if (expected.message && !expected.message.test(summary.failureMessage ?? '')) {
     out.push(`${summary.jobId} (${name}): message ${JSON.stringify(summary.failureMessage)} does not match ${expected.message}`);
+  } else if (expected.summary && !expected.summary.test(summary.successSummary ?? '')) {
+    out.push(`${summary.jobId} (${name}): summary ${JSON.stringify(summary.successSummary)} does not match ${expected.summary}`);
   }
   return out;
 }

@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FAULT_TABLE } from '../../local/fault-table';
 import { LocalCloud } from '../../local/cloud';
 import { FAULTS } from '../../local/faults';
 import { runJob } from '../../local/job';
@@ -25,6 +27,12 @@ describe('injected faults: every job ends with exactly one result and every inst
     expect(summary.status).toBe(fault.expect.status);
     if (fault.expect.failureType) expect(summary.failureType).toBe(fault.expect.failureType);
     if (fault.expect.message) expect(summary.failureMessage).toMatch(fault.expect.message);
+    if (fault.expect.summary) expect(summary.successSummary).toMatch(fault.expect.summary);
+  });
+
+  it('every fault is in the fault table (docs/faults.md, npm run fault-table)', () => {
+    const table = fs.readFileSync(FAULT_TABLE, 'utf8');
+    for (const f of FAULTS) expect(table).toContain(`| \`${f.name}\` |`);
   });
 
   it('every fault says what happens, for the fault table', () => {

@@ -7,6 +7,7 @@ const ok: JobSummary = {
   jobId: 'job-1',
   failureType: null,
   failureMessage: null,
+  successSummary: 'Built in 1s',
   jobResults: 1,
   instancesLaunched: 1,
   instancesReleased: 1,

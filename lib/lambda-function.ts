@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { MAIN_FIELDS } from './bundling';
 
 export const LAMBDAS_DIR = path.join(__dirname, '..', 'lambdas');
 
@@ -48,6 +49,7 @@ export class BuildActionFunction extends nodejs.NodejsFunction {
         minify: true,
         sourceMap: false,
         target: 'node22',
+        mainFields: MAIN_FIELDS,
         bundleAwsSDK: true,
         forceDockerBundling: false,
       },

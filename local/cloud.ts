@@ -10,6 +10,7 @@ import { LocalCodePipeline } from './services/codepipeline';
 import { LocalEc2 } from './services/ec2';
 import { LocalEventBus } from './services/events';
 import { LocalStepFunctions, type EventLog, type ExecutionRecord, type LocalFunction } from './services/sfn';
+import { SIMULATED } from './services/http';
 import { LocalSsm } from './services/ssm';
 import { LocalS3 } from './s3';
 
@@ -25,6 +26,12 @@ export interface CloudTiming {
   readonly bootMs: number;
   /** Simulated SSM registration after running, in real ms. */
   readonly registerMs: number;
+  /** Added to every AWS API call (real ms); 0 unless a benchmark simulates AWS's latency. */
+  readonly apiLatencyMs?: number;
+  /** EventBridge delivery delay (real ms). */
+  readonly eventDelayMs?: number;
+  /** Lambda invoke latency from Step Functions (real ms). */
+  readonly invokeMs?: number;
 }
 
 export const DEFAULT_TIMING: CloudTiming = { msPerSecond: 20, bootMs: 600, registerMs: 400 };
@@ -141,6 +148,8 @@ export class LocalCloud {
   }
 
   private async boot(): Promise<void> {
+    SIMULATED.apiLatencyMs = this.timing.apiLatencyMs ?? 0;
+    this.bus.deliveryDelayMs = this.timing.eventDelayMs ?? 0;
     this.ssm = new LocalSsm({
       documentName: DOCUMENT_NAME,
       timing: { registerMs: this.timing.registerMs },
@@ -208,6 +217,7 @@ export class LocalCloud {
       },
       functions: this.functions,
       msPerSecond: this.timing.msPerSecond,
+      invokeMs: this.timing.invokeMs,
       onEvent: (execution, event) => this.hooks.onState?.(execution, event),
       onExecutionEnd: (e) =>
         this.bus.put({

@@ -7,6 +7,7 @@ import { PROPERTY } from '../lambdas/shared/properties';
 import { ACTION_TYPE, type LocalCloud } from './cloud';
 import { DEFAULT_IMAGE_ID } from './services/ec2';
 import type { JobResult } from './services/codepipeline';
+import type { CommandRecord } from './services/ssm';
 import type { Fault } from './faults';
 import { ARTIFACT_BUCKET, S3_CREDENTIALS } from './s3';
 
@@ -43,6 +44,14 @@ export interface JobSummary {
   /** Instances the scheduled sweeper had to terminate after the job. */
   instancesSwept: number;
   fault: string | null;
+  /** Retries of states (Step Functions bills them as transitions too). */
+  stateRetries: number;
+  /** When things happened (epoch ms), for benchmarks. */
+  timeline: {
+    startedEvent: number;
+    commands: (CommandRecord & { instanceId: string })[];
+    result: number;
+  };
 }
 
 /** Zips a directory with the zip tool, streaming to disk, as a source stage would. */
@@ -101,6 +110,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     'detail-type': 'CodePipeline Action Execution State Change',
     detail: { pipeline: pipelineName, 'execution-id': `pe-${tag}`, stage: 'Build', action: 'BuildOnEc2', state: 'STARTED', type: { ...ACTION_TYPE } },
   };
+  const startedEvent = Date.now();
   if (fault?.delivery === 'concurrently') {
     await Promise.all([cloud.invokePoller(event), cloud.invokePoller(event)]);
   } else {
@@ -108,6 +118,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     if (fault?.delivery === 'twice') setTimeout(() => cloud.bus.put(event), 50);
   }
   const result: JobResult = await cloud.codepipeline.waitForResult(jobId);
+  const resultAt = Date.now();
   // Let everything the job set going come to rest: its executions, the events they cause.
   const executions = () => [...cloud.sfn.executions.values()].filter((e) => e.name.startsWith(jobId));
   for (let settled = false; !settled; ) {
@@ -140,5 +151,11 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     executionStatus: execution?.status ?? null,
     instancesSwept: swept,
     fault: fault?.name ?? null,
+    stateRetries: execution?.events.filter((e) => e.type === 'StateRetried').length ?? 0,
+    timeline: {
+      startedEvent,
+      commands: launched.flatMap((i) => cloud.ssm.commandsOn(i.instanceId).map((c) => ({ ...c, instanceId: i.instanceId }))),
+      result: resultAt,
+    },
   };
 }

@@ -39,6 +39,9 @@ export class LocalEventBus {
   /** Errors of targets that failed every retry (EventBridge would drop the event). */
   readonly dropped: { rule: string; error: string }[] = [];
 
+  /** EventBridge's delivery delay, in ms (zero for tests; the benchmark sets it). */
+  deliveryDelayMs = 0;
+
   addRule(name: string, pattern: EventPattern, target: Target, retries = 2): void {
     this.rules.push({ name, pattern, target, retries });
   }
@@ -47,6 +50,7 @@ export class LocalEventBus {
     for (const rule of this.rules) {
       if (!matches(rule.pattern, event)) continue;
       const delivery = (async () => {
+        if (this.deliveryDelayMs > 0) await new Promise((r) => setTimeout(r, this.deliveryDelayMs));
         for (let attempt = 0; ; attempt++) {
           try {
             return await rule.target(JSON.parse(JSON.stringify(event)));

@@ -2,6 +2,14 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsError } from './aws-error';
 
+/**
+ * Simulated network and service time added to every AWS API call answered here, in ms. Zero for
+ * tests; the benchmark sets it (and states it) so that measured overheads include AWS's latency.
+ */
+export const SIMULATED = { apiLatencyMs: 0 };
+
+const pause = () => (SIMULATED.apiLatencyMs > 0 ? new Promise((r) => setTimeout(r, SIMULATED.apiLatencyMs)) : Promise.resolve());
+
 export type Operation = (body: Record<string, unknown>) => unknown | Promise<unknown>;
 
 function readBody(req: http.IncomingMessage): Promise<string> {
@@ -44,6 +52,7 @@ export function serveJsonProtocol(name: string, operations: Record<string, Opera
     };
     try {
       const body = JSON.parse((await readBody(req)) || '{}') as Record<string, unknown>;
+      await pause();
       const handler = operations[op];
       if (!handler) throw new AwsError('UnknownOperationException', `${name} (local) does not implement ${op}`);
       reply(200, (await handler(body)) ?? {});
@@ -60,6 +69,7 @@ export function serveQueryProtocol(operations: Record<string, (params: URLSearch
   const server = http.createServer(async (req, res) => {
     try {
       const params = new URLSearchParams(await readBody(req));
+      await pause();
       const action = params.get('Action') ?? '';
       const handler = operations[action];
       if (!handler) throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);

@@ -46,6 +46,8 @@ export interface SfnOptions {
   readonly functions: Record<string, LocalFunction>;
   /** Real milliseconds per simulated second, for Retry pauses. */
   readonly msPerSecond: number;
+  /** Added to every Lambda invocation from a Task state, in ms (Lambda's own invoke latency). */
+  readonly invokeMs?: number;
   readonly onEvent?: (execution: ExecutionRecord, event: EventLog) => void;
   readonly onExecutionEnd?: (execution: ExecutionRecord) => void;
   /** Chaos hook: an error for StartExecution, or nothing. */
@@ -132,6 +134,7 @@ export class LocalStepFunctions {
       const fn = this.options.functions[String(input.FunctionName)];
       const payload = JSON.parse(JSON.stringify(input.Payload ?? {}));
       try {
+        if (this.options.invokeMs) await new Promise((r) => setTimeout(r, this.options.invokeMs));
         const injected = this.options.beforeInvoke?.(String(input.FunctionName), payload);
         if (injected) throw injected;
         const result = await fn(payload);

@@ -28,6 +28,19 @@ interface Invocation {
   stdout: string;
   stderr: string;
   process?: ChildProcess;
+  /** The document's Phase parameter (build, upload). */
+  phase: string;
+  /** When the agent started running it, and when it ended (epoch ms). */
+  startedAt?: number;
+  endedAt?: number;
+}
+
+/** What happened to one command, for summaries and benchmarks. */
+export interface CommandRecord {
+  readonly phase: string;
+  readonly status: string;
+  readonly startedAt: number | null;
+  readonly endedAt: number | null;
 }
 
 export interface CommandStatusEvent {
@@ -80,6 +93,13 @@ export class LocalSsm {
     for (const t of this.timers) clearTimeout(t);
     for (const inv of this.invocations.values()) killTree(inv.process);
     await this.server?.close();
+  }
+
+  /** The commands sent to an instance, in the order they were sent. */
+  commandsOn(instanceId: string): CommandRecord[] {
+    return [...this.invocations.values()]
+      .filter((i) => i.instanceId === instanceId)
+      .map((i) => ({ phase: i.phase, status: i.status, startedAt: i.startedAt ?? null, endedAt: i.endedAt ?? null }));
   }
 
   /** The EC2 simulation reports state changes here. */
@@ -139,6 +159,7 @@ export class LocalSsm {
       exitCode: -1,
       stdout: '',
       stderr: '',
+      phase: resolved.values.Phase,
     };
     this.invocations.set(inv.commandId, inv);
     const instance = this.instanceState(ids[0]);
@@ -164,12 +185,14 @@ export class LocalSsm {
     if (!['Pending', 'InProgress'].includes(inv.status)) return;
     inv.status = status;
     inv.exitCode = exitCode;
+    inv.endedAt = Date.now();
     this.emit(inv);
   }
 
   private run(inv: Invocation, env: Record<string, string>, timeoutSeconds: number): void {
     if (inv.status !== 'Pending') return;
     inv.status = 'InProgress';
+    inv.startedAt = Date.now();
     this.emit(inv);
     const step = stepFor(this.document, 'Linux');
     const disk = path.join(this.options.disksDir, inv.instanceId);

@@ -17,6 +17,8 @@ const ok: JobSummary = {
   executionStatus: 'SUCCEEDED',
   instancesSwept: 0,
   fault: null,
+  stateRetries: 0,
+  timeline: { startedEvent: 0, commands: [], result: 1 },
 };
 
 describe('soak', () => {

@@ -1,0 +1,144 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LocalCloud, type CloudTiming } from '../cloud';
+import { runJob, zipDirectory, type JobSummary } from '../job';
+
+/** Figures of whole jobs through the local runner, with AWS's latencies simulated as stated. */
+
+const HELLO = path.join(__dirname, '..', '..', 'examples', 'hello');
+
+/** Latencies added to every simulated AWS interaction, stated in the benchmark's output. */
+export const AWS_LATENCY = { apiLatencyMs: 20, eventDelayMs: 250, invokeMs: 20 } as const;
+
+/** Simulated time: 10 ms stand for a second, so an hour-long build takes 36 s. */
+export const SCALED: CloudTiming = { msPerSecond: 10, bootMs: 300, registerMs: 200, ...AWS_LATENCY };
+/** Real time, for latencies: a 3 s boot and 2 s agent registration. */
+export const REAL_TIME: CloudTiming = { msPerSecond: 1000, bootMs: 3000, registerMs: 2000, ...AWS_LATENCY };
+
+function checked(summary: JobSummary, what: string): JobSummary {
+  if (summary.status !== 'Succeeded' || summary.jobResults !== 1 || summary.instancesReleased !== summary.instancesLaunched) {
+    throw new Error(`${what}: the job did not succeed cleanly: ${JSON.stringify(summary)}`);
+  }
+  return summary;
+}
+
+export interface TransitionFigures {
+  /** States entered plus retries, as Step Functions bills them. */
+  readonly transitions: number;
+  /** Lambda invocations for the job: poller, Task states (with retries), command events. */
+  readonly lambdaInvocations: number;
+}
+
+/** A build whose command runs `minutes` of simulated time. */
+export async function buildOfMinutes(minutes: number, lambdaStates: Set<string>): Promise<TransitionFigures> {
+  const cloud = await LocalCloud.start(SCALED);
+  try {
+    const seconds = (minutes * 60 * SCALED.msPerSecond) / 1000;
+    const s = checked(await runJob(cloud, { source: HELLO, command: `sleep ${seconds}`, timeoutMinutes: String(minutes + 30) }), `${minutes}-minute build`);
+    const execution = [...cloud.sfn.executions.values()].find((e) => e.name.startsWith(s.jobId))!;
+    const lambdaTasks = execution.events.filter((e) => (e.type === 'StateEntered' || e.type === 'StateRetried') && lambdaStates.has(e.state?.name ?? '')).length;
+    const commands = s.timeline.commands.length;
+    return { transitions: s.stateTransitions + s.stateRetries, lambdaInvocations: 1 + lambdaTasks + commands };
+  } finally {
+    await cloud.stop();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export interface LatencyFigures {
+  readonly dispatchOverheadMs: number;
+  readonly completionLatencyMs: number;
+  readonly samples: number;
+}
+
+/** Median over `runs` real-time jobs of our own overhead before and after the command. */
+export async function latencies(runs: number): Promise<LatencyFigures> {
+  const cloud = await LocalCloud.start(REAL_TIME);
+  try {
+    const dispatch: number[] = [];
+    const completion: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const s = checked(await runJob(cloud, { source: HELLO, command: 'true' }), 'latency job');
+      const build = s.timeline.commands.find((c) => c.phase === 'build');
+      if (!build?.startedAt || !build.endedAt) throw new Error('the build command has no start or end time');
+      dispatch.push(build.startedAt - s.timeline.startedEvent - REAL_TIME.bootMs - REAL_TIME.registerMs);
+      completion.push(s.timeline.result - build.endedAt);
+    }
+    return { dispatchOverheadMs: median(dispatch), completionLatencyMs: median(completion), samples: runs };
+  } finally {
+    await cloud.stop();
+  }
+}
+
+export interface ConcurrencyFigures {
+  readonly oneJobMs: number;
+  readonly hundredJobsMs: number;
+  readonly allCorrect: boolean;
+}
+
+/** Wall time of one trivial job, then of 100 at once, in one cloud with the scaled timing. */
+export async function concurrency(jobs = 100): Promise<ConcurrencyFigures> {
+  const cloud = await LocalCloud.start(SCALED);
+  try {
+    const options = { source: HELLO, command: 'echo ok' };
+    let t = Date.now();
+    checked(await runJob(cloud, options), 'single job');
+    const oneJobMs = Date.now() - t;
+    t = Date.now();
+    const summaries = await Promise.all(Array.from({ length: jobs }, () => runJob(cloud, options)));
+    const hundredJobsMs = Date.now() - t;
+    const allCorrect = summaries.every((s) => s.status === 'Succeeded' && s.jobResults === 1 && s.instancesReleased === s.instancesLaunched && s.instancesLaunched === 1);
+    return { oneJobMs, hundredJobsMs, allCorrect };
+  } finally {
+    await cloud.stop();
+  }
+}
+
+export interface StagingFigures {
+  readonly stagedMs: number;
+  readonly plainMs: number;
+  readonly sizeMb: number;
+}
+
+function timed(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+/**
+ * The SSM step's staging of a 500 MB artifact (download + unzip in, zip + upload out: the build and
+ * upload commands with a build that only moves the file) against plain unzip and zip of the same
+ * files on the same disk.
+ */
+export async function staging(sizeMb = 500): Promise<StagingFigures> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-staging-'));
+  const cloud = await LocalCloud.start(SCALED);
+  try {
+    const source = path.join(dir, 'source');
+    fs.mkdirSync(source);
+    execFileSync('bash', ['-c', `head -c ${sizeMb}M /dev/urandom > "$1"`, '_', path.join(source, 'data.bin')]);
+    const s = checked(
+      await runJob(cloud, { source, command: 'mkdir -p dist && mv data.bin dist/', outputPath: 'dist' }),
+      'staging job',
+    );
+    const stagedMs = s.timeline.commands.reduce((sum, c) => sum + ((c.endedAt ?? 0) - (c.startedAt ?? 0)), 0);
+    // The same work done plainly: unzip the input, zip the output.
+    const inputZip = path.join(dir, 'input.zip');
+    await zipDirectory(source, inputZip);
+    const unzipped = path.join(dir, 'unzipped');
+    const unzipMs = timed(() => execFileSync('unzip', ['-q', inputZip, '-d', unzipped]));
+    fs.rmSync(inputZip);
+    const zipMs = timed(() => execFileSync('zip', ['-q', '-r', '-y', path.join(dir, 'output.zip'), '.'], { cwd: unzipped }));
+    return { stagedMs, plainMs: unzipMs + zipMs, sizeMb };
+  } finally {
+    await cloud.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import { ENV } from '../../lambdas/shared/env';
+import { MAIN_FIELDS } from '../../lib/bundling';
+
+/**
+ * Each Lambda as it ships: bundled by esbuild with the options of lib/lambda-function.ts (minified,
+ * node22, the SDK clients it uses bundled in), its size, and its cold module load: the median over
+ * fresh Node processes of the time to load the bundle (what Lambda's init phase spends on our code).
+ */
+
+const LAMBDAS_DIR = path.join(__dirname, '..', '..', 'lambdas');
+
+/** The configuration the stack gives the functions; the loaders check it at cold start. */
+const STACK_ENV: Record<string, string> = {
+  [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:Ec2BuildAction-BuildJob',
+  [ENV.actionCategory]: 'Build',
+  [ENV.actionProvider]: 'EC2-Build',
+  [ENV.actionVersion]: '1',
+  [ENV.launchTemplateId]: 'lt-0123456789abcdef0',
+  [ENV.subnetIds]: 'subnet-0aaaaaaaaaaaaaaaa',
+  [ENV.stackTagValue]: 'Ec2BuildAction',
+  [ENV.rootVolumeGiB]: '30',
+  [ENV.maxJobMinutes]: '1500',
+  AWS_REGION: 'us-east-1',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+};
+
+export interface LambdaFigures {
+  readonly name: string;
+  readonly bundleBytes: number;
+  readonly initMs: number;
+}
+
+export function lambdaNames(): string[] {
+  return fs
+    .readdirSync(LAMBDAS_DIR)
+    .filter((d) => d !== 'shared' && fs.existsSync(path.join(LAMBDAS_DIR, d, 'handler.ts')))
+    .sort();
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Time to load a module in a fresh process, in ms (the process's own start is not counted). */
+function coldLoadMs(file: string): number {
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  const out = execFileSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '', ...STACK_ENV }, encoding: 'utf8' });
+  return Number(out);
+}
+
+export async function measureLambdas(runs = 20): Promise<LambdaFigures[]> {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lambdas-'));
+  try {
+    const figures: LambdaFigures[] = [];
+    for (const name of lambdaNames()) {
+      const outfile = path.join(outDir, name, 'index.js');
+      await build({
+        entryPoints: [path.join(LAMBDAS_DIR, name, 'handler.ts')],
+        bundle: true,
+        platform: 'node',
+        target: 'node22',
+        format: 'cjs',
+        mainFields: MAIN_FIELDS,
+        minify: true,
+        outfile,
+        logLevel: 'silent',
+      });
+      const times = Array.from({ length: runs }, () => coldLoadMs(outfile));
+      figures.push({ name, bundleBytes: fs.statSync(outfile).size, initMs: median(times) });
+    }
+    return figures;
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,84 @@
+import '../polyfills';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { measureLambdas } from './lambdas';
+import { AWS_LATENCY, buildOfMinutes, concurrency, latencies, REAL_TIME, SCALED, staging } from './jobs';
+import { codeBuildJobUsd, COST_ASSUMPTIONS, ec2JobUsd, orchestrationUsd, PRICES_READ_ON } from './prices';
+
+/**
+ * `npm run bench`: every figure of the performance issue, measured side by side in one run on the
+ * local runner, printed as a table and written to bench/results.json as { value, unit } each.
+ */
+
+type Results = Record<string, { value: number; unit: string }>;
+const STATE_MACHINE = path.join(__dirname, '..', '..', 'state-machines', 'build-job.asl.json');
+const RESULTS = path.join(__dirname, '..', '..', 'bench', 'results.json');
+
+function lambdaStates(): Set<string> {
+  const definition = JSON.parse(fs.readFileSync(STATE_MACHINE, 'utf8')) as { States: Record<string, { Type: string; Resource?: string }> };
+  return new Set(Object.entries(definition.States).filter(([, s]) => s.Resource === 'arn:aws:states:::lambda:invoke').map(([n]) => n));
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const round = (n: number, digits = 0) => Number(n.toFixed(digits));
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const results: Results = {};
+  const put = (key: string, value: number, unit: string) => (results[key] = { value, unit });
+  log(`simulated AWS: ${AWS_LATENCY.apiLatencyMs} ms per API call, ${AWS_LATENCY.eventDelayMs} ms EventBridge delivery, ${AWS_LATENCY.invokeMs} ms Lambda invoke`);
+  log(`  transitions and concurrency: ${SCALED.msPerSecond} ms per simulated second, boot ${(SCALED.bootMs / SCALED.msPerSecond).toFixed(0)} s, agent registration ${(SCALED.registerMs / SCALED.msPerSecond).toFixed(0)} s (simulated)`);
+  log(`  latencies: real time, boot ${REAL_TIME.bootMs} ms, agent registration ${REAL_TIME.registerMs} ms`);
+
+  log('• transitions of a 1-minute and a 60-minute build');
+  const states = lambdaStates();
+  const one = await buildOfMinutes(1, states);
+  const sixty = await buildOfMinutes(60, states);
+  put('transitions_1min_build', one.transitions, 'state transitions');
+  put('transitions_60min_build', sixty.transitions, 'state transitions');
+
+  log('• dispatch overhead and completion latency (5 real-time jobs, median)');
+  const lat = await latencies(5);
+  put('completion_latency_ms', round(lat.completionLatencyMs), 'ms');
+  put('dispatch_overhead_ms', round(lat.dispatchOverheadMs), 'ms');
+
+  log('• Lambda bundles: size and cold module load (median of 20 fresh processes)');
+  for (const f of await measureLambdas(20)) {
+    put(`lambda_init_ms_${f.name}`, round(f.initMs, 1), 'ms');
+    put(`lambda_bundle_bytes_${f.name}`, f.bundleBytes, 'bytes');
+  }
+
+  log('• 100 concurrent trivial jobs against 1');
+  const c = await concurrency(100);
+  put('concurrent_100_wall_ratio', round(c.hundredJobsMs / c.oneJobMs, 2), 'ratio');
+  put('concurrent_100_ok', c.allCorrect ? 1 : 0, 'boolean');
+
+  log('• staging a 500 MB artifact against plain unzip and zip');
+  const st = await staging(500);
+  put('staging_ratio_500mb', round(st.stagedMs / st.plainMs, 2), 'ratio');
+
+  put('orchestration_usd_per_job_1min', round(orchestrationUsd(one.transitions, one.lambdaInvocations), 6), 'USD');
+  put('orchestration_usd_per_job_60min', round(orchestrationUsd(sixty.transitions, sixty.lambdaInvocations), 6), 'USD');
+
+  fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
+  fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+
+  const width = Math.max(...Object.keys(results).map((k) => k.length));
+  log('');
+  for (const [k, v] of Object.entries(results)) log(`${k.padEnd(width)}  ${String(v.value).padStart(12)}  ${v.unit}`);
+  log('');
+  log(`details: 1-minute build ${one.transitions} transitions / ${one.lambdaInvocations} Lambda invocations; 60-minute build ${sixty.transitions} / ${sixty.lambdaInvocations}`);
+  log(`         1 job ${c.oneJobMs} ms, 100 jobs ${c.hundredJobsMs} ms; staging ${round(st.stagedMs)} ms vs plain ${round(st.plainMs)} ms`);
+  log(`cost per job (prices read ${PRICES_READ_ON}; Lambda billed ${COST_ASSUMPTIONS.lambdaBilledSeconds * 1000} ms per invocation at ${COST_ASSUMPTIONS.lambdaMemoryGb * 1024} MB; EC2 +${COST_ASSUMPTIONS.ec2OverheadSeconds} s per job):`);
+  for (const minutes of [1, 10, 60]) {
+    const orchestration = orchestrationUsd(minutes === 60 ? sixty.transitions : one.transitions, minutes === 60 ? sixty.lambdaInvocations : one.lambdaInvocations);
+    log(`  ${String(minutes).padStart(2)} min: this action on c7i.xlarge $${ec2JobUsd(minutes, orchestration).toFixed(4)}, CodeBuild general1.medium $${codeBuildJobUsd(minutes).toFixed(4)}`);
+  }
+  log(`wrote ${path.relative(process.cwd(), RESULTS)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench error: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

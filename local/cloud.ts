@@ -79,6 +79,8 @@ export class LocalCloud {
   /** Pipeline context of each job, for the ABANDONED event. */
   readonly pipelines = new Map<string, { pipeline: string; executionId: string; stage: string; action: string }>();
 
+  private static started = false;
+
   private constructor(readonly timing: CloudTiming) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec2-build-action-'));
     this.s3 = new LocalS3(path.join(this.dir, 's3'));
@@ -86,6 +88,9 @@ export class LocalCloud {
   }
 
   static async start(timing: CloudTiming = DEFAULT_TIMING): Promise<LocalCloud> {
+    // The handlers build their SDK clients when first loaded, with the first cloud's endpoints.
+    if (LocalCloud.started) throw new Error('LocalCloud.start: one local cloud per process (the handlers keep the endpoints of the first); run another in a child process');
+    LocalCloud.started = true;
     const cloud = new LocalCloud(timing);
     await cloud.boot();
     return cloud;

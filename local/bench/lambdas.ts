@@ -51,7 +51,11 @@ function median(values: number[]): number {
 /** Time to load a module in a fresh process, in ms (the process's own start is not counted). */
 function coldLoadMs(file: string): number {
   const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-  const out = execFileSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '', ...STACK_ENV }, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['-e', script], {
+    env: { PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', ...STACK_ENV },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return Number(out);
 }
 

@@ -1,8 +1,9 @@
-import '../polyfills';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { measureLambdas } from './lambdas';
-import { AWS_LATENCY, buildOfMinutes, concurrency, latencies, REAL_TIME, SCALED, staging } from './jobs';
+import { promisify } from 'node:util';
+import { AWS_LATENCY, REAL_TIME, SCALED, type ConcurrencyFigures, type LatencyFigures, type StagingFigures, type TransitionFigures } from './jobs';
 import { codeBuildJobUsd, COST_ASSUMPTIONS, ec2JobUsd, orchestrationUsd, PRICES_READ_ON } from './prices';
 
 /**
@@ -19,6 +20,16 @@ function lambdaStates(): Set<string> {
   return new Set(Object.entries(definition.States).filter(([, s]) => s.Resource === 'arn:aws:states:::lambda:invoke').map(([n]) => n));
 }
 
+/** Runs one phase (local/bench/phase.ts) in a fresh process and returns its figures. */
+async function phase<T>(name: string, arg: number, env: Record<string, string> = {}): Promise<T> {
+  const tsx = require.resolve('tsx/cli');
+  const { stdout } = await promisify(execFile)(process.execPath, [tsx, path.join(__dirname, 'phase.ts'), name, String(arg)], {
+    env: { ...process.env, NODE_NO_WARNINGS: '1', ...env },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop() ?? 'null') as T;
+}
+
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 
@@ -31,14 +42,14 @@ async function main(): Promise<void> {
   log(`  latencies: real time, boot ${REAL_TIME.bootMs} ms, agent registration ${REAL_TIME.registerMs} ms`);
 
   log('• transitions of a 1-minute and a 60-minute build');
-  const states = lambdaStates();
-  const one = await buildOfMinutes(1, states);
-  const sixty = await buildOfMinutes(60, states);
+  const states = { BENCH_LAMBDA_STATES: [...lambdaStates()].join('|') };
+  const one = await phase<TransitionFigures>('build', 1, states);
+  const sixty = await phase<TransitionFigures>('build', 60, states);
   put('transitions_1min_build', one.transitions, 'state transitions');
   put('transitions_60min_build', sixty.transitions, 'state transitions');
 
   log('• dispatch overhead and completion latency (5 real-time jobs, median)');
-  const lat = await latencies(5);
+  const lat = await phase<LatencyFigures>('latencies', 5);
   put('completion_latency_ms', round(lat.completionLatencyMs), 'ms');
   put('dispatch_overhead_ms', round(lat.dispatchOverheadMs), 'ms');
 
@@ -49,12 +60,12 @@ async function main(): Promise<void> {
   }
 
   log('• 100 concurrent trivial jobs against 1');
-  const c = await concurrency(100);
+  const c = await phase<ConcurrencyFigures>('concurrency', 100);
   put('concurrent_100_wall_ratio', round(c.hundredJobsMs / c.oneJobMs, 2), 'ratio');
   put('concurrent_100_ok', c.allCorrect ? 1 : 0, 'boolean');
 
   log('• staging a 500 MB artifact against plain unzip and zip');
-  const st = await staging(500);
+  const st = await phase<StagingFigures>('staging', 500);
   put('staging_ratio_500mb', round(st.stagedMs / st.plainMs, 2), 'ratio');
 
   put('orchestration_usd_per_job_1min', round(orchestrationUsd(one.transitions, one.lambdaInvocations), 6), 'USD');

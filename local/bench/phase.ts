@@ -1,0 +1,30 @@
+import '../polyfills';
+import { buildOfMinutes, concurrency, latencies, staging } from './jobs';
+
+/**
+ * One benchmark phase in its own process (a local cloud per process: the handlers keep the
+ * endpoints of the first cloud they meet). Prints its figures as one JSON line.
+ */
+const PHASES: Record<string, (arg: string) => Promise<unknown>> = {
+  build: (arg) => buildOfMinutes(Number(arg), new Set(process.env.BENCH_LAMBDA_STATES?.split('|') ?? [])),
+  latencies: (arg) => latencies(Number(arg)),
+  concurrency: (arg) => concurrency(Number(arg)),
+  staging: (arg) => staging(Number(arg)),
+};
+
+const [name, arg] = process.argv.slice(2);
+const phase = PHASES[name];
+if (!phase) {
+  process.stderr.write(`unknown phase ${JSON.stringify(name)}; one of ${Object.keys(PHASES).join(', ')}\n`);
+  process.exit(2);
+}
+phase(arg).then(
+  (figures) => {
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    process.exit(0);
+  },
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -83,6 +83,7 @@ function sdkErrorName(service: string, err: unknown): Error {
  */
 export class LocalStepFunctions {
   readonly executions = new Map<string, ExecutionRecord>();
+  private machine?: StateMachine;
   private readonly waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; execution: string }>();
   private readonly definition: Record<string, unknown>;
   private server?: LocalServer;
@@ -184,7 +185,9 @@ export class LocalStepFunctions {
   }
 
   private launch(executionArn: string, name: string, input: string): ExecutionRecord {
-    const machine = new StateMachine(this.definition as never, { validationOptions: { checkArn: false } });
+    // Validated once (asl-validator compiles its schemas each time: the bulk of a job's CPU otherwise).
+    this.machine ??= new StateMachine(this.definition as never, { validationOptions: { checkArn: false } });
+    const machine = this.machine;
     const retryIntervalOverrides: Record<string, number[]> = {};
     for (const [stateName, state] of this.taskStates()) {
       retryIntervalOverrides[stateName] = (state.Retry ?? []).map((r) => (r.IntervalSeconds ?? 1) * this.options.msPerSecond);

@@ -5,6 +5,9 @@ import { ENV, TAGS } from '../lambdas/shared/env';
 import type { BuilderInstance } from './builder-instance';
 import { BuildActionFunction } from './lambda-function';
 
+/** How long one instance check watches (well inside the function's 30 s timeout). */
+export const CHECK_WATCH_MS = 20_000;
+
 export interface BuildFunctionsProps {
   readonly builder: BuilderInstance;
   /** Subnets the launcher tries in turn. @default - the launch template's (default VPC) */
@@ -81,7 +84,8 @@ export class BuildFunctions extends Construct {
 
     this.instanceCheck = new BuildActionFunction(this, 'InstanceCheck', {
       entry: 'instance-check',
-      description: 'Is Instance Running? / Is Agent Online?: one look at the build instance',
+      description: 'Is Instance Running? / Is Agent Online?: watches the build instance for up to 20 s',
+      environment: { [ENV.checkWatchMs]: String(CHECK_WATCH_MS) },
     });
     this.instanceCheck.addToRolePolicy(
       new iam.PolicyStatement({ sid: 'ReadInstanceState', actions: ['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation'], resources: ['*'] }),

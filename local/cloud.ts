@@ -197,6 +197,8 @@ export class LocalCloud {
       [ENV.stackTagValue]: 'Ec2BuildAction',
       [ENV.rootVolumeGiB]: '30',
       [ENV.s3ForcePathStyle]: 'true',
+      // 20 s of simulated time, like the stack's 20 000 ms.
+      [ENV.checkWatchMs]: String(20 * this.timing.msPerSecond),
     };
     for (const [service, url] of Object.entries(endpoints)) env[`AWS_ENDPOINT_URL_${service}`] = url;
     Object.assign(process.env, env);

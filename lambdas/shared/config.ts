@@ -62,3 +62,10 @@ export function loadSweeperConfig(env: NodeJS.ProcessEnv = process.env): Sweeper
   if (!Number.isFinite(maxJobMinutes) || maxJobMinutes <= 0) throw new MissingConfigError(ENV.maxJobMinutes);
   return { stackTagValue: required(env, ENV.stackTagValue), maxJobMinutes };
 }
+
+/** How long one instance check keeps looking before it hands back to the state machine's Retry. */
+export function loadCheckWatchMs(env: NodeJS.ProcessEnv = process.env): number {
+  const ms = Number(required(env, ENV.checkWatchMs));
+  if (!Number.isFinite(ms) || ms < 0) throw new MissingConfigError(ENV.checkWatchMs);
+  return ms;
+}

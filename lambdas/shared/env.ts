@@ -13,6 +13,7 @@ export const ENV = {
   rootVolumeGiB: 'ROOT_VOLUME_GIB',
   maxJobMinutes: 'MAX_JOB_MINUTES',
   s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
+  checkWatchMs: 'CHECK_WATCH_MS',
 } as const;
 
 /** Tags every build instance carries; IAM conditions and the sweeper rely on them. */

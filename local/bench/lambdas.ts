@@ -25,6 +25,7 @@ const STACK_ENV: Record<string, string> = {
   [ENV.stackTagValue]: 'Ec2BuildAction',
   [ENV.rootVolumeGiB]: '30',
   [ENV.maxJobMinutes]: '1500',
+  [ENV.checkWatchMs]: '20000',
   AWS_REGION: 'us-east-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
 };

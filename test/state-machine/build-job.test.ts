@@ -83,7 +83,7 @@ describe('build-job.asl.json', () => {
         throw named('AgentNotOnline', 'the SSM agent on i-1 is not registered');
       },
     });
-    expect(checks).toBe(101); // first try and 100 retries: bounded
+    expect(checks).toBe(46); // first try and 45 retries of a 20 s watch each: bounded
     expect(calls.slice(-2)).toEqual(['Release Instance', 'Report Result']);
     expect(reported).toMatchObject({ errors: { waitForAgent: { Error: 'AgentNotOnline' } } });
     expect(calls).not.toContain('Run Build');

@@ -30,6 +30,9 @@ async function phase<T>(name: string, arg: number, env: Record<string, string> =
   return JSON.parse(stdout.trim().split('\n').pop() ?? 'null') as T;
 }
 
+/** Simulated boot and registration, which the instance checks spend watching (billed Lambda time). */
+const WATCH_SECONDS = (SCALED.bootMs + SCALED.registerMs) / SCALED.msPerSecond;
+
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 
@@ -68,8 +71,8 @@ async function main(): Promise<void> {
   const st = await phase<StagingFigures>('staging', 500);
   put('staging_ratio_500mb', round(st.stagedMs / st.plainMs, 2), 'ratio');
 
-  put('orchestration_usd_per_job_1min', round(orchestrationUsd(one.transitions, one.lambdaInvocations), 6), 'USD');
-  put('orchestration_usd_per_job_60min', round(orchestrationUsd(sixty.transitions, sixty.lambdaInvocations), 6), 'USD');
+  put('orchestration_usd_per_job_1min', round(orchestrationUsd(one.transitions, one.lambdaInvocations, WATCH_SECONDS), 6), 'USD');
+  put('orchestration_usd_per_job_60min', round(orchestrationUsd(sixty.transitions, sixty.lambdaInvocations, WATCH_SECONDS), 6), 'USD');
 
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
@@ -80,9 +83,9 @@ async function main(): Promise<void> {
   log('');
   log(`details: 1-minute build ${one.transitions} transitions / ${one.lambdaInvocations} Lambda invocations; 60-minute build ${sixty.transitions} / ${sixty.lambdaInvocations}`);
   log(`         1 job ${c.oneJobMs} ms, 100 jobs ${c.hundredJobsMs} ms; staging ${round(st.stagedMs)} ms vs plain ${round(st.plainMs)} ms`);
-  log(`cost per job (prices read ${PRICES_READ_ON}; Lambda billed ${COST_ASSUMPTIONS.lambdaBilledSeconds * 1000} ms per invocation at ${COST_ASSUMPTIONS.lambdaMemoryGb * 1024} MB; EC2 +${COST_ASSUMPTIONS.ec2OverheadSeconds} s per job):`);
+  log(`cost per job (prices read ${PRICES_READ_ON}; Lambda billed ${COST_ASSUMPTIONS.lambdaBilledSeconds * 1000} ms per invocation plus ${WATCH_SECONDS} s of instance watching at ${COST_ASSUMPTIONS.lambdaMemoryGb * 1024} MB; EC2 +${COST_ASSUMPTIONS.ec2OverheadSeconds} s per job):`);
   for (const minutes of [1, 10, 60]) {
-    const orchestration = orchestrationUsd(minutes === 60 ? sixty.transitions : one.transitions, minutes === 60 ? sixty.lambdaInvocations : one.lambdaInvocations);
+    const orchestration = orchestrationUsd(minutes === 60 ? sixty.transitions : one.transitions, minutes === 60 ? sixty.lambdaInvocations : one.lambdaInvocations, WATCH_SECONDS);
     log(`  ${String(minutes).padStart(2)} min: this action on c7i.xlarge $${ec2JobUsd(minutes, orchestration).toFixed(4)}, CodeBuild general1.medium $${codeBuildJobUsd(minutes).toFixed(4)}`);
   }
   log(`wrote ${path.relative(process.cwd(), RESULTS)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -31,8 +31,13 @@ export const COST_ASSUMPTIONS = {
   ec2OverheadSeconds: 90,
 } as const;
 
-export function orchestrationUsd(transitions: number, lambdaInvocations: number): number {
-  const lambda = lambdaInvocations * (PRICES.lambdaPerRequest + COST_ASSUMPTIONS.lambdaMemoryGb * COST_ASSUMPTIONS.lambdaBilledSeconds * PRICES.lambdaArmPerGbSecond);
+/**
+ * Step Functions transitions plus Lambda requests and duration. `watchSeconds` is the time the
+ * instance checks spend watching the instance boot and register (billed Lambda time).
+ */
+export function orchestrationUsd(transitions: number, lambdaInvocations: number, watchSeconds: number): number {
+  const gbSecond = COST_ASSUMPTIONS.lambdaMemoryGb * PRICES.lambdaArmPerGbSecond;
+  const lambda = lambdaInvocations * (PRICES.lambdaPerRequest + COST_ASSUMPTIONS.lambdaBilledSeconds * gbSecond) + watchSeconds * gbSecond;
   return transitions * PRICES.stepFunctionsPerTransition + lambda;
 }
 

@@ -40,7 +40,12 @@ export class Ec2BuildActionStack extends Stack {
     });
     new JobPoller(this, 'Poller', { actionType: props.actionType, stateMachine: workflow.stateMachine });
     new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine: workflow.stateMachine });
-    new SafetyNets(this, 'SafetyNets', { actionType: props.actionType, stateMachine: workflow.stateMachine, executionsArn: workflow.executionsArn });
+    new SafetyNets(this, 'SafetyNets', {
+      actionType: props.actionType,
+      stateMachine: workflow.stateMachine,
+      executionsArn: workflow.executionsArn,
+      documentName: document.documentName,
+    });
     new BuildActionType(this, 'ActionType', { actionType: props.actionType, documentName: document.documentName });
 
     const { category, provider, version } = props.actionType;

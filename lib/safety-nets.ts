@@ -15,6 +15,8 @@ export interface SafetyNetsProps {
   readonly stateMachine: sfn.IStateMachine;
   /** ARN pattern of the state machine's executions. */
   readonly executionsArn: string;
+  /** The build document's name, whose finished commands the sweeper re-delivers. */
+  readonly documentName: string;
   /** Minutes between sweeps. @default 15 */
   readonly sweepMinutes?: number;
 }
@@ -79,12 +81,15 @@ export class SafetyNets extends Construct {
         [ENV.stateMachineArn]: stateMachine.stateMachineArn,
         [ENV.stackTagValue]: stack.stackName,
         [ENV.maxJobMinutes]: String(MAX_INSTANCE_MINUTES),
+        [ENV.buildDocumentName]: props.documentName,
       },
     });
     sweeper.addToRolePolicy(terminateOwn);
     sweeper.addToRolePolicy(describe);
     sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadExecutions', actions: ['states:DescribeExecution'], resources: [executionsArn] }));
-    sweeper.acknowledgeUnscopedApis('ec2:DescribeInstances (read-only)');
+    sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadCommands', actions: ['ssm:ListCommands', 'ssm:GetCommandInvocation'], resources: ['*'] }));
+    sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ResumeLostEvents', actions: ['states:SendTaskSuccess'], resources: [stateMachine.stateMachineArn] }));
+    sweeper.acknowledgeUnscopedApis('ec2:DescribeInstances, ssm:ListCommands and ssm:GetCommandInvocation (read-only)');
     new events.Rule(this, 'Sweep', {
       description: 'Sweeps leftover build instances',
       schedule: events.Schedule.rate(Duration.minutes(props.sweepMinutes ?? 15)),

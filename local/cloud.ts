@@ -71,6 +71,7 @@ export class LocalCloud {
   private sweeper?: Handler;
   private poller?: Handler;
   private pollTimer?: NodeJS.Timeout;
+  private sweepTimer?: NodeJS.Timeout;
   /** Faults installed for one job each. */
   private readonly jobChaos = new Map<string, Chaos>();
   private readonly counters = new Map<string, number>();
@@ -118,6 +119,7 @@ export class LocalCloud {
       commandRunning: (j, phase) => of(j)?.commandRunning?.(j, phase),
       badCredentials: (j, call) => of(j)?.badCredentials?.(j, call) ?? false,
       throttle: (service, op, j) => of(j)?.throttle?.(service, op, j) ?? false,
+      dropEvent: (j, phase, status) => of(j)?.dropEvent?.(j, phase, status) ?? false,
     };
   }
 
@@ -127,9 +129,14 @@ export class LocalCloud {
     return p?.jobId ?? p?.job?.jobId ?? p?.state?.jobId ?? '';
   }
 
+  /** Instances the sweeper terminated. */
+  readonly sweptInstances = new Set<string>();
+
   /** Runs the sweeper now, as its schedule would. */
-  async sweep(): Promise<{ terminated: { instanceId: string; reason: string }[] }> {
-    return (await this.sweeper!({})) as { terminated: { instanceId: string; reason: string }[] };
+  async sweep(): Promise<{ terminated: { instanceId: string; reason: string }[]; resumed: number }> {
+    const out = (await this.sweeper!({})) as { terminated: { instanceId: string; reason: string }[]; resumed: number };
+    for (const t of out.terminated) this.sweptInstances.add(t.instanceId);
+    return out;
   }
 
   private onCommandFault(jobId: string, instanceId: string, what: 'terminateInstance' | 'abortExecution' | 'timeOutExecution' | 'abandon'): void {
@@ -199,6 +206,7 @@ export class LocalCloud {
       [ENV.s3ForcePathStyle]: 'true',
       // 20 s of simulated time, like the stack's 20 000 ms.
       [ENV.checkWatchMs]: String(20 * this.timing.msPerSecond),
+      [ENV.buildDocumentName]: DOCUMENT_NAME,
     };
     for (const [service, url] of Object.entries(endpoints)) env[`AWS_ENDPOINT_URL_${service}`] = url;
     Object.assign(process.env, env);
@@ -250,6 +258,8 @@ export class LocalCloud {
     this.bus.addRule('Abandoned', abandonedEventPattern(ACTION_TYPE), await load('abandon'), 8);
     this.sweeper = await load('sweeper');
     this.pollTimer = setInterval(() => void poller({ source: 'aws.events', 'detail-type': 'Scheduled Event' }).catch(() => undefined), SAFETY_NET_POLL_MS);
+    // The sweeper's 15-minute schedule, in simulated time.
+    this.sweepTimer = setInterval(() => void this.sweep().catch(() => undefined), 15 * 60 * this.timing.msPerSecond);
   }
 
   /** Invokes the poller directly, as a second concurrent EventBridge delivery would. */
@@ -259,6 +269,7 @@ export class LocalCloud {
 
   async stop(): Promise<void> {
     clearInterval(this.pollTimer);
+    clearInterval(this.sweepTimer);
     await this.bus.drain();
     await this.sfn?.stop();
     await Promise.all([this.codepipeline.stop(), this.ec2.stop(), this.ssm?.stop(), this.s3.stop()]);

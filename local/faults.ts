@@ -103,6 +103,13 @@ export const FAULTS: readonly Fault[] = [
     chaos: () => ({ commandRunning: (_job, phase) => (phase === 'build' ? { timeoutSeconds: 1 } : undefined) }),
   },
   {
+    name: 'command-event-lost',
+    description: 'EventBridge loses the build command\'s final status event',
+    handling: 'the scheduled sweeper finds the finished command of a running build and resumes it with the command\'s own task token',
+    expect: { status: 'Succeeded' },
+    chaos: () => ({ dropEvent: (_job, phase, status) => phase === 'build' && status !== 'InProgress' && status !== 'Pending' }),
+  },
+  {
     name: 'command-fails',
     description: 'the build command exits non-zero',
     handling: 'the exit code and the last lines of output go into the failure message',

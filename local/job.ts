@@ -129,7 +129,8 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   const execution = executions().find((e) => e.events.some((ev) => ev.type === 'StateEntered' && ev.state?.name === 'Launch Instance')) ?? executions()[0];
   const launchedBeforeSweep = [...cloud.ec2.instances.values()].filter((i) => i.tags['ec2-build-action:job-id'] === jobId);
   const leftRunning = launchedBeforeSweep.filter((i) => i.state !== 'shutting-down' && i.state !== 'terminated').map((i) => i.instanceId);
-  const swept = leftRunning.length ? (await cloud.sweep()).terminated.filter((t) => leftRunning.includes(t.instanceId)).length : 0;
+  if (leftRunning.length) await cloud.sweep();
+  const swept = launchedBeforeSweep.filter((i) => cloud.sweptInstances.has(i.instanceId)).length;
   let outputArtifact: string | null = null;
   if (result.status === 'Succeeded' && options.outputPath && options.out) {
     const out = path.resolve(options.out);

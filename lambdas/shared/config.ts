@@ -55,12 +55,14 @@ export interface SweeperConfig {
   readonly stackTagValue: string;
   /** Instances older than this are terminated whatever their execution says. */
   readonly maxJobMinutes: number;
+  /** The build document, whose finished commands the sweeper re-delivers to waiting builds. */
+  readonly buildDocumentName: string;
 }
 
 export function loadSweeperConfig(env: NodeJS.ProcessEnv = process.env): SweeperConfig {
   const maxJobMinutes = Number(required(env, ENV.maxJobMinutes));
   if (!Number.isFinite(maxJobMinutes) || maxJobMinutes <= 0) throw new MissingConfigError(ENV.maxJobMinutes);
-  return { stackTagValue: required(env, ENV.stackTagValue), maxJobMinutes };
+  return { stackTagValue: required(env, ENV.stackTagValue), maxJobMinutes, buildDocumentName: required(env, ENV.buildDocumentName) };
 }
 
 /** How long one instance check keeps looking before it hands back to the state machine's Retry. */

@@ -14,6 +14,7 @@ export const ENV = {
   maxJobMinutes: 'MAX_JOB_MINUTES',
   s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
   checkWatchMs: 'CHECK_WATCH_MS',
+  buildDocumentName: 'BUILD_DOCUMENT_NAME',
 } as const;
 
 /** Tags every build instance carries; IAM conditions and the sweeper rely on them. */

@@ -1,4 +1,5 @@
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { RUNNING_COMMAND_STATUSES } from './types';
 
 /** All Systems Manager calls the Lambdas make. The state machine sends commands itself. */
 const client = new SSMClient({});
@@ -38,4 +39,18 @@ export async function getInvocation(commandId: string, instanceId: string): Prom
     stdout: out.StandardOutputContent ?? '',
     stderr: out.StandardErrorContent ?? '',
   };
+}
+
+/** Commands of a document on one instance that have finished (any final status), newest first. */
+export async function finishedCommands(instanceId: string, documentName: string): Promise<{ commandId: string; status: string }[]> {
+  const found: { commandId: string; status: string }[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await client.send(new ListCommandsCommand({ InstanceId: instanceId, Filters: [{ key: 'DocumentName', value: documentName }], NextToken }));
+    for (const c of out?.Commands ?? []) {
+      if (c.CommandId && c.Status && !RUNNING_COMMAND_STATUSES.includes(c.Status)) found.push({ commandId: c.CommandId, status: c.Status });
+    }
+    NextToken = out?.NextToken;
+  } while (NextToken);
+  return found;
 }

@@ -2,11 +2,30 @@ import { loadStateMachineArn, loadSweeperConfig } from '../shared/config';
 import { findTaggedInstances, terminateInstances } from '../shared/ec2';
 import { TAGS } from '../shared/env';
 import { createLogger } from '../shared/logger';
-import { executionStatus } from '../shared/sfn';
+import { executionStatus, resumeTask } from '../shared/sfn';
+import { finishedCommands } from '../shared/ssm';
+import { collectResult } from '../command-events/result';
 
 const stateMachineArn = loadStateMachineArn();
 const config = loadSweeperConfig();
 const logger = createLogger('sweeper');
+
+/**
+ * A running build whose command finished but whose status event never arrived (SSM's events reach
+ * EventBridge on a best-effort basis) would wait until its state's timeout. Hand the result over
+ * again: a token already used is refused by Step Functions and changes nothing.
+ */
+async function redeliverFinished(instanceId: string): Promise<number> {
+  let resumed = 0;
+  for (const { commandId, status } of await finishedCommands(instanceId, config.buildDocumentName)) {
+    const finished = await collectResult(commandId, instanceId, status);
+    if (finished && (await resumeTask(finished.taskToken, finished.result))) {
+      logger.warn('resumed a build whose command status event was lost', { instanceId, commandId, status });
+      resumed += 1;
+    }
+  }
+  return resumed;
+}
 
 export interface SweepDecision {
   readonly instanceId: string;
@@ -17,9 +36,10 @@ export interface SweepDecision {
  * On a schedule: terminates this stack's instances whose execution is no longer running, or which
  * are older than the longest allowed job, and says so in its log. The last line of defence.
  */
-export const handler = async (_event?: unknown, now: Date = new Date()): Promise<{ terminated: SweepDecision[]; kept: number }> => {
+export const handler = async (_event?: unknown, now: Date = new Date()): Promise<{ terminated: SweepDecision[]; kept: number; resumed: number }> => {
   const instances = await findTaggedInstances({ [TAGS.stack]: config.stackTagValue });
   const terminated: SweepDecision[] = [];
+  let resumed = 0;
   for (const instance of instances) {
     const ageMinutes = (now.getTime() - instance.launchTime.getTime()) / 60000;
     let reason: string | null = null;
@@ -33,12 +53,13 @@ export const handler = async (_event?: unknown, now: Date = new Date()): Promise
         const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
         const status = await executionStatus(executionArn);
         if (status !== 'RUNNING') reason = `its execution ${name} is ${status ?? 'unknown to Step Functions'}`;
+        else resumed += await redeliverFinished(instance.instanceId);
       }
     }
     if (reason) terminated.push({ instanceId: instance.instanceId, reason });
   }
   await terminateInstances(terminated.map((t) => t.instanceId));
   for (const t of terminated) logger.warn('terminated a leftover build instance', { ...t });
-  logger.info('sweep finished', { terminated: terminated.length, kept: instances.length - terminated.length });
-  return { terminated, kept: instances.length - terminated.length };
+  logger.info('sweep finished', { terminated: terminated.length, kept: instances.length - terminated.length, resumed });
+  return { terminated, kept: instances.length - terminated.length, resumed };
 };

@@ -24,6 +24,8 @@ export interface Chaos {
   invoke?(functionName: string, jobId: string, call: number): Error | undefined;
   /** How far the artifact store's clock runs ahead for this job's objects (its URLs look expired). */
   storeClockAheadMs?(jobId: string): number;
+  /** Whether EventBridge loses this command status event. */
+  dropEvent?(jobId: string, phase: string, status: string): boolean;
   /** Whether this call is throttled. */
   throttle?(service: string, operation: string, jobId: string): boolean;
 }

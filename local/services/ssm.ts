@@ -174,6 +174,8 @@ export class LocalSsm {
   }
 
   private emit(inv: Invocation): void {
+    const instance = this.instanceState(inv.instanceId);
+    if (instance && this.chaos.dropEvent?.(jobOf(instance), inv.phase, inv.status)) return;
     this.options.onEvent({
       source: 'aws.ssm',
       'detail-type': 'EC2 Command Invocation Status-change Notification',
@@ -229,10 +231,20 @@ export class LocalSsm {
   }
 
   private listCommands(body: Record<string, unknown>) {
-    const inv = this.invocations.get(String(body.CommandId));
-    if (!inv) return { Commands: [] };
-    this.throttled('ListCommands', inv.instanceId);
-    return { Commands: [{ CommandId: inv.commandId, DocumentName: inv.documentName, Parameters: inv.parameters, Comment: inv.comment, Status: inv.status, InstanceIds: [inv.instanceId] }] };
+    const describe = (inv: Invocation) => ({ CommandId: inv.commandId, DocumentName: inv.documentName, Parameters: inv.parameters, Comment: inv.comment, Status: inv.status, InstanceIds: [inv.instanceId] });
+    if (body.CommandId !== undefined) {
+      const inv = this.invocations.get(String(body.CommandId));
+      if (!inv) return { Commands: [] };
+      this.throttled('ListCommands', inv.instanceId);
+      return { Commands: [describe(inv)] };
+    }
+    // By instance, optionally filtered by document name, newest first (as SSM lists them).
+    const filters = (body.Filters ?? []) as { key: string; value: string }[];
+    const document = filters.find((f) => f.key === 'DocumentName')?.value;
+    const matching = [...this.invocations.values()]
+      .filter((i) => i.instanceId === body.InstanceId && (!document || i.documentName === document))
+      .reverse();
+    return { Commands: matching.map(describe) };
   }
 
   private getCommandInvocation(body: Record<string, unknown>) {

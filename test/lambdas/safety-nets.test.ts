@@ -6,8 +6,11 @@ import {
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   SFNClient,
+  SendTaskSuccessCommand,
   StopExecutionCommand,
+  TaskTimedOut,
 } from '@aws-sdk/client-sfn';
+import { GetCommandInvocationCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Ec2BuildAction-BuildJob';
@@ -19,6 +22,7 @@ process.env.LOG_LEVEL = 'SILENT';
 process.env.STATE_MACHINE_ARN = MACHINE;
 process.env.STACK_TAG_VALUE = 'Ec2BuildAction';
 process.env.MAX_JOB_MINUTES = '1500';
+process.env.BUILD_DOCUMENT_NAME = 'Ec2BuildAction-RunBuild';
 /* eslint-disable @typescript-eslint/no-require-imports */
 const executionEvents = require('../../lambdas/execution-events/handler') as typeof import('../../lambdas/execution-events/handler');
 const abandon = require('../../lambdas/abandon/handler') as typeof import('../../lambdas/abandon/handler');
@@ -28,7 +32,9 @@ const sweeper = require('../../lambdas/sweeper/handler') as typeof import('../..
 const ec2 = mockClient(EC2Client);
 const sfn = mockClient(SFNClient);
 const codepipeline = mockClient(CodePipelineClient);
+const ssm = mockClient(SSMClient);
 afterEach(() => {
+  ssm.reset();
   ec2.reset();
   sfn.reset();
   codepipeline.reset();
@@ -171,7 +177,33 @@ describe('sweeper: the last line of defence', () => {
   it('terminates nothing when every instance belongs to a running build', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [tagged('i-running', 'run')] }] });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
-    expect(await sweeper.handler({}, now)).toEqual({ terminated: [], kept: 1 });
+    expect(await sweeper.handler({}, now)).toEqual({ terminated: [], kept: 1, resumed: 0 });
+    expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
+  });
+
+  it('resumes a running build whose command finished but whose status event was lost', async () => {
+    // GIVEN a running build whose build command failed (event lost) and an older command whose token was used
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [tagged('i-running', 'run')] }] });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    ssm.on(ListCommandsCommand, { InstanceId: 'i-running' }).resolves({
+      Commands: [
+        { CommandId: 'c-new', Status: 'Failed' },
+        { CommandId: 'c-running', Status: 'InProgress' },
+        { CommandId: 'c-old', Status: 'Success' },
+      ],
+    });
+    ssm.on(ListCommandsCommand, { CommandId: 'c-new' }).resolves({ Commands: [{ CommandId: 'c-new', Parameters: { TaskToken: ['token-new'] } }] });
+    ssm.on(ListCommandsCommand, { CommandId: 'c-old' }).resolves({ Commands: [{ CommandId: 'c-old', Parameters: { TaskToken: ['token-old'] } }] });
+    ssm.on(GetCommandInvocationCommand, { CommandId: 'c-new' }).resolves({ Status: 'Failed', ResponseCode: 2, StandardErrorContent: 'make: *** Error 2' });
+    ssm.on(GetCommandInvocationCommand, { CommandId: 'c-old' }).resolves({ Status: 'Success', ResponseCode: 0 });
+    sfn.on(SendTaskSuccessCommand, { taskToken: 'token-old' }).rejects(new TaskTimedOut({ message: 'used', $metadata: {} }));
+    // WHEN
+    const out = await sweeper.handler({}, now);
+    // THEN only the lost result is handed over, with the command's own outcome, and nothing is terminated
+    expect(out).toEqual({ terminated: [], kept: 1, resumed: 1 });
+    expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, { InstanceId: 'i-running', Filters: [{ key: 'DocumentName', value: 'Ec2BuildAction-RunBuild' }] });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'token-new', output: expect.stringContaining('"exitCode":2') });
+    expect(ssm).not.toHaveReceivedCommandWith(GetCommandInvocationCommand, { CommandId: 'c-running' });
     expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
   });
 

@@ -34,7 +34,8 @@ export interface SweepDecision {
 
 /**
  * On a schedule: terminates this stack's instances whose execution is no longer running, or which
- * are older than the longest allowed job, and says so in its log. The last line of defence.
+ * are older than the longest allowed job, and says so in its log; resumes running builds whose
+ * command status event was lost. The last line of defence.
  */
 export const handler = async (_event?: unknown, now: Date = new Date()): Promise<{ terminated: SweepDecision[]; kept: number; resumed: number }> => {
   const instances = await findTaggedInstances({ [TAGS.stack]: config.stackTagValue });

@@ -1,7 +1,6 @@
 import { createLogger } from '../shared/logger';
-import { resumeTask } from '../shared/sfn';
 import { RUNNING_COMMAND_STATUSES } from '../shared/types';
-import { collectResult } from './result';
+import { deliverResult } from './result';
 
 /** The part of an "EC2 Command Invocation Status-change Notification" event this handler reads. */
 export interface CommandEvent {
@@ -18,12 +17,11 @@ export const handler = async (event: CommandEvent): Promise<'resumed' | 'stale' 
   const { 'command-id': commandId, 'instance-id': instanceId, status } = event.detail;
   logger.appendKeys({ commandId, instanceId, status });
   if (RUNNING_COMMAND_STATUSES.includes(status)) return 'ignored';
-  const finished = await collectResult(commandId, instanceId, status);
-  if (!finished) {
+  const delivery = await deliverResult(commandId, instanceId, status);
+  if (delivery.outcome === 'ignored') {
     logger.info('command was not sent by a build execution; ignoring');
     return 'ignored';
   }
-  const resumed = await resumeTask(finished.taskToken, finished.result);
-  logger.info(resumed ? 'build execution resumed' : 'the waiting task had already ended', { exitCode: finished.result.exitCode });
-  return resumed ? 'resumed' : 'stale';
+  logger.info(delivery.outcome === 'resumed' ? 'build execution resumed' : 'the waiting task had already ended', { exitCode: delivery.exitCode });
+  return delivery.outcome;
 };

@@ -1,3 +1,4 @@
+import { resumeTask } from '../shared/sfn';
 import { getCommand, getInvocation } from '../shared/ssm';
 import { RUNNING_COMMAND_STATUSES, type CommandResult } from '../shared/types';
 /** How much of each output stream travels back into the state machine (its payload limit is 256 KB). */
@@ -33,4 +34,18 @@ export async function collectResult(commandId: string, instanceId: string, event
       errorTail: tail(invocation.stderr),
     },
   };
+}
+
+export type Delivery = { readonly outcome: 'resumed' | 'stale'; readonly exitCode: number } | { readonly outcome: 'ignored' };
+
+/**
+ * Hands a finished command's result to the build execution waiting on its task token: 'resumed',
+ * 'stale' when that task had already ended, 'ignored' for a command this stack did not send.
+ * Used for the status-change event and, by the sweeper, for an event that was lost.
+ */
+export async function deliverResult(commandId: string, instanceId: string, status: string): Promise<Delivery> {
+  const finished = await collectResult(commandId, instanceId, status);
+  if (!finished) return { outcome: 'ignored' };
+  const resumed = await resumeTask(finished.taskToken, finished.result);
+  return { outcome: resumed ? 'resumed' : 'stale', exitCode: finished.result.exitCode };
 }

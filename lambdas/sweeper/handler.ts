@@ -2,9 +2,9 @@ import { loadStateMachineArn, loadSweeperConfig } from '../shared/config';
 import { findTaggedInstances, terminateInstances } from '../shared/ec2';
 import { TAGS } from '../shared/env';
 import { createLogger } from '../shared/logger';
-import { executionStatus, resumeTask } from '../shared/sfn';
+import { executionStatus } from '../shared/sfn';
 import { finishedCommands } from '../shared/ssm';
-import { collectResult } from '../command-events/result';
+import { deliverResult } from '../command-events/result';
 
 const stateMachineArn = loadStateMachineArn();
 const config = loadSweeperConfig();
@@ -18,8 +18,7 @@ const logger = createLogger('sweeper');
 async function redeliverFinished(instanceId: string): Promise<number> {
   let resumed = 0;
   for (const { commandId, status } of await finishedCommands(instanceId, config.buildDocumentName)) {
-    const finished = await collectResult(commandId, instanceId, status);
-    if (finished && (await resumeTask(finished.taskToken, finished.result))) {
+    if ((await deliverResult(commandId, instanceId, status)).outcome === 'resumed') {
       logger.warn('resumed a build whose command status event was lost', { instanceId, commandId, status });
       resumed += 1;
     }

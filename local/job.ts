@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { PROPERTY } from '../lambdas/shared/properties';
 import { ACTION_TYPE, type LocalCloud } from './cloud';
-import { DEFAULT_IMAGE_ID } from './services/ec2';
+import { DEFAULT_IMAGE_ID, isReleased, jobOf } from './services/ec2';
 import type { JobResult } from './services/codepipeline';
 import type { CommandRecord } from './services/ssm';
 import type { Fault } from './faults';
@@ -127,16 +127,14 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     settled = executions().every((e) => e.status !== 'RUNNING');
   }
   const execution = executions().find((e) => e.events.some((ev) => ev.type === 'StateEntered' && ev.state?.name === 'Launch Instance')) ?? executions()[0];
-  const launchedBeforeSweep = [...cloud.ec2.instances.values()].filter((i) => i.tags['ec2-build-action:job-id'] === jobId);
-  const leftRunning = launchedBeforeSweep.filter((i) => i.state !== 'shutting-down' && i.state !== 'terminated').map((i) => i.instanceId);
-  if (leftRunning.length) await cloud.sweep();
-  const swept = launchedBeforeSweep.filter((i) => cloud.sweptInstances.has(i.instanceId)).length;
+  const launched = [...cloud.ec2.instances.values()].filter((i) => jobOf(i) === jobId);
+  // An instance the job left behind is the sweeper's, as on AWS.
+  if (!launched.every(isReleased)) await cloud.sweep();
   let outputArtifact: string | null = null;
   if (result.status === 'Succeeded' && options.outputPath && options.out) {
     const out = path.resolve(options.out);
     if (await cloud.s3.download(outputKey, out)) outputArtifact = out;
   }
-  const launched = [...cloud.ec2.instances.values()].filter((i) => i.tags['ec2-build-action:job-id'] === jobId);
   return {
     status: result.status,
     jobId,
@@ -145,12 +143,12 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     successSummary: result.status === 'Succeeded' ? String(result.executionDetails.summary ?? '') : null,
     jobResults: cloud.codepipeline.results(jobId).length,
     instancesLaunched: launched.length,
-    instancesReleased: launched.filter((i) => i.state === 'shutting-down' || i.state === 'terminated').length,
+    instancesReleased: launched.filter(isReleased).length,
     stateTransitions: execution?.events.filter((e) => e.type === 'StateEntered').length ?? 0,
     outputArtifact,
     durationMs: Date.now() - started,
     executionStatus: execution?.status ?? null,
-    instancesSwept: swept,
+    instancesSwept: launched.filter((i) => cloud.sweptInstances.has(i.instanceId)).length,
     fault: fault?.name ?? null,
     stateRetries: execution?.events.filter((e) => e.type === 'StateRetried').length ?? 0,
     timeline: {

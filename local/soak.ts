@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { LocalCloud } from './cloud';
 import { FAULTS, type Fault } from './faults';
 import { runJob, type JobSummary } from './job';
+import { jobOf } from './services/ec2';
 
 /**
  * Many local jobs at once, each with a fault drawn at random (seeded, so a run can be repeated),
@@ -106,7 +107,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, options.jobs)) }, worker));
     await cloud.bus.drain();
     const leftRunning = [...cloud.ec2.instances.values()].filter((i) => i.state === 'pending' || i.state === 'running');
-    for (const i of leftRunning) violations.push(`instance ${i.instanceId} of job ${i.tags['ec2-build-action:job-id']} left ${i.state}`);
+    for (const i of leftRunning) violations.push(`instance ${i.instanceId} of job ${jobOf(i)} left ${i.state}`);
     const executionsLeft = [...cloud.sfn.executions.values()].filter((e) => e.status === 'RUNNING');
     for (const e of executionsLeft) violations.push(`execution ${e.name} still running`);
     const byFault: Record<string, number> = {};

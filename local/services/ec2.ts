@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { AwsError } from './aws-error';
+import { TAGS } from '../../lambdas/shared/env';
 import type { Chaos } from './chaos';
 import { serveQueryProtocol, xmlEscape, type LocalServer } from './http';
 
-const JOB_TAG = 'ec2-build-action:job-id';
 
 /** AMIs this simulated account can launch (a Linux one, as the local runner runs the Linux step). */
 export const LOCAL_IMAGES: Record<string, { rootDeviceName: string; platform: string }> = {
@@ -36,6 +36,16 @@ export interface Ec2Timing {
   readonly shutdownMs: number;
 }
 
+
+/** The job an instance was launched for (its job-id tag). */
+export function jobOf(instance: SimInstance): string {
+  return instance.tags[TAGS.jobId] ?? '';
+}
+
+/** Whether an instance has been released: shutting down or terminated. */
+export function isReleased(instance: SimInstance): boolean {
+  return instance.state === 'shutting-down' || instance.state === 'terminated';
+}
 
 function instanceTypeExists(type: string): boolean {
   const [family, size] = type.split('.');
@@ -128,7 +138,7 @@ export class LocalEc2 {
         tags[p.get(`TagSpecification.${i}.Tag.${j}.Key`)!] = p.get(`TagSpecification.${i}.Tag.${j}.Value`) ?? '';
       }
     }
-    const jobId = tags[JOB_TAG] ?? '';
+    const jobId = tags[TAGS.jobId] ?? '';
     this.throttled('RunInstances', jobId);
     const fault = this.chaos.runInstances?.(jobId, subnetId, instanceType);
     if (fault) throw fault;
@@ -165,14 +175,14 @@ export class LocalEc2 {
       const values = list(p, `Filter.${f}.Value`);
       found = found.filter((i) => (name === 'instance-state-name' ? values.includes(i.state) : name.startsWith('tag:') ? values.includes(i.tags[name.slice(4)]) : true));
     }
-    if (found[0]) this.throttled('DescribeInstances', found[0].tags[JOB_TAG] ?? '');
+    if (found[0]) this.throttled('DescribeInstances', jobOf(found[0]));
     const items = found.map((i) => `<item><reservationId>r-local</reservationId><ownerId>000000000000</ownerId><instancesSet>${this.instanceXml(i)}</instancesSet></item>`);
     return `<DescribeInstancesResponse><requestId>local</requestId><reservationSet>${items.join('')}</reservationSet></DescribeInstancesResponse>`;
   }
 
   /** Terminates an instance, as TerminateInstances or a Spot interruption does. */
   terminate(instance: SimInstance, reason: string): void {
-    if (instance.state === 'terminated' || instance.state === 'shutting-down') return;
+    if (isReleased(instance)) return;
     this.setState(instance, 'shutting-down', reason);
     this.later(this.timing.shutdownMs, () => this.setState(instance, 'terminated', reason));
   }
@@ -184,7 +194,7 @@ export class LocalEc2 {
       return i;
     });
     for (const i of instances) {
-      const jobId = i.tags[JOB_TAG] ?? '';
+      const jobId = jobOf(i);
       this.throttled('TerminateInstances', jobId);
       const fault = this.chaos.terminate?.(jobId);
       if (fault) throw fault;

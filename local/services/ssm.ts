@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { AwsError } from './aws-error';
 import type { Chaos } from './chaos';
 import { serveJsonProtocol, type LocalServer } from './http';
-import type { SimInstance } from './ec2';
+import { isReleased, jobOf, type SimInstance } from './ec2';
 import { loadDocument, resolveParameters, stepFor, type CommandDocument } from './ssm-document';
 
 /** SSM's own limits on the output GetCommandInvocation returns. */
@@ -111,7 +111,7 @@ export class LocalSsm {
       }, this.options.timing.registerMs);
       this.timers.add(t);
     }
-    if (instance.state === 'shutting-down' || instance.state === 'terminated') {
+    if (isReleased(instance)) {
       this.online.delete(instance.instanceId);
       // The agent dies with its instance: what it was running ends unfinished.
       for (const inv of this.invocations.values()) {
@@ -280,8 +280,4 @@ function killTree(child: ChildProcess | undefined): void {
   } catch {
     child.kill('SIGKILL');
   }
-}
-
-function jobOf(instance: SimInstance): string {
-  return instance.tags['ec2-build-action:job-id'] ?? '';
 }

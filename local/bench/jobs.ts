@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LocalCloud, type CloudTiming } from '../cloud';
 import { runJob, zipDirectory, type JobSummary } from '../job';
+import { median } from './stats';
 
 /** Figures of whole jobs through the local runner, with AWS's latencies simulated as stated. */
 
@@ -44,11 +45,6 @@ export async function buildOfMinutes(minutes: number, lambdaStates: Set<string>)
   } finally {
     await cloud.stop();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 export interface LatencyFigures {

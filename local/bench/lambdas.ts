@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { build } from 'esbuild';
 import { ENV } from '../../lambdas/shared/env';
 import { MAIN_FIELDS } from '../../lib/bundling';
+import { median } from './stats';
 
 /**
  * Each Lambda as it ships: bundled by esbuild with the options of lib/lambda-function.ts (minified,
@@ -41,12 +42,6 @@ export function lambdaNames(): string[] {
     .readdirSync(LAMBDAS_DIR)
     .filter((d) => d !== 'shared' && fs.existsSync(path.join(LAMBDAS_DIR, d, 'handler.ts')))
     .sort();
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Time to load a module in a fresh process, in ms (the process's own start is not counted). */

@@ -2,7 +2,7 @@ import './polyfills';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ENV } from '../lambdas/shared/env';
+import { ENV, type FunctionConfig } from '../lambdas/shared/env';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { abandonedEventPattern, commandFinishedPattern, executionEndedPattern, startedEventPattern } from '../lib/event-patterns';
 import type { Chaos } from './services/chaos';
@@ -159,6 +159,25 @@ export class LocalCloud {
     }
   }
 
+  /** What the stack would configure on each function, pointed at this machine. */
+  private functionConfig(): FunctionConfig {
+    return {
+      [ENV.stateMachineArn]: STATE_MACHINE_ARN,
+      [ENV.actionCategory]: ACTION_TYPE.category,
+      [ENV.actionProvider]: ACTION_TYPE.provider,
+      [ENV.actionVersion]: ACTION_TYPE.version,
+      [ENV.launchTemplateId]: 'lt-0local0000000000',
+      [ENV.subnetIds]: 'subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb',
+      [ENV.maxJobMinutes]: '1500',
+      [ENV.stackTagValue]: 'Ec2BuildAction',
+      [ENV.rootVolumeGiB]: '30',
+      [ENV.s3ForcePathStyle]: 'true',
+      // 20 s of simulated time, like the stack's 20 000 ms.
+      [ENV.checkWatchMs]: String(20 * this.timing.msPerSecond),
+      [ENV.buildDocumentName]: DOCUMENT_NAME,
+    };
+  }
+
   private async boot(): Promise<void> {
     SIMULATED.apiLatencyMs = this.timing.apiLatencyMs ?? 0;
     this.bus.deliveryDelayMs = this.timing.eventDelayMs ?? 0;
@@ -194,19 +213,7 @@ export class LocalCloud {
       AWS_MAX_ATTEMPTS: '4',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'SILENT',
-      [ENV.stateMachineArn]: STATE_MACHINE_ARN,
-      [ENV.actionCategory]: ACTION_TYPE.category,
-      [ENV.actionProvider]: ACTION_TYPE.provider,
-      [ENV.actionVersion]: ACTION_TYPE.version,
-      [ENV.launchTemplateId]: 'lt-0local0000000000',
-      [ENV.subnetIds]: 'subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb',
-      [ENV.maxJobMinutes]: '1500',
-      [ENV.stackTagValue]: 'Ec2BuildAction',
-      [ENV.rootVolumeGiB]: '30',
-      [ENV.s3ForcePathStyle]: 'true',
-      // 20 s of simulated time, like the stack's 20 000 ms.
-      [ENV.checkWatchMs]: String(20 * this.timing.msPerSecond),
-      [ENV.buildDocumentName]: DOCUMENT_NAME,
+      ...this.functionConfig(),
     };
     for (const [service, url] of Object.entries(endpoints)) env[`AWS_ENDPOINT_URL_${service}`] = url;
     Object.assign(process.env, env);

@@ -17,6 +17,12 @@ export const ENV = {
   buildDocumentName: 'BUILD_DOCUMENT_NAME',
 } as const;
 
+/**
+ * A value for every variable above: what a run outside the stack (local runner, benchmark) must
+ * give the handlers, typed so that a new variable cannot be forgotten there.
+ */
+export type FunctionConfig = Record<(typeof ENV)[keyof typeof ENV], string>;
+
 /** Tags every build instance carries; IAM conditions and the sweeper rely on them. */
 export const TAGS = {
   stack: 'ec2-build-action:stack',

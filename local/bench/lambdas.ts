@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { ENV } from '../../lambdas/shared/env';
+import { ENV, type FunctionConfig } from '../../lambdas/shared/env';
 import { MAIN_FIELDS } from '../../lib/bundling';
 import { median } from './stats';
 
@@ -16,7 +16,7 @@ import { median } from './stats';
 const LAMBDAS_DIR = path.join(__dirname, '..', '..', 'lambdas');
 
 /** The configuration the stack gives the functions; the loaders check it at cold start. */
-const STACK_ENV: Record<string, string> = {
+const STACK_CONFIG: FunctionConfig = {
   [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:Ec2BuildAction-BuildJob',
   [ENV.actionCategory]: 'Build',
   [ENV.actionProvider]: 'EC2-Build',
@@ -27,6 +27,11 @@ const STACK_ENV: Record<string, string> = {
   [ENV.rootVolumeGiB]: '30',
   [ENV.maxJobMinutes]: '1500',
   [ENV.checkWatchMs]: '20000',
+  [ENV.s3ForcePathStyle]: 'false',
+  [ENV.buildDocumentName]: 'Ec2BuildAction-RunBuild',
+};
+const STACK_ENV: Record<string, string> = {
+  ...STACK_CONFIG,
   AWS_REGION: 'us-east-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
 };

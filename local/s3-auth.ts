@@ -1,13 +1,12 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 
 /**
- * A front for s3rver that checks presigned URLs as S3 does. s3rver accepts any Signature V4
+ * A check in front of s3rver's routes for presigned URLs, as S3 does it. s3rver accepts any Signature V4
  * ("calculation is unimplemented"), so without this a wrong secret, a dropped SSE header or an
  * expired URL would still be served. The check re-signs the request with the SDK's own S3
- * presigner and compares signatures; everything else is streamed through untouched.
+ * presigner and compares signatures; everything else goes on to s3rver untouched.
  */
 
 function bytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
@@ -90,41 +89,30 @@ export async function checkPresigned(
   return null;
 }
 
-function refuse(res: http.ServerResponse, refusal: S3Refusal): void {
-  res.writeHead(refusal.status, { 'content-type': 'application/xml' });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${refusal.code}</Code><Message>${refusal.message}</Message></Error>`);
+/** The part of a Koa context the check uses. */
+export interface CheckContext {
+  readonly req: http.IncomingMessage;
+  status: number;
+  type: string;
+  body: unknown;
 }
 
 /**
- * Starts the checking front on 127.0.0.1 and returns its server; requests are streamed to `target`.
- * `clock` gives the store's time for a request path (a fault can move it ahead).
+ * The check as the first middleware of s3rver's Koa app, so bodies stream straight into s3rver
+ * with no proxy hop. `clock` gives the store's time for a request path (a fault can move it ahead).
  */
-export async function startS3Front(
-  target: AddressInfo,
+export function presignedCheck(
   secretFor: (accessKeyId: string) => string | undefined,
   clock: (path: string) => Date = () => new Date(),
-): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    checkPresigned(req, secretFor, clock(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))).then(
-      (refusal) => {
-        if (refusal) {
-          req.resume();
-          refuse(res, refusal);
-          return;
-        }
-        const upstream = http.request(
-          { host: target.address, port: target.port, method: req.method, path: req.url, headers: req.headers },
-          (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          },
-        );
-        upstream.on('error', (err) => res.destroy(err));
-        req.pipe(upstream);
-      },
-      (err: Error) => refuse(res, { status: 400, code: 'InvalidRequest', message: err.message }),
+): (ctx: CheckContext, next: () => Promise<void>) => Promise<void> {
+  return async (ctx, next) => {
+    const refusal = await checkPresigned(ctx.req, secretFor, clock(decodeURIComponent(new URL(ctx.req.url ?? '/', 'http://x').pathname))).catch(
+      (err: Error): S3Refusal => ({ status: 400, code: 'InvalidRequest', message: err.message }),
     );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
+    if (!refusal) return next();
+    ctx.req.resume();
+    ctx.status = refusal.status;
+    ctx.type = 'application/xml';
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${refusal.code}</Code><Message>${refusal.message}</Message></Error>`;
+  };
 }

@@ -3,23 +3,26 @@ import type { AddressInfo } from 'node:net';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import type { Server } from 'node:http';
-import { startS3Front } from './s3-auth';
+import { presignedCheck } from './s3-auth';
 // s3rver ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const S3rver = require('s3rver') as new (options: Record<string, unknown>) => { run(): Promise<AddressInfo>; close(): Promise<void> };
+const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  /** Koa's middleware list (S3rver is a Koa app), composed when the server starts listening. */
+  middleware: unknown[];
+};
 
 /** s3rver's built-in account, which it checks signatures against. */
 export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 export const ARTIFACT_BUCKET = 'codepipeline-local-artifacts';
 
 /**
- * A real S3-compatible server on 127.0.0.1, holding the pipeline's artifact bucket, behind a front
- * that checks presigned URLs' signatures and expiry as S3 does (s3rver itself does not).
+ * A real S3-compatible server on 127.0.0.1, holding the pipeline's artifact bucket, with a check
+ * in front of its routes that verifies presigned URLs' signatures and expiry as S3 does (s3rver itself does not).
  */
 export class LocalS3 {
   private server?: InstanceType<typeof S3rver>;
-  private front?: Server;
   endpoint = '';
   client!: S3Client;
 
@@ -36,13 +39,15 @@ export class LocalS3 {
       directory: this.directory,
       configureBuckets: [{ name: ARTIFACT_BUCKET, configs: [] }],
     });
-    const address = await this.server.run();
-    this.front = await startS3Front(
-      address,
-      (key) => (key === S3_CREDENTIALS.accessKeyId ? S3_CREDENTIALS.secretAccessKey : undefined),
-      (objectPath) => new Date(Date.now() + this.clockAheadMs(objectPath.replace(`/${ARTIFACT_BUCKET}/`, ''))),
+    // First in line, before s3rver's own routes.
+    this.server.middleware.unshift(
+      presignedCheck(
+        (key) => (key === S3_CREDENTIALS.accessKeyId ? S3_CREDENTIALS.secretAccessKey : undefined),
+        (objectPath) => new Date(Date.now() + this.clockAheadMs(objectPath.replace(`/${ARTIFACT_BUCKET}/`, ''))),
+      ),
     );
-    this.endpoint = `http://127.0.0.1:${(this.front.address() as AddressInfo).port}`;
+    const address = await this.server.run();
+    this.endpoint = `http://127.0.0.1:${address.port}`;
     this.client = new S3Client({
       endpoint: this.endpoint,
       region: 'us-east-1',
@@ -56,7 +61,6 @@ export class LocalS3 {
 
   async stop(): Promise<void> {
     this.client?.destroy();
-    await new Promise((resolve) => (this.front ? (this.front.closeAllConnections(), this.front.close(resolve)) : resolve(undefined)));
     await this.server?.close();
   }
 

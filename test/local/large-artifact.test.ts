@@ -58,7 +58,7 @@ describe('a 500 MB artifact', () => {
     const extracted = path.join(tmp, 'extracted');
     execFileSync('unzip', ['-q', out, '-d', extracted]);
     expect(sha256(path.join(extracted, 'data.bin'))).toBe(inputHash);
-    // AND this process (runner, artifact store, its front) never held the artifact in memory
+    // AND this process (runner, artifact store and its signature check) never held the artifact in memory
     expect(growth).toBeLessThan(150 * MB);
   }, 600_000);
 });

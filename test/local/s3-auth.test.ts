@@ -1,5 +1,9 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { presignDownload, presignUpload } from '../../lambdas/shared/artifacts';
 import { checkPresigned } from '../../local/s3-auth';
+import { ARTIFACT_BUCKET, LocalS3, S3_CREDENTIALS } from '../../local/s3';
 
 const SECRETS: Record<string, string> = { AKIDLOCAL: 'right-secret' };
 const secretFor = (key: string) => SECRETS[key];
@@ -78,5 +82,56 @@ describe('the local artifact store checks presigned URLs as S3 does', () => {
 
   it('lets requests without a presigned signature through to the server (its own checks apply)', async () => {
     expect(await checkPresigned({ method: 'GET', url: '/artifacts/x.zip', headers: {} }, secretFor, SIGNED_AT)).toBeNull();
+  });
+});
+
+describe('the running store applies the check before s3rver', () => {
+  let dir: string;
+  let store: LocalS3;
+  let signing: { credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }; forcePathStyle: boolean };
+  const location = { bucket: ARTIFACT_BUCKET, key: 'checked/artifact.zip' };
+  const previous = process.env.AWS_ENDPOINT_URL_S3;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 's3-check-'));
+    store = new LocalS3(dir);
+    process.env.AWS_ENDPOINT_URL_S3 = await store.start();
+    process.env.AWS_REGION = 'us-east-1';
+    signing = { credentials: { ...S3_CREDENTIALS, sessionToken: 'session-token' }, forcePathStyle: true };
+  });
+  afterAll(async () => {
+    await store.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
+    else process.env.AWS_ENDPOINT_URL_S3 = previous;
+  });
+
+  const sse = { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': 'alias/artifacts' };
+
+  it('refuses a wrong signature over HTTP and stores nothing; serves the object to a good URL', async () => {
+    const bad = await presignUpload(location, 'alias/artifacts', { ...signing, credentials: { ...signing.credentials, secretAccessKey: 'wrong' } });
+    const refused = await fetch(bad.url, { method: 'PUT', headers: sse, body: 'forged' });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+    expect(await store.download(location.key, path.join(dir, 'none.zip'))).toBe(false);
+
+    const good = await presignUpload(location, 'alias/artifacts', signing);
+    expect((await fetch(good.url, { method: 'PUT', headers: sse, body: 'built' })).status).toBe(200);
+    const download = await presignDownload(location, signing);
+    const served = await fetch(download.url);
+    expect(served.status).toBe(200);
+    expect(await served.text()).toBe('built');
+  });
+
+  it('refuses a URL that has expired by the store clock (403 AccessDenied)', async () => {
+    store.clockAheadMs = (key) => (key === location.key ? 31 * 60 * 1000 : 0);
+    try {
+      const { url } = await presignDownload(location, signing);
+      const answer = await fetch(url);
+      expect(answer.status).toBe(403);
+      expect(await answer.text()).toContain('<Message>Request has expired</Message>');
+    } finally {
+      store.clockAheadMs = () => 0;
+    }
   });
 });

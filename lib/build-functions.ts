@@ -84,7 +84,7 @@ export class BuildFunctions extends Construct {
 
     this.instanceCheck = new BuildActionFunction(this, 'InstanceCheck', {
       entry: 'instance-check',
-      description: 'Is Instance Running? / Is Agent Online?: watches the build instance for up to 20 s',
+      description: 'Is Instance Ready?: watches the build instance until its SSM agent is online, up to 20 s per call',
       environment: { [ENV.checkWatchMs]: String(CHECK_WATCH_MS) },
     });
     this.instanceCheck.addToRolePolicy(

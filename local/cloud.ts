@@ -32,11 +32,18 @@ export interface CloudTiming {
   readonly eventDelayMs?: number;
   /** Lambda invoke latency from Step Functions (real ms). */
   readonly invokeMs?: number;
+  /**
+   * How often the safety-net poll runs (real ms); 1 s unless set. AWS runs it every 5 minutes, so
+   * a benchmark sets that, scaled: a frequent poll would pick jobs up before their STARTED event.
+   */
+  readonly safetyPollMs?: number;
+  /** Up to this much is added at random to each boot (real ms), as EC2's boot times vary. */
+  readonly bootJitterMs?: number;
 }
 
 export const DEFAULT_TIMING: CloudTiming = { msPerSecond: 20, bootMs: 600, registerMs: 400 };
 
-/** How often the safety-net poll runs (AWS: every 5 minutes), and how long a dispatch waits for its acknowledgement. */
+/** How often the safety-net poll runs by default (AWS: every 5 minutes), and how long a dispatch waits for its acknowledgement. */
 const SAFETY_NET_POLL_MS = 1000;
 const DISPATCH_TIMEOUT_MS = 1500;
 
@@ -85,7 +92,7 @@ export class LocalCloud {
   private constructor(readonly timing: CloudTiming) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec2-build-action-'));
     this.s3 = new LocalS3(path.join(this.dir, 's3'));
-    this.ec2 = new LocalEc2({ bootMs: timing.bootMs, shutdownMs: Math.round(timing.bootMs / 2) });
+    this.ec2 = new LocalEc2({ bootMs: timing.bootMs, bootJitterMs: timing.bootJitterMs, shutdownMs: Math.round(timing.bootMs / 2) });
   }
 
   static async start(timing: CloudTiming = DEFAULT_TIMING): Promise<LocalCloud> {
@@ -264,7 +271,7 @@ export class LocalCloud {
     this.bus.addRule('ExecutionEnded', executionEndedPattern(STATE_MACHINE_ARN), await load('execution-events'), 8);
     this.bus.addRule('Abandoned', abandonedEventPattern(ACTION_TYPE), await load('abandon'), 8);
     this.sweeper = await load('sweeper');
-    this.pollTimer = setInterval(() => void poller({ source: 'aws.events', 'detail-type': 'Scheduled Event' }).catch(() => undefined), SAFETY_NET_POLL_MS);
+    this.pollTimer = setInterval(() => void poller({ source: 'aws.events', 'detail-type': 'Scheduled Event' }).catch(() => undefined), this.timing.safetyPollMs ?? SAFETY_NET_POLL_MS);
     // The sweeper's 15-minute schedule, in simulated time.
     this.sweepTimer = setInterval(() => void this.sweep().catch(() => undefined), 15 * 60 * this.timing.msPerSecond);
   }

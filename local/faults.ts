@@ -75,14 +75,14 @@ export const FAULTS: readonly Fault[] = [
   {
     name: 'never-running',
     description: 'the instance never leaves pending',
-    handling: '"Is Instance Running?" gives up after its bounded retries; the instance is released',
+    handling: '"Is Instance Ready?" gives up after its bounded retries (about 22 minutes); the instance is released',
     expect: { status: 'Failed', failureType: 'SystemUnavailable', message: /did not reach "running"/ },
     chaos: () => ({ neverRuns: () => true }),
   },
   {
     name: 'agent-never-registers',
     description: 'the SSM agent never comes online',
-    handling: '"Is Agent Online?" gives up after its bounded retries; the instance is released',
+    handling: '"Is Instance Ready?" gives up after its bounded retries (about 22 minutes); the instance is released',
     expect: { status: 'Failed', failureType: 'ConfigurationError', message: /SSM agent.*instance profile.*ssm, ssmmessages and ec2messages/ },
     chaos: () => ({ neverRegisters: () => true }),
   },

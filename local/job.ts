@@ -50,6 +50,8 @@ export interface JobSummary {
   timeline: {
     startedEvent: number;
     commands: (CommandRecord & { instanceId: string })[];
+    /** The job's instances: launched (RunInstances) and agent online, as simulated. */
+    instances: { instanceId: string; launchedAt: number; onlineAt: number | null }[];
     result: number;
   };
 }
@@ -154,6 +156,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     timeline: {
       startedEvent,
       commands: launched.flatMap((i) => cloud.ssm.commandsOn(i.instanceId).map((c) => ({ ...c, instanceId: i.instanceId }))),
+      instances: launched.map((i) => ({ instanceId: i.instanceId, launchedAt: i.launchTime.getTime(), onlineAt: i.onlineAt ?? null })),
       result: resultAt,
     },
   };

@@ -3,8 +3,7 @@ import { ERROR_MARKER, type BuildJob, type CaughtError, type CommandResult, type
 /** The state names users see in the execution graph, for messages. */
 export const STEP_TITLES: Record<StepName, string> = {
   launchInstance: 'Launch Instance',
-  waitForRunning: 'Is Instance Running?',
-  waitForAgent: 'Is Agent Online?',
+  waitForInstance: 'Is Instance Ready?',
   prepareInput: 'Get Input Artifact URL',
   runBuild: 'Run Build',
   prepareOutput: 'Get Output Upload URL',
@@ -104,7 +103,7 @@ function duration(ms: number): string {
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
-const ORDER: StepName[] = ['launchInstance', 'waitForRunning', 'waitForAgent', 'prepareInput', 'runBuild', 'prepareOutput', 'uploadOutput'];
+const ORDER: StepName[] = ['launchInstance', 'waitForInstance', 'prepareInput', 'runBuild', 'prepareOutput', 'uploadOutput'];
 
 /** Decides what CodePipeline is told, from everything the execution recorded. */
 export function decideOutcome(input: CompletionInput, now: Date = new Date()): JobOutcome {

@@ -1,7 +1,7 @@
 import { loadLaunchConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import type { BuildJob, LaunchedInstance } from '../shared/types';
-import { launchBuildInstance } from './launch';
+import { ImageCache, launchBuildInstance } from './launch';
 
 export interface LaunchEvent {
   readonly job: BuildJob;
@@ -10,11 +10,13 @@ export interface LaunchEvent {
 
 const config = loadLaunchConfig();
 const logger = createLogger('launcher');
+/** Kept while the function stays warm. */
+const images = new ImageCache();
 
 /** "Launch Instance": throws JobConfigurationError or CapacityError, which the state machine catches. */
 export const handler = async (event: LaunchEvent): Promise<LaunchedInstance> => {
   logger.appendKeys({ jobId: event.job.jobId });
-  const instance = await launchBuildInstance(event.job, event.executionName, config);
+  const instance = await launchBuildInstance(event.job, event.executionName, config, images);
   logger.info('instance launched', { ...instance });
   return instance;
 };

@@ -31,9 +31,35 @@ function configurationProblem(code: string, message: string, job: BuildJob, inst
 /** The template's root device; the AMI's own root gets the same encrypted volume when it differs. */
 export const TEMPLATE_ROOT_DEVICE = '/dev/xvda';
 
+/**
+ * Available AMIs seen recently, so a warm launcher does not look the same AMI up before every
+ * build of a pipeline (one call off the path to a running build). Safe to reuse: an AMI
+ * deregistered meanwhile makes RunInstances fail with InvalidAMIID.*, the same ConfigurationError.
+ */
+export class ImageCache {
+  private readonly seen = new Map<string, { image: ImageInfo; at: number }>();
+  constructor(
+    private readonly ttlMs = 5 * 60 * 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(imageId: string): ImageInfo | undefined {
+    const hit = this.seen.get(imageId);
+    if (hit && this.now() - hit.at < this.ttlMs) return hit.image;
+    this.seen.delete(imageId);
+    return undefined;
+  }
+
+  put(imageId: string, image: ImageInfo): void {
+    this.seen.set(imageId, { image, at: this.now() });
+  }
+}
+
 /** Looks the AMI up before launching, so a wrong ImageId is a ConfigurationError and nothing starts. */
-async function checkImage(job: BuildJob): Promise<ImageInfo> {
+async function checkImage(job: BuildJob, images: ImageCache): Promise<ImageInfo> {
   const { imageId } = job.properties;
+  const known = images.get(imageId);
+  if (known) return known;
   let image: ImageInfo | null;
   try {
     image = await describeImage(imageId);
@@ -47,19 +73,25 @@ async function checkImage(job: BuildJob): Promise<ImageInfo> {
       `${PROPERTY.imageId} ${JSON.stringify(imageId)} ${image ? `is ${image.state}, not available` : 'does not exist in this Region or is not shared with this account'}. Use an available AMI from the EC2 console (AMIs) in this pipeline's Region.`,
     );
   }
+  images.put(imageId, image);
   return image;
 }
 
 /**
  * Launches the build instance from the stack's launch template. When EC2 lacks capacity it tries
  * each configured subnet, then each fallback instance type in every subnet. The client token makes
- * a retried launch return the same instance.
+ * a retried launch return the same instance. `images` keeps AMI lookups between launches.
  */
-export async function launchBuildInstance(job: BuildJob, executionName: string, config: LaunchConfig): Promise<LaunchedInstance> {
+export async function launchBuildInstance(
+  job: BuildJob,
+  executionName: string,
+  config: LaunchConfig,
+  images: ImageCache = new ImageCache(0),
+): Promise<LaunchedInstance> {
   const subnets: (string | null)[] = config.subnetIds.length > 0 ? [...config.subnetIds] : [null];
   const types = [job.properties.instanceType, ...job.properties.fallbackInstanceTypes];
   const tags = { [TAGS.stack]: config.stackTagValue, [TAGS.jobId]: job.jobId, [TAGS.execution]: executionName };
-  const image = await checkImage(job);
+  const image = await checkImage(job, images);
   const rootVolume =
     image.rootDeviceName && image.rootDeviceName !== TEMPLATE_ROOT_DEVICE ? { deviceName: image.rootDeviceName, sizeGiB: config.rootVolumeGiB } : null;
   const refusals: string[] = [];

@@ -103,8 +103,7 @@ export interface CaughtError {
 /** Steps whose errors the state machine catches, keyed as in $.errors. */
 export type StepName =
   | 'launchInstance'
-  | 'waitForRunning'
-  | 'waitForAgent'
+  | 'waitForInstance'
   | 'prepareInput'
   | 'runBuild'
   | 'prepareOutput'

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const put = (key: string, value: number, unit: string) => (results[key] = { value, unit });
   log(`simulated AWS: ${AWS_LATENCY.apiLatencyMs} ms per API call, ${AWS_LATENCY.eventDelayMs} ms EventBridge delivery, ${AWS_LATENCY.invokeMs} ms Lambda invoke`);
   log(`  transitions and concurrency: ${SCALED.msPerSecond} ms per simulated second, boot ${(SCALED.bootMs / SCALED.msPerSecond).toFixed(0)} s, agent registration ${(SCALED.registerMs / SCALED.msPerSecond).toFixed(0)} s (simulated)`);
-  log(`  latencies: real time, boot ${REAL_TIME.bootMs} ms, agent registration ${REAL_TIME.registerMs} ms`);
+  log(`  latencies: real time, boot ${REAL_TIME.bootMs} ms plus up to ${REAL_TIME.bootJitterMs} ms at random, agent registration ${REAL_TIME.registerMs} ms`);
 
   log('• transitions of a 1-minute and a 60-minute build');
   const states = { BENCH_LAMBDA_STATES: [...lambdaStates()].join('|') };
@@ -51,8 +51,8 @@ async function main(): Promise<void> {
   put('transitions_1min_build', one.transitions, 'state transitions');
   put('transitions_60min_build', sixty.transitions, 'state transitions');
 
-  log('• dispatch overhead and completion latency (5 real-time jobs, median)');
-  const lat = await phase<LatencyFigures>('latencies', 5);
+  log('• dispatch overhead and completion latency (15 real-time jobs, median)');
+  const lat = await phase<LatencyFigures>('latencies', 15);
   put('completion_latency_ms', round(lat.completionLatencyMs), 'ms');
   put('dispatch_overhead_ms', round(lat.dispatchOverheadMs), 'ms');
 

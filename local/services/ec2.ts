@@ -27,11 +27,15 @@ export interface SimInstance {
   readonly tags: Record<string, string>;
   state: InstanceStateName;
   stateReason: string;
+  /** When its SSM agent came online (epoch ms), set by the SSM simulation. */
+  onlineAt?: number;
 }
 
 export interface Ec2Timing {
   /** Simulated time from pending to running, in real milliseconds. */
   readonly bootMs: number;
+  /** Up to this much added at random to each boot. */
+  readonly bootJitterMs?: number;
   /** Time from terminate to terminated. */
   readonly shutdownMs: number;
 }
@@ -155,7 +159,7 @@ export class LocalEc2 {
     this.instances.set(instance.instanceId, instance);
     if (token) this.tokens.set(token, instance.instanceId);
     if (!this.chaos.neverRuns?.(jobId)) {
-      this.later(this.timing.bootMs, () => {
+      this.later(this.timing.bootMs + Math.random() * (this.timing.bootJitterMs ?? 0), () => {
         if (instance.state === 'pending') this.setState(instance, 'running');
       });
     }

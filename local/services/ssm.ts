@@ -107,7 +107,10 @@ export class LocalSsm {
     if (instance.state === 'running' && !this.chaos.neverRegisters?.(jobOf(instance))) {
       const t = setTimeout(() => {
         this.timers.delete(t);
-        if (instance.state === 'running') this.online.add(instance.instanceId);
+        if (instance.state === 'running') {
+          this.online.add(instance.instanceId);
+          instance.onlineAt = Date.now();
+        }
       }, this.options.timing.registerMs);
       this.timers.add(t);
     }

@@ -48,8 +48,9 @@ describe('outcome', () => {
   it.each([
     ['launchInstance', lambdaError('JobConfigurationError', 'ImageId bad'), 'ConfigurationError', /Launch Instance.*ImageId bad/],
     ['launchInstance', lambdaError('CapacityError', 'no capacity'), 'SystemUnavailable', /no capacity/],
-    ['waitForAgent', lambdaError('AgentNotOnline', 'agent offline'), 'ConfigurationError', /SSM agent.*instance profile.*ssmmessages/],
-    ['waitForRunning', lambdaError('InstanceLost', 'i-0abc is terminated'), 'JobFailed', /Spot interruption/],
+    ['waitForInstance', lambdaError('AgentNotOnline', 'agent offline'), 'ConfigurationError', /SSM agent.*instance profile.*ssmmessages/],
+    ['waitForInstance', lambdaError('InstanceLost', 'i-0abc is terminated'), 'JobFailed', /Spot interruption/],
+    ['waitForInstance', lambdaError('InstanceNotReady', 'instance i-0abc is still pending'), 'SystemUnavailable', /Is Instance Ready.*did not reach "running" in time/],
     ['runBuild', { Error: 'States.Timeout', Cause: '' }, 'JobFailed', /TimeoutMinutes is 60/],
     ['uploadOutput', { Error: 'Ssm.InvalidInstanceIdException', Cause: 'gone' }, 'SystemUnavailable', /Upload Output Artifact.*Ssm.InvalidInstanceIdException: gone/],
   ])('reports a caught %s error as the failure type that fits', (step, error, type, message) => {

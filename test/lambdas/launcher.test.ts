@@ -1,13 +1,14 @@
 import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { launchBuildInstance } from '../../lambdas/launcher/launch';
+import { ImageCache, launchBuildInstance } from '../../lambdas/launcher/launch';
 import { buildJob } from '../fixtures/job';
 
 const config = { launchTemplateId: 'lt-0123', subnetIds: ['subnet-a', 'subnet-b'], stackTagValue: 'Ec2BuildAction', rootVolumeGiB: 40 };
 const ec2Error = (name: string) => Object.assign(new Error(`${name} happened`), { name, $metadata: {} });
 
+const ec2 = mockClient(EC2Client);
+
 describe('launch instance', () => {
-  const ec2 = mockClient(EC2Client);
   beforeEach(() => {
     ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0a1b2c3d4e5f67890', RootDeviceName: '/dev/xvda', State: 'available' }] });
     ec2.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-0abc', InstanceType: 't3.medium', SubnetId: 'subnet-a', LaunchTime: new Date('2026-01-01T00:00:00Z') }] });
@@ -101,5 +102,46 @@ describe('launch instance', () => {
   it('passes other errors on for the state machine to retry', async () => {
     ec2.on(RunInstancesCommand).rejects(ec2Error('InternalError'));
     await expect(launchBuildInstance(buildJob(), 'exec-1', config)).rejects.toMatchObject({ name: 'InternalError' });
+  });
+});
+
+describe('AMI lookups kept between launches of a warm launcher', () => {
+  const instance = { Instances: [{ InstanceId: 'i-0abc', InstanceType: 't3.medium' as const, SubnetId: 'subnet-a' }] };
+  afterEach(() => ec2.reset());
+
+  it('looks an available AMI up once within the time to live, and again after it', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ RootDeviceName: '/dev/sda1', State: 'available' }] });
+    ec2.on(RunInstancesCommand).resolves(instance);
+    let t = 0;
+    const images = new ImageCache(60_000, () => t);
+    await launchBuildInstance(buildJob(), 'exec-1', config, images);
+    t = 59_000;
+    await launchBuildInstance(buildJob(), 'exec-2', config, images);
+    expect(ec2).toHaveReceivedCommandTimes(DescribeImagesCommand, 1);
+    // the cached root device still gets the encrypted volume
+    expect(ec2.commandCalls(RunInstancesCommand)[1].args[0].input.BlockDeviceMappings?.[0].DeviceName).toBe('/dev/sda1');
+    t = 60_000;
+    await launchBuildInstance(buildJob(), 'exec-3', config, images);
+    expect(ec2).toHaveReceivedCommandTimes(DescribeImagesCommand, 2);
+  });
+
+  it('keeps no AMI that is missing or not available, so the next launch asks again', async () => {
+    const images = new ImageCache(60_000, () => 0);
+    ec2.on(DescribeImagesCommand).resolvesOnce({ Images: [] }).resolvesOnce({ Images: [{ RootDeviceName: '/dev/xvda', State: 'pending' }] });
+    await expect(launchBuildInstance(buildJob(), 'exec-1', config, images)).rejects.toMatchObject({ name: 'JobConfigurationError' });
+    await expect(launchBuildInstance(buildJob(), 'exec-2', config, images)).rejects.toMatchObject({ name: 'JobConfigurationError', message: expect.stringContaining('is pending') });
+    expect(ec2).toHaveReceivedCommandTimes(DescribeImagesCommand, 2);
+    expect(ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+  });
+
+  it('reports an AMI deregistered since it was kept as a ConfigurationError from RunInstances', async () => {
+    const images = new ImageCache(60_000, () => 0);
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ RootDeviceName: '/dev/xvda', State: 'available' }] });
+    ec2.on(RunInstancesCommand).resolvesOnce(instance).rejects(ec2Error('InvalidAMIID.NotFound'));
+    await launchBuildInstance(buildJob(), 'exec-1', config, images);
+    await expect(launchBuildInstance(buildJob(), 'exec-2', config, images)).rejects.toMatchObject({
+      name: 'JobConfigurationError',
+      message: expect.stringMatching(/^ImageId "ami-0a1b2c3d4e5f67890" was rejected by EC2 \(InvalidAMIID.NotFound/),
+    });
   });
 });

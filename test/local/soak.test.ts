@@ -18,7 +18,7 @@ const ok: JobSummary = {
   instancesSwept: 0,
   fault: null,
   stateRetries: 0,
-  timeline: { startedEvent: 0, commands: [], result: 1 },
+  timeline: { startedEvent: 0, commands: [], instances: [], result: 1 },
 };
 
 describe('soak', () => {

@@ -19,8 +19,7 @@ async function execute(overrides: Partial<Tasks>, input: Record<string, unknown>
   const defaults: Tasks = {
     'Acknowledge Job': () => ({ Payload: { status: 'InProgress' } }),
     'Launch Instance': () => ({ Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now' } }),
-    'Is Instance Running?': () => ({ Payload: {} }),
-    'Is Agent Online?': () => ({ Payload: {} }),
+    'Is Instance Ready?': () => ({ Payload: {} }),
     'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: null } }),
     'Run Build': () => ok,
     'Get Output Upload URL': () => ({ Payload: { url: 'http://out', expiresAt: null } }),
@@ -64,7 +63,7 @@ describe('build-job.asl.json', () => {
 
   it('runs the happy path: launch, wait, build, upload, release, report', async () => {
     const { calls, reported } = await execute({});
-    expect(calls).toEqual(['Acknowledge Job', 'Launch Instance', 'Is Instance Running?', 'Is Agent Online?', 'Get Input Artifact URL', 'Run Build', 'Get Output Upload URL', 'Upload Output Artifact', 'Release Instance', 'Report Result']);
+    expect(calls).toEqual(['Acknowledge Job', 'Launch Instance', 'Is Instance Ready?', 'Get Input Artifact URL', 'Run Build', 'Get Output Upload URL', 'Upload Output Artifact', 'Release Instance', 'Report Result']);
     expect(reported).toMatchObject({ build: ok, upload: ok, instance: { instanceId: 'i-1' } });
   });
 
@@ -78,14 +77,14 @@ describe('build-job.asl.json', () => {
   it('times out the wait for SSM registration, releases and reports why', async () => {
     let checks = 0;
     const { calls, reported } = await execute({
-      'Is Agent Online?': () => {
+      'Is Instance Ready?': () => {
         checks += 1;
         throw named('AgentNotOnline', 'the SSM agent on i-1 is not registered');
       },
     });
-    expect(checks).toBe(46); // first try and 45 retries of a 20 s watch each: bounded
+    expect(checks).toBe(63); // first try and 62 retries of a 20 s watch each (about 22 minutes): bounded
     expect(calls.slice(-2)).toEqual(['Release Instance', 'Report Result']);
-    expect(reported).toMatchObject({ errors: { waitForAgent: { Error: 'AgentNotOnline' } } });
+    expect(reported).toMatchObject({ errors: { waitForInstance: { Error: 'AgentNotOnline' } } });
     expect(calls).not.toContain('Run Build');
   });
 

@@ -15,7 +15,8 @@ const logger = createLogger('artifact-urls');
 
 /**
  * "Get Input Artifact URL" and "Get Output Upload URL": presigned URLs for this job's artifacts,
- * signed with fresh credentials from GetJobDetails right before they are used. Never logs the URL.
+ * signed with fresh credentials from GetJobDetails: the input while the instance boots (again if
+ * that took long), the output right before the upload. Never logs the URL.
  */
 export const handler = async (event: ArtifactUrlEvent): Promise<ArtifactUrl> => {
   const { job, direction } = event;
@@ -23,7 +24,7 @@ export const handler = async (event: ArtifactUrlEvent): Promise<ArtifactUrl> => 
   const location = direction === 'input' ? job.input : job.output;
   if (!location) {
     if (direction === 'output') throw new JobConfigurationError('The action has no output artifact to upload.');
-    return { url: '', expiresAt: null };
+    return { url: '', expiresAt: null, refreshAfter: null };
   }
   const details = await getJobDetails(job.jobId);
   const credentials = details.artifactCredentials;

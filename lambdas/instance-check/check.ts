@@ -3,20 +3,26 @@ import { AgentNotOnlineError, errorCode, InstanceLostError, InstanceNotReadyErro
 import { agentPingStatus } from '../shared/ssm';
 
 export interface Readiness {
-  readonly state: string | null;
-  readonly agent: string;
+  /** When the agent was seen online (ISO 8601): the state machine compares it with the input URL's age. */
+  readonly readyAt: string;
+}
+
+/** What one look asks: Systems Manager for the agent, EC2 for the instance's state, or both. */
+export interface Look {
+  readonly agent: boolean;
+  readonly ec2: boolean;
 }
 
 /**
- * One look at the instance: ready when its SSM agent is Online (which it can only be on a running
- * instance), so a ready instance costs one call. Otherwise, when `lookAtEc2`, the EC2 state says
- * why not: InstanceNotReady while pending, AgentNotOnline while running (both retried), or
- * InstanceLost (not retried: it stopped or terminated). Without `lookAtEc2`, `notYet` is thrown.
+ * One look at the instance. Ready when the agent is Online (which it can only be on a running
+ * instance). Otherwise EC2's state says why not: InstanceNotReady while pending, AgentNotOnline
+ * while running (both retried), or InstanceLost (not retried: it stopped or terminated). A look
+ * that does not ask EC2 throws `notYet`, what the last look that did found.
  */
-export async function checkInstance(instanceId: string, lookAtEc2: boolean, notYet: () => Error): Promise<Readiness> {
-  const agent = await agentPingStatus(instanceId);
-  if (agent === 'Online') return { state: null, agent };
-  if (!lookAtEc2) throw notYet();
+export async function checkInstance(instanceId: string, look: Look, notYet: () => Error, now: () => number = Date.now): Promise<Readiness> {
+  const agent = look.agent ? await agentPingStatus(instanceId) : undefined;
+  if (agent === 'Online') return { readyAt: new Date(now()).toISOString() };
+  if (!look.ec2) throw notYet();
   const described = await describeInstanceState(instanceId);
   const state = described?.state ?? 'pending'; // EC2 is eventually consistent right after launch
   if (state !== 'pending' && state !== 'running') {
@@ -24,15 +30,23 @@ export async function checkInstance(instanceId: string, lookAtEc2: boolean, notY
     throw new InstanceLostError(`instance ${instanceId} is ${state}${why} before the build finished starting`);
   }
   if (state === 'pending') throw new InstanceNotReadyError(`instance ${instanceId} is still pending`);
-  throw new AgentNotOnlineError(`the SSM agent on ${instanceId} is ${agent ?? 'not registered'}`);
+  throw new AgentNotOnlineError(`the SSM agent on ${instanceId} is ${agent === undefined ? 'not online yet' : (agent ?? 'not registered')}`);
 }
 
 export interface WatchOptions {
   /** How long to keep looking, in ms; 0 looks once. */
   readonly watchMs: number;
-  /** Pause between looks, in ms. */
-  readonly intervalMs: number;
-  /** The EC2 state is read on the first look and then every this many looks (lost instances, messages). */
+  /** Pause between looks while EC2 says pending (the agent cannot be online yet). */
+  readonly pendingIntervalMs: number;
+  /** Pause between looks once the instance runs (its agent registers within seconds)... */
+  readonly runningIntervalMs: number;
+  /** ...while it was launched less than `fastWindowMs` ago; after that, its agent is late: */
+  readonly fastWindowMs: number;
+  /** the pause between looks at a running instance whose agent is late. */
+  readonly lateIntervalMs: number;
+  /** When the instance was launched (epoch ms); the watch's start when unknown. */
+  readonly launchedAt?: number;
+  /** While running, EC2 is asked again every this many looks (a lost instance stops the watch). */
   readonly ec2Every: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
@@ -45,39 +59,50 @@ const THROTTLED = new Set(['ThrottlingException', 'RequestLimitExceeded', 'TooMa
 const MAX_INTERVAL_MS = 2000;
 
 /**
- * Looks at the instance every `intervalMs` for up to `watchMs`, so readiness is seen within a
- * fraction of a second instead of at the state machine's next whole-second retry. A second of
- * Lambda at 256 MB costs about a seventh of one state transition, so watching is also cheaper
- * than retrying. Throttled looks double the pause (up to 2 s) instead of failing the build.
- * Throws the last "not yet" error when the time is up; InstanceLost at once.
+ * Watches the instance for up to `watchMs`: slowly while it is pending, quickly once it runs (for
+ * the first minutes after launch, then slowly again: an agent that late is probably missing), so
+ * the agent coming online is seen within a fraction of a second for few calls (one per look),
+ * instead of at the state machine's next whole-second retry. A second of Lambda at 256 MB costs
+ * about a seventh of one state transition, so watching is also cheaper than retrying. Throttled
+ * looks double the pause (up to 2 s) instead of failing the build. Throws the last "not yet"
+ * error when the time is up; InstanceLost at once.
  */
 export async function watchInstance(instanceId: string, options: WatchOptions): Promise<Readiness> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = now() + options.watchMs;
-  let interval = options.intervalMs;
+  const launchedAt = Number.isFinite(options.launchedAt) ? options.launchedAt! : now();
+  const runningPause = () => (now() - launchedAt < options.fastWindowMs ? options.runningIntervalMs : options.lateIntervalMs);
   let lastNotYet: Error | null = null;
-  let throttledSinceEc2 = false;
-  for (let look = 0; ; look++) {
-    // After a throttled look the EC2 state is read again at the next chance, so "lost" is never missed.
-    const lookAtEc2 = lastNotYet === null || throttledSinceEc2 || look % Math.max(1, options.ec2Every) === 0;
+  let throttledMs = 0;
+  let runningLooks = 0;
+  for (;;) {
+    const running = lastNotYet?.name === 'AgentNotOnline';
+    // Not known yet (first look, after throttling): ask both. Pending: EC2 only. Running: the
+    // agent, and EC2 as well every `ec2Every` looks.
+    const look: Look =
+      lastNotYet === null || throttledMs > 0
+        ? { agent: true, ec2: true }
+        : running
+          ? { agent: true, ec2: runningLooks % Math.max(1, options.ec2Every) === 0 }
+          : { agent: false, ec2: true };
     try {
-      return await checkInstance(instanceId, lookAtEc2, () => lastNotYet!);
+      return await checkInstance(instanceId, look, () => lastNotYet!, now);
     } catch (err) {
-      const name = (err as Error).name;
       if (THROTTLED.has(errorCode(err))) {
-        throttledSinceEc2 = true;
-        interval = Math.min(Math.max(interval * 2, 1), MAX_INTERVAL_MS);
-      } else if (NOT_YET.has(name)) {
-        if (lookAtEc2) throttledSinceEc2 = false;
+        throttledMs = Math.min(Math.max(throttledMs * 2, options.runningIntervalMs * 2, 1), MAX_INTERVAL_MS);
+      } else if (NOT_YET.has((err as Error).name)) {
+        if (look.ec2) throttledMs = 0;
         lastNotYet = err as Error;
       } else {
         throw err;
       }
-      if (options.intervalMs <= 0 || now() + interval >= deadline) {
-        throw lastNotYet ?? new InstanceNotReadyError(`AWS throttled every look at instance ${instanceId} (${errorCode(err)})`);
-      }
     }
-    await sleep(interval);
+    runningLooks = lastNotYet?.name === 'AgentNotOnline' ? runningLooks + 1 : 0;
+    const pause = throttledMs || (lastNotYet?.name === 'AgentNotOnline' ? runningPause() : options.pendingIntervalMs);
+    if (options.watchMs <= 0 || pause <= 0 || now() + pause >= deadline) {
+      throw lastNotYet ?? new InstanceNotReadyError(`AWS throttled every look at instance ${instanceId}`);
+    }
+    await sleep(pause);
   }
 }

@@ -4,20 +4,32 @@ import { watchInstance } from './check';
 
 export interface CheckEvent {
   readonly instanceId: string;
+  /** From "Launch Instance" (ISO 8601). */
+  readonly launchedAt?: string;
 }
 
 const watchMs = loadCheckWatchMs();
-/**
- * Pause between looks while watching: one DescribeInstanceInformation call per look, 5 a second
- * (fewer calls than the 8 a second of reading EC2 and SSM at every 250 ms look, as this did before).
- */
-const INTERVAL_MS = 200;
-/** The EC2 state is read every 10 looks (2 s), to stop at once on a lost instance. */
-const EC2_EVERY = 10;
+/** Looks while EC2 says pending: EC2 only, 2 a second (the agent cannot be online yet). */
+const PENDING_INTERVAL_MS = 500;
+/** Looks once it runs: Systems Manager, 10 a second, for the few seconds its agent takes to register. */
+const RUNNING_INTERVAL_MS = 100;
+/** ...in the first 3 minutes after launch; an agent later than that is looked for once a second. */
+const FAST_WINDOW_MS = 3 * 60 * 1000;
+const LATE_INTERVAL_MS = 1000;
+/** While running, EC2 is asked as well every 20 looks, to stop at once on a lost instance. */
+const EC2_EVERY = 20;
 const logger = createLogger('instance-check');
 
 /** "Is Instance Ready?": watches the instance until its SSM agent is online, for a while, then hands back. */
 export const handler = async (event: CheckEvent) => {
   logger.appendKeys({ instanceId: event.instanceId });
-  return watchInstance(event.instanceId, { watchMs, intervalMs: Math.min(INTERVAL_MS, watchMs), ec2Every: EC2_EVERY });
+  return watchInstance(event.instanceId, {
+    watchMs,
+    pendingIntervalMs: Math.min(PENDING_INTERVAL_MS, watchMs),
+    runningIntervalMs: Math.min(RUNNING_INTERVAL_MS, watchMs),
+    fastWindowMs: FAST_WINDOW_MS,
+    lateIntervalMs: Math.min(LATE_INTERVAL_MS, watchMs),
+    launchedAt: event.launchedAt ? Date.parse(event.launchedAt) : undefined,
+    ec2Every: EC2_EVERY,
+  });
 };

@@ -9,6 +9,12 @@ import type { ArtifactLocation, ArtifactUrl } from './types';
 
 /** How long a URL stays valid: enough to start the transfer, not to reuse it later. */
 export const URL_TTL_SECONDS = 30 * 60;
+/**
+ * The input URL is signed while the instance boots; if the instance is ready more than this after
+ * signing, it is signed again, so the build always starts with at least 25 minutes of validity
+ * and job credentials no more than 5 minutes old.
+ */
+export const REFRESH_AFTER_SECONDS = 5 * 60;
 
 /** Headers the SSE-KMS upload sends; they are signed, so they cannot be dropped or changed. */
 export const SSE_HEADERS = ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id'];
@@ -31,14 +37,18 @@ function clientFor(options: SigningOptions): S3Client {
   });
 }
 
-function expiry(options: SigningOptions): string {
-  return new Date((options.now ?? new Date()).getTime() + URL_TTL_SECONDS * 1000).toISOString();
+function validity(options: SigningOptions): Pick<ArtifactUrl, 'expiresAt' | 'refreshAfter'> {
+  const signedAt = (options.now ?? new Date()).getTime();
+  return {
+    expiresAt: new Date(signedAt + URL_TTL_SECONDS * 1000).toISOString(),
+    refreshAfter: new Date(signedAt + REFRESH_AFTER_SECONDS * 1000).toISOString(),
+  };
 }
 
 export async function presignDownload(location: ArtifactLocation, options: SigningOptions): Promise<ArtifactUrl> {
   const command = new GetObjectCommand({ Bucket: location.bucket, Key: location.key });
   const url = await getSignedUrl(clientFor(options), command, { expiresIn: URL_TTL_SECONDS, signingDate: options.now });
-  return { url, expiresAt: expiry(options) };
+  return { url, ...validity(options) };
 }
 
 /** A PUT URL that only accepts the object encrypted with SSE-KMS (the job's key when it names one). */
@@ -58,5 +68,5 @@ export async function presignUpload(
     signingDate: options.now,
     unhoistableHeaders: new Set(SSE_HEADERS),
   });
-  return { url, expiresAt: expiry(options) };
+  return { url, ...validity(options) };
 }

@@ -79,6 +79,8 @@ export interface LaunchedInstance {
 export interface ArtifactUrl {
   readonly url: string;
   readonly expiresAt: string | null;
+  /** After this (ISO 8601) the state machine signs the URL again before using it. */
+  readonly refreshAfter: string | null;
 }
 
 export type ArtifactDirection = 'input' | 'output';
@@ -115,6 +117,8 @@ export interface ExecutionState extends ExecutionInput {
   readonly ack?: { readonly status: string };
   readonly instance?: LaunchedInstance;
   readonly inputUrl?: ArtifactUrl;
+  /** When the instance was seen ready. */
+  readonly ready?: { readonly readyAt: string };
   readonly outputUrl?: ArtifactUrl;
   readonly build?: CommandResult;
   readonly upload?: CommandResult;

@@ -19,10 +19,10 @@ async function execute(overrides: Partial<Tasks>, input: Record<string, unknown>
   const defaults: Tasks = {
     'Acknowledge Job': () => ({ Payload: { status: 'InProgress' } }),
     'Launch Instance': () => ({ Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now' } }),
-    'Is Instance Ready?': () => ({ Payload: {} }),
-    'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: null } }),
+    'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z' } }),
+    'Is Instance Ready?': () => ({ Payload: { readyAt: '2026-11-22T10:01:00Z' } }),
     'Run Build': () => ok,
-    'Get Output Upload URL': () => ({ Payload: { url: 'http://out', expiresAt: null } }),
+    'Get Output Upload URL': () => ({ Payload: { url: 'http://out', expiresAt: '2026-11-22T10:45:00Z', refreshAfter: '2026-11-22T10:20:00Z' } }),
     'Upload Output Artifact': () => ok,
     'Release Instance': () => ({ TerminatingInstances: [{ CurrentState: { Name: 'shutting-down' } }] }),
     'Report Result': (input) => ({ Payload: { status: 'reported', input } }),
@@ -61,9 +61,39 @@ describe('build-job.asl.json', () => {
     expect(definition.QueryLanguage).toBeUndefined();
   });
 
+  it('signs the input URL again when the instance became ready after the URL\'s refresh time, and only then', async () => {
+    // GIVEN a slow boot: the instance is ready at 10:07, two minutes after the first URL's refresh time
+    const urls = [
+      { url: 'http://in-1', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z' },
+      { url: 'http://in-2', expiresAt: '2026-11-22T10:37:00Z', refreshAfter: '2026-11-22T10:12:00Z' },
+    ];
+    const readyAt = ['2026-11-22T10:07:00Z', '2026-11-22T10:07:01Z'];
+    let signed = 0;
+    let looked = 0;
+    let sentUrl: unknown;
+    const { calls } = await execute({
+      'Get Input Artifact URL': () => ({ Payload: urls[signed++] }),
+      'Is Instance Ready?': () => ({ Payload: { readyAt: readyAt[looked++] } }),
+      'Run Build': (input) => ((sentUrl = (input as { Parameters: Record<string, unknown> }).Parameters.InputUrl), ok),
+    });
+    // THEN it is signed again, the (already ready) instance looked at once more, and the build gets the new URL
+    expect(calls.slice(1, 6)).toEqual(['Launch Instance', 'Get Input Artifact URL', 'Is Instance Ready?', 'Get Input Artifact URL', 'Is Instance Ready?']);
+    expect(calls[6]).toBe('Run Build');
+    expect(sentUrl).toEqual(['http://in-2']);
+  });
+
+  it('uses the URL as signed when the action has no input artifact (no refresh time)', async () => {
+    const { calls } = await execute({
+      'Get Input Artifact URL': () => ({ Payload: { url: '', expiresAt: null, refreshAfter: null } }),
+      'Is Instance Ready?': () => ({ Payload: { readyAt: '2030-01-01T00:00:00Z' } }),
+    });
+    expect(calls.filter((c) => c === 'Get Input Artifact URL')).toHaveLength(1);
+    expect(calls).toContain('Run Build');
+  });
+
   it('runs the happy path: launch, wait, build, upload, release, report', async () => {
     const { calls, reported } = await execute({});
-    expect(calls).toEqual(['Acknowledge Job', 'Launch Instance', 'Is Instance Ready?', 'Get Input Artifact URL', 'Run Build', 'Get Output Upload URL', 'Upload Output Artifact', 'Release Instance', 'Report Result']);
+    expect(calls).toEqual(['Acknowledge Job', 'Launch Instance', 'Get Input Artifact URL', 'Is Instance Ready?', 'Run Build', 'Get Output Upload URL', 'Upload Output Artifact', 'Release Instance', 'Report Result']);
     expect(reported).toMatchObject({ build: ok, upload: ok, instance: { instanceId: 'i-1' } });
   });
 

@@ -57,6 +57,8 @@ export interface LatencyFigures {
   readonly dispatchOverheadMs: number;
   readonly completionLatencyMs: number;
   readonly samples: number;
+  /** Every job's dispatch overhead, sorted, to show the spread around the median. */
+  readonly dispatchSamplesMs: number[];
 }
 
 /** Median over `runs` real-time jobs of our own overhead before and after the command. */
@@ -75,7 +77,7 @@ export async function latencies(runs: number): Promise<LatencyFigures> {
       dispatch.push(build.startedAt - s.timeline.startedEvent - (instance.onlineAt - instance.launchedAt));
       completion.push(s.timeline.result - build.endedAt);
     }
-    return { dispatchOverheadMs: median(dispatch), completionLatencyMs: median(completion), samples: runs };
+    return { dispatchOverheadMs: median(dispatch), completionLatencyMs: median(completion), samples: runs, dispatchSamplesMs: [...dispatch].sort((a, b) => a - b) };
   } finally {
     await cloud.stop();
   }

@@ -82,6 +82,7 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(results)) log(`${k.padEnd(width)}  ${String(v.value).padStart(12)}  ${v.unit}`);
   log('');
   log(`details: 1-minute build ${one.transitions} transitions / ${one.lambdaInvocations} Lambda invocations; 60-minute build ${sixty.transitions} / ${sixty.lambdaInvocations}`);
+  log(`         dispatch overhead of the ${lat.samples} jobs, sorted (ms): ${lat.dispatchSamplesMs.map((ms) => round(ms)).join(' ')}`);
   log(`         1 job ${c.oneJobMs} ms, 100 jobs ${c.hundredJobsMs} ms; staging ${round(st.stagedMs)} ms vs plain ${round(st.plainMs)} ms`);
   log(`cost per job (prices read ${PRICES_READ_ON}; Lambda billed ${COST_ASSUMPTIONS.lambdaBilledSeconds * 1000} ms per invocation plus ${WATCH_SECONDS} s of instance watching at ${COST_ASSUMPTIONS.lambdaMemoryGb * 1024} MB; EC2 +${COST_ASSUMPTIONS.ec2OverheadSeconds} s per job):`);
   for (const minutes of [1, 10, 60]) {

@@ -51,7 +51,9 @@ async function main(): Promise<void> {
   w(`\nsoak: ${report.jobs} jobs, seed ${report.seed}, ${(report.wallMs / 1000).toFixed(1)} s`);
   w(`  succeeded ${report.succeeded}, failed ${report.failed} (as their faults predict unless listed below)`);
   w(`  jobs without exactly one result: ${report.withoutExactlyOneResult}`);
-  w(`  instances launched ${report.instancesLaunched}, left running ${report.instancesLeftRunning}, terminated by the sweeper ${report.instancesSwept}`);
+  w(`  instances launched ${report.instancesLaunched}, left running ${report.instancesLeftRunning}, terminated by the sweeper ${report.instancesSwept}${
+    report.instancesSwept > 0 ? ` (${Object.entries(report.sweptByFault).sort().map(([k, v]) => `${k} ${v}`).join(', ')})` : ''
+  }`);
   w(`  executions left running: ${report.executionsLeftRunning}`);
   w(`  faults drawn: ${Object.entries(report.byFault).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
   w(report.violations.length ? `  ✘ ${report.violations.length} violation(s):\n    ${report.violations.join('\n    ')}` : '  ✔ every promise kept');

@@ -31,6 +31,8 @@ export interface SoakReport {
   readonly instancesLeftRunning: number;
   readonly instancesLaunched: number;
   readonly instancesSwept: number;
+  /** Instances the sweeper terminated, by the fault of their job. */
+  readonly sweptByFault: Record<string, number>;
   /** Executions still running when every job had ended. */
   readonly executionsLeftRunning: number;
   /** Every broken promise, one line each. */
@@ -66,6 +68,10 @@ export function violationsOf(summary: JobSummary, fault: Fault | null): string[]
     out.push(`${summary.jobId} (${name}): ${summary.instancesLaunched} launched, ${summary.instancesReleased} released`);
   }
   const expected = fault?.expect ?? { status: 'Succeeded' as const };
+  // Only a job whose release fails on purpose leaves its instance to the sweeper.
+  if (summary.instancesSwept !== (expected.swept ?? 0)) {
+    out.push(`${summary.jobId} (${name}): ${summary.instancesSwept} instances terminated by the sweeper, expected ${expected.swept ?? 0}`);
+  }
   if (summary.status !== expected.status) out.push(`${summary.jobId} (${name}): ${summary.status}, expected ${expected.status}: ${summary.failureMessage ?? ''}`);
   else if (expected.failureType && summary.failureType !== expected.failureType) {
     out.push(`${summary.jobId} (${name}): failure type ${summary.failureType}, expected ${expected.failureType}`);
@@ -121,6 +127,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       instancesLeftRunning: leftRunning.length,
       instancesLaunched: summaries.reduce((n, s) => n + s.instancesLaunched, 0),
       instancesSwept: summaries.reduce((n, s) => n + s.instancesSwept, 0),
+      sweptByFault: summaries.reduce<Record<string, number>>((by, s) => {
+        if (s.instancesSwept > 0) by[s.fault ?? 'none'] = (by[s.fault ?? 'none'] ?? 0) + s.instancesSwept;
+        return by;
+      }, {}),
       executionsLeftRunning: executionsLeft.length,
       violations,
       byFault,

@@ -110,7 +110,17 @@ export async function findTaggedInstances(tags: Record<string, string>): Promise
   return found;
 }
 
-export async function terminateInstances(instanceIds: string[]): Promise<void> {
-  if (instanceIds.length === 0) return;
-  await client.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
+/**
+ * Terminates the instances; returns those this call stopped, leaving out any EC2 says was already
+ * shutting down or terminated (released meanwhile by its own execution).
+ */
+export async function terminateInstances(instanceIds: string[]): Promise<string[]> {
+  if (instanceIds.length === 0) return [];
+  const out = await client.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
+  const already = new Set(
+    (out.TerminatingInstances ?? [])
+      .filter((i) => i.PreviousState?.Name === 'shutting-down' || i.PreviousState?.Name === 'terminated')
+      .map((i) => i.InstanceId),
+  );
+  return instanceIds.filter((id) => !already.has(id));
 }

@@ -38,7 +38,7 @@ export interface SweepDecision {
  */
 export const handler = async (_event?: unknown, now: Date = new Date()): Promise<{ terminated: SweepDecision[]; kept: number; resumed: number }> => {
   const instances = await findTaggedInstances({ [TAGS.stack]: config.stackTagValue });
-  const terminated: SweepDecision[] = [];
+  const candidates: SweepDecision[] = [];
   let resumed = 0;
   for (const instance of instances) {
     const ageMinutes = (now.getTime() - instance.launchTime.getTime()) / 60000;
@@ -56,10 +56,13 @@ export const handler = async (_event?: unknown, now: Date = new Date()): Promise
         else resumed += await redeliverFinished(instance.instanceId);
       }
     }
-    if (reason) terminated.push({ instanceId: instance.instanceId, reason });
+    if (reason) candidates.push({ instanceId: instance.instanceId, reason });
   }
-  await terminateInstances(terminated.map((t) => t.instanceId));
+  // An execution that ended between the listing and now has released its own instance already.
+  const stopped = new Set(await terminateInstances(candidates.map((t) => t.instanceId)));
+  const terminated = candidates.filter((t) => stopped.has(t.instanceId));
   for (const t of terminated) logger.warn('terminated a leftover build instance', { ...t });
-  logger.info('sweep finished', { terminated: terminated.length, kept: instances.length - terminated.length, resumed });
-  return { terminated, kept: instances.length - terminated.length, resumed };
+  const kept = instances.length - candidates.length;
+  logger.info('sweep finished', { terminated: terminated.length, alreadyReleased: candidates.length - terminated.length, kept, resumed });
+  return { terminated, kept, resumed };
 };

@@ -33,6 +33,12 @@ const ec2 = mockClient(EC2Client);
 const sfn = mockClient(SFNClient);
 const codepipeline = mockClient(CodePipelineClient);
 const ssm = mockClient(SSMClient);
+beforeEach(() => {
+  // EC2 answers TerminateInstances with the instances it began to terminate.
+  ec2.on(TerminateInstancesCommand).callsFake((input: { InstanceIds: string[] }) => ({
+    TerminatingInstances: input.InstanceIds.map((InstanceId) => ({ InstanceId, PreviousState: { Name: 'running' }, CurrentState: { Name: 'shutting-down' } })),
+  }));
+});
 afterEach(() => {
   ssm.reset();
   ec2.reset();
@@ -205,6 +211,24 @@ describe('sweeper: the last line of defence', () => {
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'token-new', output: expect.stringContaining('"exitCode":2') });
     expect(ssm).not.toHaveReceivedCommandWith(GetCommandInvocationCommand, { CommandId: 'c-running' });
     expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
+  });
+
+  it('does not count an instance its execution released between the listing and the termination', async () => {
+    // GIVEN the listing saw both running, but i-raced's execution released it just before the sweep's termination
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [tagged('i-raced', 'done'), tagged('i-left', 'done')] }] });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+    ec2.on(TerminateInstancesCommand).resolves({
+      TerminatingInstances: [
+        { InstanceId: 'i-raced', PreviousState: { Name: 'shutting-down' }, CurrentState: { Name: 'shutting-down' } },
+        { InstanceId: 'i-left', PreviousState: { Name: 'running' }, CurrentState: { Name: 'shutting-down' } },
+      ],
+    });
+    // WHEN
+    const out = await sweeper.handler({}, now);
+    // THEN both are asked to terminate, only the one it stopped is reported
+    expect(ec2).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-raced', 'i-left'] });
+    expect(out.terminated.map((t) => t.instanceId)).toEqual(['i-left']);
+    expect(out.kept).toBe(0);
   });
 
   it('fails loudly when it cannot terminate (an error in its metrics and log), and tries again next run', async () => {

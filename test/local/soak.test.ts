@@ -35,6 +35,11 @@ describe('soak', () => {
     expect(violationsOf({ ...ok, jobResults: 2 }, null)).toEqual(['job-1 (no fault): 2 job results']);
     expect(violationsOf({ ...ok, jobResults: 0 }, null)[0]).toContain('0 job results');
     expect(violationsOf({ ...ok, instancesReleased: 0 }, null)).toEqual(['job-1 (no fault): 1 launched, 0 released']);
+    expect(violationsOf({ ...ok, instancesSwept: 1 }, null)).toEqual(['job-1 (no fault): 1 instances terminated by the sweeper, expected 0']);
+    const releaseFails = faultNamed('release-fails-always')!;
+    const noted = { ...ok, successSummary: releaseFails.expect.summary ? 'Built. Note: instance i-1 could not be terminated (UnauthorizedOperation); the stack\'s sweeper will terminate it.' : '' };
+    expect(violationsOf({ ...noted, instancesSwept: 1 }, releaseFails)).toEqual([]);
+    expect(violationsOf({ ...noted, instancesSwept: 0 }, releaseFails)[0]).toContain('0 instances terminated by the sweeper, expected 1');
     expect(violationsOf(ok, fails)[0]).toContain('Succeeded, expected Failed');
     expect(violationsOf({ ...ok, status: 'Failed', failureType: 'SystemUnavailable', failureMessage: 'x' }, fails)[0]).toContain('failure type SystemUnavailable, expected JobFailed');
     expect(violationsOf({ ...ok, status: 'Failed', failureType: 'JobFailed', failureMessage: 'it broke' }, fails)[0]).toContain('does not match');

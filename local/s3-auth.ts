@@ -3,9 +3,9 @@ import * as http from 'node:http';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 
 /**
- * A check in front of s3rver's routes for presigned URLs, as S3 does it. s3rver accepts any Signature V4
- * ("calculation is unimplemented"), so without this a wrong secret, a dropped SSE header or an
- * expired URL would still be served. The check re-signs the request with the SDK's own S3
+ * A check in front of s3rver's routes for presigned URLs, as S3 does it. s3rver accepts any
+ * Signature V4 ("calculation is unimplemented"), so without this a wrong secret, a dropped SSE
+ * header or an expired URL would still be served. The check re-signs the request with the SDK's own S3
  * presigner and compares signatures; everything else goes on to s3rver untouched.
  */
 

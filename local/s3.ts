@@ -18,8 +18,8 @@ export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER'
 export const ARTIFACT_BUCKET = 'codepipeline-local-artifacts';
 
 /**
- * A real S3-compatible server on 127.0.0.1, holding the pipeline's artifact bucket, with a check
- * in front of its routes that verifies presigned URLs' signatures and expiry as S3 does (s3rver itself does not).
+ * A real S3-compatible server on 127.0.0.1, holding the pipeline's artifact bucket, with a check in
+ * front of its routes that verifies presigned URLs' signatures and expiry as S3 does (s3rver does not).
  */
 export class LocalS3 {
   private server?: InstanceType<typeof S3rver>;

@@ -4,7 +4,6 @@ import { decideOutcome } from '../../lambdas/completion/outcome';
 import type { CommandResult, CompletionInput, ExecutionState } from '../../lambdas/shared/types';
 import { buildJob, JOB_ID } from '../fixtures/job';
 
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { handler } = require('../../lambdas/completion/handler') as typeof import('../../lambdas/completion/handler');
 

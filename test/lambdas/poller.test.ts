@@ -11,6 +11,7 @@ Object.assign(process.env, {
   ACTION_PROVIDER: 'EC2-Build',
   ACTION_VERSION: '1',
   POWERTOOLS_LOG_LEVEL: 'INFO',
+  LOG_LEVEL: 'INFO', // these tests read what the poller logs
 });
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { handler } = require('../../lambdas/poller/handler') as typeof import('../../lambdas/poller/handler');

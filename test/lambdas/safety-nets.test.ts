@@ -17,8 +17,6 @@ const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Ec2BuildActi
 const execArn = (name: string) => `arn:aws:states:eu-west-1:123456789012:execution:Ec2BuildAction-BuildJob:${name}`;
 const JOB_ID = '11111111-2222-3333-4444-555555555555';
 const NAME = `${JOB_ID}-0123456789ab`;
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-process.env.LOG_LEVEL = 'SILENT';
 process.env.STATE_MACHINE_ARN = MACHINE;
 process.env.STACK_TAG_VALUE = 'Ec2BuildAction';
 process.env.MAX_JOB_MINUTES = '1500';

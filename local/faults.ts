@@ -73,6 +73,16 @@ export const FAULTS: readonly Fault[] = [
     },
   },
   {
+    name: 'readiness-checks-throttled',
+    description: 'Systems Manager throttles the first 12 DescribeInstanceInformation calls of the job, more than the SDK\'s own retries absorb',
+    handling: '"Is Instance Ready?" counts a throttled look as "not yet", backs off (up to 2 s between looks) and keeps watching',
+    expect: { status: 'Succeeded' },
+    chaos: () => {
+      let throttled = 0;
+      return { throttle: (service, op) => service === 'ssm' && op === 'DescribeInstanceInformation' && throttled++ < 12 };
+    },
+  },
+  {
     name: 'never-running',
     description: 'the instance never leaves pending',
     handling: '"Is Instance Ready?" gives up after its bounded retries (about 22 minutes); the instance is released',

@@ -78,6 +78,11 @@ export class LocalSsm {
 
   constructor(private readonly options: SsmOptions) {}
 
+  /** The folder that stands for an instance's disk. */
+  diskOf(instanceId: string): string {
+    return path.join(this.options.disksDir, instanceId);
+  }
+
   async start(): Promise<string> {
     this.server = await serveJsonProtocol('SSM', {
       DescribeInstanceInformation: (b) => this.describeInstanceInformation(b),
@@ -123,6 +128,10 @@ export class LocalSsm {
           this.finish(inv, 'Cancelled', -1);
         }
       }
+    }
+    // Its volume goes with it (DeleteOnTermination), with whatever the build left there.
+    if (instance.state === 'terminated') {
+      void fs.promises.rm(this.diskOf(instance.instanceId), { recursive: true, force: true }).catch(() => undefined);
     }
   }
 
@@ -200,7 +209,7 @@ export class LocalSsm {
     inv.startedAt = Date.now();
     this.emit(inv);
     const step = stepFor(this.document, 'Linux');
-    const disk = path.join(this.options.disksDir, inv.instanceId);
+    const disk = this.diskOf(inv.instanceId);
     const orchestration = path.join(disk, 'var/lib/amazon/ssm', inv.instanceId, 'document/orchestration', inv.commandId, step.name);
     fs.mkdirSync(orchestration, { recursive: true });
     fs.mkdirSync(path.join(disk, 'tmp'), { recursive: true });

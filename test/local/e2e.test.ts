@@ -26,6 +26,14 @@ async function job(options: Partial<JobOptions>): Promise<JobSummary> {
   return summary;
 }
 
+async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${condition}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function unzipList(zip: string): string[] {
   return execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).trim().split('\n').sort();
 }
@@ -38,6 +46,16 @@ describe('local runner, end to end', () => {
     expect(unzipList(out)).toEqual(['greeting.txt', 'hello']);
     const greeting = execFileSync('unzip', ['-p', out, 'greeting.txt'], { encoding: 'utf8' });
     expect(greeting).toBe('Hello, CodePipeline!\n');
+  });
+
+  it('leaves nothing of the build once its instance is terminated: the volume goes with it', async () => {
+    const summary = await job({ outputPath: 'dist' });
+    const instanceId = summary.timeline.instances[0].instanceId;
+    const disk = cloud.ssm.diskOf(instanceId);
+    // (the build ran there: its commands wrote the input, the build and output.zip to that disk)
+    expect(summary.timeline.commands.filter((c) => c.instanceId === instanceId).map((c) => c.phase)).toEqual(['build', 'upload']);
+    // THEN, terminated, its disk is gone
+    await waitFor(() => cloud.ec2.instances.get(instanceId)?.state === 'terminated' && !fs.existsSync(disk));
   });
 
   it('reports a failing build as JobFailed with its exit code and last lines', async () => {

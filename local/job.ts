@@ -24,6 +24,8 @@ export interface JobOptions {
   readonly out?: string;
   /** The artifact store's KMS key, as a pipeline names it. */
   readonly kmsKeyId?: string;
+  /** Called when the input is in the store, just before the STARTED event (a benchmark flushes the disk). */
+  readonly beforeStarted?: () => void | Promise<void>;
 }
 
 /** The --json summary (see shared/CONTRACTS.md). */
@@ -112,6 +114,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     'detail-type': 'CodePipeline Action Execution State Change',
     detail: { pipeline: pipelineName, 'execution-id': `pe-${tag}`, stage: 'Build', action: 'BuildOnEc2', state: 'STARTED', type: { ...ACTION_TYPE } },
   };
+  await options.beforeStarted?.();
   const startedEvent = Date.now();
   if (fault?.delivery === 'concurrently') {
     await Promise.all([cloud.invokePoller(event), cloud.invokePoller(event)]);

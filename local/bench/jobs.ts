@@ -131,8 +131,10 @@ export async function staging(sizeMb = 500): Promise<StagingFigures> {
     const source = path.join(dir, 'source');
     fs.mkdirSync(source);
     execFileSync('bash', ['-c', `head -c ${sizeMb}M /dev/urandom > "$1"`, '_', path.join(source, 'data.bin')]);
+    // Each side starts with the disk's earlier writes flushed, so neither pays for the other's.
+    const flush = () => void execFileSync('sync');
     const s = checked(
-      await runJob(cloud, { source, command: 'mkdir -p dist && mv data.bin dist/', outputPath: 'dist' }),
+      await runJob(cloud, { source, command: 'mkdir -p dist && mv data.bin dist/', outputPath: 'dist', beforeStarted: flush }),
       'staging job',
     );
     const stagedMs = s.timeline.commands.reduce((sum, c) => sum + ((c.endedAt ?? 0) - (c.startedAt ?? 0)), 0);
@@ -140,6 +142,7 @@ export async function staging(sizeMb = 500): Promise<StagingFigures> {
     const inputZip = path.join(dir, 'input.zip');
     await zipDirectory(source, inputZip);
     const unzipped = path.join(dir, 'unzipped');
+    flush();
     const unzipMs = timed(() => execFileSync('unzip', ['-q', inputZip, '-d', unzipped]));
     fs.rmSync(inputZip);
     const zipMs = timed(() => execFileSync('zip', ['-q', '-r', '-y', path.join(dir, 'output.zip'), '.'], { cwd: unzipped }));

@@ -76,14 +76,15 @@ export async function watchInstance(instanceId: string, options: WatchOptions): 
   let lastNotYet: Error | null = null;
   let throttledMs = 0;
   let runningLooks = 0;
+  // What the last look that asked EC2 found: the instance runs, its agent is not online yet.
+  const running = () => lastNotYet?.name === 'AgentNotOnline';
   for (;;) {
-    const running = lastNotYet?.name === 'AgentNotOnline';
     // Not known yet (first look, after throttling): ask both. Pending: EC2 only. Running: the
     // agent, and EC2 as well every `ec2Every` looks.
     const look: Look =
       lastNotYet === null || throttledMs > 0
         ? { agent: true, ec2: true }
-        : running
+        : running()
           ? { agent: true, ec2: runningLooks % Math.max(1, options.ec2Every) === 0 }
           : { agent: false, ec2: true };
     try {
@@ -98,8 +99,8 @@ export async function watchInstance(instanceId: string, options: WatchOptions): 
         throw err;
       }
     }
-    runningLooks = lastNotYet?.name === 'AgentNotOnline' ? runningLooks + 1 : 0;
-    const pause = throttledMs || (lastNotYet?.name === 'AgentNotOnline' ? runningPause() : options.pendingIntervalMs);
+    runningLooks = running() ? runningLooks + 1 : 0;
+    const pause = throttledMs || (running() ? runningPause() : options.pendingIntervalMs);
     if (options.watchMs <= 0 || pause <= 0 || now() + pause >= deadline) {
       throw lastNotYet ?? new InstanceNotReadyError(`AWS throttled every look at instance ${instanceId}`);
     }

@@ -4,7 +4,6 @@ import { TAGS } from '../../lambdas/shared/env';
 import type { Chaos } from './chaos';
 import { serveQueryProtocol, xmlEscape, type LocalServer } from './http';
 
-
 /** AMIs this simulated account can launch (a Linux one, as the local runner runs the Linux step). */
 export const LOCAL_IMAGES: Record<string, { rootDeviceName: string; platform: string }> = {
   'ami-0a1b2c3d4e5f67890': { rootDeviceName: '/dev/xvda', platform: 'Linux/UNIX' },
@@ -42,7 +41,7 @@ export interface Ec2Timing {
 
 
 /** The job an instance was launched for (its job-id tag). */
-export function jobOf(instance: SimInstance): string {
+export function jobOf(instance: Pick<SimInstance, 'tags'>): string {
   return instance.tags[TAGS.jobId] ?? '';
 }
 
@@ -142,7 +141,7 @@ export class LocalEc2 {
         tags[p.get(`TagSpecification.${i}.Tag.${j}.Key`)!] = p.get(`TagSpecification.${i}.Tag.${j}.Value`) ?? '';
       }
     }
-    const jobId = tags[TAGS.jobId] ?? '';
+    const jobId = jobOf({ tags });
     this.throttled('RunInstances', jobId);
     const fault = this.chaos.runInstances?.(jobId, subnetId, instanceType);
     if (fault) throw fault;

@@ -2,7 +2,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env';
 import type { ActionTypeRef } from '../lambdas/shared/types';
@@ -39,8 +39,16 @@ export class JobPoller extends Construct {
       new iam.PolicyStatement({
         sid: 'PollThisActionType',
         actions: ['codepipeline:PollForJobs'],
+        // The action type's ARN is arn:${Partition}:codepipeline:${Region}:${Account}:actiontype:${Owner}/${Category}/${Provider}/${Version}:
+        // a colon after "actiontype", not formatArn's default slash (which no action type ever matches, so every poll was denied).
+        // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodepipeline.html#awscodepipeline-resources-for-iam-policies
         resources: [
-          stack.formatArn({ service: 'codepipeline', resource: 'actiontype', resourceName: `Custom/${actionType.category}/${actionType.provider}/${actionType.version}` }),
+          stack.formatArn({
+            service: 'codepipeline',
+            resource: 'actiontype',
+            resourceName: `${actionType.owner}/${actionType.category}/${actionType.provider}/${actionType.version}`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
         ],
       }),
     );

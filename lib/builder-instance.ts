@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -69,9 +69,30 @@ export class BuilderInstance extends Construct {
       }),
     );
     this.logGroup.grant(this.role, 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams');
+    // Streaming a command's output (SendCommand's CloudWatchOutputConfig), the agent first calls CreateLogGroup on the
+    // named group, then DescribeLogGroups to find it, and streams nothing when both are denied: the instance profile
+    // needs both (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-rc-setting-up-cwlogs.html, which
+    // points to CloudWatchAgentServerPolicy; https://github.com/aws/amazon-ssm-agent/issues/203).
+    // The log-group resource type is arn:...:log-group:${LogGroupName}, but CloudWatch Logs documents the ":*" form for
+    // IAM policies (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html):
+    // both forms, of this one group only, so either way of authorizing it is allowed.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'CreateBuildLogGroup',
+        actions: ['logs:CreateLogGroup'],
+        resources: [
+          stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: this.logGroup.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+          this.logGroup.logGroupArn,
+        ],
+      }),
+    );
+    // DescribeLogGroups supports no resource-level permissions (no resource type in
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html): "*" is the only valid resource.
+    this.role.addToPolicy(new iam.PolicyStatement({ sid: 'FindBuildLogGroup', actions: ['logs:DescribeLogGroups'], resources: ['*'] }));
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ec2messages and ssmmessages (the SSM agent\'s Run Command channels) support no resource-level permissions.',
+      reason:
+        'ec2messages and ssmmessages (the SSM agent\'s Run Command channels) and logs:DescribeLogGroups (which the agent calls before streaming command output; it lists names only) support no resource-level permissions.',
     });
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',

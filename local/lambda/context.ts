@@ -9,6 +9,8 @@ export interface ContextOptions {
   readonly memoryMB?: number;
   readonly region?: string;
   readonly accountId?: string;
+  /** The invocation's request id (the invoker sets it, to name it in a timeout message); a fresh UUID otherwise. */
+  readonly awsRequestId?: string;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
@@ -32,7 +34,7 @@ export function lambdaContext(options: ContextOptions): Context {
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:${region}:${account}:function:${options.functionName}`,
     memoryLimitInMB: String(options.memoryMB ?? 256),
-    awsRequestId: randomUUID(),
+    awsRequestId: options.awsRequestId ?? randomUUID(),
     logGroupName: `/aws/lambda/${options.functionName}`,
     logStreamName: `${new Date(now()).toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomUUID().replace(/-/g, '')}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - now()),

@@ -1,3 +1,4 @@
+import type { Handler } from 'aws-lambda';
 import { presignDownload, presignUpload } from '../shared/artifacts';
 import { getJobDetails } from '../shared/codepipeline';
 import { loadS3ForcePathStyle } from '../shared/config';
@@ -18,7 +19,8 @@ const logger = createLogger('artifact-urls');
  * signed with fresh credentials from GetJobDetails: the input while the instance boots (again if
  * that took long), the output right before the upload. Never logs the URL.
  */
-export const handler = async (event: ArtifactUrlEvent): Promise<ArtifactUrl> => {
+export const handler: Handler<ArtifactUrlEvent, ArtifactUrl> = async (event, context) => {
+  logger.addContext(context);
   const { job, direction } = event;
   logger.appendKeys({ jobId: job.jobId, direction });
   const location = direction === 'input' ? job.input : job.output;

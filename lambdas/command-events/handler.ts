@@ -1,11 +1,18 @@
+import type { Handler } from 'aws-lambda';
 import { createLogger } from '../shared/logger';
-import { RUNNING_COMMAND_STATUSES } from '../shared/types';
+import { isRunningStatus } from '../shared/types';
 import { deliverResult } from './result';
 
-/** The part of an "EC2 Command Invocation Status-change Notification" event this handler reads. */
+/**
+ * The part of an "EC2 Command Invocation Status-change Notification" event this handler reads
+ * (detail: command-id, document-name, instance-id, requested-date-time, status:
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/monitoring-systems-manager-event-examples.html).
+ */
 export interface CommandEvent {
   readonly detail: { readonly 'command-id': string; readonly 'instance-id': string; readonly status: string };
 }
+
+export type CommandEventResult = 'resumed' | 'stale' | 'ignored';
 
 const logger = createLogger('command-events');
 
@@ -13,10 +20,11 @@ const logger = createLogger('command-events');
  * Resumes the state machine when a build command finishes, so waiting costs no polling:
  * the task token travels as the command's TaskToken parameter.
  */
-export const handler = async (event: CommandEvent): Promise<'resumed' | 'stale' | 'ignored'> => {
+export const handler: Handler<CommandEvent, CommandEventResult> = async (event, context) => {
+  logger.addContext(context);
   const { 'command-id': commandId, 'instance-id': instanceId, status } = event.detail;
   logger.appendKeys({ commandId, instanceId, status });
-  if (RUNNING_COMMAND_STATUSES.includes(status)) return 'ignored';
+  if (isRunningStatus(status)) return 'ignored';
   const delivery = await deliverResult(commandId, instanceId, status);
   if (delivery.outcome === 'ignored') {
     logger.info('command was not sent by a build execution; ignoring');

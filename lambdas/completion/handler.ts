@@ -1,12 +1,16 @@
+import type { Handler } from 'aws-lambda';
 import { putJobFailure, putJobSuccess } from '../shared/codepipeline';
 import { createLogger } from '../shared/logger';
-import type { CompletionInput } from '../shared/types';
+import type { CompletionInput, JobOutcome } from '../shared/types';
 import { decideOutcome } from './outcome';
 
 const logger = createLogger('completion');
 
+export type CompletionResult = JobOutcome & { readonly reported: string };
+
 /** "Report Result": exactly one result per job; a retried call finds the first one standing. */
-export const handler = async (input: CompletionInput) => {
+export const handler: Handler<CompletionInput, CompletionResult> = async (input, context) => {
+  logger.addContext(context);
   const { jobId } = input.state;
   logger.appendKeys({ jobId, executionArn: input.executionArn });
   const outcome = decideOutcome(input);

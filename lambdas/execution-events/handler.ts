@@ -1,70 +1,18 @@
-import { putJobFailure } from '../shared/codepipeline';
-import { findTaggedInstances, terminateInstances } from '../shared/ec2';
-import { TAGS } from '../shared/env';
+import type { Handler } from 'aws-lambda';
 import { createLogger } from '../shared/logger';
-import { acknowledgedJob } from '../shared/sfn';
-import type { ExecutionInput } from '../shared/types';
+import { jobIdOf, releaseEndedExecution, type EndedExecution, type ReleaseResult } from './release';
 
 /** The part of a "Step Functions Execution Status Change" event this handler reads. */
 export interface ExecutionEvent {
-  readonly detail: {
-    readonly executionArn: string;
-    readonly name: string;
-    readonly status: string;
-    readonly input?: string | null;
-    readonly error?: string | null;
-    readonly cause?: string | null;
-  };
+  readonly detail: EndedExecution;
 }
 
-/** The state whose output says the execution owns its job. */
-export const ACK_STATE = 'Acknowledge Job';
 const logger = createLogger('execution-events');
 
-function jobIdOf(detail: ExecutionEvent['detail']): string {
-  try {
-    const input = JSON.parse(detail.input ?? '') as Partial<ExecutionInput>;
-    if (input.jobId) return input.jobId;
-  } catch {
-    // the input may be missing from a large event; the name starts with the job id
-  }
-  return detail.name.slice(0, 36);
-}
-
-/**
- * An execution that ended FAILED, TIMED_OUT or ABORTED outside its own Catch: terminate whatever
- * instance it launched, and fail its job if it owned it and no result was reported yet.
- */
-export const handler = async (event: ExecutionEvent): Promise<{ released: number; reported: string }> => {
-  const { executionArn, name, status } = event.detail;
-  const jobId = jobIdOf(event.detail);
-  logger.appendKeys({ jobId, executionArn, status });
-  // The job's result matters more than the instance: a failed release is left to the sweeper.
-  let released = 0;
-  let instanceNote = 'It had no instance running.';
-  try {
-    const ids = (await findTaggedInstances({ [TAGS.execution]: name })).map((i) => i.instanceId);
-    await terminateInstances(ids);
-    released = ids.length;
-    if (ids.length) {
-      instanceNote = 'Its instance was terminated.';
-      logger.warn('terminated the instances of an execution that ended abnormally', { instanceIds: ids });
-    }
-  } catch (err) {
-    instanceNote = 'Its instance could not be terminated now; the scheduled sweeper will terminate it.';
-    logger.error('could not terminate the instances of an execution that ended abnormally', err as Error);
-  }
-  if (!(await acknowledgedJob(executionArn, ACK_STATE))) {
-    logger.info('the execution never owned its job; CodePipeline offers it again');
-    return { released, reported: 'not-owned' };
-  }
-  const why = [event.detail.error, event.detail.cause].filter(Boolean).join(': ') || 'no cause given';
-  const reported = await putJobFailure(
-    jobId,
-    'SystemUnavailable',
-    `The build execution ended ${status} before it reported a result (${why}). ${instanceNote} Retry the stage; if it persists, open the execution link.`,
-    executionArn,
-  );
-  logger.info(reported === 'reported' ? 'job failed on behalf of the execution' : 'the job already had its result', { reported });
-  return { released, reported };
+/** A build execution ended outside its own Catch: release its instance, fail the job it owned. */
+export const handler: Handler<ExecutionEvent, ReleaseResult> = async (event, context) => {
+  logger.addContext(context);
+  const { executionArn, status } = event.detail;
+  logger.appendKeys({ jobId: jobIdOf(event.detail), executionArn, status });
+  return releaseEndedExecution(event.detail, logger);
 };

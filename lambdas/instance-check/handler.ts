@@ -1,6 +1,7 @@
+import type { Handler } from 'aws-lambda';
 import { loadCheckWatchMs } from '../shared/config';
 import { createLogger } from '../shared/logger';
-import { watchInstance } from './check';
+import { watchInstance, type Readiness } from './check';
 
 export interface CheckEvent {
   readonly instanceId: string;
@@ -21,7 +22,8 @@ const EC2_EVERY = 20;
 const logger = createLogger('instance-check');
 
 /** "Is Instance Ready?": watches the instance until its SSM agent is online, for a while, then hands back. */
-export const handler = async (event: CheckEvent) => {
+export const handler: Handler<CheckEvent, Readiness> = async (event, context) => {
+  logger.addContext(context);
   logger.appendKeys({ instanceId: event.instanceId });
   return watchInstance(event.instanceId, {
     watchMs,

@@ -1,3 +1,4 @@
+import type { Handler } from 'aws-lambda';
 import { loadLaunchConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import type { BuildJob, LaunchedInstance } from '../shared/types';
@@ -14,7 +15,8 @@ const logger = createLogger('launcher');
 const images = new ImageCache();
 
 /** "Launch Instance": throws JobConfigurationError or CapacityError, which the state machine catches. */
-export const handler = async (event: LaunchEvent): Promise<LaunchedInstance> => {
+export const handler: Handler<LaunchEvent, LaunchedInstance> = async (event, context) => {
+  logger.addContext(context);
   logger.appendKeys({ jobId: event.job.jobId });
   const instance = await launchBuildInstance(event.job, event.executionName, config, images);
   logger.info('instance launched', { ...instance });

@@ -1,3 +1,4 @@
+import type { Handler } from 'aws-lambda';
 import { loadActionType, loadStateMachineArn } from '../shared/config';
 import { pollForJobs } from '../shared/codepipeline';
 import { createLogger } from '../shared/logger';
@@ -21,7 +22,8 @@ export function isOurAction(event: PollerEvent, ours: ActionTypeRef): boolean {
 }
 
 /** Polls on a STARTED event of this action type, and on the schedule that catches jobs offered again. */
-export const handler = async (event: PollerEvent): Promise<Record<DispatchOutcome, number>> => {
+export const handler: Handler<PollerEvent, Record<DispatchOutcome, number>> = async (event, context) => {
+  logger.addContext(context);
   const counts: Record<DispatchOutcome, number> = { started: 0, rejected: 0, duplicate: 0, 'not-started': 0 };
   if (event.source !== 'aws.events' && !isOurAction(event, actionType)) {
     logger.info('event is for another version of this action type; ignoring', { type: event.detail?.type });

@@ -88,7 +88,15 @@ export type ArtifactDirection = 'input' | 'output';
 /** The final status of one SSM command invocation, returned through the task token. */
 export interface CommandResult {
   readonly commandId: string;
+  /** Success, Failed, TimedOut or Cancelled: what the ASL's Choice states test. */
   readonly status: string;
+  /**
+   * Why it ended: ExecutionTimedOut, DeliveryTimedOut, Undeliverable, Terminated, ... The reason a
+   * command timed out or was lost is only here, never in `status`: see StatusDetails in
+   * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetCommandInvocation.html
+   * Absent in results recorded before this field existed.
+   */
+  readonly statusDetails?: string;
   readonly exitCode: number;
   /** The end of the command's standard output (at most a few thousand characters). */
   readonly outputTail: string;
@@ -145,3 +153,16 @@ export const ERROR_MARKER = 'ec2-build-action-error';
 
 /** Statuses of an SSM command invocation that is still going. */
 export const RUNNING_COMMAND_STATUSES = ['Pending', 'InProgress', 'Delayed', 'Cancelling'];
+
+/**
+ * A status or status detail without its spaces: the API reference spells StatusDetails values both
+ * "Delivery Timed Out" (in prose) and DeliveryTimedOut; compare them in this form to work with either.
+ */
+export function statusKey(status: string | undefined): string {
+  return (status ?? '').replace(/\s+/g, '');
+}
+
+/** Whether an SSM command status (or status detail) says the command is still going. */
+export function isRunningStatus(status: string | undefined): boolean {
+  return RUNNING_COMMAND_STATUSES.includes(statusKey(status));
+}

@@ -1,68 +1,15 @@
+import type { Handler } from 'aws-lambda';
 import { loadStateMachineArn, loadSweeperConfig } from '../shared/config';
-import { findTaggedInstances, terminateInstances } from '../shared/ec2';
-import { TAGS } from '../shared/env';
 import { createLogger } from '../shared/logger';
-import { executionStatus } from '../shared/sfn';
-import { finishedCommands } from '../shared/ssm';
-import { deliverResult } from '../command-events/result';
+import { sweep, type SweepReport } from './sweep';
 
-const stateMachineArn = loadStateMachineArn();
-const config = loadSweeperConfig();
-const logger = createLogger('sweeper');
+const sweeper = { stateMachineArn: loadStateMachineArn(), config: loadSweeperConfig(), logger: createLogger('sweeper') };
 
 /**
- * A running build whose command finished but whose status event never arrived (SSM's events reach
- * EventBridge on a best-effort basis) would wait until its state's timeout. Hand the result over
- * again: a token already used is refused by Step Functions and changes nothing.
+ * On the stack's schedule (an EventBridge scheduled event, whose content it does not need). Lambda
+ * passes the context object second: the clock is read here, never taken from an argument.
  */
-async function redeliverFinished(instanceId: string): Promise<number> {
-  let resumed = 0;
-  for (const { commandId, status } of await finishedCommands(instanceId, config.buildDocumentName)) {
-    if ((await deliverResult(commandId, instanceId, status)).outcome === 'resumed') {
-      logger.warn('resumed a build whose command status event was lost', { instanceId, commandId, status });
-      resumed += 1;
-    }
-  }
-  return resumed;
-}
-
-export interface SweepDecision {
-  readonly instanceId: string;
-  readonly reason: string;
-}
-
-/**
- * On a schedule: terminates this stack's instances whose execution is no longer running, or which
- * are older than the longest allowed job, and says so in its log; resumes running builds whose
- * command status event was lost. The last line of defence.
- */
-export const handler = async (_event?: unknown, now: Date = new Date()): Promise<{ terminated: SweepDecision[]; kept: number; resumed: number }> => {
-  const instances = await findTaggedInstances({ [TAGS.stack]: config.stackTagValue });
-  const candidates: SweepDecision[] = [];
-  let resumed = 0;
-  for (const instance of instances) {
-    const ageMinutes = (now.getTime() - instance.launchTime.getTime()) / 60000;
-    let reason: string | null = null;
-    if (ageMinutes > config.maxJobMinutes) {
-      reason = `older than the longest allowed job (${Math.round(ageMinutes)} > ${config.maxJobMinutes} minutes)`;
-    } else {
-      const name = instance.tags[TAGS.execution];
-      if (!name) {
-        reason = 'it carries no execution tag';
-      } else {
-        const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-        const status = await executionStatus(executionArn);
-        if (status !== 'RUNNING') reason = `its execution ${name} is ${status ?? 'unknown to Step Functions'}`;
-        else resumed += await redeliverFinished(instance.instanceId);
-      }
-    }
-    if (reason) candidates.push({ instanceId: instance.instanceId, reason });
-  }
-  // An execution that ended between the listing and now has released its own instance already.
-  const stopped = new Set(await terminateInstances(candidates.map((t) => t.instanceId)));
-  const terminated = candidates.filter((t) => stopped.has(t.instanceId));
-  for (const t of terminated) logger.warn('terminated a leftover build instance', { ...t });
-  const kept = instances.length - candidates.length;
-  logger.info('sweep finished', { terminated: terminated.length, alreadyReleased: candidates.length - terminated.length, kept, resumed });
-  return { terminated, kept, resumed };
+export const handler: Handler<unknown, SweepReport> = async (_event, context) => {
+  sweeper.logger.addContext(context);
+  return sweep(sweeper, new Date());
 };

@@ -1,6 +1,7 @@
 import { AcknowledgeJobCommand, CodePipelineClient, InvalidNonceException, JobNotFoundException } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/acknowledge/handler';
+import { invoke } from '../fixtures/lambda';
 
 describe('acknowledge job', () => {
   const codepipeline = mockClient(CodePipelineClient);
@@ -8,17 +9,17 @@ describe('acknowledge job', () => {
 
   it('acknowledges with the nonce and returns the job status', async () => {
     codepipeline.on(AcknowledgeJobCommand).resolves({ status: 'InProgress' });
-    await expect(handler({ jobId: 'j', nonce: 'n' })).resolves.toEqual({ status: 'InProgress' });
+    await expect(invoke(handler, { jobId: 'j', nonce: 'n' }, 'acknowledge')).resolves.toEqual({ status: 'InProgress' });
     expect(codepipeline).toHaveReceivedCommandWith(AcknowledgeJobCommand, { jobId: 'j', nonce: 'n' });
   });
 
   it('says NotOurs when another worker acknowledged the job first', async () => {
     codepipeline.on(AcknowledgeJobCommand).rejects(new InvalidNonceException({ message: 'stale', $metadata: {} }));
-    await expect(handler({ jobId: 'j', nonce: 'old' })).resolves.toEqual({ status: 'NotOurs' });
+    await expect(invoke(handler, { jobId: 'j', nonce: 'old' }, 'acknowledge')).resolves.toEqual({ status: 'NotOurs' });
   });
 
   it('fails on other errors, for the state machine to retry', async () => {
     codepipeline.on(AcknowledgeJobCommand).rejects(new JobNotFoundException({ message: 'gone', $metadata: {} }));
-    await expect(handler({ jobId: 'j', nonce: 'n' })).rejects.toThrow('gone');
+    await expect(invoke(handler, { jobId: 'j', nonce: 'n' }, 'acknowledge')).rejects.toThrow('gone');
   });
 });

@@ -2,6 +2,7 @@ import { CodePipelineClient, GetJobDetailsCommand } from '@aws-sdk/client-codepi
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/artifact-urls/handler';
 import { buildJob, JOB_ID, polledJob } from '../fixtures/job';
+import { invoke } from '../fixtures/lambda';
 
 const details = { jobDetails: { id: JOB_ID, data: polledJob().data } };
 
@@ -16,7 +17,7 @@ describe('artifact URLs', () => {
 
   it('signs the input download with the job\'s fresh credentials, valid 30 minutes, to be signed again after 5', async () => {
     codepipeline.on(GetJobDetailsCommand).resolves(details);
-    const out = await handler({ job: buildJob(), direction: 'input' });
+    const out = await invoke(handler, { job: buildJob(), direction: 'input' }, 'artifact-urls');
     expect(codepipeline).toHaveReceivedCommandWith(GetJobDetailsCommand, { jobId: JOB_ID });
     expect(out).toEqual({ url: expect.any(String), expiresAt: '2026-11-22T10:30:00.000Z', refreshAfter: '2026-11-22T10:05:00.000Z' });
     const url = new URL(out.url);
@@ -29,23 +30,23 @@ describe('artifact URLs', () => {
 
   it('signs the output upload only with the SSE-KMS headers of the job\'s key', async () => {
     codepipeline.on(GetJobDetailsCommand).resolves(details);
-    const out = await handler({ job: buildJob({ kmsKeyId: 'alias/artifacts' }), direction: 'output' });
+    const out = await invoke(handler, { job: buildJob({ kmsKeyId: 'alias/artifacts' }), direction: 'output' }, 'artifact-urls');
     const url = new URL(out.url);
     expect(url.pathname).toContain('app/Out/out.zip');
     expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-amz-server-side-encryption;x-amz-server-side-encryption-aws-kms-key-id');
   });
 
   it('returns an empty URL, with nothing to refresh, when the action has no input artifact', async () => {
-    expect(await handler({ job: buildJob({ input: null }), direction: 'input' })).toEqual({ url: '', expiresAt: null, refreshAfter: null });
+    expect(await invoke(handler, { job: buildJob({ input: null }), direction: 'input' }, 'artifact-urls')).toEqual({ url: '', expiresAt: null, refreshAfter: null });
     expect(codepipeline).not.toHaveReceivedCommand(GetJobDetailsCommand);
   });
 
   it('refuses an output URL when the action has no output artifact (ConfigurationError)', async () => {
-    await expect(handler({ job: buildJob({ output: null }), direction: 'output' })).rejects.toMatchObject({ name: 'JobConfigurationError' });
+    await expect(invoke(handler, { job: buildJob({ output: null }), direction: 'output' }, 'artifact-urls')).rejects.toMatchObject({ name: 'JobConfigurationError' });
   });
 
   it('fails when CodePipeline hands out no artifact credentials', async () => {
     codepipeline.on(GetJobDetailsCommand).resolves({ jobDetails: { id: JOB_ID, data: { ...polledJob().data, artifactCredentials: undefined } } });
-    await expect(handler({ job: buildJob(), direction: 'input' })).rejects.toThrow('GetJobDetails returned no artifact credentials');
+    await expect(invoke(handler, { job: buildJob(), direction: 'input' }, 'artifact-urls')).rejects.toThrow('GetJobDetails returned no artifact credentials');
   });
 });

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { decideOutcome } from '../../lambdas/completion/outcome';
 import type { CommandResult, CompletionInput, ExecutionState } from '../../lambdas/shared/types';
 import { buildJob, JOB_ID } from '../fixtures/job';
+import { invoke } from '../fixtures/lambda';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { handler } = require('../../lambdas/completion/handler') as typeof import('../../lambdas/completion/handler');
@@ -89,7 +90,7 @@ describe('completion handler', () => {
 
   it('reports success with the execution as external execution id', async () => {
     codepipeline.on(PutJobSuccessResultCommand).resolves({});
-    await handler(input({ instance, build: ok, upload: ok }));
+    await invoke(handler, input({ instance, build: ok, upload: ok }), 'completion');
     expect(codepipeline).toHaveReceivedCommandWith(PutJobSuccessResultCommand, {
       jobId: JOB_ID,
       executionDetails: expect.objectContaining({ externalExecutionId: ARN, summary: expect.stringContaining('i-0abc') }),
@@ -98,17 +99,17 @@ describe('completion handler', () => {
 
   it('reports a failure with its type', async () => {
     codepipeline.on(PutJobFailureResultCommand).resolves({});
-    await handler(input({ build: { ...ok, status: 'Failed', exitCode: 3 } }));
+    await invoke(handler, input({ build: { ...ok, status: 'Failed', exitCode: 3 } }), 'completion');
     expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { jobId: JOB_ID, failureDetails: expect.objectContaining({ type: 'JobFailed', externalExecutionId: ARN }) });
   });
 
   it('treats a second result for the same job as already reported (a retried call)', async () => {
     codepipeline.on(PutJobSuccessResultCommand).rejects(new InvalidJobStateException({ message: 'already', $metadata: {} }));
-    await expect(handler(input({ build: ok, upload: ok }))).resolves.toMatchObject({ reported: 'already-reported' });
+    await expect(invoke(handler, input({ build: ok, upload: ok }), 'completion')).resolves.toMatchObject({ reported: 'already-reported' });
   });
 
   it('fails (so the state machine retries) on any other error', async () => {
     codepipeline.on(PutJobSuccessResultCommand).rejects(new Error('network down'));
-    await expect(handler(input({ build: ok, upload: ok }))).rejects.toThrow('network down');
+    await expect(invoke(handler, input({ build: ok, upload: ok }), 'completion')).rejects.toThrow('network down');
   });
 });

@@ -3,6 +3,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, StateMachineL
 import { mockClient } from 'aws-sdk-client-mock';
 import { executionName } from '../../lambdas/poller/dispatch';
 import { JOB_ID, polledJob } from '../fixtures/job';
+import { invoke } from '../fixtures/lambda';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Build';
 Object.assign(process.env, {
@@ -42,7 +43,7 @@ describe('poller', () => {
   });
 
   it('starts one execution per dispatch, named after the job and its nonce, and leaves acknowledging to it', async () => {
-    const counts = await handler(started());
+    const counts = await invoke(handler, started(), 'poller');
     expect(counts.started).toBe(1);
     expect(codepipeline).toHaveReceivedCommandWith(PollForJobsCommand, { actionTypeId: { category: 'Build', owner: 'Custom', provider: 'EC2-Build', version: '1' } });
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: STATE_MACHINE, name: executionName(JOB_ID, 'nonce-1') });
@@ -57,28 +58,28 @@ describe('poller', () => {
   });
 
   it('accepts the action version as a number, polls on the safety-net schedule, and ignores another version', async () => {
-    expect((await handler(started(1))).started).toBe(1);
-    expect((await handler({ source: 'aws.events' })).started).toBe(1);
+    expect((await invoke(handler, started(1), 'poller')).started).toBe(1);
+    expect((await invoke(handler, { source: 'aws.events' }, 'poller')).started).toBe(1);
     codepipeline.resetHistory();
-    expect((await handler(started('2'))).started).toBe(0);
+    expect((await invoke(handler, started('2'), 'poller')).started).toBe(0);
     expect(codepipeline).not.toHaveReceivedCommand(PollForJobsCommand);
   });
 
   it('counts a duplicate event as already started', async () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
-    expect((await handler(started())).duplicate).toBe(1);
+    expect((await invoke(handler, started(), 'poller')).duplicate).toBe(1);
   });
 
   it('hands a job with bad properties to an execution that reports the ConfigurationError, launching nothing', async () => {
     codepipeline.on(PollForJobsCommand).resolves({ jobs: [polledJob({ ImageId: 'ubuntu' })] });
-    const counts = await handler(started());
+    const counts = await invoke(handler, started(), 'poller');
     expect(counts.rejected).toBe(1);
     expect(startInput(sfn)).toMatchObject({ jobId: JOB_ID, job: null, rejection: expect.stringMatching(/^ImageId must be an AMI ID.*got "ubuntu"/) });
   });
 
   it('leaves the job unacknowledged when the execution cannot start, so CodePipeline offers it again', async () => {
     sfn.on(StartExecutionCommand).rejects(new StateMachineLimitExceeded({ message: 'too many executions', $metadata: {} }));
-    const counts = await handler(started());
+    const counts = await invoke(handler, started(), 'poller');
     expect(counts['not-started']).toBe(1);
     expect(codepipeline).not.toHaveReceivedCommand(PutJobFailureResultCommand);
     expect(codepipeline).not.toHaveReceivedCommand(AcknowledgeJobCommand);
@@ -86,7 +87,7 @@ describe('poller', () => {
   });
 
   it('never logs or forwards the artifact credentials', async () => {
-    await handler(started());
+    await invoke(handler, started(), 'poller');
     expect(logs.join('\n')).toContain(JOB_ID);
     const everything = logs.join('\n') + JSON.stringify(startInput(sfn));
     expect(everything).not.toMatch(/super-secret-key|secret-session-token|AKIASECRETID/);

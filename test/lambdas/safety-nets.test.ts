@@ -12,6 +12,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import { GetCommandInvocationCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { loadSweeperConfig } from '../../lambdas/shared/config';
+import { sweep } from '../../lambdas/sweeper/sweep';
+import { invoke } from '../fixtures/lambda';
 
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Ec2BuildAction-BuildJob';
 const execArn = (name: string) => `arn:aws:states:eu-west-1:123456789012:execution:Ec2BuildAction-BuildJob:${name}`;
@@ -26,6 +30,9 @@ const executionEvents = require('../../lambdas/execution-events/handler') as typ
 const abandon = require('../../lambdas/abandon/handler') as typeof import('../../lambdas/abandon/handler');
 const sweeper = require('../../lambdas/sweeper/handler') as typeof import('../../lambdas/sweeper/handler');
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/** The sweep's logic at a given time, with the configuration the handler loads. */
+const sweepAt = (now: Date) => sweep({ stateMachineArn: MACHINE, config: loadSweeperConfig(), logger: new Logger({ serviceName: 'sweeper' }) }, now);
 
 const ec2 = mockClient(EC2Client);
 const sfn = mockClient(SFNClient);
@@ -64,7 +71,7 @@ describe('execution-events: an execution that ended outside its own Catch', () =
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance('i-0abc', { 'ec2-build-action:execution': NAME })] }] });
     sfn.on(GetExecutionHistoryCommand).resolves(history(true));
     // WHEN it ends TIMED_OUT
-    const out = await executionEvents.handler(event('TIMED_OUT'));
+    const out = await invoke(executionEvents.handler, event('TIMED_OUT'), 'execution-events');
     // THEN
     expect(out).toEqual({ released: 1, reported: 'reported' });
     expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { Filters: expect.arrayContaining([{ Name: 'tag:ec2-build-action:execution', Values: [NAME] }]) });
@@ -82,7 +89,7 @@ describe('execution-events: an execution that ended outside its own Catch', () =
   it('leaves the job alone when the execution never acknowledged it (CodePipeline offers it again)', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     sfn.on(GetExecutionHistoryCommand).resolves(history(false));
-    const out = await executionEvents.handler(event('FAILED'));
+    const out = await invoke(executionEvents.handler, event('FAILED'), 'execution-events');
     expect(out).toEqual({ released: 0, reported: 'not-owned' });
     expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
     expect(codepipeline).not.toHaveReceivedCommand(PutJobFailureResultCommand);
@@ -92,14 +99,14 @@ describe('execution-events: an execution that ended outside its own Catch', () =
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     sfn.on(GetExecutionHistoryCommand).resolves(history(true));
     codepipeline.on(PutJobFailureResultCommand).rejects(new InvalidJobStateException({ message: 'job is Succeeded', $metadata: {} }));
-    expect(await executionEvents.handler(event('ABORTED'))).toEqual({ released: 0, reported: 'already-reported' });
+    expect(await invoke(executionEvents.handler, event('ABORTED'), 'execution-events')).toEqual({ released: 0, reported: 'already-reported' });
   });
 
   it('still fails the job when the instance cannot be terminated, leaving it to the sweeper', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance('i-0abc', {})] }] });
     ec2.on(TerminateInstancesCommand).rejects(Object.assign(new Error('not authorized'), { name: 'UnauthorizedOperation' }));
     sfn.on(GetExecutionHistoryCommand).resolves(history(true));
-    const out = await executionEvents.handler(event('ABORTED'));
+    const out = await invoke(executionEvents.handler, event('ABORTED'), 'execution-events');
     expect(out).toEqual({ released: 0, reported: 'reported' });
     expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
       failureDetails: expect.objectContaining({ message: expect.stringContaining('the scheduled sweeper will terminate it') }),
@@ -109,7 +116,7 @@ describe('execution-events: an execution that ended outside its own Catch', () =
   it('finds the job from the execution name when the event carries no input', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     sfn.on(GetExecutionHistoryCommand).resolves(history(true));
-    await executionEvents.handler(event('FAILED', null));
+    await invoke(executionEvents.handler, event('FAILED', null), 'execution-events');
     expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { jobId: JOB_ID });
   });
 
@@ -117,7 +124,7 @@ describe('execution-events: an execution that ended outside its own Catch', () =
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     sfn.on(GetExecutionHistoryCommand).resolves(history(true));
     codepipeline.on(PutJobFailureResultCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    await expect(executionEvents.handler(event('FAILED'))).rejects.toThrow('Rate exceeded');
+    await expect(invoke(executionEvents.handler, event('FAILED'), 'execution-events')).rejects.toThrow('Rate exceeded');
   });
 });
 
@@ -133,7 +140,7 @@ describe('abandon: "Stop and abandon" on the pipeline', () => {
     sfn.on(DescribeExecutionCommand, { executionArn: execArn('b') }).resolves({ input: JSON.stringify({ jobId: 'job-b', pipeline: { ...pipeline, executionId: 'pe-2' } }) });
     sfn.on(DescribeExecutionCommand, { executionArn: execArn('c') }).resolves({ input: 'not json' });
     // WHEN
-    const out = await abandon.handler(event);
+    const out = await invoke(abandon.handler, event, 'abandon');
     // THEN only the abandoned action's build is stopped
     expect(out).toEqual({ stopped: 1 });
     expect(sfn).toHaveReceivedCommandTimes(StopExecutionCommand, 1);
@@ -144,7 +151,7 @@ describe('abandon: "Stop and abandon" on the pipeline', () => {
     sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: execArn('a') } as never] });
     sfn.on(DescribeExecutionCommand).resolves({ input: JSON.stringify({ jobId: 'job-a', pipeline }) });
     sfn.on(StopExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'gone', $metadata: {} }));
-    expect(await abandon.handler(event)).toEqual({ stopped: 1 });
+    expect(await invoke(abandon.handler, event, 'abandon')).toEqual({ stopped: 1 });
   });
 });
 
@@ -152,6 +159,16 @@ describe('sweeper: the last line of defence', () => {
   const now = new Date('2026-11-22T12:00:00Z');
   const tagged = (id: string, execution: string | null, launched?: Date) =>
     instance(id, { 'ec2-build-action:stack': 'Ec2BuildAction', ...(execution ? { 'ec2-build-action:execution': execution } : {}) }, launched);
+
+  it('runs when Lambda calls it with its context object as the second argument, reading the clock itself', async () => {
+    // GIVEN a build instance launched a minute ago whose execution ended
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [tagged('i-ended', 'done', new Date(Date.now() - 60_000))] }] });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+    // WHEN Lambda invokes the handler: (event, context, callback)
+    const out = await invoke(sweeper.handler, { source: 'aws.events', 'detail-type': 'Scheduled Event' }, 'sweeper');
+    // THEN it is terminated because its execution ended, not because of its age
+    expect(out.terminated).toEqual([{ instanceId: 'i-ended', reason: 'its execution done is SUCCEEDED' }]);
+  });
 
   it('terminates instances whose execution ended, is unknown, or that are too old; keeps running builds', async () => {
     // GIVEN
@@ -165,7 +182,7 @@ describe('sweeper: the last line of defence', () => {
     sfn.on(DescribeExecutionCommand, { executionArn: execArn('done') }).resolves({ status: 'SUCCEEDED' });
     sfn.on(DescribeExecutionCommand, { executionArn: execArn('gone') }).rejects(new ExecutionDoesNotExist({ message: 'no', $metadata: {} }));
     // WHEN
-    const out = await sweeper.handler({}, now);
+    const out = await sweepAt(now);
     // THEN
     expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { Filters: expect.arrayContaining([{ Name: 'tag:ec2-build-action:stack', Values: ['Ec2BuildAction'] }]) });
     expect(out.kept).toBe(1);
@@ -181,7 +198,7 @@ describe('sweeper: the last line of defence', () => {
   it('terminates nothing when every instance belongs to a running build', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [tagged('i-running', 'run')] }] });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
-    expect(await sweeper.handler({}, now)).toEqual({ terminated: [], kept: 1, resumed: 0 });
+    expect(await sweepAt(now)).toEqual({ terminated: [], kept: 1, resumed: 0 });
     expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
   });
 
@@ -202,7 +219,7 @@ describe('sweeper: the last line of defence', () => {
     ssm.on(GetCommandInvocationCommand, { CommandId: 'c-old' }).resolves({ Status: 'Success', ResponseCode: 0 });
     sfn.on(SendTaskSuccessCommand, { taskToken: 'token-old' }).rejects(new TaskTimedOut({ message: 'used', $metadata: {} }));
     // WHEN
-    const out = await sweeper.handler({}, now);
+    const out = await sweepAt(now);
     // THEN only the lost result is handed over, with the command's own outcome, and nothing is terminated
     expect(out).toEqual({ terminated: [], kept: 1, resumed: 1 });
     expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, { InstanceId: 'i-running', Filters: [{ key: 'DocumentName', value: 'Ec2BuildAction-RunBuild' }] });
@@ -222,7 +239,7 @@ describe('sweeper: the last line of defence', () => {
       ],
     });
     // WHEN
-    const out = await sweeper.handler({}, now);
+    const out = await sweepAt(now);
     // THEN both are asked to terminate, only the one it stopped is reported
     expect(ec2).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-raced', 'i-left'] });
     expect(out.terminated.map((t) => t.instanceId)).toEqual(['i-left']);
@@ -233,6 +250,6 @@ describe('sweeper: the last line of defence', () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [tagged('i-ended', 'done')] }] });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED' });
     ec2.on(TerminateInstancesCommand).rejects(Object.assign(new Error('not authorized'), { name: 'UnauthorizedOperation' }));
-    await expect(sweeper.handler({}, now)).rejects.toThrow('not authorized');
+    await expect(sweepAt(now)).rejects.toThrow('not authorized');
   });
 });

@@ -12,6 +12,8 @@ export interface BuildFunctionsProps {
   readonly builder: BuilderInstance;
   /** Subnets the launcher tries in turn. @default - the launch template's (default VPC) */
   readonly subnetIds?: readonly string[];
+  /** ARN of the account's default EBS encryption key, when it is customer managed. @default - the AWS managed key (aws/ebs), which needs no grant */
+  readonly ebsKmsKeyArn?: string;
 }
 
 /** The functions the state machine's tasks invoke, each with only the rights its task needs. */
@@ -82,6 +84,8 @@ export class BuildFunctions extends Construct {
       }),
     );
 
+    if (props.ebsKmsKeyArn) this.grantEbsKey(props.ebsKmsKeyArn);
+
     this.instanceCheck = new BuildActionFunction(this, 'InstanceCheck', {
       entry: 'instance-check',
       description: 'Is Instance Ready?: watches the build instance until its SSM agent is online, up to 20 s per call',
@@ -118,5 +122,33 @@ export class BuildFunctions extends Construct {
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::image/*]',
       reason: 'The AMI is a property of each job; RunInstances is still limited to this stack\'s launch template.',
     });
+  }
+
+  /**
+   * What the principal calling RunInstances needs on a customer managed key that encrypts its volumes (here the
+   * account's default EBS key): "kms:CreateGrant, kms:Decrypt, kms:DescribeKey, kms:GenerateDataKeyWithoutPlainText,
+   * kms:ReEncrypt", CreateGrant only for AWS resources (kms:GrantIsForAWSResource), per
+   * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html#ebs-encryption-permissions.
+   * "kms:ReEncrypt" is the pair ReEncryptFrom/ReEncryptTo in IAM. The rest only through EC2 (kms:ViaService, as the AWS
+   * managed aws/ebs key's own policy does: https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+   * The key's policy must also let this account's IAM policies grant its use (the default key policy does).
+   */
+  private grantEbsKey(keyArn: string): void {
+    this.launch.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'EbsKeyGrantsForVolumes',
+        actions: ['kms:CreateGrant'],
+        resources: [keyArn],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+    );
+    this.launch.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'EbsKeyThroughEc2',
+        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+        resources: [keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `ec2.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
   }
 }

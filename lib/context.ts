@@ -10,9 +10,12 @@ export const CONTEXT = {
   subnetIds: 'ec2-build-action:subnetIds',
   securityGroupIds: 'ec2-build-action:securityGroupIds',
   rootVolumeGiB: 'ec2-build-action:rootVolumeGiB',
+  ebsKmsKeyArn: 'ec2-build-action:ebsKmsKeyArn',
 } as const;
 
 const CATEGORIES = ['Build', 'Test', 'Deploy', 'Invoke', 'Approval', 'Source'];
+/** arn:${Partition}:kms:${Region}:${Account}:key/${KeyId}, the KMS key resource type of the Service Authorization Reference. */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 export interface AppSettings {
   readonly stackName: string;
@@ -20,35 +23,71 @@ export interface AppSettings {
   readonly subnetIds: string[];
   readonly securityGroupIds: string[];
   readonly rootVolumeGiB: number;
+  /** The account's default EBS encryption key, when it is customer managed. */
+  readonly ebsKmsKeyArn?: string;
 }
 
-function list(value: unknown, key: string, pattern: RegExp): string[] {
-  if (value === undefined || value === '') return [];
-  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
-  const trimmed = items.map((s) => s.trim()).filter(Boolean);
-  for (const item of trimmed) {
-    if (!pattern.test(item)) throw new Error(`${key} must be a comma-separated list like ${pattern.source}, got ${JSON.stringify(item)}`);
+/** A context value that cannot be used; the message names the key and echoes the value. */
+export class ContextValueError extends Error {
+  override readonly name = 'ContextValueError';
+  constructor(key: string, expected: string, value: unknown) {
+    super(`${key} must be ${expected}, got ${JSON.stringify(value) ?? String(value)}`);
   }
-  return trimmed;
+}
+
+/** The one reader of context values: a missing or null value is the default (an empty list or none); anything else is checked. */
+function reader(node: Node) {
+  const raw = (key: string): unknown => node.tryGetContext(key) ?? undefined;
+  const blank = (value: unknown) => value === undefined || (typeof value === 'string' && value.trim() === '');
+  const text = (key: string, value: unknown, expected: string): string => {
+    if (typeof value !== 'string' && typeof value !== 'number') throw new ContextValueError(key, expected, value);
+    return String(value).trim();
+  };
+  return {
+    string(key: string, fallback: string, pattern: RegExp, expected: string): string {
+      const value = raw(key);
+      if (value === undefined) return fallback;
+      const s = text(key, value, expected);
+      if (!pattern.test(s)) throw new ContextValueError(key, expected, value);
+      return s;
+    },
+    optional(key: string, pattern: RegExp, expected: string): string | undefined {
+      return blank(raw(key)) ? undefined : this.string(key, '', pattern, expected);
+    },
+    integer(key: string, fallback: number, min: number, max: number, unit: string): number {
+      const expected = `a whole number of ${unit} from ${min} to ${max}`;
+      const value = raw(key);
+      if (value === undefined) return fallback;
+      const s = text(key, value, expected);
+      const n = Number(s);
+      if (!/^\d+$/.test(s) || n < min || n > max) throw new ContextValueError(key, expected, value);
+      return n;
+    },
+    list(key: string, pattern: RegExp, expected: string): string[] {
+      const value = raw(key);
+      if (blank(value)) return [];
+      const items = Array.isArray(value) ? value : text(key, value, expected).split(',');
+      const trimmed = items.map((s) => (typeof s === 'string' ? s.trim() : s)).filter((s) => s !== '');
+      for (const item of trimmed) {
+        if (typeof item !== 'string' || !pattern.test(item)) throw new ContextValueError(key, expected, item);
+      }
+      return trimmed as string[];
+    },
+  };
 }
 
 /** Reads and checks the context once; errors name the key and echo the value. */
 export function readSettings(node: Node): AppSettings {
-  const get = (key: string, fallback: string) => String(node.tryGetContext(key) ?? fallback).trim();
-  const category = get(CONTEXT.category, 'Build');
-  if (!CATEGORIES.includes(category)) throw new Error(`${CONTEXT.category} must be one of ${CATEGORIES.join(', ')}, got ${JSON.stringify(category)}`);
-  const provider = get(CONTEXT.provider, 'EC2-Build');
-  if (!/^[0-9A-Za-z_-]{1,35}$/.test(provider)) throw new Error(`${CONTEXT.provider} must be 1 to 35 letters, digits, - or _, got ${JSON.stringify(provider)}`);
-  const version = get(CONTEXT.version, '1');
-  if (!/^[0-9A-Za-z_-]{1,9}$/.test(version)) throw new Error(`${CONTEXT.version} must be 1 to 9 letters, digits, - or _, got ${JSON.stringify(version)}`);
-  const stackName = get(CONTEXT.stackName, 'Ec2BuildAction');
-  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) throw new Error(`${CONTEXT.stackName} must be a CloudFormation stack name, got ${JSON.stringify(stackName)}`);
-  const rootVolumeGiB = Number(get(CONTEXT.rootVolumeGiB, '30'));
+  const read = reader(node);
+  const category = read.string(CONTEXT.category, 'Build', new RegExp(`^(${CATEGORIES.join('|')})$`), `one of ${CATEGORIES.join(', ')}`);
+  const provider = read.string(CONTEXT.provider, 'EC2-Build', /^[0-9A-Za-z_-]{1,35}$/, '1 to 35 letters, digits, - or _');
+  const version = read.string(CONTEXT.version, '1', /^[0-9A-Za-z_-]{1,9}$/, '1 to 9 letters, digits, - or _');
   return {
-    stackName,
+    stackName: read.string(CONTEXT.stackName, 'Ec2BuildAction', /^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name'),
     actionType: { owner: 'Custom', category, provider, version },
-    subnetIds: list(node.tryGetContext(CONTEXT.subnetIds), CONTEXT.subnetIds, /^subnet-[0-9a-f]{8,17}$/),
-    securityGroupIds: list(node.tryGetContext(CONTEXT.securityGroupIds), CONTEXT.securityGroupIds, /^sg-[0-9a-f]{8,17}$/),
-    rootVolumeGiB,
+    subnetIds: read.list(CONTEXT.subnetIds, /^subnet-[0-9a-f]{8,17}$/, 'a comma-separated list of subnet IDs (subnet-0123abcd...)'),
+    securityGroupIds: read.list(CONTEXT.securityGroupIds, /^sg-[0-9a-f]{8,17}$/, 'a comma-separated list of security group IDs (sg-0123abcd...)'),
+    rootVolumeGiB: read.integer(CONTEXT.rootVolumeGiB, 30, 8, 16384, 'GiB'),
+    ebsKmsKeyArn: read.optional(CONTEXT.ebsKmsKeyArn, KMS_KEY_ARN, 'the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; not an alias or a bare key ID)'),
   };
 }

@@ -19,6 +19,8 @@ export interface Ec2BuildActionStackProps extends StackProps {
   readonly securityGroupIds?: readonly string[];
   /** Root volume size in GiB. @default 30 */
   readonly rootVolumeGiB?: number;
+  /** ARN of the account's default EBS encryption key, when it is customer managed: the launcher gets what EC2 needs on it. @default - none needed (aws/ebs) */
+  readonly ebsKmsKeyArn?: string;
 }
 
 /** Registers the custom action and everything that runs its jobs. Composition only. */
@@ -27,7 +29,7 @@ export class Ec2BuildActionStack extends Stack {
     super(scope, id, props);
     const document = new BuildDocument(this, 'BuildDocument');
     const builder = new BuilderInstance(this, 'Builder', { securityGroupIds: props.securityGroupIds, rootVolumeGiB: props.rootVolumeGiB });
-    const functions = new BuildFunctions(this, 'Tasks', { builder, subnetIds: props.subnetIds });
+    const functions = new BuildFunctions(this, 'Tasks', { builder, subnetIds: props.subnetIds, ebsKmsKeyArn: props.ebsKmsKeyArn });
     const workflow = new BuildWorkflow(this, 'Workflow', {
       acknowledgeFunction: functions.acknowledge,
       launchFunction: functions.launch,

@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { CONTEXT, readSettings } from '../../lib/context';
 import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
 import { ACCOUNT, decide, PARTITION, REGION, resolve, rolePolicies } from './simulate-policies';
 
@@ -8,7 +9,7 @@ const actionType = { owner: 'Custom' as const, category: 'Build', provider: 'EC2
 /** The stack's template without bundling the functions (their code plays no part in IAM). */
 function template(context: Record<string, string> = {}): Template {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
-  return Template.fromStack(new Ec2BuildActionStack(app, 'Ec2BuildAction', { actionType }));
+  return Template.fromStack(new Ec2BuildActionStack(app, 'Ec2BuildAction', { ...readSettings(app.node), actionType }));
 }
 
 describe('IAM, evaluated against the Service Authorization Reference', () => {
@@ -50,6 +51,43 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
       expect(await decide(policies, 'logs:PutLogEvents', `${group(groupName)}:log-stream:cmd/i-0123/aws-runShellScript/stdout`)).toBe('Allowed');
       expect(await decide(policies, 'logs:CreateLogGroup', group('someone-elses-group'))).toBe('ImplicitlyDenied');
       expect(await decide(policies, 'logs:PutLogEvents', `${group('someone-elses-group')}:log-stream:x`)).toBe('ImplicitlyDenied');
+    });
+  });
+
+  describe('the launcher, in an account whose default EBS key is customer managed', () => {
+    const key = (id: string) => `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:key/${id}`;
+    const ebsKey = key('1234abcd-12ab-34cd-56ef-1234567890ab');
+    const viaEc2 = { 'kms:ViaService': `ec2.${REGION}.amazonaws.com` };
+    const forAwsResource = { 'kms:GrantIsForAWSResource': 'true' };
+    // KMS authorizes nothing on IAM policies alone: the key policy must let the account's IAM policies in, as the
+    // default key policy does (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+    const keyPolicy = {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'Enable IAM policies', Effect: 'Allow', Principal: { AWS: `arn:${PARTITION}:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+    };
+    const decideOnKey = (policies: Parameters<typeof decide>[0], action: string, keyArn: string, context: Record<string, string>) =>
+      decide(policies, action, keyArn, context, keyPolicy);
+    const withKey = rolePolicies(template({ [CONTEXT.ebsKmsKeyArn]: ebsKey }), 'TasksLaunchRole');
+    const withoutKey = rolePolicies(stack, 'TasksLaunchRole');
+
+    it('may let EC2 create grants on the key for the volumes it launches, and nothing else', async () => {
+      expect(await decideOnKey(withKey, 'kms:CreateGrant', ebsKey, { ...forAwsResource, ...viaEc2 })).toBe('Allowed');
+      expect(await decideOnKey(withKey, 'kms:CreateGrant', ebsKey, { 'kms:GrantIsForAWSResource': 'false' })).toBe('ImplicitlyDenied');
+    });
+
+    it('may have EC2 use the key for the volume data keys', async () => {
+      for (const action of ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo']) {
+        expect([action, await decideOnKey(withKey, action, ebsKey, viaEc2)]).toEqual([action, 'Allowed']);
+      }
+    });
+
+    it('may not use the key directly, nor another key', async () => {
+      expect(await decideOnKey(withKey, 'kms:Decrypt', ebsKey, { 'kms:ViaService': `s3.${REGION}.amazonaws.com` })).toBe('ImplicitlyDenied');
+      expect(await decideOnKey(withKey, 'kms:Decrypt', key('ffffffff-12ab-34cd-56ef-1234567890ab'), viaEc2)).toBe('ImplicitlyDenied');
+    });
+
+    it('gets no KMS rights when the default key is AWS managed (no context key)', async () => {
+      expect(await decideOnKey(withoutKey, 'kms:CreateGrant', ebsKey, { ...forAwsResource, ...viaEc2 })).toBe('ImplicitlyDenied');
     });
   });
 });

@@ -104,6 +104,7 @@ export async function decide(
   action: string,
   resource: string,
   contextVariables: Record<string, string | string[]> = {},
+  resourcePolicy?: Json,
 ): Promise<string> {
   const result = await runSimulation(
     {
@@ -111,6 +112,7 @@ export async function decide(
       identityPolicies: policies,
       serviceControlPolicies: [],
       resourceControlPolicies: [],
+      resourcePolicy,
     },
     {},
   );

@@ -11,7 +11,6 @@ export interface CommandEventsProps {
   readonly stateMachine: sfn.IStateMachine;
 }
 
-
 /** Resumes the waiting build execution when its SSM command finishes: no polling while a build runs. */
 export class CommandEvents extends Construct {
   readonly function: BuildActionFunction;
@@ -26,9 +25,12 @@ export class CommandEvents extends Construct {
       new iam.PolicyStatement({ sid: 'ReadCommands', actions: ['ssm:ListCommands', 'ssm:GetCommandInvocation'], resources: ['*'] }),
     );
     this.function.addToRolePolicy(
-      new iam.PolicyStatement({ sid: 'ResumeBuild', actions: ['states:SendTaskSuccess'], resources: [props.stateMachine.stateMachineArn] }),
+      // SendTaskSuccess supports no resource-level permissions: a task token names no resource, so
+      // a statement scoped to the state machine is never matched and every resume is denied
+      // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html).
+      new iam.PolicyStatement({ sid: 'ResumeBuild', actions: ['states:SendTaskSuccess'], resources: ['*'] }),
     );
-    this.function.acknowledgeUnscopedApis('ssm:ListCommands and ssm:GetCommandInvocation (read-only)');
+    this.function.acknowledgeUnscopedApis('ssm:ListCommands, ssm:GetCommandInvocation (read-only) and states:SendTaskSuccess (a task token names no resource)');
     new events.Rule(this, 'Finished', {
       description: 'Build document command invocations that finished',
       eventPattern: commandFinishedPattern(props.documentName),

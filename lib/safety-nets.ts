@@ -88,8 +88,9 @@ export class SafetyNets extends Construct {
     sweeper.addToRolePolicy(describe);
     sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadExecutions', actions: ['states:DescribeExecution'], resources: [executionsArn] }));
     sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadCommands', actions: ['ssm:ListCommands', 'ssm:GetCommandInvocation'], resources: ['*'] }));
-    sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ResumeLostEvents', actions: ['states:SendTaskSuccess'], resources: [stateMachine.stateMachineArn] }));
-    sweeper.acknowledgeUnscopedApis('ec2:DescribeInstances, ssm:ListCommands and ssm:GetCommandInvocation (read-only)');
+    // No resource-level permissions for SendTaskSuccess (see lib/command-events.ts).
+    sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ResumeLostEvents', actions: ['states:SendTaskSuccess'], resources: ['*'] }));
+    sweeper.acknowledgeUnscopedApis('ec2:DescribeInstances, ssm:ListCommands and ssm:GetCommandInvocation (read-only), and states:SendTaskSuccess (a task token names no resource)');
     new events.Rule(this, 'Sweep', {
       description: 'Sweeps leftover build instances',
       schedule: events.Schedule.rate(Duration.minutes(props.sweepMinutes ?? 15)),

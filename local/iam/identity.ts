@@ -26,12 +26,3 @@ export function credentialsFor(roleName: string): LocalCredentials {
 export function roleOfAccessKey(accessKeyId: string): string | null {
   return accessKeyId.startsWith(PREFIX) && accessKeyId.length > PREFIX.length ? accessKeyId.slice(PREFIX.length) : null;
 }
-
-/** The access key id of a SigV4-signed request (Authorization header, or X-Amz-Credential of a presigned URL). */
-export function accessKeyOfRequest(headers: Record<string, string | string[] | undefined>, query?: URLSearchParams): string | null {
-  const auth = String(headers.authorization ?? '');
-  const m = auth.match(/Credential=([^/,\s]+)\//);
-  if (m) return m[1];
-  const credential = query?.get('X-Amz-Credential');
-  return credential ? credential.split('/')[0] : null;
-}

@@ -8,6 +8,27 @@ import { AwsError } from './aws-error';
  */
 export const SIMULATED = { apiLatencyMs: 0 };
 
+/** A request as the gate sees it: who signed it, which operation, with what input. */
+export interface GatedCall {
+  readonly service: string;
+  readonly operation: string;
+  readonly input: Record<string, unknown> | URLSearchParams;
+  /** The access key id of the request's signature; null when unsigned. */
+  readonly accessKeyId: string | null;
+}
+
+/**
+ * The one seam every local service answers through: who is calling and whether that principal may
+ * (the local cloud installs its IAM gate here), then whether the request is well formed, then the
+ * service's own behaviour.
+ */
+export const GATE: { authorize?: (call: GatedCall) => Promise<void> } = {};
+
+function accessKeyOf(req: http.IncomingMessage): string | null {
+  const m = String(req.headers.authorization ?? '').match(/Credential=([^/,\s]+)\//);
+  return m ? m[1] : null;
+}
+
 const pause = () => (SIMULATED.apiLatencyMs > 0 ? new Promise((r) => setTimeout(r, SIMULATED.apiLatencyMs)) : Promise.resolve());
 
 export type Operation = (body: Record<string, unknown>) => unknown | Promise<unknown>;
@@ -55,6 +76,7 @@ export function serveJsonProtocol(name: string, operations: Record<string, Opera
       await pause();
       const handler = operations[op];
       if (!handler) throw new AwsError('UnknownOperationException', `${name} (local) does not implement ${op}`);
+      await GATE.authorize?.({ service: name, operation: op, input: body, accessKeyId: accessKeyOf(req) });
       reply(200, (await handler(body)) ?? {});
     } catch (err) {
       const e = err instanceof AwsError ? err : new AwsError('InternalFailure', String(err), 500);
@@ -65,7 +87,7 @@ export function serveJsonProtocol(name: string, operations: Record<string, Opera
 }
 
 /** A local endpoint for an AWS Query-protocol service (EC2): form-encoded requests, XML answers. */
-export function serveQueryProtocol(operations: Record<string, (params: URLSearchParams) => string | Promise<string>>): Promise<LocalServer> {
+export function serveQueryProtocol(operations: Record<string, (params: URLSearchParams) => string | Promise<string>>, name = 'EC2'): Promise<LocalServer> {
   const server = http.createServer(async (req, res) => {
     try {
       const params = new URLSearchParams(await readBody(req));
@@ -73,6 +95,7 @@ export function serveQueryProtocol(operations: Record<string, (params: URLSearch
       const action = params.get('Action') ?? '';
       const handler = operations[action];
       if (!handler) throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
+      await GATE.authorize?.({ service: name, operation: action, input: params, accessKeyId: accessKeyOf(req) });
       const xml = await handler(params);
       res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8' });
       res.end(xml);

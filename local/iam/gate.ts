@@ -1,0 +1,55 @@
+import { GATE, type GatedCall } from '../services/http';
+import type { LocalStack } from '../template/stack';
+import { Authorizer, EC2_DENIALS, JSON_DENIALS, type DenialStyle } from './authorize';
+import { instanceRoleOfLaunchTemplate, rolePolicies } from './policies';
+import { checksFor, CODEPIPELINE_REQUESTS, EC2_REQUESTS, SFN_REQUESTS, SSM_REQUESTS, type ResourceState } from './requests';
+
+interface ServiceEntry {
+  readonly table: Record<string, (input: never, state: ResourceState) => ReturnType<typeof checksFor>>;
+  readonly style: DenialStyle;
+}
+
+/** The local services by the name they serve under, with their request contexts and error shapes. */
+const SERVICES: Record<string, ServiceEntry> = {
+  CodePipeline: { table: CODEPIPELINE_REQUESTS, style: JSON_DENIALS },
+  SSM: { table: SSM_REQUESTS, style: JSON_DENIALS },
+  StepFunctions: { table: SFN_REQUESTS, style: JSON_DENIALS },
+  EC2: { table: EC2_REQUESTS, style: EC2_DENIALS },
+};
+
+/** Resource state the gate reads from the stack itself (launch templates); instances come from the cloud. */
+export function stackResourceState(stack: LocalStack, instanceTags: (id: string) => Record<string, string> | null): ResourceState {
+  const roleArn = (launchTemplateId: string) => {
+    const role = instanceRoleOfLaunchTemplate(stack, launchTemplateId);
+    return role ? stack.getAtt(role, 'Arn') : null;
+  };
+  const securityGroups = (launchTemplateId: string) => {
+    for (const [id, props] of stack.resources('AWS::EC2::LaunchTemplate')) {
+      if (stack.ref(id) !== launchTemplateId) continue;
+      return ((props.LaunchTemplateData as { SecurityGroupIds?: string[] }).SecurityGroupIds ?? []).map(String);
+    }
+    return [];
+  };
+  return { instanceTags, instanceRoleArn: roleArn, securityGroups };
+}
+
+/**
+ * Installs IAM on every local service: each request is authorized as the role its access key names,
+ * against that role's policies in the synthesized template. Returns the authorizer (its denials
+ * explain a run that went nowhere; direct calls by roles, such as an instance's agent, use it too).
+ */
+export function installIamGate(stack: LocalStack, state: ResourceState): Authorizer {
+  const authorizer = new Authorizer(rolePolicies(stack));
+  GATE.authorize = async (call: GatedCall) => {
+    const service = SERVICES[call.service];
+    if (!service) throw new Error(`IAM gate: no request contexts for the local service ${call.service}`);
+    const checks = checksFor(service.table as Record<string, (i: unknown, s: ResourceState) => ReturnType<typeof checksFor>>, call.service, call.operation, call.input, state);
+    await authorizer.authorize(call.accessKeyId, checks, service.style);
+  };
+  return authorizer;
+}
+
+/** Removes the gate (a cloud that stops). */
+export function removeIamGate(): void {
+  delete GATE.authorize;
+}

@@ -1,0 +1,157 @@
+import { AwsError } from '../services/aws-error';
+import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION } from './identity';
+import type { AuthorizationCheck } from './authorize';
+
+/**
+ * The request context AWS builds for each call the local services serve: the IAM action, the
+ * resources in the ARN formats of the Service Authorization Reference
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
+ * and the condition keys, including the authorizations AWS makes on the call's behalf. An
+ * operation with no entry here is refused: a new call is strict until its context is written.
+ */
+
+/** What the gate needs to know about resources that already exist (their tags, their launch template). */
+export interface ResourceState {
+  instanceTags(instanceId: string): Record<string, string> | null;
+  /** The role an instance profile in a launch template passes to instances launched from it. */
+  instanceRoleArn(launchTemplateId: string): string | null;
+  /** Security groups of a launch template (empty: the VPC's default group). */
+  securityGroups(launchTemplateId: string): string[];
+}
+
+const arn = (service: string, resource: string, account = LOCAL_ACCOUNT) => `arn:${LOCAL_PARTITION}:${service}:${LOCAL_REGION}:${account}:${resource}`;
+/** The default VPC's subnet and security group, when a launch names neither. */
+export const DEFAULT_SUBNET = 'subnet-0default0000000';
+export const DEFAULT_SECURITY_GROUP = 'sg-0default00000000';
+
+function tagContext(tags: Record<string, string>, prefixes: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags)) for (const p of prefixes) out[`${p}/${k}`] = v;
+  return out;
+}
+
+function instanceChecks(action: string, ids: string[], state: ResourceState, extraPrefixes: string[] = []): AuthorizationCheck[] {
+  return ids.map((id) => {
+    const tags = state.instanceTags(id) ?? {};
+    return { action, resource: arn('ec2', `instance/${id}`), context: tagContext(tags, ['aws:ResourceTag', 'ec2:ResourceTag', ...extraPrefixes]) };
+  });
+}
+
+function queryList(p: URLSearchParams, prefix: string): string[] {
+  const out: string[] = [];
+  for (let i = 1; p.has(`${prefix}.${i}`); i++) out.push(p.get(`${prefix}.${i}`) ?? '');
+  return out;
+}
+
+/** Tags requested at launch, per resource type (TagSpecification.N). */
+function requestedTags(p: URLSearchParams): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  for (let i = 1; p.has(`TagSpecification.${i}.ResourceType`); i++) {
+    const tags: Record<string, string> = {};
+    for (let j = 1; p.has(`TagSpecification.${i}.Tag.${j}.Key`); j++) tags[p.get(`TagSpecification.${i}.Tag.${j}.Key`)!] = p.get(`TagSpecification.${i}.Tag.${j}.Value`) ?? '';
+    out.set(p.get(`TagSpecification.${i}.ResourceType`)!, tags);
+  }
+  return out;
+}
+
+/**
+ * RunInstances is authorized on every resource it uses or creates: the instance, its volumes and
+ * network interface (not created yet, so `*`), the image, subnet, security groups and launch
+ * template, with ec2:LaunchTemplate on each when a template is used; tags applied at launch need
+ * ec2:CreateTags (with ec2:CreateAction RunInstances) on the tagged resources; an instance profile
+ * needs iam:PassRole on its role.
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ExamplePolicies_EC2.html#iam-example-runinstances
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html
+ */
+function runInstances(p: URLSearchParams, state: ResourceState): AuthorizationCheck[] {
+  const templateId = p.get('LaunchTemplate.LaunchTemplateId');
+  const launchTemplate: Record<string, string> = templateId ? { 'ec2:LaunchTemplate': arn('ec2', `launch-template/${templateId}`) } : {};
+  const tags = requestedTags(p);
+  const creating = (type: string): Record<string, string | string[]> => {
+    const t = tags.get(type) ?? {};
+    return { ...tagContext(t, ['aws:RequestTag']), ...(Object.keys(t).length ? { 'aws:TagKeys': Object.keys(t) } : {}) };
+  };
+  const groups = queryList(p, 'SecurityGroupId');
+  const securityGroups = groups.length ? groups : templateId && state.securityGroups(templateId).length ? state.securityGroups(templateId) : [DEFAULT_SECURITY_GROUP];
+  const checks: AuthorizationCheck[] = [
+    { action: 'ec2:RunInstances', resource: arn('ec2', 'instance/*'), context: { ...launchTemplate, ...creating('instance') } },
+    { action: 'ec2:RunInstances', resource: arn('ec2', 'volume/*'), context: { ...launchTemplate, ...creating('volume') } },
+    { action: 'ec2:RunInstances', resource: arn('ec2', 'network-interface/*'), context: { ...launchTemplate, ...creating('network-interface') } },
+    { action: 'ec2:RunInstances', resource: arn('ec2', `image/${p.get('ImageId') ?? ''}`, ''), context: launchTemplate },
+    { action: 'ec2:RunInstances', resource: arn('ec2', `subnet/${p.get('SubnetId') ?? DEFAULT_SUBNET}`), context: launchTemplate },
+    ...securityGroups.map((sg) => ({ action: 'ec2:RunInstances', resource: arn('ec2', `security-group/${sg}`), context: launchTemplate })),
+  ];
+  if (templateId) checks.push({ action: 'ec2:RunInstances', resource: arn('ec2', `launch-template/${templateId}`), context: launchTemplate });
+  for (const [type, t] of tags) {
+    if (!Object.keys(t).length) continue;
+    checks.push({ action: 'ec2:CreateTags', resource: arn('ec2', `${type}/*`), context: { 'ec2:CreateAction': 'RunInstances', ...creating(type) } });
+  }
+  const role = templateId ? state.instanceRoleArn(templateId) : null;
+  if (role) checks.push({ action: 'iam:PassRole', resource: role, context: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
+  return checks;
+}
+
+const ANY = '*';
+type Checks<I> = (input: I, state: ResourceState) => AuthorizationCheck[];
+
+/** EC2 (Query protocol). */
+export const EC2_REQUESTS: Record<string, Checks<URLSearchParams>> = {
+  RunInstances: runInstances,
+  DescribeImages: () => [{ action: 'ec2:DescribeImages', resource: ANY }],
+  DescribeInstances: () => [{ action: 'ec2:DescribeInstances', resource: ANY }],
+  TerminateInstances: (p, s) => instanceChecks('ec2:TerminateInstances', queryList(p, 'InstanceId'), s),
+};
+
+type Body = Record<string, unknown>;
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/** Systems Manager. SendCommand is authorized on the document and on each target instance. */
+export const SSM_REQUESTS: Record<string, Checks<Body>> = {
+  SendCommand: (b, s) => [
+    { action: 'ssm:SendCommand', resource: arn('ssm', `document/${str(b.DocumentName)}`) },
+    ...instanceChecks('ssm:SendCommand', ((b.InstanceIds ?? []) as string[]).map(String), s, ['ssm:resourceTag']),
+  ],
+  DescribeInstanceInformation: () => [{ action: 'ssm:DescribeInstanceInformation', resource: ANY }],
+  ListCommands: () => [{ action: 'ssm:ListCommands', resource: ANY }],
+  ListCommandInvocations: () => [{ action: 'ssm:ListCommandInvocations', resource: ANY }],
+  GetCommandInvocation: () => [{ action: 'ssm:GetCommandInvocation', resource: ANY }],
+  CancelCommand: () => [{ action: 'ssm:CancelCommand', resource: ANY }],
+};
+
+/** Step Functions. */
+export const SFN_REQUESTS: Record<string, Checks<Body>> = {
+  StartExecution: (b) => [{ action: 'states:StartExecution', resource: str(b.stateMachineArn) }],
+  ListExecutions: (b) => [{ action: 'states:ListExecutions', resource: str(b.stateMachineArn) }],
+  DescribeExecution: (b) => [{ action: 'states:DescribeExecution', resource: str(b.executionArn) }],
+  StopExecution: (b) => [{ action: 'states:StopExecution', resource: str(b.executionArn) }],
+  GetExecutionHistory: (b) => [{ action: 'states:GetExecutionHistory', resource: str(b.executionArn) }],
+  // Task tokens name no resource: these support no resource-level permissions.
+  SendTaskSuccess: () => [{ action: 'states:SendTaskSuccess', resource: ANY }],
+  SendTaskFailure: () => [{ action: 'states:SendTaskFailure', resource: ANY }],
+  SendTaskHeartbeat: () => [{ action: 'states:SendTaskHeartbeat', resource: ANY }],
+};
+
+/** CodePipeline. PollForJobs is authorized on the action type; the other job-worker calls on `*`. */
+export const CODEPIPELINE_REQUESTS: Record<string, Checks<Body>> = {
+  PollForJobs: (b) => {
+    const t = (b.actionTypeId ?? {}) as Record<string, string>;
+    return [{ action: 'codepipeline:PollForJobs', resource: arn('codepipeline', `actiontype:${t.owner}/${t.category}/${t.provider}/${t.version}`) }];
+  },
+  AcknowledgeJob: () => [{ action: 'codepipeline:AcknowledgeJob', resource: ANY }],
+  GetJobDetails: () => [{ action: 'codepipeline:GetJobDetails', resource: ANY }],
+  PutJobSuccessResult: () => [{ action: 'codepipeline:PutJobSuccessResult', resource: ANY }],
+  PutJobFailureResult: () => [{ action: 'codepipeline:PutJobFailureResult', resource: ANY }],
+};
+
+/** Lambda: the caller of Invoke needs lambda:InvokeFunction on the function. */
+export function invokeChecks(functionArn: string): AuthorizationCheck[] {
+  return [{ action: 'lambda:InvokeFunction', resource: functionArn }];
+}
+
+/** The checks for one request, or the refusal of an operation whose context nobody wrote. */
+export function checksFor<I>(table: Record<string, Checks<I>>, service: string, operation: string, input: I, state: ResourceState): AuthorizationCheck[] {
+  const checks = table[operation];
+  if (!checks) throw new AwsError('AccessDeniedException', `${service} (local) has no authorization context for ${operation}: write it in local/iam/requests.ts`);
+  return checks(input, state);
+}

@@ -1,6 +1,7 @@
 import { resumeTask } from '../shared/sfn';
-import { getCommand, getInvocation } from '../shared/ssm';
-import { RUNNING_COMMAND_STATUSES, type CommandResult } from '../shared/types';
+import { getCommand } from '../shared/ssm';
+import { isRunningStatus, type CommandResult } from '../shared/types';
+import { stepThatRan } from './step';
 /** How much of each output stream travels back into the state machine (its payload limit is 256 KB). */
 export const TAIL_CHARS = 4000;
 
@@ -21,14 +22,15 @@ export async function collectResult(commandId: string, instanceId: string, event
   const command = await getCommand(commandId);
   const taskToken = command?.parameters.TaskToken?.[0];
   if (!taskToken) return null;
-  const invocation = await getInvocation(commandId, instanceId);
+  const invocation = await stepThatRan(commandId, instanceId);
   // The event is the authority on the status: GetCommandInvocation may lag behind it for a moment.
-  const status = RUNNING_COMMAND_STATUSES.includes(invocation.status) ? eventStatus : invocation.status;
+  const lagging = isRunningStatus(invocation.status);
   return {
     taskToken,
     result: {
       commandId,
-      status,
+      status: lagging ? eventStatus : invocation.status,
+      statusDetails: lagging ? eventStatus : invocation.statusDetails || invocation.status,
       exitCode: invocation.exitCode,
       outputTail: tail(invocation.stdout),
       errorTail: tail(invocation.stderr),

@@ -1,4 +1,4 @@
-import { ERROR_MARKER, type BuildJob, type CaughtError, type CommandResult, type CompletionInput, type FailureType, type JobOutcome, type StepName } from '../shared/types';
+import { ERROR_MARKER, statusKey, type BuildJob, type CaughtError, type CommandResult, type CompletionInput, type FailureType, type JobOutcome, type StepName } from '../shared/types';
 
 /** The state names users see in the execution graph, for messages. */
 export const STEP_TITLES: Record<StepName, string> = {
@@ -78,24 +78,35 @@ function logTail(result: CommandResult): string {
   return text.length > LOG_BUDGET ? `…${text.slice(text.length - LOG_BUDGET)}` : text;
 }
 
+/**
+ * StatusDetails that mean the command never finished on the instance: the instance or its agent
+ * was lost. A command's Status is only Success, Failed, TimedOut or Cancelled (plus the running
+ * ones); the reason, ExecutionTimedOut (the build's own time limit) among the others, is in
+ * StatusDetails: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetCommandInvocation.html
+ * and https://docs.aws.amazon.com/systems-manager/latest/userguide/monitor-commands.html
+ */
+const LOST = new Set(['DeliveryTimedOut', 'Undeliverable']);
+
 function fromCommand(step: StepName, result: CommandResult, job: BuildJob): JobOutcome {
   const marker = markerIn(result.errorTail);
   if (marker) return failed(MARKER_TYPES[marker.kind] ?? 'JobFailed', step, marker.text);
   const lines = logTail(result);
   const shown = lines ? `\nLast lines of its output:\n${lines}` : ' It printed nothing.';
-  switch (result.status) {
-    case 'TimedOut':
-    case 'ExecutionTimedOut':
-      return failed('JobFailed', step, `the build ran longer than TimeoutMinutes (${job.properties.timeoutMinutes}) and was stopped.${shown}`);
-    case 'Cancelled':
-    case 'Terminated':
-      return failed('JobFailed', step, `the command was cancelled before it finished (the instance was terminated or the pipeline stopped).${shown}`);
-    case 'Undeliverable':
-    case 'DeliveryTimedOut':
-      return failed('SystemUnavailable', step, `Systems Manager could not deliver the command to the instance (${result.status}). Retry the stage.`);
-    default:
-      return failed('JobFailed', step, `the build command exited with code ${result.exitCode}.${shown}`);
+  const details = statusKey(result.statusDetails);
+  if (details === 'ExecutionTimedOut') {
+    return failed('JobFailed', step, `the build ran longer than TimeoutMinutes (${job.properties.timeoutMinutes}) and was stopped.${shown}`);
   }
+  if (LOST.has(details)) {
+    return failed('JobFailed', step, `Systems Manager lost the instance or its SSM agent before the command finished (${details}): the instance was stopped or terminated from outside (a Spot interruption, a person or a policy), or its agent stopped answering. The build's own time limit was not reached. Retry the stage.${shown}`);
+  }
+  if (details === 'Terminated' || statusKey(result.status) === 'Cancelled') {
+    return failed('JobFailed', step, `the command was cancelled before it finished (${details || 'Cancelled'}: the pipeline was stopped, or it was cancelled in Systems Manager).${shown}`);
+  }
+  if (statusKey(result.status) === 'TimedOut') {
+    // Only a result without StatusDetails (recorded by an older version) gets here: say both.
+    return failed('JobFailed', step, `the command timed out: the build ran longer than TimeoutMinutes (${job.properties.timeoutMinutes}), or Systems Manager lost the instance. Retry the stage if the build is usually faster.${shown}`);
+  }
+  return failed('JobFailed', step, `the build command exited with code ${result.exitCode}.${shown}`);
 }
 
 function duration(ms: number): string {

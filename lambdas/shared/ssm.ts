@@ -1,5 +1,5 @@
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { RUNNING_COMMAND_STATUSES } from './types';
+import { isRunningStatus } from './types';
 
 /** All Systems Manager calls the Lambdas make. The state machine sends commands itself. */
 const client = new SSMClient({});
@@ -26,15 +26,22 @@ export async function getCommand(commandId: string): Promise<CommandRecord | nul
 
 export interface Invocation {
   readonly status: string;
+  readonly statusDetails: string;
   readonly exitCode: number;
   readonly stdout: string;
   readonly stderr: string;
 }
 
-export async function getInvocation(commandId: string, instanceId: string): Promise<Invocation> {
-  const out = await client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }));
+/**
+ * The result of one step (plugin) of a command on one instance. PluginName is required because the
+ * build document has more than one step:
+ * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetCommandInvocation.html
+ */
+export async function getInvocation(commandId: string, instanceId: string, pluginName: string): Promise<Invocation> {
+  const out = await client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: pluginName }));
   return {
     status: out.Status ?? 'Unknown',
+    statusDetails: out.StatusDetails ?? '',
     exitCode: out.ResponseCode ?? -1,
     stdout: out.StandardOutputContent ?? '',
     stderr: out.StandardErrorContent ?? '',
@@ -48,7 +55,7 @@ export async function finishedCommands(instanceId: string, documentName: string)
   do {
     const out = await client.send(new ListCommandsCommand({ InstanceId: instanceId, Filters: [{ key: 'DocumentName', value: documentName }], NextToken }));
     for (const c of out?.Commands ?? []) {
-      if (c.CommandId && c.Status && !RUNNING_COMMAND_STATUSES.includes(c.Status)) found.push({ commandId: c.CommandId, status: c.Status });
+      if (c.CommandId && c.Status && !isRunningStatus(c.Status)) found.push({ commandId: c.CommandId, status: c.Status });
     }
     NextToken = out?.NextToken;
   } while (NextToken);

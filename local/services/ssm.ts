@@ -24,6 +24,8 @@ interface Invocation {
   parameters: Record<string, string[]>;
   comment: string;
   status: string;
+  /** Why it ended (ExecutionTimedOut, DeliveryTimedOut, ...); the status itself while it runs. */
+  statusDetails: string;
   exitCode: number;
   stdout: string;
   stderr: string;
@@ -121,11 +123,17 @@ export class LocalSsm {
     }
     if (isReleased(instance)) {
       this.online.delete(instance.instanceId);
-      // The agent dies with its instance: what it was running ends unfinished.
+      // The agent dies with its instance: what it was running never reports back. SSM ends such
+      // invocations when the command expires, with StatusDetails DeliveryTimedOut ("If a command
+      // expires, it changes status to DeliveryTimedOut for all invocations that have the status
+      // InProgress, Pending, or Delayed": ExpiresAfter in
+      // https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_Command.html), whose
+      // Status is TimedOut (the CommandInvocationStatus enum has no finer value). Here that
+      // happens at once rather than at the expiry: simulated time, the same statuses.
       for (const inv of this.invocations.values()) {
         if (inv.instanceId === instance.instanceId && ['Pending', 'InProgress'].includes(inv.status)) {
           killTree(inv.process);
-          this.finish(inv, 'Cancelled', -1);
+          this.finish(inv, 'TimedOut', -1, 'DeliveryTimedOut');
         }
       }
     }
@@ -168,6 +176,7 @@ export class LocalSsm {
       parameters,
       comment: String(body.Comment ?? ''),
       status: 'Pending',
+      statusDetails: 'Pending',
       exitCode: -1,
       stdout: '',
       stderr: '',
@@ -195,9 +204,10 @@ export class LocalSsm {
     });
   }
 
-  private finish(inv: Invocation, status: string, exitCode: number): void {
+  private finish(inv: Invocation, status: string, exitCode: number, statusDetails = status): void {
     if (!['Pending', 'InProgress'].includes(inv.status)) return;
     inv.status = status;
+    inv.statusDetails = statusDetails;
     inv.exitCode = exitCode;
     inv.endedAt = Date.now();
     this.emit(inv);
@@ -206,6 +216,7 @@ export class LocalSsm {
   private run(inv: Invocation, env: Record<string, string>, timeoutSeconds: number): void {
     if (inv.status !== 'Pending') return;
     inv.status = 'InProgress';
+    inv.statusDetails = 'InProgress';
     inv.startedAt = Date.now();
     this.emit(inv);
     const step = stepFor(this.document, 'Linux');
@@ -233,7 +244,8 @@ export class LocalSsm {
     child.stderr.on('data', (c: Buffer) => keep('stderr', c));
     const timer = setTimeout(() => {
       killTree(child);
-      this.finish(inv, 'TimedOut', -1);
+      // Status TimedOut, StatusDetails ExecutionTimedOut: it ran, and outlived its executionTimeout.
+      this.finish(inv, 'TimedOut', -1, 'ExecutionTimedOut');
     }, timeoutSeconds * 1000);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -259,19 +271,37 @@ export class LocalSsm {
     return { Commands: matching.map(describe) };
   }
 
+  /**
+   * One step's result. PluginName (the step's name) is required when the document has more than
+   * one step (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetCommandInvocation.html);
+   * the reference does not say what a call without it gets, so it is refused with the operation's
+   * documented InvalidPluginName. The step for the other platform was skipped by its precondition:
+   * it answers Success with the agent's skip message, the reading that is hardest on a caller.
+   */
   private getCommandInvocation(body: Record<string, unknown>) {
     const inv = this.invocations.get(String(body.CommandId));
     if (!inv || inv.instanceId !== body.InstanceId) throw new AwsError('InvocationDoesNotExist', 'An error occurred (InvocationDoesNotExist)');
     this.throttled('GetCommandInvocation', inv.instanceId);
+    const steps = this.document.mainSteps.map((s) => s.name);
+    const plugin = body.PluginName === undefined ? undefined : String(body.PluginName);
+    if (plugin === undefined ? steps.length > 1 : !steps.includes(plugin)) {
+      throw new AwsError('InvalidPluginName', `The plugin name isn't valid: document ${inv.documentName} has the steps ${steps.join(', ')}; name one as PluginName.`);
+    }
+    const ran = stepFor(this.document, 'Linux');
+    const skipped = plugin !== undefined && plugin !== ran.name && inv.status !== 'Pending';
+    const other = this.document.mainSteps.find((s) => s.name === plugin);
     return {
       CommandId: inv.commandId,
       InstanceId: inv.instanceId,
       DocumentName: inv.documentName,
-      Status: inv.status,
-      StatusDetails: inv.status,
-      ResponseCode: inv.exitCode,
-      StandardOutputContent: inv.stdout,
-      StandardErrorContent: inv.stderr,
+      PluginName: plugin ?? ran.name,
+      Status: skipped ? 'Success' : inv.status,
+      StatusDetails: skipped ? 'Success' : inv.statusDetails,
+      ResponseCode: skipped ? 0 : inv.exitCode,
+      StandardOutputContent: skipped
+        ? `Step execution skipped due to unsatisfied preconditions: '"StringEquals": [${other?.precondition?.StringEquals?.join(', ')}]'. Step name: ${plugin}`
+        : inv.stdout,
+      StandardErrorContent: skipped ? '' : inv.stderr,
     };
   }
 

@@ -30,6 +30,26 @@ describe('outcome', () => {
     expect(out.status === 'Failed' && out.message).toBe('Step "Run Build" failed: the build command exited with code 2.\nLast lines of its output:\nmake: *** [all] Error 2');
   });
 
+  it.each([
+    ['DeliveryTimedOut', 'TimedOut'],
+    ['Undeliverable', 'Failed'],
+    ['Delivery Timed Out', 'TimedOut'],
+  ])('reports a command whose instance or agent was lost (%s) as such, never as a build over its TimeoutMinutes', (statusDetails, status) => {
+    const out = decideOutcome(input({ instance, build: { ...ok, status, statusDetails, exitCode: -1, outputTail: 'compiling' } }));
+    expect(out).toMatchObject({ status: 'Failed', failureType: 'JobFailed', message: expect.stringMatching(/Run Build.*lost the instance or its SSM agent.*Spot interruption.*compiling/s) });
+    expect(out.status === 'Failed' && out.message).not.toMatch(/ran longer than TimeoutMinutes/);
+  });
+
+  it('reports a build that outlived TimeoutMinutes (StatusDetails ExecutionTimedOut) as such', () => {
+    const out = decideOutcome(input({ instance, build: { ...ok, status: 'TimedOut', statusDetails: 'ExecutionTimedOut', exitCode: -1 } }));
+    expect(out).toMatchObject({ status: 'Failed', failureType: 'JobFailed', message: expect.stringContaining('ran longer than TimeoutMinutes (60)') });
+  });
+
+  it('reports a command Systems Manager cancelled (Terminated) as cancelled', () => {
+    const out = decideOutcome(input({ instance, build: { ...ok, status: 'Cancelled', statusDetails: 'Terminated', exitCode: -1 } }));
+    expect(out).toMatchObject({ status: 'Failed', message: expect.stringMatching(/cancelled before it finished \(Terminated/) });
+  });
+
   it('keeps the message within CodePipeline\'s 5000 characters, keeping the end of the log', () => {
     const out = decideOutcome(input({ build: { ...ok, status: 'Failed', exitCode: 1, errorTail: `${'x'.repeat(9000)}THE END` } }));
     expect(out.status === 'Failed' && out.message.length).toBeLessThanOrEqual(5000);

@@ -41,6 +41,12 @@ export const EC2_DENIALS: DenialStyle = {
     new AwsError('UnauthorizedOperation', `You are not authorized to perform this operation. ${message} Encoded authorization failure message: ${Buffer.from(message).toString('base64')}`, 403),
 };
 
+/** How a statement is named in coverage reports: its policy and its Sid (CDK sets one on each of ours). */
+export function statementKey(policy: string, statement: unknown): string {
+  const sid = (statement as { Sid?: string }).Sid;
+  return `${policy}/${sid ?? JSON.stringify(statement)}`;
+}
+
 export interface Decision {
   readonly allowed: boolean;
   readonly check: AuthorizationCheck;
@@ -55,6 +61,8 @@ export class Authorizer {
   private readonly cache = new Map<string, Promise<boolean>>();
   /** Every denial, for tests and the runner's explanation of a job that was never picked up. */
   readonly denials: { role: string; action: string; resource: string }[] = [];
+  /** The statements that allowed at least one request, as `<role> <policy>/<Sid or index>`. */
+  readonly usedStatements = new Set<string>();
 
   constructor(private readonly roles: Map<string, RolePolicies>) {}
 
@@ -83,6 +91,9 @@ export class Authorizer {
         {},
       ).then((r) => {
         if (r.resultType === 'error') throw new Error(`IAM simulation of ${check.action} on ${check.resource} failed: ${r.errors.message}`);
+        if (r.resultType === 'single') {
+          for (const s of r.result.analysis.identityAnalysis?.allowStatements ?? []) this.usedStatements.add(`${role.role} ${statementKey(s.policyId, s.statement)}`);
+        }
         return r.overallResult === 'Allowed';
       });
       this.cache.set(key, decision);

@@ -5,10 +5,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV, TAGS } from '../lambdas/shared/env';
-import { MAX_TIMEOUT_MINUTES } from '../lambdas/shared/properties';
 import type { ActionTypeRef } from '../lambdas/shared/types';
+import { CHECK_WATCH_MS } from './build-functions';
+import { DEFINITION_FILE } from './build-workflow';
 import { abandonedEventPattern, executionEndedPattern } from './event-patterns';
 import { BuildActionFunction } from './lambda-function';
+import { longestJobMinutes, readDefinition, TIMEOUT_PATHS } from './longest-job';
 
 export interface SafetyNetsProps {
   readonly actionType: ActionTypeRef;
@@ -21,8 +23,15 @@ export interface SafetyNetsProps {
   readonly sweepMinutes?: number;
 }
 
-/** Longest an instance may live: the longest build plus boot, registration and upload. */
-export const MAX_INSTANCE_MINUTES = MAX_TIMEOUT_MINUTES + 60;
+/**
+ * Longest an instance may live: the longest job after launch (readiness, the longest build, the output URL, the
+ * upload and the release, each with its retries), from the state machine's own timeouts and retries, so the
+ * sweeper never cuts a job that is still running.
+ */
+export const MAX_INSTANCE_MINUTES = longestJobMinutes(readDefinition(DEFINITION_FILE), {
+  watchSeconds: CHECK_WATCH_MS / 1000,
+  timeoutPaths: TIMEOUT_PATHS,
+});
 
 /**
  * What keeps the promises when the normal path cannot: an execution that ends abnormally has its

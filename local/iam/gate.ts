@@ -1,7 +1,8 @@
 import { GATE, type GatedCall } from '../services/http';
 import type { LocalStack } from '../template/stack';
 import { Authorizer, EC2_DENIALS, JSON_DENIALS, type DenialStyle } from './authorize';
-import { instanceRoleOfLaunchTemplate, rolePolicies } from './policies';
+import { LOCAL_ACCOUNT } from './identity';
+import { instanceRoleOfLaunchTemplate, rolePolicies, type RolePolicies } from './policies';
 import { checksFor, CODEPIPELINE_REQUESTS, EC2_REQUESTS, SFN_REQUESTS, SSM_REQUESTS, type ResourceState } from './requests';
 
 interface ServiceEntry {
@@ -15,6 +16,19 @@ const SERVICES: Record<string, ServiceEntry> = {
   SSM: { table: SSM_REQUESTS, style: JSON_DENIALS },
   StepFunctions: { table: SFN_REQUESTS, style: JSON_DENIALS },
   EC2: { table: EC2_REQUESTS, style: EC2_DENIALS },
+};
+
+/**
+ * The person at the keyboard: what `npm run verify` and other user tools sign as locally. An
+ * administrator, as a user deploying and verifying the stack would be; the stack's own roles are
+ * what the gate is for.
+ */
+export const LOCAL_USER = 'LocalUser';
+const LOCAL_USER_POLICIES: RolePolicies = {
+  role: LOCAL_USER,
+  roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${LOCAL_USER}`,
+  trustedServices: [],
+  policies: [{ name: 'AdministratorAccess', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }],
 };
 
 /** Resource state the gate reads from the stack itself (launch templates); instances come from the cloud. */
@@ -39,7 +53,9 @@ export function stackResourceState(stack: LocalStack, instanceTags: (id: string)
  * explain a run that went nowhere; direct calls by roles, such as an instance's agent, use it too).
  */
 export function installIamGate(stack: LocalStack, state: ResourceState): Authorizer {
-  const authorizer = new Authorizer(rolePolicies(stack));
+  const roles = rolePolicies(stack);
+  roles.set(LOCAL_USER, LOCAL_USER_POLICIES);
+  const authorizer = new Authorizer(roles);
   GATE.authorize = async (call: GatedCall) => {
     const service = SERVICES[call.service];
     if (!service) throw new Error(`IAM gate: no request contexts for the local service ${call.service}`);

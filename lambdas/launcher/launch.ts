@@ -22,10 +22,29 @@ function configurationProblem(code: string, message: string, job: BuildJob, inst
   if (code.startsWith('InvalidAMIID')) {
     return `${PROPERTY.imageId} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Use an AMI that exists in this Region and is shared with this account.`;
   }
+  if (code === 'InvalidBlockDeviceMapping') {
+    return `${PROPERTY.imageId} ${JSON.stringify(imageId)} cannot be launched with this stack's root volume (${code}: ${message}). ${ROOT_VOLUME_FIX}`;
+  }
   if (code === 'InvalidParameterValue' || code === 'InvalidParameterCombination') {
     return `${PROPERTY.instanceType} ${JSON.stringify(instanceType ?? job.properties.instanceType)} or ${PROPERTY.imageId} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Pick an instance type offered in this Region that matches the AMI's architecture.`;
   }
   return null;
+}
+
+/** How to give build instances a bigger root volume: the stack's context key, then deploy. */
+const ROOT_VOLUME_FIX = 'Deploy the stack with a root volume at least as large as the AMI\'s root snapshot (npx cdk deploy -c ec2-build-action:rootVolumeGiB=SIZE), or use an AMI with a smaller root volume.';
+
+/**
+ * A root volume smaller than the AMI's root snapshot is refused by RunInstances
+ * (InvalidBlockDeviceMapping): "You can specify a volume size that is equal to or larger than the
+ * snapshot size" (VolumeSize in https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EbsBlockDevice.html).
+ * Checked before launching, so the user is told the two sizes and the fix, and nothing starts.
+ */
+function checkRootVolume(job: BuildJob, image: ImageInfo, rootVolumeGiB: number): void {
+  if (image.rootSnapshotGiB === null || rootVolumeGiB >= image.rootSnapshotGiB) return;
+  throw new JobConfigurationError(
+    `${PROPERTY.imageId} ${JSON.stringify(job.properties.imageId)} has a ${image.rootSnapshotGiB} GiB root snapshot, larger than this stack's ${rootVolumeGiB} GiB root volume (context ec2-build-action:rootVolumeGiB). ${ROOT_VOLUME_FIX.replace('SIZE', String(image.rootSnapshotGiB))}`,
+  );
 }
 
 /** The template's root device; the AMI's own root gets the same encrypted volume when it differs. */
@@ -92,6 +111,7 @@ export async function launchBuildInstance(
   const types = [job.properties.instanceType, ...job.properties.fallbackInstanceTypes];
   const tags = { [TAGS.stack]: config.stackTagValue, [TAGS.jobId]: job.jobId, [TAGS.execution]: executionName };
   const image = await checkImage(job, images);
+  checkRootVolume(job, image, config.rootVolumeGiB);
   const rootVolume =
     image.rootDeviceName && image.rootDeviceName !== TEMPLATE_ROOT_DEVICE ? { deviceName: image.rootDeviceName, sizeGiB: config.rootVolumeGiB } : null;
   const refusals: string[] = [];

@@ -18,14 +18,23 @@ export interface ImageInfo {
   readonly rootDeviceName: string;
   readonly platform: string;
   readonly state: string;
+  /** Size of the snapshot behind the root device, in GiB: the smallest root volume EC2 accepts. Null when not given. */
+  readonly rootSnapshotGiB: number | null;
 }
 
-/** The AMI's root device and platform; null when EC2 does not know it. Throws InvalidAMIID.* codes. */
+/** The AMI's root device, its snapshot size and platform; null when EC2 does not know it. Throws InvalidAMIID.* codes. */
 export async function describeImage(imageId: string): Promise<ImageInfo | null> {
   const out = await client.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
   const image = out.Images?.[0];
   if (!image) return null;
-  return { rootDeviceName: image.RootDeviceName ?? '', platform: image.PlatformDetails ?? image.Platform ?? 'Linux/UNIX', state: image.State ?? 'available' };
+  const rootDeviceName = image.RootDeviceName ?? '';
+  const root = image.BlockDeviceMappings?.find((m) => m.DeviceName === rootDeviceName);
+  return {
+    rootDeviceName,
+    platform: image.PlatformDetails ?? image.Platform ?? 'Linux/UNIX',
+    state: image.State ?? 'available',
+    rootSnapshotGiB: root?.Ebs?.VolumeSize ?? null,
+  };
 }
 
 export async function runInstance(req: LaunchRequest): Promise<Instance> {

@@ -45,6 +45,26 @@ describe('launch instance', () => {
     expect(ec2).not.toHaveReceivedCommand(RunInstancesCommand);
   });
 
+  it('reports a root snapshot larger than the stack\'s root volume as a ConfigurationError naming both sizes, without launching', async () => {
+    ec2.on(DescribeImagesCommand).resolves({
+      Images: [{ RootDeviceName: '/dev/xvda', State: 'available', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: 'snap-1', VolumeSize: 100 } }] }],
+    });
+    await expect(launchBuildInstance(buildJob(), 'exec-1', config)).rejects.toMatchObject({
+      name: 'JobConfigurationError',
+      message: expect.stringMatching(/100 GiB root snapshot, larger than this stack's 40 GiB root volume.*rootVolumeGiB=100/),
+    });
+    expect(ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+  });
+
+  it('reports RunInstances\' InvalidBlockDeviceMapping as a ConfigurationError with the fix, never as "retry later"', async () => {
+    ec2.on(RunInstancesCommand).rejects(ec2Error('InvalidBlockDeviceMapping'));
+    await expect(launchBuildInstance(buildJob(), 'exec-1', config)).rejects.toMatchObject({
+      name: 'JobConfigurationError',
+      message: expect.stringMatching(/InvalidBlockDeviceMapping.*ec2-build-action:rootVolumeGiB/),
+    });
+    expect(ec2).toHaveReceivedCommandTimes(RunInstancesCommand, 1);
+  });
+
   it('reports an unknown instance type as a ConfigurationError', async () => {
     ec2.on(RunInstancesCommand).rejects(ec2Error('InvalidParameterValue'));
     await expect(launchBuildInstance(buildJob(), 'exec-1', config)).rejects.toMatchObject({ name: 'JobConfigurationError', message: expect.stringContaining('InstanceType "t3.medium"') });

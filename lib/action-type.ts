@@ -1,22 +1,29 @@
-import { Stack } from 'aws-cdk-lib';
+import { Aws, Stack } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { Construct } from 'constructs';
 import { PROPERTY } from '../lambdas/shared/properties';
 import type { ActionTypeRef } from '../lambdas/shared/types';
+import { checkActionTypePin, pinFile, templated, type ActionTypePinOptions } from './action-type-snapshot';
 
 export interface BuildActionTypeProps {
   readonly actionType: ActionTypeRef;
   /** Name of the SSM document the action runs, for the console link. */
   readonly documentName: string;
+  /** Where this version's definition is pinned, and whether a first synth writes it. @default - action-types/, checked, never written */
+  readonly pin?: ActionTypePinOptions;
 }
 
-/** The custom action type users pick in CodePipeline. */
+/**
+ * The custom action type users pick in CodePipeline. Its definition cannot change under the same version
+ * (lib/action-type-snapshot.ts): the constructor fails, naming the version, when it differs from the pinned one.
+ */
 export class BuildActionType extends Construct {
   constructor(scope: Construct, id: string, props: BuildActionTypeProps) {
     super(scope, id);
     const { category, provider, version } = props.actionType;
-    const console = `https://${Stack.of(this).region}.console.aws.amazon.com`;
-    const region = `region=${Stack.of(this).region}`;
+    // The deployment's Region, never a Region fixed at synth time, so the pinned definition is the same everywhere.
+    const console = `https://${Aws.REGION}.console.aws.amazon.com`;
+    const region = `region=${Aws.REGION}`;
     const property = (name: string, description: string, required: boolean, type = 'String') => ({
       name,
       description,
@@ -26,7 +33,7 @@ export class BuildActionType extends Construct {
       queryable: false,
       type,
     });
-    new codepipeline.CfnCustomActionType(this, 'Resource', {
+    const definition: codepipeline.CfnCustomActionTypeProps = {
       category,
       provider,
       version,
@@ -44,6 +51,11 @@ export class BuildActionType extends Construct {
         entityUrlTemplate: `${console}/systems-manager/documents/${props.documentName}/description?${region}`,
         executionUrlTemplate: `${console}/states/home?${region}#/v2/executions/details/{ExternalExecutionId}`,
       },
-    });
+    };
+    new codepipeline.CfnCustomActionType(this, 'Resource', definition);
+    const result = checkActionTypePin(props.actionType, templated(Stack.of(this).resolve(definition)), props.pin);
+    if (result === 'written') {
+      process.stderr.write(`Pinned ${category}/${provider} version ${version} in ${pinFile(props.actionType, props.pin?.directory)}: commit it.\n`);
+    }
   }
 }

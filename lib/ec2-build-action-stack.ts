@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { BuildActionType } from './action-type';
+import type { ActionTypePinOptions } from './action-type-snapshot';
 import { BuildDocument } from './build-document';
 import { BuildFunctions } from './build-functions';
 import { BuildWorkflow } from './build-workflow';
@@ -21,6 +22,8 @@ export interface Ec2BuildActionStackProps extends StackProps {
   readonly rootVolumeGiB?: number;
   /** ARN of the account's default EBS encryption key, when it is customer managed: the launcher gets what EC2 needs on it. @default - none needed (aws/ebs) */
   readonly ebsKmsKeyArn?: string;
+  /** Where the action type's definition is pinned, and whether a first synth writes it. @default - action-types/, checked, never written */
+  readonly actionTypePin?: ActionTypePinOptions;
 }
 
 /** Registers the custom action and everything that runs its jobs. Composition only. */
@@ -48,7 +51,7 @@ export class Ec2BuildActionStack extends Stack {
       executionsArn: workflow.executionsArn,
       documentName: document.documentName,
     });
-    new BuildActionType(this, 'ActionType', { actionType: props.actionType, documentName: document.documentName });
+    new BuildActionType(this, 'ActionType', { actionType: props.actionType, documentName: document.documentName, pin: props.actionTypePin });
 
     const { category, provider, version } = props.actionType;
     new CfnOutput(this, 'ActionTypeId', { value: `Owner=Custom,Category=${category},Provider=${provider},Version=${version}` });

@@ -1,0 +1,100 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ActionTypeRef } from '../lambdas/shared/types';
+import { CONTEXT } from './context';
+
+/**
+ * Each deployed version of the custom action type, pinned in a committed file.
+ *
+ * AWS::CodePipeline::CustomActionType is identified by Category, Provider and Version, and its ConfigurationProperties,
+ * Settings, InputArtifactDetails and OutputArtifactDetails are all "Update requires: Replacement"
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-codepipeline-customactiontype.html).
+ * CloudFormation replaces a resource by creating the new one before deleting the old, and the new one's
+ * Category/Provider/Version is still taken: a stack update that changes a property description, adds a property or
+ * changes a URL template fails. So a changed definition must come with a new version; synth refuses it otherwise.
+ */
+
+/** Where the pins live: action-types/<Category>-<Provider>-<Version>.json. */
+export const PINS_DIR = path.join(__dirname, '..', 'action-types');
+
+export interface ActionTypePinOptions {
+  /** Folder holding the pins. @default PINS_DIR */
+  readonly directory?: string;
+  /** Write the pin of a version that has none yet (`cdk synth`/`deploy` do). @default false: accept it unpinned */
+  readonly writeMissing?: boolean;
+}
+
+export type PinResult = 'matches' | 'written' | 'unpinned';
+
+/** The definition changed but the version did not: CloudFormation could not update the action type. */
+export class ActionTypeChangedError extends Error {
+  override readonly name = 'ActionTypeChangedError';
+}
+
+export function pinFile(ref: ActionTypeRef, directory = PINS_DIR): string {
+  return path.join(directory, `${ref.category}-${ref.provider}-${ref.version}.json`);
+}
+
+/**
+ * The definition as CloudFormation resolves it, with every intrinsic written as a ${...} template: `{ Ref: AWS::Region }`
+ * becomes ${AWS::Region}, a resource's Ref ${LogicalId}. So the pin is the same whatever the Region or account, and
+ * still changes when a URL would point elsewhere (another document, another path).
+ */
+export function templated(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(templated);
+  if (value === null || typeof value !== 'object') return value;
+  const obj = value as Record<string, unknown>;
+  const [fn] = Object.keys(obj);
+  if (Object.keys(obj).length === 1 && (fn === 'Ref' || fn.startsWith('Fn::'))) {
+    const arg = obj[fn];
+    if (fn === 'Ref') return `\${${String(arg)}}`;
+    if (fn === 'Fn::GetAtt') return `\${${Array.isArray(arg) ? arg.join('.') : String(arg)}}`;
+    if (fn === 'Fn::Join') {
+      const [separator, parts] = arg as [string, unknown[]];
+      return parts.map((p) => String(templated(p))).join(separator);
+    }
+    throw new Error(`the action type's definition uses ${fn}, which its pin cannot represent`);
+  }
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, templated(v)]));
+}
+
+/** Paths at which two JSON values differ, e.g. configurationProperties[2].description. */
+function differences(a: unknown, b: unknown, at = ''): string[] {
+  if (JSON.stringify(a) === JSON.stringify(b)) return [];
+  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    const child = (k: string) => (Array.isArray(a) ? `${at}[${k}]` : at ? `${at}.${k}` : k);
+    return keys.flatMap((k) => differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], child(k)));
+  }
+  return [at || '(the whole definition)'];
+}
+
+function nextVersion(version: string): string {
+  return /^\d+$/.test(version) ? String(Number(version) + 1) : `${version}-2`;
+}
+
+/**
+ * Checks the definition of `ref` against its pin: the same passes; a different one throws ActionTypeChangedError
+ * naming the version and what changed; none yet is written (writeMissing) or accepted.
+ */
+export function checkActionTypePin(ref: ActionTypeRef, definition: unknown, options: ActionTypePinOptions = {}): PinResult {
+  const file = pinFile(ref, options.directory);
+  const id = `${ref.owner}/${ref.category}/${ref.provider}`;
+  if (!fs.existsSync(file)) {
+    if (!options.writeMissing) return 'unpinned';
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const pin = { actionType: `${id}/${ref.version}`, note: 'The definition this version was registered with. Never edit: deploy a new version instead (README, "Upgrading the action type").', definition };
+    fs.writeFileSync(file, `${JSON.stringify(pin, null, 2)}\n`);
+    return 'written';
+  }
+  const pinned = (JSON.parse(fs.readFileSync(file, 'utf8')) as { definition: unknown }).definition;
+  const changed = differences(pinned, definition);
+  if (changed.length === 0) return 'matches';
+  const shown = changed.length > 5 ? [...changed.slice(0, 5), `${changed.length - 5} more`] : changed;
+  throw new ActionTypeChangedError(
+    `The custom action type ${id} version ${ref.version} differs from its pinned definition in ${path.relative(process.cwd(), file)} (changed: ${shown.join(', ')}). ` +
+      'A custom action type cannot be updated in place: its properties, settings and artifact details are create-only, and CloudFormation cannot ' +
+      `replace it under the same Category/Provider/Version. Deploy the new definition as a new version (-c ${CONTEXT.version}=${nextVersion(ref.version)}, ` +
+      `with a new -c ${CONTEXT.stackName} to keep version ${ref.version} running beside it; see "Upgrading the action type" in README.md), or undo the change.`,
+  );
+}

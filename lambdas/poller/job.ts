@@ -13,8 +13,16 @@ import {
 } from '../shared/properties';
 import type { ArtifactLocation, BuildJob, BuildProperties } from '../shared/types';
 
-/** How long the state machine waits past the build timeout for SSM to report it. */
-export const WAIT_MARGIN_SECONDS = 10 * 60;
+/** SendCommand's TimeoutSeconds in "Run Build" (the ASL): how long SSM may take to deliver the command. */
+export const DELIVERY_TIMEOUT_SECONDS = 600;
+/** Time for SSM's status event to arrive once the command has ended. */
+const EVENT_MARGIN_SECONDS = 5 * 60;
+/**
+ * How long "Run Build" waits past the build's own timeout (its TimeoutSecondsPath reads
+ * waitTimeoutSeconds): delivery, then ExecutionTimeout, then the event. So Step Functions never
+ * gives up on a build that SSM is still allowed to run.
+ */
+export const WAIT_MARGIN_SECONDS = DELIVERY_TIMEOUT_SECONDS + EVENT_MARGIN_SECONDS;
 
 function invalid(property: string, value: string, rule: string, fix: string): JobConfigurationError {
   const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;

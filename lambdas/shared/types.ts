@@ -49,7 +49,10 @@ export interface BuildJob {
   readonly kmsKeyId: string;
   /** Build timeout in seconds, as a string for the SSM document's ExecutionTimeout. */
   readonly executionTimeout: string;
-  /** How long the state machine waits for a command before it gives up (timeout plus margin). */
+  /**
+   * How long "Run Build" waits for its command before it gives up (timeout plus margin): its
+   * TimeoutSecondsPath, so a positive integer (https://states-language.net/spec.html#task-state).
+   */
   readonly waitTimeoutSeconds: number;
 }
 

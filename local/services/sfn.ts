@@ -5,7 +5,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import * as ec2 from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as ssm from '@aws-sdk/client-ssm';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine } from './sfn-interpreter';
 import { AwsError } from './aws-error';
 import { serveJsonProtocol, type LocalServer } from './http';
 

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine } from '../../local/services/sfn-interpreter';
+import { DELIVERY_TIMEOUT_SECONDS } from '../../lambdas/poller/job';
 import aslValidator from 'asl-validator';
 import { buildJob } from '../fixtures/job';
 
@@ -59,6 +60,26 @@ describe('build-job.asl.json', () => {
       expect(state.QueryLanguage).toBeUndefined();
     }
     expect(definition.QueryLanguage).toBeUndefined();
+  });
+
+  it('waits for the build at most the job\'s waitTimeoutSeconds (TimeoutSecondsPath, read from the state\'s input), then releases and reports', async () => {
+    // GIVEN a job whose wait is one second, and a build whose status never comes back
+    const start = Date.now();
+    const { calls, reported } = await execute(
+      { 'Run Build': () => new Promise(() => undefined) },
+      { jobId: 'job', nonce: 'n', job: buildJob({ waitTimeoutSeconds: 1 }), rejection: null },
+    );
+    // THEN Run Build times out after about a second, through Release Instance
+    expect(Date.now() - start).toBeLessThan(5000);
+    expect(reported).toMatchObject({ errors: { runBuild: { Error: 'States.Timeout' } } });
+    expect(calls.slice(-2)).toEqual(['Release Instance', 'Report Result']);
+  });
+
+  it('takes Run Build\'s timeout from the job, and the poller\'s margin covers the command\'s delivery timeout', () => {
+    const runBuild = definition.States['Run Build'];
+    expect(runBuild.TimeoutSeconds).toBeUndefined();
+    expect(runBuild.TimeoutSecondsPath).toBe('$.job.waitTimeoutSeconds');
+    expect(runBuild.Parameters.TimeoutSeconds).toBe(DELIVERY_TIMEOUT_SECONDS);
   });
 
   it('signs the input URL again when the instance became ready after the URL\'s refresh time, and only then', async () => {

@@ -16,9 +16,13 @@ const CAPACITY_CODES = new Set([
   'Unsupported',
 ]);
 
+/** How much of EC2's own message a ConfigurationError quotes: some list every valid value, and the fix must fit too. */
+const EC2_MESSAGE_CHARS = 300;
+
 /** EC2 error codes caused by the action's properties; a different subnet will not help. */
-function configurationProblem(code: string, message: string, job: BuildJob, instanceType?: string): string | null {
+function configurationProblem(code: string, fullMessage: string, job: BuildJob, instanceType?: string): string | null {
   const { imageId } = job.properties;
+  const message = fullMessage.length > EC2_MESSAGE_CHARS ? `${fullMessage.slice(0, EC2_MESSAGE_CHARS)}…` : fullMessage;
   if (code.startsWith('InvalidAMIID')) {
     return `${PROPERTY.imageId} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Use an AMI that exists in this Region and is shared with this account.`;
   }

@@ -70,6 +70,13 @@ describe('launch instance', () => {
     await expect(launchBuildInstance(buildJob(), 'exec-1', config)).rejects.toMatchObject({ name: 'JobConfigurationError', message: expect.stringContaining('InstanceType "t3.medium"') });
   });
 
+  it('quotes at most the start of a long EC2 message, so the fix still shows', async () => {
+    ec2.on(RunInstancesCommand).rejects(Object.assign(new Error(`Member must satisfy enum value set: [${'a1.medium, '.repeat(500)}]`), { name: 'InvalidParameterValue', $metadata: {} }));
+    const err = (await launchBuildInstance(buildJob(), 'exec-1', config).catch((e: Error) => e)) as Error;
+    expect(err.message.length).toBeLessThan(700);
+    expect(err.message).toMatch(/InvalidParameterValue: Member must satisfy.*…\)\. Pick an instance type offered in this Region/);
+  });
+
   it('tries the next subnet when one lacks capacity', async () => {
     ec2.on(RunInstancesCommand, { SubnetId: 'subnet-a' }).rejects(ec2Error('InsufficientInstanceCapacity'));
     const instance = await launchBuildInstance(buildJob(), 'exec-1', config);

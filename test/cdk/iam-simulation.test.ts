@@ -2,6 +2,8 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CONTEXT, readSettings } from '../../lib/context';
 import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
+import { checkPolicies } from './iam-policy-check';
+import { templatePolicies } from './template-policies';
 import { ACCOUNT, decide, PARTITION, REGION, resolve, rolePolicies } from './simulate-policies';
 
 const actionType = { owner: 'Custom' as const, category: 'Build', provider: 'EC2-Build', version: '1' };
@@ -67,7 +69,8 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
     };
     const decideOnKey = (policies: Parameters<typeof decide>[0], action: string, keyArn: string, context: Record<string, string>) =>
       decide(policies, action, keyArn, context, keyPolicy);
-    const withKey = rolePolicies(template({ [CONTEXT.ebsKmsKeyArn]: ebsKey }), 'TasksLaunchRole');
+    const stackWithKey = template({ [CONTEXT.ebsKmsKeyArn]: ebsKey });
+    const withKey = rolePolicies(stackWithKey, 'TasksLaunchRole');
     const withoutKey = rolePolicies(stack, 'TasksLaunchRole');
 
     it('may let EC2 create grants on the key for the volumes it launches, and nothing else', async () => {
@@ -84,6 +87,10 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
     it('may not use the key directly, nor another key', async () => {
       expect(await decideOnKey(withKey, 'kms:Decrypt', ebsKey, { 'kms:ViaService': `s3.${REGION}.amazonaws.com` })).toBe('ImplicitlyDenied');
       expect(await decideOnKey(withKey, 'kms:Decrypt', key('ffffffff-12ab-34cd-56ef-1234567890ab'), viaEc2)).toBe('ImplicitlyDenied');
+    });
+
+    it('passes the static IAM check: real actions, key ARNs and condition keys that apply', async () => {
+      expect(await checkPolicies(templatePolicies(stackWithKey.toJSON() as Parameters<typeof templatePolicies>[0]))).toEqual([]);
     });
 
     it('gets no KMS rights when the default key is AWS managed (no context key)', async () => {

@@ -4,8 +4,8 @@ import { statusKey } from '../shared/types';
 
 /**
  * What the SSM agent writes as the output of a step whose precondition does not hold
- * ("Step execution skipped due to unsatisfied preconditions: ... Step name: ...", amazon-ssm-agent's
- * runpluginutil; the CloudWatch agent tutorial in the Systems Manager guide shows the same line).
+ * ("Step execution skipped due to unsatisfied preconditions: ... Step name: ...", in amazon-ssm-agent's
+ * runpluginutil source; AWS's documentation does not quote it).
  */
 const SKIPPED_OUTPUT = /Step execution skipped/i;
 

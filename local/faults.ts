@@ -99,8 +99,8 @@ export const FAULTS: readonly Fault[] = [
   {
     name: 'terminated-mid-build',
     description: 'the instance is terminated while the build runs (Spot interruption or by hand)',
-    handling: 'the command ends Cancelled; the event resumes the execution, which releases and reports',
-    expect: { status: 'Failed', failureType: 'JobFailed', message: /cancelled before it finished.*instance was terminated/ },
+    handling: 'the command never reports back: it ends TimedOut with StatusDetails DeliveryTimedOut; the event resumes the execution, which releases and reports the lost instance',
+    expect: { status: 'Failed', failureType: 'JobFailed', message: /lost the instance or its SSM agent.*DeliveryTimedOut/ },
     job: { command: 'sleep 20' },
     chaos: () => ({ commandRunning: (_job, phase) => (phase === 'build' ? { terminateInstance: true } : undefined) }),
   },

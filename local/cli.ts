@@ -15,6 +15,9 @@ const USAGE = `usage: npm run local -- [options]
   --instance-type TYPE       the action's InstanceType (default: t3.medium)
   --timeout-minutes N        the action's TimeoutMinutes (default: 60)
   --out FILE                 where to write the output artifact zip
+  --template FILE            the synthesized template whose functions, state machine, rules and IAM
+                             policies the local cloud runs (its cloud assembly beside it; default:
+                             the current stack, synthesized once per change)
   --fault NAME               inject a named fault (--list-faults lists them)
   --list-faults              list the faults and exit
   --json                     print a JSON summary as the last line of standard output
@@ -27,7 +30,7 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean; fault?: Fault } {
+function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean; fault?: Fault; template?: string } {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -44,6 +47,7 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
         fault: { type: 'string' },
+        template: { type: 'string' },
         'list-faults': { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -70,9 +74,12 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
     if (!fs.existsSync(buildFile)) usage('--command is required when the source has no build.sh');
     command = 'bash build.sh';
   }
+  const template = values.template === undefined ? undefined : path.resolve(String(values.template));
+  if (template !== undefined && !(fs.existsSync(template) && fs.statSync(template).isFile())) usage(`--template must be a synthesized template file, got ${JSON.stringify(values.template)}`);
   if (values.out !== undefined && values['output-path'] === undefined) usage('--out needs --output-path (what to put in the output artifact)');
   return {
     fault,
+    template,
     json: Boolean(values.json),
     quiet: Boolean(values.quiet),
     job: {
@@ -89,8 +96,8 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
 }
 
 async function main(): Promise<void> {
-  const { job, json, quiet, fault } = parse(process.argv.slice(2));
-  const cloud = await LocalCloud.start();
+  const { job, json, quiet, fault, template } = parse(process.argv.slice(2));
+  const cloud = await LocalCloud.start(undefined, { template, log: (line) => process.stderr.write(`⚙ ${line}\n`) });
   if (!quiet) Object.assign(cloud.hooks, reporter(process.stderr));
   let code = 1;
   try {

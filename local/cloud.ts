@@ -2,22 +2,22 @@ import './polyfills';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ENV, type FunctionConfig } from '../lambdas/shared/env';
+import { ENV } from '../lambdas/shared/env';
 import type { ActionTypeRef } from '../lambdas/shared/types';
-import { abandonedEventPattern, commandFinishedPattern, executionEndedPattern, startedEventPattern } from '../lib/event-patterns';
+import { deploy, type Deployment } from './deployment';
+import { deployFunctions, type DeployedFunction } from './lambda/functions';
+import { LambdaServiceError, type FunctionError, type InvokeOutcome } from './lambda/invoker';
 import type { Chaos } from './services/chaos';
 import { LocalCodePipeline } from './services/codepipeline';
-import { LocalEc2 } from './services/ec2';
-import { LocalEventBus } from './services/events';
+import { LOCAL_LAUNCH_TEMPLATES, LocalEc2 } from './services/ec2';
+import { eventRules } from './services/event-rules';
+import { LocalEventBus, rateSeconds, type EventRule } from './services/events';
 import { LocalStepFunctions, type EventLog, type ExecutionRecord, type LocalFunction } from './services/sfn';
 import { SIMULATED } from './services/http';
 import { LocalSsm } from './services/ssm';
 import { LocalS3 } from './s3';
-
-export const ACTION_TYPE: ActionTypeRef = { owner: 'Custom', category: 'Build', provider: 'EC2-Build', version: '1' };
-export const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:Ec2BuildAction-BuildJob';
-export const DOCUMENT_NAME = 'Ec2BuildAction-RunBuild';
-const REGION = 'us-east-1';
+import { currentTemplate } from './synthesized';
+import { UserServices } from './user-services';
 
 export interface CloudTiming {
   /** Real milliseconds that stand for one simulated second (Retry pauses). */
@@ -52,33 +52,48 @@ export interface CloudHooks {
   onOutput?(instanceId: string, chunk: string): void;
 }
 
-type Handler = (event: unknown) => Promise<unknown>;
-
-async function load(dir: string): Promise<Handler> {
-  const mod = (await import(`../lambdas/${dir}/handler`)) as { handler: Handler };
-  return mod.handler;
+export interface CloudOptions {
+  /** A synthesized template, its cloud assembly beside it (`npm run local -- --template FILE`); the current stack, synthesized, by default. */
+  readonly template?: string;
+  /** Where to say that the stack is being synthesized. */
+  readonly log?: (line: string) => void;
 }
+
+/** An asynchronous invocation (a rule's, a schedule's) that failed every attempt: nobody else sees its error. */
+export interface FunctionErrorRecord extends FunctionError {
+  readonly functionName: string;
+  /** The rule that invoked it. */
+  readonly source: string;
+}
+
+/** Variables whose value is a duration in milliseconds: the local cloud runs them in simulated time. */
+const SIMULATED_MS_VARIABLES: string[] = [ENV.checkWatchMs];
 
 /**
  * Everything a build job talks to, on this machine: CodePipeline, Step Functions, EC2 and SSM on
  * 127.0.0.1 endpoints that the real SDK clients reach through AWS_ENDPOINT_URL_<SERVICE>,
- * artifacts in s3rver, and the stack's EventBridge rules. The Lambda handlers are the real ones,
- * configured through the same environment variables the stack sets.
+ * artifacts in s3rver, and the synthesized template's functions, state machine and EventBridge
+ * rules. Each function is its real bundle, run as Lambda runs it (local/lambda/invoker.ts) with the
+ * configuration and the role the template gives it.
  */
 export class LocalCloud {
   readonly dir: string;
   readonly codepipeline = new LocalCodePipeline(DISPATCH_TIMEOUT_MS);
+  /** The pipeline API (on the CodePipeline endpoint), IAM and CloudFormation, for a user's tools (`npm run verify`). */
+  user!: UserServices;
   readonly bus = new LocalEventBus();
   readonly s3: LocalS3;
   readonly ec2: LocalEc2;
   ssm!: LocalSsm;
   sfn!: LocalStepFunctions;
   readonly hooks: CloudHooks = {};
-  private functions: Record<string, LocalFunction> = {};
-  private sweeper?: Handler;
-  private poller?: Handler;
-  private pollTimer?: NodeJS.Timeout;
-  private sweepTimer?: NodeJS.Timeout;
+  /** The action type, state machine and document of the template. */
+  readonly actionType: ActionTypeRef;
+  readonly stateMachineArn: string;
+  readonly documentName: string;
+  functions: DeployedFunction[] = [];
+  /** Function errors nobody was there to see: the soak fails on any. */
+  readonly functionErrors: FunctionErrorRecord[] = [];
   /** Faults installed for one job each. */
   private readonly jobChaos = new Map<string, Chaos>();
   private readonly counters = new Map<string, number>();
@@ -89,21 +104,27 @@ export class LocalCloud {
 
   private static started = false;
 
-  private constructor(readonly timing: CloudTiming) {
+  private constructor(
+    readonly timing: CloudTiming,
+    private readonly deployment: Deployment,
+  ) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec2-build-action-'));
     this.s3 = new LocalS3(path.join(this.dir, 's3'));
     this.ec2 = new LocalEc2({ bootMs: timing.bootMs, bootJitterMs: timing.bootJitterMs, shutdownMs: Math.round(timing.bootMs / 2) });
+    this.actionType = deployment.actionType;
+    this.stateMachineArn = deployment.stateMachine.arn;
+    this.documentName = deployment.documentName;
   }
 
-  static async start(timing: CloudTiming = DEFAULT_TIMING): Promise<LocalCloud> {
-    // The handlers build their SDK clients when first loaded, with the first cloud's endpoints.
-    if (LocalCloud.started) throw new Error('LocalCloud.start: one local cloud per process (the handlers keep the endpoints of the first); run another in a child process');
+  static async start(timing: CloudTiming = DEFAULT_TIMING, options: CloudOptions = {}): Promise<LocalCloud> {
+    // The Step Functions SDK integrations run in this process, with the endpoints of the first cloud.
+    if (LocalCloud.started) throw new Error('LocalCloud.start: one local cloud per process (Step Functions keeps the endpoints of the first); run another in a child process');
     LocalCloud.started = true;
-    const cloud = new LocalCloud(timing);
+    const template = options.template ?? (await currentTemplate(options.log));
+    const cloud = new LocalCloud(timing, deploy(template));
     await cloud.boot();
     return cloud;
   }
-
   /** Installs a fault's hooks for one job. */
   injectFault(jobId: string, chaos: Chaos): void {
     this.jobChaos.set(jobId, chaos);
@@ -139,11 +160,32 @@ export class LocalCloud {
   /** Instances the sweeper terminated. */
   readonly sweptInstances = new Set<string>();
 
+  /** The function whose construct path is `path` (e.g. "SafetyNets/Sweeper"). */
+  functionAt(path: string): DeployedFunction {
+    const fn = this.functions.find((f) => f.path === path);
+    if (!fn) throw new Error(`the template has no function at ${path} (it has ${this.functions.map((f) => f.path).join(', ')})`);
+    return fn;
+  }
+
+  /** Invokes a function synchronously, as a test or a person with the console would; its error is thrown, named by its errorType. */
+  async invoke(fn: DeployedFunction, event: unknown): Promise<unknown> {
+    const outcome = await fn.lambda.invoke(event, 'RequestResponse');
+    if ('error' in outcome) {
+      throw Object.assign(new Error(outcome.error.errorMessage), { name: outcome.error.errorType, functionError: outcome.error });
+    }
+    this.observe(fn.name, outcome.payload);
+    return outcome.payload;
+  }
+
   /** Runs the sweeper now, as its schedule would. */
   async sweep(): Promise<{ terminated: { instanceId: string; reason: string }[]; resumed: number }> {
-    const out = (await this.sweeper!({})) as { terminated: { instanceId: string; reason: string }[]; resumed: number };
-    for (const t of out.terminated) this.sweptInstances.add(t.instanceId);
-    return out;
+    return (await this.invoke(this.functionAt('SafetyNets/Sweeper'), {})) as { terminated: { instanceId: string; reason: string }[]; resumed: number };
+  }
+
+  /** The local cloud's bookkeeping of what a function returned: the instances the sweeper terminated. */
+  private observe(functionName: string, payload: unknown): void {
+    if (functionName !== this.functions.find((f) => f.path === 'SafetyNets/Sweeper')?.name) return;
+    for (const t of (payload as { terminated?: { instanceId: string }[] } | null)?.terminated ?? []) this.sweptInstances.add(t.instanceId);
   }
 
   private onCommandFault(jobId: string, instanceId: string, what: 'terminateInstance' | 'abortExecution' | 'timeOutExecution' | 'abandon'): void {
@@ -162,34 +204,38 @@ export class LocalCloud {
     } else {
       const p = this.pipelines.get(jobId);
       this.codepipeline.abandon(jobId);
-      this.bus.put({ source: 'aws.codepipeline', 'detail-type': 'CodePipeline Action Execution State Change', detail: { ...p, 'execution-id': p?.executionId, state: 'ABANDONED', type: { ...ACTION_TYPE } } });
+      this.bus.put({ source: 'aws.codepipeline', 'detail-type': 'CodePipeline Action Execution State Change', detail: { ...p, 'execution-id': p?.executionId, state: 'ABANDONED', type: { ...this.actionType } } });
     }
   }
 
-  /** What the stack would configure on each function, pointed at this machine. */
-  private functionConfig(): FunctionConfig {
-    return {
-      [ENV.stateMachineArn]: STATE_MACHINE_ARN,
-      [ENV.actionCategory]: ACTION_TYPE.category,
-      [ENV.actionProvider]: ACTION_TYPE.provider,
-      [ENV.actionVersion]: ACTION_TYPE.version,
-      [ENV.launchTemplateId]: 'lt-0local0000000000',
-      [ENV.subnetIds]: 'subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb',
-      [ENV.maxJobMinutes]: '1500',
-      [ENV.stackTagValue]: 'Ec2BuildAction',
-      [ENV.rootVolumeGiB]: '30',
-      [ENV.s3ForcePathStyle]: 'true',
-      // 20 s of simulated time, like the stack's 20 000 ms.
-      [ENV.checkWatchMs]: String(20 * this.timing.msPerSecond),
-      [ENV.buildDocumentName]: DOCUMENT_NAME,
-    };
+  /** A Task state's lambda:invoke: synchronous, its function error raised by errorType with the error as Cause. */
+  private async invokeForStateMachine(fn: DeployedFunction, payload: unknown): Promise<unknown> {
+    let outcome: InvokeOutcome;
+    try {
+      outcome = await fn.lambda.invoke(payload, 'RequestResponse');
+    } catch (err) {
+      // Step Functions names a Lambda API error Lambda.<Exception> (https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html).
+      if (err instanceof LambdaServiceError) throw Object.assign(new Error(err.message), { name: `Lambda.${err.code}` });
+      throw err;
+    }
+    if ('error' in outcome) throw Object.assign(new Error(outcome.error.errorMessage), { name: outcome.error.errorType, functionError: outcome.error });
+    return outcome.payload;
+  }
+
+  /** How often a schedule runs, in real ms: its rate in simulated time, except the safety-net poll (see CloudTiming.safetyPollMs). */
+  private periodOf(rule: EventRule, rules: EventRule[]): number {
+    const backsUpAnEventRule = rule.targets.some((t) => rules.some((r) => r.pattern && r.targets.some((u) => u.functionName === t.functionName)));
+    if (backsUpAnEventRule) return this.timing.safetyPollMs ?? SAFETY_NET_POLL_MS;
+    return rateSeconds(rule.schedule!) * this.timing.msPerSecond;
   }
 
   private async boot(): Promise<void> {
+    const { stack, stateMachine } = this.deployment;
     SIMULATED.apiLatencyMs = this.timing.apiLatencyMs ?? 0;
     this.bus.deliveryDelayMs = this.timing.eventDelayMs ?? 0;
+    this.bus.msPerSecond = this.timing.msPerSecond;
     this.ssm = new LocalSsm({
-      documentName: DOCUMENT_NAME,
+      documentName: this.documentName,
       timing: { registerMs: this.timing.registerMs },
       disksDir: path.join(this.dir, 'instances'),
       onOutput: (id, chunk) => this.hooks.onOutput?.(id, chunk),
@@ -206,45 +252,32 @@ export class LocalCloud {
       return (jobId && this.jobChaos.get(jobId)?.storeClockAheadMs?.(jobId)) || 0;
     };
     this.ec2.onStateChange = (instance) => this.ssm.instanceChanged(instance);
-    const endpoints = {
+    // The template's launch templates exist in the simulated account, as the deployment creates them.
+    Object.assign(LOCAL_LAUNCH_TEMPLATES, this.deployment.launchTemplates);
+    const endpoints: Record<string, string> = {
       CODEPIPELINE: await this.codepipeline.start(),
+      // Pipelines run their jobs through the job API above, on this bus and artifact store.
+      ...(await (this.user = new UserServices(this.codepipeline, this.bus, this.s3, stack)).start()),
       EC2: await this.ec2.start(),
       SSM: await this.ssm.start(),
       S3: await this.s3.start(),
     };
-    const env: Record<string, string> = {
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_SESSION_TOKEN: 'local',
-      AWS_MAX_ATTEMPTS: '4',
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'SILENT',
-      ...this.functionConfig(),
-    };
-    for (const [service, url] of Object.entries(endpoints)) env[`AWS_ENDPOINT_URL_${service}`] = url;
-    Object.assign(process.env, env);
-    // The Step Functions endpoint must exist before the handlers' clients are built.
-    const functionNames = { ack: 'local:acknowledge', launch: 'local:launcher', check: 'local:instance-check', urls: 'local:artifact-urls', completion: 'local:completion' };
-    this.functions = {
-      [functionNames.ack]: await load('acknowledge'),
-      [functionNames.launch]: await load('launcher'),
-      [functionNames.check]: await load('instance-check'),
-      [functionNames.urls]: await load('artifact-urls'),
-      [functionNames.completion]: await load('completion'),
-    };
+    // Step Functions needs its functions bound when it is built, and the functions need its endpoint:
+    // it gets one entry per function of the template (by ARN and by name), resolved at invocation.
+    const byKey = new Map<string, DeployedFunction>();
+    const stateMachineFunctions: Record<string, LocalFunction> = {};
+    for (const [logicalId] of stack.resources('AWS::Lambda::Function')) {
+      for (const key of [stack.getAtt(logicalId, 'Arn'), stack.ref(logicalId)]) stateMachineFunctions[key] = (payload) => this.invokeForStateMachine(byKey.get(key)!, payload);
+    }
+    // The Step Functions SDK integrations run in this process: they read the endpoints from its environment.
+    Object.assign(process.env, { AWS_REGION: stack.region });
+    for (const [service, url] of Object.entries(endpoints)) process.env[`AWS_ENDPOINT_URL_${service}`] = url;
     this.sfn = new LocalStepFunctions({
-      stateMachineArn: STATE_MACHINE_ARN,
-      substitutions: {
-        AcknowledgeFunctionArn: functionNames.ack,
-        LaunchFunctionArn: functionNames.launch,
-        InstanceCheckFunctionArn: functionNames.check,
-        ArtifactUrlsFunctionArn: functionNames.urls,
-        CompletionFunctionArn: functionNames.completion,
-        BuildDocumentName: DOCUMENT_NAME,
-        BuildLogGroupName: '/local/ec2-build-action/builds',
-      },
-      functions: this.functions,
+      stateMachineArn: this.stateMachineArn,
+      definition: stateMachine.definition,
+      substitutions: stateMachine.substitutions,
+      credentials: stateMachine.credentials,
+      functions: stateMachineFunctions,
       msPerSecond: this.timing.msPerSecond,
       invokeMs: this.timing.invokeMs,
       onEvent: (execution, event) => this.hooks.onState?.(execution, event),
@@ -252,41 +285,55 @@ export class LocalCloud {
         this.bus.put({
           source: 'aws.states',
           'detail-type': 'Step Functions Execution Status Change',
-          detail: { executionArn: e.executionArn, stateMachineArn: STATE_MACHINE_ARN, name: e.name, status: e.status, input: e.input, error: e.error ?? null, cause: e.cause ?? null },
+          resources: [e.executionArn],
+          detail: { executionArn: e.executionArn, stateMachineArn: this.stateMachineArn, name: e.name, status: e.status, input: e.input, error: e.error ?? null, cause: e.cause ?? null },
         }),
       beforeStart: (name) => {
         const jobId = name.slice(0, 36);
         return this.jobChaos.get(jobId)?.startExecution?.(jobId, this.count(`start:${jobId}`));
       },
-      beforeInvoke: (fn, payload) => {
+      beforeInvoke: (functionName, payload) => {
+        // Faults name a function by its construct, in kebab case ("completion", "artifact-urls").
+        const deployed = byKey.get(functionName);
+        const fn = deployed ? deployed.path.split('/').pop()!.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase() : functionName;
         const jobId = LocalCloud.jobOfPayload(payload);
         return this.jobChaos.get(jobId)?.invoke?.(fn, jobId, this.count(`invoke:${fn}:${jobId}`));
       },
     });
-    process.env.AWS_ENDPOINT_URL_SFN = await this.sfn.start();
-    const poller = await load('poller');
-    this.poller = poller;
-    this.bus.addRule('Started', startedEventPattern(ACTION_TYPE), poller);
-    this.bus.addRule('CommandFinished', commandFinishedPattern(DOCUMENT_NAME), await load('command-events'), 8);
-    this.bus.addRule('ExecutionEnded', executionEndedPattern(STATE_MACHINE_ARN), await load('execution-events'), 8);
-    this.bus.addRule('Abandoned', abandonedEventPattern(ACTION_TYPE), await load('abandon'), 8);
-    this.sweeper = await load('sweeper');
-    this.pollTimer = setInterval(() => void poller({ source: 'aws.events', 'detail-type': 'Scheduled Event' }).catch(() => undefined), this.timing.safetyPollMs ?? SAFETY_NET_POLL_MS);
-    // The sweeper's 15-minute schedule, in simulated time.
-    this.sweepTimer = setInterval(() => void this.sweep().catch(() => undefined), 15 * 60 * this.timing.msPerSecond);
+    endpoints.SFN = await this.sfn.start();
+    process.env.AWS_ENDPOINT_URL_SFN = endpoints.SFN;
+    const logLevel = (name: string) => process.env[name] ?? 'SILENT';
+    this.functions = deployFunctions(
+      stack,
+      {
+        endpoints,
+        region: stack.region,
+        // The local S3 serves buckets by path; the runner's log level applies to every function.
+        extra: { [ENV.s3ForcePathStyle]: 'true', POWERTOOLS_LOG_LEVEL: logLevel('POWERTOOLS_LOG_LEVEL'), LOG_LEVEL: logLevel('LOG_LEVEL') },
+      },
+      (name, value) => (SIMULATED_MS_VARIABLES.includes(name) ? String(Math.round((Number(value) * this.timing.msPerSecond) / 1000)) : value),
+    );
+    for (const fn of this.functions) {
+      byKey.set(fn.arn, fn);
+      byKey.set(fn.name, fn);
+    }
+    const rules = eventRules(stack, this.functions, (fn, event) => fn.lambda.invoke(event, 'Event'));
+    for (const rule of rules) this.bus.addRule(rule);
+    this.bus.onResult = (name, payload) => this.observe(name, payload);
+    this.bus.onDropped = (failure) => this.functionErrors.push({ functionName: failure.functionName, source: failure.rule, ...failure.error });
+    this.bus.startSchedules((rule) => this.periodOf(rule, rules));
   }
 
   /** Invokes the poller directly, as a second concurrent EventBridge delivery would. */
   invokePoller(event: Record<string, unknown>): Promise<unknown> {
-    return this.poller!(event);
+    return this.invoke(this.functionAt('Poller/Function'), event);
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.pollTimer);
-    clearInterval(this.sweepTimer);
+    this.bus.stopSchedules();
     await this.bus.drain();
     await this.sfn?.stop();
-    await Promise.all([this.codepipeline.stop(), this.ec2.stop(), this.ssm?.stop(), this.s3.stop()]);
+    await Promise.all([...this.functions.map((f) => f.lambda.stop()), this.codepipeline.stop(), this.user?.stop(), this.ec2.stop(), this.ssm?.stop(), this.s3.stop()]);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

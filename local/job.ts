@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { PROPERTY } from '../lambdas/shared/properties';
-import { ACTION_TYPE, type LocalCloud } from './cloud';
+import type { LocalCloud } from './cloud';
 import { DEFAULT_IMAGE_ID, isReleased, jobOf } from './services/ec2';
 import type { JobResult } from './services/codepipeline';
 import type { CommandRecord } from './services/ssm';
@@ -95,8 +95,8 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   if (options.workingDirectory) configuration[PROPERTY.workingDirectory] = options.workingDirectory;
   if (options.outputPath) configuration[PROPERTY.outputArtifactPath] = options.outputPath;
   if (options.timeoutMinutes) configuration[PROPERTY.timeoutMinutes] = options.timeoutMinutes;
-  const jobId = cloud.codepipeline.createJob(ACTION_TYPE, {
-    actionTypeId: ACTION_TYPE,
+  const jobId = cloud.codepipeline.createJob(cloud.actionType, {
+    actionTypeId: cloud.actionType,
     actionConfiguration: { configuration },
     pipelineContext: { pipelineName, pipelineExecutionId: `pe-${tag}`, stage: { name: 'Build' }, action: { name: 'BuildOnEc2' } },
     inputArtifacts,
@@ -112,7 +112,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   const event = {
     source: 'aws.codepipeline',
     'detail-type': 'CodePipeline Action Execution State Change',
-    detail: { pipeline: pipelineName, 'execution-id': `pe-${tag}`, stage: 'Build', action: 'BuildOnEc2', state: 'STARTED', type: { ...ACTION_TYPE } },
+    detail: { pipeline: pipelineName, 'execution-id': `pe-${tag}`, stage: 'Build', action: 'BuildOnEc2', state: 'STARTED', type: { ...cloud.actionType } },
   };
   await options.beforeStarted?.();
   const startedEvent = Date.now();

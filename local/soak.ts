@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { LocalCloud } from './cloud';
+import { LocalCloud, type FunctionErrorRecord } from './cloud';
 import { FAULTS, type Fault } from './faults';
 import { runJob, type JobSummary } from './job';
 import { jobOf } from './services/ec2';
@@ -83,6 +83,11 @@ export function violationsOf(summary: JobSummary, fault: Fault | null): string[]
   return out;
 }
 
+/** A scheduled or event-driven function that failed every attempt: on AWS its error would be lost, so the soak fails. */
+export function functionErrorViolations(errors: readonly FunctionErrorRecord[]): string[] {
+  return errors.map((e) => `${e.functionName} (rule ${e.source}) failed every attempt: ${e.errorType}: ${e.errorMessage}`);
+}
+
 const SOURCE = path.join(__dirname, '..', 'examples', 'hello');
 /** A quick build that still reads its input and writes an output. */
 const COMMAND = 'test -f src/hello.c && mkdir -p dist && cp src/hello.c dist/ && echo built';
@@ -116,6 +121,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (const i of leftRunning) violations.push(`instance ${i.instanceId} of job ${jobOf(i)} left ${i.state}`);
     const executionsLeft = [...cloud.sfn.executions.values()].filter((e) => e.status === 'RUNNING');
     for (const e of executionsLeft) violations.push(`execution ${e.name} still running`);
+    violations.push(...functionErrorViolations(cloud.functionErrors));
     const byFault: Record<string, number> = {};
     for (const f of faults) byFault[f?.name ?? 'none'] = (byFault[f?.name ?? 'none'] ?? 0) + 1;
     return {

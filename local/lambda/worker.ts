@@ -42,6 +42,14 @@ export type ReplyMessage = { readonly id: number; readonly payload: string } | {
 type Handler = (event: unknown, context: unknown, callback: (...args: unknown[]) => void) => unknown;
 
 const config = workerData as WorkerConfig;
+
+// The functions run on nodejs22.x on Lambda; the SDK's warning about this machine's older Node would
+// otherwise be printed once by every execution environment.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  if (String(typeof warning === 'string' ? warning : warning.message).startsWith('NodeVersionSupportWarning')) return;
+  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
 let loaded: Promise<Handler> | undefined;
 
 /** The Node.js runtime's handler resolution: "<file>.<export>", the file .js, .mjs or .cjs under the code folder. */

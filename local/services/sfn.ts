@@ -43,6 +43,10 @@ export interface ExecutionRecord {
 export interface SfnOptions {
   readonly stateMachineArn: string;
   readonly substitutions: Record<string, string>;
+  /** Credentials of the state machine's role, for its AWS SDK integrations; the environment's when absent. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string };
+  /** The state machine's DefinitionString from the synthesized template; the ASL file when absent. */
+  readonly definition?: string;
   readonly functions: Record<string, LocalFunction>;
   /** Real milliseconds per simulated second, for Retry pauses. */
   readonly msPerSecond: number;
@@ -87,10 +91,12 @@ export class LocalStepFunctions {
   private readonly waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; execution: string }>();
   private readonly definition: Record<string, unknown>;
   private server?: LocalServer;
-  private readonly clients = { ec2: new EC2Client({}), ssm: new SSMClient({}) };
+  private readonly clients: { ec2: EC2Client; ssm: SSMClient };
 
   constructor(private readonly options: SfnOptions) {
-    this.definition = JSON.parse(substitute(fs.readFileSync(DEFINITION_FILE, 'utf8'), options.substitutions)) as Record<string, unknown>;
+    // The SDK integrations sign as the state machine's role, as Step Functions does.
+    this.clients = { ec2: new EC2Client({ credentials: options.credentials }), ssm: new SSMClient({ credentials: options.credentials }) };
+    this.definition = JSON.parse(substitute(options.definition ?? fs.readFileSync(DEFINITION_FILE, 'utf8'), options.substitutions)) as Record<string, unknown>;
     for (const [name, state] of this.taskStates()) this.bind(name, state.Resource, state.Parameters);
   }
 
@@ -141,8 +147,9 @@ export class LocalStepFunctions {
         const result = await fn(payload);
         return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify(result ?? null)) };
       } catch (err) {
-        const e = err as Error;
-        const error = new Error(JSON.stringify({ errorType: e.name, errorMessage: e.message }));
+        const e = err as Error & { functionError?: unknown };
+        // The Lambda integration raises the function's errorType as the error, its whole error payload as the Cause.
+        const error = new Error(JSON.stringify(e.functionError ?? { errorType: e.name, errorMessage: e.message }));
         error.name = e.name || 'Error';
         throw error;
       }

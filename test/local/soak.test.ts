@@ -1,6 +1,6 @@
 import { faultNamed } from '../../local/faults';
 import type { JobSummary } from '../../local/job';
-import { drawFaults, runSoak, violationsOf } from '../../local/soak';
+import { drawFaults, functionErrorViolations, runSoak, violationsOf } from '../../local/soak';
 
 const ok: JobSummary = {
   status: 'Succeeded',
@@ -43,6 +43,12 @@ describe('soak', () => {
     expect(violationsOf(ok, fails)[0]).toContain('Succeeded, expected Failed');
     expect(violationsOf({ ...ok, status: 'Failed', failureType: 'SystemUnavailable', failureMessage: 'x' }, fails)[0]).toContain('failure type SystemUnavailable, expected JobFailed');
     expect(violationsOf({ ...ok, status: 'Failed', failureType: 'JobFailed', failureMessage: 'it broke' }, fails)[0]).toContain('does not match');
+  });
+
+  it('flags a scheduled or event-driven function that failed every attempt', () => {
+    const sweeperCrash = { functionName: 'Ec2BuildAction-SafetyNetsSweeperD9B881FE', source: 'Ec2BuildAction-SafetyNetsSweepA5680C06', errorType: 'TypeError', errorMessage: 'now.getTime is not a function', trace: [] };
+    expect(functionErrorViolations([])).toEqual([]);
+    expect(functionErrorViolations([sweeperCrash])).toEqual(['Ec2BuildAction-SafetyNetsSweeperD9B881FE (rule Ec2BuildAction-SafetyNetsSweepA5680C06) failed every attempt: TypeError: now.getTime is not a function']);
   });
 
   it('keeps every promise over 100 concurrent jobs with random faults', async () => {

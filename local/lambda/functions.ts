@@ -1,0 +1,50 @@
+import * as path from 'node:path';
+import { roleLogicalId } from '../deployment';
+import type { LocalStack } from '../template/stack';
+import { lambdaEnvironment, type BaseEnvironment } from './environment';
+import { LocalLambda } from './invoker';
+
+/** One AWS::Lambda::Function of the template, deployed locally. */
+export interface DeployedFunction {
+  readonly logicalId: string;
+  /** The construct path of the function (aws:cdk:path without the stack and "/Resource"), e.g. "SafetyNets/Sweeper". */
+  readonly path: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly roleLogicalId: string;
+  readonly lambda: LocalLambda;
+}
+
+/**
+ * Every function of the synthesized template, each from its own bundle (the asset the template's
+ * S3Key names) with its Handler, Runtime, Timeout and MemorySize (CloudFormation's defaults 3 s and
+ * 128 MB when absent: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-function.html),
+ * its own variables and its role. `override` rewrites a variable the local cloud must change
+ * (a duration in simulated time); everything else is the template's.
+ */
+export function deployFunctions(stack: LocalStack, base: BaseEnvironment, override: (name: string, value: string) => string = (_n, v) => v): DeployedFunction[] {
+  return stack.resources('AWS::Lambda::Function').map(([logicalId, p]) => {
+    const raw = stack.template.Resources[logicalId] as { Metadata?: Record<string, unknown> };
+    const role = roleLogicalId(stack, logicalId, 'Role');
+    const code = p.Code as { S3Key?: string; ZipFile?: string };
+    if (!code.S3Key) throw new Error(`${logicalId}: only functions whose code is an asset of the cloud assembly run locally`);
+    const name = stack.ref(logicalId);
+    const variables = Object.fromEntries(
+      Object.entries(((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>).map(([k, v]) => [k, override(k, String(v))]),
+    );
+    const codeDir = stack.assetDir(code.S3Key);
+    const runtime = String(p.Runtime ?? '');
+    const handler = String(p.Handler ?? '');
+    const memoryMB = Number(p.MemorySize ?? 128);
+    const env = lambdaEnvironment({ name, runtime, handler, memoryMB, codeDir, roleLogicalId: role, variables }, base);
+    const cdkPath = String(raw.Metadata?.['aws:cdk:path'] ?? logicalId);
+    return {
+      logicalId,
+      path: cdkPath.split('/').slice(1).filter((s) => s !== 'Resource').join('/'),
+      name,
+      arn: stack.getAtt(logicalId, 'Arn'),
+      roleLogicalId: role,
+      lambda: new LocalLambda({ name, arn: stack.getAtt(logicalId, 'Arn'), codeDir: path.resolve(codeDir), handler, runtime, timeoutSeconds: Number(p.Timeout ?? 3), memoryMB, env, region: stack.region, accountId: stack.account }),
+    };
+  });
+}

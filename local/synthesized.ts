@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+/**
+ * The current stack, synthesized once per change: `npm run local` and the tests run the local cloud
+ * against the real template and its Lambda bundles, and a synth takes seconds. The cloud assembly is
+ * kept under node_modules/.cache, in a folder named after a hash of everything the synth reads, and
+ * reused while that hash matches. Concurrent processes (jest workers) synthesize once: one holds a
+ * lock folder, the others wait for the finished assembly, which appears by an atomic rename.
+ */
+
+const ROOT = path.join(__dirname, '..');
+const INPUTS = ['bin', 'lib', 'lambdas', 'state-machines', 'ssm-documents', 'package-lock.json', 'cdk.json'];
+export const STACK_NAME = 'Ec2BuildAction';
+/**
+ * The local cloud's VPC has two subnets (local/services/ec2.ts); the stack is synthesized to launch in
+ * them, as `-c ec2-build-action:subnetIds=…` would on an account, so that the capacity faults can move on.
+ */
+export const LOCAL_SUBNETS = ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'];
+const SYNTH_ARGS = ['cdk', 'synth', '-q', '-c', `ec2-build-action:subnetIds=${LOCAL_SUBNETS.join(',')}`];
+const LOCK_STALE_MS = 180_000;
+
+function filesUnder(entry: string): string[] {
+  const full = path.join(ROOT, entry);
+  if (!fs.existsSync(full)) return [];
+  if (fs.statSync(full).isFile()) return [entry];
+  return fs
+    .readdirSync(full)
+    .sort()
+    .flatMap((name) => filesUnder(path.join(entry, name)));
+}
+
+/** A hash of every input of the synth, and of how it is run. */
+export function inputsHash(): string {
+  const hash = createHash('sha256').update(JSON.stringify(SYNTH_ARGS));
+  for (const file of INPUTS.flatMap(filesUnder)) hash.update(file).update('\0').update(fs.readFileSync(path.join(ROOT, file))).update('\0');
+  return hash.digest('hex').slice(0, 16);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The template file of the current stack, synthesized now if the cache does not hold this version. */
+export async function currentTemplate(log: (line: string) => void = () => undefined): Promise<string> {
+  const cache = path.join(ROOT, 'node_modules', '.cache', 'ec2-build-action');
+  const dir = path.join(cache, inputsHash());
+  const template = path.join(dir, `${STACK_NAME}.template.json`);
+  const lock = `${dir}.lock`;
+  fs.mkdirSync(cache, { recursive: true });
+  for (;;) {
+    if (fs.existsSync(template)) return template;
+    try {
+      fs.mkdirSync(lock);
+    } catch {
+      // Another process is synthesizing; a lock older than any synth is a crashed one's.
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > LOCK_STALE_MS) fs.rmSync(lock, { recursive: true, force: true });
+      await sleep(250);
+      continue;
+    }
+    try {
+      if (fs.existsSync(template)) return template;
+      const out = `${dir}.tmp-${randomBytes(4).toString('hex')}`;
+      log(`synthesizing the stack into ${path.relative(ROOT, dir)} (once per change of bin, lib, lambdas, …)`);
+      await promisify(execFile)('npx', [...SYNTH_ARGS, '-o', out], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+      fs.renameSync(out, dir);
+      return template;
+    } finally {
+      fs.rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}

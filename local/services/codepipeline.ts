@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError } from './aws-error';
 import type { Chaos } from './chaos';
-import { serveJsonProtocol, type LocalServer } from './http';
+import { serveJsonProtocol, type LocalServer, type Operation } from './http';
 
 interface ActionTypeId {
   category: string;
@@ -10,20 +10,50 @@ interface ActionTypeId {
   version: string;
 }
 
-/** What a job worker reported for a job. */
+/** What a job worker reported for a job (or, for `ended`, how CodePipeline ended it). */
 export type JobResult =
-  | { status: 'Succeeded'; executionDetails: Record<string, unknown> }
+  | { status: 'Succeeded'; executionDetails: Record<string, unknown>; continuationToken?: string }
   | { status: 'Failed'; failureDetails: { type: string; message: string; externalExecutionId?: string } };
+
+/**
+ * How a job ended, for the action execution it belongs to: a final result, a continuation (a new
+ * job for the same action execution), a timeout, or "Stop and abandon".
+ */
+export type JobEnd =
+  | { kind: 'result'; result: JobResult }
+  | { kind: 'continued'; result: JobResult; nextJobId: string }
+  | { kind: 'timedOut' }
+  | { kind: 'abandoned' };
+
+/** JobStatus (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_Job.html -> JobDetails, AcknowledgeJob's status). */
+type JobStatus = 'Queued' | 'Dispatched' | 'InProgress' | 'Succeeded' | 'Failed' | 'TimedOut' | 'Abandoned';
 
 interface StoredJob {
   id: string;
   actionTypeId: ActionTypeId;
   data: Record<string, unknown>;
   nonce: string;
-  status: 'Queued' | 'Dispatched' | 'InProgress' | 'Succeeded' | 'Failed' | 'Abandoned';
+  status: JobStatus;
+  /** Results a job worker reported and CodePipeline accepted (the invariant: exactly one per job). */
   results: JobResult[];
+  /** How CodePipeline ended a job no worker reported on (timeout): waiters get this. */
+  ended?: JobResult;
   waiters: ((r: JobResult) => void)[];
+  /** The action execution the job is for (one action execution can go through several jobs). */
+  actionExecutionId: string;
+  timeout?: NodeJS.Timeout;
 }
+
+/**
+ * How long a job may stay unfinished before CodePipeline times it out. The quotas page says
+ * "All other actions: 1 hour" for non-configurable action timeouts
+ * (https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html); earlier editions of the
+ * same page gave custom actions 24 hours, and ActionTypeExecutor.jobTimeout allows 60 to 43200 s
+ * per job (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionTypeExecutor.html).
+ * The strict reading (1 hour) is the default; the product renews jobs with continuation tokens so it
+ * works under either, and tests shorten it.
+ */
+export const JOB_TIMEOUT_MS = 60 * 60 * 1000;
 
 /**
  * The CodePipeline job-worker API, locally: PollForJobs (matching action type only),
@@ -38,18 +68,38 @@ export class LocalCodePipeline {
   chaos: Chaos = {};
   /** Every result call received, including refused ones: the invariant is exactly one accepted. */
   readonly resultCalls = new Map<string, number>();
+  /** Per-job timeout, from the job's creation (JOB_TIMEOUT_MS unless a test or fault shortens it). */
+  jobTimeoutMs = JOB_TIMEOUT_MS;
+  /** Continuation jobs created per action execution (renewals). */
+  readonly continuations = new Map<string, number>();
+  /** Told when a job ends: the pipeline service moves its action execution on (local/services/pipelines.ts). */
+  onJobEnd?: (jobId: string, actionExecutionId: string, end: JobEnd) => void;
+  /** Operations served beside the job-worker API on the same endpoint (the pipeline API). */
+  private readonly operations: Record<string, Operation> = {};
 
   /** @param dispatchTimeoutMs how long a polled job waits for its acknowledgement before CodePipeline offers it again */
   constructor(private readonly dispatchTimeoutMs = 2000) {}
 
+  /** Adds operations to the CodePipeline endpoint (served from the next request on, before or after start). */
+  serve(operations: Record<string, Operation>): void {
+    // The endpoint looks operations up in this object at each request.
+    Object.assign(this.operations, operations);
+  }
+
   async start(): Promise<string> {
-    this.server = await serveJsonProtocol('CodePipeline', {
+    const jobApi: Record<string, Operation> = {
       PollForJobs: (b) => this.poll(b),
       AcknowledgeJob: (b) => this.acknowledge(b),
       GetJobDetails: (b) => this.details(b),
-      PutJobSuccessResult: (b) => this.putResult(String(b.jobId), { status: 'Succeeded', executionDetails: (b.executionDetails ?? {}) as Record<string, unknown> }),
+      PutJobSuccessResult: (b) =>
+        this.putResult(String(b.jobId), {
+          status: 'Succeeded',
+          executionDetails: (b.executionDetails ?? {}) as Record<string, unknown>,
+          ...(typeof b.continuationToken === 'string' ? { continuationToken: b.continuationToken } : {}),
+        }),
       PutJobFailureResult: (b) => this.putResult(String(b.jobId), { status: 'Failed', failureDetails: b.failureDetails as never }),
-    }, 'application/x-amz-json-1.1');
+    };
+    this.server = await serveJsonProtocol('CodePipeline', Object.assign(this.operations, jobApi), 'application/x-amz-json-1.1');
     return this.server.endpoint;
   }
 
@@ -58,18 +108,57 @@ export class LocalCodePipeline {
     await this.server?.close();
   }
 
-  /** Queues a job, as CodePipeline does when a pipeline reaches the action. */
-  createJob(actionTypeId: ActionTypeId, data: Record<string, unknown>): string {
+  /**
+   * Queues a job, as CodePipeline does when a pipeline reaches the action; it times out after
+   * jobTimeoutMs unless a result ends it first. `actionExecutionId` names the action execution the
+   * job is for (a fresh one when omitted: a job made by hand is its own action execution).
+   */
+  createJob(actionTypeId: ActionTypeId, data: Record<string, unknown>, actionExecutionId: string = randomUUID()): string {
     const id = randomUUID();
-    this.jobs.set(id, { id, actionTypeId, data, nonce: randomUUID(), status: 'Queued', results: [], waiters: [] });
+    const job: StoredJob = { id, actionTypeId, data, nonce: randomUUID(), status: 'Queued', results: [], waiters: [], actionExecutionId };
+    this.jobs.set(id, job);
+    job.timeout = setTimeout(() => {
+      this.timers.delete(job.timeout!);
+      this.timeOut(id);
+    }, this.jobTimeoutMs);
+    this.timers.add(job.timeout);
     return id;
   }
 
-  /** Resolves with the job's first result. */
+  /** A job that ended needs its timeout no more. */
+  private settle(job: StoredJob): void {
+    if (!job.timeout) return;
+    clearTimeout(job.timeout);
+    this.timers.delete(job.timeout);
+    job.timeout = undefined;
+  }
+
+  /** A job still unfinished at its timeout is TimedOut: a late result is refused (putResult's state check). */
+  private timeOut(jobId: string): void {
+    const job = this.get(jobId);
+    if (job.status !== 'Queued' && job.status !== 'Dispatched' && job.status !== 'InProgress') return;
+    job.status = 'TimedOut';
+    job.ended = { status: 'Failed', failureDetails: { type: 'JobFailed', message: `The job timed out after ${this.jobTimeoutMs} ms without a result.` } };
+    for (const w of job.waiters.splice(0)) w(job.ended);
+    this.onJobEnd?.(jobId, job.actionExecutionId, { kind: 'timedOut' });
+  }
+
+  /** Resolves with the job's first result, or how CodePipeline ended it (timeout). */
   waitForResult(jobId: string): Promise<JobResult> {
     const job = this.get(jobId);
-    if (job.results[0]) return Promise.resolve(job.results[0]);
+    const known = job.results[0] ?? job.ended;
+    if (known) return Promise.resolve(known);
     return new Promise((resolve) => job.waiters.push(resolve));
+  }
+
+  /** The job's status, as AcknowledgeJob would report it. */
+  statusOf(jobId: string): JobStatus {
+    return this.get(jobId).status;
+  }
+
+  /** The job's data, as GetJobDetails gives it. */
+  dataOf(jobId: string): Record<string, unknown> {
+    return this.get(jobId).data;
   }
 
   results(jobId: string): JobResult[] {
@@ -114,9 +203,11 @@ export class LocalCodePipeline {
     const job = this.get(jobId);
     if (job.status === 'Succeeded' || job.status === 'Failed' || job.status === 'Abandoned') return;
     job.status = 'Abandoned';
+    this.settle(job);
     const result: JobResult = { status: 'Failed', failureDetails: { type: 'Abandoned', message: 'The pipeline execution was stopped and abandoned.' } };
     job.results.push(result);
     for (const w of job.waiters.splice(0)) w(result);
+    this.onJobEnd?.(jobId, job.actionExecutionId, { kind: 'abandoned' });
   }
 
   private throttled(operation: string, jobId: string): void {
@@ -152,8 +243,28 @@ export class LocalCodePipeline {
       throw new AwsError('InvalidJobStateException', `The job state was specified in an invalid format (job is ${job.status}).`);
     }
     job.status = result.status;
+    this.settle(job);
     job.results.push(result);
     for (const w of job.waiters.splice(0)) w(result);
+    if (result.status === 'Succeeded' && result.continuationToken !== undefined) {
+      this.onJobEnd?.(jobId, job.actionExecutionId, { kind: 'continued', result, nextJobId: this.continueJob(job, result.continuationToken) });
+    } else {
+      this.onJobEnd?.(jobId, job.actionExecutionId, { kind: 'result', result });
+    }
     return {};
+  }
+
+  /**
+   * A success with a continuation token does not end the action: CodePipeline creates a new job
+   * (new id, new nonce) for the same action execution, whose data carries the token
+   * (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PutJobSuccessResult.html:
+   * the token "a successful job provides to identify a custom action in progress. Future jobs use
+   * this token to identify the running instance of the action";
+   * https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_JobData.html continuationToken).
+   * Whether the new job gets a STARTED event of its own is not documented: see pipelines.ts.
+   */
+  private continueJob(job: StoredJob, continuationToken: string): string {
+    this.continuations.set(job.actionExecutionId, (this.continuations.get(job.actionExecutionId) ?? 0) + 1);
+    return this.createJob(job.actionTypeId, { ...job.data, continuationToken }, job.actionExecutionId);
   }
 }

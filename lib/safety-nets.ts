@@ -95,11 +95,29 @@ export class SafetyNets extends Construct {
     });
     sweeper.addToRolePolicy(terminateOwn);
     sweeper.addToRolePolicy(describe);
-    sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadExecutions', actions: ['states:DescribeExecution'], resources: [executionsArn] }));
+    // Running builds CodePipeline no longer waits for are stopped; executions that ended without their status event are
+    // released and their jobs failed (lambdas/sweeper/unawaited.ts, lost-ends.ts).
+    sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ListExecutions', actions: ['states:ListExecutions'], resources: [stateMachine.stateMachineArn] }));
+    sweeper.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ReadAndStopExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'], resources: [executionsArn] }),
+    );
+    // Both are authorized on the pipeline resource type, arn:${Partition}:codepipeline:${Region}:${Account}:${PipelineName}
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodepipeline.html); the pipelines are the
+    // users', of any name, so every pipeline of this account and Region, read-only.
+    const pipelines = stack.formatArn({ service: 'codepipeline', resource: '*' });
+    sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'AskCodePipeline', actions: ['codepipeline:ListActionExecutions', 'codepipeline:GetPipelineExecution'], resources: [pipelines] }));
+    // PutJobFailureResult supports no resource-level permissions (same reference).
+    sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'FailLostJobs', actions: ['codepipeline:PutJobFailureResult'], resources: ['*'] }));
     sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadCommands', actions: ['ssm:ListCommands', 'ssm:GetCommandInvocation'], resources: ['*'] }));
     // No resource-level permissions for SendTaskSuccess (see lib/command-events.ts).
     sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ResumeLostEvents', actions: ['states:SendTaskSuccess'], resources: ['*'] }));
-    sweeper.acknowledgeUnscopedApis('ec2:DescribeInstances, ssm:ListCommands and ssm:GetCommandInvocation (read-only), and states:SendTaskSuccess (a task token names no resource)');
+    sweeper.acknowledgeUnscopedApis(
+      'ec2:DescribeInstances, ssm:ListCommands and ssm:GetCommandInvocation (read-only), states:SendTaskSuccess (a task token names no resource) and codepipeline:PutJobFailureResult',
+    );
+    sweeper.acknowledgeFinding(
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:*]',
+      'Read-only ListActionExecutions and GetPipelineExecution on the pipelines that use the action: they are the users\', of any name.',
+    );
     new events.Rule(this, 'Sweep', {
       description: 'Sweeps leftover build instances',
       schedule: events.Schedule.rate(Duration.minutes(props.sweepMinutes ?? 15)),

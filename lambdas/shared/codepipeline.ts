@@ -2,11 +2,16 @@ import {
   AcknowledgeJobCommand,
   CodePipelineClient,
   GetJobDetailsCommand,
+  GetPipelineExecutionCommand,
   InvalidJobStateException,
+  ListActionExecutionsCommand,
+  PipelineExecutionNotFoundException,
+  PipelineNotFoundException,
   PollForJobsCommand,
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
   type ActionCategory,
+  type ActionExecutionDetail,
   type Job,
   type JobData,
 } from '@aws-sdk/client-codepipeline';
@@ -86,4 +91,45 @@ export function putJobFailure(
       }),
     ),
   );
+}
+
+/** Null when the pipeline or its execution does not exist (deleted, or another pipeline now has the name). */
+async function unlessGone<T>(call: () => Promise<T>): Promise<T | null> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof PipelineNotFoundException || err instanceof PipelineExecutionNotFoundException) return null;
+    throw err;
+  }
+}
+
+/**
+ * Every action execution of one pipeline execution, all pages; null when the pipeline or the
+ * execution does not exist. Statuses: InProgress | Abandoned | Succeeded | Failed
+ * (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ListActionExecutions.html,
+ * https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionExecutionDetail.html).
+ */
+export function listActionExecutions(pipelineName: string, pipelineExecutionId: string): Promise<ActionExecutionDetail[] | null> {
+  return unlessGone(async () => {
+    const out: ActionExecutionDetail[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId }, nextToken }));
+      out.push(...(page.actionExecutionDetails ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return out;
+  });
+}
+
+/**
+ * The pipeline execution's status (Cancelled | InProgress | Stopped | Stopping | Succeeded |
+ * Superseded | Failed: https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PipelineExecution.html);
+ * null when the pipeline or the execution does not exist.
+ */
+export function pipelineExecutionStatus(pipelineName: string, pipelineExecutionId: string): Promise<string | null> {
+  return unlessGone(async () => {
+    const out = await client.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId }));
+    return out.pipelineExecution?.status ?? null;
+  });
 }

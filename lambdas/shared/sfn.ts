@@ -93,3 +93,39 @@ export async function acknowledgedJob(executionArn: string, ackState: string): P
   }
   return false;
 }
+
+/** An execution that ended, as DescribeExecution gives it (the fields of a status-change event). */
+export interface EndedExecutionRecord {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly status: string;
+  readonly input: string | null;
+  readonly error: string | null;
+  readonly cause: string | null;
+}
+
+/**
+ * Executions that ended with one of `statuses` at or after `since`. ListExecutions lists the most
+ * recent first, sorted by start time, and is eventually consistent
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html): paging
+ * stops at the first execution that started before `startedAfter` (none older can have ended
+ * since, when no execution lives longer than `since - startedAfter`).
+ */
+export async function endedExecutions(stateMachineArn: string, statuses: readonly string[], since: Date, startedAfter: Date): Promise<EndedExecutionRecord[]> {
+  const out: EndedExecutionRecord[] = [];
+  for (const statusFilter of statuses) {
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: statusFilter as never, nextToken }));
+      nextToken = page.nextToken;
+      for (const e of page.executions ?? []) {
+        if (e.startDate && e.startDate < startedAfter) nextToken = undefined;
+        else if (e.executionArn && e.stopDate && e.stopDate >= since) {
+          const d = await client.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
+          out.push({ executionArn: e.executionArn, name: e.name ?? '', status: d.status ?? statusFilter, input: d.input ?? null, error: d.error ?? null, cause: d.cause ?? null });
+        }
+      }
+    } while (nextToken);
+  }
+  return out;
+}

@@ -2,9 +2,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SweeperConfig } from '../shared/config';
 import { findTaggedInstances, terminateInstances } from '../shared/ec2';
 import { TAGS } from '../shared/env';
-import { executionStatus } from '../shared/sfn';
+import { executionStatus, stopExecution } from '../shared/sfn';
 import { finishedCommands } from '../shared/ssm';
 import { deliverResult } from '../command-events/result';
+import { failLostEnds } from './lost-ends';
+import { unawaitedBuilds } from './unawaited';
 
 export interface SweepDecision {
   readonly instanceId: string;
@@ -15,6 +17,10 @@ export interface SweepReport {
   readonly terminated: SweepDecision[];
   readonly kept: number;
   readonly resumed: number;
+  /** Build executions stopped because CodePipeline no longer waits for them. */
+  readonly stopped: { readonly executionArn: string; readonly reason: string }[];
+  /** Jobs failed for executions that ended abnormally and whose status event was lost. */
+  readonly jobsFailed: number;
 }
 
 export interface Sweeper {
@@ -39,38 +45,76 @@ async function redeliverFinished(s: Sweeper, instanceId: string): Promise<number
   return resumed;
 }
 
+/** Runs one part of the sweep; a failure is recorded (and thrown at the end) so the other parts still run. */
+async function part<T>(failures: string[], what: string, run: () => Promise<T>, otherwise: T): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    failures.push(`${what}: ${(err as Error).name}: ${(err as Error).message}`);
+    return otherwise;
+  }
+}
+
 /**
  * Terminates this stack's instances whose execution is no longer running, or which are older than
  * the longest allowed job at `now`, and says so in its log; resumes running builds whose command
- * status event was lost. The last line of defence.
+ * status event was lost; stops the builds CodePipeline no longer waits for (their instances first:
+ * they are what costs, and a build whose instance is gone cannot report to a job that moved on);
+ * fails the jobs of executions that ended abnormally and whose status event was lost. The last
+ * line of defence: a second run right after changes nothing.
  */
 export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
+  const failures: string[] = [];
   const instances = await findTaggedInstances({ [TAGS.stack]: s.config.stackTagValue });
+  const unawaited = await part(failures, 'asking about running builds', () => unawaitedBuilds(s.stateMachineArn, s.logger), []);
+  const stopping = new Map(unawaited.map((u) => [u.name, u]));
+  const lost = await part(failures, 'looking for lost execution ends', () => failLostEnds(s.stateMachineArn, s.config.maxJobMinutes, now, instances, s.logger), { jobsFailed: 0, released: [], failures: [] });
+  failures.push(...lost.failures);
+  const releasedWithEnds = new Set(lost.released.map((r) => r.instanceId));
   const candidates: SweepDecision[] = [];
   let resumed = 0;
   for (const instance of instances) {
+    if (releasedWithEnds.has(instance.instanceId)) continue;
     const ageMinutes = (now.getTime() - instance.launchTime.getTime()) / 60000;
+    const name = instance.tags[TAGS.execution];
     let reason: string | null = null;
     if (ageMinutes > s.config.maxJobMinutes) {
       reason = `older than the longest allowed job (${Math.round(ageMinutes)} > ${s.config.maxJobMinutes} minutes)`;
+    } else if (!name) {
+      reason = 'it carries no execution tag';
+    } else if (stopping.has(name)) {
+      reason = `CodePipeline no longer waits for its build: ${stopping.get(name)!.why}`;
     } else {
-      const name = instance.tags[TAGS.execution];
-      if (!name) {
-        reason = 'it carries no execution tag';
-      } else {
-        const executionArn = `${s.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-        const status = await executionStatus(executionArn);
-        if (status !== 'RUNNING') reason = `its execution ${name} is ${status ?? 'unknown to Step Functions'}`;
-        else resumed += await redeliverFinished(s, instance.instanceId);
-      }
+      const executionArn = `${s.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      const status = await executionStatus(executionArn);
+      if (status !== 'RUNNING') reason = `its execution ${name} is ${status ?? 'unknown to Step Functions'}`;
+      else resumed += await redeliverFinished(s, instance.instanceId);
     }
     if (reason) candidates.push({ instanceId: instance.instanceId, reason });
   }
   // An execution that ended between the listing and now has released its own instance already.
-  const stopped = new Set(await terminateInstances(candidates.map((t) => t.instanceId)));
-  const terminated = candidates.filter((t) => stopped.has(t.instanceId));
+  const stoppedIds = new Set(await terminateInstances(candidates.map((t) => t.instanceId)));
+  const terminated = [...lost.released, ...candidates.filter((t) => stoppedIds.has(t.instanceId))];
   for (const t of terminated) s.logger.warn('terminated a leftover build instance', { ...t });
-  const kept = instances.length - candidates.length;
-  s.logger.info('sweep finished', { terminated: terminated.length, alreadyReleased: candidates.length - terminated.length, kept, resumed });
-  return { terminated, kept, resumed };
+  const stopped: SweepReport['stopped'] = [];
+  for (const u of unawaited) {
+    const reason = `CodePipeline no longer waits for this build: ${u.why}`;
+    if (await part(failures, `stopping ${u.executionArn}`, () => stopExecution(u.executionArn, reason).then(() => true), false)) {
+      s.logger.warn('stopped a build CodePipeline no longer waits for', { executionArn: u.executionArn, reason });
+      stopped.push({ executionArn: u.executionArn, reason });
+    }
+  }
+  const kept = instances.length - candidates.length - releasedWithEnds.size;
+  const report = { terminated, kept, resumed, stopped, jobsFailed: lost.jobsFailed };
+  s.logger.info('sweep finished', { terminated: terminated.length, alreadyReleased: candidates.length + lost.released.length - terminated.length, kept, resumed, stopped: stopped.length, jobsFailed: lost.jobsFailed });
+  // Loud (the function's error metric) once everything else is done; the next sweep tries again.
+  if (failures.length) throw new SweepIncompleteError(failures);
+  return report;
+}
+
+export class SweepIncompleteError extends Error {
+  constructor(readonly failures: string[]) {
+    super(`the sweep could not finish ${failures.length} step(s): ${failures.join('; ')}`);
+    this.name = 'SweepIncompleteError';
+  }
 }

@@ -159,6 +159,8 @@ describe('sweeper: the last line of defence', () => {
   const now = new Date('2026-11-22T12:00:00Z');
   const tagged = (id: string, execution: string | null, launched?: Date) =>
     instance(id, { 'ec2-build-action:stack': 'Ec2BuildAction', ...(execution ? { 'ec2-build-action:execution': execution } : {}) }, launched);
+  // No running or ended executions unless a test says so (test/lambdas/sweeper-actions.test.ts covers those).
+  beforeEach(() => sfn.on(ListExecutionsCommand).resolves({ executions: [] }));
 
   it('runs when Lambda calls it with its context object as the second argument, reading the clock itself', async () => {
     // GIVEN a build instance launched a minute ago whose execution ended
@@ -198,7 +200,7 @@ describe('sweeper: the last line of defence', () => {
   it('terminates nothing when every instance belongs to a running build', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [tagged('i-running', 'run')] }] });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
-    expect(await sweepAt(now)).toEqual({ terminated: [], kept: 1, resumed: 0 });
+    expect(await sweepAt(now)).toEqual({ terminated: [], kept: 1, resumed: 0, stopped: [], jobsFailed: 0 });
     expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
   });
 
@@ -221,7 +223,7 @@ describe('sweeper: the last line of defence', () => {
     // WHEN
     const out = await sweepAt(now);
     // THEN only the lost result is handed over, with the command's own outcome, and nothing is terminated
-    expect(out).toEqual({ terminated: [], kept: 1, resumed: 1 });
+    expect(out).toEqual({ terminated: [], kept: 1, resumed: 1, stopped: [], jobsFailed: 0 });
     expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, { InstanceId: 'i-running', Filters: [{ key: 'DocumentName', value: 'Ec2BuildAction-RunBuild' }] });
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'token-new', output: expect.stringContaining('"exitCode":2') });
     expect(ssm).not.toHaveReceivedCommandWith(GetCommandInvocationCommand, { CommandId: 'c-running' });

@@ -1,0 +1,39 @@
+import { listActionExecutions, pipelineExecutionStatus } from '../shared/codepipeline';
+import type { PipelineRef } from '../shared/types';
+
+/** Whether CodePipeline still waits for a build, and why not. */
+export type Awaited = { readonly awaited: true; readonly why: string } | { readonly awaited: false; readonly why: string };
+
+/**
+ * Pipeline execution statuses in which no action of it is waited for any more
+ * (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PipelineExecution.html).
+ * Stopping is not one: "Stop and wait" lets in-progress actions finish, and "Stop and abandon"
+ * shows as the action's own Abandoned status.
+ */
+const OVER = new Set(['Cancelled', 'Stopped', 'Succeeded', 'Superseded', 'Failed']);
+
+/**
+ * Asks CodePipeline whether the build's action execution is still in progress: the newest action
+ * execution of its stage and action in its pipeline execution (a job renewal keeps the action
+ * execution and changes the job id, so the job id is not what is matched), then the pipeline
+ * execution itself. A pipeline or pipeline execution that no longer exists waits for nothing
+ * (action history is kept 12 months, longer than any build:
+ * https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ListActionExecutions.html).
+ * Errors (throttling, access denied) are the caller's: it keeps the build.
+ */
+export async function stillAwaited(p: Partial<PipelineRef> | undefined): Promise<Awaited> {
+  if (!p?.name || !p.executionId) return { awaited: true, why: 'its input names no pipeline execution' };
+  const where = `pipeline ${p.name} execution ${p.executionId}`;
+  const actions = await listActionExecutions(p.name, p.executionId);
+  if (actions === null) return { awaited: false, why: `${where} no longer exists` };
+  const mine = actions
+    .filter((a) => a.stageName === p.stage && a.actionName === p.action)
+    .sort((a, b) => (b.startTime?.getTime() ?? 0) - (a.startTime?.getTime() ?? 0))[0];
+  // Not listed (yet: the list may lag the job): nothing says CodePipeline gave up on it.
+  if (!mine) return { awaited: true, why: `${where} lists no action ${p.stage}/${p.action} yet` };
+  if (mine.status !== 'InProgress') return { awaited: false, why: `its action ${p.stage}/${p.action} in ${where} is ${mine.status ?? 'unknown'}` };
+  const status = await pipelineExecutionStatus(p.name, p.executionId);
+  if (status === null) return { awaited: false, why: `${where} no longer exists` };
+  if (OVER.has(status)) return { awaited: false, why: `${where} is ${status}` };
+  return { awaited: true, why: `its action is InProgress and ${where} is ${status}` };
+}

@@ -1,0 +1,39 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { runningExecutions } from '../shared/sfn';
+import type { ExecutionInput } from '../shared/types';
+import { stillAwaited } from './awaited';
+
+/** A running build CodePipeline no longer waits for. */
+export interface UnawaitedBuild {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly why: string;
+}
+
+/**
+ * The running build executions (those still waiting for an instance too) whose action CodePipeline
+ * no longer waits for: abandoned, failed (its job timed out), superseded, or its pipeline gone.
+ * Neither "Stop and abandon"'s ABANDONED event (whether one is sent is not documented) nor any
+ * other event is needed. A build whose pipeline cannot be asked now (throttled, denied) is kept
+ * and asked again at the next sweep; the age limit still bounds it.
+ */
+export async function unawaitedBuilds(stateMachineArn: string, logger: Logger): Promise<UnawaitedBuild[]> {
+  const out: UnawaitedBuild[] = [];
+  for (const e of await runningExecutions(stateMachineArn)) {
+    const name = e.executionArn.split(':').pop() ?? '';
+    let input: Partial<ExecutionInput> = {};
+    try {
+      input = JSON.parse(e.input) as Partial<ExecutionInput>;
+    } catch {
+      // an input that is not JSON names no pipeline: kept, like any build CodePipeline cannot be asked about
+    }
+    try {
+      const verdict = await stillAwaited(input.pipeline);
+      if (!verdict.awaited) out.push({ executionArn: e.executionArn, name, why: verdict.why });
+    } catch (err) {
+      const { name: errorName, message } = err as Error;
+      logger.warn('could not ask CodePipeline whether it still waits for a build; kept until the next sweep', { executionArn: e.executionArn, errorName, message });
+    }
+  }
+  return out;
+}

@@ -4,6 +4,7 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { presignedCheck } from './s3-auth';
+import { BucketVersioning } from './s3-versioning';
 // s3rver ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
@@ -28,6 +29,8 @@ export class LocalS3 {
 
   /** How far the store's clock runs ahead for an object key (a fault makes URLs look expired). */
   clockAheadMs: (key: string) => number = () => 0;
+  /** Bucket versioning, which s3rver lacks (the S3 source action needs it). */
+  readonly versioning = new BucketVersioning();
 
   constructor(private readonly directory: string) {}
 
@@ -46,6 +49,7 @@ export class LocalS3 {
         (objectPath) => new Date(Date.now() + this.clockAheadMs(objectPath.replace(`/${ARTIFACT_BUCKET}/`, ''))),
       ),
     );
+    this.server.middleware.splice(1, 0, this.versioning.middleware());
     const address = await this.server.run();
     this.endpoint = `http://127.0.0.1:${address.port}`;
     this.client = new S3Client({

@@ -142,6 +142,42 @@ export const CODEPIPELINE_REQUESTS: Record<string, Checks<Body>> = {
   GetJobDetails: () => [{ action: 'codepipeline:GetJobDetails', resource: ANY }],
   PutJobSuccessResult: () => [{ action: 'codepipeline:PutJobSuccessResult', resource: ANY }],
   PutJobFailureResult: () => [{ action: 'codepipeline:PutJobFailureResult', resource: ANY }],
+  // The pipeline API: each on the pipeline, arn:aws:codepipeline:REGION:ACCOUNT:PIPELINE-NAME
+  // (https://docs.aws.amazon.com/codepipeline/latest/userguide/permissions-reference.html). CreatePipeline passes
+  // the pipeline's service role to CodePipeline, which needs iam:PassRole on it
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html).
+  CreatePipeline: (b) => {
+    const p = (b.pipeline ?? {}) as Record<string, unknown>;
+    return [
+      { action: 'codepipeline:CreatePipeline', resource: arn('codepipeline', str(p.name)) },
+      { action: 'iam:PassRole', resource: str(p.roleArn), context: { 'iam:PassedToService': 'codepipeline.amazonaws.com' } },
+    ];
+  },
+  GetPipeline: (b) => [{ action: 'codepipeline:GetPipeline', resource: arn('codepipeline', str(b.name)) }],
+  DeletePipeline: (b) => [{ action: 'codepipeline:DeletePipeline', resource: arn('codepipeline', str(b.name)) }],
+  StartPipelineExecution: (b) => [{ action: 'codepipeline:StartPipelineExecution', resource: arn('codepipeline', str(b.name)) }],
+  GetPipelineExecution: (b) => [{ action: 'codepipeline:GetPipelineExecution', resource: arn('codepipeline', str(b.pipelineName)) }],
+  GetPipelineState: (b) => [{ action: 'codepipeline:GetPipelineState', resource: arn('codepipeline', str(b.name)) }],
+  ListActionExecutions: (b) => [{ action: 'codepipeline:ListActionExecutions', resource: arn('codepipeline', str(b.pipelineName)) }],
+  StopPipelineExecution: (b) => [{ action: 'codepipeline:StopPipelineExecution', resource: arn('codepipeline', str(b.pipelineName)) }],
+};
+
+/** IAM (awsQuery): each role call on the role, arn:aws:iam::ACCOUNT:role/PATH/NAME (IAM ARNs name no Region). */
+const roleArn = (p: URLSearchParams) => `arn:${LOCAL_PARTITION}:iam::${LOCAL_ACCOUNT}:role${p.get('Path') ?? '/'}${p.get('RoleName') ?? ''}`;
+export const IAM_REQUESTS: Record<string, Checks<URLSearchParams>> = {
+  CreateRole: (p) => [{ action: 'iam:CreateRole', resource: roleArn(p) }],
+  GetRole: (p) => [{ action: 'iam:GetRole', resource: roleArn(p) }],
+  PutRolePolicy: (p) => [{ action: 'iam:PutRolePolicy', resource: roleArn(p) }],
+  DeleteRolePolicy: (p) => [{ action: 'iam:DeleteRolePolicy', resource: roleArn(p) }],
+  DeleteRole: (p) => [{ action: 'iam:DeleteRole', resource: roleArn(p) }],
+};
+
+/** CloudFormation (awsQuery): DescribeStacks on the stack, arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID; all stacks without a name. */
+export const CLOUDFORMATION_REQUESTS: Record<string, Checks<URLSearchParams>> = {
+  DescribeStacks: (p) => {
+    const name = p.get('StackName');
+    return [{ action: 'cloudformation:DescribeStacks', resource: name ? (name.startsWith('arn:') ? name : arn('cloudformation', `stack/${name}/*`)) : ANY }];
+  },
 };
 
 /** Lambda: the caller of Invoke needs lambda:InvokeFunction on the function. */

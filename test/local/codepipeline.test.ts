@@ -10,6 +10,7 @@ import {
   PutJobSuccessResultCommand,
   StartPipelineExecutionCommand,
   StopPipelineExecutionCommand,
+  type ActionDeclaration,
   type Job,
   type PipelineDeclaration,
 } from '@aws-sdk/client-codepipeline';
@@ -65,7 +66,7 @@ async function takeJob(): Promise<Job> {
   return job;
 }
 
-function declaration(name = 'p1', build: Partial<PipelineDeclaration['stages'][number]['actions'][number]> = {}): PipelineDeclaration {
+function declaration(name = 'p1', build: Partial<ActionDeclaration> = {}): PipelineDeclaration {
   return {
     name,
     roleArn: ROLE,

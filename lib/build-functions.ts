@@ -23,6 +23,8 @@ export class BuildFunctions extends Construct {
   readonly instanceCheck: BuildActionFunction;
   readonly artifactUrls: BuildActionFunction;
   readonly completion: BuildActionFunction;
+  readonly renew: BuildActionFunction;
+  readonly waitForBuild: BuildActionFunction;
 
   constructor(scope: Construct, id: string, props: BuildFunctionsProps) {
     super(scope, id);
@@ -109,10 +111,29 @@ export class BuildFunctions extends Construct {
       new iam.PolicyStatement({ sid: 'ReportJob', actions: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'], resources: ['*'] }),
     );
 
+    this.renew = new BuildActionFunction(this, 'Renew', {
+      entry: 'renew',
+      description: 'Renew Job: a success with a continuation token for a build that outlives its job\'s horizon',
+    });
+    // A continuation is a PutJobSuccessResult (with continuationToken): nothing else.
+    this.renew.addToRolePolicy(new iam.PolicyStatement({ sid: 'RenewJob', actions: ['codepipeline:PutJobSuccessResult'], resources: ['*'] }));
+
+    this.waitForBuild = new BuildActionFunction(this, 'WaitForBuild', {
+      entry: 'wait-for-build',
+      description: 'Wait For Build: after a renewal, resumes the execution at once if its build already finished',
+    });
+    this.waitForBuild.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ReadCommands', actions: ['ssm:ListCommands', 'ssm:GetCommandInvocation'], resources: ['*'] }),
+    );
+    // SendTaskSuccess supports no resource-level permissions (see lib/command-events.ts).
+    this.waitForBuild.addToRolePolicy(new iam.PolicyStatement({ sid: 'ResumeOwnTask', actions: ['states:SendTaskSuccess'], resources: ['*'] }));
+
     this.launch.acknowledgeUnscopedApis('ec2:DescribeImages (read-only)');
     this.instanceCheck.acknowledgeUnscopedApis('ec2:DescribeInstances and ssm:DescribeInstanceInformation (read-only)');
     this.artifactUrls.acknowledgeUnscopedApis('codepipeline:GetJobDetails (read-only)');
     this.completion.acknowledgeUnscopedApis('CodePipeline job results (PutJobSuccessResult, PutJobFailureResult)');
+    this.renew.acknowledgeUnscopedApis('codepipeline:PutJobSuccessResult');
+    this.waitForBuild.acknowledgeUnscopedApis('ssm:ListCommands, ssm:GetCommandInvocation (read-only) and states:SendTaskSuccess (a task token names no resource)');
     const launchReason =
       'Instance, volume and network interface IDs do not exist before launch: RunInstances is allowed only with this stack\'s launch template (ec2:LaunchTemplate) and, for instances and volumes, only with this stack\'s tag; CreateTags only at launch.';
     for (const resource of ['instance', 'volume', 'network-interface', 'security-group', 'subnet']) {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -16,6 +16,8 @@ export interface BuildWorkflowProps {
   readonly instanceCheckFunction: lambda.IFunction;
   readonly artifactUrlsFunction: lambda.IFunction;
   readonly completionFunction: lambda.IFunction;
+  readonly renewFunction: lambda.IFunction;
+  readonly waitForBuildFunction: lambda.IFunction;
   readonly documentName: string;
   readonly documentArn: string;
   readonly buildLogGroupName: string;
@@ -49,11 +51,14 @@ export class BuildWorkflow extends Construct {
         InstanceCheckFunctionArn: props.instanceCheckFunction.functionArn,
         ArtifactUrlsFunctionArn: props.artifactUrlsFunction.functionArn,
         CompletionFunctionArn: props.completionFunction.functionArn,
+        RenewFunctionArn: props.renewFunction.functionArn,
+        WaitForBuildFunctionArn: props.waitForBuildFunction.functionArn,
         BuildDocumentName: props.documentName,
         BuildLogGroupName: props.buildLogGroupName,
       },
       stateMachineType: sfn.StateMachineType.STANDARD,
-      timeout: Duration.hours(26),
+      // No `timeout` here: CDK applies it to chained definitions only; the ASL's own TimeoutSeconds
+      // holds, tied to the longest path by test/cdk/longest-job.test.ts.
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
@@ -62,7 +67,15 @@ export class BuildWorkflow extends Construct {
       new iam.PolicyStatement({
         sid: 'InvokeOwnFunctions',
         actions: ['lambda:InvokeFunction'],
-        resources: [props.acknowledgeFunction, props.launchFunction, props.instanceCheckFunction, props.artifactUrlsFunction, props.completionFunction].map((f) => f.functionArn),
+        resources: [
+          props.acknowledgeFunction,
+          props.launchFunction,
+          props.instanceCheckFunction,
+          props.artifactUrlsFunction,
+          props.completionFunction,
+          props.renewFunction,
+          props.waitForBuildFunction,
+        ].map((f) => f.functionArn),
       }),
     );
     const instances = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });

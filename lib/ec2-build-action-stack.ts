@@ -39,12 +39,14 @@ export class Ec2BuildActionStack extends Stack {
       instanceCheckFunction: functions.instanceCheck,
       artifactUrlsFunction: functions.artifactUrls,
       completionFunction: functions.completion,
+      renewFunction: functions.renew,
+      waitForBuildFunction: functions.waitForBuild,
       documentName: document.documentName,
       documentArn: document.documentArn,
       buildLogGroupName: builder.logGroup.logGroupName,
     });
-    new JobPoller(this, 'Poller', { actionType: props.actionType, stateMachine: workflow.stateMachine });
-    new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine: workflow.stateMachine });
+    new JobPoller(this, 'Poller', { actionType: props.actionType, stateMachine: workflow.stateMachine, executionsArn: workflow.executionsArn });
+    new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine: workflow.stateMachine, executionsArn: workflow.executionsArn });
     new SafetyNets(this, 'SafetyNets', {
       actionType: props.actionType,
       stateMachine: workflow.stateMachine,

@@ -5,6 +5,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env';
+import { DEFAULT_RENEWAL_SECONDS } from '../lambdas/shared/renewal';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { startedEventPattern } from './event-patterns';
 import { BuildActionFunction } from './lambda-function';
@@ -12,6 +13,10 @@ import { BuildActionFunction } from './lambda-function';
 export interface JobPollerProps {
   readonly actionType: ActionTypeRef;
   readonly stateMachine: sfn.IStateMachine;
+  /** ARN pattern of the state machine's executions. */
+  readonly executionsArn: string;
+  /** Seconds after its poll at which a job whose build still runs is renewed. @default 2700 (45 minutes: see lambdas/shared/renewal.ts) */
+  readonly renewalSeconds?: number;
   /** Minutes between safety-net polls. @default 5 */
   readonly safetyNetPollMinutes?: number;
 }
@@ -32,6 +37,7 @@ export class JobPoller extends Construct {
         [ENV.actionCategory]: actionType.category,
         [ENV.actionProvider]: actionType.provider,
         [ENV.actionVersion]: actionType.version,
+        [ENV.jobRenewalSeconds]: String(props.renewalSeconds ?? DEFAULT_RENEWAL_SECONDS),
       },
     });
     const stack = Stack.of(this);
@@ -53,6 +59,21 @@ export class JobPoller extends Construct {
       }),
     );
     props.stateMachine.grantStartExecution(this.function);
+    // A continuation job goes to the execution whose build it continues: its status, the "Renew Job"
+    // task token in its history, the handover; or, when no execution waits for it, its failure.
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'FindRenewingBuild', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [props.executionsArn] }),
+    );
+    // SendTaskSuccess supports no resource-level permissions (see lib/command-events.ts).
+    this.function.addToRolePolicy(new iam.PolicyStatement({ sid: 'HandOverContinuationJob', actions: ['states:SendTaskSuccess'], resources: ['*'] }));
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'FailOrphanContinuationJob', actions: ['codepipeline:AcknowledgeJob', 'codepipeline:PutJobFailureResult'], resources: ['*'] }),
+    );
+    this.function.acknowledgeUnscopedApis('states:SendTaskSuccess (a task token names no resource), codepipeline:AcknowledgeJob and codepipeline:PutJobFailureResult');
+    this.function.acknowledgeFinding(
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stack.stackName}-BuildJob:*]`,
+      'Execution names are not known in advance: this state machine\'s executions only.',
+    );
     this.rule = new events.Rule(this, 'Started', {
       description: `STARTED events of the ${actionType.provider} custom action (version ${actionType.version}) only`,
       eventPattern: startedEventPattern(actionType),

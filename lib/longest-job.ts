@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { WAIT_MARGIN_SECONDS } from '../lambdas/poller/job';
 import { MAX_TIMEOUT_MINUTES } from '../lambdas/shared/properties';
+import { MIN_ROUND_SECONDS } from '../lambdas/shared/renewal';
 
 /**
  * How long a build instance can live while its execution still needs it, from the state machine's own numbers
@@ -35,9 +36,18 @@ export interface LongestJobLimits {
   readonly timeoutPaths: Record<string, number>;
 }
 
-/** The largest value of `$.job.waitTimeoutSeconds`: the longest build plus the poller's margin for SSM to report it. */
+/** The longest build plus the poller's margin for SSM to report it. */
+const LONGEST_WAIT_SECONDS = MAX_TIMEOUT_MINUTES * 60 + WAIT_MARGIN_SECONDS;
+
+/**
+ * The largest value of each TimeoutSecondsPath: `$.job.waitTimeoutSeconds`, and the rounds of the wait for the build
+ * between job renewals (lambdas/shared/renewal.ts roundSeconds: never past the build's deadline, so never longer than
+ * the whole wait).
+ */
 export const TIMEOUT_PATHS: Record<string, number> = {
-  '$.job.waitTimeoutSeconds': MAX_TIMEOUT_MINUTES * 60 + WAIT_MARGIN_SECONDS,
+  '$.job.waitTimeoutSeconds': LONGEST_WAIT_SECONDS,
+  '$.ready.buildWaitSeconds': LONGEST_WAIT_SECONDS,
+  '$.continuation.renewAfterSeconds': LONGEST_WAIT_SECONDS,
 };
 
 // Retrier defaults of the Amazon States Language (IntervalSeconds 1, MaxAttempts 3, BackoffRate 2.0), and full jitter
@@ -79,6 +89,23 @@ export function stateSeconds(definition: StateMachineDefinition, name: string, l
  */
 export const SDK_CALL_SECONDS = 60;
 
+/**
+ * The longest wait for the build, renewals included. Each round ("Run Build", then "Wait For Build" after each renewal)
+ * ends at the job's horizon or at the build's deadline (readiness plus the whole wait), whichever comes first, so the
+ * rounds add up to the build's own bound, not to their sum. Past the deadline, "Renew Job" fails at once; the most it can
+ * still take is one renewal started just before the deadline: the wait for its continuation job, the acknowledgement,
+ * and one shortest round of "Wait For Build" (whose function then gives up).
+ */
+function buildSeconds(definition: StateMachineDefinition, limits: LongestJobLimits): number {
+  const lastRound = { ...limits, timeoutPaths: { ...limits.timeoutPaths, '$.continuation.renewAfterSeconds': MIN_ROUND_SECONDS } };
+  return (
+    stateSeconds(definition, 'Run Build', limits, SDK_CALL_SECONDS) +
+    stateSeconds(definition, 'Renew Job', limits) +
+    stateSeconds(definition, 'Acknowledge Continuation Job', limits) +
+    stateSeconds(definition, 'Wait For Build', lastRound)
+  );
+}
+
 /** Each phase of the longest job after the instance is launched, in seconds. */
 export function longestJobPhases(definition: StateMachineDefinition, limits: LongestJobLimits): Record<string, number> {
   const inputUrl = stateSeconds(definition, 'Get Input Artifact URL', limits);
@@ -88,7 +115,7 @@ export function longestJobPhases(definition: StateMachineDefinition, limits: Lon
     readiness: stateSeconds(definition, 'Is Instance Ready?', limits, limits.watchSeconds),
     // "Is The Input URL Fresh?" signs the input URL again after a slow boot, then looks at the (ready) instance once more.
     refreshInputUrl: inputUrl + attemptSeconds('Is Instance Ready?', definition.States['Is Instance Ready?'], limits),
-    build: stateSeconds(definition, 'Run Build', limits, SDK_CALL_SECONDS),
+    build: buildSeconds(definition, limits),
     outputUrl: stateSeconds(definition, 'Get Output Upload URL', limits),
     upload: stateSeconds(definition, 'Upload Output Artifact', limits, SDK_CALL_SECONDS),
     release: stateSeconds(definition, 'Release Instance', limits),
@@ -99,6 +126,17 @@ export function longestJobPhases(definition: StateMachineDefinition, limits: Lon
 export function longestJobMinutes(definition: StateMachineDefinition, limits: LongestJobLimits): number {
   const seconds = Object.values(longestJobPhases(definition, limits)).reduce((a, b) => a + b, 0);
   return Math.ceil(seconds / 60);
+}
+
+/**
+ * The longest execution, in seconds: acknowledging and launching, the longest job after launch, and reporting. The
+ * execution's own TimeoutSeconds must be at least this, or Step Functions would end a job that is still within its
+ * bounds, outside its Catch.
+ */
+export function longestExecutionSeconds(definition: StateMachineDefinition, limits: LongestJobLimits): number {
+  const before = stateSeconds(definition, 'Acknowledge Job', limits) + stateSeconds(definition, 'Launch Instance', limits);
+  const after = Object.values(longestJobPhases(definition, limits)).reduce((a, b) => a + b, 0);
+  return before + after + stateSeconds(definition, 'Report Result', limits);
 }
 
 /** Reads the ASL file as CDK deploys it (its ${Placeholders} are all inside strings, so it parses as it is). */

@@ -1,4 +1,5 @@
 import type { Handler } from 'aws-lambda';
+import { loadStateMachineArn } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { isRunningStatus } from '../shared/types';
 import { deliverResult } from './result';
@@ -14,6 +15,7 @@ export interface CommandEvent {
 
 export type CommandEventResult = 'resumed' | 'stale' | 'ignored';
 
+const stateMachineArn = loadStateMachineArn();
 const logger = createLogger('command-events');
 
 /**
@@ -25,7 +27,7 @@ export const handler: Handler<CommandEvent, CommandEventResult> = async (event, 
   const { 'command-id': commandId, 'instance-id': instanceId, status } = event.detail;
   logger.appendKeys({ commandId, instanceId, status });
   if (isRunningStatus(status)) return 'ignored';
-  const delivery = await deliverResult(commandId, instanceId, status);
+  const delivery = await deliverResult(commandId, instanceId, status, stateMachineArn);
   if (delivery.outcome === 'ignored') {
     logger.info('command was not sent by a build execution; ignoring');
     return 'ignored';

@@ -1,4 +1,5 @@
-import { resumeTask } from '../shared/sfn';
+import { STATES } from '../shared/renewal';
+import { executionArnOf, latestWaitingTask, resumeTask } from '../shared/sfn';
 import { getCommand } from '../shared/ssm';
 import { isRunningStatus, type CommandResult } from '../shared/types';
 import { stepThatRan } from './step';
@@ -12,6 +13,8 @@ export function tail(text: string, max = TAIL_CHARS): string {
 export interface FinishedCommand {
   readonly taskToken: string;
   readonly result: CommandResult;
+  /** The build execution that sent a build command (its ExecutionName parameter); empty for an upload. */
+  readonly buildExecution: string;
 }
 
 /**
@@ -25,8 +28,10 @@ export async function collectResult(commandId: string, instanceId: string, event
   const invocation = await stepThatRan(commandId, instanceId);
   // The event is the authority on the status: GetCommandInvocation may lag behind it for a moment.
   const lagging = isRunningStatus(invocation.status);
+  const isBuild = command?.parameters.Phase?.[0] === 'build';
   return {
     taskToken,
+    buildExecution: isBuild ? command?.parameters.ExecutionName?.[0] ?? '' : '',
     result: {
       commandId,
       status: lagging ? eventStatus : invocation.status,
@@ -45,9 +50,20 @@ export type Delivery = { readonly outcome: 'resumed' | 'stale'; readonly exitCod
  * 'stale' when that task had already ended, 'ignored' for a command this stack did not send.
  * Used for the status-change event and, by the sweeper, for an event that was lost.
  */
-export async function deliverResult(commandId: string, instanceId: string, status: string): Promise<Delivery> {
+export async function deliverResult(commandId: string, instanceId: string, status: string, stateMachineArn: string): Promise<Delivery> {
   const finished = await collectResult(commandId, instanceId, status);
   if (!finished) return { outcome: 'ignored' };
-  const resumed = await resumeTask(finished.taskToken, finished.result);
+  let resumed = await resumeTask(finished.taskToken, finished.result);
+  if (!resumed && finished.buildExecution) resumed = await resumeAfterRenewal(stateMachineArn, finished.buildExecution, finished.result);
   return { outcome: resumed ? 'resumed' : 'stale', exitCode: finished.result.exitCode };
+}
+
+/**
+ * A build that outlived its job's horizon no longer waits on the command's own token ("Run Build" timed out
+ * and the job was renewed): its execution waits in "Wait For Build", whose latest task token is in the
+ * execution's history. The command names its execution (ExecutionName), so the result goes there.
+ */
+async function resumeAfterRenewal(stateMachineArn: string, executionName: string, result: CommandResult): Promise<boolean> {
+  const waiting = await latestWaitingTask(executionArnOf(stateMachineArn, executionName), STATES.waitForBuild);
+  return waiting ? resumeTask(waiting.taskToken, result) : false;
 }

@@ -56,6 +56,8 @@ function fromCaught(step: StepName, error: CaughtError, job: BuildJob): JobOutco
       return failed('ConfigurationError', step, `the instance never came online in Systems Manager (${text}). Check that the AMI has the SSM agent installed and running, that the instance profile allows SSM (AmazonSSMManagedInstanceCore), and that the subnet reaches the SSM endpoints (NAT gateway or VPC endpoints for ssm, ssmmessages and ec2messages).`);
     case 'States.Timeout':
       return failed('JobFailed', step, `no status came back from Systems Manager in time (TimeoutMinutes is ${job.properties.timeoutMinutes}); the instance was terminated. Retry the stage.`);
+    case 'BuildWaitExceeded':
+      return failed('JobFailed', step, `${text}; the instance was terminated. Retry the stage.`);
     default:
       return failed('SystemUnavailable', step, `${error.Error}: ${text}. Retry the stage; if it persists, open the execution link for details.`);
   }

@@ -4,9 +4,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { errorCode, errorMessage, JobConfigurationError } from '../shared/errors';
 import { startBuildExecution } from '../shared/sfn';
 import type { ExecutionInput } from '../shared/types';
-import { toBuildJob } from './job';
+import { handContinuation } from './continuation';
+import { toBuildJob, type RenewalPlan } from './job';
 
-export type DispatchOutcome = 'started' | 'rejected' | 'duplicate' | 'not-started';
+export type DispatchOutcome = 'started' | 'rejected' | 'duplicate' | 'not-started' | 'continued' | 'continuation-failed';
 
 /**
  * One execution per dispatch of a job: the same poll (a duplicate event) maps to the same name and
@@ -17,7 +18,7 @@ export function executionName(jobId: string, nonce: string): string {
 }
 
 /** Builds the execution's input: the checked job, or the reason its properties are wrong. */
-export function executionInput(job: Job): ExecutionInput {
+export function executionInput(job: Job, renewal?: RenewalPlan): ExecutionInput {
   const jobId = job.id ?? '';
   const nonce = job.nonce ?? '';
   const context = job.data?.pipelineContext;
@@ -28,7 +29,7 @@ export function executionInput(job: Job): ExecutionInput {
     action: context?.action?.name ?? '',
   };
   try {
-    return { jobId, pipeline, nonce, job: toBuildJob(job), rejection: null };
+    return { jobId, pipeline, nonce, job: toBuildJob(job, renewal), rejection: null };
   } catch (err) {
     if (!(err instanceof JobConfigurationError)) throw err;
     return { jobId, pipeline, nonce, job: null, rejection: err.message };
@@ -38,9 +39,11 @@ export function executionInput(job: Job): ExecutionInput {
 /**
  * Takes one polled job: check its properties and start its execution, which acknowledges it.
  * If the start fails the job stays unacknowledged: CodePipeline offers it again to the next poll.
+ * A continuation job goes to the execution whose build it continues (./continuation.ts).
  */
-export async function dispatchJob(job: Job, stateMachineArn: string, logger: Logger): Promise<DispatchOutcome> {
-  const input = executionInput(job);
+export async function dispatchJob(job: Job, stateMachineArn: string, logger: Logger, renewalSeconds: number, now = new Date()): Promise<DispatchOutcome> {
+  if (job.data?.continuationToken) return handContinuation(job, stateMachineArn, renewalSeconds, logger, now.getTime());
+  const input = executionInput(job, { polledAt: now, seconds: renewalSeconds });
   const name = executionName(input.jobId, input.nonce);
   try {
     const started = await startBuildExecution(stateMachineArn, name, input);

@@ -1,5 +1,5 @@
 import type { Handler } from 'aws-lambda';
-import { loadActionType, loadStateMachineArn } from '../shared/config';
+import { loadActionType, loadRenewalSeconds, loadStateMachineArn } from '../shared/config';
 import { pollForJobs } from '../shared/codepipeline';
 import { createLogger } from '../shared/logger';
 import type { ActionTypeRef } from '../shared/types';
@@ -13,6 +13,7 @@ export interface PollerEvent {
 
 const actionType = loadActionType();
 const stateMachineArn = loadStateMachineArn();
+const renewalSeconds = loadRenewalSeconds();
 const logger = createLogger('poller');
 
 /** The rule already filters on owner, category and provider; the version may arrive as a number. */
@@ -24,13 +25,13 @@ export function isOurAction(event: PollerEvent, ours: ActionTypeRef): boolean {
 /** Polls on a STARTED event of this action type, and on the schedule that catches jobs offered again. */
 export const handler: Handler<PollerEvent, Record<DispatchOutcome, number>> = async (event, context) => {
   logger.addContext(context);
-  const counts: Record<DispatchOutcome, number> = { started: 0, rejected: 0, duplicate: 0, 'not-started': 0 };
+  const counts: Record<DispatchOutcome, number> = { started: 0, rejected: 0, duplicate: 0, 'not-started': 0, continued: 0, 'continuation-failed': 0 };
   if (event.source !== 'aws.events' && !isOurAction(event, actionType)) {
     logger.info('event is for another version of this action type; ignoring', { type: event.detail?.type });
     return counts;
   }
   const jobs = await pollForJobs(actionType);
-  const outcomes = await Promise.all(jobs.map((job) => dispatchJob(job, stateMachineArn, logger)));
+  const outcomes = await Promise.all(jobs.map((job) => dispatchJob(job, stateMachineArn, logger, renewalSeconds)));
   for (const o of outcomes) counts[o] += 1;
   logger.info('poll finished', { polled: jobs.length, ...counts });
   return counts;

@@ -11,6 +11,7 @@ import {
   outputPathProblem,
   workingDirectoryProblem,
 } from '../shared/properties';
+import { DEFAULT_RENEWAL_SECONDS } from '../shared/renewal';
 import type { ArtifactLocation, BuildJob, BuildProperties } from '../shared/types';
 
 /** SendCommand's TimeoutSeconds in "Run Build" (the ASL): how long SSM may take to deliver the command. */
@@ -98,8 +99,14 @@ function location(artifact: { location?: { s3Location?: { bucketName?: string; o
   return s3?.bucketName && s3.objectKey ? { bucket: s3.bucketName, key: s3.objectKey } : null;
 }
 
+/** When a job is renewed: `seconds` after `polledAt`. */
+export interface RenewalPlan {
+  readonly polledAt: Date;
+  readonly seconds: number;
+}
+
 /** Turns a polled CodePipeline job into the state machine's input, or throws a JobConfigurationError. */
-export function toBuildJob(job: Job): BuildJob {
+export function toBuildJob(job: Job, renewal: RenewalPlan = { polledAt: new Date(), seconds: DEFAULT_RENEWAL_SECONDS }): BuildJob {
   const data = job.data ?? {};
   const properties = parseProperties(data.actionConfiguration?.configuration ?? {});
   const inputs = data.inputArtifacts ?? [];
@@ -126,5 +133,7 @@ export function toBuildJob(job: Job): BuildJob {
     kmsKeyId: key?.type === 'KMS' && key.id ? key.id : '',
     executionTimeout: String(seconds),
     waitTimeoutSeconds: seconds + WAIT_MARGIN_SECONDS,
+    renewBy: new Date(renewal.polledAt.getTime() + renewal.seconds * 1000).toISOString(),
+    renewalSeconds: renewal.seconds,
   };
 }

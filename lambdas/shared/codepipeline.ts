@@ -73,6 +73,28 @@ export function putJobSuccess(jobId: string, executionArn: string, summary: stri
   );
 }
 
+/**
+ * Renews a job whose action goes on: a success with a continuation token, after which CodePipeline
+ * creates a new job for the same action, its data carrying the token
+ * (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PutJobSuccessResult.html). Never
+ * with outputVariables: "outputVariables can be included only when there is no continuation token
+ * on the request" (same page); the final result, on the last job, is the only one that may carry them.
+ */
+export function putJobContinuation(jobId: string, continuationToken: string, executionArn: string, summary: string): Promise<ReportResult> {
+  return report(() =>
+    client.send(
+      new PutJobSuccessResultCommand({
+        jobId,
+        continuationToken,
+        executionDetails: {
+          externalExecutionId: truncate(executionArn, LIMITS.externalExecutionId),
+          summary: truncate(summary, LIMITS.summary),
+        },
+      }),
+    ),
+  );
+}
+
 export function putJobFailure(
   jobId: string,
   type: FailureType,

@@ -71,3 +71,10 @@ export function loadCheckWatchMs(env: NodeJS.ProcessEnv = process.env): number {
   if (!Number.isFinite(ms) || ms < 0) throw new MissingConfigError(ENV.checkWatchMs);
   return ms;
 }
+
+/** The job renewal interval in seconds (lambdas/shared/renewal.ts); the local cloud sets a few seconds. */
+export function loadRenewalSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(required(env, ENV.jobRenewalSeconds));
+  if (!Number.isInteger(seconds) || seconds < 1) throw new MissingConfigError(ENV.jobRenewalSeconds);
+  return seconds;
+}

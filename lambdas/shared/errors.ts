@@ -77,3 +77,15 @@ export function errorCode(err: unknown): string {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * The build's whole wait (TimeoutMinutes plus SSM's delivery and event margins) is over and its
+ * command is still not finished: the execution stops waiting, releases the instance and reports.
+ */
+export class BuildWaitExceededError extends BuildActionError {
+  readonly failureType = 'JobFailed' as const;
+  constructor(waitTimeoutSeconds: number) {
+    super(`no status came back from Systems Manager within the build's time (TimeoutMinutes plus its delivery and reporting margins: ${Math.round(waitTimeoutSeconds / 60)} minutes in all)`);
+    this.name = 'BuildWaitExceeded';
+  }
+}

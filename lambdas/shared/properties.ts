@@ -33,6 +33,12 @@ export const SSM_PATTERNS = {
   kmsKeyId: '^[A-Za-z0-9:/_-]{0,2048}$',
   timeout: '^[0-9]{1,6}$',
   taskToken: '^[A-Za-z0-9+/=_.:-]{1,4096}$',
+  /**
+   * A Step Functions execution name (the poller's: job id and a hash): 1 to 80 characters, and only these
+   * for an execution logged to CloudWatch (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html#StepFunctions-StartExecution-request-name);
+   * empty for the upload phase.
+   */
+  executionName: '^[0-9A-Za-z_-]{0,80}$',
 } as const;
 
 const SAFE_PATH = new RegExp(SSM_PATTERNS.path);

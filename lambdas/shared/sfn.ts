@@ -129,3 +129,52 @@ export async function endedExecutions(stateMachineArn: string, statuses: readonl
   }
   return out;
 }
+
+/** How many pages of history (100 events each, newest first) a token lookup reads before it gives up. */
+const HISTORY_PAGES = 5;
+
+/**
+ * The parameters of the latest task the execution scheduled in the Task state `stateName`, or null.
+ * A TaskScheduled event names no state: its previousEventId is the TaskStateEntered event that does
+ * (HistoryEvent: https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html;
+ * its parameters are "the JSON data passed to the resource":
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_TaskScheduledEventDetails.html).
+ * Read newest first (reverseOrder) with the execution data, which holds the parameters
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html).
+ */
+export async function latestTaskParameters(executionArn: string, stateName: string): Promise<Record<string, unknown> | null> {
+  const entered = new Map<number, string>();
+  const scheduled: { previousEventId: number; parameters: string }[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < HISTORY_PAGES; page++) {
+    const out = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, includeExecutionData: true, maxResults: 100, nextToken }));
+    for (const e of out.events ?? []) {
+      if (e.type === 'TaskStateEntered' && e.id !== undefined) entered.set(e.id, e.stateEnteredEventDetails?.name ?? '');
+      if (e.type === 'TaskScheduled' && e.previousEventId !== undefined) scheduled.push({ previousEventId: e.previousEventId, parameters: e.taskScheduledEventDetails?.parameters ?? '{}' });
+    }
+    // Newest first: the first scheduled task whose state is known decides.
+    for (const s of scheduled) {
+      const name = entered.get(s.previousEventId);
+      if (name === undefined) break;
+      if (name === stateName) return JSON.parse(s.parameters) as Record<string, unknown>;
+    }
+    nextToken = out.nextToken;
+    if (!nextToken) break;
+  }
+  return null;
+}
+
+/**
+ * The task token of the latest task of the Lambda Task state `stateName` (lambda:invoke.waitForTaskToken,
+ * whose Payload carries it as `taskToken`), with that Payload; null when the execution has none.
+ */
+export async function latestWaitingTask(executionArn: string, stateName: string): Promise<{ taskToken: string; payload: Record<string, unknown> } | null> {
+  const parameters = await latestTaskParameters(executionArn, stateName);
+  const payload = (parameters?.Payload ?? null) as Record<string, unknown> | null;
+  return payload && typeof payload.taskToken === 'string' ? { taskToken: payload.taskToken, payload } : null;
+}
+
+/** The ARN of one of the state machine's executions, from its name. */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}

@@ -61,3 +61,17 @@ export async function finishedCommands(instanceId: string, documentName: string)
   } while (NextToken);
   return found;
 }
+
+/** The build command an execution sent to its instance (Phase build, its ExecutionName), newest first; null if none. */
+export async function buildCommandOf(instanceId: string, executionName: string): Promise<{ commandId: string; status: string } | null> {
+  let NextToken: string | undefined;
+  do {
+    const out = await client.send(new ListCommandsCommand({ InstanceId: instanceId, NextToken }));
+    for (const c of out?.Commands ?? []) {
+      const p = c.Parameters ?? {};
+      if (c.CommandId && p.Phase?.[0] === 'build' && p.ExecutionName?.[0] === executionName) return { commandId: c.CommandId, status: c.Status ?? 'Pending' };
+    }
+    NextToken = out?.NextToken;
+  } while (NextToken);
+  return null;
+}

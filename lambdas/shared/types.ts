@@ -54,6 +54,14 @@ export interface BuildJob {
    * TimeoutSecondsPath, so a positive integer (https://states-language.net/spec.html#task-state).
    */
   readonly waitTimeoutSeconds: number;
+  /**
+   * When the job must be renewed (ISO 8601): the poll plus the renewal interval. "Is Instance Ready?"
+   * turns it into Run Build's first wait ($.ready.buildWaitSeconds), so the time before the build
+   * (launch, boot) counts against the job's timeout too. See lambdas/shared/renewal.ts.
+   */
+  readonly renewBy: string;
+  /** The renewal interval in seconds (the stack's JOB_RENEWAL_SECONDS). */
+  readonly renewalSeconds: number;
 }
 
 /**
@@ -68,6 +76,37 @@ export interface ExecutionInput {
   readonly nonce: string;
   readonly job: BuildJob | null;
   readonly rejection: string | null;
+}
+
+/** "Renew Job"'s payload: renew `jobId` with the execution's name as the continuation token. */
+export interface JobRenewal {
+  /** This task's token; the poller reads it from the execution's history to hand over the next job. */
+  readonly taskToken: string;
+  readonly jobId: string;
+  readonly executionArn: string;
+  readonly executionName: string;
+  /** When the instance was ready (the build's start), and the build's whole wait: its deadline. */
+  readonly readyAt: string;
+  readonly waitTimeoutSeconds: number;
+  readonly renewalSeconds: number;
+}
+
+/** What the poller hands a waiting "Renew Job" (its task output, kept at $.continuation). */
+export interface ContinuationHandover {
+  readonly jobId: string;
+  readonly nonce: string;
+  /** "Wait For Build"'s TimeoutSecondsPath: until this job's horizon, never past the build's deadline. */
+  readonly renewAfterSeconds: number;
+}
+
+/** "Wait For Build"'s payload. */
+export interface BuildWait {
+  readonly taskToken: string;
+  readonly instanceId: string;
+  /** The execution's name, which its build command carries (ExecutionName). */
+  readonly executionName: string;
+  readonly readyAt: string;
+  readonly waitTimeoutSeconds: number;
 }
 
 /** What the launcher returns, kept at $.instance. */
@@ -128,8 +167,12 @@ export interface ExecutionState extends ExecutionInput {
   readonly ack?: { readonly status: string };
   readonly instance?: LaunchedInstance;
   readonly inputUrl?: ArtifactUrl;
-  /** When the instance was seen ready. */
-  readonly ready?: { readonly readyAt: string };
+  /** When the instance was seen ready, and how long Run Build may wait before the job is renewed. */
+  readonly ready?: { readonly readyAt: string; readonly buildWaitSeconds: number };
+  /** The latest continuation job handed over by the poller. */
+  readonly continuation?: ContinuationHandover;
+  /** The latest wait that reached the job's horizon (States.Timeout), which led to a renewal. */
+  readonly renewal?: CaughtError;
   readonly outputUrl?: ArtifactUrl;
   readonly build?: CommandResult;
   readonly upload?: CommandResult;

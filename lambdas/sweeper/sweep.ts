@@ -37,7 +37,7 @@ export interface Sweeper {
 async function redeliverFinished(s: Sweeper, instanceId: string): Promise<number> {
   let resumed = 0;
   for (const { commandId, status } of await finishedCommands(instanceId, s.config.buildDocumentName)) {
-    if ((await deliverResult(commandId, instanceId, status)).outcome === 'resumed') {
+    if ((await deliverResult(commandId, instanceId, status, s.stateMachineArn)).outcome === 'resumed') {
       s.logger.warn('resumed a build whose command status event was lost', { instanceId, commandId, status });
       resumed += 1;
     }

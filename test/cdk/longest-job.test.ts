@@ -5,7 +5,8 @@ import { MAX_TIMEOUT_MINUTES } from '../../lambdas/shared/properties';
 import { CHECK_WATCH_MS } from '../../lib/build-functions';
 import { DEFINITION_FILE } from '../../lib/build-workflow';
 import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
-import { longestJobMinutes, readDefinition, TIMEOUT_PATHS, type StateMachineDefinition } from '../../lib/longest-job';
+import { longestExecutionSeconds, longestJobMinutes, longestJobPhases, readDefinition, TIMEOUT_PATHS, type StateMachineDefinition } from '../../lib/longest-job';
+import { WAIT_MARGIN_SECONDS } from '../../lambdas/poller/job';
 import { MAX_INSTANCE_MINUTES } from '../../lib/safety-nets';
 
 type Definition = { States: Record<string, { TimeoutSeconds?: number; TimeoutSecondsPath?: string; Retry?: { ErrorEquals: string[]; MaxAttempts: number; IntervalSeconds: number }[] }> };
@@ -45,6 +46,25 @@ describe("the sweeper's age limit", () => {
     changed.States['Run Build'].TimeoutSecondsPath = '$.job.waitTimeoutSeconds';
     const minutes = longestJobMinutes(changed as unknown as StateMachineDefinition, limits);
     expect(minutes * 60).toBeGreaterThanOrEqual(plainSum(changed));
+  });
+
+  it('bounds the wait for a build that renews its job by the build\'s own wait and one late renewal, not by the sum of its rounds', () => {
+    const d = asl();
+    const phases = longestJobPhases(d as unknown as StateMachineDefinition, limits);
+    const longestWait = MAX_TIMEOUT_MINUTES * 60 + WAIT_MARGIN_SECONDS;
+    // A renewal started just before the deadline still waits for its continuation job.
+    expect(phases.build).toBeGreaterThanOrEqual(longestWait + d.States['Renew Job'].TimeoutSeconds!);
+    // 45-minute rounds over a 24-hour build would add up to far more than the build's own bound.
+    expect(phases.build).toBeLessThan(longestWait + 2 * 3600);
+    // ...and it follows the ASL: a longer wait for the continuation job raises it.
+    d.States['Renew Job'].TimeoutSeconds! += 3600;
+    expect(longestJobPhases(d as unknown as StateMachineDefinition, limits).build - phases.build).toBeGreaterThanOrEqual(3600);
+  });
+
+  it("is within the execution's own TimeoutSeconds, which covers its longest path (acknowledge and launch to report)", () => {
+    const d = readDefinition(DEFINITION_FILE);
+    expect(d.TimeoutSeconds).toBeGreaterThanOrEqual(longestExecutionSeconds(d, limits));
+    expect(d.TimeoutSeconds).toBeGreaterThanOrEqual(MAX_INSTANCE_MINUTES * 60);
   });
 
   it('refuses a task whose timeout it cannot bound, naming the state', () => {

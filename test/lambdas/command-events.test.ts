@@ -1,9 +1,13 @@
-import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, SFNClient, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { GetCommandInvocationCommand, InvalidPluginName, ListCommandsCommand, SSMClient, type GetCommandInvocationCommandInput } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler } from '../../lambdas/command-events/handler';
 import type { CommandResult } from '../../lambdas/shared/types';
+import { taskHistory } from '../fixtures/history';
 import { invoke } from '../fixtures/lambda';
+
+process.env.STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Build';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { handler } = require('../../lambdas/command-events/handler') as typeof import('../../lambdas/command-events/handler');
 
 const ssm = mockClient(SSMClient);
 const sfn = mockClient(SFNClient);
@@ -57,5 +61,50 @@ describe('command-events: a build command finished', () => {
   it.each(['InProgress', 'In Progress', 'Pending', 'Delayed'])('ignores a command that is still going (%s)', async (status) => {
     expect(await invoke(handler, event(status), 'command-events')).toBe('ignored');
     expect(ssm).not.toHaveReceivedCommand(GetCommandInvocationCommand);
+  });
+});
+
+describe('command-events: a build whose job was renewed', () => {
+  const stale = () => new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} });
+  const command = (phase: string) =>
+    ssm.on(ListCommandsCommand, { CommandId: 'c-1' }).resolves({ Commands: [{ CommandId: 'c-1', Parameters: { Phase: [phase], ExecutionName: phase === 'build' ? ['job-1-abc'] : [''], TaskToken: ['run-build-token'] } }] });
+  beforeEach(() => {
+    steps({ runBuildLinux: { Status: 'Success', StatusDetails: 'Success', ResponseCode: 0, StandardOutputContent: 'built' } });
+    // "Run Build" timed out at the job's horizon: its token is refused
+    sfn.on(SendTaskSuccessCommand, { taskToken: 'run-build-token' }).rejects(stale());
+    sfn.on(SendTaskSuccessCommand, { taskToken: 'wait-token-2' }).resolves({});
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: taskHistory([
+        { state: 'Renew Job', payload: { taskToken: 'renew-token' } },
+        { state: 'Wait For Build', payload: { taskToken: 'wait-token-1' } },
+        { state: 'Renew Job', payload: { taskToken: 'renew-token-2' } },
+        { state: 'Wait For Build', payload: { taskToken: 'wait-token-2' } },
+      ]),
+    });
+  });
+  afterEach(() => {
+    ssm.reset();
+    sfn.reset();
+  });
+
+  it('delivers the result to the execution\'s latest "Wait For Build" task, found by the command\'s ExecutionName', async () => {
+    command('build');
+    expect(await invoke(handler, event('Success'), 'command-events')).toBe('resumed');
+    expect(sfn).toHaveReceivedCommandWith(GetExecutionHistoryCommand, { executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:Build:job-1-abc', reverseOrder: true });
+    const calls = sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.taskToken)).toEqual(['run-build-token', 'wait-token-2']);
+    expect(JSON.parse(calls[1].output!)).toMatchObject({ commandId: 'c-1', status: 'Success', outputTail: 'built' });
+  });
+
+  it('is stale when no "Wait For Build" waits either', async () => {
+    command('build');
+    sfn.on(SendTaskSuccessCommand, { taskToken: 'wait-token-2' }).rejects(stale());
+    expect(await invoke(handler, event('Success'), 'command-events')).toBe('stale');
+  });
+
+  it('never sends an upload command\'s result to a wait for the build', async () => {
+    command('upload');
+    expect(await invoke(handler, event('Success'), 'command-events')).toBe('stale');
+    expect(sfn).not.toHaveReceivedCommand(GetExecutionHistoryCommand);
   });
 });

@@ -11,6 +11,7 @@ Object.assign(process.env, {
   ACTION_CATEGORY: 'Build',
   ACTION_PROVIDER: 'EC2-Build',
   ACTION_VERSION: '1',
+  JOB_RENEWAL_SECONDS: '2700',
   POWERTOOLS_LOG_LEVEL: 'INFO',
   LOG_LEVEL: 'INFO', // these tests read what the poller logs
 });
@@ -49,6 +50,15 @@ describe('poller', () => {
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: STATE_MACHINE, name: executionName(JOB_ID, 'nonce-1') });
     expect(startInput(sfn)).toMatchObject({ jobId: JOB_ID, nonce: 'nonce-1', rejection: null, job: { jobId: JOB_ID, properties: { command: 'make' } } });
     expect(codepipeline).not.toHaveReceivedCommand(AcknowledgeJobCommand);
+  });
+
+  it('gives the execution the job\'s renewal horizon: the poll plus the configured interval', async () => {
+    const before = Date.now();
+    await invoke(handler, started(), 'poller');
+    const { job } = startInput(sfn) as { job: { renewBy: string; renewalSeconds: number } };
+    expect(job.renewalSeconds).toBe(2700);
+    expect(Date.parse(job.renewBy) - before).toBeGreaterThanOrEqual(2700 * 1000);
+    expect(Date.parse(job.renewBy) - Date.now()).toBeLessThanOrEqual(2700 * 1000);
   });
 
   it('names executions so that the same dispatch maps to one name and a new dispatch to another', () => {

@@ -37,6 +37,7 @@ describe('SSM document', () => {
       KmsKeyId: SSM_PATTERNS.kmsKeyId,
       ExecutionTimeout: SSM_PATTERNS.timeout,
       TaskToken: SSM_PATTERNS.taskToken,
+      ExecutionName: SSM_PATTERNS.executionName,
     };
     for (const [name, pattern] of Object.entries(expected)) expect([name, doc.parameters[name].allowedPattern]).toEqual([name, pattern]);
   });

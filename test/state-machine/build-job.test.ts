@@ -1,54 +1,9 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { StateMachine } from '../../local/services/sfn-interpreter';
 import { DELIVERY_TIMEOUT_SECONDS } from '../../lambdas/poller/job';
 import aslValidator from 'asl-validator';
 import { buildJob } from '../fixtures/job';
+import { definition, execute as run, named, never, ok, raw, type Tasks } from './execute';
 
-const FILE = path.join(__dirname, '../../state-machines/build-job.asl.json');
-const raw = fs.readFileSync(FILE, 'utf8');
-const definition = JSON.parse(raw.replace(/\$\{([A-Za-z]+)\}/g, 'local-$1'));
-const taskStates = Object.entries(definition.States as Record<string, { Type: string }>).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
-
-type Tasks = Record<string, (input: Record<string, unknown>) => unknown>;
-const named = (name: string, message = name) => Object.assign(new Error(message), { name });
-const ok = { commandId: 'c', status: 'Success', exitCode: 0, outputTail: '', errorTail: '' };
-
-/** Every Task state overridden (an un-overridden one would call AWS); returns the calls made. */
-async function execute(overrides: Partial<Tasks>, input: Record<string, unknown> = { jobId: 'job', nonce: 'n', job: buildJob(), rejection: null }) {
-  const calls: string[] = [];
-  const defaults: Tasks = {
-    'Acknowledge Job': () => ({ Payload: { status: 'InProgress' } }),
-    'Launch Instance': () => ({ Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now' } }),
-    'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z' } }),
-    'Is Instance Ready?': () => ({ Payload: { readyAt: '2026-11-22T10:01:00Z' } }),
-    'Run Build': () => ok,
-    'Get Output Upload URL': () => ({ Payload: { url: 'http://out', expiresAt: '2026-11-22T10:45:00Z', refreshAfter: '2026-11-22T10:20:00Z' } }),
-    'Upload Output Artifact': () => ok,
-    'Release Instance': () => ({ TerminatingInstances: [{ CurrentState: { Name: 'shutting-down' } }] }),
-    'Report Result': (input) => ({ Payload: { status: 'reported', input } }),
-  };
-  expect(Object.keys(defaults).sort()).toEqual([...taskStates].sort());
-  let reported: Record<string, unknown> | undefined;
-  const handlers = Object.fromEntries(
-    taskStates.map((name) => [
-      name,
-      async (input: Record<string, unknown>) => {
-        calls.push(name);
-        if (name === 'Report Result') reported = (input.Payload as { state: Record<string, unknown> }).state;
-        return (overrides[name] ?? defaults[name])(input);
-      },
-    ]),
-  );
-  const retryIntervalOverrides = Object.fromEntries(taskStates.map((n) => [n, 0]));
-  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
-  const run = machine.run(input as never, {
-    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
-    context: { Execution: { Id: 'arn:exec', Name: 'job', StartTime: 'now' }, Task: { Token: 'token' } },
-  });
-  await run.result;
-  return { calls, reported: reported ?? {} };
-}
+const execute = (overrides: Partial<Tasks>, input: Record<string, unknown> = { jobId: 'job', nonce: 'n', job: buildJob(), rejection: null }) => run(overrides, input);
 
 describe('build-job.asl.json', () => {
   it('is valid Amazon States Language, with a comment on every state and no JSONata', () => {
@@ -62,24 +17,24 @@ describe('build-job.asl.json', () => {
     expect(definition.QueryLanguage).toBeUndefined();
   });
 
-  it('waits for the build at most the job\'s waitTimeoutSeconds (TimeoutSecondsPath, read from the state\'s input), then releases and reports', async () => {
-    // GIVEN a job whose wait is one second, and a build whose status never comes back
+  it('waits for the build at most until the job\'s horizon ($.ready.buildWaitSeconds, from the state\'s input), then renews the job', async () => {
+    // GIVEN a wait of one second before the horizon, and a build whose status never comes back
     const start = Date.now();
-    const { calls, reported } = await execute(
-      { 'Run Build': () => new Promise(() => undefined) },
-      { jobId: 'job', nonce: 'n', job: buildJob({ waitTimeoutSeconds: 1 }), rejection: null },
-    );
-    // THEN Run Build times out after about a second, through Release Instance
+    const { calls } = await execute({
+      'Is Instance Ready?': () => ({ Payload: { readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 1 } }),
+      'Run Build': never,
+    });
+    // THEN Run Build times out after about a second and the job is renewed
     expect(Date.now() - start).toBeLessThan(5000);
-    expect(reported).toMatchObject({ errors: { runBuild: { Error: 'States.Timeout' } } });
-    expect(calls.slice(-2)).toEqual(['Release Instance', 'Report Result']);
+    expect(calls.slice(calls.indexOf('Run Build'), calls.indexOf('Run Build') + 2)).toEqual(['Run Build', 'Renew Job']);
   });
 
-  it('takes Run Build\'s timeout from the job, and the poller\'s margin covers the command\'s delivery timeout', () => {
+  it('takes Run Build\'s timeout from the readiness check (the job\'s horizon), and the poller\'s margin covers the command\'s delivery timeout', () => {
     const runBuild = definition.States['Run Build'];
     expect(runBuild.TimeoutSeconds).toBeUndefined();
-    expect(runBuild.TimeoutSecondsPath).toBe('$.job.waitTimeoutSeconds');
+    expect(runBuild.TimeoutSecondsPath).toBe('$.ready.buildWaitSeconds');
     expect(runBuild.Parameters.TimeoutSeconds).toBe(DELIVERY_TIMEOUT_SECONDS);
+    expect(runBuild.Parameters.Parameters['ExecutionName.$']).toBe('States.Array($$.Execution.Name)');
   });
 
   it('signs the input URL again when the instance became ready after the URL\'s refresh time, and only then', async () => {
@@ -94,7 +49,7 @@ describe('build-job.asl.json', () => {
     let sentUrl: unknown;
     const { calls } = await execute({
       'Get Input Artifact URL': () => ({ Payload: urls[signed++] }),
-      'Is Instance Ready?': () => ({ Payload: { readyAt: readyAt[looked++] } }),
+      'Is Instance Ready?': () => ({ Payload: { readyAt: readyAt[looked++], buildWaitSeconds: 2700 } }),
       'Run Build': (input) => ((sentUrl = (input as { Parameters: Record<string, unknown> }).Parameters.InputUrl), ok),
     });
     // THEN it is signed again, the (already ready) instance looked at once more, and the build gets the new URL
@@ -106,7 +61,7 @@ describe('build-job.asl.json', () => {
   it('uses the URL as signed when the action has no input artifact (no refresh time)', async () => {
     const { calls } = await execute({
       'Get Input Artifact URL': () => ({ Payload: { url: '', expiresAt: null, refreshAfter: null } }),
-      'Is Instance Ready?': () => ({ Payload: { readyAt: '2030-01-01T00:00:00Z' } }),
+      'Is Instance Ready?': () => ({ Payload: { readyAt: '2030-01-01T00:00:00Z', buildWaitSeconds: 2700 } }),
     });
     expect(calls.filter((c) => c === 'Get Input Artifact URL')).toHaveLength(1);
     expect(calls).toContain('Run Build');
@@ -191,10 +146,14 @@ describe('build-job.asl.json', () => {
     expect(reported).toMatchObject({ rejection: 'ImageId must be an AMI ID' });
   });
 
-  it('passes every error after launch through Release Instance', () => {
-    const afterLaunch = Object.entries(definition.States as Record<string, { Catch?: { Next: string }[] }>).filter(([n]) => n !== 'Launch Instance' && n !== 'Release Instance' && n !== 'Report Result');
+  it('passes every error after launch through Release Instance (the waits for the build renew the job at their timeout first)', () => {
+    const afterLaunch = Object.entries(definition.States as Record<string, { Catch?: { ErrorEquals: string[]; Next: string }[] }>).filter(([n]) => n !== 'Launch Instance' && n !== 'Release Instance' && n !== 'Report Result');
     for (const [name, state] of afterLaunch) {
-      for (const c of state.Catch ?? []) expect([name, c.Next]).toEqual([name, 'Release Instance']);
+      for (const c of state.Catch ?? []) {
+        const renews = ['Run Build', 'Wait For Build'].includes(name) && c.ErrorEquals.join() === 'States.Timeout';
+        expect([name, c.Next]).toEqual([name, renews ? 'Renew Job' : 'Release Instance']);
+      }
+      if (state.Catch) expect([name, state.Catch[state.Catch.length - 1].ErrorEquals]).toEqual([name, ['States.ALL']]);
     }
   });
 });

@@ -1,0 +1,53 @@
+import type { Job } from '@aws-sdk/client-codepipeline';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { acknowledgeJob, putJobFailure } from '../shared/codepipeline';
+import { errorCode, errorMessage } from '../shared/errors';
+import { buildDeadline, roundSeconds, STATES } from '../shared/renewal';
+import { executionArnOf, executionStatus, latestWaitingTask, resumeTask } from '../shared/sfn';
+import type { ContinuationHandover, JobRenewal } from '../shared/types';
+
+export type ContinuationOutcome = 'continued' | 'continuation-failed' | 'not-started';
+
+/**
+ * A continuation job (its data carries the continuation token: the name of the execution whose
+ * build it continues) starts nothing: it is handed to that execution, which waits in "Renew Job".
+ * The task token is the one that task received, in the execution's history; the handover is its
+ * output (the job, its nonce, and the next round's length), and the execution acknowledges the job.
+ * A job no execution waits for (it ended, or is not renewing) is acknowledged and failed here, with
+ * a message that says why: it must not be left without a result.
+ */
+export async function handContinuation(job: Job, stateMachineArn: string, renewalSeconds: number, logger: Logger, now: number): Promise<ContinuationOutcome> {
+  const jobId = job.id ?? '';
+  const name = job.data?.continuationToken ?? '';
+  const executionArn = executionArnOf(stateMachineArn, name);
+  try {
+    const status = /^[0-9A-Za-z_-]{1,80}$/.test(name) ? await executionStatus(executionArn) : null;
+    const waiting = status === 'RUNNING' ? await latestWaitingTask(executionArn, STATES.renewJob) : null;
+    if (waiting) {
+      const renewal = waiting.payload as unknown as JobRenewal;
+      const deadline = buildDeadline(renewal.readyAt, renewal.waitTimeoutSeconds);
+      const handover: ContinuationHandover = {
+        jobId,
+        nonce: job.nonce ?? '',
+        renewAfterSeconds: roundSeconds(now, now + renewalSeconds * 1000, deadline, renewalSeconds),
+      };
+      if (await resumeTask(waiting.taskToken, handover)) {
+        logger.info('continuation job handed to its build execution', { jobId, executionArn });
+        return 'continued';
+      }
+    }
+    const why = status === 'RUNNING' ? 'is not waiting for a continuation job' : `is ${status ?? 'unknown to Step Functions'}`;
+    await acknowledgeJob(jobId, job.nonce ?? '');
+    await putJobFailure(
+      jobId,
+      'JobFailed',
+      `This job continues the build of execution ${name || '(none named)'}, which ${why}: the build is not running any more, so this job cannot report its result. Retry the stage.`,
+      executionArn,
+    );
+    logger.warn('continuation job failed: its build execution does not wait for it', { jobId, executionArn, status });
+    return 'continuation-failed';
+  } catch (err) {
+    logger.error('could not hand the continuation job over; CodePipeline will offer it again', { jobId, reason: `${errorCode(err)}: ${errorMessage(err)}` });
+    return 'not-started';
+  }
+}

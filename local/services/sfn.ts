@@ -8,6 +8,7 @@ import * as ssm from '@aws-sdk/client-ssm';
 import { StateMachine } from './sfn-interpreter';
 import { AwsError } from './aws-error';
 import { serveJsonProtocol, type LocalServer } from './http';
+import { executionHistory } from './sfn-history';
 
 export const DEFINITION_FILE = path.join(__dirname, '..', '..', 'state-machines', 'build-job.asl.json');
 /** The part of the interpreter's event log the runner reads. */
@@ -38,9 +39,19 @@ export interface ExecutionRecord {
   /** Ends the execution as TIMED_OUT, as its TimeoutSeconds would. */
   timeOut?: () => void;
   done: Promise<void>;
+  /** Each task as it was scheduled: its state and its parameters (the task token filled in), for GetExecutionHistory. */
+  readonly tasks?: ScheduledTask[];
 }
 
 export interface SfnOptions {
+/** A task the execution scheduled (TaskStateEntered, then TaskScheduled in its history). */
+export interface ScheduledTask {
+  readonly timestamp: number;
+  readonly state: string;
+  readonly resource: string;
+  readonly parameters: string;
+}
+
   readonly stateMachineArn: string;
   readonly substitutions: Record<string, string>;
   /** Credentials of the state machine's role, for its AWS SDK integrations; the environment's when absent. */
@@ -88,7 +99,9 @@ function sdkErrorName(service: string, err: unknown): Error {
 export class LocalStepFunctions {
   readonly executions = new Map<string, ExecutionRecord>();
   private machine?: StateMachine;
-  private readonly waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; execution: string }>();
+  /** Each execution's scheduled tasks, from before its first task runs (the interpreter may call it at once). */
+  private readonly taskLogs = new Map<string, ScheduledTask[]>();
+  private readonly waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; execution: string; state: string }>();
   private readonly definition: Record<string, unknown>;
   private server?: LocalServer;
   private readonly clients: { ec2: EC2Client; ssm: SSMClient };
@@ -125,27 +138,48 @@ export class LocalStepFunctions {
   /** Throws for a Task whose Resource this local runtime cannot run: nothing may call real AWS. */
   private bind(name: string, resource: string, parameters?: Record<string, unknown>): void {
     const fn = parameters?.FunctionName;
-    if (resource === 'arn:aws:states:::lambda:invoke' && typeof fn === 'string' && this.options.functions[fn]) return;
+    if (/^arn:aws:states:::lambda:invoke(\.waitForTaskToken)?$/.test(resource) && typeof fn === 'string' && this.options.functions[fn]) return;
     if (/^arn:aws:states:::aws-sdk:(ec2|ssm):[a-zA-Z]+(\.waitForTaskToken)?$/.test(resource)) return;
     throw new Error(`Task state "${name}" uses ${resource}${fn ? ` (${String(fn)})` : ''}, which the local runtime does not bind`);
   }
 
   private handlers(executionArn: string): Record<string, (input: unknown) => Promise<unknown>> {
     const out: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [name, state] of this.taskStates()) out[name] = (input) => this.runTask(executionArn, state.Resource, input as Record<string, unknown>);
+    for (const [name, state] of this.taskStates()) out[name] = (input) => this.runTask(executionArn, state.Resource, input as Record<string, unknown>, name);
     return out;
   }
 
-  private async runTask(executionArn: string, resource: string, input: Record<string, unknown>): Promise<unknown> {
-    if (resource === 'arn:aws:states:::lambda:invoke') {
+  /**
+   * A .waitForTaskToken task's token, filled into its parameters where $$.Task.Token was. The task
+   * waits until SendTaskSuccess names the token; once its state has ended (a timeout among others)
+   * the token is refused, as Step Functions refuses it (TaskTimedOut).
+   */
+  private awaitToken(executionArn: string, state: string, input: Record<string, unknown>): { params: Record<string, unknown>; callback: Promise<unknown> } {
+    const token = `${randomBytes(48).toString('base64url')}`;
+    const params = JSON.parse(JSON.stringify(input).split(TOKEN_PLACEHOLDER).join(token));
+    const callback = new Promise((resolve, reject) => this.waiting.set(token, { resolve, reject, execution: executionArn, state }));
+    return { params, callback };
+  }
+
+  /** Records the task in the execution's history, with its parameters as sent. */
+  private scheduled(executionArn: string, state: string, resource: string, parameters: unknown): void {
+    this.taskLogs.get(executionArn)?.push({ timestamp: Date.now(), state, resource, parameters: JSON.stringify(parameters) });
+  }
+
+  private async runTask(executionArn: string, resource: string, input: Record<string, unknown>, state = ''): Promise<unknown> {
+    if (resource.startsWith('arn:aws:states:::lambda:invoke')) {
       const fn = this.options.functions[String(input.FunctionName)];
       const payload = JSON.parse(JSON.stringify(input.Payload ?? {}));
+      const waitsForToken = resource.endsWith('.waitForTaskToken');
+      const pending = waitsForToken ? this.awaitToken(executionArn, state, input) : undefined;
+      if (pending) input = pending.params;
+      this.scheduled(executionArn, state, resource, input);
       try {
+      let result: unknown;
         if (this.options.invokeMs) await new Promise((r) => setTimeout(r, this.options.invokeMs));
         const injected = this.options.beforeInvoke?.(String(input.FunctionName), payload);
         if (injected) throw injected;
-        const result = await fn(payload);
-        return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify(result ?? null)) };
+        result = await fn(payload);
       } catch (err) {
         const e = err as Error & { functionError?: unknown };
         // The Lambda integration raises the function's errorType as the error, its whole error payload as the Cause.
@@ -154,14 +188,14 @@ export class LocalStepFunctions {
         throw error;
       }
     }
+      // lambda:invoke.waitForTaskToken: the function's own result is not the task's; the token's output is.
+      if (pending) return pending.callback;
+      return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify(result ?? null)) };
     const [, service, action, pattern] = resource.match(/^arn:aws:states:::aws-sdk:(ec2|ssm):([a-zA-Z]+)(\.waitForTaskToken)?$/) ?? [];
     let params = input;
     let callback: Promise<unknown> | undefined;
-    if (pattern) {
-      const token = `${randomBytes(48).toString('base64url')}`;
-      params = JSON.parse(JSON.stringify(input).split(TOKEN_PLACEHOLDER).join(token));
-      callback = new Promise((resolve, reject) => this.waiting.set(token, { resolve, reject, execution: executionArn }));
-    }
+    if (pattern) ({ params, callback } = this.awaitToken(executionArn, state, input));
+    this.scheduled(executionArn, state, resource, params);
     const commandName = `${action[0].toUpperCase()}${action.slice(1)}Command`;
     const module = (service === 'ec2' ? ec2 : ssm) as unknown as Record<string, new (i: unknown) => never>;
     const client = this.clients[service as 'ec2' | 'ssm'] as unknown as { send: (c: unknown) => Promise<Record<string, unknown>> };
@@ -201,11 +235,13 @@ export class LocalStepFunctions {
     }
     const startDate = new Date();
     const parsed = JSON.parse(input);
+    const tasks: ScheduledTask[] = [];
+    this.taskLogs.set(executionArn, tasks);
     const run = machine.run(parsed, {
       overrides: { taskResourceLocalHandlers: this.handlers(executionArn) as never, retryIntervalOverrides },
       context: { Execution: { Id: executionArn, Name: name, StartTime: startDate.toISOString(), Input: parsed }, Task: { Token: TOKEN_PLACEHOLDER } },
     });
-    const record: ExecutionRecord = { executionArn, name, input, status: 'RUNNING', events: [], startDate, abort: run.abort, done: Promise.resolve() };
+    const record: ExecutionRecord = { executionArn, name, input, status: 'RUNNING', events: [], tasks, startDate, abort: run.abort, done: Promise.resolve() };
     let endAs: ExecutionRecord['status'] | null = null;
     record.abort = () => {
       endAs = endAs ?? 'ABORTED';
@@ -220,6 +256,7 @@ export class LocalStepFunctions {
       for await (const event of run.eventLogs) {
         record.events.push(event as EventLog);
         this.options.onEvent?.(record, event as EventLog);
+        this.endTokens(executionArn, event as EventLog);
       }
     })();
     record.done = (async () => {
@@ -247,6 +284,12 @@ export class LocalStepFunctions {
   }
 
   private sendTaskSuccess(body: Record<string, unknown>) {
+  /** A state that failed (its timeout among others) or exited no longer waits for its tokens. */
+  private endTokens(executionArn: string, event: EventLog): void {
+    if ((event.type !== 'StateFailed' && event.type !== 'StateExited') || !event.state) return;
+    for (const [token, w] of this.waiting) if (w.execution === executionArn && w.state === event.state.name) this.waiting.delete(token);
+  }
+
     const token = String(body.taskToken);
     const waiter = this.waiting.get(token);
     if (!waiter) throw new AwsError('TaskTimedOut', 'Task Timed Out: the task for this token has already ended');
@@ -280,20 +323,10 @@ export class LocalStepFunctions {
     return { executions };
   }
 
-  /** The execution's history, with the state-exited events' outputs as Step Functions records them. */
+  /** The execution's history: its states' exits and its tasks as Step Functions records them (./sfn-history.ts). */
   private getExecutionHistory(body: Record<string, unknown>) {
     const e = this.executions.get(String(body.executionArn));
     if (!e) throw new AwsError('ExecutionDoesNotExist', 'Execution Does Not Exist');
-    const states = this.definition.States as Record<string, { Type: string }>;
-    const events = e.events
-      .filter((ev) => ev.type === 'StateExited' && ev.state)
-      .slice(0, Number(body.maxResults ?? 1000))
-      .map((ev, i) => ({
-        id: i + 1,
-        timestamp: ev.timestamp / 1000,
-        type: `${states[ev.state!.name]?.Type ?? 'Task'}StateExited`,
-        stateExitedEventDetails: { name: ev.state!.name, output: JSON.stringify((ev.state as { output?: unknown }).output ?? null) },
-      }));
-    return { events };
+    return executionHistory(e, this.definition.States as Record<string, { Type: string }>, body);
   }
 }

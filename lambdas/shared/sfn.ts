@@ -135,7 +135,9 @@ const HISTORY_PAGES = 5;
 
 /**
  * The parameters of the latest task the execution scheduled in the Task state `stateName`, or null.
- * A TaskScheduled event names no state: its previousEventId is the TaskStateEntered event that does
+ * A TaskScheduled event names no state: the nearest TaskStateEntered before it does (its
+ * previousEventId only for a first attempt: a retried task is scheduled after its failure), as the
+ * build's state machine has no Parallel or Map state
  * (HistoryEvent: https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html;
  * its parameters are "the JSON data passed to the resource":
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_TaskScheduledEventDetails.html).
@@ -143,20 +145,22 @@ const HISTORY_PAGES = 5;
  * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html).
  */
 export async function latestTaskParameters(executionArn: string, stateName: string): Promise<Record<string, unknown> | null> {
-  const entered = new Map<number, string>();
-  const scheduled: { previousEventId: number; parameters: string }[] = [];
+  // Both newest first, as read.
+  const entered: { id: number; name: string }[] = [];
+  const scheduled: { id: number; parameters: string }[] = [];
   let nextToken: string | undefined;
   for (let page = 0; page < HISTORY_PAGES; page++) {
     const out = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, includeExecutionData: true, maxResults: 100, nextToken }));
     for (const e of out.events ?? []) {
-      if (e.type === 'TaskStateEntered' && e.id !== undefined) entered.set(e.id, e.stateEnteredEventDetails?.name ?? '');
-      if (e.type === 'TaskScheduled' && e.previousEventId !== undefined) scheduled.push({ previousEventId: e.previousEventId, parameters: e.taskScheduledEventDetails?.parameters ?? '{}' });
+      if (e.id === undefined) continue;
+      if (e.type === 'TaskStateEntered') entered.push({ id: e.id, name: e.stateEnteredEventDetails?.name ?? '' });
+      if (e.type === 'TaskScheduled') scheduled.push({ id: e.id, parameters: e.taskScheduledEventDetails?.parameters ?? '{}' });
     }
-    // Newest first: the first scheduled task whose state is known decides.
     for (const s of scheduled) {
-      const name = entered.get(s.previousEventId);
-      if (name === undefined) break;
-      if (name === stateName) return JSON.parse(s.parameters) as Record<string, unknown>;
+      const state = entered.find((e) => e.id < s.id);
+      // Its state's entry is further back: read on.
+      if (!state) break;
+      if (state.name === stateName) return JSON.parse(s.parameters) as Record<string, unknown>;
     }
     nextToken = out.nextToken;
     if (!nextToken) break;

@@ -54,6 +54,13 @@ describe('poller: a continuation job', () => {
     expect(codepipeline).not.toHaveReceivedCommand(AcknowledgeJobCommand);
   });
 
+  it('takes the token of a retried "Renew Job" attempt (scheduled after its failure, not after the state\'s entry)', async () => {
+    const readyAt = new Date().toISOString();
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: taskHistory([{ state: 'Renew Job', payload: renewal(readyAt, 'attempt-1'), retriedWith: renewal(readyAt, 'attempt-2') }]) });
+    expect((await invoke(handler, event, 'poller')).continued).toBe(1);
+    expect(handedOver(sfn).map((h) => h.token)).toEqual(['attempt-2']);
+  });
+
   it('shortens the next round to the build\'s deadline', async () => {
     // 4200 s of wait from 65 minutes ago: 300 s left
     sfn.on(GetExecutionHistoryCommand).resolves({ events: taskHistory([{ state: 'Renew Job', payload: renewal(new Date(Date.now() - 65 * 60_000).toISOString()) }]) });

@@ -2,7 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { putJobFailure } from '../shared/codepipeline';
 import { findTaggedInstances, terminateInstances } from '../shared/ec2';
 import { TAGS } from '../shared/env';
-import { acknowledgedJob } from '../shared/sfn';
+import { STATES } from '../shared/renewal';
+import { latestAcknowledgement } from '../shared/sfn';
 import type { ExecutionInput } from '../shared/types';
 
 /** What a "Step Functions Execution Status Change" event says about the execution that ended. */
@@ -23,6 +24,17 @@ export interface ReleaseResult {
 /** The state whose output says the execution owns its job. */
 export const ACK_STATE = 'Acknowledge Job';
 
+/**
+ * The job the execution owns now: its first, or after job renewals the newest, whose acknowledgement
+ * ("Acknowledge Continuation Job") holds its id in $.continuation; null when it never owned one.
+ */
+async function ownedJob(detail: EndedExecution): Promise<string | null> {
+  const ack = await latestAcknowledgement(detail.executionArn, [ACK_STATE, STATES.acknowledgeContinuation]);
+  if (!ack) return null;
+  if (ack.state === ACK_STATE) return jobIdOf(detail);
+  return (ack.output.continuation as { jobId?: string } | undefined)?.jobId ?? null;
+}
+
 export function jobIdOf(detail: EndedExecution): string {
   try {
     const input = JSON.parse(detail.input ?? '') as Partial<ExecutionInput>;
@@ -39,7 +51,6 @@ export function jobIdOf(detail: EndedExecution): string {
  */
 export async function releaseEndedExecution(detail: EndedExecution, logger: Logger): Promise<ReleaseResult> {
   const { executionArn, name, status } = detail;
-  const jobId = jobIdOf(detail);
   // The job's result matters more than the instance: a failed release is left to the sweeper.
   let released = 0;
   let instanceNote = 'It had no instance running.';
@@ -55,7 +66,8 @@ export async function releaseEndedExecution(detail: EndedExecution, logger: Logg
     instanceNote = 'Its instance could not be terminated now; the scheduled sweeper will terminate it.';
     logger.error('could not terminate the instances of an execution that ended abnormally', err as Error);
   }
-  if (!(await acknowledgedJob(executionArn, ACK_STATE))) {
+  const jobId = await ownedJob(detail);
+  if (!jobId) {
     logger.info('the execution never owned its job; CodePipeline offers it again');
     return { released, reported: 'not-owned' };
   }

@@ -15,6 +15,8 @@ export const STATES = {
   renewJob: 'Renew Job',
   /** Waits (task token) for the running build's result after a renewal. */
   waitForBuild: 'Wait For Build',
+  /** Acknowledges the continuation job: from then on the execution owns it. */
+  acknowledgeContinuation: 'Acknowledge Continuation Job',
 } as const;
 
 /**

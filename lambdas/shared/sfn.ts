@@ -182,3 +182,28 @@ export async function latestWaitingTask(executionArn: string, stateName: string)
 export function executionArnOf(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
+
+/**
+ * The latest successful acknowledgement among `ackStates` (its state's output says ack.status InProgress), read newest
+ * first: after job renewals the execution owns its newest job, acknowledged in "Acknowledge Continuation Job".
+ * Null when it never acknowledged a job.
+ */
+export async function latestAcknowledgement(executionArn: string, ackStates: readonly string[]): Promise<{ state: string; output: Record<string, unknown> } | null> {
+  let nextToken: string | undefined;
+  for (let page = 0; page < HISTORY_PAGES; page++) {
+    const out = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, includeExecutionData: true, maxResults: 100, nextToken }));
+    for (const e of out.events ?? []) {
+      const exited = e.stateExitedEventDetails;
+      if (!exited?.name || !ackStates.includes(exited.name)) continue;
+      try {
+        const output = JSON.parse(exited.output ?? '{}') as Record<string, unknown> & { ack?: { status?: string } };
+        if (output.ack?.status === 'InProgress') return { state: exited.name, output };
+      } catch {
+        // an output too large to be recorded is not an acknowledgement
+      }
+    }
+    nextToken = out.nextToken;
+    if (!nextToken) break;
+  }
+  return null;
+}

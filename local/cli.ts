@@ -97,7 +97,8 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
 
 async function main(): Promise<void> {
   const { job, json, quiet, fault, template } = parse(process.argv.slice(2));
-  const cloud = await LocalCloud.start(undefined, { template, log: (line) => process.stderr.write(`⚙ ${line}\n`) });
+  // A fault may shorten the jobs' renewals and timeouts: the cloud starts with them.
+  const cloud = await LocalCloud.start(undefined, { template, jobs: fault?.jobs, log: (line) => process.stderr.write(`⚙ ${line}\n`) });
   if (!quiet) Object.assign(cloud.hooks, reporter(process.stderr));
   let code = 1;
   try {

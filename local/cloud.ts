@@ -57,6 +57,18 @@ export interface CloudOptions {
   readonly template?: string;
   /** Where to say that the stack is being synthesized. */
   readonly log?: (line: string) => void;
+  /**
+   * Shorter job renewals and job timeouts, for a build that outlives several jobs (fault build-outlives-job-timeout):
+   * the poller's JOB_RENEWAL_SECONDS and CodePipeline's per-job timeout, both in real time (Step Functions' task
+   * timeouts run in real time here). The stack's renewal interval and CodePipeline's 1 hour otherwise.
+   */
+  readonly jobs?: JobTimeouts;
+}
+
+/** A local cloud's job renewal interval (seconds) and job timeout (ms). */
+export interface JobTimeouts {
+  readonly renewalSeconds: number;
+  readonly timeoutMs: number;
 }
 
 /** An asynchronous invocation (a rule's, a schedule's) that failed every attempt: nobody else sees its error. */
@@ -103,6 +115,8 @@ export class LocalCloud {
   readonly pipelines = new Map<string, { pipeline: string; executionId: string; stage: string; action: string }>();
 
   private static started = false;
+  /** Shortened job renewals and timeouts (CloudOptions.jobs), if any. */
+  jobTimeouts?: JobTimeouts;
 
   private constructor(
     readonly timing: CloudTiming,
@@ -122,6 +136,10 @@ export class LocalCloud {
     LocalCloud.started = true;
     const template = options.template ?? (await currentTemplate(options.log));
     const cloud = new LocalCloud(timing, deploy(template));
+    if (options.jobs) {
+      cloud.jobTimeouts = options.jobs;
+      cloud.codepipeline.jobTimeoutMs = options.jobs.timeoutMs;
+    }
     await cloud.boot();
     return cloud;
   }
@@ -311,7 +329,10 @@ export class LocalCloud {
         // The local S3 serves buckets by path; the runner's log level applies to every function.
         extra: { [ENV.s3ForcePathStyle]: 'true', POWERTOOLS_LOG_LEVEL: logLevel('POWERTOOLS_LOG_LEVEL'), LOG_LEVEL: logLevel('LOG_LEVEL') },
       },
-      (name, value) => (SIMULATED_MS_VARIABLES.includes(name) ? String(Math.round((Number(value) * this.timing.msPerSecond) / 1000)) : value),
+      (name, value) => {
+        if (name === ENV.jobRenewalSeconds && this.jobTimeouts) return String(this.jobTimeouts.renewalSeconds);
+        return SIMULATED_MS_VARIABLES.includes(name) ? String(Math.round((Number(value) * this.timing.msPerSecond) / 1000)) : value;
+      },
     );
     for (const fn of this.functions) {
       byKey.set(fn.arn, fn);

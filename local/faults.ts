@@ -1,5 +1,6 @@
 import { AwsError } from './services/aws-error';
 import type { Chaos } from './services/chaos';
+import type { JobTimeouts } from './cloud';
 import type { JobOptions } from './job';
 
 /** What a job under a fault must end with (besides the invariants every job keeps). */
@@ -28,6 +29,13 @@ export interface Fault {
   readonly deleteInput?: boolean;
   /** The hooks it installs, for its job only. */
   readonly chaos?: () => Chaos;
+  /**
+   * Runs only in a local cloud started with these job renewals and timeouts (CloudOptions.jobs): they are the
+   * whole cloud's, so such a fault gets a cloud of its own (test/local/job-renewal.test.ts, npm run fault-table).
+   */
+  readonly jobs?: JobTimeouts;
+  /** The least number of job renewals its job goes through. */
+  readonly continuations?: number;
 }
 
 const lambdaError = () => Object.assign(new Error('Lambda service error (injected)'), { name: 'Lambda.ServiceException' });
@@ -40,6 +48,20 @@ function firstTimeOnly(): (key: string) => boolean {
 }
 
 export const FAULTS: readonly Fault[] = [
+  /**
+   * CodePipeline times out a job after 1 hour (current quotas page) or 24 (older editions): a build longer than that
+   * renews its job before the horizon. Here the job timeout is 12 s and the renewal interval 3 s, so a 40-second build
+   * outlives three job timeouts.
+   */
+  {
+    name: 'build-outlives-job-timeout',
+    description: 'the build runs longer than several CodePipeline job timeouts (1 hour in the current quotas page, 24 in older ones)',
+    handling: 'at each job\'s horizon the execution renews the job (PutJobSuccessResult with a continuation token), the poller hands the continuation job to the running build, and the last job gets the result; one instance throughout',
+    expect: { status: 'Succeeded' },
+    job: { command: 'sleep 40 && bash build.sh' },
+    jobs: { renewalSeconds: 3, timeoutMs: 12_000 },
+    continuations: 3,
+  },
   {
     name: 'capacity-one-subnet',
     description: 'the first subnet has no capacity for the instance type',

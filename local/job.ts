@@ -9,6 +9,7 @@ import { DEFAULT_IMAGE_ID, isReleased, jobOf } from './services/ec2';
 import type { JobResult } from './services/codepipeline';
 import type { CommandRecord } from './services/ssm';
 import type { Fault } from './faults';
+import { finalResult, followContinuations } from './job-chain';
 import { ARTIFACT_BUCKET, S3_CREDENTIALS } from './s3';
 
 const run = promisify(execFile);
@@ -36,7 +37,10 @@ export interface JobSummary {
   failureMessage: string | null;
   /** The summary CodePipeline shows for a succeeded job. */
   successSummary: string | null;
+  /** Results CodePipeline accepted for the job, and for each continuation job of a renewed one: 1 when each had exactly one. */
   jobResults: number;
+  /** Job renewals (successes with a continuation token) before the final result. */
+  continuations: number;
   instancesLaunched: number;
   instancesReleased: number;
   stateTransitions: number;
@@ -68,6 +72,10 @@ export async function zipDirectory(dir: string, zipFile: string): Promise<void> 
  * a STARTED event to the stack's rule, and then whatever the real handlers and state machine do.
  */
 export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: Fault): Promise<JobSummary> {
+  if (fault?.jobs && (cloud.jobTimeouts?.renewalSeconds !== fault.jobs.renewalSeconds || cloud.jobTimeouts?.timeoutMs !== fault.jobs.timeoutMs)) {
+    throw new Error(`fault ${fault.name} needs a local cloud of its own, started with jobs ${JSON.stringify(fault.jobs)} (LocalCloud.start(timing, { jobs }))`);
+  }
+  followContinuations(cloud.codepipeline);
   const started = Date.now();
   const options: JobOptions = { ...requested, ...(fault?.job ?? {}) };
   const pipelineName = 'local-pipeline';
@@ -122,7 +130,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     cloud.bus.put(event);
     if (fault?.delivery === 'twice') setTimeout(() => cloud.bus.put(event), 50);
   }
-  const result: JobResult = await cloud.codepipeline.waitForResult(jobId);
+  const { jobIds, result }: { jobIds: string[]; result: JobResult } = await finalResult(cloud.codepipeline, jobId);
   const resultAt = Date.now();
   // Let everything the job set going come to rest: its executions, the events they cause.
   const executions = () => [...cloud.sfn.executions.values()].filter((e) => e.name.startsWith(jobId));
@@ -146,7 +154,8 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     failureType: result.status === 'Failed' ? result.failureDetails.type : null,
     failureMessage: result.status === 'Failed' ? result.failureDetails.message : null,
     successSummary: result.status === 'Succeeded' ? String(result.executionDetails.summary ?? '') : null,
-    jobResults: cloud.codepipeline.results(jobId).length,
+    jobResults: jobIds.map((id) => cloud.codepipeline.results(id).length).find((n) => n !== 1) ?? 1,
+    continuations: jobIds.length - 1,
     instancesLaunched: launched.length,
     instancesReleased: launched.filter(isReleased).length,
     stateTransitions: execution?.events.filter((e) => e.type === 'StateEntered').length ?? 0,

@@ -56,7 +56,9 @@ export function seededRandom(seed: number): () => number {
 /** The fault of each job, in order: null for a clean job. */
 export function drawFaults(jobs: number, seed: number, cleanShare: number): (Fault | null)[] {
   const random = seededRandom(seed);
-  return Array.from({ length: jobs }, () => (random() < cleanShare ? null : FAULTS[Math.floor(random() * FAULTS.length)]));
+  // A fault that shortens every job's timeout needs a cloud of its own (Fault.jobs): not in a shared soak.
+  const shared = FAULTS.filter((f) => !f.jobs);
+  return Array.from({ length: jobs }, () => (random() < cleanShare ? null : shared[Math.floor(random() * shared.length)]));
 }
 
 /** What broke for this job, if anything. */

@@ -9,6 +9,7 @@ const ok: JobSummary = {
   failureMessage: null,
   successSummary: 'Built in 1s',
   jobResults: 1,
+  continuations: 0,
   instancesLaunched: 1,
   instancesReleased: 1,
   stateTransitions: 12,

@@ -1,0 +1,39 @@
+import * as path from 'node:path';
+import { LocalCloud } from '../../local/cloud';
+import { FAULTS } from '../../local/faults';
+import { runJob } from '../../local/job';
+
+const HELLO = path.join(__dirname, '../../examples/hello');
+/** Faults that shorten every job's renewal and timeout: each gets a local cloud of its own (one per test file). */
+const ownCloud = FAULTS.filter((f) => f.jobs);
+
+describe('a build that outlives its CodePipeline job (job renewals), end to end', () => {
+  let cloud: LocalCloud | undefined;
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  it.each(ownCloud.map((f) => [f.name, f] as const))('%s: one instance, one result on every job, the real one on the last', async (_name, fault) => {
+    // GIVEN CodePipeline's job timeout at 12 s and renewals every 3 s, and a 40-second build
+    cloud = await LocalCloud.start(undefined, { jobs: fault.jobs });
+    const timeouts: string[] = [];
+    const listener = cloud.codepipeline.onJobEnd;
+    cloud.codepipeline.onJobEnd = (jobId, actionExecutionId, end) => {
+      if (end.kind === 'timedOut') timeouts.push(jobId);
+      listener?.(jobId, actionExecutionId, end);
+    };
+    // WHEN
+    const summary = await runJob(cloud, { source: HELLO, command: 'bash build.sh' }, fault);
+    // THEN the build outlived several job timeouts and succeeded on one instance
+    expect(summary.durationMs).toBeGreaterThan(3 * fault.jobs!.timeoutMs);
+    expect(summary.status).toBe('Succeeded');
+    expect(summary.successSummary).toMatch(/^Built in/);
+    expect(summary.instancesLaunched).toBe(1);
+    expect(summary.instancesReleased).toBe(1);
+    // AND every job had exactly one result: the renewed ones a success with a continuation token, the last the build's
+    expect(summary.continuations).toBeGreaterThanOrEqual(fault.continuations!);
+    expect(summary.jobResults).toBe(1);
+    expect(timeouts).toEqual([]);
+    expect(cloud.functionErrors).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LocalCloud, type CloudTiming } from '../cloud';
 import { runJob, zipDirectory, type JobSummary } from '../job';
+import { DEFAULT_RENEWAL_SECONDS } from '../../lambdas/shared/renewal';
 import { median } from './stats';
 
 /** Figures of whole jobs through the local runner, with AWS's latencies simulated as stated. */
@@ -40,7 +41,10 @@ export interface TransitionFigures {
 
 /** A build whose command runs `minutes` of simulated time. */
 export async function buildOfMinutes(minutes: number, lambdaStates: Set<string>): Promise<TransitionFigures> {
-  const cloud = await LocalCloud.start(SCALED);
+  // In simulated time like the build: the stack's job renewal after 45 minutes, CodePipeline's job timeout of 1 hour
+  // (the current quotas page's reading), so a 60-minute build renews its job once, as it would on AWS.
+  const scaled = (seconds: number) => (seconds * SCALED.msPerSecond) / 1000;
+  const cloud = await LocalCloud.start(SCALED, { jobs: { renewalSeconds: Math.round(scaled(DEFAULT_RENEWAL_SECONDS)), timeoutMs: scaled(3600) * 1000 } });
   try {
     const seconds = (minutes * 60 * SCALED.msPerSecond) / 1000;
     const s = checked(await runJob(cloud, { source: HELLO, command: `sleep ${seconds}`, timeoutMinutes: String(minutes + 30) }), `${minutes}-minute build`);

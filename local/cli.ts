@@ -100,6 +100,8 @@ async function main(): Promise<void> {
   // A fault may shorten the jobs' renewals and timeouts: the cloud starts with them.
   const cloud = await LocalCloud.start(undefined, { template, jobs: fault?.jobs, log: (line) => process.stderr.write(`⚙ ${line}\n`) });
   if (!quiet) Object.assign(cloud.hooks, reporter(process.stderr));
+  // Said even with --quiet: on AWS this error would only be in the function's logs.
+  cloud.hooks.onFunctionError = (e) => process.stderr.write(`⚠ ${e.functionName} (rule ${e.source}) failed every attempt: ${e.errorType}: ${e.errorMessage}\n`);
   let code = 1;
   try {
     if (fault) process.stderr.write(`⚡ fault: ${fault.name}: ${fault.description}\n`);

@@ -50,6 +50,8 @@ const DISPATCH_TIMEOUT_MS = 1500;
 export interface CloudHooks {
   onState?(execution: ExecutionRecord, event: EventLog): void;
   onOutput?(instanceId: string, chunk: string): void;
+  /** A scheduled or event-driven function failed every attempt (Lambda drops the event). */
+  onFunctionError?(error: FunctionErrorRecord): void;
 }
 
 export interface CloudOptions {
@@ -79,7 +81,7 @@ export interface FunctionErrorRecord extends FunctionError {
 }
 
 /** Variables whose value is a duration in milliseconds: the local cloud runs them in simulated time. */
-const SIMULATED_MS_VARIABLES: string[] = [ENV.checkWatchMs];
+const SIMULATED_MS_VARIABLES: string[] = [ENV.checkWatchMs, ENV.eventGraceMs];
 
 /**
  * Everything a build job talks to, on this machine: CodePipeline, Step Functions, EC2 and SSM on
@@ -222,7 +224,7 @@ export class LocalCloud {
     } else {
       const p = this.pipelines.get(jobId);
       this.codepipeline.abandon(jobId);
-      this.bus.put({ source: 'aws.codepipeline', 'detail-type': 'CodePipeline Action Execution State Change', detail: { ...p, 'execution-id': p?.executionId, state: 'ABANDONED', type: { ...this.actionType } } });
+      if (!this.jobChaos.get(jobId)?.dropActionEvent?.(jobId, 'ABANDONED')) this.bus.put({ source: 'aws.codepipeline', 'detail-type': 'CodePipeline Action Execution State Change', detail: { ...p, 'execution-id': p?.executionId, state: 'ABANDONED', type: { ...this.actionType } } });
     }
   }
 
@@ -299,13 +301,16 @@ export class LocalCloud {
       msPerSecond: this.timing.msPerSecond,
       invokeMs: this.timing.invokeMs,
       onEvent: (execution, event) => this.hooks.onState?.(execution, event),
-      onExecutionEnd: (e) =>
+      onExecutionEnd: (e) => {
+        const jobId = e.name.slice(0, 36);
+        if (this.jobChaos.get(jobId)?.dropExecutionEvent?.(jobId, e.status)) return;
         this.bus.put({
           source: 'aws.states',
           'detail-type': 'Step Functions Execution Status Change',
           resources: [e.executionArn],
           detail: { executionArn: e.executionArn, stateMachineArn: this.stateMachineArn, name: e.name, status: e.status, input: e.input, error: e.error ?? null, cause: e.cause ?? null },
-        }),
+        });
+      },
       beforeStart: (name) => {
         const jobId = name.slice(0, 36);
         return this.jobChaos.get(jobId)?.startExecution?.(jobId, this.count(`start:${jobId}`));
@@ -341,7 +346,11 @@ export class LocalCloud {
     const rules = eventRules(stack, this.functions, (fn, event) => fn.lambda.invoke(event, 'Event'));
     for (const rule of rules) this.bus.addRule(rule);
     this.bus.onResult = (name, payload) => this.observe(name, payload);
-    this.bus.onDropped = (failure) => this.functionErrors.push({ functionName: failure.functionName, source: failure.rule, ...failure.error });
+    this.bus.onDropped = (failure) => {
+      const record = { functionName: failure.functionName, source: failure.rule, ...failure.error };
+      this.functionErrors.push(record);
+      this.hooks.onFunctionError?.(record);
+    };
     this.bus.startSchedules((rule) => this.periodOf(rule, rules));
   }
 

@@ -6,6 +6,7 @@ import type { LocalCodePipeline } from './services/codepipeline';
 import { LocalCloudFormation } from './services/cloudformation';
 import type { LocalEventBus } from './services/events';
 import { LocalIam } from './services/iam';
+import { authorizeRole, jobChecks, sourceChecks } from './services/pipeline-role';
 import { registeredActionTypes } from './services/pipeline-structure';
 import { LocalPipelines } from './services/pipelines';
 import { S3_CREDENTIALS, type LocalS3 } from './s3';
@@ -35,7 +36,11 @@ export class UserServices {
       region: stack.region,
       account: stack.account,
       emit: (event) => bus.put(event),
-      copySource: (bucket, key, to) => this.copySource(bucket, key, to),
+      copySource: async (roleArn, bucket, key, to) => {
+        await authorizeRole(this.iam, roleArn, sourceChecks(bucket, key, to));
+        return this.copySource(bucket, key, to);
+      },
+      authorizeJob: (roleArn, inputs, outputs) => authorizeRole(this.iam, roleArn, jobChecks(inputs, outputs)),
       // On AWS, temporary credentials scoped to the artifact store; here, the store's own account with a session of its own.
       artifactCredentials: () => ({ ...S3_CREDENTIALS, sessionToken: `local-session-${randomUUID().slice(0, 8)}` }),
       roleAssumable: (roleArn) => this.iam.trusts(roleArn, 'codepipeline.amazonaws.com'),

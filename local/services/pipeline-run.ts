@@ -63,8 +63,10 @@ export interface RunContext {
   readonly jobs: LocalCodePipeline;
   /** Puts an event on the default bus. */
   readonly emit: (event: Record<string, unknown>) => void;
-  /** Copies the source object into the artifact store; returns its version, throws when it cannot be read. */
-  readonly copySource: (bucket: string, key: string, to: { bucket: string; key: string }) => Promise<string>;
+  /** Copies the source object into the artifact store as the pipeline's role; returns its version, throws when it cannot. */
+  readonly copySource: (roleArn: string, bucket: string, key: string, to: { bucket: string; key: string }) => Promise<string>;
+  /** Throws when the pipeline's role cannot give a job's artifact credentials what the job needs (its inputs, its outputs). */
+  readonly authorizeJob?: (roleArn: string, inputs: { bucket: string; key: string }[], outputs: { bucket: string; key: string }[]) => Promise<void>;
   /** Artifact credentials for a job (S3 credentials scoped to the artifact store, on AWS). */
   readonly artifactCredentials: () => Record<string, string>;
   readonly region: string;
@@ -176,7 +178,7 @@ export class PipelineRun {
     const ended = new Promise<void>((resolve) => (record.finish = resolve));
     this.emit(record, 'STARTED');
     if (declaration.actionTypeId.owner === S3_SOURCE.owner && declaration.actionTypeId.provider === S3_SOURCE.provider) await this.runS3Source(record);
-    else this.startJob(record);
+    else await this.startJob(record);
     await ended;
     for (const a of record.outputArtifacts) this.artifacts.set(a.name, a);
     return record;
@@ -185,7 +187,7 @@ export class PipelineRun {
   private async runS3Source(record: ActionExecutionRecord): Promise<void> {
     const out = record.outputArtifacts[0];
     try {
-      const revision = await this.ctx.copySource(record.configuration.S3Bucket, record.configuration.S3ObjectKey, { bucket: out.bucketName, key: out.objectKey });
+      const revision = await this.ctx.copySource(this.pipeline.roleArn, record.configuration.S3Bucket, record.configuration.S3ObjectKey, { bucket: out.bucketName, key: out.objectKey });
       record.outputArtifacts[0] = { ...out, revision };
       this.end(record, 'Succeeded');
     } catch (err) {
@@ -194,7 +196,13 @@ export class PipelineRun {
   }
 
   /** The job data a job worker gets (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_JobData.html). */
-  private startJob(record: ActionExecutionRecord): void {
+  private async startJob(record: ActionExecutionRecord): Promise<void> {
+    const s3 = (a: ArtifactRef) => ({ bucket: a.bucketName, key: a.objectKey });
+    try {
+      await this.ctx.authorizeJob?.(this.pipeline.roleArn, record.inputArtifacts.map(s3), record.outputArtifacts.map(s3));
+    } catch (err) {
+      return this.end(record, 'Failed', { code: 'JobFailed', message: (err as Error).message });
+    }
     const location = (a: ArtifactRef) => ({
       name: a.name,
       ...(a.revision ? { revision: a.revision } : {}),

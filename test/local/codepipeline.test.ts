@@ -35,7 +35,7 @@ beforeEach(async () => {
     region: 'us-east-1',
     account: '000000000000',
     emit: (e) => events.push(e),
-    copySource: async (bucket, key, to) => {
+    copySource: async (_role, bucket, key, to) => {
       copies.push({ bucket, key, to });
       return 'v1';
     },

@@ -10,6 +10,7 @@ import { LocalCloudFormation } from '../../local/services/cloudformation';
 import { LocalCodePipeline } from '../../local/services/codepipeline';
 import { LocalIam } from '../../local/services/iam';
 import { LocalPipelines } from '../../local/services/pipelines';
+import { authorizeRole, jobChecks, sourceChecks } from '../../local/services/pipeline-role';
 import { loadStack } from '../../local/template/stack';
 
 /** A stack with one output and one role that may manage only the verify tool's roles and read this stack. */
@@ -134,5 +135,30 @@ describe('the pipeline API behind the gate', () => {
     const admin = new CodePipelineClient({ ...as('LocalUser'), endpoint: endpoints.codepipeline });
     await expect(admin.send(create('p'))).rejects.toMatchObject({ name: 'InvalidStructureException' });
     admin.destroy();
+  });
+});
+
+describe("CodePipeline's use of the pipeline's service role", () => {
+  it('authorizes the S3 source and the artifact credentials against the role policies in the local IAM', async () => {
+    const c = new IAMClient({ ...as('LocalUser'), endpoint: endpoints.iam });
+    const role = (await c.send(new CreateRoleCommand({ RoleName: 'pipeline-role', AssumeRolePolicyDocument: TRUST }))).Role!.Arn!;
+    const policy = (actions: string[]) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: actions, Resource: 'arn:aws:s3:::bucket/*' },
+          { Effect: 'Allow', Action: 's3:GetBucketVersioning', Resource: 'arn:aws:s3:::bucket' },
+        ],
+      });
+    const source = sourceChecks('bucket', 'source/s.zip', { bucket: 'bucket', key: 'p/SourceArti/abc' });
+    const job = jobChecks([{ bucket: 'bucket', key: 'p/SourceArti/abc' }], [{ bucket: 'bucket', key: 'p/BuildArtif/def' }]);
+    await c.send(new PutRolePolicyCommand({ RoleName: 'pipeline-role', PolicyName: 'p', PolicyDocument: policy(['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject']) }));
+    await expect(authorizeRole(iam, role, [...source, ...job])).resolves.toBeUndefined();
+    // Without PutObject, neither the source's artifact nor the build's output can be written.
+    await c.send(new PutRolePolicyCommand({ RoleName: 'pipeline-role', PolicyName: 'p', PolicyDocument: policy(['s3:GetObject', 's3:GetObjectVersion']) }));
+    await expect(authorizeRole(iam, role, source)).rejects.toThrow(/not authorized to perform s3:PutObject on arn:aws:s3:::bucket\/p\/SourceArti\/abc/);
+    await expect(authorizeRole(iam, role, job)).rejects.toThrow(/s3:PutObject on arn:aws:s3:::bucket\/p\/BuildArtif\/def/);
+    await expect(authorizeRole(iam, 'arn:aws:iam::000000000000:role/absent', source)).rejects.toThrow(/does not exist/);
+    c.destroy();
   });
 });

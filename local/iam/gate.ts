@@ -1,14 +1,25 @@
 import { GATE, type GatedCall } from '../services/http';
 import type { LocalStack } from '../template/stack';
+import { AwsError } from '../services/aws-error';
 import { Authorizer, EC2_DENIALS, JSON_DENIALS, type DenialStyle } from './authorize';
 import { LOCAL_ACCOUNT } from './identity';
 import { instanceRoleOfLaunchTemplate, rolePolicies, type RolePolicies } from './policies';
-import { checksFor, CODEPIPELINE_REQUESTS, EC2_REQUESTS, SFN_REQUESTS, SSM_REQUESTS, type ResourceState } from './requests';
+import { checksFor, CLOUDFORMATION_REQUESTS, CODEPIPELINE_REQUESTS, EC2_REQUESTS, IAM_REQUESTS, SFN_REQUESTS, SSM_REQUESTS, type ResourceState } from './requests';
 
 interface ServiceEntry {
   readonly table: Record<string, (input: never, state: ResourceState) => ReturnType<typeof checksFor>>;
   readonly style: DenialStyle;
 }
+
+/**
+ * The awsQuery services (IAM, CloudFormation): unknown credentials are InvalidClientTokenId, a
+ * denial AccessDenied, both HTTP 403 (https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html,
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/CommonErrors.html).
+ */
+const QUERY_DENIALS: DenialStyle = {
+  unknownKey: () => new AwsError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403),
+  denied: (message) => new AwsError('AccessDenied', message, 403),
+};
 
 /** The local services by the name they serve under, with their request contexts and error shapes. */
 const SERVICES: Record<string, ServiceEntry> = {
@@ -16,6 +27,8 @@ const SERVICES: Record<string, ServiceEntry> = {
   SSM: { table: SSM_REQUESTS, style: JSON_DENIALS },
   StepFunctions: { table: SFN_REQUESTS, style: JSON_DENIALS },
   EC2: { table: EC2_REQUESTS, style: EC2_DENIALS },
+  IAM: { table: IAM_REQUESTS, style: QUERY_DENIALS },
+  CloudFormation: { table: CLOUDFORMATION_REQUESTS, style: QUERY_DENIALS },
 };
 
 /**

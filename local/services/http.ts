@@ -86,8 +86,22 @@ export function serveJsonProtocol(name: string, operations: Record<string, Opera
   return listen(server);
 }
 
-/** A local endpoint for an AWS Query-protocol service (EC2): form-encoded requests, XML answers. */
-export function serveQueryProtocol(operations: Record<string, (params: URLSearchParams) => string | Promise<string>>, name = 'EC2'): Promise<LocalServer> {
+/**
+ * The error bodies of the two Query protocols: EC2's `<Response><Errors><Error>` and the awsQuery
+ * services' (IAM, CloudFormation) `<ErrorResponse><Error><Type>` (https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html).
+ */
+function queryErrorXml(style: 'ec2' | 'query', e: AwsError): string {
+  if (style === 'ec2') return `<Response><Errors><Error><Code>${xmlEscape(e.code)}</Code><Message>${xmlEscape(e.message)}</Message></Error></Errors><RequestID>local</RequestID></Response>`;
+  const type = e.status >= 500 ? 'Receiver' : 'Sender';
+  return `<ErrorResponse><Error><Type>${type}</Type><Code>${xmlEscape(e.code)}</Code><Message>${xmlEscape(e.message)}</Message></Error><RequestId>local</RequestId></ErrorResponse>`;
+}
+
+/** A local endpoint for an AWS Query-protocol service (EC2; IAM and CloudFormation with errors 'query'): form-encoded requests, XML answers. */
+export function serveQueryProtocol(
+  operations: Record<string, (params: URLSearchParams) => string | Promise<string>>,
+  name = 'EC2',
+  errors: 'ec2' | 'query' = 'ec2',
+): Promise<LocalServer> {
   const server = http.createServer(async (req, res) => {
     try {
       const params = new URLSearchParams(await readBody(req));
@@ -102,7 +116,7 @@ export function serveQueryProtocol(operations: Record<string, (params: URLSearch
     } catch (err) {
       const e = err instanceof AwsError ? err : new AwsError('InternalError', String(err), 500);
       res.writeHead(e.status, { 'content-type': 'text/xml;charset=UTF-8' });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${xmlEscape(e.code)}</Code><Message>${xmlEscape(e.message)}</Message></Error></Errors><RequestID>local</RequestID></Response>`);
+      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${queryErrorXml(errors, e)}`);
     }
   });
   return listen(server);

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
  */
 
 const ROOT = path.join(__dirname, '..');
-const INPUTS = ['bin', 'lib', 'lambdas', 'state-machines', 'ssm-documents', 'package-lock.json', 'cdk.json'];
+const INPUTS = ['bin', 'lib', 'lambdas', 'state-machines', 'ssm-documents', 'action-types', 'package-lock.json', 'cdk.json', 'tsconfig.json'];
 export const STACK_NAME = 'Ec2BuildAction';
 /**
  * The local cloud's VPC has two subnets (local/services/ec2.ts); the stack is synthesized to launch in
@@ -42,6 +42,17 @@ export function inputsHash(): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Drops assemblies of earlier inputs unused for a day (another checkout's run may still read a recent one), and crashed synths' leftovers. */
+function prune(cache: string, keep: string): void {
+  const now = Date.now();
+  for (const name of fs.readdirSync(cache)) {
+    const full = path.join(cache, name);
+    if (full === keep || name.endsWith('.lock')) continue;
+    const age = now - fs.statSync(full).mtimeMs;
+    if (age > (name.includes('.tmp-') ? LOCK_STALE_MS : 86_400_000)) fs.rmSync(full, { recursive: true, force: true });
+  }
+}
+
 /** The template file of the current stack, synthesized now if the cache does not hold this version. */
 export async function currentTemplate(log: (line: string) => void = () => undefined): Promise<string> {
   const cache = path.join(ROOT, 'node_modules', '.cache', 'ec2-build-action');
@@ -66,6 +77,7 @@ export async function currentTemplate(log: (line: string) => void = () => undefi
       log(`synthesizing the stack into ${path.relative(ROOT, dir)} (once per change of bin, lib, lambdas, …)`);
       await promisify(execFile)('npx', [...SYNTH_ARGS, '-o', out], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
       fs.renameSync(out, dir);
+      prune(cache, dir);
       return template;
     } finally {
       fs.rmSync(lock, { recursive: true, force: true });

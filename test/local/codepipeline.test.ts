@@ -201,6 +201,19 @@ describe('local CodePipeline: pipelines', () => {
     await expect(client.send(new StopPipelineExecutionCommand({ pipelineName: 'p1', pipelineExecutionId: id, abandon: true }))).rejects.toMatchObject({ name: 'PipelineExecutionNotStoppableException' });
   });
 
+  it('"Stop and wait" lets the running action finish, then stops the execution; a second stop-and-wait is a duplicate', async () => {
+    const id = await startPipeline();
+    const job = await takeJob();
+    await client.send(new StopPipelineExecutionCommand({ pipelineName: 'p1', pipelineExecutionId: id }));
+    expect(await status(id)).toBe('Stopping');
+    await expect(client.send(new StopPipelineExecutionCommand({ pipelineName: 'p1', pipelineExecutionId: id }))).rejects.toMatchObject({ name: 'DuplicatedStopRequestException' });
+    await client.send(new PutJobSuccessResultCommand({ jobId: job.id! }));
+    await pipelines.execution('p1', id).done;
+    expect(await status(id)).toBe('Stopped');
+    expect((await buildAction(id)).status).toBe('Succeeded');
+    expect(actionEvents('ABANDONED')).toHaveLength(0);
+  });
+
   it('refuses declarations CodePipeline refuses', async () => {
     const refuse = (p: PipelineDeclaration) => client.send(new CreatePipelineCommand({ pipeline: p }));
     await expect(refuse(declaration('a', { actionTypeId: { ...TYPE, provider: 'Nope' } }))).rejects.toMatchObject({ name: 'InvalidActionDeclarationException' });

@@ -47,8 +47,9 @@ interface StoredJob {
 /**
  * How long a job may stay unfinished before CodePipeline times it out. The quotas page says
  * "All other actions: 1 hour" for non-configurable action timeouts
- * (https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html); earlier editions of the
- * same page gave custom actions 24 hours, and ActionTypeExecutor.jobTimeout allows 60 to 43200 s
+ * (https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html); other editions of the
+ * same page say "Custom actions: 24 hours" (https://docs.amazonaws.cn/codepipeline/latest/userguide/limits.html),
+ * and ActionTypeExecutor.jobTimeout allows 60 to 43200 s
  * per job (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionTypeExecutor.html).
  * The strict reading (1 hour) is the default; the product renews jobs with continuation tokens so it
  * works under either, and tests shorten it.

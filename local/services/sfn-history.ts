@@ -21,7 +21,7 @@ type Entry = { readonly timestamp: number; readonly order: number; readonly buil
  * data is "input or output of a history event"; whether parameters count is not said: left out, the stricter reading).
  * Not recorded: the task's start, success and failure events, which nothing here reads.
  */
-export function executionHistory(e: HistorySource, stateTypes: Record<string, { Type: string }>, body: Record<string, unknown>) {
+export function executionHistory(e: HistorySource, stateTypes: Record<string, { Type: string }>, body: Record<string, unknown>, region: string) {
   const entries: Entry[] = [];
   for (const ev of e.events) {
     if (ev.type !== 'StateExited' || !ev.state) continue;
@@ -46,7 +46,7 @@ export function executionHistory(e: HistorySource, stateTypes: Record<string, { 
           previousEventId: id,
           timestamp: t.timestamp / 1000,
           type: 'TaskScheduled',
-          taskScheduledEventDetails: { resourceType: resourceType ?? 'unknown', resource: resource ?? t.resource, region: 'us-east-1', parameters: data ? t.parameters : '' },
+          taskScheduledEventDetails: { resourceType: resourceType ?? 'unknown', resource: resource ?? t.resource, region, parameters: data ? t.parameters : '' },
         },
       ],
     });

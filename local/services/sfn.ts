@@ -38,12 +38,11 @@ export interface ExecutionRecord {
   abort?: () => void;
   /** Ends the execution as TIMED_OUT, as its TimeoutSeconds would. */
   timeOut?: () => void;
-  done: Promise<void>;
   /** Each task as it was scheduled: its state and its parameters (the task token filled in), for GetExecutionHistory. */
   readonly tasks?: ScheduledTask[];
+  done: Promise<void>;
 }
 
-export interface SfnOptions {
 /** A task the execution scheduled (TaskStateEntered, then TaskScheduled in its history). */
 export interface ScheduledTask {
   readonly timestamp: number;
@@ -52,6 +51,7 @@ export interface ScheduledTask {
   readonly parameters: string;
 }
 
+export interface SfnOptions {
   readonly stateMachineArn: string;
   readonly substitutions: Record<string, string>;
   /** Credentials of the state machine's role, for its AWS SDK integrations; the environment's when absent. */
@@ -169,13 +169,13 @@ export class LocalStepFunctions {
   private async runTask(executionArn: string, resource: string, input: Record<string, unknown>, state = ''): Promise<unknown> {
     if (resource.startsWith('arn:aws:states:::lambda:invoke')) {
       const fn = this.options.functions[String(input.FunctionName)];
-      const payload = JSON.parse(JSON.stringify(input.Payload ?? {}));
       const waitsForToken = resource.endsWith('.waitForTaskToken');
       const pending = waitsForToken ? this.awaitToken(executionArn, state, input) : undefined;
       if (pending) input = pending.params;
       this.scheduled(executionArn, state, resource, input);
-      try {
+      const payload = JSON.parse(JSON.stringify(input.Payload ?? {}));
       let result: unknown;
+      try {
         if (this.options.invokeMs) await new Promise((r) => setTimeout(r, this.options.invokeMs));
         const injected = this.options.beforeInvoke?.(String(input.FunctionName), payload);
         if (injected) throw injected;
@@ -187,10 +187,10 @@ export class LocalStepFunctions {
         error.name = e.name || 'Error';
         throw error;
       }
-    }
       // lambda:invoke.waitForTaskToken: the function's own result is not the task's; the token's output is.
       if (pending) return pending.callback;
       return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify(result ?? null)) };
+    }
     const [, service, action, pattern] = resource.match(/^arn:aws:states:::aws-sdk:(ec2|ssm):([a-zA-Z]+)(\.waitForTaskToken)?$/) ?? [];
     let params = input;
     let callback: Promise<unknown> | undefined;
@@ -234,9 +234,9 @@ export class LocalStepFunctions {
       retryIntervalOverrides[stateName] = (state.Retry ?? []).map((r) => (r.IntervalSeconds ?? 1) * this.options.msPerSecond);
     }
     const startDate = new Date();
-    const parsed = JSON.parse(input);
     const tasks: ScheduledTask[] = [];
     this.taskLogs.set(executionArn, tasks);
+    const parsed = JSON.parse(input);
     const run = machine.run(parsed, {
       overrides: { taskResourceLocalHandlers: this.handlers(executionArn) as never, retryIntervalOverrides },
       context: { Execution: { Id: executionArn, Name: name, StartTime: startDate.toISOString(), Input: parsed }, Task: { Token: TOKEN_PLACEHOLDER } },
@@ -255,8 +255,8 @@ export class LocalStepFunctions {
     const logging = (async () => {
       for await (const event of run.eventLogs) {
         record.events.push(event as EventLog);
-        this.options.onEvent?.(record, event as EventLog);
         this.endTokens(executionArn, event as EventLog);
+        this.options.onEvent?.(record, event as EventLog);
       }
     })();
     record.done = (async () => {
@@ -283,13 +283,13 @@ export class LocalStepFunctions {
     return record;
   }
 
-  private sendTaskSuccess(body: Record<string, unknown>) {
   /** A state that failed (its timeout among others) or exited no longer waits for its tokens. */
   private endTokens(executionArn: string, event: EventLog): void {
     if ((event.type !== 'StateFailed' && event.type !== 'StateExited') || !event.state) return;
     for (const [token, w] of this.waiting) if (w.execution === executionArn && w.state === event.state.name) this.waiting.delete(token);
   }
 
+  private sendTaskSuccess(body: Record<string, unknown>) {
     const token = String(body.taskToken);
     const waiter = this.waiting.get(token);
     if (!waiter) throw new AwsError('TaskTimedOut', 'Task Timed Out: the task for this token has already ended');
@@ -327,6 +327,6 @@ export class LocalStepFunctions {
   private getExecutionHistory(body: Record<string, unknown>) {
     const e = this.executions.get(String(body.executionArn));
     if (!e) throw new AwsError('ExecutionDoesNotExist', 'Execution Does Not Exist');
-    return executionHistory(e, this.definition.States as Record<string, { Type: string }>, body);
+    return executionHistory(e, this.definition.States as Record<string, { Type: string }>, body, this.options.stateMachineArn.split(':')[3]);
   }
 }

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsError } from './aws-error';
+import { validateQueryRequest, validateRequest } from './validate';
 
 /**
  * Simulated network and service time added to every AWS API call answered here, in ms. Zero for
@@ -77,6 +78,7 @@ export function serveJsonProtocol(name: string, operations: Record<string, Opera
       const handler = operations[op];
       if (!handler) throw new AwsError('UnknownOperationException', `${name} (local) does not implement ${op}`);
       await GATE.authorize?.({ service: name, operation: op, input: body, accessKeyId: accessKeyOf(req) });
+      validateRequest(name, op, body);
       reply(200, (await handler(body)) ?? {});
     } catch (err) {
       const e = err instanceof AwsError ? err : new AwsError('InternalFailure', String(err), 500);
@@ -110,6 +112,7 @@ export function serveQueryProtocol(
       const handler = operations[action];
       if (!handler) throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
       await GATE.authorize?.({ service: name, operation: action, input: params, accessKeyId: accessKeyOf(req) });
+      validateQueryRequest(name, action, params);
       const xml = await handler(params);
       res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8' });
       res.end(xml);

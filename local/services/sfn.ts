@@ -8,6 +8,7 @@ import * as ssm from '@aws-sdk/client-ssm';
 import { StateMachine } from './sfn-interpreter';
 import { AwsError } from './aws-error';
 import { serveJsonProtocol, type LocalServer } from './http';
+import { withinPayloadQuota } from './sfn-payload';
 import { executionHistory } from './sfn-history';
 
 export const DEFINITION_FILE = path.join(__dirname, '..', '..', 'state-machines', 'build-job.asl.json');
@@ -145,7 +146,7 @@ export class LocalStepFunctions {
 
   private handlers(executionArn: string): Record<string, (input: unknown) => Promise<unknown>> {
     const out: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [name, state] of this.taskStates()) out[name] = (input) => this.runTask(executionArn, state.Resource, input as Record<string, unknown>, name);
+    for (const [name, state] of this.taskStates()) out[name] = async (input) => withinPayloadQuota(name, await this.runTask(executionArn, state.Resource, input as Record<string, unknown>, name));
     return out;
   }
 

@@ -4,14 +4,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENV } from '../lambdas/shared/env';
 import type { ActionTypeRef } from '../lambdas/shared/types';
+import { applyCommandFault, chaosDispatcher } from './cloud-faults';
 import { deploy, type Deployment } from './deployment';
-import { deployFunctions, type DeployedFunction } from './lambda/functions';
-import { LambdaServiceError, type FunctionError, type InvokeOutcome } from './lambda/invoker';
+import { deployFunctions, faultName, invokeForStateMachine, type DeployedFunction } from './lambda/functions';
+import type { FunctionError } from './lambda/invoker';
 import type { Chaos } from './services/chaos';
 import { LocalCodePipeline } from './services/codepipeline';
 import { LOCAL_LAUNCH_TEMPLATES, LocalEc2 } from './services/ec2';
-import { eventRules } from './services/event-rules';
-import { LocalEventBus, rateSeconds, type EventRule } from './services/events';
+import { eventRules, schedulePeriodMs } from './services/event-rules';
+import { LocalEventBus } from './services/events';
 import { LocalStepFunctions, type EventLog, type ExecutionRecord, type LocalFunction } from './services/sfn';
 import { SIMULATED } from './services/http';
 import { LocalSsm } from './services/ssm';
@@ -156,21 +157,6 @@ export class LocalCloud {
     return n;
   }
 
-  /** One Chaos that hands each call to the hooks of the job it concerns. */
-  private dispatcher(): Chaos {
-    const of = (jobId: string) => this.jobChaos.get(jobId);
-    return {
-      runInstances: (j, subnet, type) => of(j)?.runInstances?.(j, subnet, type),
-      neverRuns: (j) => of(j)?.neverRuns?.(j) ?? false,
-      terminate: (j) => of(j)?.terminate?.(j),
-      neverRegisters: (j) => of(j)?.neverRegisters?.(j) ?? false,
-      commandRunning: (j, phase) => of(j)?.commandRunning?.(j, phase),
-      badCredentials: (j, call) => of(j)?.badCredentials?.(j, call) ?? false,
-      throttle: (service, op, j) => of(j)?.throttle?.(service, op, j) ?? false,
-      dropEvent: (j, phase, status) => of(j)?.dropEvent?.(j, phase, status) ?? false,
-    };
-  }
-
   /** The job a Lambda payload concerns. */
   private static jobOfPayload(payload: unknown): string {
     const p = payload as { jobId?: string; job?: { jobId?: string }; state?: { jobId?: string } };
@@ -208,47 +194,6 @@ export class LocalCloud {
     for (const t of (payload as { terminated?: { instanceId: string }[] } | null)?.terminated ?? []) this.sweptInstances.add(t.instanceId);
   }
 
-  private onCommandFault(jobId: string, instanceId: string, what: 'terminateInstance' | 'abortExecution' | 'timeOutExecution' | 'abandon'): void {
-    const running = [...this.sfn.executions.values()].filter((e) => e.name.startsWith(jobId) && e.status === 'RUNNING');
-    if (what === 'terminateInstance') {
-      const instance = this.ec2.instances.get(instanceId);
-      if (instance) this.ec2.terminate(instance, 'Server.SpotInstanceTermination: Spot instance termination');
-    } else if (what === 'abortExecution') {
-      for (const e of running) {
-        e.error = 'Aborted';
-        e.cause = 'stopped by a person in the Step Functions console';
-        e.abort?.();
-      }
-    } else if (what === 'timeOutExecution') {
-      for (const e of running) e.timeOut?.();
-    } else {
-      const p = this.pipelines.get(jobId);
-      this.codepipeline.abandon(jobId);
-      if (!this.jobChaos.get(jobId)?.dropActionEvent?.(jobId, 'ABANDONED')) this.bus.put({ source: 'aws.codepipeline', 'detail-type': 'CodePipeline Action Execution State Change', detail: { ...p, 'execution-id': p?.executionId, state: 'ABANDONED', type: { ...this.actionType } } });
-    }
-  }
-
-  /** A Task state's lambda:invoke: synchronous, its function error raised by errorType with the error as Cause. */
-  private async invokeForStateMachine(fn: DeployedFunction, payload: unknown): Promise<unknown> {
-    let outcome: InvokeOutcome;
-    try {
-      outcome = await fn.lambda.invoke(payload, 'RequestResponse');
-    } catch (err) {
-      // Step Functions names a Lambda API error Lambda.<Exception> (https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html).
-      if (err instanceof LambdaServiceError) throw Object.assign(new Error(err.message), { name: `Lambda.${err.code}` });
-      throw err;
-    }
-    if ('error' in outcome) throw Object.assign(new Error(outcome.error.errorMessage), { name: outcome.error.errorType, functionError: outcome.error });
-    return outcome.payload;
-  }
-
-  /** How often a schedule runs, in real ms: its rate in simulated time, except the safety-net poll (see CloudTiming.safetyPollMs). */
-  private periodOf(rule: EventRule, rules: EventRule[]): number {
-    const backsUpAnEventRule = rule.targets.some((t) => rules.some((r) => r.pattern && r.targets.some((u) => u.functionName === t.functionName)));
-    if (backsUpAnEventRule) return this.timing.safetyPollMs ?? SAFETY_NET_POLL_MS;
-    return rateSeconds(rule.schedule!) * this.timing.msPerSecond;
-  }
-
   private async boot(): Promise<void> {
     const { stack, stateMachine } = this.deployment;
     SIMULATED.apiLatencyMs = this.timing.apiLatencyMs ?? 0;
@@ -262,11 +207,11 @@ export class LocalCloud {
       onEvent: (event) => this.bus.put(event as never),
     });
     this.ssm.instanceState = (id) => this.ec2.instances.get(id);
-    const chaos = this.dispatcher();
+    const chaos = chaosDispatcher(this.jobChaos);
     this.ec2.chaos = chaos;
     this.ssm.chaos = chaos;
     this.codepipeline.chaos = chaos;
-    this.ssm.onCommandFault = (jobId, instanceId, what) => this.onCommandFault(jobId, instanceId, what);
+    this.ssm.onCommandFault = (jobId, instanceId, what) => applyCommandFault(this, this.jobChaos, jobId, instanceId, what);
     this.s3.clockAheadMs = (key) => {
       const jobId = this.artifactOwners.get(key);
       return (jobId && this.jobChaos.get(jobId)?.storeClockAheadMs?.(jobId)) || 0;
@@ -287,7 +232,7 @@ export class LocalCloud {
     const byKey = new Map<string, DeployedFunction>();
     const stateMachineFunctions: Record<string, LocalFunction> = {};
     for (const [logicalId] of stack.resources('AWS::Lambda::Function')) {
-      for (const key of [stack.getAtt(logicalId, 'Arn'), stack.ref(logicalId)]) stateMachineFunctions[key] = (payload) => this.invokeForStateMachine(byKey.get(key)!, payload);
+      for (const key of [stack.getAtt(logicalId, 'Arn'), stack.ref(logicalId)]) stateMachineFunctions[key] = (payload) => invokeForStateMachine(byKey.get(key)!, payload);
     }
     // The Step Functions SDK integrations run in this process: they read the endpoints from its environment.
     Object.assign(process.env, { AWS_REGION: stack.region });
@@ -316,9 +261,8 @@ export class LocalCloud {
         return this.jobChaos.get(jobId)?.startExecution?.(jobId, this.count(`start:${jobId}`));
       },
       beforeInvoke: (functionName, payload) => {
-        // Faults name a function by its construct, in kebab case ("completion", "artifact-urls").
         const deployed = byKey.get(functionName);
-        const fn = deployed ? deployed.path.split('/').pop()!.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase() : functionName;
+        const fn = deployed ? faultName(deployed) : functionName;
         const jobId = LocalCloud.jobOfPayload(payload);
         return this.jobChaos.get(jobId)?.invoke?.(fn, jobId, this.count(`invoke:${fn}:${jobId}`));
       },
@@ -351,7 +295,7 @@ export class LocalCloud {
       this.functionErrors.push(record);
       this.hooks.onFunctionError?.(record);
     };
-    this.bus.startSchedules((rule) => this.periodOf(rule, rules));
+    this.bus.startSchedules((rule) => schedulePeriodMs(rule, rules, this.timing.msPerSecond, this.timing.safetyPollMs ?? SAFETY_NET_POLL_MS));
   }
 
   /** Invokes the poller directly, as a second concurrent EventBridge delivery would. */

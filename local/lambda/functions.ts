@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { roleLogicalId } from '../deployment';
 import type { LocalStack } from '../template/stack';
 import { lambdaEnvironment, type BaseEnvironment } from './environment';
-import { LocalLambda } from './invoker';
+import { LambdaServiceError, LocalLambda, type InvokeOutcome } from './invoker';
 
 /** One AWS::Lambda::Function of the template, deployed locally. */
 export interface DeployedFunction {
@@ -47,4 +47,23 @@ export function deployFunctions(stack: LocalStack, base: BaseEnvironment, overri
       lambda: new LocalLambda({ name, arn: stack.getAtt(logicalId, 'Arn'), codeDir: path.resolve(codeDir), handler, runtime, timeoutSeconds: Number(p.Timeout ?? 3), memoryMB, env, region: stack.region, accountId: stack.account }),
     };
   });
+}
+
+/** A Task state's lambda:invoke: synchronous, the function's error raised by its errorType with the error payload as Cause (local/services/sfn.ts). */
+export async function invokeForStateMachine(fn: DeployedFunction, payload: unknown): Promise<unknown> {
+  let outcome: InvokeOutcome;
+  try {
+    outcome = await fn.lambda.invoke(payload, 'RequestResponse');
+  } catch (err) {
+    // Step Functions names a Lambda API error Lambda.<Exception> (https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html).
+    if (err instanceof LambdaServiceError) throw Object.assign(new Error(err.message), { name: `Lambda.${err.code}` });
+    throw err;
+  }
+  if ('error' in outcome) throw Object.assign(new Error(outcome.error.errorMessage), { name: outcome.error.errorType, functionError: outcome.error });
+  return outcome.payload;
+}
+
+/** How the faults name a function: its construct, in kebab case ("completion", "artifact-urls"). */
+export function faultName(fn: DeployedFunction): string {
+  return fn.path.split('/').pop()!.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 }

@@ -1,7 +1,7 @@
 import type { DeployedFunction } from '../lambda/functions';
 import type { InvokeOutcome } from '../lambda/invoker';
 import type { LocalStack } from '../template/stack';
-import type { EventRule, RuleTarget } from './events';
+import { rateSeconds, type EventRule, type RuleTarget } from './events';
 
 /**
  * The template's AWS::Events::Rule resources as the local bus runs them: each rule's EventPattern or
@@ -43,4 +43,14 @@ export function eventRules(stack: LocalStack, functions: readonly DeployedFuncti
         targets,
       };
     });
+}
+
+/**
+ * How often a schedule runs, in real ms: its rate in simulated time, except a schedule that backs up
+ * an event rule of the same function (the safety-net poll behind the STARTED rule), which runs every
+ * `backupMs`: at its real rate it would only add waiting to the faults it exists for.
+ */
+export function schedulePeriodMs(rule: EventRule, rules: readonly EventRule[], msPerSecond: number, backupMs: number): number {
+  const backsUpAnEventRule = rule.targets.some((t) => rules.some((r) => r.pattern && r.targets.some((u) => u.functionName === t.functionName)));
+  return backsUpAnEventRule ? backupMs : rateSeconds(rule.schedule!) * msPerSecond;
 }

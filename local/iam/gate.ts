@@ -1,4 +1,5 @@
 import { GATE, type GatedCall } from '../services/http';
+import type { AgentIdentity } from '../services/agent';
 import type { LocalStack } from '../template/stack';
 import { AwsError } from '../services/aws-error';
 import { Authorizer, EC2_DENIALS, JSON_DENIALS, type DenialStyle } from './authorize';
@@ -81,4 +82,15 @@ export function installIamGate(stack: LocalStack, state: ResourceState): Authori
 /** Removes the gate (a cloud that stops). */
 export function removeIamGate(): void {
   delete GATE.authorize;
+}
+
+/** The SSM agent's identity on an instance: the role of the instance profile in its launch template. */
+export function agentIdentity(stack: LocalStack, authorizer: Authorizer, launchTemplateOf: (instanceId: string) => string | null): AgentIdentity {
+  return {
+    async allowed(instanceId, check) {
+      const template = launchTemplateOf(instanceId);
+      const role = template ? instanceRoleOfLaunchTemplate(stack, template) : null;
+      return role ? authorizer.isAllowed(role, check) : false;
+    },
+  };
 }

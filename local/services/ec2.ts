@@ -37,6 +37,8 @@ export interface SimInstance {
   readonly subnetId: string;
   readonly launchTime: Date;
   readonly tags: Record<string, string>;
+  /** The launch template it was launched from (its instance profile decides the agent's role). */
+  readonly launchTemplateId: string;
   state: InstanceStateName;
   stateReason: string;
   /** When its SSM agent came online (epoch ms), set by the SSM simulation. */
@@ -167,6 +169,7 @@ export class LocalEc2 {
       subnetId,
       launchTime: new Date(),
       tags,
+      launchTemplateId: p.get('LaunchTemplate.LaunchTemplateId') ?? '',
       state: 'pending',
       stateReason: '',
     };

@@ -6,6 +6,8 @@ import { AwsError } from './aws-error';
 import type { Chaos } from './chaos';
 import { serveJsonProtocol, type LocalServer } from './http';
 import { isReleased, jobOf, type SimInstance } from './ec2';
+import { mayReceiveCommands, mayRegister, openOutputStreams, type AgentIdentity, type OutputStreams } from './agent';
+import type { LocalLogs } from './logs';
 import { loadDocument, resolveParameters, stepFor, type CommandDocument } from './ssm-document';
 
 /** SSM's own limits on the output GetCommandInvocation returns. */
@@ -32,6 +34,8 @@ interface Invocation {
   process?: ChildProcess;
   /** The document's Phase parameter (build, upload). */
   phase: string;
+  /** Where its output streams in CloudWatch Logs; null when the agent may not stream it. */
+  streams?: OutputStreams | null;
   /** When the agent started running it, and when it ended (epoch ms). */
   startedAt?: number;
   endedAt?: number;
@@ -77,6 +81,11 @@ export class LocalSsm {
   /** Called when a fault says a running command's instance, execution or action is lost. */
   onCommandFault: (jobId: string, instanceId: string, what: 'terminateInstance' | 'abortExecution' | 'timeOutExecution' | 'abandon') => void = () => undefined;
   instanceState: (instanceId: string) => SimInstance | undefined = () => undefined;
+  /**
+   * The instances' own role, when the local cloud enforces IAM: the agent registers, receives
+   * commands and streams output only as far as that role allows. Unset: the agent may do anything.
+   */
+  agent?: { readonly identity: AgentIdentity; readonly logs: LocalLogs };
 
   constructor(private readonly options: SsmOptions) {}
 
@@ -112,8 +121,10 @@ export class LocalSsm {
   /** The EC2 simulation reports state changes here. */
   instanceChanged(instance: SimInstance): void {
     if (instance.state === 'running' && !this.chaos.neverRegisters?.(jobOf(instance))) {
-      const t = setTimeout(() => {
+      const t = setTimeout(async () => {
         this.timers.delete(t);
+        // An agent whose role may not call UpdateInstanceInformation never comes online.
+        if (this.agent && !(await mayRegister(this.agent.identity, instance.instanceId))) return;
         if (instance.state === 'running') {
           this.online.add(instance.instanceId);
           instance.onlineAt = Date.now();
@@ -185,7 +196,16 @@ export class LocalSsm {
     this.invocations.set(inv.commandId, inv);
     const instance = this.instanceState(ids[0]);
     const fault = instance ? this.chaos.commandRunning?.(jobOf(instance), resolved.values.Phase) : undefined;
-    setImmediate(() => {
+    const output = body.CloudWatchOutputConfig as { CloudWatchOutputEnabled?: boolean; CloudWatchLogGroupName?: string } | undefined;
+    setImmediate(async () => {
+      if (this.agent && !(await mayReceiveCommands(this.agent.identity, inv.instanceId))) {
+        // The agent never fetches it: the command expires undelivered (DeliveryTimedOut; at once here, in simulated time).
+        this.finish(inv, 'TimedOut', -1, 'DeliveryTimedOut');
+        return;
+      }
+      if (this.agent && output?.CloudWatchOutputEnabled) {
+        inv.streams = await openOutputStreams(this.agent.identity, this.agent.logs, inv.instanceId, output.CloudWatchLogGroupName ?? `aws/ssm/${documentName}`, inv.commandId, stepFor(this.document, 'Linux').name);
+      }
       this.run(inv, resolved.env, fault?.timeoutSeconds ?? Number(resolved.values.ExecutionTimeout));
       for (const what of ['terminateInstance', 'abortExecution', 'timeOutExecution', 'abandon'] as const) {
         if (fault?.[what] && instance) setTimeout(() => this.onCommandFault(jobOf(instance), inv.instanceId, what), 100);
@@ -238,6 +258,7 @@ export class LocalSsm {
       const text = chunk.toString('utf8');
       const limit = OUTPUT_LIMITS[field];
       if (inv[field].length < limit) inv[field] = (inv[field] + text).slice(0, limit);
+      if (inv.streams && this.agent) this.agent.logs.putLogEvents(inv.streams.group, inv.streams[field], [text]);
       this.options.onOutput?.(inv.instanceId, text);
     };
     child.stdout.on('data', (c: Buffer) => keep('stdout', c));

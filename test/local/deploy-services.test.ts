@@ -93,7 +93,7 @@ describe('local IAM (roles for a user tool)', () => {
     const c = client();
     await expect(c.send(new CreateRoleCommand({ RoleName: 'ec2-build-verify-2', AssumeRolePolicyDocument: '{not json' }))).rejects.toMatchObject({ name: 'MalformedPolicyDocumentException' });
     await expect(c.send(new CreateRoleCommand({ RoleName: 'ec2-build-verify-2', AssumeRolePolicyDocument: POLICY }))).rejects.toMatchObject({ name: 'MalformedPolicyDocumentException' });
-    await expect(c.send(new CreateRoleCommand({ RoleName: 'ec2-build-verify-bad name', AssumeRolePolicyDocument: TRUST }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    await expect(c.send(new CreateRoleCommand({ RoleName: 'ec2-build-verify-bad name', AssumeRolePolicyDocument: TRUST }))).rejects.toMatchObject({ name: 'ValidationError' });
     c.destroy();
   });
 

@@ -5,7 +5,7 @@ import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { LocalCloud } from '../../local/cloud';
 import { credentialsFor } from '../../local/iam/identity';
 import { LOCAL_USER } from '../../local/iam/gate';
-import { DEFAULT_IMAGE_ID } from '../../local/services/ec2';
+import { DEFAULT_IMAGE_ID, isReleased } from '../../local/services/ec2';
 import { ARTIFACT_BUCKET } from '../../local/s3';
 import { main } from '../../scripts/verify/main';
 
@@ -50,8 +50,9 @@ async function settle(): Promise<void> {
   }
 }
 
-/** Nothing verify created is left: no pipeline, no role, no bucket but the local cloud's own. */
+/** Nothing verify created is left: no pipeline, no role, no bucket but the local cloud's own, no instance running. */
 async function expectNothingLeft(): Promise<void> {
+  expect([...cloud.ec2.instances.values()].filter((i) => !isReleased(i)).map((i) => i.instanceId)).toEqual([]);
   expect(cloud.user.pipelines.names()).toEqual([]);
   expect([...cloud.user.iam.roles.keys()]).toEqual([]);
   const s3 = new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL_S3, region: 'us-east-1', forcePathStyle: true, credentials: credentialsFor(LOCAL_USER) });

@@ -21,7 +21,8 @@ export const STACK_NAME = 'Ec2BuildAction';
  */
 export const LOCAL_SUBNETS = ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'];
 const SYNTH_ARGS = ['cdk', 'synth', '-q', '-c', `ec2-build-action:subnetIds=${LOCAL_SUBNETS.join(',')}`];
-const LOCK_STALE_MS = 180_000;
+/** Older than any synth, even on a loaded machine: the lock of a process that died. */
+const LOCK_STALE_MS = 600_000;
 
 function filesUnder(entry: string): string[] {
   const full = path.join(ROOT, entry);
@@ -76,7 +77,13 @@ export async function currentTemplate(log: (line: string) => void = () => undefi
       const out = `${dir}.tmp-${randomBytes(4).toString('hex')}`;
       log(`synthesizing the stack into ${path.relative(ROOT, dir)} (once per change of bin, lib, lambdas, …)`);
       await promisify(execFile)('npx', [...SYNTH_ARGS, '-o', out], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
-      fs.renameSync(out, dir);
+      try {
+        fs.renameSync(out, dir);
+      } catch (err) {
+        // Another process finished the same synth first (it took our lock for a stale one): keep theirs.
+        fs.rmSync(out, { recursive: true, force: true });
+        if (!fs.existsSync(template)) throw err;
+      }
       prune(cache, dir);
       return template;
     } finally {

@@ -3,10 +3,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { acknowledgeJob, putJobFailure } from '../shared/codepipeline';
 import { errorCode, errorMessage } from '../shared/errors';
 import { buildDeadline, roundSeconds, STATES } from '../shared/renewal';
-import { executionArnOf, executionStatus, latestWaitingTask, resumeTask } from '../shared/sfn';
+import { executionArnOf, executionStatus, latestExit, latestWaitingTask, resumeTask } from '../shared/sfn';
 import type { ContinuationHandover, JobRenewal } from '../shared/types';
 
-export type ContinuationOutcome = 'continued' | 'continuation-failed' | 'not-started';
+export type ContinuationOutcome = 'continued' | 'continuation-failed' | 'not-started' | 'duplicate';
 
 /**
  * A continuation job (its data carries the continuation token: the name of the execution whose
@@ -14,7 +14,10 @@ export type ContinuationOutcome = 'continued' | 'continuation-failed' | 'not-sta
  * The task token is the one that task received, in the execution's history; the handover is its
  * output (the job, its nonce, and the next round's length), and the execution acknowledges the job.
  * A job no execution waits for (it ended, or is not renewing) is acknowledged and failed here, with
- * a message that says why: it must not be left without a result.
+ * a message that says why: it must not be left without a result. A job the execution was already
+ * handed (CodePipeline offered it again, with a new nonce, before the execution acknowledged it) is
+ * left alone: the execution's acknowledgement then fails on the stale nonce and it waits, through
+ * "Renew Job", for the next offer.
  */
 export async function handContinuation(job: Job, stateMachineArn: string, renewalSeconds: number, logger: Logger, now: number): Promise<ContinuationOutcome> {
   const jobId = job.id ?? '';
@@ -36,6 +39,10 @@ export async function handContinuation(job: Job, stateMachineArn: string, renewa
         return 'continued';
       }
     }
+    if (status === 'RUNNING' && (await handedOver(executionArn, jobId))) {
+      logger.info('continuation job already handed to its build execution; offered again, left to it', { jobId, executionArn });
+      return 'duplicate';
+    }
     const why = status === 'RUNNING' ? 'is not waiting for a continuation job' : `is ${status ?? 'unknown to Step Functions'}`;
     await acknowledgeJob(jobId, job.nonce ?? '');
     await putJobFailure(
@@ -50,4 +57,10 @@ export async function handContinuation(job: Job, stateMachineArn: string, renewa
     logger.error('could not hand the continuation job over; CodePipeline will offer it again', { jobId, reason: `${errorCode(err)}: ${errorMessage(err)}` });
     return 'not-started';
   }
+}
+
+/** Whether the execution's latest handover (the output of its latest "Renew Job") was this job. */
+async function handedOver(executionArn: string, jobId: string): Promise<boolean> {
+  const last = await latestExit(executionArn, [STATES.renewJob]);
+  return (last?.output.continuation as { jobId?: string } | undefined)?.jobId === jobId;
 }

@@ -184,26 +184,38 @@ export function executionArnOf(stateMachineArn: string, name: string): string {
 }
 
 /**
- * The latest successful acknowledgement among `ackStates` (its state's output says ack.status InProgress), read newest
- * first: after job renewals the execution owns its newest job, acknowledged in "Acknowledge Continuation Job".
- * Null when it never acknowledged a job.
+ * The output of the latest exit from one of `states` that `accept` takes, read newest first, with the state's name;
+ * null when there is none.
  */
-export async function latestAcknowledgement(executionArn: string, ackStates: readonly string[]): Promise<{ state: string; output: Record<string, unknown> } | null> {
+export async function latestExit(
+  executionArn: string,
+  states: readonly string[],
+  accept: (output: Record<string, unknown>) => boolean = () => true,
+): Promise<{ state: string; output: Record<string, unknown> } | null> {
   let nextToken: string | undefined;
   for (let page = 0; page < HISTORY_PAGES; page++) {
     const out = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, includeExecutionData: true, maxResults: 100, nextToken }));
     for (const e of out.events ?? []) {
       const exited = e.stateExitedEventDetails;
-      if (!exited?.name || !ackStates.includes(exited.name)) continue;
+      if (!exited?.name || !states.includes(exited.name)) continue;
       try {
-        const output = JSON.parse(exited.output ?? '{}') as Record<string, unknown> & { ack?: { status?: string } };
-        if (output.ack?.status === 'InProgress') return { state: exited.name, output };
+        const output = JSON.parse(exited.output ?? '{}') as Record<string, unknown>;
+        if (accept(output)) return { state: exited.name, output };
       } catch {
-        // an output too large to be recorded is not an acknowledgement
+        // an output too large to be recorded says nothing
       }
     }
     nextToken = out.nextToken;
     if (!nextToken) break;
   }
   return null;
+}
+
+/**
+ * The latest successful acknowledgement among `ackStates` (its state's output says ack.status InProgress), read newest
+ * first: after job renewals the execution owns its newest job, acknowledged in "Acknowledge Continuation Job".
+ * Null when it never acknowledged a job.
+ */
+export function latestAcknowledgement(executionArn: string, ackStates: readonly string[]): Promise<{ state: string; output: Record<string, unknown> } | null> {
+  return latestExit(executionArn, ackStates, (output) => (output.ack as { status?: string } | undefined)?.status === 'InProgress');
 }

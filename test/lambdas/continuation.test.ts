@@ -91,6 +91,20 @@ describe('poller: a continuation job', () => {
     expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { jobId: 'job-2' });
   });
 
+  it('leaves alone a job it already handed over that CodePipeline offered again (a repeat changes nothing)', async () => {
+    const readyAt = new Date().toISOString();
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { id: 9, timestamp: new Date(0), type: 'TaskStateExited', stateExitedEventDetails: { name: 'Renew Job', output: JSON.stringify({ continuation: { jobId: 'job-2', nonce: 'nonce-1' } }) } },
+        ...taskHistory([{ state: 'Renew Job', payload: renewal(readyAt) }]),
+      ],
+    });
+    sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+    expect((await invoke(handler, event, 'poller')).duplicate).toBe(1);
+    expect(codepipeline).not.toHaveReceivedCommand(AcknowledgeJobCommand);
+    expect(codepipeline).not.toHaveReceivedCommand(PutJobFailureResultCommand);
+  });
+
   it('leaves the job for the next poll when Step Functions cannot be asked', async () => {
     sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     expect((await invoke(handler, event, 'poller'))['not-started']).toBe(1);

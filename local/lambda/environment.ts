@@ -22,6 +22,33 @@ export interface FunctionIdentity {
 }
 
 /**
+ * Keys Lambda reserves: a function's configuration may not set them
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+ */
+export const RESERVED_VARIABLES = [
+  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
+];
+
+/**
+ * "4 KB, for all environment variables associated with the function, in aggregate"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). The page does not say how
+ * the size is counted; the JSON text of the variables counts keys, values and some punctuation, so a
+ * set that fits here fits under any narrower count.
+ */
+export const VARIABLES_LIMIT = 4096;
+
+/** Refuses a function configuration Lambda would refuse, naming the function. */
+export function checkVariables(functionName: string, variables: Record<string, string>): void {
+  const reserved = Object.keys(variables).filter((k) => RESERVED_VARIABLES.includes(k));
+  if (reserved.length) throw new Error(`${functionName}: Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`);
+  const size = Buffer.byteLength(JSON.stringify(variables));
+  if (size > VARIABLES_LIMIT) throw new Error(`${functionName}: Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit (${size} bytes)`);
+}
+
+/**
  * A function's process.env as Lambda builds it: the reserved variables the runtime defines
  * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
  * the execution role's temporary credentials (here, credentials whose access key names the role, so
@@ -29,6 +56,7 @@ export interface FunctionIdentity {
  * thread it would change the whole process's time zone.
  */
 export function lambdaEnvironment(fn: FunctionIdentity, base: BaseEnvironment): Record<string, string> {
+  checkVariables(fn.name, fn.variables);
   const credentials = credentialsFor(fn.roleLogicalId);
   const env: Record<string, string> = {
     PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
@@ -51,6 +79,5 @@ export function lambdaEnvironment(fn: FunctionIdentity, base: BaseEnvironment): 
     ...base.extra,
   };
   for (const [service, url] of Object.entries(base.endpoints)) env[`AWS_ENDPOINT_URL_${service}`] = url;
-  // Lambda refuses a function whose variables set a reserved key; the template's are the function's own.
   return { ...env, ...fn.variables };
 }

@@ -34,10 +34,12 @@ export function deployFunctions(stack: LocalStack, base: BaseEnvironment, overri
     );
     const codeDir = stack.assetDir(code.S3Key);
     const runtime = String(p.Runtime ?? '');
+    if (!runtime.startsWith('nodejs')) throw new Error(`${logicalId}: runtime ${JSON.stringify(runtime)}: only Node.js functions run in the local cloud`);
     const handler = String(p.Handler ?? '');
     const memoryMB = Number(p.MemorySize ?? 128);
     const env = lambdaEnvironment({ name, runtime, handler, memoryMB, codeDir, roleLogicalId: role, variables }, base);
     const cdkPath = String(raw.Metadata?.['aws:cdk:path'] ?? logicalId);
+    // The Timeout counts real time: what a handler does in it (module loading, SDK calls) is real work.
     return {
       logicalId,
       path: cdkPath.split('/').slice(1).filter((s) => s !== 'Resource').join('/'),

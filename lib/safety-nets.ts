@@ -34,6 +34,13 @@ export const MAX_INSTANCE_MINUTES = longestJobMinutes(readDefinition(DEFINITION_
 });
 
 /**
+ * How long the event path (the abandon and execution-events handlers, which EventBridge invokes within seconds and
+ * retries) has to handle an abandoned action or an ended execution before the sweeper does the same work instead:
+ * both would be harmless (each step is idempotent), but a build is then stopped, and its instance counted, once.
+ */
+export const EVENT_GRACE_MS = 5 * 60 * 1000;
+
+/**
  * What keeps the promises when the normal path cannot: an execution that ends abnormally has its
  * instance terminated and its job failed; "Stop and abandon" stops the build; a sweeper terminates
  * any instance of this stack that outlived its execution or the longest allowed job.
@@ -91,6 +98,7 @@ export class SafetyNets extends Construct {
         [ENV.stackTagValue]: stack.stackName,
         [ENV.maxJobMinutes]: String(MAX_INSTANCE_MINUTES),
         [ENV.buildDocumentName]: props.documentName,
+        [ENV.eventGraceMs]: String(EVENT_GRACE_MS),
       },
     });
     sweeper.addToRolePolicy(terminateOwn);

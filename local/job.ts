@@ -80,6 +80,8 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   const options: JobOptions = { ...requested, ...(fault?.job ?? {}) };
   const pipelineName = 'local-pipeline';
   const tag = randomUUID().slice(0, 8);
+  // A pipeline execution id as CodePipeline makes them (PipelineExecutionId's pattern is a UUID): the sweeper asks about it.
+  const pipelineExecutionId = randomUUID();
   let inputArtifacts: unknown[] = [];
   let inputKey: string | null = null;
   if (options.source) {
@@ -106,7 +108,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   const jobId = cloud.codepipeline.createJob(cloud.actionType, {
     actionTypeId: cloud.actionType,
     actionConfiguration: { configuration },
-    pipelineContext: { pipelineName, pipelineExecutionId: `pe-${tag}`, stage: { name: 'Build' }, action: { name: 'BuildOnEc2' } },
+    pipelineContext: { pipelineName, pipelineExecutionId, stage: { name: 'Build' }, action: { name: 'BuildOnEc2' } },
     inputArtifacts,
     outputArtifacts,
     artifactCredentials: { ...S3_CREDENTIALS, sessionToken: `local-session-${tag}` },
@@ -114,13 +116,13 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   });
   if (inputKey) cloud.artifactOwners.set(inputKey, jobId);
   cloud.artifactOwners.set(outputKey, jobId);
-  cloud.pipelines.set(jobId, { pipeline: pipelineName, executionId: `pe-${tag}`, stage: 'Build', action: 'BuildOnEc2' });
+  cloud.pipelines.set(jobId, { pipeline: pipelineName, executionId: pipelineExecutionId, stage: 'Build', action: 'BuildOnEc2' });
   if (fault?.chaos) cloud.injectFault(jobId, fault.chaos());
   if (fault?.deleteInput && inputKey) await cloud.s3.remove(inputKey);
   const event = {
     source: 'aws.codepipeline',
     'detail-type': 'CodePipeline Action Execution State Change',
-    detail: { pipeline: pipelineName, 'execution-id': `pe-${tag}`, stage: 'Build', action: 'BuildOnEc2', state: 'STARTED', type: { ...cloud.actionType } },
+    detail: { pipeline: pipelineName, 'execution-id': pipelineExecutionId, stage: 'Build', action: 'BuildOnEc2', state: 'STARTED', type: { ...cloud.actionType } },
   };
   await options.beforeStarted?.();
   const startedEvent = Date.now();

@@ -57,12 +57,16 @@ export interface SweeperConfig {
   readonly maxJobMinutes: number;
   /** The build document, whose finished commands the sweeper re-delivers to waiting builds. */
   readonly buildDocumentName: string;
+  /** How long an event (ABANDONED, an execution's end) has to be handled before the sweeper does its work instead. */
+  readonly eventGraceMs: number;
 }
 
 export function loadSweeperConfig(env: NodeJS.ProcessEnv = process.env): SweeperConfig {
   const maxJobMinutes = Number(required(env, ENV.maxJobMinutes));
   if (!Number.isFinite(maxJobMinutes) || maxJobMinutes <= 0) throw new MissingConfigError(ENV.maxJobMinutes);
-  return { stackTagValue: required(env, ENV.stackTagValue), maxJobMinutes, buildDocumentName: required(env, ENV.buildDocumentName) };
+  const eventGraceMs = Number(required(env, ENV.eventGraceMs));
+  if (!Number.isFinite(eventGraceMs) || eventGraceMs < 0) throw new MissingConfigError(ENV.eventGraceMs);
+  return { stackTagValue: required(env, ENV.stackTagValue), maxJobMinutes, buildDocumentName: required(env, ENV.buildDocumentName), eventGraceMs };
 }
 
 /** How long one instance check keeps looking before it hands back to the state machine's Retry. */

@@ -15,6 +15,7 @@ export const ENV = {
   s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
   checkWatchMs: 'CHECK_WATCH_MS',
   buildDocumentName: 'BUILD_DOCUMENT_NAME',
+  eventGraceMs: 'EVENT_GRACE_MS',
   jobRenewalSeconds: 'JOB_RENEWAL_SECONDS',
 } as const;
 

@@ -105,13 +105,13 @@ export interface EndedExecutionRecord {
 }
 
 /**
- * Executions that ended with one of `statuses` at or after `since`. ListExecutions lists the most
+ * Executions that ended with one of `statuses` between `since` and `until`. ListExecutions lists the most
  * recent first, sorted by start time, and is eventually consistent
  * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html): paging
  * stops at the first execution that started before `startedAfter` (none older can have ended
  * since, when no execution lives longer than `since - startedAfter`).
  */
-export async function endedExecutions(stateMachineArn: string, statuses: readonly string[], since: Date, startedAfter: Date): Promise<EndedExecutionRecord[]> {
+export async function endedExecutions(stateMachineArn: string, statuses: readonly string[], since: Date, until: Date, startedAfter: Date): Promise<EndedExecutionRecord[]> {
   const out: EndedExecutionRecord[] = [];
   for (const statusFilter of statuses) {
     let nextToken: string | undefined;
@@ -120,7 +120,7 @@ export async function endedExecutions(stateMachineArn: string, statuses: readonl
       nextToken = page.nextToken;
       for (const e of page.executions ?? []) {
         if (e.startDate && e.startDate < startedAfter) nextToken = undefined;
-        else if (e.executionArn && e.stopDate && e.stopDate >= since) {
+        else if (e.executionArn && e.stopDate && e.stopDate >= since && e.stopDate <= until) {
           const d = await client.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
           out.push({ executionArn: e.executionArn, name: e.name ?? '', status: d.status ?? statusFilter, input: d.input ?? null, error: d.error ?? null, cause: d.cause ?? null });
         }

@@ -19,9 +19,10 @@ const OVER = new Set(['Cancelled', 'Stopped', 'Succeeded', 'Superseded', 'Failed
  * execution itself. A pipeline or pipeline execution that no longer exists waits for nothing
  * (action history is kept 12 months, longer than any build:
  * https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ListActionExecutions.html).
+ * An action that changed less than `graceMs` before `now` is left to its event (the abandon handler).
  * Errors (throttling, access denied) are the caller's: it keeps the build.
  */
-export async function stillAwaited(p: Partial<PipelineRef> | undefined): Promise<Awaited> {
+export async function stillAwaited(p: Partial<PipelineRef> | undefined, now: Date, graceMs: number): Promise<Awaited> {
   if (!p?.name || !p.executionId) return { awaited: true, why: 'its input names no pipeline execution' };
   const where = `pipeline ${p.name} execution ${p.executionId}`;
   const actions = await listActionExecutions(p.name, p.executionId);
@@ -31,7 +32,12 @@ export async function stillAwaited(p: Partial<PipelineRef> | undefined): Promise
     .sort((a, b) => (b.startTime?.getTime() ?? 0) - (a.startTime?.getTime() ?? 0))[0];
   // Not listed (yet: the list may lag the job): nothing says CodePipeline gave up on it.
   if (!mine) return { awaited: true, why: `${where} lists no action ${p.stage}/${p.action} yet` };
-  if (mine.status !== 'InProgress') return { awaited: false, why: `its action ${p.stage}/${p.action} in ${where} is ${mine.status ?? 'unknown'}` };
+  if (mine.status !== 'InProgress') {
+    const why = `its action ${p.stage}/${p.action} in ${where} is ${mine.status ?? 'unknown'}`;
+    // lastUpdateTime: https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionExecutionDetail.html
+    if (mine.lastUpdateTime && now.getTime() - mine.lastUpdateTime.getTime() < graceMs) return { awaited: true, why: `${why}, since less than ${graceMs} ms: left to its event` };
+    return { awaited: false, why };
+  }
   const status = await pipelineExecutionStatus(p.name, p.executionId);
   if (status === null) return { awaited: false, why: `${where} no longer exists` };
   if (OVER.has(status)) return { awaited: false, why: `${where} is ${status}` };

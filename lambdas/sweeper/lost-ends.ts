@@ -27,17 +27,19 @@ export interface LostEnds {
  * (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-states.html): an execution that
  * ended FAILED, TIMED_OUT or ABORTED may never reach the execution-events handler. Do what it does
  * (release.ts: terminate its instances, fail its job if it owned it and no result was reported)
- * for every such execution that stopped within the look-back. `maxJobMinutes` bounds how long an
- * execution lives, so listing (newest first) stops at executions that started before it could.
+ * for every such execution that stopped within the look-back, and more than `graceMs` ago (until
+ * then it is its event's). `maxJobMinutes` bounds how long an execution lives, so listing (newest
+ * first) stops at executions that started before it could.
  */
-export async function failLostEnds(stateMachineArn: string, maxJobMinutes: number, now: Date, listed: TaggedInstance[], logger: Logger): Promise<LostEnds> {
+export async function failLostEnds(stateMachineArn: string, maxJobMinutes: number, now: Date, graceMs: number, listed: TaggedInstance[], logger: Logger): Promise<LostEnds> {
   const since = new Date(now.getTime() - LOOK_BACK_MINUTES * 60000);
+  const until = new Date(now.getTime() - graceMs);
   // Before launch an execution only acknowledges and launches: a second look-back covers that.
   const startedAfter = new Date(since.getTime() - (maxJobMinutes + LOOK_BACK_MINUTES) * 60000);
   let jobsFailed = 0;
   const released: LostEnds['released'] = [];
   const failures: string[] = [];
-  for (const e of await endedExecutions(stateMachineArn, ABNORMAL, since, startedAfter)) {
+  for (const e of await endedExecutions(stateMachineArn, ABNORMAL, since, until, startedAfter)) {
     try {
       const result = await releaseEndedExecution(e, logger);
       if (result.reported === 'reported') {

@@ -66,9 +66,9 @@ async function part<T>(failures: string[], what: string, run: () => Promise<T>, 
 export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
   const failures: string[] = [];
   const instances = await findTaggedInstances({ [TAGS.stack]: s.config.stackTagValue });
-  const unawaited = await part(failures, 'asking about running builds', () => unawaitedBuilds(s.stateMachineArn, s.logger), []);
+  const unawaited = await part(failures, 'asking about running builds', () => unawaitedBuilds(s.stateMachineArn, now, s.config.eventGraceMs, s.logger), []);
   const stopping = new Map(unawaited.map((u) => [u.name, u]));
-  const lost = await part(failures, 'looking for lost execution ends', () => failLostEnds(s.stateMachineArn, s.config.maxJobMinutes, now, instances, s.logger), { jobsFailed: 0, released: [], failures: [] });
+  const lost = await part(failures, 'looking for lost execution ends', () => failLostEnds(s.stateMachineArn, s.config.maxJobMinutes, now, s.config.eventGraceMs, instances, s.logger), { jobsFailed: 0, released: [], failures: [] });
   failures.push(...lost.failures);
   const releasedWithEnds = new Set(lost.released.map((r) => r.instanceId));
   const candidates: SweepDecision[] = [];

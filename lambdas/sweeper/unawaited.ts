@@ -17,7 +17,7 @@ export interface UnawaitedBuild {
  * other event is needed. A build whose pipeline cannot be asked now (throttled, denied) is kept
  * and asked again at the next sweep; the age limit still bounds it.
  */
-export async function unawaitedBuilds(stateMachineArn: string, logger: Logger): Promise<UnawaitedBuild[]> {
+export async function unawaitedBuilds(stateMachineArn: string, now: Date, graceMs: number, logger: Logger): Promise<UnawaitedBuild[]> {
   const out: UnawaitedBuild[] = [];
   for (const e of await runningExecutions(stateMachineArn)) {
     const name = e.executionArn.split(':').pop() ?? '';
@@ -28,7 +28,7 @@ export async function unawaitedBuilds(stateMachineArn: string, logger: Logger): 
       // an input that is not JSON names no pipeline: kept, like any build CodePipeline cannot be asked about
     }
     try {
-      const verdict = await stillAwaited(input.pipeline);
+      const verdict = await stillAwaited(input.pipeline, now, graceMs);
       if (!verdict.awaited) out.push({ executionArn: e.executionArn, name, why: verdict.why });
     } catch (err) {
       const { name: errorName, message } = err as Error;

@@ -29,6 +29,7 @@ const STACK_CONFIG: FunctionConfig = {
   [ENV.checkWatchMs]: '20000',
   [ENV.s3ForcePathStyle]: 'false',
   [ENV.buildDocumentName]: 'Ec2BuildAction-RunBuild',
+  [ENV.eventGraceMs]: '300000',
   [ENV.jobRenewalSeconds]: '2700',
 };
 const STACK_ENV: Record<string, string> = {

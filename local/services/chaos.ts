@@ -26,6 +26,10 @@ export interface Chaos {
   storeClockAheadMs?(jobId: string): number;
   /** Whether EventBridge loses this command status event. */
   dropEvent?(jobId: string, phase: string, status: string): boolean;
+  /** Whether this CodePipeline action event (ABANDONED, ...) is never sent: whether "Stop and abandon" sends one is not documented. */
+  dropActionEvent?(jobId: string, state: string): boolean;
+  /** Whether EventBridge loses this Step Functions execution status event (delivered on a best-effort basis). */
+  dropExecutionEvent?(jobId: string, status: string): boolean;
   /** Whether this call is throttled. */
   throttle?(service: string, operation: string, jobId: string): boolean;
 }

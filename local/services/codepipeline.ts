@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError } from './aws-error';
 import type { Chaos } from './chaos';
+import { handMadeOperations, type HandMadeJob } from './hand-made-pipelines';
 import { serveJsonProtocol, type LocalServer, type Operation } from './http';
 
 interface ActionTypeId {
@@ -42,6 +43,7 @@ interface StoredJob {
   /** The action execution the job is for (one action execution can go through several jobs). */
   actionExecutionId: string;
   timeout?: NodeJS.Timeout;
+  created: Date;
 }
 
 /**
@@ -77,6 +79,14 @@ export class LocalCodePipeline {
   onJobEnd?: (jobId: string, actionExecutionId: string, end: JobEnd) => void;
   /** Operations served beside the job-worker API on the same endpoint (the pipeline API). */
   private readonly operations: Record<string, Operation> = {};
+  /** The pipeline API's own operations (what `serve` added). */
+  private readonly pipelineApi: Record<string, Operation> = {};
+  /** Action executions of jobs made by hand (createJob without one): hand-made-pipelines.ts answers for them. */
+  private readonly handMadeActions = new Set<string>();
+  private readonly handMade = handMadeOperations(
+    () => [...this.jobs.values()].filter((j): j is StoredJob & HandMadeJob => this.handMadeActions.has(j.actionExecutionId)),
+    this.pipelineApi,
+  );
 
   /** @param dispatchTimeoutMs how long a polled job waits for its acknowledgement before CodePipeline offers it again */
   constructor(private readonly dispatchTimeoutMs = 2000) {}
@@ -84,7 +94,8 @@ export class LocalCodePipeline {
   /** Adds operations to the CodePipeline endpoint (served from the next request on, before or after start). */
   serve(operations: Record<string, Operation>): void {
     // The endpoint looks operations up in this object at each request.
-    Object.assign(this.operations, operations);
+    Object.assign(this.pipelineApi, operations);
+    Object.assign(this.operations, operations, this.handMade);
   }
 
   async start(): Promise<string> {
@@ -100,7 +111,7 @@ export class LocalCodePipeline {
         }),
       PutJobFailureResult: (b) => this.putResult(String(b.jobId), { status: 'Failed', failureDetails: b.failureDetails as never }),
     };
-    this.server = await serveJsonProtocol('CodePipeline', Object.assign(this.operations, jobApi), 'application/x-amz-json-1.1');
+    this.server = await serveJsonProtocol('CodePipeline', Object.assign(this.operations, jobApi, this.handMade), 'application/x-amz-json-1.1');
     return this.server.endpoint;
   }
 
@@ -114,9 +125,10 @@ export class LocalCodePipeline {
    * jobTimeoutMs unless a result ends it first. `actionExecutionId` names the action execution the
    * job is for (a fresh one when omitted: a job made by hand is its own action execution).
    */
-  createJob(actionTypeId: ActionTypeId, data: Record<string, unknown>, actionExecutionId: string = randomUUID()): string {
+  createJob(actionTypeId: ActionTypeId, data: Record<string, unknown>, actionExecutionId?: string): string {
     const id = randomUUID();
-    const job: StoredJob = { id, actionTypeId, data, nonce: randomUUID(), status: 'Queued', results: [], waiters: [], actionExecutionId };
+    if (actionExecutionId === undefined) this.handMadeActions.add((actionExecutionId = randomUUID()));
+    const job: StoredJob = { id, actionTypeId, data, nonce: randomUUID(), status: 'Queued', results: [], waiters: [], actionExecutionId, created: new Date() };
     this.jobs.set(id, job);
     job.timeout = setTimeout(() => {
       this.timers.delete(job.timeout!);

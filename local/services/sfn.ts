@@ -302,7 +302,9 @@ export class LocalStepFunctions {
   private describeExecution(body: Record<string, unknown>) {
     const e = this.executions.get(String(body.executionArn));
     if (!e) throw new AwsError('ExecutionDoesNotExist', 'Execution Does Not Exist');
-    return { executionArn: e.executionArn, name: e.name, status: e.status, startDate: e.startDate.getTime() / 1000, input: e.input };
+    // https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html: an ended execution has its stopDate, error and cause.
+    const ended = e.stopDate ? { stopDate: e.stopDate.getTime() / 1000, ...(e.error ? { error: e.error } : {}), ...(e.cause ? { cause: e.cause } : {}) } : {};
+    return { executionArn: e.executionArn, name: e.name, status: e.status, startDate: e.startDate.getTime() / 1000, input: e.input, ...ended };
   }
 
   private stopExecution(body: Record<string, unknown>) {
@@ -320,7 +322,16 @@ export class LocalStepFunctions {
     const status = body.statusFilter as string | undefined;
     const executions = [...this.executions.values()]
       .filter((e) => !status || e.status === status)
-      .map((e) => ({ executionArn: e.executionArn, name: e.name, status: e.status, startDate: e.startDate.getTime() / 1000, stateMachineArn: this.options.stateMachineArn }));
+      // "Results are sorted by time, with the most recent execution first" (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html).
+      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
+      .map((e) => ({
+        executionArn: e.executionArn,
+        name: e.name,
+        status: e.status,
+        startDate: e.startDate.getTime() / 1000,
+        ...(e.stopDate ? { stopDate: e.stopDate.getTime() / 1000 } : {}),
+        stateMachineArn: this.options.stateMachineArn,
+      }));
     return { executions };
   }
 

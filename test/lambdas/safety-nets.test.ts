@@ -25,6 +25,7 @@ process.env.STATE_MACHINE_ARN = MACHINE;
 process.env.STACK_TAG_VALUE = 'Ec2BuildAction';
 process.env.MAX_JOB_MINUTES = '1500';
 process.env.BUILD_DOCUMENT_NAME = 'Ec2BuildAction-RunBuild';
+process.env.EVENT_GRACE_MS = '300000';
 /* eslint-disable @typescript-eslint/no-require-imports */
 const executionEvents = require('../../lambdas/execution-events/handler') as typeof import('../../lambdas/execution-events/handler');
 const abandon = require('../../lambdas/abandon/handler') as typeof import('../../lambdas/abandon/handler');

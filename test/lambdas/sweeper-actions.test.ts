@@ -26,7 +26,7 @@ const pipeline = { name: 'app', executionId: PE, stage: 'Build', action: 'Ec2' }
 const now = new Date('2026-11-22T12:00:00Z');
 const minutesAgo = (m: number) => new Date(now.getTime() - m * 60000);
 const sweepNow = () =>
-  sweep({ stateMachineArn: MACHINE, config: { stackTagValue: 'Ec2BuildAction', maxJobMinutes: 1500, buildDocumentName: 'Ec2BuildAction-RunBuild' }, logger: new Logger({ serviceName: 'sweeper' }) }, now);
+  sweep({ stateMachineArn: MACHINE, config: { stackTagValue: 'Ec2BuildAction', maxJobMinutes: 1500, buildDocumentName: 'Ec2BuildAction-RunBuild', eventGraceMs: 5 * 60000 }, logger: new Logger({ serviceName: 'sweeper' }) }, now);
 
 const ec2 = mockClient(EC2Client);
 const sfn = mockClient(SFNClient);
@@ -129,6 +129,16 @@ describe('sweeper: builds CodePipeline no longer waits for', () => {
     expect(out).toMatchObject({ terminated: [], kept: 1, stopped: [] });
   });
 
+  it('leaves an action abandoned less than the grace period ago to its ABANDONED event', async () => {
+    instances({ [NAME]: 'i-0abc' });
+    running(NAME);
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', input: JSON.stringify({ jobId: JOB_ID, pipeline }) });
+    codepipeline.on(ListActionExecutionsCommand).resolves({ actionExecutionDetails: [{ ...(action('Abandoned') as object), lastUpdateTime: minutesAgo(1) } as never] });
+    const out = await sweepNow();
+    expect(changes).toEqual([]);
+    expect(out).toMatchObject({ kept: 1, stopped: [] });
+  });
+
   it.each([
     ['the pipeline was deleted', new PipelineNotFoundException({ message: 'no pipeline app', $metadata: {} })],
     ['the pipeline execution does not exist', new PipelineExecutionNotFoundException({ message: 'no such execution', $metadata: {} })],
@@ -200,9 +210,12 @@ describe('sweeper: executions that ended without their status event', () => {
     for (const statusFilter of ['FAILED', 'TIMED_OUT', 'ABORTED']) expect(sfn).toHaveReceivedCommandWith(ListExecutionsCommand, { stateMachineArn: MACHINE, statusFilter });
   });
 
-  it('leaves executions that stopped before the look-back alone', async () => {
+  it.each([
+    ['before the look-back', 61],
+    ['less than the grace period ago (left to its event)', 2],
+  ])('leaves executions that stopped %s alone', async (_case, stoppedMinutesAgo) => {
     instances({});
-    abortedWithoutEvent(61);
+    abortedWithoutEvent(stoppedMinutesAgo);
     const out = await sweepNow();
     expect(out.jobsFailed).toBe(0);
     expect(codepipeline).not.toHaveReceivedCommand(PutJobFailureResultCommand);

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { JobEnd, LocalCodePipeline } from './codepipeline';
 import { S3_SOURCE, type ActionDeclaration, type ActionTypeId, type PipelineDeclaration } from './pipeline-structure';
+import type { StageGate } from './stage-gate';
 
 /**
  * One pipeline execution, as CodePipeline runs it: stage after stage, each action an action
@@ -71,6 +72,8 @@ export interface RunContext {
   readonly artifactCredentials: () => Record<string, string>;
   readonly region: string;
   readonly account: string;
+  /** One execution per stage at a time (SUPERSEDED mode). */
+  readonly stages: StageGate;
   /**
    * Whether "Stop and abandon" emits an ABANDONED action event for a custom action: not documented,
    * so the product must work both ways.
@@ -137,6 +140,11 @@ export class PipelineRun {
     const e = this.execution;
     for (const stage of this.pipeline.stages) {
       if (e.stopRequest) break;
+      if (!(await this.ctx.stages.enter(e.pipelineName, stage.name, e.pipelineExecutionId))) {
+        e.status = e.stopRequest ? 'Stopped' : 'Superseded';
+        e.lastUpdateTime = new Date();
+        return;
+      }
       e.stages.set(stage.name, 'InProgress');
       const ordered = [...stage.actions].sort((a, b) => (a.runOrder ?? 1) - (b.runOrder ?? 1));
       let status: StageStatus = 'Succeeded';
@@ -149,6 +157,7 @@ export class PipelineRun {
       }
       if (e.stopRequest && status === 'Succeeded') status = 'Stopped';
       e.stages.set(stage.name, status);
+      this.ctx.stages.leave(e.pipelineName, stage.name, e.pipelineExecutionId);
       if (status !== 'Succeeded') break;
     }
     const stages = [...e.stages.values()];

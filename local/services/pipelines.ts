@@ -3,10 +3,11 @@ import { AwsError } from './aws-error';
 import type { LocalCodePipeline } from './codepipeline';
 import { PipelineRun, type ActionExecutionRecord, type PipelineExecutionRecord, type RunContext } from './pipeline-run';
 import { checkDeclaration, type PipelineDeclaration, type RegisteredActionType } from './pipeline-structure';
+import { StageGate } from './stage-gate';
 
 type Body = Record<string, unknown>;
 
-export interface PipelinesOptions extends Omit<RunContext, 'jobs' | 'emitsAbandoned' | 'emitsStartedOnContinuation'> {
+export interface PipelinesOptions extends Omit<RunContext, 'jobs' | 'stages' | 'emitsAbandoned' | 'emitsStartedOnContinuation'> {
   readonly actionTypes: readonly RegisteredActionType[];
   /**
    * Whether CodePipeline can assume the role (it exists and trusts codepipeline.amazonaws.com);
@@ -39,12 +40,13 @@ export class LocalPipelines {
   /** See RunContext.emitsStartedOnContinuation: undocumented; off by default (the safety-net poll finds the job). */
   emitStartedOnContinuation = false;
   private readonly ctx: RunContext;
+  private readonly stageGate = new StageGate();
 
   constructor(
     jobs: LocalCodePipeline,
     private readonly options: PipelinesOptions,
   ) {
-    this.ctx = { ...options, jobs, emitsAbandoned: () => this.emitAbandoned, emitsStartedOnContinuation: () => this.emitStartedOnContinuation };
+    this.ctx = { ...options, jobs, stages: this.stageGate, emitsAbandoned: () => this.emitAbandoned, emitsStartedOnContinuation: () => this.emitStartedOnContinuation };
     jobs.onJobEnd = (_jobId, actionExecutionId, end) => {
       const found = this.byActionExecution.get(actionExecutionId);
       if (found) found.run.jobEnded(found.record, end);
@@ -115,6 +117,7 @@ export class LocalPipelines {
     if (!p) return {};
     // Executions still running are abandoned with the pipeline.
     for (const run of p.runs.values()) for (const a of run.execution.actions) run.abandon(a);
+    this.stageGate.forget(p.declaration.name);
     this.pipelines.delete(String(b.name));
     return {};
   }
@@ -248,6 +251,7 @@ export class LocalPipelines {
     e.lastUpdateTime = new Date();
     const run = p.runs.get(e.pipelineExecutionId)!;
     if (abandon) for (const a of e.actions) run.abandon(a);
+    this.stageGate.cancel(p.declaration.name, e.pipelineExecutionId);
     return { pipelineExecutionId: e.pipelineExecutionId };
   }
 }

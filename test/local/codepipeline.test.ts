@@ -214,6 +214,26 @@ describe('local CodePipeline: pipelines', () => {
     expect(actionEvents('ABANDONED')).toHaveLength(0);
   });
 
+  it('runs one execution per stage: a newer one waits at the stage, and one overtaken while waiting is Superseded', async () => {
+    const first = await startPipeline();
+    const job = await takeJob();
+    const start = async () => (await client.send(new StartPipelineExecutionCommand({ name: 'p1' }))).pipelineExecutionId!;
+    const second = await start();
+    await until(async () => (copies.length === 2 ? true : undefined));
+    const third = await start();
+    await pipelines.execution('p1', second).done;
+    expect(await status(second)).toBe('Superseded');
+    // Only the first has a build job until it leaves the stage; then the third goes in.
+    expect((await client.send(new PollForJobsCommand({ actionTypeId: TYPE }))).jobs).toEqual([]);
+    await client.send(new PutJobSuccessResultCommand({ jobId: job.id! }));
+    await pipelines.execution('p1', first).done;
+    const next = await takeJob();
+    expect(next.data?.pipelineContext?.pipelineExecutionId).toBe(third);
+    await client.send(new StopPipelineExecutionCommand({ pipelineName: 'p1', pipelineExecutionId: third, abandon: true }));
+    await pipelines.execution('p1', third).done;
+    expect([await status(first), await status(third)]).toEqual(['Succeeded', 'Stopped']);
+  });
+
   it('refuses declarations CodePipeline refuses', async () => {
     const refuse = (p: PipelineDeclaration) => client.send(new CreatePipelineCommand({ pipeline: p }));
     await expect(refuse(declaration('a', { actionTypeId: { ...TYPE, provider: 'Nope' } }))).rejects.toMatchObject({ name: 'InvalidActionDeclarationException' });

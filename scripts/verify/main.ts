@@ -51,7 +51,7 @@ export async function main(argv: readonly string[], io: VerifyIo = { log: (l) =>
     io.log(`stack ${options.stack}: action ${stack.actionTypeId.owner}/${stack.actionTypeId.category}/${stack.actionTypeId.provider}/${stack.actionTypeId.version} in ${region}`);
     await createBucket(clients, name, region, cleanup);
     const sourceKey = await uploadSource(clients, name, options.source);
-    const roleArn = await createRole(clients, name, name, stack.partition, cleanup);
+    const roleArn = await createRole(clients, name, name, stack, cleanup);
     await createPipeline(clients, options, { pipeline: name, bucket: name, sourceKey, roleArn }, stack.actionTypeId, cleanup, pollMs);
     io.log(`created bucket, role and pipeline ${name}`);
     if (controller.signal.aborted) throw new Interrupted('interrupted');

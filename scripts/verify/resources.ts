@@ -36,6 +36,7 @@ export class Cleanup {
 export interface StackInfo {
   readonly actionTypeId: ActionTypeId;
   readonly partition: string;
+  readonly account: string;
 }
 
 /** The stack's ActionTypeId output ("Owner=Custom,Category=Build,Provider=EC2-Build,Version=1") and partition. */
@@ -47,7 +48,9 @@ export async function readStack(c: Clients, stackName: string): Promise<StackInf
   const fields = Object.fromEntries(value.split(',').map((kv) => kv.split('=') as [string, string]));
   return {
     actionTypeId: { owner: 'Custom', category: fields.Category as ActionTypeId['category'], provider: fields.Provider, version: fields.Version },
+    // arn:PARTITION:cloudformation:REGION:ACCOUNT:stack/NAME/ID
     partition: String(stack.StackId).split(':')[1] ?? 'aws',
+    account: String(stack.StackId).split(':')[4] ?? '',
   };
 }
 
@@ -85,13 +88,19 @@ export async function uploadSource(c: Clients, bucket: string, source: string): 
 }
 
 /**
- * The pipeline's service role: trusted by CodePipeline only, allowed to read and write objects of
- * the throwaway bucket and to read its versioning (what the S3 source and the artifact store need;
- * the job's artifact credentials come from this role). No other permission.
+ * The pipeline's service role: trusted by CodePipeline only, on behalf of this account only (the
+ * confused-deputy guard, aws:SourceAccount), allowed to read and write objects of the throwaway
+ * bucket and to read its versioning (what the S3 source and the artifact store need; the job's
+ * artifact credentials come from this role). No other permission.
  * https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-create-service-role-cli.html
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
  */
-export async function createRole(c: Clients, name: string, bucket: string, partition: string, cleanup: Cleanup): Promise<string> {
-  const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'codepipeline.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+export async function createRole(c: Clients, name: string, bucket: string, stack: StackInfo, cleanup: Cleanup): Promise<string> {
+  const { partition, account } = stack;
+  const trust = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'codepipeline.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': account } } }],
+  };
   const role = await c.iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust), Description: 'Throwaway role of npm run verify' }));
   cleanup.add(`role ${name}`, async () => void (await c.iam.send(new DeleteRoleCommand({ RoleName: name }))));
   const policy = {

@@ -10,7 +10,8 @@ import { rolePolicies } from '../../local/iam/policies';
 import { EC2_REQUESTS } from '../../local/iam/requests';
 import { credentialsFor } from '../../local/iam/identity';
 import { LocalCodePipeline } from '../../local/services/codepipeline';
-import { LocalEc2, DEFAULT_IMAGE_ID } from '../../local/services/ec2';
+import { deploy } from '../../local/deployment';
+import { LOCAL_LAUNCH_TEMPLATES, LocalEc2, DEFAULT_IMAGE_ID } from '../../local/services/ec2';
 import { loadStack, LocalStack } from '../../local/template/stack';
 import { synthesizeStack } from '../cdk/synthesized';
 
@@ -34,6 +35,7 @@ describe('the local cloud authorizes every request as the role that signs it', (
     const file = path.join(dir, 'Ec2BuildAction.template.json');
     fs.writeFileSync(file, JSON.stringify(synthesizeStack()));
     stack = loadStack(file);
+    Object.assign(LOCAL_LAUNCH_TEMPLATES, deploy(file).launchTemplates);
     pipeline = new LocalCodePipeline();
     ec2 = new LocalEc2({ bootMs: 10_000, shutdownMs: 10 });
     endpoints.codepipeline = await pipeline.start();

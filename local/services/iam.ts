@@ -22,6 +22,7 @@ export interface LocalRole {
 
 interface Statement {
   Effect?: string;
+  Condition?: Record<string, Record<string, string | string[]>>;
   Action?: string | string[];
   Principal?: { Service?: string | string[] } | string;
   Resource?: string | string[];
@@ -85,10 +86,24 @@ export class LocalIam {
     await this.server?.close();
   }
 
-  /** Whether `service` (codepipeline.amazonaws.com) may assume the role its ARN names. */
+  /**
+   * Whether `service` (codepipeline.amazonaws.com) may assume the role its ARN names, on behalf of
+   * this account: a service assumes a role with aws:SourceAccount set to the account it acts for
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html), so a trust statement
+   * conditioned on another account does not let it in. Other conditions are not evaluated.
+   */
   trusts(roleArn: string, service: string): boolean {
     const role = [...this.roles.values()].find((r) => r.arn === roleArn);
-    return !!role && list(role.trustPolicy.Statement).some((s) => s.Effect === 'Allow' && list(s.Action).includes('sts:AssumeRole') && typeof s.Principal === 'object' && list(s.Principal.Service).includes(service));
+    const sourceAccountOk = (s: Statement) => {
+      const wanted = s.Condition?.StringEquals?.['aws:SourceAccount'];
+      return wanted === undefined || list(wanted).includes(this.account);
+    };
+    return (
+      !!role &&
+      list(role.trustPolicy.Statement).some(
+        (s) => s.Effect === 'Allow' && list(s.Action).includes('sts:AssumeRole') && typeof s.Principal === 'object' && list(s.Principal.Service).includes(service) && sourceAccountOk(s),
+      )
+    );
   }
 
   private get(name: string | null): LocalRole {

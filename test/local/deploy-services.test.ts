@@ -76,6 +76,13 @@ describe('local IAM (roles for a user tool)', () => {
     const created = await c.send(new CreateRoleCommand({ RoleName: 'ec2-build-verify-1', AssumeRolePolicyDocument: TRUST }));
     expect(created.Role?.Arn).toBe('arn:aws:iam::000000000000:role/ec2-build-verify-1');
     expect(iam.trusts(created.Role!.Arn!, 'codepipeline.amazonaws.com')).toBe(true);
+    expect(iam.trusts(created.Role!.Arn!, 'ec2.amazonaws.com')).toBe(false);
+    // A trust conditioned on another account (aws:SourceAccount) does not let CodePipeline act for this one.
+    const elsewhere = JSON.parse(TRUST) as { Statement: Record<string, unknown>[] };
+    elsewhere.Statement[0].Condition = { StringEquals: { 'aws:SourceAccount': '111111111111' } };
+    const other = await c.send(new CreateRoleCommand({ RoleName: 'ec2-build-verify-x', AssumeRolePolicyDocument: JSON.stringify(elsewhere) }));
+    expect(iam.trusts(other.Role!.Arn!, 'codepipeline.amazonaws.com')).toBe(false);
+    await c.send(new DeleteRoleCommand({ RoleName: 'ec2-build-verify-x' }));
     // Role names are unique whatever their case (the SDK names IAM's error codes <Code>Exception).
     const admin = new IAMClient({ ...as('LocalUser'), endpoint: endpoints.iam });
     await expect(admin.send(new CreateRoleCommand({ RoleName: 'EC2-build-verify-1', AssumeRolePolicyDocument: TRUST }))).rejects.toMatchObject({ name: 'EntityAlreadyExistsException' });

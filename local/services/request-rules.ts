@@ -13,9 +13,13 @@ export type Rule = (input: Record<string, unknown>) => AwsError | undefined;
 export const SFN_PAYLOAD_BYTES = 262_144;
 
 /**
- * Systems Manager: the total size of a command's parameters. The issue states 64 KB; no page found
- * for this session states the number (the API reference gives no limit on Parameters), so the
- * local service enforces the smaller, stricter figure and the product must stay well under it.
+ * Systems Manager: the total size of a command's parameters, 64 KB. SendCommand's only documented
+ * size limit is its MaxDocumentSizeExceeded error, "The size limit of a document is 64 KB"
+ * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html#API_SendCommand_Errors);
+ * the API reference gives no separate limit on Parameters, nor says whether the parameters count
+ * toward the document's 64 KB. The local service refuses parameters over 64 KB with that error;
+ * the product's parameters (presigned URLs, a task token, the build command) are a few KB, well
+ * under either reading.
  */
 export const SSM_PARAMETERS_BYTES = 65_536;
 
@@ -90,12 +94,12 @@ const outputVariablesOnlyWhenFinal: Rule = (input) =>
     ? new AwsError('ValidationException', 'outputVariables can be included only when there is no continuation token on the request')
     : undefined;
 
-/** See SSM_PARAMETERS_BYTES. InvalidParameters is SendCommand's error for parameters it refuses. */
+/** See SSM_PARAMETERS_BYTES. */
 const parametersSize: Rule = (input) => {
   const parameters = input.Parameters as Record<string, string[]> | undefined;
   if (!parameters) return undefined;
   const size = Object.entries(parameters).reduce((n, [k, vs]) => n + bytes(k) + vs.reduce((m, v) => m + bytes(v), 0), 0);
-  return size > SSM_PARAMETERS_BYTES ? new AwsError('InvalidParameters', `The parameters total ${size} bytes, more than ${SSM_PARAMETERS_BYTES}`) : undefined;
+  return size > SSM_PARAMETERS_BYTES ? new AwsError('MaxDocumentSizeExceeded', `The parameters total ${size} bytes; the size limit is 64 KB (${SSM_PARAMETERS_BYTES} bytes)`) : undefined;
 };
 
 /**

@@ -79,8 +79,8 @@ describe('Systems Manager refuses what its model and documentation refuse', () =
     await expect(send({ Comment: 'c'.repeat(101) })).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining("at 'comment'") });
   });
 
-  it('refuses parameters over 64 KB in all (InvalidParameters)', async () => {
-    await expect(send({ Parameters: { Phase: ['build'], Command: ['x'.repeat(65_536)] } })).rejects.toMatchObject({ name: 'InvalidParameters', message: expect.stringContaining('more than 65536') });
+  it('refuses parameters over 64 KB in all (MaxDocumentSizeExceeded)', async () => {
+    await expect(send({ Parameters: { Phase: ['build'], Command: ['x'.repeat(65_536)] } })).rejects.toMatchObject({ name: 'MaxDocumentSizeExceeded', message: expect.stringContaining('65536 bytes') });
   });
 
   it('refuses an instance id that is not one, and more than 50 of them (ValidationException)', async () => {

@@ -146,9 +146,9 @@ export class LocalLambda {
       this.discard(env);
       return { error: timeoutError(requestId, this.spec.timeoutSeconds) };
     }
-    if (!('id' in reply)) {
+    if (!('id' in reply) || ('ended' in reply && reply.ended)) {
       this.discard(env);
-      return { error: reply };
+      return { error: 'id' in reply ? reply.error : reply };
     }
     this.idle.push(env);
     if ('error' in reply) return { error: reply.error };

@@ -37,7 +37,8 @@ export interface FunctionError {
   readonly trace: string[];
 }
 
-export type ReplyMessage = { readonly id: number; readonly payload: string } | { readonly id: number; readonly error: FunctionError };
+/** `ended`: the environment is going away (Lambda starts a fresh one for the next invocation). */
+export type ReplyMessage = { readonly id: number; readonly payload: string } | { readonly id: number; readonly error: FunctionError; readonly ended?: boolean };
 
 type Handler = (event: unknown, context: unknown, callback: (...args: unknown[]) => void) => unknown;
 
@@ -99,6 +100,20 @@ async function invoke(message: InvokeMessage): Promise<ReplyMessage> {
   }
 }
 
+let current: InvokeMessage | undefined;
+
 parentPort!.on('message', (message: InvokeMessage) => {
-  void invoke(message).then((reply) => parentPort!.postMessage(reply));
+  current = message;
+  void invoke(message).then((reply) => {
+    current = undefined;
+    parentPort!.postMessage(reply);
+  });
+});
+
+// The Node.js runtime fails the invocation on a promise rejected with no handler and ends the
+// environment (errorType Runtime.UnhandledPromiseRejection), where a plain process would only warn.
+process.on('unhandledRejection', (reason) => {
+  const { errorMessage, trace } = functionError(reason);
+  if (current) parentPort!.postMessage({ id: current.id, error: { errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: `${reason instanceof Error ? reason.name : 'Error'}: ${errorMessage}`, trace }, ended: true });
+  process.exit(128);
 });

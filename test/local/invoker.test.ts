@@ -19,6 +19,7 @@ exports.big = async (event) => 'x'.repeat(event.bytes);
 exports.fails = async () => { class JobConfigurationError extends Error { name = 'JobConfigurationError'; } throw new JobConfigurationError('ImageId is missing'); };
 exports.clock = async (_event, now = new Date()) => now.getTime();
 exports.count = async (event) => { count++; await new Promise((r) => setTimeout(r, event.ms ?? 0)); return count; };
+exports.unhandled = async (event) => { if (event.reject) Promise.reject(new Error('nobody awaits me')); await new Promise((r) => setTimeout(r, 50)); return 'done'; };
 exports.env = async () => ({ role: process.env.AWS_ACCESS_KEY_ID, own: process.env.OWN });
 `;
 
@@ -108,6 +109,12 @@ describe('the local invoker runs a function as Lambda does', () => {
   it('returns a thrown error as { errorType, errorMessage, trace }', async () => {
     const out = await fn('fails').invoke({});
     expect(out).toEqual({ error: { errorType: 'JobConfigurationError', errorMessage: 'ImageId is missing', trace: expect.arrayContaining([expect.stringContaining('index.js')]) } });
+  });
+
+  it('fails an invocation that leaves a promise rejection unhandled, as the Node.js runtime does, and starts a fresh environment next', async () => {
+    const unhandled = fn('unhandled');
+    expect(await unhandled.invoke({ reject: true })).toEqual({ error: expect.objectContaining({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'Error: nobody awaits me' }) });
+    expect(await unhandled.invoke({})).toEqual({ payload: 'done' });
   });
 
   it('gives each function its own environment variables and each concurrent invocation its own environment', async () => {

@@ -110,8 +110,10 @@ parentPort!.on('message', (message: InvokeMessage) => {
   });
 });
 
-// The Node.js runtime fails the invocation on a promise rejected with no handler and ends the
-// environment (errorType Runtime.UnhandledPromiseRejection), where a plain process would only warn.
+// The Node.js runtime installs its own unhandledRejection handler (Sentry's Lambda guide says so:
+// https://docs.sentry.io/platforms/javascript/guides/aws-lambda/configuration/integrations/unhandledrejection):
+// it fails the invocation and ends the environment. The errorType is not in AWS's docs; this is the
+// runtime interface client's. Callers only rely on the invocation failing, so either name works.
 process.on('unhandledRejection', (reason) => {
   const { errorMessage, trace } = functionError(reason);
   if (current) parentPort!.postMessage({ id: current.id, error: { errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: `${reason instanceof Error ? reason.name : 'Error'}: ${errorMessage}`, trace }, ended: true });

@@ -6,6 +6,11 @@ import { ENV } from '../lambdas/shared/env';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { applyCommandFault, chaosDispatcher } from './cloud-faults';
 import { deploy, type Deployment } from './deployment';
+import type { Authorizer } from './iam/authorize';
+import { agentIdentity, installIamGate, removeIamGate, stackResourceState } from './iam/gate';
+import { invokeChecks } from './iam/requests';
+import { AwsError } from './services/aws-error';
+import { LocalLogs } from './services/logs';
 import { deployFunctions, faultName, invokeForStateMachine, type DeployedFunction } from './lambda/functions';
 import type { FunctionError } from './lambda/invoker';
 import type { Chaos } from './services/chaos';
@@ -97,6 +102,10 @@ export class LocalCloud {
   /** The pipeline API (on the CodePipeline endpoint), IAM and CloudFormation, for a user's tools (`npm run verify`). */
   user!: UserServices;
   readonly bus = new LocalEventBus();
+  /** CloudWatch Logs: the stack's log groups, where the build instances' agents stream output. */
+  readonly logs = new LocalLogs();
+  /** IAM: decides every request by the role that signs it (its denials explain a job that went nowhere). */
+  authorizer!: Authorizer;
   readonly s3: LocalS3;
   readonly ec2: LocalEc2;
   ssm!: LocalSsm;
@@ -194,6 +203,16 @@ export class LocalCloud {
     for (const t of (payload as { terminated?: { instanceId: string }[] } | null)?.terminated ?? []) this.sweptInstances.add(t.instanceId);
   }
 
+  /**
+   * Step Functions invokes as the state machine's role; a denial fails the task with
+   * Lambda.AWSLambdaException and Lambda's AccessDeniedException as its cause (as reported in
+   * https://github.com/awslabs/aws-deployment-framework/issues/460).
+   */
+  private async authorizeInvoke(functionArn: string): Promise<void> {
+    const denied = (message: string) => new AwsError('Lambda.AWSLambdaException', `${message} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException)`);
+    await this.authorizer.authorize(this.deployment.stateMachine.credentials.accessKeyId, invokeChecks(functionArn), { unknownKey: () => denied('unknown role'), denied });
+  }
+
   private async boot(): Promise<void> {
     const { stack, stateMachine } = this.deployment;
     SIMULATED.apiLatencyMs = this.timing.apiLatencyMs ?? 0;
@@ -217,6 +236,11 @@ export class LocalCloud {
       return (jobId && this.jobChaos.get(jobId)?.storeClockAheadMs?.(jobId)) || 0;
     };
     this.ec2.onStateChange = (instance) => this.ssm.instanceChanged(instance);
+    // IAM from the template: every request to the local services, Step Functions' invocations and
+    // the build instances' agents are authorized as the role that makes them.
+    this.authorizer = installIamGate(stack, stackResourceState(stack, (id) => this.ec2.instances.get(id)?.tags ?? null));
+    for (const [logGroup] of stack.resources('AWS::Logs::LogGroup')) this.logs.createLogGroup(stack.ref(logGroup));
+    this.ssm.agent = { identity: agentIdentity(stack, this.authorizer, (id) => this.ec2.instances.get(id)?.launchTemplateId ?? null), logs: this.logs };
     // The template's launch templates exist in the simulated account, as the deployment creates them.
     Object.assign(LOCAL_LAUNCH_TEMPLATES, this.deployment.launchTemplates);
     const endpoints: Record<string, string> = {
@@ -232,7 +256,11 @@ export class LocalCloud {
     const byKey = new Map<string, DeployedFunction>();
     const stateMachineFunctions: Record<string, LocalFunction> = {};
     for (const [logicalId] of stack.resources('AWS::Lambda::Function')) {
-      for (const key of [stack.getAtt(logicalId, 'Arn'), stack.ref(logicalId)]) stateMachineFunctions[key] = (payload) => invokeForStateMachine(byKey.get(key)!, payload);
+      for (const key of [stack.getAtt(logicalId, 'Arn'), stack.ref(logicalId)]) stateMachineFunctions[key] = async (payload) => {
+        const fn = byKey.get(key)!;
+        await this.authorizeInvoke(fn.arn);
+        return invokeForStateMachine(fn, payload);
+      };
     }
     // The Step Functions SDK integrations run in this process: they read the endpoints from its environment.
     Object.assign(process.env, { AWS_REGION: stack.region });
@@ -305,6 +333,7 @@ export class LocalCloud {
 
   async stop(): Promise<void> {
     this.bus.stopSchedules();
+    removeIamGate();
     await this.bus.drain();
     await this.sfn?.stop();
     await Promise.all([...this.functions.map((f) => f.lambda.stop()), this.codepipeline.stop(), this.user?.stop(), this.ec2.stop(), this.ssm?.stop(), this.s3.stop()]);

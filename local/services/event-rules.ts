@@ -1,5 +1,6 @@
 import type { DeployedFunction } from '../lambda/functions';
 import type { InvokeOutcome } from '../lambda/invoker';
+import { lambdaInvokePermitted } from '../iam/resource-policies';
 import type { LocalStack } from '../template/stack';
 import { rateSeconds, type EventRule, type RuleTarget } from './events';
 
@@ -27,9 +28,19 @@ export function eventRules(stack: LocalStack, functions: readonly DeployedFuncti
           if (t[unsupported] !== undefined) throw new Error(`rule ${logicalId}: target ${String(t.Id)} has ${unsupported}, which the local bus does not simulate`);
         }
         const policy = t.RetryPolicy as { MaximumRetryAttempts?: number } | undefined;
+        const ruleArn = stack.getAtt(logicalId, 'Arn');
+        const permitted = lambdaInvokePermitted(stack, fn.arn, 'events.amazonaws.com', ruleArn);
         return {
           functionName: fn.name,
-          invoke: (event) => invoke(fn, event),
+          invoke: permitted
+            ? (event) => invoke(fn, event)
+            : () =>
+                Promise.reject(
+                  Object.assign(new Error(`events.amazonaws.com is not authorized to perform: lambda:InvokeFunction on resource: ${fn.arn} (no AWS::Lambda::Permission for rule ${ruleArn})`), {
+                    name: 'AccessDeniedException',
+                    statusCode: 403,
+                  }),
+                ),
           // EventBridge's default retry policy: 185 attempts over 24 hours (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html).
           deliveryRetries: policy?.MaximumRetryAttempts ?? 185,
           functionRetries: retriesOf.get(fn.name) ?? retriesOf.get(fn.arn) ?? 2,

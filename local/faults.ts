@@ -264,6 +264,29 @@ export const FAULTS: readonly Fault[] = [
     job: { command: 'sleep 20' },
     chaos: () => ({ commandRunning: (_job, phase) => (phase === 'build' ? { abandon: true } : undefined) }),
   },
+  {
+    name: 'abandoned-without-event',
+    description: 'the pipeline is stopped with "Stop and abandon" during the build and no ABANDONED event arrives (whether one is sent is not documented)',
+    handling: 'the scheduled sweeper asks CodePipeline (ListActionExecutions), sees the action Abandoned, terminates the instance and stops the execution',
+    expect: { status: 'Failed', failureType: 'Abandoned', swept: 1 },
+    // Longer than a sweep: only the sweeper ends it.
+    job: { command: 'sleep 120' },
+    chaos: () => ({
+      commandRunning: (_job, phase) => (phase === 'build' ? { abandon: true } : undefined),
+      dropActionEvent: (_job, state) => state === 'ABANDONED',
+    }),
+  },
+  {
+    name: 'execution-status-event-lost',
+    description: 'someone stops the execution during the build and EventBridge loses its status event (Step Functions sends them on a best-effort basis)',
+    handling: 'the scheduled sweeper lists the executions that ended ABORTED, FAILED or TIMED_OUT in the last hour, terminates the instance and fails the job the execution owned',
+    expect: { status: 'Failed', failureType: 'SystemUnavailable', message: /ended ABORTED.*instance was terminated/, swept: 1 },
+    job: { command: 'sleep 120' },
+    chaos: () => ({
+      commandRunning: (_job, phase) => (phase === 'build' ? { abortExecution: true } : undefined),
+      dropExecutionEvent: () => true,
+    }),
+  },
 ];
 
 export function faultNamed(name: string): Fault | undefined {

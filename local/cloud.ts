@@ -155,6 +155,14 @@ export class LocalCloud {
     await cloud.boot();
     return cloud;
   }
+  /**
+   * How long the runner waits for a job's execution to start before it says the job was never picked
+   * up: a few safety-net polls (each offers the job again) and at least 10 s.
+   */
+  get pickupBoundMs(): number {
+    return Math.max(10_000, 5 * (this.timing.safetyPollMs ?? SAFETY_NET_POLL_MS));
+  }
+
   /** Installs a fault's hooks for one job. */
   injectFault(jobId: string, chaos: Chaos): void {
     this.jobChaos.set(jobId, chaos);

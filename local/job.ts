@@ -10,6 +10,7 @@ import type { JobResult } from './services/codepipeline';
 import type { CommandRecord } from './services/ssm';
 import type { Fault } from './faults';
 import { finalResult, followContinuations } from './job-chain';
+import { whenNeverPickedUp } from './job-pickup';
 import { ARTIFACT_BUCKET, S3_CREDENTIALS } from './s3';
 
 const run = promisify(execFile);
@@ -132,7 +133,11 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     cloud.bus.put(event);
     if (fault?.delivery === 'twice') setTimeout(() => cloud.bus.put(event), 50);
   }
-  const { jobIds, result }: { jobIds: string[]; result: JobResult } = await finalResult(cloud.codepipeline, jobId);
+  const pickup = whenNeverPickedUp(cloud, jobId, cloud.pickupBoundMs);
+  const outcome = await Promise.race([finalResult(cloud.codepipeline, jobId), pickup.promise]);
+  pickup.cancel();
+  if ('message' in outcome) return notPickedUp(jobId, outcome.message, started, fault);
+  const { jobIds, result }: { jobIds: string[]; result: JobResult } = outcome;
   const resultAt = Date.now();
   // Let everything the job set going come to rest: its executions, the events they cause.
   const executions = () => [...cloud.sfn.executions.values()].filter((e) => e.name.startsWith(jobId));
@@ -173,5 +178,29 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
       instances: launched.map((i) => ({ instanceId: i.instanceId, launchedAt: i.launchTime.getTime(), onlineAt: i.onlineAt ?? null })),
       result: resultAt,
     },
+  };
+}
+
+/** The summary of a job no execution ever picked up: failed, no result, nothing launched. */
+function notPickedUp(jobId: string, message: string, started: number, fault?: Fault): JobSummary {
+  const now = Date.now();
+  return {
+    status: 'Failed',
+    jobId,
+    failureType: null,
+    failureMessage: message,
+    successSummary: null,
+    jobResults: 0,
+    continuations: 0,
+    instancesLaunched: 0,
+    instancesReleased: 0,
+    stateTransitions: 0,
+    outputArtifact: null,
+    durationMs: now - started,
+    executionStatus: null,
+    instancesSwept: 0,
+    fault: fault?.name ?? null,
+    stateRetries: 0,
+    timeline: { startedEvent: started, commands: [], instances: [], result: now },
   };
 }

@@ -130,6 +130,17 @@ export async function endedExecutions(stateMachineArn: string, statuses: readonl
   return out;
 }
 
+/** The execution's status and, once it ended, when (DescribeExecution's stopDate); null when Step Functions does not know it. */
+export async function executionState(executionArn: string): Promise<{ status: string; stopDate: Date | null } | null> {
+  try {
+    const out = await client.send(new DescribeExecutionCommand({ executionArn }));
+    return out.status ? { status: out.status, stopDate: out.stopDate ?? null } : null;
+  } catch (err) {
+    if (err instanceof ExecutionDoesNotExist) return null;
+    throw err;
+  }
+}
+
 /** How many pages of history (100 events each, newest first) a token lookup reads before it gives up. */
 const HISTORY_PAGES = 5;
 

@@ -5,7 +5,7 @@ import { TAGS } from '../shared/env';
 import { endedExecutions } from '../shared/sfn';
 
 /** The statuses the execution-events rule handles (lib/event-patterns.ts executionEndedPattern). */
-const ABNORMAL = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export const ABNORMAL: readonly string[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
 
 /**
  * How far back the sweeper looks for executions that ended abnormally: four sweeps at the default

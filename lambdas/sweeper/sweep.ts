@@ -2,10 +2,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SweeperConfig } from '../shared/config';
 import { findTaggedInstances, terminateInstances } from '../shared/ec2';
 import { TAGS } from '../shared/env';
-import { executionStatus, stopExecution } from '../shared/sfn';
+import { executionState, stopExecution } from '../shared/sfn';
 import { finishedCommands } from '../shared/ssm';
 import { deliverResult } from '../command-events/result';
-import { failLostEnds } from './lost-ends';
+import { ABNORMAL, failLostEnds } from './lost-ends';
 import { unawaitedBuilds } from './unawaited';
 
 export interface SweepDecision {
@@ -86,9 +86,11 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
       reason = `CodePipeline no longer waits for its build: ${stopping.get(name)!.why}`;
     } else {
       const executionArn = `${s.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-      const status = await executionStatus(executionArn);
-      if (status !== 'RUNNING') reason = `its execution ${name} is ${status ?? 'unknown to Step Functions'}`;
-      else resumed += await redeliverFinished(s, instance.instanceId);
+      const state = await executionState(executionArn);
+      if (state?.status === 'RUNNING') resumed += await redeliverFinished(s, instance.instanceId);
+      // Just ended abnormally: execution-events' (or, after the grace, failLostEnds', with the job's result) to release.
+      else if (state && ABNORMAL.includes(state.status) && state.stopDate && now.getTime() - state.stopDate.getTime() < s.config.eventGraceMs) continue;
+      else reason = `its execution ${name} is ${state?.status ?? 'unknown to Step Functions'}`;
     }
     if (reason) candidates.push({ instanceId: instance.instanceId, reason });
   }

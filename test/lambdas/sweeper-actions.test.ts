@@ -178,7 +178,13 @@ describe('sweeper: executions that ended without their status event', () => {
       ],
       nextToken: 'never-read',
     });
-    sfn.on(DescribeExecutionCommand, { executionArn: execArn(NAME) }).resolves({ status: 'ABORTED', input: JSON.stringify({ jobId: JOB_ID, pipeline }), error: 'Aborted', cause: 'stopped in the console' });
+    sfn.on(DescribeExecutionCommand, { executionArn: execArn(NAME) }).resolves({
+      status: 'ABORTED',
+      stopDate: minutesAgo(stoppedMinutesAgo),
+      input: JSON.stringify({ jobId: JOB_ID, pipeline }),
+      error: 'Aborted',
+      cause: 'stopped in the console',
+    });
     sfn.on(GetExecutionHistoryCommand).resolves(history);
     let reported = false;
     codepipeline.on(PutJobFailureResultCommand).callsFake(() => {
@@ -219,6 +225,14 @@ describe('sweeper: executions that ended without their status event', () => {
     const out = await sweepNow();
     expect(out.jobsFailed).toBe(0);
     expect(codepipeline).not.toHaveReceivedCommand(PutJobFailureResultCommand);
+  });
+
+  it('leaves the instance of an execution that ended less than the grace period ago to its event, so one actor reports and releases', async () => {
+    instances({ [NAME]: 'i-0abc' });
+    abortedWithoutEvent(1);
+    const out = await sweepNow();
+    expect(changes).toEqual([]);
+    expect(out).toMatchObject({ kept: 1, jobsFailed: 0, terminated: [] });
   });
 
   it('accepts that the job is gone with its pipeline, and still finishes the sweep', async () => {

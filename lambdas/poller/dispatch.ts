@@ -27,6 +27,7 @@ export function executionInput(job: Job, renewal?: RenewalPlan): ExecutionInput 
     executionId: context?.pipelineExecutionId ?? '',
     stage: context?.stage?.name ?? '',
     action: context?.action?.name ?? '',
+    ...(context?.action?.actionExecutionId ? { actionExecutionId: context.action.actionExecutionId } : {}),
   };
   try {
     return { jobId, pipeline, nonce, job: toBuildJob(job, renewal), rejection: null };

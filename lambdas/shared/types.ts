@@ -36,6 +36,11 @@ export interface PipelineRef {
   readonly executionId: string;
   readonly stage: string;
   readonly action: string;
+  /**
+   * The action execution the job is for (PipelineContext.action.actionExecutionId): the same across
+   * job renewals, and not the one a retried stage starts. Absent when the job data lacks it.
+   */
+  readonly actionExecutionId?: string;
 }
 
 /** One CodePipeline job, as the state machine receives it. Holds no credentials. */

@@ -13,9 +13,9 @@ export type Awaited = { readonly awaited: true; readonly why: string } | { reado
 const OVER = new Set(['Cancelled', 'Stopped', 'Succeeded', 'Superseded', 'Failed']);
 
 /**
- * Asks CodePipeline whether the build's action execution is still in progress: the newest action
- * execution of its stage and action in its pipeline execution (a job renewal keeps the action
- * execution and changes the job id, so the job id is not what is matched), then the pipeline
+ * Asks CodePipeline whether the build's action execution is still in progress: the one its job
+ * names, else the newest of its stage and action in its pipeline execution (a job renewal keeps the
+ * action execution and changes the job id, so the job id is not what is matched), then the pipeline
  * execution itself. A pipeline or pipeline execution that no longer exists waits for nothing
  * (action history is kept 12 months, longer than any build:
  * https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ListActionExecutions.html).
@@ -27,9 +27,11 @@ export async function stillAwaited(p: Partial<PipelineRef> | undefined, now: Dat
   const where = `pipeline ${p.name} execution ${p.executionId}`;
   const actions = await listActionExecutions(p.name, p.executionId);
   if (actions === null) return { awaited: false, why: `${where} no longer exists` };
-  const mine = actions
-    .filter((a) => a.stageName === p.stage && a.actionName === p.action)
-    .sort((a, b) => (b.startTime?.getTime() ?? 0) - (a.startTime?.getTime() ?? 0))[0];
+  // Its own action execution when the input names it (a retried stage lists a newer one that is not this build's),
+  // else the newest of its stage and action.
+  const mine =
+    actions.find((a) => p.actionExecutionId !== undefined && a.actionExecutionId === p.actionExecutionId) ??
+    actions.filter((a) => a.stageName === p.stage && a.actionName === p.action).sort((a, b) => (b.startTime?.getTime() ?? 0) - (a.startTime?.getTime() ?? 0))[0];
   // Not listed (yet: the list may lag the job): nothing says CodePipeline gave up on it.
   if (!mine) return { awaited: true, why: `${where} lists no action ${p.stage}/${p.action} yet` };
   if (mine.status !== 'InProgress') {

@@ -13,6 +13,7 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCom
 import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
+import { executionInput } from '../../lambdas/poller/dispatch';
 import { sweep } from '../../lambdas/sweeper/sweep';
 
 /** The sweeper asks CodePipeline about every running build, and fails the jobs of executions whose end event was lost. */
@@ -127,6 +128,22 @@ describe('sweeper: builds CodePipeline no longer waits for', () => {
     const out = await sweepNow();
     expect(changes).toEqual([]);
     expect(out).toMatchObject({ terminated: [], kept: 1, stopped: [] });
+  });
+
+  it("stops the build of a failed action execution once its stage is retried, by the action execution its job named", async () => {
+    // GIVEN the poller recorded the job's action execution
+    const input = executionInput({ id: JOB_ID, nonce: '1', data: { pipelineContext: { pipelineName: 'app', pipelineExecutionId: PE, stage: { name: 'Build' }, action: { name: 'Ec2', actionExecutionId: 'ae-first' } } } });
+    expect(input.pipeline).toEqual({ ...pipeline, actionExecutionId: 'ae-first' });
+    instances({ [NAME]: 'i-0abc' });
+    running(NAME, input.pipeline);
+    // WHEN its action execution failed (job timed out) and a retry of the stage started another, still in progress
+    codepipeline.on(ListActionExecutionsCommand).resolves({
+      actionExecutionDetails: [{ ...(action('InProgress', minutesAgo(10)) as object), actionExecutionId: 'ae-retry' } as never, { ...(action('Failed', minutesAgo(70)) as object), actionExecutionId: 'ae-first' } as never],
+    });
+    const out = await sweepNow();
+    // THEN this build is stopped: CodePipeline waits for the retry's, not for it
+    expect(changes).toEqual(['terminate i-0abc', `stop ${NAME}`]);
+    expect(out.stopped[0].reason).toContain('is Failed');
   });
 
   it('leaves an action abandoned less than the grace period ago to its ABANDONED event', async () => {

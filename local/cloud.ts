@@ -6,9 +6,11 @@ import { ENV } from '../lambdas/shared/env';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { applyCommandFault, chaosDispatcher } from './cloud-faults';
 import { deploy, type Deployment } from './deployment';
+import type { LocalStack } from './template/stack';
 import type { Authorizer } from './iam/authorize';
 import { agentIdentity, installIamGate, removeIamGate, stackResourceState } from './iam/gate';
 import { invokeChecks } from './iam/requests';
+import { authorizeServiceUses } from './iam/service-uses';
 import { AwsError } from './services/aws-error';
 import { LocalLogs } from './services/logs';
 import { deployFunctions, faultName, invokeForStateMachine, type DeployedFunction } from './lambda/functions';
@@ -155,6 +157,11 @@ export class LocalCloud {
     await cloud.boot();
     return cloud;
   }
+  /** The synthesized stack this cloud runs. */
+  get stack(): LocalStack {
+    return this.deployment.stack;
+  }
+
   /**
    * How long the runner waits for a job's execution to start before it says the job was never picked
    * up: a few safety-net polls (each offers the job again) and at least 10 s.
@@ -248,6 +255,7 @@ export class LocalCloud {
     // the build instances' agents are authorized as the role that makes them.
     this.authorizer = installIamGate(stack, stackResourceState(stack, (id) => this.ec2.instances.get(id)?.tags ?? null));
     for (const [logGroup] of stack.resources('AWS::Logs::LogGroup')) this.logs.createLogGroup(stack.ref(logGroup));
+    await authorizeServiceUses(stack, this.authorizer);
     this.ssm.agent = { identity: agentIdentity(stack, this.authorizer, (id) => this.ec2.instances.get(id)?.launchTemplateId ?? null), logs: this.logs };
     // The template's launch templates exist in the simulated account, as the deployment creates them.
     Object.assign(LOCAL_LAUNCH_TEMPLATES, this.deployment.launchTemplates);

@@ -43,8 +43,9 @@ export const EC2_DENIALS: DenialStyle = {
 
 /** How a statement is named in coverage reports: its policy and its Sid (CDK sets one on each of ours). */
 export function statementKey(policy: string, statement: unknown): string {
-  const sid = (statement as { Sid?: string }).Sid;
-  return `${policy}/${sid ?? JSON.stringify(statement)}`;
+  // iam-simulate hands back its own statement objects: their JSON is the policy's statement.
+  const plain = JSON.parse(JSON.stringify(statement)) as { Sid?: string };
+  return `${policy}/${plain.Sid ?? JSON.stringify(plain)}`;
 }
 
 export interface Decision {
@@ -65,6 +66,11 @@ export class Authorizer {
   readonly usedStatements = new Set<string>();
 
   constructor(private readonly roles: Map<string, RolePolicies>) {}
+
+  /** Every statement of every role, named as in usedStatements. */
+  allStatements(): string[] {
+    return [...this.roles.values()].flatMap((r) => r.policies.flatMap((p) => p.policy.Statement.map((s) => `${r.role} ${statementKey(p.name, s)}`)));
+  }
 
   /** The role an access key names, or null when it names none of this stack's roles. */
   roleOf(accessKeyId: string | null): RolePolicies | null {
@@ -91,9 +97,9 @@ export class Authorizer {
         {},
       ).then((r) => {
         if (r.resultType === 'error') throw new Error(`IAM simulation of ${check.action} on ${check.resource} failed: ${r.errors.message}`);
-        if (r.resultType === 'single') {
-          for (const s of r.result.analysis.identityAnalysis?.allowStatements ?? []) this.usedStatements.add(`${role.role} ${statementKey(s.policyId, s.statement)}`);
-        }
+        // A resource not created yet (instance/*) is simulated as a wildcard: one result per resource type.
+        const analyses = r.resultType === 'single' ? [r.result.analysis] : r.results.map((x) => x.analysis);
+        for (const a of analyses) for (const s of a.identityAnalysis?.allowStatements ?? []) this.usedStatements.add(`${role.role} ${statementKey(s.policyId, s.statement)}`);
         return r.overallResult === 'Allowed';
       });
       this.cache.set(key, decision);

@@ -48,9 +48,12 @@ export interface OutputStreams {
  * output's events there (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-rc-setting-up-cwlogs.html).
  */
 export async function openOutputStreams(identity: AgentIdentity, logs: LocalLogs, instanceId: string, group: string, commandId: string, step: string): Promise<OutputStreams | null> {
+  // Whether the agent describes the group after creating it, or only when the creation fails, is not
+  // documented: it does both here, and streams when either call was allowed and the group exists.
   const created = await identity.allowed(instanceId, { action: 'logs:CreateLogGroup', resource: logGroupArn(group) });
   if (created) logs.createLogGroup(group);
-  else if (!(await identity.allowed(instanceId, { action: 'logs:DescribeLogGroups', resource: '*' })) || !logs.hasLogGroup(group)) return null;
+  const described = await identity.allowed(instanceId, { action: 'logs:DescribeLogGroups', resource: '*' });
+  if ((!created && !described) || !logs.hasLogGroup(group)) return null;
   const streams = { group, stdout: `${commandId}/${instanceId}/${step}/stdout`, stderr: `${commandId}/${instanceId}/${step}/stderr` };
   for (const stream of [streams.stdout, streams.stderr]) {
     const streamArn = `${logGroupArn(group)}:log-stream:${stream}`;

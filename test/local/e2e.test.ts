@@ -48,6 +48,16 @@ describe('local runner, end to end', () => {
     expect(greeting).toBe('Hello, CodePipeline!\n');
   });
 
+  it('streams the build\'s output to the stack\'s build log group, as the instance role allows the SSM agent', async () => {
+    const summary = await job({ command: 'echo "built on $(uname -s)"' });
+    const instanceId = summary.timeline.instances[0].instanceId;
+    const groups = cloud.stack.resources('AWS::Logs::LogGroup').map(([id]) => cloud.stack.ref(id)).filter((g) => cloud.logs.streams(g).length);
+    const streams = groups.flatMap((group) => cloud.logs.streams(group).map((stream) => ({ group, stream })));
+    const stdout = streams.find((s) => s.stream.includes(`/${instanceId}/`) && s.stream.endsWith('/stdout'));
+    expect(stdout?.group).toMatch(/BuilderBuildLogs/);
+    expect(cloud.logs.events(stdout!.group, stdout!.stream)!.join('')).toContain('built on Linux');
+  });
+
   it('leaves nothing of the build once its instance is terminated: the volume goes with it', async () => {
     const summary = await job({ outputPath: 'dist' });
     const instanceId = summary.timeline.instances[0].instanceId;

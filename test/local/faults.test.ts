@@ -5,6 +5,12 @@ import { LocalCloud } from '../../local/cloud';
 import { FAULTS } from '../../local/faults';
 import { runJob } from '../../local/job';
 
+/**
+ * Statements only a build that outlives its job needs: test/local/job-renewal.test.ts checks them
+ * (FailOrphanContinuationJob, for a continuation job whose build is gone, in test/lambdas).
+ */
+export const RENEWAL_STATEMENTS = /^(TasksRenewRole\w+ |TasksWaitForBuildRole\w+ |PollerFunctionRole\w+ \w+\/(FindRenewingBuild|HandOverContinuationJob|FailOrphanContinuationJob)$)/;
+
 const HELLO = path.join(__dirname, '../../examples/hello');
 let cloud: LocalCloud;
 
@@ -43,4 +49,11 @@ describe('injected faults: every job ends with exactly one result and every inst
     }
     expect(new Set(FAULTS.map((f) => f.name)).size).toBe(FAULTS.length);
   });
+
+  it('every statement of every role allowed a request these runs made: none is there for nothing', () => {
+    // With IAM enforced, a statement that allowed a call the run needed is one whose removal fails a fault's run.
+    const unused = cloud.authorizer.allStatements().filter((s) => !cloud.authorizer.usedStatements.has(s) && !RENEWAL_STATEMENTS.test(s) && !s.startsWith('LocalUser '));
+    expect(unused).toEqual([]);
+  });
 });
+

@@ -35,5 +35,10 @@ describe('a build that outlives its CodePipeline job (job renewals), end to end'
     expect(summary.jobResults).toBe(1);
     expect(timeouts).toEqual([]);
     expect(cloud.functionErrors).toEqual([]);
+    // AND, with IAM enforced, the statements only renewals need each allowed a call (ResumeOwnTask only
+    // when the build finished during a renewal, a race test/lambdas covers)
+    const renewal = cloud.authorizer.allStatements().filter((st) => /^(TasksRenewRole|TasksWaitForBuildRole|PollerFunctionRole\w+ \w+\/(FindRenewingBuild|HandOverContinuationJob)$)/.test(st) && !st.endsWith('/ResumeOwnTask'));
+    expect(renewal.length).toBeGreaterThanOrEqual(5);
+    expect(renewal.filter((st) => !cloud!.authorizer.usedStatements.has(st))).toEqual([]);
   });
 });

@@ -30,7 +30,7 @@ export function deployFunctions(stack: LocalStack, base: BaseEnvironment, overri
     if (!code.S3Key) throw new Error(`${logicalId}: only functions whose code is an asset of the cloud assembly run locally`);
     const name = stack.ref(logicalId);
     const variables = Object.fromEntries(
-      Object.entries(((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>).map(([k, v]) => [k, override(k, String(v))]),
+      Object.entries((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}).map(([k, v]) => [k, override(k, String(v))]),
     );
     const codeDir = stack.assetDir(code.S3Key);
     const runtime = String(p.Runtime ?? '');

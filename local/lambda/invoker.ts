@@ -96,7 +96,7 @@ class Environment {
       resolve(reply);
     });
     // An exception outside the handler's promise (an unhandled rejection, a throw in a timer) ends the environment.
-    this.worker.on('error', (err) => die((err as Error).name === 'Error' ? 'Runtime.ExitError' : `Runtime.${(err as Error).name}`, (err as Error).message));
+    this.worker.on('error', (err) => die(err.name === 'Error' ? 'Runtime.ExitError' : `Runtime.${err.name}`, err.message));
     this.worker.on('exit', (code) => die('Runtime.ExitError', `RequestId: exited with status ${code}`));
   }
 

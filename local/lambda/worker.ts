@@ -50,7 +50,7 @@ const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   if (String(typeof warning === 'string' ? warning : warning.message).startsWith('NodeVersionSupportWarning')) return;
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
-}) as typeof process.emitWarning;
+});
 let loaded: Promise<Handler> | undefined;
 
 /** The Node.js runtime's handler resolution: "<file>.<export>", the file .js, .mjs or .cjs under the code folder. */

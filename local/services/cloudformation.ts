@@ -39,7 +39,7 @@ export class LocalCloudFormation {
 
   /** The outputs, resolved. */
   outputs(): { key: string; value: string; description?: string; exportName?: string }[] {
-    const outputs = ((this.stack.template as { Outputs?: Record<string, TemplateOutput> }).Outputs ?? {}) as Record<string, TemplateOutput>;
+    const outputs = (this.stack.template as { Outputs?: Record<string, TemplateOutput> }).Outputs ?? {};
     return Object.entries(outputs).map(([key, o]) => ({
       key,
       value: String(this.stack.resolve(o.Value)),

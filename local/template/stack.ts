@@ -69,7 +69,7 @@ export class LocalStack {
     const pseudo = this.pseudo(logicalId);
     if (pseudo !== undefined) return pseudo;
     const r = this.resource(logicalId);
-    const p = (r.Properties ?? {}) as Record<string, unknown>;
+    const p = r.Properties ?? {};
     const named = (key: string) => (p[key] !== undefined ? String(this.resolve(p[key])) : this.generatedName(logicalId));
     switch (r.Type) {
       case 'AWS::StepFunctions::StateMachine':

@@ -138,7 +138,7 @@ describe('sweeper: builds CodePipeline no longer waits for', () => {
     running(NAME, input.pipeline);
     // WHEN its action execution failed (job timed out) and a retry of the stage started another, still in progress
     codepipeline.on(ListActionExecutionsCommand).resolves({
-      actionExecutionDetails: [{ ...(action('InProgress', minutesAgo(10)) as object), actionExecutionId: 'ae-retry' } as never, { ...(action('Failed', minutesAgo(70)) as object), actionExecutionId: 'ae-first' } as never],
+      actionExecutionDetails: [{ ...(action('InProgress', minutesAgo(10)) as object), actionExecutionId: 'ae-retry' }, { ...(action('Failed', minutesAgo(70)) as object), actionExecutionId: 'ae-first' }],
     });
     const out = await sweepNow();
     // THEN this build is stopped: CodePipeline waits for the retry's, not for it
@@ -150,7 +150,7 @@ describe('sweeper: builds CodePipeline no longer waits for', () => {
     instances({ [NAME]: 'i-0abc' });
     running(NAME);
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', input: JSON.stringify({ jobId: JOB_ID, pipeline }) });
-    codepipeline.on(ListActionExecutionsCommand).resolves({ actionExecutionDetails: [{ ...(action('Abandoned') as object), lastUpdateTime: minutesAgo(1) } as never] });
+    codepipeline.on(ListActionExecutionsCommand).resolves({ actionExecutionDetails: [{ ...(action('Abandoned') as object), lastUpdateTime: minutesAgo(1) }] });
     const out = await sweepNow();
     expect(changes).toEqual([]);
     expect(out).toMatchObject({ kept: 1, stopped: [] });

@@ -45,7 +45,7 @@ describe('the local event bus invokes its targets as EventBridge and Lambda asyn
   it('delivers a full EventBridge envelope, and a scheduled event naming its rule', async () => {
     const bus = new LocalEventBus();
     const calls: Record<string, unknown>[] = [];
-    const t = target([], calls as unknown[]);
+    const t = target([], calls);
     bus.addRule({ name: 'Matched', arn: 'arn:rule/Matched', pattern: { detail: { state: ['STARTED'] } }, targets: [t] });
     bus.addRule({ name: 'Schedule', arn: 'arn:rule/Schedule', schedule: 'rate(5 minutes)', targets: [t] });
     bus.put({ source: 'aws.codepipeline', detail: { state: 'STARTED' } });

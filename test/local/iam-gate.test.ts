@@ -134,7 +134,7 @@ describe('the local cloud authorizes every request as the role that signs it', (
     const template = JSON.parse(JSON.stringify(stack.template)) as { Resources: Record<string, { Type: string; Properties: { Roles?: { Ref: string }[]; PolicyDocument: { Statement: { Sid?: string }[] } } }> };
     const policy = Object.values(template.Resources).find((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles?.some((x) => x.Ref === launcherRole))!;
     policy.Properties.PolicyDocument.Statement = policy.Properties.PolicyDocument.Statement.filter((st) => st.Sid !== 'PassBuildRole');
-    const doctored = new LocalStack(stack.templateFile, template as never);
+    const doctored = new LocalStack(stack.templateFile, template);
     const state = stackResourceState(doctored, () => null);
     const params = new URLSearchParams({ Action: 'RunInstances', 'LaunchTemplate.LaunchTemplateId': doctored.ref(doctored.resources('AWS::EC2::LaunchTemplate')[0][0]), ImageId: DEFAULT_IMAGE_ID });
     for (const [i, type] of ['instance', 'volume'].entries()) {

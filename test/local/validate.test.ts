@@ -158,7 +158,7 @@ describe('EC2 refuses what its model and API reference refuse, with its common c
   const launch: RunInstancesCommandInput = { ImageId: DEFAULT_IMAGE_ID, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, LaunchTemplate: { LaunchTemplateId: Object.keys(LOCAL_LAUNCH_TEMPLATES)[0] } };
 
   it('refuses a launch without MinCount (MissingParameter) or with MinCount 0 (InvalidParameterValue)', async () => {
-    await expect(client.send(new RunInstancesCommand({ ...launch, MinCount: undefined } as never))).rejects.toMatchObject({ name: 'MissingParameter', message: expect.stringContaining('MinCount') });
+    await expect(client.send(new RunInstancesCommand({ ...launch, MinCount: undefined }))).rejects.toMatchObject({ name: 'MissingParameter', message: expect.stringContaining('MinCount') });
     await expect(client.send(new RunInstancesCommand({ ...launch, MinCount: 0 }))).rejects.toMatchObject({ name: 'InvalidParameterValue', message: expect.stringContaining('MinCount') });
   });
 

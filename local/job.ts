@@ -68,6 +68,22 @@ export async function zipDirectory(dir: string, zipFile: string): Promise<void> 
   await run('zip', ['-q', '-r', '-y', zipFile, '.'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
 }
 
+/** Sweeps the runners started by hand, per cloud: the bus drains the scheduled ones, not these. */
+const runnerSweeps = new WeakMap<LocalCloud, Set<Promise<unknown>>>();
+
+/** Runs the sweeper now, tracked so that concurrent runners wait for what it reports. */
+async function sweepNow(cloud: LocalCloud): Promise<void> {
+  const sweeps = runnerSweeps.get(cloud) ?? new Set<Promise<unknown>>();
+  runnerSweeps.set(cloud, sweeps);
+  const sweep = cloud.sweep();
+  sweeps.add(sweep);
+  try {
+    await sweep;
+  } finally {
+    sweeps.delete(sweep);
+  }
+}
+
 /**
  * Runs one build job the way CodePipeline would: the input artifact in the store, a queued job,
  * a STARTED event to the stack's rule, and then whatever the real handlers and state machine do.
@@ -144,12 +160,14 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   for (let settled = false; !settled; ) {
     await Promise.all(executions().map((e) => e.done));
     await cloud.bus.drain();
+    // A sweep another job's runner started (below) may be the one that released this job's instance and reported it.
+    await Promise.allSettled([...(runnerSweeps.get(cloud) ?? [])]);
     settled = executions().every((e) => e.status !== 'RUNNING');
   }
   const execution = executions().find((e) => e.events.some((ev) => ev.type === 'StateEntered' && ev.state?.name === 'Launch Instance')) ?? executions()[0];
   const launched = [...cloud.ec2.instances.values()].filter((i) => jobOf(i) === jobId);
   // An instance the job left behind is the sweeper's, as on AWS.
-  if (!launched.every(isReleased)) await cloud.sweep();
+  if (!launched.every(isReleased)) await sweepNow(cloud);
   let outputArtifact: string | null = null;
   if (result.status === 'Succeeded' && options.outputPath && options.out) {
     const out = path.resolve(options.out);

@@ -8,11 +8,13 @@ import { endedExecutions } from '../shared/sfn';
 export const ABNORMAL: readonly string[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
 
 /**
- * How far back the sweeper looks for executions that ended abnormally: four sweeps at the default
- * 15-minute rate, so a sweep that fails or is late leaves no lost end behind. Looking again at an
- * execution whose event did arrive changes nothing (its job already has a result).
+ * How far back the sweeper looks for executions that ended abnormally, in grace periods: an hour
+ * with the stack's 5-minute grace, four sweeps at the default 15-minute rate, so a sweep that fails
+ * or is late leaves no lost end behind. Looking again at an execution whose event did arrive changes
+ * nothing (its job already has a result), but costs calls: the local cloud, whose grace is scaled
+ * to its simulated time, scales the look-back with it.
  */
-export const LOOK_BACK_MINUTES = 60;
+export const LOOK_BACK_GRACES = 12;
 
 export interface LostEnds {
   /** Jobs this sweep failed on behalf of an execution whose status event was lost. */
@@ -32,10 +34,11 @@ export interface LostEnds {
  * first) stops at executions that started before it could.
  */
 export async function failLostEnds(stateMachineArn: string, maxJobMinutes: number, now: Date, graceMs: number, listed: TaggedInstance[], logger: Logger): Promise<LostEnds> {
-  const since = new Date(now.getTime() - LOOK_BACK_MINUTES * 60000);
+  const lookBackMs = LOOK_BACK_GRACES * graceMs;
+  const since = new Date(now.getTime() - lookBackMs);
   const until = new Date(now.getTime() - graceMs);
   // Before launch an execution only acknowledges and launches: a second look-back covers that.
-  const startedAfter = new Date(since.getTime() - (maxJobMinutes + LOOK_BACK_MINUTES) * 60000);
+  const startedAfter = new Date(since.getTime() - maxJobMinutes * 60000 - lookBackMs);
   let jobsFailed = 0;
   const released: LostEnds['released'] = [];
   const failures: string[] = [];

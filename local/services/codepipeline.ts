@@ -44,6 +44,8 @@ interface StoredJob {
   actionExecutionId: string;
   timeout?: NodeJS.Timeout;
   created: Date;
+  /** When it ended (result, abandon, timeout): its action execution's lastUpdateTime. */
+  endedAt?: Date;
 }
 
 /**
@@ -140,6 +142,7 @@ export class LocalCodePipeline {
 
   /** A job that ended needs its timeout no more. */
   private settle(job: StoredJob): void {
+    job.endedAt = new Date();
     if (!job.timeout) return;
     clearTimeout(job.timeout);
     this.timers.delete(job.timeout);
@@ -151,6 +154,7 @@ export class LocalCodePipeline {
     const job = this.get(jobId);
     if (job.status !== 'Queued' && job.status !== 'Dispatched' && job.status !== 'InProgress') return;
     job.status = 'TimedOut';
+    job.endedAt = new Date();
     job.ended = { status: 'Failed', failureDetails: { type: 'JobFailed', message: `The job timed out after ${this.jobTimeoutMs} ms without a result.` } };
     for (const w of job.waiters.splice(0)) w(job.ended);
     this.onJobEnd?.(jobId, job.actionExecutionId, { kind: 'timedOut' });

@@ -16,6 +16,8 @@ export interface HandMadeJob {
   readonly status: string;
   readonly data: Record<string, unknown>;
   readonly created: Date;
+  /** When the job ended, if it did. */
+  readonly endedAt?: Date;
 }
 
 interface ActionView {
@@ -56,7 +58,7 @@ function actionsOf(jobs: readonly HandMadeJob[], pipelineName: string): ActionVi
       stageName: ctx.stage?.name ?? '',
       actionName: ctx.action?.name ?? '',
       startTime: first.created,
-      lastUpdateTime: newest.created,
+      lastUpdateTime: newest.endedAt ?? newest.created,
       status: actionStatus(newest.status),
     };
   });

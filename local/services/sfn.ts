@@ -159,6 +159,9 @@ export class LocalStepFunctions {
     const token = `${randomBytes(48).toString('base64url')}`;
     const params = JSON.parse(JSON.stringify(input).split(TOKEN_PLACEHOLDER).join(token));
     const callback = new Promise((resolve, reject) => this.waiting.set(token, { resolve, reject, execution: executionArn, state }));
+    // The execution can end (stopped, timed out) while the task's call is still in flight, before anyone awaits the
+    // callback: its rejection then is not an unhandled one (the task's own await still sees it).
+    callback.catch(() => undefined);
     return { params, callback };
   }
 

@@ -25,7 +25,7 @@ export async function collectResult(commandId: string, instanceId: string, event
   const command = await getCommand(commandId);
   const taskToken = command?.parameters.TaskToken?.[0];
   if (!taskToken) return null;
-  const invocation = await stepThatRan(commandId, instanceId);
+  const invocation = await stepThatRan(commandId, instanceId, { status: command.status || eventStatus, statusDetails: command.statusDetails || eventStatus });
   // The event is the authority on the status: GetCommandInvocation may lag behind it for a moment.
   const lagging = isRunningStatus(invocation.status);
   const isBuild = command?.parameters.Phase?.[0] === 'build';

@@ -1,5 +1,6 @@
 import { BUILD_STEP_ORDER } from '../shared/document';
 import { getInvocation, type Invocation } from '../shared/ssm';
+import { errorCode } from '../shared/errors';
 import { statusKey } from '../shared/types';
 
 /**
@@ -24,10 +25,19 @@ export function wasSkipped(step: Invocation): boolean {
  * name, Linux's first, until one was not skipped. One call for a Linux build, two for Windows;
  * no platform lookup, so it works as well for an instance that is gone.
  */
-export async function stepThatRan(commandId: string, instanceId: string): Promise<Invocation> {
+export async function stepThatRan(commandId: string, instanceId: string, command: { status: string; statusDetails: string }): Promise<Invocation> {
   let last: Invocation | undefined;
   for (const step of BUILD_STEP_ORDER) {
-    last = await getInvocation(commandId, instanceId, step);
+    try {
+      last = await getInvocation(commandId, instanceId, step);
+    } catch (err) {
+      // A command that never reached the agent (expired undelivered, undeliverable, cancelled while
+      // pending) has no step results; the API reference lists InvalidPluginName and
+      // InvocationDoesNotExist but not which such a command gets. Either way the command's own
+      // status (ListCommands: Status and StatusDetails) says what happened.
+      if (errorCode(err) !== 'InvalidPluginName' && errorCode(err) !== 'InvocationDoesNotExist') throw err;
+      return { status: command.status, statusDetails: command.statusDetails, exitCode: -1, stdout: '', stderr: '' };
+    }
     if (!wasSkipped(last)) return last;
   }
   // Every step skipped (no platform matched): the last answer says so in its output.

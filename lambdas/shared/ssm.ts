@@ -15,13 +15,16 @@ export async function agentPingStatus(instanceId: string): Promise<string | null
 export interface CommandRecord {
   readonly documentName: string;
   readonly parameters: Record<string, string[]>;
+  /** The command's own status and its reason (e.g. TimedOut / DeliveryTimedOut), for all its targets. */
+  readonly status: string;
+  readonly statusDetails: string;
 }
 
 export async function getCommand(commandId: string): Promise<CommandRecord | null> {
   const out = await client.send(new ListCommandsCommand({ CommandId: commandId }));
   const command = out.Commands?.[0];
   if (!command) return null;
-  return { documentName: command.DocumentName ?? '', parameters: command.Parameters ?? {} };
+  return { documentName: command.DocumentName ?? '', parameters: command.Parameters ?? {}, status: command.Status ?? '', statusDetails: command.StatusDetails ?? '' };
 }
 
 export interface Invocation {

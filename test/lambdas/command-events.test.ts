@@ -1,5 +1,5 @@
 import { GetExecutionHistoryCommand, SFNClient, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
-import { GetCommandInvocationCommand, InvalidPluginName, ListCommandsCommand, SSMClient, type GetCommandInvocationCommandInput } from '@aws-sdk/client-ssm';
+import { GetCommandInvocationCommand, InvalidPluginName, InvocationDoesNotExist, ListCommandsCommand, SSMClient, type GetCommandInvocationCommandInput } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CommandResult } from '../../lambdas/shared/types';
 import { taskHistory } from '../fixtures/history';
@@ -47,6 +47,16 @@ describe('command-events: a build command finished', () => {
     expect(ssm).toHaveReceivedCommandWith(GetCommandInvocationCommand, { CommandId: 'c-1', InstanceId: 'i-0abc', PluginName: 'runBuildLinux' });
     expect(ssm).not.toHaveReceivedCommandWith(GetCommandInvocationCommand, { PluginName: 'runBuildWindows' });
     expect(resumedWith()).toEqual({ commandId: 'c-1', status: 'Failed', statusDetails: 'Failed', exitCode: 2, outputTail: 'compiling', errorTail: 'make: *** Error 2' });
+  });
+
+  it.each([
+    ['InvalidPluginName', () => new InvalidPluginName({ message: 'The plugin name isn\'t valid.', $metadata: {} })],
+    ['InvocationDoesNotExist', () => new InvocationDoesNotExist({ message: 'An error occurred (InvocationDoesNotExist)', $metadata: {} })],
+  ])('a command that never reached the agent (%s for its steps) is delivered with the command\'s own status and reason', async (_code, error) => {
+    ssm.on(ListCommandsCommand, { CommandId: 'c-1' }).resolves({ Commands: [{ CommandId: 'c-1', Parameters: { TaskToken: ['token-1'] }, Status: 'TimedOut', StatusDetails: 'DeliveryTimedOut' }] });
+    ssm.on(GetCommandInvocationCommand).rejects(error());
+    expect(await invoke(handler, event('TimedOut'), 'command-events')).toBe('resumed');
+    expect(resumedWith()).toEqual({ commandId: 'c-1', status: 'TimedOut', statusDetails: 'DeliveryTimedOut', exitCode: -1, outputTail: '', errorTail: '' });
   });
 
   it.each([

@@ -68,10 +68,21 @@ export class LocalS3 {
     await this.server?.close();
   }
 
-  /** Streams a file into the bucket (never whole in memory). */
+  /**
+   * Streams a file into the bucket (never whole in memory). The SDK cannot retry a streamed body, so
+   * a keep-alive socket the server closed just as the request went out ("socket hang up") is retried
+   * here, with the file read again from its start.
+   */
   async upload(key: string, file: string): Promise<void> {
     const size = fs.statSync(file).size;
-    await this.client.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: key, Body: fs.createReadStream(file), ContentLength: size }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: key, Body: fs.createReadStream(file), ContentLength: size }));
+        return;
+      } catch (err) {
+        if (attempt >= 3 || !/socket hang up|ECONNRESET/.test(String((err as Error).message))) throw err;
+      }
+    }
   }
 
   async remove(key: string): Promise<void> {

@@ -13,6 +13,9 @@ export type { FunctionError } from './worker';
  * 1 MB."). Older pages give 256 KB for asynchronous invocation; the stricter figure would only matter for an
  * EventBridge event, which EventBridge itself caps at 256 KB, so either answer gives the same result here.
  */
+/** Environments one function keeps at most on this machine (see LocalLambda.acquire). */
+export const MAX_ENVIRONMENTS = 8;
+
 export const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 export const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;
 
@@ -122,9 +125,31 @@ class Environment {
 export class LocalLambda {
   private readonly idle: Environment[] = [];
   private readonly all = new Set<Environment>();
+  /** Invocations waiting for an environment while MAX_ENVIRONMENTS are busy. */
+  private readonly waiting: ((env: Environment) => void)[] = [];
   private nextId = 0;
 
   constructor(readonly spec: FunctionSpec) {}
+
+  /**
+   * An idle environment, a new one, or, when MAX_ENVIRONMENTS are busy, the next one freed. On AWS
+   * the account's 1,000 concurrent executions would run them all at once; this machine has two
+   * cores, and a worker per concurrent invocation spent them on starting workers. Waiting here is
+   * slower than AWS, never more lenient: nothing is throttled or lost.
+   */
+  private acquire(): Promise<Environment> {
+    let env = this.idle.pop();
+    while (env?.dead) env = this.idle.pop();
+    if (env) return Promise.resolve(env);
+    if (this.all.size < MAX_ENVIRONMENTS) return Promise.resolve(this.spawn());
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(env: Environment): void {
+    const next = this.waiting.shift();
+    if (next) next(env);
+    else this.idle.push(env);
+  }
 
   async invoke(event: unknown, type: InvocationType = 'RequestResponse'): Promise<InvokeOutcome> {
     const limit = type === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
@@ -134,9 +159,7 @@ export class LocalLambda {
       throw new LambdaServiceError('RequestTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`, 413);
     }
     const requestId = randomUUID();
-    let env = this.idle.pop();
-    while (env?.dead) env = this.idle.pop();
-    env ??= this.spawn();
+    const env = await this.acquire();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.spec.timeoutSeconds * 1000)));
     const reply = await Promise.race([env.run({ id: this.nextId++, requestId, event: body }), timedOut]);
@@ -150,7 +173,7 @@ export class LocalLambda {
       this.discard(env);
       return { error: 'id' in reply ? reply.error : reply };
     }
-    this.idle.push(env);
+    this.release(env);
     if ('error' in reply) return { error: reply.error };
     // The response quota applies to what the synchronous caller receives; an asynchronous result is discarded.
     if (type === 'RequestResponse' && Buffer.byteLength(reply.payload) > SYNC_PAYLOAD_LIMIT) {
@@ -168,6 +191,8 @@ export class LocalLambda {
   private discard(env: Environment): void {
     this.all.delete(env);
     void env.terminate();
+    const next = this.waiting.shift();
+    if (next) next(this.spawn());
   }
 
   async stop(): Promise<void> {

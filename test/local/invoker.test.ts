@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ASYNC_PAYLOAD_LIMIT, LambdaServiceError, LocalLambda, SYNC_PAYLOAD_LIMIT, type FunctionSpec } from '../../local/lambda/invoker';
+import { ASYNC_PAYLOAD_LIMIT, LambdaServiceError, LocalLambda, MAX_ENVIRONMENTS, SYNC_PAYLOAD_LIMIT, type FunctionSpec } from '../../local/lambda/invoker';
 
 /** Handlers written as bundles are: CommonJS files exporting `handler`. */
 const HANDLERS = `
@@ -126,5 +126,15 @@ describe('the local invoker runs a function as Lambda does', () => {
     const both = await Promise.all([counter.invoke({ ms: 200 }), counter.invoke({ ms: 200 })]);
     expect(both).toEqual([{ payload: 1 }, { payload: 1 }]);
     expect(await counter.invoke({})).toEqual({ payload: 2 });
+  });
+
+  it('runs more concurrent invocations than it keeps environments: the rest wait for one, none is lost or throttled', async () => {
+    // WHEN three times as many invocations overlap as one function keeps environments
+    const counter = fn('count');
+    const all = await Promise.all(Array.from({ length: 3 * MAX_ENVIRONMENTS }, () => counter.invoke({ ms: 100 })));
+    // THEN every one ran; no more environments than the cap started (each counts its own invocations)
+    const counts = all.map((o) => ('payload' in o ? (o.payload as number) : -1));
+    expect(counts.filter((c) => c === 1)).toHaveLength(MAX_ENVIRONMENTS);
+    expect(counts.every((c) => c >= 1 && c <= 3)).toBe(true);
   });
 });

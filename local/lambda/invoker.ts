@@ -14,7 +14,7 @@ export type { FunctionError } from './worker';
  * EventBridge event, which EventBridge itself caps at 256 KB, so either answer gives the same result here.
  */
 /** Environments one function keeps at most on this machine (see LocalLambda.acquire). */
-export const MAX_ENVIRONMENTS = 8;
+export const MAX_ENVIRONMENTS = 4;
 
 export const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 export const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;

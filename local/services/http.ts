@@ -32,7 +32,8 @@ function accessKeyOf(req: http.IncomingMessage): string | null {
 
 const pause = () => (SIMULATED.apiLatencyMs > 0 ? new Promise((r) => setTimeout(r, SIMULATED.apiLatencyMs)) : Promise.resolve());
 
-export type Operation = (body: Record<string, unknown>) => unknown | Promise<unknown>;
+/** An operation answers with its output or a promise of it (`unknown` covers both). */
+export type Operation = (body: Record<string, unknown>) => unknown;
 
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -65,7 +66,8 @@ async function listen(server: http.Server): Promise<LocalServer> {
  * SDK clients and their serializers talk to it. Errors carry AWS's own codes.
  */
 export function serveJsonProtocol(name: string, operations: Record<string, Operation>, contentType: string): Promise<LocalServer> {
-  const server = http.createServer(async (req, res) => {
+  // void: the server ignores a listener's promise; this one answers every error itself (the catch).
+  const server = http.createServer((req, res) => void (async () => {
     const target = String(req.headers['x-amz-target'] ?? '');
     const op = target.slice(target.indexOf('.') + 1);
     const reply = (status: number, payload: unknown, errorType?: string) => {
@@ -84,7 +86,7 @@ export function serveJsonProtocol(name: string, operations: Record<string, Opera
       const e = err instanceof AwsError ? err : new AwsError('InternalFailure', String(err), 500);
       reply(e.status, { __type: e.code, message: e.message }, e.code);
     }
-  });
+  })());
   return listen(server);
 }
 
@@ -104,7 +106,8 @@ export function serveQueryProtocol(
   name = 'EC2',
   errors: 'ec2' | 'query' = 'ec2',
 ): Promise<LocalServer> {
-  const server = http.createServer(async (req, res) => {
+  // void: as in serveJsonProtocol, every error is answered by the catch.
+  const server = http.createServer((req, res) => void (async () => {
     try {
       const params = new URLSearchParams(await readBody(req));
       await pause();
@@ -121,7 +124,7 @@ export function serveQueryProtocol(
       res.writeHead(e.status, { 'content-type': 'text/xml;charset=UTF-8' });
       res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${queryErrorXml(errors, e)}`);
     }
-  });
+  })());
   return listen(server);
 }
 

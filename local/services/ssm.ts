@@ -121,7 +121,8 @@ export class LocalSsm {
   /** The EC2 simulation reports state changes here. */
   instanceChanged(instance: SimInstance): void {
     if (instance.state === 'running' && !this.chaos.neverRegisters?.(jobOf(instance))) {
-      const t = setTimeout(async () => {
+      // void: a timer ignores a promise; a rejection (a local-cloud bug) stays unhandled and ends the process.
+      const t = setTimeout(() => void (async () => {
         this.timers.delete(t);
         // An agent whose role may not call UpdateInstanceInformation never comes online.
         if (this.agent && !(await mayRegister(this.agent.identity, instance.instanceId))) return;
@@ -129,7 +130,7 @@ export class LocalSsm {
           this.online.add(instance.instanceId);
           instance.onlineAt = Date.now();
         }
-      }, this.options.timing.registerMs);
+      })(), this.options.timing.registerMs);
       this.timers.add(t);
     }
     if (isReleased(instance)) {
@@ -197,7 +198,8 @@ export class LocalSsm {
     const instance = this.instanceState(ids[0]);
     const fault = instance ? this.chaos.commandRunning?.(jobOf(instance), resolved.values.Phase) : undefined;
     const output = body.CloudWatchOutputConfig as { CloudWatchOutputEnabled?: boolean; CloudWatchLogGroupName?: string } | undefined;
-    setImmediate(async () => {
+    // void: as above, a rejection is a local-cloud bug and ends the process.
+    setImmediate(() => void (async () => {
       if (this.agent && !(await mayReceiveCommands(this.agent.identity, inv.instanceId))) {
         // The agent never fetches it: the command expires undelivered (DeliveryTimedOut; at once here, in simulated time).
         this.finish(inv, 'TimedOut', -1, 'DeliveryTimedOut');
@@ -210,7 +212,7 @@ export class LocalSsm {
       for (const what of ['terminateInstance', 'abortExecution', 'timeOutExecution', 'abandon'] as const) {
         if (fault?.[what] && instance) setTimeout(() => this.onCommandFault(jobOf(instance), inv.instanceId, what), 100);
       }
-    });
+    })());
     return { Command: { CommandId: inv.commandId, DocumentName: documentName, Status: 'Pending', Parameters: parameters, InstanceIds: ids } };
   }
 

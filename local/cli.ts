@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   if (!quiet) Object.assign(cloud.hooks, reporter(process.stderr));
   // Said even with --quiet: on AWS this error would only be in the function's logs.
   cloud.hooks.onFunctionError = (e) => process.stderr.write(`⚠ ${e.functionName} (rule ${e.source}) failed every attempt: ${e.errorType}: ${e.errorMessage}\n`);
-  let code = 1;
+  let code: number;
   try {
     if (fault) process.stderr.write(`⚡ fault: ${fault.name}: ${fault.description}\n`);
     const summary = await runJob(cloud, job, fault);

@@ -44,7 +44,7 @@ export async function main(argv: readonly string[], io: VerifyIo = { log: (l) =>
   const cleanup = new Cleanup();
   const pollMs = options.endpoints?.pollMs ?? 5000;
   const name = `ec2-build-verify-${randomBytes(4).toString('hex')}`;
-  let code = 1;
+  let code: number;
   try {
     const region = options.region ?? (await clients.s3.config.region());
     const stack = await readStack(clients, options.stack);

@@ -83,7 +83,7 @@ describe('npm run verify against the local cloud', () => {
     expect(code).toBe(1);
     expect(out).toContain('pipeline execution: Failed');
     expect(out).toContainEqual(expect.stringMatching(/^build failed: JobFailed: /));
-    expect(out).toContainEqual(expect.stringMatching(/^  queued: +\d+\.\d s$/));
+    expect(out).toContainEqual(expect.stringMatching(/^ {2}queued: +\d+\.\d s$/));
     await settle();
     await expectNothingLeft();
   });

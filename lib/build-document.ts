@@ -16,7 +16,7 @@ export class BuildDocument extends Construct {
     this.document = new ssm.CfnDocument(this, 'Resource', {
       documentType: 'Command',
       documentFormat: 'YAML',
-      content: parse(fs.readFileSync(DOCUMENT_FILE, 'utf8')),
+      content: parse(fs.readFileSync(DOCUMENT_FILE, 'utf8')) as Record<string, unknown>,
       updateMethod: 'NewVersion',
     });
   }

@@ -66,7 +66,7 @@ function reader(node: Node) {
     list(key: string, pattern: RegExp, expected: string): string[] {
       const value = raw(key);
       if (blank(value)) return [];
-      const items = Array.isArray(value) ? value : text(key, value, expected).split(',');
+      const items: unknown[] = Array.isArray(value) ? value : text(key, value, expected).split(',');
       const trimmed = items.map((s) => (typeof s === 'string' ? s.trim() : s)).filter((s) => s !== '');
       for (const item of trimmed) {
         if (typeof item !== 'string' || !pattern.test(item)) throw new ContextValueError(key, expected, item);

@@ -38,7 +38,7 @@ export interface FailedDelivery {
 
 function matchValue(rule: unknown, value: unknown): boolean {
   if (Array.isArray(rule)) {
-    return rule.some((r) => {
+    return rule.some((r: unknown) => {
       if (r && typeof r === 'object' && 'anything-but' in r) return !(r['anything-but'] as unknown[]).includes(value);
       return r === value;
     });

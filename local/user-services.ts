@@ -67,7 +67,7 @@ export class UserServices {
       return String(out.CopyObjectResult?.ETag ?? '').replace(/"/g, '');
     } catch (err) {
       const name = (err as { name?: string }).name;
-      if (name === 'NoSuchKey' || name === 'NoSuchBucket') throw new Error(`The object with key ${key} does not exist in bucket ${bucket}, or the bucket does not exist.`);
+      if (name === 'NoSuchKey' || name === 'NoSuchBucket') throw new Error(`The object with key ${key} does not exist in bucket ${bucket}, or the bucket does not exist.`, { cause: err });
       throw err;
     }
   }

@@ -39,7 +39,9 @@ function loadPatched(): typeof Interpreter {
   }
   const module = { exports: {} as Record<string, unknown> };
   // Resolved from the interpreter's own folder: it has nested dependencies (its own asl-validator).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS require is what the evaluated source expects
   const localRequire = (id: string): unknown => require(require.resolve(id, { paths: [path.dirname(entry)] }));
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- evaluating the patched source is this function's job (see above)
   new Function('exports', 'require', 'module', '__filename', '__dirname', source)(module.exports, localRequire, module, entry, path.dirname(entry));
   return module.exports as unknown as typeof Interpreter;
 }

@@ -29,7 +29,7 @@ async function job(options: Partial<JobOptions>): Promise<JobSummary> {
 async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${condition}`);
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${String(condition)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

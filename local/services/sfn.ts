@@ -8,8 +8,8 @@ import * as ssm from '@aws-sdk/client-ssm';
 import { StateMachine } from './sfn-interpreter';
 import { AwsError } from './aws-error';
 import { serveJsonProtocol, type LocalServer } from './http';
-import { withinPayloadQuota } from './sfn-payload';
 import { executionHistory } from './sfn-history';
+import { withinPayloadQuota } from './sfn-payload';
 
 export const DEFINITION_FILE = path.join(__dirname, '..', '..', 'state-machines', 'build-job.asl.json');
 /** The part of the interpreter's event log the runner reads. */
@@ -133,7 +133,7 @@ export class LocalStepFunctions {
 
   private taskStates(): [string, { Resource: string; Parameters?: Record<string, unknown>; Retry?: { IntervalSeconds?: number }[] }][] {
     const states = this.definition.States as Record<string, { Type: string; Resource: string }>;
-    return Object.entries(states).filter(([, s]) => s.Type === 'Task') as never;
+    return Object.entries(states).filter(([, s]) => s.Type === 'Task');
   }
 
   /** Throws for a Task whose Resource this local runtime cannot run: nothing may call real AWS. */
@@ -157,7 +157,7 @@ export class LocalStepFunctions {
    */
   private awaitToken(executionArn: string, state: string, input: Record<string, unknown>): { params: Record<string, unknown>; callback: Promise<unknown> } {
     const token = `${randomBytes(48).toString('base64url')}`;
-    const params = JSON.parse(JSON.stringify(input).split(TOKEN_PLACEHOLDER).join(token));
+    const params = JSON.parse(JSON.stringify(input).split(TOKEN_PLACEHOLDER).join(token)) as Record<string, unknown>;
     const callback = new Promise((resolve, reject) => this.waiting.set(token, { resolve, reject, execution: executionArn, state }));
     // The execution can end (stopped, timed out) while the task's call is still in flight, before anyone awaits the
     // callback: its rejection then is not an unhandled one (the task's own await still sees it).
@@ -177,7 +177,7 @@ export class LocalStepFunctions {
       const pending = waitsForToken ? this.awaitToken(executionArn, state, input) : undefined;
       if (pending) input = pending.params;
       this.scheduled(executionArn, state, resource, input);
-      const payload = JSON.parse(JSON.stringify(input.Payload ?? {}));
+      const payload = JSON.parse(JSON.stringify(input.Payload ?? {})) as unknown;
       let result: unknown;
       try {
         if (this.options.invokeMs) await new Promise((r) => setTimeout(r, this.options.invokeMs));
@@ -193,7 +193,7 @@ export class LocalStepFunctions {
       }
       // lambda:invoke.waitForTaskToken: the function's own result is not the task's; the token's output is.
       if (pending) return pending.callback;
-      return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify(result ?? null)) };
+      return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify(result ?? null)) as unknown };
     }
     const [, service, action, pattern] = resource.match(/^arn:aws:states:::aws-sdk:(ec2|ssm):([a-zA-Z]+)(\.waitForTaskToken)?$/) ?? [];
     let params = input;
@@ -240,7 +240,7 @@ export class LocalStepFunctions {
     const startDate = new Date();
     const tasks: ScheduledTask[] = [];
     this.taskLogs.set(executionArn, tasks);
-    const parsed = JSON.parse(input);
+    const parsed = JSON.parse(input) as Parameters<StateMachine["run"]>[0];
     const run = machine.run(parsed, {
       overrides: { taskResourceLocalHandlers: this.handlers(executionArn) as never, retryIntervalOverrides },
       context: { Execution: { Id: executionArn, Name: name, StartTime: startDate.toISOString(), Input: parsed }, Task: { Token: TOKEN_PLACEHOLDER } },
@@ -258,9 +258,9 @@ export class LocalStepFunctions {
     this.executions.set(executionArn, record);
     const logging = (async () => {
       for await (const event of run.eventLogs) {
-        record.events.push(event as EventLog);
-        this.endTokens(executionArn, event as EventLog);
-        this.options.onEvent?.(record, event as EventLog);
+        record.events.push(event);
+        this.endTokens(executionArn, event);
+        this.options.onEvent?.(record, event);
       }
     })();
     record.done = (async () => {

@@ -128,6 +128,7 @@ export class LocalLambda {
   /** Invocations waiting for an environment while MAX_ENVIRONMENTS are busy. */
   private readonly waiting: ((env: Environment) => void)[] = [];
   private nextId = 0;
+  private stopped = false;
 
   constructor(readonly spec: FunctionSpec) {}
 
@@ -141,6 +142,7 @@ export class LocalLambda {
     let env = this.idle.pop();
     while (env?.dead) env = this.idle.pop();
     if (env) return Promise.resolve(env);
+    if (this.stopped) return Promise.reject(new LambdaServiceError('ResourceNotFoundException', `Function not found: ${this.spec.name} (the local cloud stopped)`, 404));
     if (this.all.size < MAX_ENVIRONMENTS) return Promise.resolve(this.spawn());
     return new Promise((resolve) => this.waiting.push(resolve));
   }
@@ -192,10 +194,11 @@ export class LocalLambda {
     this.all.delete(env);
     void env.terminate();
     const next = this.waiting.shift();
-    if (next) next(this.spawn());
+    if (next && !this.stopped) next(this.spawn());
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.idle.length = 0;
     await Promise.all([...this.all].map((e) => e.terminate()));
     this.all.clear();

@@ -32,6 +32,18 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
     });
   });
 
+  describe('the rights only a race or an ended build needs (no local run reaches them: test/local/faults.test.ts says which)', () => {
+    it('lets Wait For Build resume its own task when the build finished during a renewal (SendTaskSuccess names no resource)', async () => {
+      expect(await decide(rolePolicies(stack, 'TasksWaitForBuildRole'), 'states:SendTaskSuccess', '*')).toBe('Allowed');
+    });
+
+    it('lets the poller acknowledge and fail a continuation job whose build has ended (job-worker calls name no resource)', async () => {
+      const poller = rolePolicies(stack, 'PollerFunctionRole');
+      expect(await decide(poller, 'codepipeline:AcknowledgeJob', '*')).toBe('Allowed');
+      expect(await decide(poller, 'codepipeline:PutJobFailureResult', '*')).toBe('Allowed');
+    });
+  });
+
   describe('the build instance, streaming command output to its log group', () => {
     const policies = rolePolicies(stack, 'BuilderRole');
     const resources = stack.toJSON().Resources;

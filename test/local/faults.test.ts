@@ -7,7 +7,8 @@ import { runJob } from '../../local/job';
 
 /**
  * Statements only a build that outlives its job needs: test/local/job-renewal.test.ts checks them
- * (FailOrphanContinuationJob, for a continuation job whose build is gone, in test/lambdas).
+ * (FailOrphanContinuationJob, for a continuation job whose build is gone, and ResumeOwnTask, for a build
+ * that finished during a renewal: races no run reaches, simulated in test/cdk/iam-simulation.test.ts).
  */
 export const RENEWAL_STATEMENTS = /^(TasksRenewRole\w+ |TasksWaitForBuildRole\w+ |PollerFunctionRole\w+ \w+\/(FindRenewingBuild|HandOverContinuationJob|FailOrphanContinuationJob)$)/;
 

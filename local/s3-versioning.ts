@@ -1,4 +1,5 @@
 import type * as http from 'node:http';
+import { readBody } from './services/http';
 
 /**
  * Bucket versioning for the local S3 store, which s3rver does not implement (it answers
@@ -27,15 +28,6 @@ interface Ctx {
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const xmlEscape = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 export class BucketVersioning {
   private readonly status = new Map<string, 'Enabled' | 'Suspended'>();

@@ -35,7 +35,8 @@ const pause = () => (SIMULATED.apiLatencyMs > 0 ? new Promise((r) => setTimeout(
 /** An operation answers with its output or a promise of it (`unknown` covers both). */
 export type Operation = (body: Record<string, unknown>) => unknown;
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+/** A request's whole body, as text. */
+export function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

@@ -1,3 +1,4 @@
+import { failureTypeOf, type BuildActionErrorName } from '../shared/errors';
 import { ERROR_MARKER, statusKey, type BuildJob, type CaughtError, type CommandResult, type CompletionInput, type FailureType, type JobOutcome, type StepName } from '../shared/types';
 
 /** The state names users see in the execution graph, for messages. */
@@ -41,26 +42,27 @@ export function causeText(error: CaughtError): string {
   return cause || error.Error;
 }
 
+/** What each caught error adds for the user, by the name Step Functions caught it under. */
+const EXPLAIN: Partial<Record<BuildActionErrorName | 'States.Timeout', (text: string, job: BuildJob) => string>> = {
+  InstanceLost: (text) => `${text}. It was stopped or terminated from outside (a Spot interruption, a person or a policy); retry the stage.`,
+  InstanceNotReady: (text) => `the instance did not reach "running" in time (${text}). Retry the stage; if it persists, check the AMI boots with this instance type.`,
+  AgentNotOnline: (text) =>
+    `the instance never came online in Systems Manager (${text}). Check that the AMI has the SSM agent installed and running, that the instance profile allows SSM (AmazonSSMManagedInstanceCore), and that the subnet reaches the SSM endpoints (NAT gateway or VPC endpoints for ssm, ssmmessages and ec2messages).`,
+  'States.Timeout': (_text, job) => `no status came back from Systems Manager in time (TimeoutMinutes is ${job.properties.timeoutMinutes}); the instance was terminated. Retry the stage.`,
+  BuildWaitExceeded: (text) => `${text}; the instance was terminated. Retry the stage.`,
+};
+
+/**
+ * A step's caught error. Its failure type comes from the one table in shared/errors.ts; of the names
+ * outside it, a Task's States.Timeout (the build's wait ran out) failed the job, and anything else
+ * (an SDK or Lambda service error that outlived its retries) is a system fault worth retrying.
+ */
 function fromCaught(step: StepName, error: CaughtError, job: BuildJob): JobOutcome {
   const text = causeText(error);
-  switch (error.Error) {
-    case 'JobConfigurationError':
-      return failed('ConfigurationError', step, text);
-    case 'CapacityError':
-      return failed('SystemUnavailable', step, text);
-    case 'InstanceLost':
-      return failed('JobFailed', step, `${text}. It was stopped or terminated from outside (a Spot interruption, a person or a policy); retry the stage.`);
-    case 'InstanceNotReady':
-      return failed('SystemUnavailable', step, `the instance did not reach "running" in time (${text}). Retry the stage; if it persists, check the AMI boots with this instance type.`);
-    case 'AgentNotOnline':
-      return failed('ConfigurationError', step, `the instance never came online in Systems Manager (${text}). Check that the AMI has the SSM agent installed and running, that the instance profile allows SSM (AmazonSSMManagedInstanceCore), and that the subnet reaches the SSM endpoints (NAT gateway or VPC endpoints for ssm, ssmmessages and ec2messages).`);
-    case 'States.Timeout':
-      return failed('JobFailed', step, `no status came back from Systems Manager in time (TimeoutMinutes is ${job.properties.timeoutMinutes}); the instance was terminated. Retry the stage.`);
-    case 'BuildWaitExceeded':
-      return failed('JobFailed', step, `${text}; the instance was terminated. Retry the stage.`);
-    default:
-      return failed('SystemUnavailable', step, `${error.Error}: ${text}. Retry the stage; if it persists, open the execution link for details.`);
-  }
+  const type = failureTypeOf(error.Error) ?? (error.Error === 'States.Timeout' ? 'JobFailed' : undefined);
+  if (!type) return failed('SystemUnavailable', step, `${error.Error}: ${text}. Retry the stage; if it persists, open the execution link for details.`);
+  const explain = Object.hasOwn(EXPLAIN, error.Error) ? EXPLAIN[error.Error as keyof typeof EXPLAIN] : undefined;
+  return failed(type, step, explain ? explain(text, job) : text);
 }
 
 function markerIn(stderr: string): { kind: string; text: string } | null {

@@ -3,9 +3,10 @@ import type { ActionTypeRef } from './types';
 
 /** Thrown at cold start when the stack did not set a variable a function needs. */
 export class MissingConfigError extends Error {
-  constructor(name: string) {
-    super(`environment variable ${name} is not set; the stack sets it on every function that needs it`);
-    this.name = 'MissingConfigError';
+  // A literal, not the class's name at run time: bundles are minified.
+  override readonly name = 'MissingConfigError' as const;
+  constructor(variable: string, options?: ErrorOptions) {
+    super(`environment variable ${variable} is not set; the stack sets it on every function that needs it`, options);
   }
 }
 

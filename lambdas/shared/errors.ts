@@ -1,67 +1,81 @@
 import type { FailureType } from './types';
 
 /**
- * Typed errors. Their `name` is what Step Functions matches in Retry and Catch,
- * and the class decides the CodePipeline failure type.
+ * The one mapping from a typed error to the CodePipeline failure type the user is told
+ * (FailureDetails.type: https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_FailureDetails.html).
+ * Keyed by the error's `name`: Lambda reports it as the errorType, Step Functions matches it in Retry
+ * and Catch ("the name property of the Error object must match the ErrorEquals value":
+ * https://docs.aws.amazon.com/step-functions/latest/dg/tutorial-handling-error-conditions.html), and
+ * completion/outcome.ts reads it back from the caught error's `Error`. A test keeps these names and
+ * the ASL's ErrorEquals in step (test/lambdas/failure-types.test.ts).
+ */
+export const FAILURE_TYPES = {
+  JobConfigurationError: 'ConfigurationError',
+  CapacityError: 'SystemUnavailable',
+  InstanceNotReady: 'SystemUnavailable',
+  // ConfigurationError, not SystemUnavailable: "Is Instance Ready?" retries AgentNotOnline for many
+  // minutes before it gives up, so an agent still offline then is almost always the AMI (no SSM agent),
+  // the instance profile (no AmazonSSMManagedInstanceCore) or the subnet (no route to the SSM
+  // endpoints). Those are the user's to change, as the message says; retrying the stage would fail alike.
+  AgentNotOnline: 'ConfigurationError',
+  InstanceLost: 'JobFailed',
+  BuildWaitExceeded: 'JobFailed',
+} as const satisfies Record<string, FailureType>;
+
+export type BuildActionErrorName = keyof typeof FAILURE_TYPES;
+
+/** The failure type of a typed error's name; undefined for any other name (an SDK's, or Step Functions' own). */
+export function failureTypeOf(name: string): FailureType | undefined {
+  return Object.hasOwn(FAILURE_TYPES, name) ? FAILURE_TYPES[name as BuildActionErrorName] : undefined;
+}
+
+/**
+ * Typed errors. Each `name` is a string literal, not the class's name at run time: bundles are
+ * minified, and the name is what the state machine matches.
  */
 export abstract class BuildActionError extends Error {
-  abstract readonly failureType: FailureType;
-  constructor(message: string, options?: { cause?: unknown }) {
+  abstract override readonly name: BuildActionErrorName;
+  constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }
 }
 
 /** The action's properties or the pipeline's artifacts are wrong; the user must change them. */
 export class JobConfigurationError extends BuildActionError {
-  readonly failureType = 'ConfigurationError' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'JobConfigurationError';
-  }
+  override readonly name = 'JobConfigurationError' as const;
 }
 
-/** EC2 has no capacity for the request right now; retrying later may work. */
+/** EC2 has no capacity for the request right now ("Launch Instance" retries it). */
 export class CapacityError extends BuildActionError {
-  readonly failureType = 'SystemUnavailable' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CapacityError';
-  }
+  override readonly name = 'CapacityError' as const;
 }
 
-/** The instance is still booting (retryable by the state machine). */
+/** The instance is still booting ("Is Instance Ready?" retries it). */
 export class InstanceNotReadyError extends BuildActionError {
-  readonly failureType = 'SystemUnavailable' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'InstanceNotReady';
-  }
+  override readonly name = 'InstanceNotReady' as const;
 }
 
-/** The instance is running but its SSM agent is not online yet (retryable by the state machine). */
+/** The instance is running but its SSM agent is not online yet ("Is Instance Ready?" retries it). */
 export class AgentNotOnlineError extends BuildActionError {
-  readonly failureType = 'SystemUnavailable' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'AgentNotOnline';
-  }
+  override readonly name = 'AgentNotOnline' as const;
 }
 
 /** The instance stopped or terminated before the build could run on it. */
 export class InstanceLostError extends BuildActionError {
-  readonly failureType = 'JobFailed' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'InstanceLost';
-  }
+  override readonly name = 'InstanceLost' as const;
 }
 
-/** The build ran and failed. */
-export class BuildFailedError extends BuildActionError {
-  readonly failureType = 'JobFailed' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BuildFailedError';
+/**
+ * The build's whole wait (TimeoutMinutes plus SSM's delivery and event margins) is over and its
+ * command is still not finished: the execution stops waiting, releases the instance and reports.
+ */
+export class BuildWaitExceededError extends BuildActionError {
+  override readonly name = 'BuildWaitExceeded' as const;
+  constructor(waitTimeoutSeconds: number, options?: ErrorOptions) {
+    super(
+      `no status came back from Systems Manager within the build's time (TimeoutMinutes plus its delivery and reporting margins: ${Math.round(waitTimeoutSeconds / 60)} minutes in all)`,
+      options,
+    );
   }
 }
 
@@ -76,16 +90,4 @@ export function errorCode(err: unknown): string {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * The build's whole wait (TimeoutMinutes plus SSM's delivery and event margins) is over and its
- * command is still not finished: the execution stops waiting, releases the instance and reports.
- */
-export class BuildWaitExceededError extends BuildActionError {
-  readonly failureType = 'JobFailed' as const;
-  constructor(waitTimeoutSeconds: number) {
-    super(`no status came back from Systems Manager within the build's time (TimeoutMinutes plus its delivery and reporting margins: ${Math.round(waitTimeoutSeconds / 60)} minutes in all)`);
-    this.name = 'BuildWaitExceeded';
-  }
 }

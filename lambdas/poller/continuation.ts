@@ -44,7 +44,11 @@ export async function handContinuation(job: Job, stateMachineArn: string, renewa
       return 'duplicate';
     }
     const why = status === 'RUNNING' ? 'is not waiting for a continuation job' : `is ${status ?? 'unknown to Step Functions'}`;
-    await acknowledgeJob(jobId, job.nonce ?? '');
+    if (!(await acknowledgeJob(jobId, job.nonce ?? '')).owned) {
+      // Offered again with a new nonce meanwhile: that offer's worker owns the job and fails it.
+      logger.info('continuation job not failed here: its nonce is stale, a newer offer owns it', { jobId, executionArn });
+      return 'not-started';
+    }
     await putJobFailure(
       jobId,
       'JobFailed',

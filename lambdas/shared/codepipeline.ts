@@ -4,6 +4,7 @@ import {
   GetJobDetailsCommand,
   GetPipelineExecutionCommand,
   InvalidJobStateException,
+  InvalidNonceException,
   ListActionExecutionsCommand,
   PipelineExecutionNotFoundException,
   PipelineNotFoundException,
@@ -28,10 +29,24 @@ export async function pollForJobs(actionType: ActionTypeRef, maxBatchSize = 10):
   return out.jobs ?? [];
 }
 
-/** Acknowledges a job; returns its status (InProgress when this worker owns it). */
-export async function acknowledgeJob(jobId: string, nonce: string): Promise<string | undefined> {
-  const out = await client.send(new AcknowledgeJobCommand({ jobId, nonce }));
-  return out.status;
+/**
+ * What AcknowledgeJob said: the job's status (InProgress when this worker now owns it), or that the
+ * nonce was stale. CodePipeline offers a job not acknowledged in time again with a new nonce, and
+ * answers the old one with InvalidNonceException: another worker (or another offer) owns the job,
+ * and this one must leave it alone
+ * (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_AcknowledgeJob.html: the nonce
+ * "ensure[s] that the job is being worked on by only one job worker").
+ */
+export type Acknowledgement = { readonly owned: true; readonly status: string } | { readonly owned: false };
+
+export async function acknowledgeJob(jobId: string, nonce: string): Promise<Acknowledgement> {
+  try {
+    const out = await client.send(new AcknowledgeJobCommand({ jobId, nonce }));
+    return { owned: true, status: out.status ?? 'Unknown' };
+  } catch (err) {
+    if (err instanceof InvalidNonceException) return { owned: false };
+    throw err;
+  }
 }
 
 /** Job details with fresh artifact credentials. */

@@ -31,9 +31,6 @@ export class BuilderInstance extends Construct {
     const stack = Stack.of(this);
     const size = props.rootVolumeGiB ?? 30;
     this.rootVolumeGiB = size;
-    if (!Number.isInteger(size) || size < 8 || size > 16384) {
-      throw new Error(`rootVolumeGiB must be a whole number from 8 to 16384, got ${String(size)}`);
-    }
     this.logGroup = new logs.LogGroup(this, 'BuildLogs', {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,

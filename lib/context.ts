@@ -1,5 +1,5 @@
 import type { Node } from 'constructs';
-import type { ActionTypeRef } from '../lambdas/shared/types';
+import { ACTION_TYPE_RULES, RESOURCE_RULES, type Ec2BuildProviderProps } from './provider-props';
 
 /** Context keys users set with `cdk deploy -c key=value` or in cdk.json. */
 export const CONTEXT = {
@@ -13,18 +13,9 @@ export const CONTEXT = {
   ebsKmsKeyArn: 'ec2-build-action:ebsKmsKeyArn',
 } as const;
 
-const CATEGORIES = ['Build', 'Test', 'Deploy', 'Invoke', 'Approval', 'Source'];
-/** arn:${Partition}:kms:${Region}:${Account}:key/${KeyId}, the KMS key resource type of the Service Authorization Reference. */
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-
-export interface AppSettings {
+/** What the context sets: the provider's props, and the stack's name. */
+export interface AppSettings extends Ec2BuildProviderProps {
   readonly stackName: string;
-  readonly actionType: ActionTypeRef;
-  readonly subnetIds: string[];
-  readonly securityGroupIds: string[];
-  readonly rootVolumeGiB: number;
-  /** The account's default EBS encryption key, when it is customer managed. */
-  readonly ebsKmsKeyArn?: string;
 }
 
 /** A context value that cannot be used; the message names the key and echoes the value. */
@@ -76,18 +67,22 @@ function reader(node: Node) {
   };
 }
 
-/** Reads and checks the context once; errors name the key and echo the value. */
+/**
+ * Reads and checks the context once; errors name the key and echo the value. The rules are the provider's
+ * (lib/provider-props.ts), which checks the props again and names them.
+ */
 export function readSettings(node: Node): AppSettings {
   const read = reader(node);
-  const category = read.string(CONTEXT.category, 'Build', new RegExp(`^(${CATEGORIES.join('|')})$`), `one of ${CATEGORIES.join(', ')}`);
-  const provider = read.string(CONTEXT.provider, 'EC2-Build', /^[0-9A-Za-z_-]{1,35}$/, '1 to 35 letters, digits, - or _');
-  const version = read.string(CONTEXT.version, '1', /^[0-9A-Za-z_-]{1,9}$/, '1 to 9 letters, digits, - or _');
+  const { categories, provider, version } = ACTION_TYPE_RULES;
+  const { subnetId, securityGroupId, kmsKeyArn, rootVolumeGiB } = RESOURCE_RULES;
   return {
     stackName: read.string(CONTEXT.stackName, 'Ec2BuildAction', /^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name'),
-    actionType: { owner: 'Custom', category, provider, version },
-    subnetIds: read.list(CONTEXT.subnetIds, /^subnet-[0-9a-f]{8,17}$/, 'a comma-separated list of subnet IDs (subnet-0123abcd...)'),
-    securityGroupIds: read.list(CONTEXT.securityGroupIds, /^sg-[0-9a-f]{8,17}$/, 'a comma-separated list of security group IDs (sg-0123abcd...)'),
-    rootVolumeGiB: read.integer(CONTEXT.rootVolumeGiB, 30, 8, 16384, 'GiB'),
-    ebsKmsKeyArn: read.optional(CONTEXT.ebsKmsKeyArn, KMS_KEY_ARN, 'the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; not an alias or a bare key ID)'),
+    category: read.string(CONTEXT.category, 'Build', new RegExp(`^(${categories.join('|')})$`), `one of ${categories.join(', ')}`),
+    providerName: read.string(CONTEXT.provider, 'EC2-Build', provider.pattern, provider.expected),
+    version: read.string(CONTEXT.version, '1', version.pattern, version.expected),
+    subnetIds: read.list(CONTEXT.subnetIds, subnetId.pattern, 'a comma-separated list of subnet IDs (subnet-0123abcd...)'),
+    securityGroupIds: read.list(CONTEXT.securityGroupIds, securityGroupId.pattern, 'a comma-separated list of security group IDs (sg-0123abcd...)'),
+    rootVolumeGiB: read.integer(CONTEXT.rootVolumeGiB, 30, rootVolumeGiB.min, rootVolumeGiB.max, 'GiB'),
+    ebsKmsKeyArn: read.optional(CONTEXT.ebsKmsKeyArn, kmsKeyArn.pattern, kmsKeyArn.expected),
   };
 }

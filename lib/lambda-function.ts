@@ -1,13 +1,9 @@
-import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { MAIN_FIELDS } from './bundling';
-
-export const LAMBDAS_DIR = path.join(__dirname, '..', 'lambdas');
+import { bundleDir } from './bundling';
 
 export interface BuildActionFunctionProps {
   /** Folder under lambdas/ holding handler.ts. */
@@ -21,9 +17,10 @@ export interface BuildActionFunctionProps {
 
 /**
  * Every function of the stack: Node.js 22 on ARM64, its own log group with a retention,
- * bundled locally by esbuild (no Docker) with only the SDK clients it imports, minified.
+ * its code one minified file bundled by esbuild (lib/bundling.ts): at pack time for the package, on synth in the
+ * source tree; never Docker.
  */
-export class BuildActionFunction extends nodejs.NodejsFunction {
+export class BuildActionFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props: BuildActionFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -36,8 +33,8 @@ export class BuildActionFunction extends nodejs.NodejsFunction {
     );
     super(scope, id, {
       role,
-      entry: path.join(LAMBDAS_DIR, props.entry, 'handler.ts'),
-      handler: 'handler',
+      code: lambda.Code.fromAsset(bundleDir(props.entry)),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -45,14 +42,6 @@ export class BuildActionFunction extends nodejs.NodejsFunction {
       timeout: props.timeout ?? Duration.seconds(30),
       environment: props.environment,
       logGroup,
-      bundling: {
-        minify: true,
-        sourceMap: false,
-        target: 'node22',
-        mainFields: MAIN_FIELDS,
-        bundleAwsSDK: true,
-        forceDockerBundling: false,
-      },
     });
     const logsId = Stack.of(this).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup);
     Validations.of(role).acknowledge({

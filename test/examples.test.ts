@@ -17,7 +17,7 @@ describe('examples/pipeline.yaml', () => {
   it('references exactly the action type that the stack registers with cdk.json', () => {
     const settings = readSettings(new App({ context: cdkJson.context }).node);
     expect(ours).toHaveLength(1);
-    expect(ours[0].ActionTypeId).toEqual({ Category: settings.actionType.category, Owner: 'Custom', Provider: settings.actionType.provider, Version: settings.actionType.version });
+    expect(ours[0].ActionTypeId).toEqual({ Category: settings.category, Owner: 'Custom', Provider: settings.providerName, Version: settings.version });
   });
 
   it('sets properties the poller accepts', () => {

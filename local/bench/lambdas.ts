@@ -2,18 +2,15 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import { ENV, type FunctionConfig } from '../../lambdas/shared/env';
-import { MAIN_FIELDS } from '../../lib/bundling';
+import { bundleLambdas, lambdaEntries } from '../../lib/bundling';
 import { median } from './stats';
 
 /**
- * Each Lambda as it ships: bundled by esbuild with the options of lib/lambda-function.ts (minified,
+ * Each Lambda as it ships: bundled by lib/bundling.ts as the stack and the package bundle it (minified,
  * node22, the SDK clients it uses bundled in), its size, and its cold module load: the median over
  * fresh Node processes of the time to load the bundle (what Lambda's init phase spends on our code).
  */
-
-const LAMBDAS_DIR = path.join(__dirname, '..', '..', 'lambdas');
 
 /** The configuration the stack gives the functions; the loaders check it at cold start. */
 const STACK_CONFIG: FunctionConfig = {
@@ -45,10 +42,7 @@ export interface LambdaFigures {
 }
 
 export function lambdaNames(): string[] {
-  return fs
-    .readdirSync(LAMBDAS_DIR)
-    .filter((d) => d !== 'shared' && fs.existsSync(path.join(LAMBDAS_DIR, d, 'handler.ts')))
-    .sort();
+  return lambdaEntries();
 }
 
 /** Time to load a module in a fresh process, in ms (the process's own start is not counted). */
@@ -66,19 +60,9 @@ export async function measureLambdas(runs = 20): Promise<LambdaFigures[]> {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lambdas-'));
   try {
     const figures: LambdaFigures[] = [];
+    bundleLambdas(outDir);
     for (const name of lambdaNames()) {
       const outfile = path.join(outDir, name, 'index.js');
-      await build({
-        entryPoints: [path.join(LAMBDAS_DIR, name, 'handler.ts')],
-        bundle: true,
-        platform: 'node',
-        target: 'node22',
-        format: 'cjs',
-        mainFields: MAIN_FIELDS,
-        minify: true,
-        outfile,
-        logLevel: 'silent',
-      });
       const times = Array.from({ length: runs }, () => coldLoadMs(outfile));
       figures.push({ name, bundleBytes: fs.statSync(outfile).size, initMs: median(times) });
     }

@@ -10,7 +10,7 @@ type Pin = { definition: { configurationProperties: { description: string }[]; s
 
 function construct(actionType = v1, actionTypePin?: ActionTypePinOptions, env?: { account: string; region: string }) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  return new Ec2BuildActionStack(app, 'Ec2BuildAction', { actionType, actionTypePin, env });
+  return new Ec2BuildActionStack(app, 'Ec2BuildAction', { category: actionType.category, providerName: actionType.provider, version: actionType.version, actionTypePin, env });
 }
 
 /** A pins folder holding version 1's committed pin, changed by `edit`. */

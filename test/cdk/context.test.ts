@@ -8,7 +8,9 @@ describe('context settings', () => {
   it('defaults every key when none is set', () => {
     expect(settings({})).toEqual({
       stackName: 'Ec2BuildAction',
-      actionType: { owner: 'Custom', category: 'Build', provider: 'EC2-Build', version: '1' },
+      category: 'Build',
+      providerName: 'EC2-Build',
+      version: '1',
       subnetIds: [],
       securityGroupIds: [],
       rootVolumeGiB: 30,

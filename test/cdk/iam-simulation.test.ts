@@ -6,12 +6,11 @@ import { checkPolicies } from './iam-policy-check';
 import { templatePolicies } from './template-policies';
 import { ACCOUNT, decide, PARTITION, REGION, resolve, rolePolicies } from './simulate-policies';
 
-const actionType = { owner: 'Custom' as const, category: 'Build', provider: 'EC2-Build', version: '1' };
 
 /** The stack's template without bundling the functions (their code plays no part in IAM). */
 function template(context: Record<string, string> = {}): Template {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
-  return Template.fromStack(new Ec2BuildActionStack(app, 'Ec2BuildAction', { ...readSettings(app.node), actionType }));
+  return Template.fromStack(new Ec2BuildActionStack(app, 'Ec2BuildAction', { ...readSettings(app.node), stackName: undefined }));
 }
 
 describe('IAM, evaluated against the Service Authorization Reference', () => {

@@ -77,7 +77,7 @@ describe("the sweeper's age limit", () => {
 
   it('is what the deployed sweeper is told', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new Ec2BuildActionStack(app, 'Ec2BuildAction', { actionType: { owner: 'Custom', category: 'Build', provider: 'EC2-Build', version: '1' } });
+    const stack = new Ec2BuildActionStack(app, 'Ec2BuildAction', {});
     const sweeper = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.[ENV.maxJobMinutes]);
     expect(Number(sweeper?.Properties.Environment.Variables[ENV.maxJobMinutes]) * 60).toBeGreaterThanOrEqual(plainSum(asl()));
   });

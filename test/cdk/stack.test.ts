@@ -7,12 +7,11 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
 
-const actionType = { owner: 'Custom' as const, category: 'Build', provider: 'EC2-Build', version: '1' };
 
 function synth(): { template: Template; outdir: string } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-'));
   const app = new App({ outdir });
-  const stack = new Ec2BuildActionStack(app, 'Ec2BuildAction', { actionType, subnetIds: ['subnet-0aaaaaaaaaaaaaaaa'] });
+  const stack = new Ec2BuildActionStack(app, 'Ec2BuildAction', { subnetIds: ['subnet-0aaaaaaaaaaaaaaaa'] });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const template = Template.fromStack(stack);
   app.synth();

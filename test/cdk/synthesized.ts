@@ -16,7 +16,6 @@ export type CfnTemplate = { Resources: Record<string, { Type: string; Properties
 export function synthesizeStack(): CfnTemplate {
   const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-static-')) });
   const stack = new Ec2BuildActionStack(app, 'Ec2BuildAction', {
-    actionType: { owner: 'Custom', category: 'Build', provider: 'EC2-Build', version: '1' },
     subnetIds: ['subnet-0aaaaaaaaaaaaaaaa'],
   });
   return Template.fromStack(stack).toJSON() as CfnTemplate;

@@ -1,0 +1,140 @@
+import { Token } from 'aws-cdk-lib';
+import type { ActionTypeRef } from '../lambdas/shared/types';
+import type { ActionTypePinOptions } from './action-type-snapshot';
+
+/** What the provider deploys and the action type it registers. */
+export interface Ec2BuildProviderProps {
+  /**
+   * The action type's category: where it appears in the console's action picker.
+   * @default 'Build'
+   */
+  readonly category?: string;
+  /**
+   * The action type's provider name, what pipelines name in `ActionTypeId.Provider`.
+   * @default 'EC2-Build'
+   */
+  readonly providerName?: string;
+  /**
+   * The action type's version. A registered version's definition cannot change: a new definition needs a new version.
+   * @default '1'
+   */
+  readonly version?: string;
+  /**
+   * Subnets to launch build instances in, tried in order when one has no capacity.
+   * @default - the default VPC's subnet that EC2 picks
+   */
+  readonly subnetIds?: readonly string[];
+  /**
+   * Security groups of the build instances.
+   * @default - the VPC's default security group
+   */
+  readonly securityGroupIds?: readonly string[];
+  /**
+   * Size of each build instance's encrypted root volume, in GiB; at least the AMI's root snapshot.
+   * @default 30
+   */
+  readonly rootVolumeGiB?: number;
+  /**
+   * ARN of the account's default EBS encryption key, when that is a customer managed key: the launcher is given
+   * what EC2 needs on it.
+   * @default - none needed: the AWS managed key (aws/ebs)
+   */
+  readonly ebsKmsKeyArn?: string;
+  /**
+   * Where the action type's definition is pinned (one file per version), and whether a first synth writes it.
+   * @default - the package's action-types/ folder, checked and never written
+   */
+  readonly actionTypePin?: ActionTypePinOptions;
+}
+
+/**
+ * The limits of an action type's identity (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionTypeId.html):
+ * Provider 1 to 35 and Version 1 to 9 characters of [0-9A-Za-z_-]. The category is one CodePipeline lets a custom
+ * action have (Compute is AWS's own; CreateCustomActionType lists Source, Build, Deploy, Test, Invoke, Approval).
+ */
+export const ACTION_TYPE_RULES = {
+  categories: ['Build', 'Test', 'Deploy', 'Invoke', 'Approval', 'Source'],
+  provider: { pattern: /^[0-9A-Za-z_-]{1,35}$/, expected: '1 to 35 letters, digits, - or _' },
+  version: { pattern: /^[0-9A-Za-z_-]{1,9}$/, expected: '1 to 9 letters, digits, - or _' },
+} as const;
+
+/** Subnet, security group and KMS key identifiers, and the root volume's range (gp3: 1 to 16384 GiB; 8 holds an AMI). */
+export const RESOURCE_RULES = {
+  subnetId: { pattern: /^subnet-[0-9a-f]{8,17}$/, expected: 'a subnet ID (subnet-0123abcd...)' },
+  securityGroupId: { pattern: /^sg-[0-9a-f]{8,17}$/, expected: 'a security group ID (sg-0123abcd...)' },
+  /** arn:${Partition}:kms:${Region}:${Account}:key/${KeyId}, the KMS key resource type of the Service Authorization Reference. */
+  kmsKeyArn: {
+    pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+    expected: 'the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; not an alias or a bare key ID)',
+  },
+  rootVolumeGiB: { min: 8, max: 16384 },
+} as const;
+
+/** A prop that cannot be used; the message names the construct and the prop, and echoes the value. */
+export class PropValueError extends Error {
+  override readonly name = 'PropValueError';
+  constructor(owner: string, prop: string, expected: string, value: unknown, options?: ErrorOptions) {
+    super(`${owner}: ${prop} must be ${expected}, got ${JSON.stringify(value) ?? String(value)}`, options);
+  }
+}
+
+/** The props with their defaults, checked; unresolved tokens are left for CloudFormation to resolve. */
+export interface ResolvedProviderProps {
+  readonly actionType: ActionTypeRef;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+  readonly rootVolumeGiB: number;
+  readonly ebsKmsKeyArn?: string;
+  readonly actionTypePin?: ActionTypePinOptions;
+}
+
+function checker(owner: string) {
+  const fail = (prop: string, expected: string, value: unknown) => new PropValueError(owner, prop, expected, value);
+  return {
+    /** The action type's identity names files and patterns at synth: it cannot wait for CloudFormation. */
+    literal(prop: string, value: string, rule: { pattern: RegExp; expected: string }): string {
+      if (Token.isUnresolved(value)) throw fail(prop, `a literal string (${rule.expected}), known at synth`, value);
+      return this.text(prop, value, rule);
+    },
+    text(prop: string, value: string, rule: { pattern: RegExp; expected: string }): string {
+      if (Token.isUnresolved(value)) return value;
+      if (typeof value !== 'string' || !rule.pattern.test(value)) throw fail(prop, rule.expected, value);
+      return value;
+    },
+    list(prop: string, value: readonly string[] | undefined, rule: { pattern: RegExp; expected: string }): readonly string[] {
+      if (value === undefined || Token.isUnresolved(value)) return value ?? [];
+      const items: unknown = value;
+      if (!Array.isArray(items)) throw fail(prop, `a list of ${rule.expected}`, value);
+      items.forEach((item: unknown, i) => this.text(`${prop}[${i}]`, item as string, rule));
+      if (new Set(value).size !== value.length) throw fail(prop, 'a list without repeats', value);
+      return value;
+    },
+  };
+}
+
+/** Applies the defaults and checks every prop, before anything is created. */
+export function resolveProviderProps(props: Ec2BuildProviderProps, owner = 'Ec2BuildProvider'): ResolvedProviderProps {
+  const check = checker(owner);
+  const category = props.category ?? 'Build';
+  if (!(ACTION_TYPE_RULES.categories as readonly string[]).includes(category)) {
+    throw new PropValueError(owner, 'category', `one of ${ACTION_TYPE_RULES.categories.join(', ')}`, category);
+  }
+  const rootVolumeGiB = props.rootVolumeGiB ?? 30;
+  const { min, max } = RESOURCE_RULES.rootVolumeGiB;
+  if (!Token.isUnresolved(rootVolumeGiB) && (!Number.isInteger(rootVolumeGiB) || rootVolumeGiB < min || rootVolumeGiB > max)) {
+    throw new PropValueError(owner, 'rootVolumeGiB', `a whole number of GiB from ${min} to ${max}`, rootVolumeGiB);
+  }
+  return {
+    actionType: {
+      owner: 'Custom',
+      category,
+      provider: check.literal('providerName', props.providerName ?? 'EC2-Build', ACTION_TYPE_RULES.provider),
+      version: check.literal('version', props.version ?? '1', ACTION_TYPE_RULES.version),
+    },
+    subnetIds: check.list('subnetIds', props.subnetIds, RESOURCE_RULES.subnetId),
+    securityGroupIds: check.list('securityGroupIds', props.securityGroupIds, RESOURCE_RULES.securityGroupId),
+    rootVolumeGiB,
+    ebsKmsKeyArn: props.ebsKmsKeyArn === undefined ? undefined : check.text('ebsKmsKeyArn', props.ebsKmsKeyArn, RESOURCE_RULES.kmsKeyArn),
+    actionTypePin: props.actionTypePin,
+  };
+}

@@ -1,0 +1,91 @@
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct, type IDependable } from 'constructs';
+import type { ActionTypeRef } from '../lambdas/shared/types';
+import { BuildActionType } from './action-type';
+import { BuildDocument } from './build-document';
+import { BuildFunctions } from './build-functions';
+import { BuildWorkflow } from './build-workflow';
+import { BuilderInstance } from './builder-instance';
+import { CommandEvents } from './command-events';
+import { JobPoller } from './job-poller';
+import { resolveProviderProps, type Ec2BuildProviderProps } from './provider-props';
+import { SafetyNets } from './safety-nets';
+
+/** A provider of the EC2 build action type: one this app deploys, or one deployed elsewhere. */
+export interface IEc2BuildProvider {
+  /** The custom action type pipelines name in their `ActionTypeId`. */
+  readonly actionType: ActionTypeRef;
+  /** The action type's resource when this app deploys it: a pipeline in the same app is deployed after it. */
+  readonly actionTypeResource?: IDependable;
+}
+
+/** Names a provider deployed in another stack or app. */
+export interface Ec2BuildProviderAttributes {
+  /** @default 'Build' */
+  readonly category?: string;
+  /** The provider name it registered. @default 'EC2-Build' */
+  readonly providerName?: string;
+  /** The version it registered. @default '1' */
+  readonly version?: string;
+}
+
+class ImportedProvider extends Construct implements IEc2BuildProvider {
+  constructor(
+    scope: Construct,
+    id: string,
+    readonly actionType: ActionTypeRef,
+  ) {
+    super(scope, id);
+  }
+}
+
+/**
+ * Everything that runs CodePipeline jobs on EC2: the custom action type, the poller and its trigger, the state
+ * machine, the SSM document, the functions and the safety nets. Deploy one per account and Region; any pipeline
+ * there then runs builds on it with `Ec2BuildAction`.
+ */
+export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
+  /** Refers to a provider deployed elsewhere (another stack or app) by the action type it registered. */
+  static fromAttributes(scope: Construct, id: string, attrs: Ec2BuildProviderAttributes = {}): IEc2BuildProvider {
+    const { actionType } = resolveProviderProps(attrs, 'Ec2BuildProvider.fromAttributes');
+    return new ImportedProvider(scope, id, actionType);
+  }
+
+  readonly actionType: ActionTypeRef;
+  readonly actionTypeResource: IDependable;
+  /** The state machine that runs each build. */
+  readonly stateMachine: sfn.IStateMachine;
+  /** The SSM Command document each build runs. */
+  readonly documentName: string;
+  /** The log group the builds' output streams to. */
+  readonly buildLogGroupName: string;
+
+  constructor(scope: Construct, id: string, props: Ec2BuildProviderProps = {}) {
+    super(scope, id);
+    const resolved = resolveProviderProps(props);
+    this.actionType = resolved.actionType;
+    const document = new BuildDocument(this, 'BuildDocument');
+    const builder = new BuilderInstance(this, 'Builder', { securityGroupIds: resolved.securityGroupIds, rootVolumeGiB: resolved.rootVolumeGiB });
+    const functions = new BuildFunctions(this, 'Tasks', { builder, subnetIds: resolved.subnetIds, ebsKmsKeyArn: resolved.ebsKmsKeyArn });
+    const workflow = new BuildWorkflow(this, 'Workflow', {
+      acknowledgeFunction: functions.acknowledge,
+      launchFunction: functions.launch,
+      instanceCheckFunction: functions.instanceCheck,
+      artifactUrlsFunction: functions.artifactUrls,
+      completionFunction: functions.completion,
+      renewFunction: functions.renew,
+      waitForBuildFunction: functions.waitForBuild,
+      documentName: document.documentName,
+      documentArn: document.documentArn,
+      buildLogGroupName: builder.logGroup.logGroupName,
+    });
+    const { stateMachine, executionsArn } = workflow;
+    new JobPoller(this, 'Poller', { actionType: this.actionType, stateMachine, executionsArn });
+    new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine, executionsArn });
+    new SafetyNets(this, 'SafetyNets', { actionType: this.actionType, stateMachine, executionsArn, documentName: document.documentName });
+    this.actionTypeResource = new BuildActionType(this, 'ActionType', { actionType: this.actionType, documentName: document.documentName, pin: resolved.actionTypePin });
+    this.stateMachine = stateMachine;
+    this.documentName = document.documentName;
+    this.buildLogGroupName = builder.logGroup.logGroupName;
+  }
+}

@@ -12,8 +12,11 @@ export const STEP_TITLES: Record<StepName, string> = {
   releaseInstance: 'Release Instance',
 };
 
-/** What the SSM document's own failures mean for the user. */
-const MARKER_TYPES: Record<string, FailureType> = {
+/**
+ * What the SSM document's own failures mean for the user: every kind the document writes as
+ * `<ERROR_MARKER> Kind: text` (test/lambdas/document-markers.test.ts keeps both sides in step).
+ */
+export const MARKER_TYPES: Record<string, FailureType> = {
   InputArtifactMissing: 'ConfigurationError',
   InputDownloadFailed: 'JobFailed',
   InputUnzipFailed: 'JobFailed',
@@ -21,6 +24,9 @@ const MARKER_TYPES: Record<string, FailureType> = {
   OutputPathMissing: 'ConfigurationError',
   OutputPackagingFailed: 'JobFailed',
   OutputUploadFailed: 'JobFailed',
+  // A staging command of the document itself failed (its ERR trap; on Windows, an unknown phase):
+  // JobFailed, as it was when this kind fell through to the default; the text names the line.
+  StagingFailed: 'JobFailed',
 };
 
 /** Room left in CodePipeline's 5000-character message for the build's last lines. */

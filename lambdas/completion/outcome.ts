@@ -49,26 +49,32 @@ export function causeText(error: CaughtError): string {
 }
 
 /** What each caught error adds for the user, by the name Step Functions caught it under. */
-const EXPLAIN: Partial<Record<BuildActionErrorName | 'States.Timeout', (text: string, job: BuildJob) => string>> = {
+const EXPLAIN: Partial<Record<BuildActionErrorName | 'States.Timeout', (text: string, step: StepName) => string>> = {
   InstanceLost: (text) => `${text}. It was stopped or terminated from outside (a Spot interruption, a person or a policy); retry the stage.`,
   InstanceNotReady: (text) => `the instance did not reach "running" in time (${text}). Retry the stage; if it persists, check the AMI boots with this instance type.`,
   AgentNotOnline: (text) =>
     `the instance never came online in Systems Manager (${text}). Check that the AMI has the SSM agent installed and running, that the instance profile allows SSM (AmazonSSMManagedInstanceCore), and that the subnet reaches the SSM endpoints (NAT gateway or VPC endpoints for ssm, ssmmessages and ec2messages).`,
-  'States.Timeout': (_text, job) => `no status came back from Systems Manager in time (TimeoutMinutes is ${job.properties.timeoutMinutes}); the instance was terminated. Retry the stage.`,
   BuildWaitExceeded: (text) => `${text}; the instance was terminated. Retry the stage.`,
+  // A state's own time limit. Not the build's: Run Build and Wait For Build catch their timeouts to
+  // renew the job, and the build's limits end as the command's status (fromCommand) or as
+  // BuildWaitExceeded. Under "Run Build" it is the renewal's: Renew Job or Acknowledge Continuation Job.
+  'States.Timeout': (_text, step) =>
+    step === 'runBuild'
+      ? 'the job renewal did not finish in time (no continuation job was handed over, or acknowledging it timed out). Retry the stage; if it persists, open the execution link for details.'
+      : 'the step did not finish within its time limit (States.Timeout). Retry the stage; if it persists, open the execution link for details.',
 };
 
 /**
- * A step's caught error. Its failure type comes from the one table in shared/errors.ts; of the names
- * outside it, a Task's States.Timeout (the build's wait ran out) failed the job, and anything else
- * (an SDK or Lambda service error that outlived its retries) is a system fault worth retrying.
+ * A step's caught error. A typed error's failure type comes from the one table in shared/errors.ts;
+ * any other (Step Functions' own, or an SDK or Lambda service error that outlived its retries) is a
+ * system fault worth retrying.
  */
-function fromCaught(step: StepName, error: CaughtError, job: BuildJob): JobOutcome {
+function fromCaught(step: StepName, error: CaughtError): JobOutcome {
   const text = causeText(error);
-  const type = failureTypeOf(error.Error) ?? (error.Error === 'States.Timeout' ? 'JobFailed' : undefined);
-  if (!type) return failed('SystemUnavailable', step, `${error.Error}: ${text}. Retry the stage; if it persists, open the execution link for details.`);
   const explain = Object.hasOwn(EXPLAIN, error.Error) ? EXPLAIN[error.Error as keyof typeof EXPLAIN] : undefined;
-  return failed(type, step, explain ? explain(text, job) : text);
+  const type = failureTypeOf(error.Error);
+  if (type) return failed(type, step, explain ? explain(text, step) : text);
+  return failed('SystemUnavailable', step, explain ? explain(text, step) : `${error.Error}: ${text}. Retry the stage; if it persists, open the execution link for details.`);
 }
 
 function markerIn(stderr: string): { kind: string; text: string } | null {
@@ -141,7 +147,7 @@ export function decideOutcome(input: CompletionInput, now: Date = new Date()): J
   for (const step of ORDER) {
     const caught = errors[step];
     if (caught) {
-      outcome = fromCaught(step, caught, job);
+      outcome = fromCaught(step, caught);
       break;
     }
     if (step === 'runBuild' && state.build && state.build.status !== 'Success') {

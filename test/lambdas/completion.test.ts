@@ -71,7 +71,9 @@ describe('outcome', () => {
     ['waitForInstance', lambdaError('AgentNotOnline', 'agent offline'), 'ConfigurationError', /SSM agent.*instance profile.*ssmmessages/],
     ['waitForInstance', lambdaError('InstanceLost', 'i-0abc is terminated'), 'JobFailed', /Spot interruption/],
     ['waitForInstance', lambdaError('InstanceNotReady', 'instance i-0abc is still pending'), 'SystemUnavailable', /Is Instance Ready.*did not reach "running" in time/],
-    ['runBuild', { Error: 'States.Timeout', Cause: '' }, 'JobFailed', /TimeoutMinutes is 60/],
+    // Run Build's own timeout renews the job: a States.Timeout caught into runBuild is the renewal's (Renew Job waited 900 s)
+    ['runBuild', { Error: 'States.Timeout', Cause: '' }, 'SystemUnavailable', /Run Build.*job renewal did not finish in time/],
+    ['launchInstance', { Error: 'States.Timeout', Cause: '' }, 'SystemUnavailable', /Launch Instance.*did not finish within its time limit/],
     ['uploadOutput', { Error: 'Ssm.InvalidInstanceIdException', Cause: 'gone' }, 'SystemUnavailable', /Upload Output Artifact.*Ssm.InvalidInstanceIdException: gone/],
   ])('reports a caught %s error as the failure type that fits', (step, error, type, message) => {
     const out = decideOutcome(input({ instance, errors: { [step]: error } }));

@@ -37,25 +37,26 @@ export function pinFile(ref: ActionTypeRef, directory = PINS_DIR): string {
 
 /**
  * The definition as CloudFormation resolves it, with every intrinsic written as a ${...} template: `{ Ref: AWS::Region }`
- * becomes ${AWS::Region}, a resource's Ref ${LogicalId}. So the pin is the same whatever the Region or account, and
- * still changes when a URL would point elsewhere (another document, another path).
+ * becomes ${AWS::Region}, a resource's Ref ${LogicalId}, or the stable name `names` gives it (the provider's own
+ * resources, whose logical IDs depend on where a user puts the provider). So the pin is the same whatever the Region,
+ * account or construct path, and still changes when a URL would point elsewhere (another resource, another path).
  */
-export function templated(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(templated);
+export function templated(value: unknown, names: Readonly<Record<string, string>> = {}): unknown {
+  if (Array.isArray(value)) return value.map((v) => templated(v, names));
   if (value === null || typeof value !== 'object') return value;
   const obj = value as Record<string, unknown>;
   const [fn] = Object.keys(obj);
   if (Object.keys(obj).length === 1 && (fn === 'Ref' || fn.startsWith('Fn::'))) {
     const arg = obj[fn];
-    if (fn === 'Ref') return `\${${String(arg)}}`;
+    if (fn === 'Ref') return `\${${names[String(arg)] ?? String(arg)}}`;
     if (fn === 'Fn::GetAtt') return `\${${Array.isArray(arg) ? arg.join('.') : String(arg)}}`;
     if (fn === 'Fn::Join') {
       const [separator, parts] = arg as [string, unknown[]];
-      return parts.map((p) => String(templated(p))).join(separator);
+      return parts.map((p) => String(templated(p, names))).join(separator);
     }
     throw new Error(`the action type's definition uses ${fn}, which its pin cannot represent`);
   }
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, templated(v)]));
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, templated(v, names)]));
 }
 
 /** Paths at which two JSON values differ, e.g. configurationProperties[2].description. */
@@ -94,7 +95,8 @@ export function checkActionTypePin(ref: ActionTypeRef, definition: unknown, opti
   throw new ActionTypeChangedError(
     `The custom action type ${id} version ${ref.version} differs from its pinned definition in ${path.relative(process.cwd(), file)} (changed: ${shown.join(', ')}). ` +
       'A custom action type cannot be updated in place: its properties, settings and artifact details are create-only, and CloudFormation cannot ' +
-      `replace it under the same Category/Provider/Version. Deploy the new definition as a new version (-c ${CONTEXT.version}=${nextVersion(ref.version)}, ` +
-      `with a new -c ${CONTEXT.stackName} to keep version ${ref.version} running beside it; see "Upgrading the action type" in README.md), or undo the change.`,
+      `replace it under the same Category/Provider/Version. Deploy the new definition as a new version (the provider's version prop, or ` +
+      `-c ${CONTEXT.version}=${nextVersion(ref.version)} for the app, with a new -c ${CONTEXT.stackName} to keep version ${ref.version} running beside it; ` +
+      'see "Upgrading the action type" in README.md), or undo the change.',
   );
 }

@@ -5,6 +5,9 @@ import { PROPERTY } from '../lambdas/shared/properties';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { checkActionTypePin, pinFile, templated, type ActionTypePinOptions } from './action-type-snapshot';
 
+/** How many artifacts an action of this type takes and produces. */
+export const ARTIFACT_BOUNDS = { minInputs: 0, maxInputs: 1, minOutputs: 0, maxOutputs: 1 } as const;
+
 export interface BuildActionTypeProps {
   readonly actionType: ActionTypeRef;
   /** Name of the SSM document the action runs, for the console link. */
@@ -37,8 +40,8 @@ export class BuildActionType extends Construct {
       category,
       provider,
       version,
-      inputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
-      outputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
+      inputArtifactDetails: { minimumCount: ARTIFACT_BOUNDS.minInputs, maximumCount: ARTIFACT_BOUNDS.maxInputs },
+      outputArtifactDetails: { minimumCount: ARTIFACT_BOUNDS.minOutputs, maximumCount: ARTIFACT_BOUNDS.maxOutputs },
       configurationProperties: [
         property(PROPERTY.imageId, 'AMI ID to build on (ami-...), in this Region. Needs the SSM agent.', true),
         property(PROPERTY.instanceType, 'EC2 instance type, e.g. c7i.xlarge; or up to 5, comma-separated, tried in order when EC2 has no capacity.', true),
@@ -53,7 +56,10 @@ export class BuildActionType extends Construct {
       },
     };
     new codepipeline.CfnCustomActionType(this, 'Resource', definition);
-    const result = checkActionTypePin(props.actionType, templated(Stack.of(this).resolve(definition)), props.pin);
+    const stack = Stack.of(this);
+    const documentRef = (stack.resolve(props.documentName) as { Ref?: string }).Ref ?? '';
+    const pinned = templated(stack.resolve(definition), { [documentRef]: 'BuildDocument' });
+    const result = checkActionTypePin(props.actionType, pinned, props.pin);
     if (result === 'written') {
       process.stderr.write(`Pinned ${category}/${provider} version ${version} in ${pinFile(props.actionType, props.pin?.directory)}: commit it.\n`);
     }

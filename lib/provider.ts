@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, type IDependable } from 'constructs';
 import type { ActionTypeRef } from '../lambdas/shared/types';
@@ -62,6 +63,11 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
 
   constructor(scope: Construct, id: string, props: Ec2BuildProviderProps = {}) {
     super(scope, id);
+    const stack = Stack.of(this);
+    // Its instances, state machine and IAM conditions are named and tagged after the stack (lib/builder-instance.ts,
+    // lib/build-workflow.ts): a second provider in the same stack would share them and sweep the first's instances.
+    const other = stack.node.findAll().find((c) => c !== this && c instanceof Ec2BuildProvider);
+    if (other) throw new Error(`Ec2BuildProvider: a stack holds at most one, and ${stack.stackName} already has ${other.node.path}; put '${id}' in a stack of its own`);
     const resolved = resolveProviderProps(props);
     this.actionType = resolved.actionType;
     const document = new BuildDocument(this, 'BuildDocument');

@@ -1,0 +1,138 @@
+import { Token, type Duration } from 'aws-cdk-lib';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import type { Construct } from 'constructs';
+import { toBuildJob } from '../lambdas/poller/job';
+import { PROPERTY } from '../lambdas/shared/properties';
+import { ARTIFACT_BOUNDS } from './action-type';
+import type { IEc2BuildProvider } from './provider';
+
+/** One build on EC2 in a pipeline stage. */
+export interface Ec2BuildActionProps extends codepipeline.CommonActionProps {
+  /** The provider that runs the build: an `Ec2BuildProvider`, or `Ec2BuildProvider.fromAttributes` for one deployed elsewhere. */
+  readonly provider: IEc2BuildProvider;
+  /**
+   * The source the build runs on, unzipped into the working directory.
+   * @default - no input artifact
+   */
+  readonly input?: codepipeline.Artifact;
+  /**
+   * The artifact the build produces: what `outputArtifactPath` names, zipped.
+   * @default - no output artifact
+   */
+  readonly outputs?: codepipeline.Artifact[];
+  /** The AMI to build on (ami-...), in the pipeline's Region, with the SSM agent. */
+  readonly imageId: string;
+  /** Instance types, best first: the next is tried when EC2 has no capacity for one (at most 5). */
+  readonly instanceTypes: string[];
+  /** The build command: bash on Linux, PowerShell on Windows; its exit code decides the result. */
+  readonly command: string;
+  /**
+   * Absolute directory to unzip the input and build in.
+   * @default - a fresh temporary directory
+   */
+  readonly workingDirectory?: string;
+  /**
+   * File or directory, relative to the working directory, zipped as the output artifact. Required with `outputs`.
+   * @default - no output artifact
+   */
+  readonly outputArtifactPath?: string;
+  /**
+   * How long the build may run, in whole minutes from 1 to 1440.
+   * @default Duration.minutes(60)
+   */
+  readonly timeout?: Duration;
+}
+
+/** A value CloudFormation or CodePipeline fills in later (a token, or a `#{Namespace.Variable}` reference): checked when the job runs. */
+function late(value: string): boolean {
+  return Token.isUnresolved(value) || /#\{[^}]*\}/.test(value);
+}
+
+/** What each property stands for when its own value is late, so the others are still checked by the same parser. */
+const STAND_INS: Record<string, string> = {
+  [PROPERTY.imageId]: 'ami-00000000',
+  [PROPERTY.instanceType]: 't3.micro',
+  [PROPERTY.command]: 'true',
+  [PROPERTY.workingDirectory]: '/tmp/build',
+  [PROPERTY.outputArtifactPath]: 'out',
+  [PROPERTY.timeoutMinutes]: '60',
+};
+
+/**
+ * Runs a build on EC2 through the provider's custom action type. Its props are checked at synth by the parser
+ * the poller runs on every job (lambdas/poller/job.ts), so a value the poller would refuse fails `cdk synth` with
+ * the poller's own message instead of a failed pipeline run.
+ */
+export class Ec2BuildAction extends codepipeline.Action {
+  protected readonly providedActionProperties: codepipeline.ActionProperties;
+  private readonly configuration: Record<string, string>;
+  private readonly provider: IEc2BuildProvider;
+
+  constructor(props: Ec2BuildActionProps) {
+    super();
+    const { actionType } = props.provider;
+    this.configuration = configurationOf(props);
+    this.providedActionProperties = {
+      actionName: props.actionName,
+      runOrder: props.runOrder,
+      variablesNamespace: props.variablesNamespace,
+      category: actionType.category as codepipeline.ActionCategory,
+      owner: 'Custom',
+      provider: actionType.provider,
+      version: actionType.version,
+      artifactBounds: ARTIFACT_BOUNDS,
+      inputs: props.input ? [props.input] : [],
+      outputs: props.outputs ?? [],
+    };
+    this.provider = props.provider;
+  }
+
+  /** A reference to one of the action's output variables, `#{namespace.name}`, for a later action's configuration. */
+  variable(name: string): string {
+    return this.variableExpression(name);
+  }
+
+  protected bound(_scope: Construct, stage: codepipeline.IStage, _options: codepipeline.ActionBindOptions): codepipeline.ActionConfig {
+    // CloudFormation creates the action type before a pipeline of the same app that uses it.
+    if (this.provider.actionTypeResource) stage.pipeline.node.addDependency(this.provider.actionTypeResource);
+    return { configuration: this.configuration };
+  }
+}
+
+/** The action's configuration, checked as the poller checks a job's (late values aside). */
+function configurationOf(props: Ec2BuildActionProps): Record<string, string> {
+  const owner = `Ec2BuildAction '${props.actionName}'`;
+  if (!Token.isUnresolved(props.instanceTypes) && props.instanceTypes.length === 0) {
+    throw new Error(`${owner}: instanceTypes must name at least one instance type, got []`);
+  }
+  const configuration: Record<string, string> = {
+    [PROPERTY.imageId]: props.imageId,
+    [PROPERTY.instanceType]: Token.isUnresolved(props.instanceTypes) ? Token.asString(props.instanceTypes) : props.instanceTypes.join(','),
+    [PROPERTY.command]: props.command,
+  };
+  if (props.workingDirectory !== undefined) configuration[PROPERTY.workingDirectory] = props.workingDirectory;
+  if (props.outputArtifactPath !== undefined) configuration[PROPERTY.outputArtifactPath] = props.outputArtifactPath;
+  if (props.timeout !== undefined) configuration[PROPERTY.timeoutMinutes] = timeoutMinutes(owner, props.timeout);
+
+  const checked = Object.fromEntries(Object.entries(configuration).map(([k, v]) => [k, late(v) ? STAND_INS[k] : v]));
+  const artifact = (a: codepipeline.Artifact, i: number) => ({ name: a.artifactName ?? `artifact${i}`, location: { type: 'S3' as const, s3Location: { bucketName: 'b', objectKey: 'k' } } });
+  try {
+    toBuildJob({
+      id: 'synth',
+      data: {
+        actionConfiguration: { configuration: checked },
+        inputArtifacts: props.input ? [artifact(props.input, 0)] : [],
+        outputArtifacts: (props.outputs ?? []).map(artifact),
+      },
+    });
+  } catch (err) {
+    throw new Error(`${owner}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  return configuration;
+}
+
+function timeoutMinutes(owner: string, timeout: Duration): string {
+  const seconds = timeout.toSeconds();
+  if (seconds % 60 !== 0) throw new Error(`${owner}: timeout must be a whole number of minutes, got ${timeout.toHumanString()}`);
+  return String(seconds / 60);
+}

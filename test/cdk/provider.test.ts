@@ -1,0 +1,49 @@
+import { App, Fn, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Ec2BuildProvider, PropValueError, type Ec2BuildProviderProps } from '../../lib';
+
+const build = (props: Ec2BuildProviderProps = {}, id = 'Ec2Builds') => new Ec2BuildProvider(new Stack(new App(), 'Builds'), id, props);
+
+describe('Ec2BuildProvider', () => {
+  it.each<[string, Ec2BuildProviderProps, string]>([
+    ['category', { category: 'Compile' }, 'category must be one of Build, Test, Deploy, Invoke, Approval, Source, got "Compile"'],
+    ['providerName', { providerName: 'EC2 Build' }, 'providerName must be 1 to 35 letters, digits, - or _, got "EC2 Build"'],
+    ['version', { version: '1234567890' }, 'version must be 1 to 9 letters, digits, - or _, got "1234567890"'],
+    ['subnetIds', { subnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-x'] }, 'subnetIds[1] must be a subnet ID (subnet-0123abcd...), got "subnet-x"'],
+    ['subnetIds', { subnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0aaaaaaaaaaaaaaaa'] }, 'subnetIds must be a list without repeats, got ["subnet-0aaaaaaaaaaaaaaaa","subnet-0aaaaaaaaaaaaaaaa"]'],
+    ['securityGroupIds', { securityGroupIds: ['default'] }, 'securityGroupIds[0] must be a security group ID (sg-0123abcd...), got "default"'],
+    ['rootVolumeGiB', { rootVolumeGiB: 7 }, 'rootVolumeGiB must be a whole number of GiB from 8 to 16384, got 7'],
+    ['rootVolumeGiB', { rootVolumeGiB: 30.5 }, 'rootVolumeGiB must be a whole number of GiB from 8 to 16384, got 30.5'],
+    ['ebsKmsKeyArn', { ebsKmsKeyArn: 'alias/aws/ebs' }, 'ebsKmsKeyArn must be the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; not an alias or a bare key ID), got "alias/aws/ebs"'],
+  ])('refuses a bad %s, naming the prop and echoing the value', (_prop, props, message) => {
+    const attempt = () => build(props);
+    expect(attempt).toThrow(PropValueError);
+    expect(attempt).toThrow(`Ec2BuildProvider: ${message}`);
+  });
+
+  it('leaves unresolved tokens to CloudFormation, but not the action type\'s identity', () => {
+    expect(() => build({ subnetIds: Fn.split(',', Fn.importValue('BuildSubnets')) })).not.toThrow();
+    expect(() => build({ ebsKmsKeyArn: Fn.importValue('EbsKey') })).not.toThrow();
+    expect(() => build({ version: Fn.importValue('Version') })).toThrow(/version must be a literal string \(1 to 9 letters, digits, - or _\), known at synth, got "\$\{Token/);
+  });
+
+  it('allows one provider per stack, since its instances are tagged with the stack name', () => {
+    const stack = new Stack(new App(), 'Builds');
+    new Ec2BuildProvider(stack, 'First');
+    expect(() => new Ec2BuildProvider(stack, 'Second', { version: '2' })).toThrow("Ec2BuildProvider: a stack holds at most one, and Builds already has Builds/First; put 'Second' in a stack of its own");
+  });
+
+  it('matches the shipped pin of version 1 wherever the provider sits in the app', () => {
+    // GIVEN the default action type under a construct path other than the app's
+    const stack = new Stack(new App(), 'TeamBuilds');
+    // WHEN it is created, THEN its definition matches action-types/Build-EC2-Build-1.json
+    expect(() => new Ec2BuildProvider(stack, 'Nested')).not.toThrow();
+    Template.fromStack(stack).resourceCountIs('AWS::CodePipeline::CustomActionType', 1);
+  });
+
+  it('refuses attributes that cannot name an action type', () => {
+    const stack = new Stack(new App(), 'Pipelines');
+    expect(() => Ec2BuildProvider.fromAttributes(stack, 'Other', { providerName: 'EC2/Build' })).toThrow('Ec2BuildProvider.fromAttributes: providerName must be 1 to 35 letters, digits, - or _, got "EC2/Build"');
+    expect(Ec2BuildProvider.fromAttributes(stack, 'Default', { version: '4' }).actionType).toEqual({ owner: 'Custom', category: 'Build', provider: 'EC2-Build', version: '4' });
+  });
+});

@@ -9,7 +9,7 @@ export default defineConfig(
   {
     // Generated or vendored: the synthesized cloud assembly, the synth cache under
     // node_modules/.cache, and the AWS service models the local cloud loads.
-    ignores: ['cdk.out/**', 'node_modules/**', 'local/models/**', 'coverage/**', '.local-runs/**'],
+    ignores: ['cdk.out/**', 'dist/**', 'node_modules/**', 'local/models/**', 'coverage/**', '.local-runs/**'],
   },
   {
     files: ['{bin,lib,lambdas,local,scripts,test}/**/*.ts'],

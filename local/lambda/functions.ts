@@ -7,7 +7,7 @@ import { LambdaServiceError, LocalLambda, type InvokeOutcome } from './invoker';
 /** One AWS::Lambda::Function of the template, deployed locally. */
 export interface DeployedFunction {
   readonly logicalId: string;
-  /** The construct path of the function (aws:cdk:path without the stack and "/Resource"), e.g. "SafetyNets/Sweeper". */
+  /** The construct path of the function inside the provider (aws:cdk:path without the stack, the provider's id and "/Resource"), e.g. "SafetyNets/Sweeper". */
   readonly path: string;
   readonly name: string;
   readonly arn: string;
@@ -23,6 +23,7 @@ export interface DeployedFunction {
  * (a duration in simulated time); everything else is the template's.
  */
 export function deployFunctions(stack: LocalStack, base: BaseEnvironment, override: (name: string, value: string) => string = (_n, v) => v): DeployedFunction[] {
+  const prefix = providerPath(stack);
   return stack.resources('AWS::Lambda::Function').map(([logicalId, p]) => {
     const raw = stack.template.Resources[logicalId] as { Metadata?: Record<string, unknown> };
     const role = roleLogicalId(stack, logicalId, 'Role');
@@ -42,13 +43,25 @@ export function deployFunctions(stack: LocalStack, base: BaseEnvironment, overri
     // The Timeout counts real time: what a handler does in it (module loading, SDK calls) is real work.
     return {
       logicalId,
-      path: cdkPath.split('/').slice(1).filter((s) => s !== 'Resource').join('/'),
+      path: cdkPath.split('/').slice(1 + prefix.length).filter((s) => s !== 'Resource').join('/'),
       name,
       arn: stack.getAtt(logicalId, 'Arn'),
       roleLogicalId: role,
       lambda: new LocalLambda({ name, arn: stack.getAtt(logicalId, 'Arn'), codeDir: path.resolve(codeDir), handler, runtime, timeoutSeconds: Number(p.Timeout ?? 3), memoryMB, env, region: stack.region, accountId: stack.account }),
     };
   });
+}
+
+/**
+ * Where the Ec2BuildProvider sits in the stack (the parts of its construct path after the stack's): `Default` in the
+ * app's stack, whatever id a user gave it in theirs. Its action type is at <provider>/ActionType/Resource.
+ */
+function providerPath(stack: LocalStack): string[] {
+  const paths = Object.values(stack.template.Resources as Record<string, { Type?: string; Metadata?: Record<string, unknown> }>)
+    .filter((r) => r.Type === 'AWS::CodePipeline::CustomActionType')
+    .map((r) => String(r.Metadata?.['aws:cdk:path'] ?? '').split('/'));
+  if (paths.length !== 1 || paths[0].length < 3) throw new Error(`the template must hold one Ec2BuildProvider's action type with its construct path (aws:cdk:path metadata); it has ${paths.length}`);
+  return paths[0].slice(1, -2);
 }
 
 /** A Task state's lambda:invoke: synchronous, the function's error raised by its errorType with the error payload as Cause (local/services/sfn.ts). */

@@ -1,8 +1,8 @@
-import { Token, type Duration } from 'aws-cdk-lib';
+import { Fn, Stage, Token, type Duration } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type { Construct } from 'constructs';
 import { toBuildJob } from '../lambdas/poller/job';
-import { PROPERTY } from '../lambdas/shared/properties';
+import { MAX_PROPERTY_LENGTH, PROPERTY } from '../lambdas/shared/properties';
 import { ARTIFACT_BOUNDS } from './action-type';
 import type { IEc2BuildProvider } from './provider';
 
@@ -43,9 +43,13 @@ export interface Ec2BuildActionProps extends codepipeline.CommonActionProps {
   readonly timeout?: Duration;
 }
 
-/** A value CloudFormation or CodePipeline fills in later (a token, or a `#{Namespace.Variable}` reference): checked when the job runs. */
+/**
+ * A value CloudFormation or CodePipeline fills in later, checked when the job runs: a token, a dynamic reference
+ * (`{{resolve:ssm:…}}`, https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html) or a
+ * pipeline variable (`#{Namespace.Variable}`, resolved at run time: https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html).
+ */
 function late(value: string): boolean {
-  return Token.isUnresolved(value) || /#\{[^}]*\}/.test(value);
+  return Token.isUnresolved(value) || /#\{[^}]*\}/.test(value) || value.includes('{{resolve:');
 }
 
 /** What each property stands for when its own value is late, so the others are still checked by the same parser. */
@@ -93,8 +97,10 @@ export class Ec2BuildAction extends codepipeline.Action {
   }
 
   protected bound(_scope: Construct, stage: codepipeline.IStage, _options: codepipeline.ActionBindOptions): codepipeline.ActionConfig {
-    // CloudFormation creates the action type before a pipeline of the same app that uses it.
-    if (this.provider.actionTypeResource) stage.pipeline.node.addDependency(this.provider.actionTypeResource);
+    // CloudFormation creates the action type before a pipeline of the same app that uses it (CDK allows such a
+    // dependency only inside one cdk.Stage; across stages, deploy the provider's stage first).
+    const type = this.provider.actionTypeResource;
+    if (type && Stage.of(type) === Stage.of(stage.pipeline)) stage.pipeline.node.addDependency(type);
     return { configuration: this.configuration };
   }
 }
@@ -107,13 +113,22 @@ function configurationOf(props: Ec2BuildActionProps): Record<string, string> {
   }
   const configuration: Record<string, string> = {
     [PROPERTY.imageId]: props.imageId,
-    [PROPERTY.instanceType]: Token.isUnresolved(props.instanceTypes) ? Token.asString(props.instanceTypes) : props.instanceTypes.join(','),
+    // A list token (a CommaDelimitedList parameter, Fn.split) must still be one string in the configuration.
+    [PROPERTY.instanceType]: Token.isUnresolved(props.instanceTypes) ? Fn.join(',', props.instanceTypes) : props.instanceTypes.join(','),
     [PROPERTY.command]: props.command,
   };
-  if (props.workingDirectory !== undefined) configuration[PROPERTY.workingDirectory] = props.workingDirectory;
-  if (props.outputArtifactPath !== undefined) configuration[PROPERTY.outputArtifactPath] = props.outputArtifactPath;
+  // An empty value is the default, and CodePipeline refuses empty configuration values (1 to 1000 characters:
+  // https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionConfiguration.html), so it is left out.
+  if (props.workingDirectory) configuration[PROPERTY.workingDirectory] = props.workingDirectory;
+  if (props.outputArtifactPath) configuration[PROPERTY.outputArtifactPath] = props.outputArtifactPath;
   if (props.timeout !== undefined) configuration[PROPERTY.timeoutMinutes] = timeoutMinutes(owner, props.timeout);
 
+  // The length limit holds for the value as written, variable references included.
+  for (const [key, value] of Object.entries(configuration)) {
+    if (!Token.isUnresolved(value) && value.length > MAX_PROPERTY_LENGTH) {
+      throw new Error(`${owner}: ${key} is ${value.length} characters long; CodePipeline allows ${MAX_PROPERTY_LENGTH}. Move the script into your source and call it.`);
+    }
+  }
   const checked = Object.fromEntries(Object.entries(configuration).map(([k, v]) => [k, late(v) ? STAND_INS[k] : v]));
   const artifact = (a: codepipeline.Artifact, i: number) => ({ name: a.artifactName ?? `artifact${i}`, location: { type: 'S3' as const, s3Location: { bucketName: 'b', objectKey: 'k' } } });
   try {

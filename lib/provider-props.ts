@@ -49,11 +49,13 @@ export interface Ec2BuildProviderProps {
 
 /**
  * The limits of an action type's identity (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionTypeId.html):
- * Provider 1 to 35 and Version 1 to 9 characters of [0-9A-Za-z_-]. The category is one CodePipeline lets a custom
- * action have (Compute is AWS's own; CreateCustomActionType lists Source, Build, Deploy, Test, Invoke, Approval).
+ * Provider 1 to 35 and Version 1 to 9 characters of [0-9A-Za-z_-]. The category is one a custom build action can
+ * work in: CreateCustomActionType lists Source and Approval too but says they "are not currently functional" and are
+ * reserved (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_CreateCustomActionType.html), and a
+ * Source action takes no input artifact; Compute is AWS's own.
  */
 export const ACTION_TYPE_RULES = {
-  categories: ['Build', 'Test', 'Deploy', 'Invoke', 'Approval', 'Source'],
+  categories: ['Build', 'Test', 'Deploy', 'Invoke'],
   provider: { pattern: /^[0-9A-Za-z_-]{1,35}$/, expected: '1 to 35 letters, digits, - or _' },
   version: { pattern: /^[0-9A-Za-z_-]{1,9}$/, expected: '1 to 9 letters, digits, - or _' },
 } as const;

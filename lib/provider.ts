@@ -1,6 +1,6 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct, type IDependable } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { BuildActionType } from './action-type';
 import { BuildDocument } from './build-document';
@@ -17,7 +17,7 @@ export interface IEc2BuildProvider {
   /** The custom action type pipelines name in their `ActionTypeId`. */
   readonly actionType: ActionTypeRef;
   /** The action type's resource when this app deploys it: a pipeline in the same app is deployed after it. */
-  readonly actionTypeResource?: IDependable;
+  readonly actionTypeResource?: IConstruct;
 }
 
 /** Names a provider deployed in another stack or app. */
@@ -29,6 +29,11 @@ export interface Ec2BuildProviderAttributes {
   /** The version it registered. @default '1' */
   readonly version?: string;
 }
+
+/** A state machine name is 1 to 80 characters (https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html); `-BuildJob` takes 9. */
+const MAX_STACK_NAME = 80 - '-BuildJob'.length;
+
+const sameType = (a: ActionTypeRef, b: ActionTypeRef) => a.category === b.category && a.provider === b.provider && a.version === b.version;
 
 class ImportedProvider extends Construct implements IEc2BuildProvider {
   constructor(
@@ -53,7 +58,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
   }
 
   readonly actionType: ActionTypeRef;
-  readonly actionTypeResource: IDependable;
+  readonly actionTypeResource: IConstruct;
   /** The state machine that runs each build. */
   readonly stateMachine: sfn.IStateMachine;
   /** The SSM Command document each build runs. */
@@ -69,6 +74,14 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     const other = stack.node.findAll().find((c) => c !== this && c instanceof Ec2BuildProvider);
     if (other) throw new Error(`Ec2BuildProvider: a stack holds at most one, and ${stack.stackName} already has ${other.node.path}; put '${id}' in a stack of its own`);
     const resolved = resolveProviderProps(props);
+    // An action type exists once per account and Region: two providers of one app registering the same one would collide.
+    const { category, provider, version } = resolved.actionType;
+    const twin = this.node.root.node.findAll().find((c) => c !== this && c instanceof Ec2BuildProvider && c.actionType && sameType(c.actionType, resolved.actionType));
+    if (twin) throw new Error(`Ec2BuildProvider: ${twin.node.path} already registers Custom/${category}/${provider}/${version}; give '${id}' another providerName or version`);
+    // The state machine is named <stack>-BuildJob, at most 80 characters (lib/build-workflow.ts).
+    if (!Token.isUnresolved(stack.stackName) && stack.stackName.length > MAX_STACK_NAME) {
+      throw new Error(`Ec2BuildProvider: the name of its stack must be at most ${MAX_STACK_NAME} characters (its state machine is named after it), got ${JSON.stringify(stack.stackName)}`);
+    }
     this.actionType = resolved.actionType;
     const document = new BuildDocument(this, 'BuildDocument');
     const builder = new BuilderInstance(this, 'Builder', { securityGroupIds: resolved.securityGroupIds, rootVolumeGiB: resolved.rootVolumeGiB });

@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack, Stage as CdkStage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
@@ -117,6 +117,36 @@ describe('Ec2BuildAction', () => {
     expect(() => action(imported(stack), { imageId: fromParameter, command: 'make VERSION=#{SourceVariables.VersionId}' })).not.toThrow();
     expect(() => action(imported(stack), { imageId: '#{Vars.Ami}' })).not.toThrow();
     expect(() => action(imported(stack), { imageId: fromParameter, workingDirectory: 'relative' })).toThrow(/WorkingDirectory must be an absolute path/);
+  });
+
+  it('leaves empty optional values out of the configuration, which CodePipeline would refuse', () => {
+    const stack = new Stack(new App(), 'Pipelines');
+    const template = pipeline(stack, (source) => action(imported(stack), { input: source, workingDirectory: '', outputArtifactPath: '' }));
+    const [resource] = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
+    expect(Object.keys(resource.Properties.Stages[1].Actions[0].Configuration).sort()).toEqual(['Command', 'ImageId', 'InstanceType']);
+  });
+
+  it('joins a list token of instance types into one configuration string', () => {
+    const stack = new Stack(new App(), 'Pipelines');
+    const types = new CfnParameter(stack, 'Types', { type: 'CommaDelimitedList' }).valueAsList;
+    const template = pipeline(stack, (source) => action(imported(stack), { input: source, instanceTypes: types }));
+    const [resource] = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
+    expect(resource.Properties.Stages[1].Actions[0].Configuration.InstanceType).toEqual({ 'Fn::Join': [',', { Ref: 'Types' }] });
+  });
+
+  it('accepts a CloudFormation dynamic reference, and holds a value with a variable to the length limit', () => {
+    const stack = new Stack(new App(), 'Pipelines');
+    expect(() => action(imported(stack), { imageId: '{{resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64}}' })).not.toThrow();
+    const long = `${'x'.repeat(990)} #{SourceVariables.VersionId}`;
+    expect(() => action(imported(stack), { command: long })).toThrow(`Ec2BuildAction 'Build': Command is ${long.length} characters long; CodePipeline allows 1000.`);
+  });
+
+  it('synthesizes a pipeline in a cdk.Stage that uses a provider outside it (deployed first)', () => {
+    const app = new App();
+    const provider = new Ec2BuildProvider(new Stack(app, 'Provider'), 'Builds');
+    const stack = new Stack(new CdkStage(app, 'Prod'), 'Pipelines');
+    expect(() => pipeline(stack, (source) => action(provider, { input: source }))).not.toThrow();
+    expect(() => app.synth()).not.toThrow();
   });
 
   it('refuses two output artifacts, the most the action type declares', () => {

@@ -6,7 +6,8 @@ const build = (props: Ec2BuildProviderProps = {}, id = 'Ec2Builds') => new Ec2Bu
 
 describe('Ec2BuildProvider', () => {
   it.each<[string, Ec2BuildProviderProps, string]>([
-    ['category', { category: 'Compile' }, 'category must be one of Build, Test, Deploy, Invoke, Approval, Source, got "Compile"'],
+    ['category', { category: 'Compile' }, 'category must be one of Build, Test, Deploy, Invoke, got "Compile"'],
+    ['category', { category: 'Source' }, 'category must be one of Build, Test, Deploy, Invoke, got "Source"'],
     ['providerName', { providerName: 'EC2 Build' }, 'providerName must be 1 to 35 letters, digits, - or _, got "EC2 Build"'],
     ['version', { version: '1234567890' }, 'version must be 1 to 9 letters, digits, - or _, got "1234567890"'],
     ['subnetIds', { subnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-x'] }, 'subnetIds[1] must be a subnet ID (subnet-0123abcd...), got "subnet-x"'],
@@ -31,6 +32,19 @@ describe('Ec2BuildProvider', () => {
     const stack = new Stack(new App(), 'Builds');
     new Ec2BuildProvider(stack, 'First');
     expect(() => new Ec2BuildProvider(stack, 'Second', { version: '2' })).toThrow("Ec2BuildProvider: a stack holds at most one, and Builds already has Builds/First; put 'Second' in a stack of its own");
+  });
+
+  it('refuses a second provider of the app that registers the same action type, in any stack', () => {
+    const app = new App();
+    new Ec2BuildProvider(new Stack(app, 'One'), 'Builds');
+    expect(() => new Ec2BuildProvider(new Stack(app, 'Two'), 'Builds')).toThrow("Ec2BuildProvider: One/Builds already registers Custom/Build/EC2-Build/1; give 'Builds' another providerName or version");
+    expect(() => new Ec2BuildProvider(new Stack(app, 'Three'), 'Builds', { version: '2' })).not.toThrow();
+  });
+
+  it('refuses a stack name too long to name its state machine', () => {
+    const name = `B${'x'.repeat(71)}`;
+    expect(() => new Ec2BuildProvider(new Stack(new App(), name), 'Builds')).toThrow(`the name of its stack must be at most 71 characters (its state machine is named after it), got "${name}"`);
+    expect(() => new Ec2BuildProvider(new Stack(new App(), name.slice(1)), 'Builds')).not.toThrow();
   });
 
   it('matches the shipped pin of version 1 wherever the provider sits in the app', () => {

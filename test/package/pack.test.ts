@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseProperties } from '../../lambdas/poller/job';
+import { LocalCloud } from '../../local/cloud';
+import { runJob } from '../../local/job';
 import { lambdaEntries } from '../../lib/bundling';
 import { currentTemplate } from '../../local/synthesized';
 import rootPackage from '../../package.json';
@@ -80,6 +82,19 @@ describe('the packed package in a fresh CDK app', () => {
     const repo = JSON.parse(fs.readFileSync(await currentTemplate(), 'utf8')) as Template;
     expect(codeKeys(read('Ec2BuildProvider'))).toEqual(codeKeys(repo));
     expect(codeKeys(repo)).toHaveLength(lambdaEntries().length);
+  });
+
+  it('runs a build on the provider as the user\'s app synthesizes it, in the local cloud with its IAM enforced', async () => {
+    // GIVEN the local cloud deploying the user's provider stack (its construct path, stack name and asset hashes)
+    const cloud = await LocalCloud.start(undefined, { template: path.join(app, 'cdk.out', 'Ec2BuildProvider.template.json') });
+    try {
+      // WHEN a job runs on it
+      const summary = await runJob(cloud, { source: path.join(ROOT, 'examples', 'hello'), command: 'bash build.sh' });
+      // THEN it succeeds with one result and its instance released
+      expect(summary).toMatchObject({ status: 'Succeeded', jobResults: 1, instancesLaunched: 1, instancesReleased: 1 });
+    } finally {
+      await cloud.stop();
+    }
   });
 
   it('fails synth on a malformed ImageId with the poller\'s own message', () => {

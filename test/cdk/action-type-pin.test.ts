@@ -58,6 +58,25 @@ describe('the pinned action type definition', () => {
     expect(() => construct(v2, { directory })).toThrow(/version 2 differs/);
   });
 
+  it('gives a new version a definition that depends on the Region alone, so a deleted version can be registered again', () => {
+    // GIVEN a version with no pin yet
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'pins-'));
+    const v2 = { ...v1, version: '2' };
+    // WHEN its first synth pins it
+    construct(v2, { directory, writeMissing: true });
+    const written = JSON.parse(fs.readFileSync(pinFile(v2, directory), 'utf8'));
+    // THEN its definition names no resource of the deployment (only the Region), unlike version 1's document link
+    const intrinsics = (text: string) => [...text.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]);
+    expect([...new Set(intrinsics(JSON.stringify(written.definition)))]).toEqual(['AWS::Region']);
+    expect(intrinsics(JSON.stringify((JSON.parse(fs.readFileSync(pinFile(v1), 'utf8')) as Pin).definition))).toContain('BuildDocument');
+    // AND each {Config:Name} in its links is a required, non-secret property, as CloudFormation requires
+    const names = [...JSON.stringify(written.definition.settings).matchAll(/\{Config:([A-Za-z]+)\}/g)].map((m) => m[1]);
+    expect(names).toEqual(['ImageId']);
+    for (const name of names) {
+      expect(written.definition.configurationProperties.find((p: { name: string }) => p.name === name)).toMatchObject({ required: true, secret: false });
+    }
+  });
+
   it('accepts a version with no pin without writing one unless asked', () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'pins-'));
     expect(() => construct({ ...v1, version: '3' }, { directory })).not.toThrow();

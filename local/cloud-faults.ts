@@ -7,7 +7,8 @@ import type { Chaos } from './services/chaos';
 export function chaosDispatcher(jobChaos: ReadonlyMap<string, Chaos>): Chaos {
   const of = (jobId: string) => jobChaos.get(jobId);
   return {
-    runInstances: (j, subnet, type) => of(j)?.runInstances?.(j, subnet, type),
+    runInstances: (j, subnet, type, market) => of(j)?.runInstances?.(j, subnet, type, market),
+    startInstances: (j, type, market) => of(j)?.startInstances?.(j, type, market),
     neverRuns: (j) => of(j)?.neverRuns?.(j) ?? false,
     terminate: (j) => of(j)?.terminate?.(j),
     neverRegisters: (j) => of(j)?.neverRegisters?.(j) ?? false,

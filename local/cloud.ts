@@ -251,6 +251,8 @@ export class LocalCloud {
       return (jobId && this.jobChaos.get(jobId)?.storeClockAheadMs?.(jobId)) || 0;
     };
     this.ec2.onStateChange = (instance) => this.ssm.instanceChanged(instance);
+    // EC2's own events (state changes, Spot interruption warnings) reach the rules of the template, as on AWS.
+    this.ec2.onEvent = (event) => this.bus.put({ ...event });
     // IAM from the template: every request to the local services, Step Functions' invocations and
     // the build instances' agents are authorized as the role that makes them.
     this.authorizer = installIamGate(stack, stackResourceState(stack, (id) => this.ec2.instances.get(id)?.tags ?? null));

@@ -101,6 +101,8 @@ export const EC2_REQUESTS: Record<string, Checks<URLSearchParams>> = {
   DescribeImages: () => [{ action: 'ec2:DescribeImages', resource: ANY }],
   DescribeInstances: () => [{ action: 'ec2:DescribeInstances', resource: ANY }],
   TerminateInstances: (p, s) => instanceChecks('ec2:TerminateInstances', queryList(p, 'InstanceId'), s),
+  StopInstances: (p, s) => instanceChecks('ec2:StopInstances', queryList(p, 'InstanceId'), s),
+  StartInstances: (p, s) => instanceChecks('ec2:StartInstances', queryList(p, 'InstanceId'), s),
 };
 
 type Body = Record<string, unknown>;

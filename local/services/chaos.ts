@@ -6,8 +6,10 @@ import type { AwsError } from './aws-error';
  * each meet only their own faults.
  */
 export interface Chaos {
-  /** An error for RunInstances of this type in this subnet. */
-  runInstances?(jobId: string, subnetId: string, instanceType: string): AwsError | undefined;
+  /** An error for RunInstances of this type in this subnet and market. */
+  runInstances?(jobId: string, subnetId: string, instanceType: string, market: 'on-demand' | 'spot'): AwsError | undefined;
+  /** An error for StartInstances of a stopped instance (EC2 may lack capacity to start it). */
+  startInstances?(jobId: string, instanceType: string, market: 'on-demand' | 'spot'): AwsError | undefined;
   /** The instance never leaves pending. */
   neverRuns?(jobId: string): boolean;
   /** An error for TerminateInstances. */

@@ -2,27 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { AwsError } from './aws-error';
 import { TAGS } from '../../lambdas/shared/env';
 import type { Chaos } from './chaos';
+import { checkImageId, checkRootVolume, describeImages, list } from './ec2-images';
+import { interruptionWarning, launchOptions, startRefusal, stateChangeEvent, stopRefusal, type Ec2Event, type LaunchOptions } from './ec2-lifecycle';
 import { serveQueryProtocol, xmlEscape, type LocalServer } from './http';
 
-/**
- * AMIs this simulated account can launch (Linux ones, as the local runner runs the Linux step), with
- * the snapshot behind each root device: a root volume may not be smaller than it.
- */
-export const LOCAL_IMAGES: Record<string, { rootDeviceName: string; platform: string; rootSnapshotId: string; rootSnapshotGiB: number }> = {
-  'ami-0a1b2c3d4e5f67890': { rootDeviceName: '/dev/xvda', platform: 'Linux/UNIX', rootSnapshotId: 'snap-0a1b2c3d4e5f67890', rootSnapshotGiB: 8 },
-  'ami-0123456789abcdef0': { rootDeviceName: '/dev/sda1', platform: 'Linux/UNIX', rootSnapshotId: 'snap-0123456789abcdef0', rootSnapshotGiB: 8 },
-  /** A large image (toolchains baked in): more than the stack's default 30 GiB root volume. */
-  'ami-0fedcba9876543210': { rootDeviceName: '/dev/xvda', platform: 'Linux/UNIX', rootSnapshotId: 'snap-0fedcba9876543210', rootSnapshotGiB: 50 },
-};
-export const DEFAULT_IMAGE_ID = 'ami-0a1b2c3d4e5f67890';
-
-/**
- * Launch templates of this simulated account and the EBS volume size of each block device they
- * map: the stack's template (lib/builder-instance.ts) with its default 30 GiB root.
- */
-export const LOCAL_LAUNCH_TEMPLATES: Record<string, { blockDeviceGiB: Record<string, number> }> = {
-  'lt-0local0000000000': { blockDeviceGiB: { '/dev/xvda': 30 } },
-};
+export { DEFAULT_IMAGE_ID, LOCAL_IMAGES, LOCAL_LAUNCH_TEMPLATES } from './ec2-images';
 
 const FAMILIES = ['t3', 't3a', 't4g', 'm5', 'm6i', 'm6g', 'm7i', 'm7g', 'c5', 'c6i', 'c6g', 'c7i', 'c7g', 'r5', 'r6i', 'r7i', 'g4dn', 'g5', 'g6', 'p4d', 'p5', 'i4i'];
 const SIZES = ['nano', 'micro', 'small', 'medium', 'large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge', '48xlarge', 'metal'];
@@ -43,6 +27,12 @@ export interface SimInstance {
   stateReason: string;
   /** When its SSM agent came online (epoch ms), set by the SSM simulation. */
   onlineAt?: number;
+  /** Its market, Spot request and hibernation settings. */
+  readonly launch: LaunchOptions;
+  /** Stopped by hibernation (resumes faster). */
+  hibernated?: boolean;
+  /** Stopped by a Spot interruption: only EC2 restarts it. */
+  interruptedBySpot?: boolean;
 }
 
 export interface Ec2Timing {
@@ -52,6 +42,14 @@ export interface Ec2Timing {
   readonly bootJitterMs?: number;
   /** Time from terminate to terminated. */
   readonly shutdownMs: number;
+  /** Time from stop to stopped. @default shutdownMs */
+  readonly stopMs?: number;
+  /** Time from start to running for a stopped instance. @default bootMs */
+  readonly startMs?: number;
+  /** Time from start to running for a hibernated instance. @default startMs */
+  readonly resumeMs?: number;
+  /** Time from a Spot interruption warning to the interruption (two minutes on AWS). @default shutdownMs */
+  readonly spotNoticeMs?: number;
 }
 
 
@@ -70,11 +68,6 @@ function instanceTypeExists(type: string): boolean {
   return FAMILIES.includes(family) && SIZES.includes(size);
 }
 
-function list(params: URLSearchParams, prefix: string): string[] {
-  const out: string[] = [];
-  for (let i = 1; params.has(`${prefix}.${i}`); i++) out.push(params.get(`${prefix}.${i}`) ?? '');
-  return out;
-}
 
 /**
  * EC2's control plane, simulated: RunInstances, DescribeImages, DescribeInstances and
@@ -89,15 +82,19 @@ export class LocalEc2 {
   chaos: Chaos = {};
   /** Called when an instance changes state (the SSM simulation registers agents on running). */
   onStateChange: (instance: SimInstance) => void = () => undefined;
+  /** Where the events EC2 emits go (the local EventBridge). */
+  onEvent: (event: Ec2Event) => void = () => undefined;
 
   constructor(private readonly timing: Ec2Timing) {}
 
   async start(): Promise<string> {
     this.server = await serveQueryProtocol({
-      DescribeImages: (p) => this.describeImages(p),
+      DescribeImages: (p) => describeImages(p),
       RunInstances: (p) => this.runInstances(p),
       DescribeInstances: (p) => this.describeInstances(p),
       TerminateInstances: (p) => this.terminateInstances(p),
+      StopInstances: (p) => this.stopInstances(p),
+      StartInstances: (p) => this.startInstances(p),
     });
     return this.server.endpoint;
   }
@@ -119,25 +116,11 @@ export class LocalEc2 {
     instance.state = state;
     if (reason) instance.stateReason = reason;
     this.onStateChange(instance);
+    this.onEvent(stateChangeEvent(instance.instanceId, state));
   }
 
   private throttled(operation: string, jobId: string): void {
     if (jobId && this.chaos.throttle?.('ec2', operation, jobId)) throw new AwsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
-  }
-
-  private checkImageId(imageId: string): void {
-    if (!/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/.test(imageId)) throw new AwsError('InvalidAMIID.Malformed', `Invalid id: "${imageId}" (expecting "ami-...")`);
-    if (!LOCAL_IMAGES[imageId]) throw new AwsError('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
-  }
-
-  private describeImages(p: URLSearchParams): string {
-    const items = list(p, 'ImageId').map((id) => {
-      this.checkImageId(id);
-      const img = LOCAL_IMAGES[id];
-      const root = `<blockDeviceMapping><item><deviceName>${img.rootDeviceName}</deviceName><ebs><snapshotId>${img.rootSnapshotId}</snapshotId><volumeSize>${img.rootSnapshotGiB}</volumeSize><deleteOnTermination>true</deleteOnTermination><volumeType>gp3</volumeType><encrypted>false</encrypted></ebs></item></blockDeviceMapping>`;
-      return `<item><imageId>${id}</imageId><imageState>available</imageState><rootDeviceName>${img.rootDeviceName}</rootDeviceName><rootDeviceType>ebs</rootDeviceType><platformDetails>${img.platform}</platformDetails>${root}</item>`;
-    });
-    return `<DescribeImagesResponse><requestId>local</requestId><imagesSet>${items.join('')}</imagesSet></DescribeImagesResponse>`;
   }
 
   private runInstances(p: URLSearchParams): string {
@@ -146,10 +129,11 @@ export class LocalEc2 {
     if (existing) return this.reservation('RunInstancesResponse', [this.instances.get(existing)!]);
     const imageId = p.get('ImageId') ?? '';
     const instanceType = p.get('InstanceType') ?? '';
-    this.checkImageId(imageId);
+    checkImageId(imageId);
     if (!instanceTypeExists(instanceType)) throw new AwsError('InvalidParameterValue', `Invalid value '${instanceType}' for InstanceType.`);
     if (!p.get('LaunchTemplate.LaunchTemplateId')) throw new AwsError('MissingParameter', 'The request must contain the parameter LaunchTemplate');
-    this.checkRootVolume(p, imageId);
+    checkRootVolume(p, imageId);
+    const launch = launchOptions(p);
     const subnetId = p.get('SubnetId') ?? 'subnet-0default0000000';
     const tags: Record<string, string> = {};
     for (let i = 1; p.has(`TagSpecification.${i}.ResourceType`); i++) {
@@ -160,7 +144,7 @@ export class LocalEc2 {
     }
     const jobId = jobOf({ tags });
     this.throttled('RunInstances', jobId);
-    const fault = this.chaos.runInstances?.(jobId, subnetId, instanceType);
+    const fault = this.chaos.runInstances?.(jobId, subnetId, instanceType, launch.market);
     if (fault) throw fault;
     const instance: SimInstance = {
       instanceId: `i-${randomBytes(9).toString('hex').slice(0, 17)}`,
@@ -172,36 +156,17 @@ export class LocalEc2 {
       launchTemplateId: p.get('LaunchTemplate.LaunchTemplateId') ?? '',
       state: 'pending',
       stateReason: '',
+      launch,
     };
     this.instances.set(instance.instanceId, instance);
     if (token) this.tokens.set(token, instance.instanceId);
+    this.onEvent(stateChangeEvent(instance.instanceId, 'pending'));
     if (!this.chaos.neverRuns?.(jobId)) {
       this.later(this.timing.bootMs + Math.random() * (this.timing.bootJitterMs ?? 0), () => {
         if (instance.state === 'pending') this.setState(instance, 'running');
       });
     }
     return this.reservation('RunInstancesResponse', [instance]);
-  }
-
-  /**
-   * The root volume is the request's mapping for the AMI's root device, else the launch template's,
-   * else the snapshot's own size; smaller than the snapshot is refused with InvalidBlockDeviceMapping
-   * ("You can specify a volume size that is equal to or larger than the snapshot size":
-   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EbsBlockDevice.html), in EC2's words.
-   */
-  private checkRootVolume(p: URLSearchParams, imageId: string): void {
-    const image = LOCAL_IMAGES[imageId];
-    const templateId = p.get('LaunchTemplate.LaunchTemplateId') ?? '';
-    const template = LOCAL_LAUNCH_TEMPLATES[templateId];
-    if (!template) throw new AwsError('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${templateId}, does not exist.`);
-    let size: number | undefined;
-    for (let i = 1; p.has(`BlockDeviceMapping.${i}.DeviceName`); i++) {
-      if (p.get(`BlockDeviceMapping.${i}.DeviceName`) === image.rootDeviceName && p.has(`BlockDeviceMapping.${i}.Ebs.VolumeSize`)) size = Number(p.get(`BlockDeviceMapping.${i}.Ebs.VolumeSize`));
-    }
-    size ??= template.blockDeviceGiB[image.rootDeviceName] ?? image.rootSnapshotGiB;
-    if (size < image.rootSnapshotGiB) {
-      throw new AwsError('InvalidBlockDeviceMapping', `Volume of size ${size}GB is smaller than  snapshot '${image.rootSnapshotId}', expect size >= ${image.rootSnapshotGiB}GB`);
-    }
   }
 
   private describeInstances(p: URLSearchParams): string {
@@ -249,6 +214,89 @@ export class LocalEc2 {
     return `<TerminateInstancesResponse><requestId>local</requestId><instancesSet>${items.join('')}</instancesSet></TerminateInstancesResponse>`;
   }
 
+  private found(p: URLSearchParams): SimInstance[] {
+    return list(p, 'InstanceId').map((id) => {
+      const i = this.instances.get(id);
+      if (!i) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+      return i;
+    });
+  }
+
+  /** Stops an instance (hibernating it when asked and launched for it; otherwise a normal stop, as EC2 does). */
+  stopInstance(instance: SimInstance, hibernate: boolean, reason: string): void {
+    if (instance.state !== 'running') return;
+    instance.hibernated = hibernate && instance.launch.hibernationConfigured;
+    this.setState(instance, 'stopping', reason);
+    this.later(this.timing.stopMs ?? this.timing.shutdownMs, () => {
+      if (instance.state === 'stopping') this.setState(instance, 'stopped', reason);
+    });
+  }
+
+  /**
+   * StopInstances (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StopInstances.html): Hibernate
+   * hibernates an instance enabled for hibernation at launch; otherwise the instance stops normally.
+   */
+  private stopInstances(p: URLSearchParams): string {
+    const instances = this.found(p);
+    for (const i of instances) {
+      const refusal = stopRefusal(i);
+      if (refusal) throw refusal;
+    }
+    const hibernate = p.get('Hibernate') === 'true';
+    return this.transitions('StopInstancesResponse', instances, (i) =>
+      this.stopInstance(i, hibernate, hibernate && i.launch.hibernationConfigured ? 'Client.UserInitiatedHibernate: User initiated hibernate' : 'Client.UserInitiatedShutdown: User initiated shutdown'),
+    );
+  }
+
+  /** StartInstances (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StartInstances.html): stopped → pending → running. */
+  private startInstances(p: URLSearchParams): string {
+    const instances = this.found(p);
+    for (const i of instances) {
+      const refusal = startRefusal(i, i.interruptedBySpot ?? false);
+      if (refusal) throw refusal;
+      const fault = i.state === 'stopped' ? this.chaos.startInstances?.(jobOf(i), i.instanceType, i.launch.market) : undefined;
+      if (fault) throw fault;
+    }
+    return this.transitions('StartInstancesResponse', instances, (i) => {
+      if (i.state !== 'stopped') return;
+      this.setState(i, 'pending', '');
+      const ms = i.hibernated ? (this.timing.resumeMs ?? this.timing.startMs ?? this.timing.bootMs) : (this.timing.startMs ?? this.timing.bootMs);
+      i.hibernated = false;
+      this.later(ms, () => {
+        if (i.state === 'pending') this.setState(i, 'running');
+      });
+    });
+  }
+
+  /**
+   * A Spot interruption: the warning event, then after the notice (at once for hibernation) what the instance's
+   * interruption behavior says. Only for Spot instances; an on-demand one is never interrupted.
+   */
+  interruptSpot(instance: SimInstance): void {
+    const behavior = instance.launch.interruptionBehavior;
+    if (instance.launch.market !== 'spot' || !behavior || isReleased(instance)) return;
+    this.onEvent(interruptionWarning(instance.instanceId, behavior));
+    const act = () => {
+      if (behavior === 'terminate') this.terminate(instance, 'Server.SpotInstanceTermination: Spot instance termination');
+      else {
+        instance.interruptedBySpot = true;
+        this.stopInstance(instance, behavior === 'hibernate', 'Server.SpotInstanceShutdown: Spot instance shutdown');
+      }
+    };
+    if (behavior === 'hibernate') act();
+    else this.later(this.timing.spotNoticeMs ?? this.timing.shutdownMs, act);
+  }
+
+  /** A response listing each instance's state before and after `change`. */
+  private transitions(root: string, instances: SimInstance[], change: (i: SimInstance) => void): string {
+    const items = instances.map((i) => {
+      const previous = i.state;
+      change(i);
+      return `<item><instanceId>${i.instanceId}</instanceId><currentState><code>${STATE_CODES[i.state]}</code><name>${i.state}</name></currentState><previousState><code>${STATE_CODES[previous]}</code><name>${previous}</name></previousState></item>`;
+    });
+    return `<${root}><requestId>local</requestId><instancesSet>${items.join('')}</instancesSet></${root}>`;
+  }
+
   private reservation(root: string, instances: SimInstance[]): string {
     return `<${root}><requestId>local</requestId><reservationId>r-local</reservationId><ownerId>000000000000</ownerId><instancesSet>${instances.map((i) => this.instanceXml(i)).join('')}</instancesSet></${root}>`;
   }
@@ -256,6 +304,6 @@ export class LocalEc2 {
   private instanceXml(i: SimInstance): string {
     const tags = Object.entries(i.tags).map(([k, v]) => `<item><key>${xmlEscape(k)}</key><value>${xmlEscape(v)}</value></item>`).join('');
     const reason = i.stateReason ? `<stateReason><code>${xmlEscape(i.stateReason.split(':')[0])}</code><message>${xmlEscape(i.stateReason)}</message></stateReason>` : '';
-    return `<item><instanceId>${i.instanceId}</instanceId><imageId>${i.imageId}</imageId><instanceState><code>${STATE_CODES[i.state]}</code><name>${i.state}</name></instanceState><instanceType>${i.instanceType}</instanceType><launchTime>${i.launchTime.toISOString()}</launchTime><subnetId>${i.subnetId}</subnetId>${reason}<tagSet>${tags}</tagSet></item>`;
+    return `<item><instanceId>${i.instanceId}</instanceId><imageId>${i.imageId}</imageId><instanceState><code>${STATE_CODES[i.state]}</code><name>${i.state}</name></instanceState><instanceType>${i.instanceType}</instanceType><launchTime>${i.launchTime.toISOString()}</launchTime><subnetId>${i.subnetId}</subnetId>${i.launch.market === 'spot' ? '<instanceLifecycle>spot</instanceLifecycle>' : ''}<hibernationOptions><configured>${i.launch.hibernationConfigured}</configured></hibernationOptions>${reason}<tagSet>${tags}</tagSet></item>`;
   }
 }

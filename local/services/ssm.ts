@@ -133,7 +133,9 @@ export class LocalSsm {
       })(), this.options.timing.registerMs);
       this.timers.add(t);
     }
-    if (isReleased(instance)) {
+    // A stopping instance's agent goes down with its OS, as a terminating one's does; it registers again when the
+    // instance runs again (above).
+    if (isReleased(instance) || instance.state === 'stopping' || instance.state === 'stopped') {
       this.online.delete(instance.instanceId);
       // The agent dies with its instance: what it was running never reports back. SSM ends such
       // invocations when the command expires, with StatusDetails DeliveryTimedOut ("If a command

@@ -14,7 +14,7 @@ const DOCUMENT = 'Ec2BuildAction-RunBuild';
 const disks = fs.mkdtempSync(path.join(os.tmpdir(), 'ssm-steps-'));
 const events: CommandStatusEvent[] = [];
 const ssm = new LocalSsm({ documentName: DOCUMENT, timing: { registerMs: 0 }, disksDir: disks, onEvent: (e) => events.push(e) });
-const instance: SimInstance = { instanceId: 'i-0123456789abcdef0', imageId: 'ami-0a1b2c3d4e5f67890', instanceType: 't3.medium', subnetId: 'subnet-a', launchTime: new Date(), tags: {}, launchTemplateId: 'lt-0local0000000000', state: 'running', stateReason: '' };
+const instance: SimInstance = { instanceId: 'i-0123456789abcdef0', imageId: 'ami-0a1b2c3d4e5f67890', instanceType: 't3.medium', subnetId: 'subnet-a', launchTime: new Date(), tags: {}, launchTemplateId: 'lt-0local0000000000', state: 'running', stateReason: '', launch: { market: 'on-demand', hibernationConfigured: false } };
 let client: SSMClient;
 let collectResult: typeof import('../../lambdas/command-events/result').collectResult;
 

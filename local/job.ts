@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { STEP_TITLES } from '../lambdas/completion/outcome';
 import { PROPERTY } from '../lambdas/shared/properties';
 import type { LocalCloud } from './cloud';
 import { DEFAULT_IMAGE_ID, isReleased, jobOf } from './services/ec2';
@@ -164,7 +165,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     await Promise.allSettled([...(runnerSweeps.get(cloud) ?? [])]);
     settled = executions().every((e) => e.status !== 'RUNNING');
   }
-  const execution = executions().find((e) => e.events.some((ev) => ev.type === 'StateEntered' && ev.state?.name === 'Launch Instance')) ?? executions()[0];
+  const execution = executions().find((e) => e.events.some((ev) => ev.type === 'StateEntered' && ev.state?.name === STEP_TITLES.launchInstance)) ?? executions()[0];
   const launched = [...cloud.ec2.instances.values()].filter((i) => jobOf(i) === jobId);
   // An instance the job left behind is the sweeper's, as on AWS.
   if (!launched.every(isReleased)) await sweepNow(cloud);

@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { FleetValueError, parseFleets, type Fleet } from '../lambdas/shared/fleets';
 import { ACTION_TYPE_RULES, RESOURCE_RULES, type Ec2BuildProviderProps } from './provider-props';
 
 /** Context keys users set with `cdk deploy -c key=value` or in cdk.json. */
@@ -11,6 +12,7 @@ export const CONTEXT = {
   securityGroupIds: 'ec2-build-action:securityGroupIds',
   rootVolumeGiB: 'ec2-build-action:rootVolumeGiB',
   ebsKmsKeyArn: 'ec2-build-action:ebsKmsKeyArn',
+  fleets: 'ec2-build-action:fleets',
 } as const;
 
 /** What the context sets: the provider's props, and the stack's name. */
@@ -64,6 +66,25 @@ function reader(node: Node) {
       }
       return trimmed as string[];
     },
+    /** Fleets: a JSON object as text (`-c key='{...}'`) or an object (cdk.json); errors name the key and the fleet's field. */
+    fleets(key: string): Record<string, Fleet> | undefined {
+      const value = raw(key);
+      if (blank(value)) return undefined;
+      let parsed = value;
+      if (typeof value === 'string') {
+        try {
+          parsed = JSON.parse(value);
+        } catch {
+          throw new ContextValueError(key, 'a JSON object of fleets keyed by name', value);
+        }
+      }
+      try {
+        return parseFleets(parsed, key);
+      } catch (e) {
+        if (!(e instanceof FleetValueError)) throw e;
+        throw new ContextValueError(e.path, e.expected, e.value);
+      }
+    },
   };
 }
 
@@ -84,5 +105,6 @@ export function readSettings(node: Node): AppSettings {
     securityGroupIds: read.list(CONTEXT.securityGroupIds, securityGroupId.pattern, 'a comma-separated list of security group IDs (sg-0123abcd...)'),
     rootVolumeGiB: read.integer(CONTEXT.rootVolumeGiB, 30, rootVolumeGiB.min, rootVolumeGiB.max, 'GiB'),
     ebsKmsKeyArn: read.optional(CONTEXT.ebsKmsKeyArn, kmsKeyArn.pattern, kmsKeyArn.expected),
+    fleets: read.fleets(CONTEXT.fleets),
   };
 }

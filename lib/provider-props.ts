@@ -1,6 +1,9 @@
 import { Token } from 'aws-cdk-lib';
+import { FleetValueError, parseFleets, type Fleet, type FleetProps } from '../lambdas/shared/fleets';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import type { ActionTypePinOptions } from './action-type-snapshot';
+
+export type { FleetProps, FleetSchedule, Market } from '../lambdas/shared/fleets';
 
 /** What the provider deploys and the action type it registers. */
 export interface Ec2BuildProviderProps {
@@ -45,6 +48,12 @@ export interface Ec2BuildProviderProps {
    * @default - the package's action-types/ folder, checked and never written
    */
   readonly actionTypePin?: ActionTypePinOptions;
+  /**
+   * Fleets: named capacity profiles (image, instance types, market, warm pools, a concurrency cap), keyed by the name
+   * a job's `Fleet` property selects. Checked at synth; the settings are in lambdas/shared/fleets.ts.
+   * @default - no fleets: every job launches cold
+   */
+  readonly fleets?: Readonly<Record<string, FleetProps>>;
 }
 
 /**
@@ -88,6 +97,34 @@ export interface ResolvedProviderProps {
   readonly rootVolumeGiB: number;
   readonly ebsKmsKeyArn?: string;
   readonly actionTypePin?: ActionTypePinOptions;
+  readonly fleets?: Readonly<Record<string, Fleet>>;
+}
+
+/** The first unresolved token in a value, with its path, or undefined. */
+function firstToken(value: unknown, path: string): { path: string; value: unknown } | undefined {
+  if (Token.isUnresolved(value)) return { path, value };
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = firstToken(item, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Fleets are checked by the same parser as the context key and the local runner's file, and are stored at synth:
+ * a token cannot be checked or stored, so each value must be a literal (an image that changes is `resolve:ssm:`).
+ */
+function resolveFleets(owner: string, fleets: Ec2BuildProviderProps['fleets']): Record<string, Fleet> | undefined {
+  if (fleets === undefined) return undefined;
+  const token = firstToken(fleets, 'fleets');
+  if (token) throw new PropValueError(owner, token.path, 'a literal known at synth (for an image that changes, resolve:ssm: and a parameter)', token.value);
+  try {
+    return parseFleets(fleets, 'fleets');
+  } catch (e) {
+    if (!(e instanceof FleetValueError)) throw e;
+    throw new PropValueError(owner, e.path, e.expected, e.value, { cause: e });
+  }
 }
 
 function checker(owner: string) {
@@ -138,5 +175,6 @@ export function resolveProviderProps(props: Ec2BuildProviderProps, owner = 'Ec2B
     rootVolumeGiB,
     ebsKmsKeyArn: props.ebsKmsKeyArn === undefined ? undefined : check.text('ebsKmsKeyArn', props.ebsKmsKeyArn, RESOURCE_RULES.kmsKeyArn),
     actionTypePin: props.actionTypePin,
+    fleets: resolveFleets(owner, props.fleets),
   };
 }

@@ -48,6 +48,16 @@ describe('context settings', () => {
     expect(() => settings({ [key]: value })).toThrow(new RegExp(`^${escape(key)} must be .+, got ${escape(JSON.stringify(bad))}$`));
   });
 
+  it('reads fleets given as JSON text (-c) or as an object (cdk.json), with their defaults', () => {
+    const linux = { imageId: 'ami-0123456789abcdef0', instanceTypes: ['c7i.large'], market: 'spot', hotPool: 2, stoppedPool: 0, maxConcurrent: 4, maxQueueMinutes: 10 };
+    const expected = { linux: { ...linux, schedules: [], maxAgeMinutes: 1440, hibernate: false } };
+    expect(settings({ [CONTEXT.fleets]: JSON.stringify({ linux }) }).fleets).toEqual(expected);
+    expect(settings({ [CONTEXT.fleets]: { linux } }).fleets).toEqual(expected);
+    expect(settings({}).fleets).toBeUndefined();
+    expect(() => settings({ [CONTEXT.fleets]: { linux: { ...linux, hotPool: -1 } } })).toThrow(`${CONTEXT.fleets}.linux.hotPool must be a whole number from 0 to 100, got -1`);
+    expect(() => settings({ [CONTEXT.fleets]: '{linux: 1}' })).toThrow(`${CONTEXT.fleets} must be a JSON object of fleets keyed by name, got "{linux: 1}"`);
+  });
+
   it('reads lists given as comma-separated text or as arrays', () => {
     expect(settings({ [CONTEXT.subnetIds]: 'subnet-0aaaaaaa1, subnet-0bbbbbbb2' }).subnetIds).toEqual(['subnet-0aaaaaaa1', 'subnet-0bbbbbbb2']);
     expect(settings({ [CONTEXT.securityGroupIds]: ['sg-0123abcd'] }).securityGroupIds).toEqual(['sg-0123abcd']);

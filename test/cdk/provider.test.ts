@@ -22,6 +22,15 @@ describe('Ec2BuildProvider', () => {
     expect(attempt).toThrow(`Ec2BuildProvider: ${message}`);
   });
 
+  it('checks fleets with the fleets parser, naming the fleet and the setting, and wants literals', () => {
+    const linux = { imageId: 'ami-0123456789abcdef0', instanceTypes: ['c7i.large'], market: 'on-demand', hotPool: 1, stoppedPool: 0, maxConcurrent: 2, maxQueueMinutes: 5 } as const;
+    expect(() => build({ fleets: { linux } })).not.toThrow();
+    expect(() => build({ fleets: { linux: { ...linux, maxConcurrent: 0 } } })).toThrow('Ec2BuildProvider: fleets.linux.maxConcurrent must be a whole number from 1 to 1000, got 0');
+    expect(() => build({ fleets: { linux: { ...linux, imageId: Fn.importValue('Ami') } } })).toThrow(
+      /^Ec2BuildProvider: fleets\.linux\.imageId must be a literal known at synth \(for an image that changes, resolve:ssm: and a parameter\), got "\$\{Token/,
+    );
+  });
+
   it('leaves unresolved tokens to CloudFormation, but not the action type\'s identity', () => {
     expect(() => build({ subnetIds: Fn.split(',', Fn.importValue('BuildSubnets')) })).not.toThrow();
     expect(() => build({ ebsKmsKeyArn: Fn.importValue('EbsKey') })).not.toThrow();

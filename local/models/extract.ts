@@ -20,6 +20,8 @@ export const SOURCES: Record<string, string> = {
   // npm run verify's deployment tools: DescribeStacks, and the throwaway pipeline's role.
   cloudformation: '2010-05-15',
   iam: '2010-05-08',
+  // The fleets' pool table (issue #12): a job claims a pool instance with a conditional write.
+  dynamodb: '2012-08-10',
 };
 
 const KEPT = ['type', 'required', 'members', 'member', 'key', 'value', 'min', 'max', 'pattern', 'enum', 'shape', 'locationName', 'queryName', 'flattened'];

@@ -42,6 +42,7 @@ const FILES: Record<string, string> = {
   EC2: 'ec2.json',
   CloudFormation: 'cloudformation.json',
   IAM: 'iam.json',
+  DynamoDB: 'dynamodb.json',
 };
 
 const MODELS_DIR = path.join(__dirname, '..', 'models');

@@ -23,6 +23,8 @@ import { LocalEventBus } from './services/events';
 import { LocalStepFunctions, type EventLog, type ExecutionRecord, type LocalFunction } from './services/sfn';
 import { SIMULATED } from './services/http';
 import { LocalSsm } from './services/ssm';
+import { LocalDynamoDb } from './services/dynamodb';
+import { createTemplateTables } from './services/dynamodb-tables';
 import { LocalS3 } from './s3';
 import { currentTemplate } from './synthesized';
 import { UserServices } from './user-services';
@@ -106,6 +108,8 @@ export class LocalCloud {
   readonly bus = new LocalEventBus();
   /** CloudWatch Logs: the stack's log groups, where the build instances' agents stream output. */
   readonly logs = new LocalLogs();
+  /** DynamoDB: dynalite behind the IAM gate and the model, holding the template's tables. */
+  readonly dynamodb = new LocalDynamoDb();
   /** IAM: decides every request by the role that signs it (its denials explain a job that went nowhere). */
   authorizer!: Authorizer;
   readonly s3: LocalS3;
@@ -268,7 +272,10 @@ export class LocalCloud {
       EC2: await this.ec2.start(),
       SSM: await this.ssm.start(),
       S3: await this.s3.start(),
+      DYNAMODB: await this.dynamodb.start(),
     };
+    // The template's tables exist before anything runs, as CloudFormation creates them before their users.
+    await createTemplateTables(stack, this.dynamodb);
     // Step Functions needs its functions bound when it is built, and the functions need its endpoint:
     // it gets one entry per function of the template (by ARN and by name), resolved at invocation.
     const byKey = new Map<string, DeployedFunction>();
@@ -354,7 +361,7 @@ export class LocalCloud {
     removeIamGate();
     await this.bus.drain();
     await this.sfn?.stop();
-    await Promise.all([...this.functions.map((f) => f.lambda.stop()), this.codepipeline.stop(), this.user?.stop(), this.ec2.stop(), this.ssm?.stop(), this.s3.stop()]);
+    await Promise.all([...this.functions.map((f) => f.lambda.stop()), this.codepipeline.stop(), this.user?.stop(), this.ec2.stop(), this.ssm?.stop(), this.s3.stop(), this.dynamodb.stop()]);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

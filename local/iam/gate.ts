@@ -5,7 +5,7 @@ import { AwsError } from '../services/aws-error';
 import { Authorizer, EC2_DENIALS, JSON_DENIALS, type DenialStyle } from './authorize';
 import { LOCAL_ACCOUNT } from './identity';
 import { instanceRoleOfLaunchTemplate, rolePolicies, type RolePolicies } from './policies';
-import { checksFor, CLOUDFORMATION_REQUESTS, CODEPIPELINE_REQUESTS, EC2_REQUESTS, IAM_REQUESTS, SFN_REQUESTS, SSM_REQUESTS, type ResourceState } from './requests';
+import { checksFor, CLOUDFORMATION_REQUESTS, CODEPIPELINE_REQUESTS, DYNAMODB_REQUESTS, EC2_REQUESTS, IAM_REQUESTS, SFN_REQUESTS, SSM_REQUESTS, type ResourceState } from './requests';
 
 interface ServiceEntry {
   readonly table: Record<string, (input: never, state: ResourceState) => ReturnType<typeof checksFor>>;
@@ -30,6 +30,8 @@ const SERVICES: Record<string, ServiceEntry> = {
   EC2: { table: EC2_REQUESTS, style: EC2_DENIALS },
   IAM: { table: IAM_REQUESTS, style: QUERY_DENIALS },
   CloudFormation: { table: CLOUDFORMATION_REQUESTS, style: QUERY_DENIALS },
+  // DynamoDB's AccessDeniedException and UnrecognizedClientException are HTTP 400 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
+  DynamoDB: { table: DYNAMODB_REQUESTS, style: JSON_DENIALS },
 };
 
 /**

@@ -182,6 +182,53 @@ export const CLOUDFORMATION_REQUESTS: Record<string, Checks<URLSearchParams>> = 
   },
 };
 
+/**
+ * DynamoDB (Service Authorization Reference,
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html):
+ * each item and table call on the table, arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}
+ * (TableName may itself be the table's ARN: "You can also provide the Amazon Resource Name (ARN) of
+ * the table in this parameter", https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#DDB-UpdateItem-request-TableName);
+ * Query and Scan with IndexName on the index, table/${TableName}/index/${IndexName}
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-specific-table-indexes.html);
+ * batch calls on each table they name; ListTables names no resource. Condition keys given: the
+ * request's dynamodb:ReturnValues, dynamodb:ReturnConsumedCapacity and dynamodb:Select, and tags on
+ * CreateTable and TagResource. Not given: dynamodb:LeadingKeys and dynamodb:Attributes (fine-grained
+ * access control); a policy that conditions on them is not enforced locally (docs/local-cloud.md).
+ */
+const tableArn = (name: unknown) => (str(name).startsWith('arn:') ? str(name) : arn('dynamodb', `table/${str(name)}`));
+function itemContext(b: Body): Record<string, string> {
+  const keys = { 'dynamodb:ReturnValues': b.ReturnValues, 'dynamodb:ReturnConsumedCapacity': b.ReturnConsumedCapacity, 'dynamodb:Select': b.Select };
+  return Object.fromEntries(Object.entries(keys).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+}
+const onTable = (action: string) => (b: Body) => [{ action, resource: tableArn(b.TableName), context: itemContext(b) }];
+const onTableOrIndex = (action: string) => (b: Body) => [
+  { action, resource: b.IndexName === undefined ? tableArn(b.TableName) : `${tableArn(b.TableName)}/index/${str(b.IndexName)}`, context: itemContext(b) },
+];
+const onEachTable = (action: string) => (b: Body) => Object.keys((b.RequestItems ?? {}) as Body).map((t) => ({ action, resource: tableArn(t), context: itemContext(b) }));
+function dynamoTagContext(tags: unknown): Record<string, string | string[]> {
+  const list = (Array.isArray(tags) ? tags : []) as { Key: string; Value: string }[];
+  return list.length ? { ...Object.fromEntries(list.map((t) => [`aws:RequestTag/${t.Key}`, t.Value])), 'aws:TagKeys': list.map((t) => t.Key) } : {};
+}
+export const DYNAMODB_REQUESTS: Record<string, Checks<Body>> = {
+  GetItem: onTable('dynamodb:GetItem'),
+  PutItem: onTable('dynamodb:PutItem'),
+  UpdateItem: onTable('dynamodb:UpdateItem'),
+  DeleteItem: onTable('dynamodb:DeleteItem'),
+  Query: onTableOrIndex('dynamodb:Query'),
+  Scan: onTableOrIndex('dynamodb:Scan'),
+  BatchGetItem: onEachTable('dynamodb:BatchGetItem'),
+  BatchWriteItem: onEachTable('dynamodb:BatchWriteItem'),
+  CreateTable: (b) => [{ action: 'dynamodb:CreateTable', resource: tableArn(b.TableName), context: dynamoTagContext(b.Tags) }],
+  DescribeTable: onTable('dynamodb:DescribeTable'),
+  UpdateTable: onTable('dynamodb:UpdateTable'),
+  DeleteTable: onTable('dynamodb:DeleteTable'),
+  DescribeTimeToLive: onTable('dynamodb:DescribeTimeToLive'),
+  ListTables: () => [{ action: 'dynamodb:ListTables', resource: ANY }],
+  TagResource: (b) => [{ action: 'dynamodb:TagResource', resource: str(b.ResourceArn), context: dynamoTagContext(b.Tags) }],
+  UntagResource: (b) => [{ action: 'dynamodb:UntagResource', resource: str(b.ResourceArn), context: { 'aws:TagKeys': ((b.TagKeys ?? []) as string[]).map(String) } }],
+  ListTagsOfResource: (b) => [{ action: 'dynamodb:ListTagsOfResource', resource: str(b.ResourceArn) }],
+};
+
 /** Lambda: the caller of Invoke needs lambda:InvokeFunction on the function. */
 export function invokeChecks(functionArn: string): AuthorizationCheck[] {
   return [{ action: 'lambda:InvokeFunction', resource: functionArn }];

@@ -122,6 +122,37 @@ const maxResultsWithoutIds: Rule = (input) =>
     ? new AwsError('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults')
     : undefined;
 
+/**
+ * DynamoDB's TableName takes a name or the table's ARN, so the model allows 1 to 1024 characters
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#DDB-UpdateItem-request-TableName);
+ * a name is 3 to 255 characters of a-z A-Z 0-9 _ - . (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html)
+ * and an ARN is arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html#amazondynamodb-resources-for-iam-policies).
+ * The pages give no wording for the refusal: ValidationException in the model's words. Batch calls
+ * name their tables as the keys of RequestItems.
+ */
+const DYNAMODB_TABLE_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/([^/]+)$/;
+function dynamodbTableName(value: string, at: string): AwsError | undefined {
+  const name = DYNAMODB_TABLE_ARN.exec(value)?.[1] ?? value;
+  const length = [...name].length;
+  const broken = [
+    length < 3 ? 'Member must have length greater than or equal to 3' : '',
+    length > 255 ? 'Member must have length less than or equal to 255' : '',
+    /^[a-zA-Z0-9_.-]+$/.test(name) ? '' : 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+',
+  ].filter(Boolean);
+  if (!broken.length) return undefined;
+  const details = broken.map((c) => `Value '${value}' at '${at}' failed to satisfy constraint: ${c}`);
+  return new AwsError('ValidationException', `${broken.length} validation error${broken.length > 1 ? 's' : ''} detected: ${details.join('; ')}`);
+}
+const dynamodbTable: Rule = (input) => (input.TableName === undefined ? undefined : dynamodbTableName(String(input.TableName), 'tableName'));
+const dynamodbBatchTables: Rule = (input) => {
+  for (const name of Object.keys(input.RequestItems ?? {})) {
+    const refused = dynamodbTableName(name, 'requestItems');
+    if (refused) return refused;
+  }
+  return undefined;
+};
+
 export const RULES: Record<string, Record<string, readonly Rule[]>> = {
   CodePipeline: {
     PutJobSuccessResult: [outputVariablesOnlyWhenFinal],
@@ -136,6 +167,11 @@ export const RULES: Record<string, Record<string, readonly Rule[]>> = {
     StopExecution: [sfnArn('executionArn', 'execution')],
     GetExecutionHistory: [sfnArn('executionArn', 'execution')],
     ListExecutions: [sfnArn('stateMachineArn', 'stateMachine')],
+  },
+  DynamoDB: {
+    ...Object.fromEntries(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'CreateTable', 'DescribeTable', 'UpdateTable', 'DeleteTable', 'DescribeTimeToLive'].map((op) => [op, [dynamodbTable]])),
+    BatchGetItem: [dynamodbBatchTables],
+    BatchWriteItem: [dynamodbBatchTables],
   },
   EC2: {
     RunInstances: [instanceCounts],

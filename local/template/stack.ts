@@ -86,6 +86,9 @@ export class LocalStack {
         return named('Name');
       case 'AWS::Events::Rule':
         return named('Name');
+      // Ref gives the table name (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html#aws-resource-dynamodb-table-return-values).
+      case 'AWS::DynamoDB::Table':
+        return named('TableName');
       case 'AWS::EC2::LaunchTemplate':
         return `lt-${createHash('sha256').update(logicalId).digest('hex').slice(0, 17)}`;
       default:
@@ -115,6 +118,9 @@ export class LocalStack {
         return ref.split(':').pop()!;
       case 'AWS::Events::Rule.Arn':
         return this.arn('events', `rule/${ref}`);
+      case 'AWS::DynamoDB::Table.Arn':
+        // "arn:aws:dynamodb:us-east-1:123456789012:table/myDynamoDBTable" (same page, Fn::GetAtt).
+        return this.arn('dynamodb', `table/${ref}`);
       case 'AWS::EC2::LaunchTemplate.LatestVersionNumber':
       case 'AWS::EC2::LaunchTemplate.DefaultVersionNumber':
         return '1';

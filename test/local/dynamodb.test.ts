@@ -3,6 +3,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { LocalCloud } from '../../local/cloud';
 import { credentialsFor } from '../../local/iam/identity';
 import { LOCAL_USER } from '../../local/iam/gate';
+import { createTableInput } from '../../local/services/dynamodb-tables';
 import { doctoredTemplate } from './doctored-template';
 
 /**
@@ -34,6 +35,11 @@ beforeAll(async () => {
         GlobalSecondaryIndexes: [{ IndexName: 'byFleet', KeySchema: [{ AttributeName: 'fleet', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       },
+    };
+    // A table named in the template: Ref (and the table created) take its TableName.
+    r.NamedTable = {
+      Type: 'AWS::DynamoDB::Table',
+      Properties: { TableName: 'fleet-pool-named', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'N' }], ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } },
     };
     const claimer = role(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], [arnOf(''), arnOf('/index/*')]);
     const reader = role(['dynamodb:GetItem'], [arnOf('')]);
@@ -89,6 +95,14 @@ it('creates the template\'s tables at start, ACTIVE, with their key schema and i
     GlobalSecondaryIndexes: [expect.objectContaining({ IndexName: 'byFleet', KeySchema: [{ AttributeName: 'fleet', KeyType: 'HASH' }] })],
   });
   for (const fn of cloud.functions) expect(fn.lambda.spec.env.AWS_ENDPOINT_URL_DYNAMODB).toBe(cloud.dynamodb.endpoint);
+  const named = await dynamodb(LOCAL_USER, 'DescribeTable', { TableName: 'fleet-pool-named' });
+  expect(named.body.Table).toMatchObject({ TableStatus: 'ACTIVE', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] });
+  expect((await dynamodb(LOCAL_USER, 'ListTables', {})).body.TableNames).toEqual(['Ec2BuildAction-PoolTable', 'fleet-pool-named']);
+});
+
+it('refuses a table property it cannot honour instead of dropping it', () => {
+  const stream = { KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }], StreamSpecification: { StreamViewType: 'NEW_IMAGE' } };
+  expect(() => createTableInput(cloud.stack, 'PoolTable', stream)).toThrow('PoolTable (AWS::DynamoDB::Table): the local cloud does not simulate StreamSpecification');
 });
 
 it('lets exactly one of 20 concurrent conditional claims of one item succeed; the 19 others get ConditionalCheckFailedException', async () => {

@@ -31,7 +31,11 @@ export interface FleetProps {
   readonly market: Market;
   /** Instances kept running with their agent online, ready to build (0 to 100). */
   readonly hotPool: number;
-  /** Instances booted once so their agent registered, then stopped (0 to 100). */
+  /**
+   * Instances booted once so their agent registered, then stopped (0 to 100). On-demand instances: a Spot instance
+   * stops only under a persistent Spot request, and EC2 restarts or relaunches those itself, so a `spot` fleet keeps
+   * none and a `spot-then-on-demand` fleet's stopped pool is on-demand.
+   */
   readonly stoppedPool: number;
   /** Builds at once on this fleet; further jobs wait in line (1 to 1000, at least hotPool + stoppedPool). */
   readonly maxConcurrent: number;
@@ -90,15 +94,16 @@ export const FLEET_LIMITS = {
  * and labels https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/create-launch-template.html#use-an-ssm-parameter-instead-of-an-ami-id):
  * - a public parameter AWS publishes under /aws/service/ (e.g. /aws/service/ami-amazon-linux-latest/…,
  *   /aws/service/ami-windows-latest/…), with no version or label (the documented form for public parameters);
- * - a parameter of the account, optionally with `:version` or `:label`. Names are a-zA-Z0-9_.- and / for levels, up
- *   to 15 levels, and never begin with aws or ssm (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html);
+ * - a parameter of the account, optionally with `:version` or `:label`. Names are a-zA-Z0-9_.-, with a leading / and
+ *   / between levels in a hierarchy of up to 15 levels, at most 1011 characters, and never begin with aws or ssm
+ *   (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html);
  *   labels are up to 100 of letters, digits, . - _ and never begin with a digit, aws or ssm
  *   (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_LabelParameterVersion.html).
  * Parameters shared from another account (by ARN) are not taken: the launcher's grants name parameters of its own
  * account and AWS's public ones.
  */
 const PUBLIC_PARAMETER = /^resolve:ssm:\/aws\/service(\/[A-Za-z0-9_.-]+){1,13}$/;
-const OWN_PARAMETER = /^resolve:ssm:(\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,14})(:([1-9]\d{0,9}|[A-Za-z._-][A-Za-z0-9._-]{0,99}))?$/;
+const OWN_PARAMETER = /^resolve:ssm:((?:\/[A-Za-z0-9_.-]+){1,15}|[A-Za-z0-9_.-]+)(?::([1-9]\d{0,9}|[A-Za-z._-][A-Za-z0-9._-]{0,99}))?$/;
 const RESERVED = /^(aws|ssm)/i;
 
 const IMAGE_ID_EXPECTED =
@@ -108,7 +113,7 @@ const IMAGE_ID_EXPECTED =
 export function imageIdProblem(value: string): string | null {
   if (IMAGE_ID.test(value) || PUBLIC_PARAMETER.test(value)) return null;
   const own = OWN_PARAMETER.exec(value);
-  if (own && own[1].length <= 1011 && !RESERVED.test(own[1].replace(/^\//, '')) && !RESERVED.test(own[4] ?? '')) return null;
+  if (own && own[1].length <= 1011 && !RESERVED.test(own[1].replace(/^\//, '')) && !RESERVED.test(own[2] ?? '')) return null;
   return IMAGE_ID_EXPECTED;
 }
 
@@ -213,7 +218,14 @@ function fleet(path: string, value: unknown): Fleet {
   return parsed;
 }
 
-/** The rules between settings: the cap holds every pool size the fleet will have, and hibernate needs a stopped pool. */
+/**
+ * The rules between settings: the cap holds every pool size the fleet will have; a `spot` fleet keeps no stopped
+ * pool, since a Spot instance can be stopped only under a persistent request, which EC2 restarts when it interrupted
+ * it and relaunches when its instance ends ("Only Amazon EC2 can restart an interrupted stopped Spot Instance":
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/interruption-behavior.html; persistent requests from
+ * RunInstances need the stop or hibernate behavior: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SpotMarketOptions.html),
+ * so pool members would not be ours to start or end; and hibernate needs a stopped pool.
+ */
 function checkTogether(path: string, parsed: Fleet): void {
   const sizes = [{ where: 'hotPool + stoppedPool', hot: parsed.hotPool, stopped: parsed.stoppedPool }].concat(
     parsed.schedules.map((s, i) => ({ where: `hotPool + stoppedPool of schedules[${i}]`, hot: s.hotPool, stopped: s.stoppedPool })),
@@ -222,6 +234,10 @@ function checkTogether(path: string, parsed: Fleet): void {
     if (hot + stopped > parsed.maxConcurrent) {
       throw new FleetValueError(`${path}.maxConcurrent`, `at least ${where} (${hot + stopped}): a pool larger than the cap is never claimed at once`, parsed.maxConcurrent);
     }
+  }
+  if (parsed.market === 'spot') {
+    const stopped = [{ at: 'stoppedPool', n: parsed.stoppedPool }, ...parsed.schedules.map((s, i) => ({ at: `schedules[${i}].stoppedPool`, n: s.stoppedPool }))].find((s) => s.n > 0);
+    if (stopped) throw new FleetValueError(`${path}.${stopped.at}`, '0 on a spot fleet: a Spot instance stops only under a persistent request, which EC2 restarts itself (spot-then-on-demand keeps an on-demand stopped pool)', stopped.n);
   }
   if (parsed.hibernate && sizes.every((s) => s.stopped === 0)) {
     throw new FleetValueError(`${path}.hibernate`, "false when the fleet never keeps a stopped pool (stoppedPool and every schedule's are 0)", parsed.hibernate);

@@ -76,6 +76,7 @@ describe('parseFleets', () => {
     'resolve:ssm:golden-ami',
     'resolve:ssm:/builds/golden-ami:3',
     'resolve:ssm:/builds/golden-ami:prod',
+    `resolve:ssm:${'/a'.repeat(15)}`,
   ])('takes the image %s', (imageId) => {
     expect(parseOne({ imageId }).linux.imageId).toBe(imageId);
   });
@@ -90,6 +91,9 @@ describe('parseFleets', () => {
     ['resolve:ssm:/builds/golden-ami:1prod'],
     ['resolve:ssm:/builds/golden-ami:aws-prod'],
     ['resolve:ssm:/builds/golden ami'],
+    ['resolve:ssm:builds/golden-ami'],
+    ['resolve:ssm:/builds//golden-ami'],
+    [`resolve:ssm:/${'a'.repeat(1011)}`],
     ['resolve:ssm:arn:aws:ssm:eu-west-1:123456789012:parameter/golden-ami'],
     [`resolve:ssm:${'/a'.repeat(16)}`],
     ['{{resolve:ssm:/builds/golden-ami}}'],
@@ -109,7 +113,14 @@ describe('parseFleets', () => {
   });
 
   it.each(['on-demand', 'spot', 'spot-then-on-demand'])('takes the market %s', (market) => {
-    expect(parseOne({ market }).linux.market).toBe(market);
+    expect(parseOne({ market, stoppedPool: 0 }).linux.market).toBe(market);
+  });
+
+  it('keeps no stopped pool on a spot fleet: a Spot instance stops only under a persistent request, which EC2 restarts itself', () => {
+    const expected = '0 on a spot fleet: a Spot instance stops only under a persistent request, which EC2 restarts itself (spot-then-on-demand keeps an on-demand stopped pool)';
+    expect(refusal(() => parseOne({ market: 'spot', stoppedPool: 1 }))).toBe(`fleets.linux.stoppedPool must be ${expected}, got 1`);
+    expect(refusal(() => parseOne({ market: 'spot', stoppedPool: 0, schedules: [OFFICE] }))).toBe(`fleets.linux.schedules[0].stoppedPool must be ${expected}, got 2`);
+    expect(parseOne({ market: 'spot-then-on-demand', stoppedPool: 1, schedules: [OFFICE] }).linux.stoppedPool).toBe(1);
   });
 
   it.each(['Spot', 'spot-fallback', 7])('refuses the market %j', (market) => {

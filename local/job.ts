@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -108,8 +108,10 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     const key = `${pipelineName}/SourceArti/${tag}.zip`;
     await cloud.s3.upload(key, zipFile);
     inputKey = key;
+    // The source's revision, as a source action records it (a commit ID): here the SHA-1 of what was zipped.
+    const revision = createHash('sha1').update(fs.readFileSync(zipFile)).digest('hex');
     fs.rmSync(zipFile, { force: true });
-    inputArtifacts = [{ name: 'SourceArtifact', location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: key } } }];
+    inputArtifacts = [{ name: 'SourceArtifact', revision, location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: key } } }];
   }
   const outputKey = `${pipelineName}/BuildArtif/${tag}.zip`;
   const outputArtifacts = options.outputPath

@@ -1,4 +1,4 @@
-import type { Job } from '@aws-sdk/client-codepipeline';
+import type { Job, PipelineContext } from '@aws-sdk/client-codepipeline';
 import { JobConfigurationError } from '../shared/errors';
 import {
   DEFAULT_TIMEOUT_MINUTES,
@@ -8,11 +8,12 @@ import {
   MAX_PROPERTY_LENGTH,
   MAX_TIMEOUT_MINUTES,
   PROPERTY,
+  SSM_PATTERNS,
   outputPathProblem,
   workingDirectoryProblem,
 } from '../shared/properties';
 import { DEFAULT_RENEWAL_SECONDS } from '../shared/renewal';
-import type { ArtifactLocation, BuildJob, BuildProperties } from '../shared/types';
+import type { ArtifactLocation, BuildContext, BuildJob, BuildProperties } from '../shared/types';
 
 /** SendCommand's TimeoutSeconds in "Run Build" (the ASL): how long SSM may take to deliver the command. */
 export const DELIVERY_TIMEOUT_SECONDS = 600;
@@ -99,6 +100,21 @@ function location(artifact: { location?: { s3Location?: { bucketName?: string; o
   return s3?.bucketName && s3.objectKey ? { bucket: s3.bucketName, key: s3.objectKey } : null;
 }
 
+/** A value the SSM document's pattern accepts, or '' (the build then sees it empty rather than failing). */
+function within(pattern: string, value: string | undefined): string {
+  return value !== undefined && new RegExp(pattern).test(value) ? value : '';
+}
+
+function buildContext(context: PipelineContext | undefined, revision: string | undefined): BuildContext {
+  return {
+    pipelineName: within(SSM_PATTERNS.pipelineName, context?.pipelineName),
+    pipelineExecutionId: within(SSM_PATTERNS.pipelineExecutionId, context?.pipelineExecutionId),
+    stageName: within(SSM_PATTERNS.pipelineName, context?.stage?.name),
+    actionName: within(SSM_PATTERNS.pipelineName, context?.action?.name),
+    sourceRevision: within(SSM_PATTERNS.revision, revision),
+  };
+}
+
 /** When a job is renewed: `seconds` after `polledAt`. */
 export interface RenewalPlan {
   readonly polledAt: Date;
@@ -128,6 +144,7 @@ export function toBuildJob(job: Job, renewal: RenewalPlan = { polledAt: new Date
     jobId: job.id ?? '',
     pipelineName: data.pipelineContext?.pipelineName ?? '',
     properties,
+    context: buildContext(data.pipelineContext, inputs[0]?.revision),
     input,
     output,
     kmsKeyId: key?.type === 'KMS' && key.id ? key.id : '',

@@ -39,6 +39,16 @@ export const SSM_PATTERNS = {
    * empty for the upload phase.
    */
   executionName: '^[0-9A-Za-z_-]{0,80}$',
+  /**
+   * The pipeline context a build sees (empty when CodePipeline gives none): pipeline, stage and action names are 1 to
+   * 100 of [A-Za-z0-9.@-_], an execution ID is a UUID (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PipelineContext.html,
+   * https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionContext.html). A revision is 1 to 1500 characters
+   * with no documented pattern (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_Artifact.html): these
+   * characters cover commit IDs, S3 version IDs and image digests; any other revision reaches the build as empty.
+   */
+  pipelineName: '^[A-Za-z0-9.@_-]{0,100}$',
+  pipelineExecutionId: '^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$',
+  revision: '^[A-Za-z0-9._:/+=@-]{0,1500}$',
 } as const;
 
 const SAFE_PATH = new RegExp(SSM_PATTERNS.path);

@@ -43,11 +43,22 @@ export interface PipelineRef {
   readonly actionExecutionId?: string;
 }
 
+/** What the build's environment is told of where it runs (CODEPIPELINE_*), each '' when CodePipeline gave none. */
+export interface BuildContext {
+  readonly pipelineName: string;
+  readonly pipelineExecutionId: string;
+  readonly stageName: string;
+  readonly actionName: string;
+  /** The primary input artifact's revision (a commit ID, an S3 version ID). */
+  readonly sourceRevision: string;
+}
+
 /** One CodePipeline job, as the state machine receives it. Holds no credentials. */
 export interface BuildJob {
   readonly jobId: string;
   readonly pipelineName: string;
   readonly properties: BuildProperties;
+  readonly context: BuildContext;
   readonly input: ArtifactLocation | null;
   readonly output: ArtifactLocation | null;
   /** KMS key that encrypts the pipeline's artifacts; empty means the S3 managed key (aws/s3). */

@@ -69,6 +69,21 @@ describe('polled job → state machine input', () => {
     expect(() => toBuildJob(polledJob({ OutputArtifactPath: 'dist' }))).toThrow(/declares no output artifact/);
   });
 
+  it('carries the pipeline context and the source revision the build\'s environment shows, empty where CodePipeline gives none', () => {
+    const pipelineContext = { pipelineName: 'app', pipelineExecutionId: '0a1b2c3d-1111-2222-3333-444455556666', stage: { name: 'Build' }, action: { name: 'Compile.x86' } };
+    const src = (revision?: string) => [{ name: 'Src', revision, location: { type: 'S3' as const, s3Location: { bucketName: 'artifacts', objectKey: 'k' } } }];
+    expect(toBuildJob(polledJob({}, { pipelineContext, inputArtifacts: src('3f2a9c0e4b1d') })).context).toEqual({
+      pipelineName: 'app',
+      pipelineExecutionId: '0a1b2c3d-1111-2222-3333-444455556666',
+      stageName: 'Build',
+      actionName: 'Compile.x86',
+      sourceRevision: '3f2a9c0e4b1d',
+    });
+    // A revision the document could not take (a quote, a space) reaches the build empty instead of failing it.
+    expect(toBuildJob(polledJob({}, { pipelineContext, inputArtifacts: src('v1 "quoted"') })).context.sourceRevision).toBe('');
+    expect(toBuildJob(polledJob({}, { pipelineContext: {}, inputArtifacts: [] })).context).toEqual({ pipelineName: '', pipelineExecutionId: '', stageName: '', actionName: '', sourceRevision: '' });
+  });
+
   it('rejects an input artifact with no S3 location', () => {
     expect(() => toBuildJob(polledJob({}, { inputArtifacts: [{ name: 'Src' }] }))).toThrow(/input artifact "Src" has no S3 location/);
   });

@@ -48,6 +48,25 @@ describe('local runner, end to end', () => {
     expect(greeting).toBe('Hello, CodePipeline!\n');
   });
 
+  it('gives the build the pipeline\'s context in CODEPIPELINE_* variables, as CodeBuild does', async () => {
+    // GIVEN a build that records its environment as its output
+    const out = path.join(tmp, 'context.zip');
+    // WHEN it runs
+    const summary = await job({ command: 'env | grep ^CODEPIPELINE_ | sort > context.txt', outputPath: 'context.txt', out });
+    // THEN it saw where it runs: the pipeline, its execution, the stage, the action, the job and the source's revision
+    const seen = Object.fromEntries(
+      execFileSync('unzip', ['-p', out, 'context.txt'], { encoding: 'utf8' }).trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)),
+    );
+    expect(seen).toEqual({
+      CODEPIPELINE_ACTION_NAME: 'BuildOnEc2',
+      CODEPIPELINE_JOB_ID: summary.jobId,
+      CODEPIPELINE_PIPELINE_EXECUTION_ID: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+      CODEPIPELINE_PIPELINE_NAME: expect.stringMatching(/^[A-Za-z0-9.@_-]{1,100}$/),
+      CODEPIPELINE_SOURCE_REVISION: expect.stringMatching(/^[0-9a-f]{40}$/),
+      CODEPIPELINE_STAGE_NAME: 'Build',
+    });
+  });
+
   it('streams the build\'s output to the stack\'s build log group, as the instance role allows the SSM agent', async () => {
     const summary = await job({ command: 'echo "built on $(uname -s)"' });
     const instanceId = summary.timeline.instances[0].instanceId;

@@ -38,8 +38,21 @@ describe('SSM document', () => {
       ExecutionTimeout: SSM_PATTERNS.timeout,
       TaskToken: SSM_PATTERNS.taskToken,
       ExecutionName: SSM_PATTERNS.executionName,
+      PipelineName: SSM_PATTERNS.pipelineName,
+      PipelineExecutionId: SSM_PATTERNS.pipelineExecutionId,
+      StageName: SSM_PATTERNS.pipelineName,
+      ActionName: SSM_PATTERNS.pipelineName,
+      SourceRevision: SSM_PATTERNS.revision,
     };
     for (const [name, pattern] of Object.entries(expected)) expect([name, doc.parameters[name].allowedPattern]).toEqual([name, pattern]);
+  });
+
+  it('gives the build the pipeline context on Linux and Windows, each from its own parameter', () => {
+    const context = { PIPELINE_NAME: 'PipelineName', PIPELINE_EXECUTION_ID: 'PipelineExecutionId', STAGE_NAME: 'StageName', ACTION_NAME: 'ActionName', JOB_ID: 'JobId', SOURCE_REVISION: 'SourceRevision' };
+    for (const [name, parameter] of Object.entries(context)) {
+      expect(linux).toContain(`CODEPIPELINE_${name}="$SSM_${parameter}"`);
+      expect(windows).toContain(`$env:CODEPIPELINE_${name} = $env:SSM_${parameter}`);
+    }
   });
 
   it('refuses values that would inject shell, as SSM does', () => {

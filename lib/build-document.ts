@@ -17,6 +17,11 @@ export class BuildDocument extends Construct {
       documentType: 'Command',
       documentFormat: 'YAML',
       content: parse(fs.readFileSync(DOCUMENT_FILE, 'utf8')) as Record<string, unknown>,
+      // A changed document becomes a new version, made the default ("When you specify NewVersion, the default version of
+      // the document is changed to the newly created version":
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ssm-document.html), before the
+      // state machine that names it is updated: a parameter added to the document needs a default, so that commands of
+      // executions started on the previous definition stay valid.
       updateMethod: 'NewVersion',
     });
   }

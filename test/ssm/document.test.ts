@@ -47,6 +47,11 @@ describe('SSM document', () => {
     for (const [name, pattern] of Object.entries(expected)) expect([name, doc.parameters[name].allowedPattern]).toEqual([name, pattern]);
   });
 
+  it('gives every parameter added after the first version a default, so commands of executions on an older state machine stay valid', () => {
+    const required = Object.entries(doc.parameters).filter(([, p]) => (p as { default?: unknown }).default === undefined).map(([name]) => name);
+    expect(required).toEqual(['Phase', 'JobId']);
+  });
+
   it('gives the build the pipeline context on Linux and Windows, each from its own parameter', () => {
     const context = { PIPELINE_NAME: 'PipelineName', PIPELINE_EXECUTION_ID: 'PipelineExecutionId', STAGE_NAME: 'StageName', ACTION_NAME: 'ActionName', JOB_ID: 'JobId', SOURCE_REVISION: 'SourceRevision' };
     for (const [name, parameter] of Object.entries(context)) {

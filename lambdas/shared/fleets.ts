@@ -42,7 +42,8 @@ export interface FleetProps {
   /** How long a job waits in line before it fails as SystemUnavailable (0 to 1440; 0 fails at once). */
   readonly maxQueueMinutes: number;
   /**
-   * Pool sizes that follow schedules, e.g. office hours.
+   * Pool sizes that follow schedules, e.g. office hours (up to 10). The sizes above hold from deployment until a
+   * schedule first fires; each schedule's hold from when it fires until the next one does.
    * @default - the pool sizes above, always
    */
   readonly schedules?: readonly FleetSchedule[];
@@ -90,8 +91,10 @@ export const FLEET_LIMITS = {
 
 /**
  * `resolve:ssm:` and a parameter, the alias RunInstances takes instead of an AMI ID and resolves at launch
- * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/finding-an-ami-parameter-store.html, and for names, versions
- * and labels https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/create-launch-template.html#use-an-ssm-parameter-instead-of-an-ami-id):
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-systems-manager-parameter-to-find-AMI.html; the caller
+ * needs ssm:GetParameters on it: https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-ec2-aliases.html;
+ * the forms, with versions and labels: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/create-launch-template.html#use-an-ssm-parameter-instead-of-an-ami-id;
+ * AWS's public AMI parameters: https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-public-parameters-ami.html):
  * - a public parameter AWS publishes under /aws/service/ (e.g. /aws/service/ami-amazon-linux-latest/…,
  *   /aws/service/ami-windows-latest/…), with no version or label (the documented form for public parameters);
  * - a parameter of the account, optionally with `:version` or `:label`. Names are a-zA-Z0-9_.-, with a leading / and

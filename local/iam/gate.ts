@@ -60,7 +60,18 @@ export function stackResourceState(stack: LocalStack, instanceTags: (id: string)
     }
     return [];
   };
-  return { instanceTags, instanceRoleArn: roleArn, securityGroups };
+  // A table's (or index's) partition key, from the template's AWS::DynamoDB::Table: what dynamodb:LeadingKeys reads.
+  const partitionKey = (table: string, index?: string) => {
+    for (const [id, props] of stack.resources('AWS::DynamoDB::Table')) {
+      if (table !== stack.ref(id) && table !== stack.getAtt(id, 'Arn')) continue;
+      type Keys = { KeySchema?: { AttributeName: string; KeyType: string }[] };
+      const indexes = [...((props.GlobalSecondaryIndexes ?? []) as (Keys & { IndexName: string })[]), ...((props.LocalSecondaryIndexes ?? []) as (Keys & { IndexName: string })[])];
+      const keys = index === undefined ? (props as Keys) : indexes.find((i) => i.IndexName === index);
+      return keys?.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName ?? null;
+    }
+    return null;
+  };
+  return { instanceTags, instanceRoleArn: roleArn, securityGroups, partitionKey };
 }
 
 /**

@@ -17,6 +17,8 @@ export interface ResourceState {
   instanceRoleArn(launchTemplateId: string): string | null;
   /** Security groups of a launch template (empty: the VPC's default group). */
   securityGroups(launchTemplateId: string): string[];
+  /** The partition key's attribute name of a DynamoDB table (name or ARN) or of one of its indexes; null for a table the stack does not declare. */
+  partitionKey?(table: string, index?: string): string | null;
 }
 
 const arn = (service: string, resource: string, account = LOCAL_ACCOUNT) => `arn:${LOCAL_PARTITION}:${service}:${LOCAL_REGION}:${account}:${resource}`;
@@ -191,20 +193,53 @@ export const CLOUDFORMATION_REQUESTS: Record<string, Checks<URLSearchParams>> = 
  * Query and Scan with IndexName on the index, table/${TableName}/index/${IndexName}
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-specific-table-indexes.html);
  * batch calls on each table they name; ListTables names no resource. Condition keys given: the
- * request's dynamodb:ReturnValues, dynamodb:ReturnConsumedCapacity and dynamodb:Select, and tags on
- * CreateTable and TagResource. Not given: dynamodb:LeadingKeys and dynamodb:Attributes (fine-grained
- * access control); a policy that conditions on them is not enforced locally (docs/local-cloud.md).
+ * request's dynamodb:ReturnValues, dynamodb:ReturnConsumedCapacity and dynamodb:Select, tags on
+ * CreateTable and TagResource, and dynamodb:LeadingKeys, the partition key values the request
+ * touches (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html):
+ * the Key or Item of an item call, every key of a batch call, the partition key's equality in a
+ * Query's KeyConditionExpression (or legacy KeyConditions). For a Query on an index the index's
+ * partition key is read: the page does not say which key an index query reports, so a policy that
+ * relies on it is refused here for any value but the one queried. Not given: dynamodb:Attributes
+ * (docs/local-cloud.md).
  */
 const tableArn = (name: unknown) => (str(name).startsWith('arn:') ? str(name) : arn('dynamodb', `table/${str(name)}`));
-function itemContext(b: Body): Record<string, string> {
-  const keys = { 'dynamodb:ReturnValues': b.ReturnValues, 'dynamodb:ReturnConsumedCapacity': b.ReturnConsumedCapacity, 'dynamodb:Select': b.Select };
-  return Object.fromEntries(Object.entries(keys).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+type Item = Record<string, Record<string, unknown> | undefined>;
+/** A key attribute's value as IAM compares it: the string of an S, N or B value. */
+const scalar = (value: Record<string, unknown> | undefined) => [value?.S, value?.N, value?.B].find((v) => v !== undefined);
+function leadingKeys(values: unknown[]): Record<string, string[]> {
+  const keys = values.filter((v) => v !== undefined).map(String);
+  return keys.length ? { 'dynamodb:LeadingKeys': [...new Set(keys)] } : {};
 }
-const onTable = (action: string) => (b: Body) => [{ action, resource: tableArn(b.TableName), context: itemContext(b) }];
-const onTableOrIndex = (action: string) => (b: Body) => [
-  { action, resource: b.IndexName === undefined ? tableArn(b.TableName) : `${tableArn(b.TableName)}/index/${str(b.IndexName)}`, context: itemContext(b) },
+/** The partition key's value in a Query: `name = :value` in the KeyConditionExpression (names through #aliases), or KeyConditions. */
+function queriedPartition(b: Body, key: string): unknown {
+  const legacy = (b.KeyConditions as Record<string, { AttributeValueList?: Record<string, unknown>[] }> | undefined)?.[key];
+  if (legacy) return scalar(legacy.AttributeValueList?.[0]);
+  const names = (b.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  for (const m of str(b.KeyConditionExpression).matchAll(/([#\w.-]+)\s*=\s*(:[\w-]+)/g)) {
+    if ((names[m[1]] ?? m[1]) === key) return scalar((b.ExpressionAttributeValues as Item | undefined)?.[m[2]]);
+  }
+  return undefined;
+}
+function itemContext(b: Body, s: ResourceState): Record<string, string | string[]> {
+  const keys = { 'dynamodb:ReturnValues': b.ReturnValues, 'dynamodb:ReturnConsumedCapacity': b.ReturnConsumedCapacity, 'dynamodb:Select': b.Select };
+  const context: Record<string, string | string[]> = Object.fromEntries(Object.entries(keys).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  const key = s.partitionKey?.(str(b.TableName), b.IndexName === undefined ? undefined : str(b.IndexName));
+  if (!key) return context;
+  const item = (b.Key ?? b.Item) as Item | undefined;
+  return { ...context, ...leadingKeys([item ? scalar(item[key]) : queriedPartition(b, key)]) };
+}
+const onTable = (action: string) => (b: Body, s: ResourceState) => [{ action, resource: tableArn(b.TableName), context: itemContext(b, s) }];
+const onTableOrIndex = (action: string) => (b: Body, s: ResourceState) => [
+  { action, resource: b.IndexName === undefined ? tableArn(b.TableName) : `${tableArn(b.TableName)}/index/${str(b.IndexName)}`, context: itemContext(b, s) },
 ];
-const onEachTable = (action: string) => (b: Body) => Object.keys((b.RequestItems ?? {}) as Body).map((t) => ({ action, resource: tableArn(t), context: itemContext(b) }));
+/** Batch calls: one check per table, with the partition keys of that table's requests. */
+const onEachTable = (action: string) => (b: Body, s: ResourceState) =>
+  Object.entries((b.RequestItems ?? {}) as Record<string, unknown>).map(([table, requests]) => {
+    const key = s.partitionKey?.(table);
+    const items = (Array.isArray(requests) ? requests : ((requests as { Keys?: Item[] }).Keys ?? [])) as (Item & { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } })[];
+    const values = key ? items.map((i) => scalar((i.PutRequest?.Item ?? i.DeleteRequest?.Key ?? i)[key])) : [];
+    return { action, resource: tableArn(table), context: { ...itemContext({ ReturnConsumedCapacity: b.ReturnConsumedCapacity }, s), ...leadingKeys(values) } };
+  });
 function dynamoTagContext(tags: unknown): Record<string, string | string[]> {
   const list = (Array.isArray(tags) ? tags : []) as { Key: string; Value: string }[];
   return list.length ? { ...Object.fromEntries(list.map((t) => [`aws:RequestTag/${t.Key}`, t.Value])), 'aws:TagKeys': list.map((t) => t.Key) } : {};
@@ -219,10 +254,10 @@ export const DYNAMODB_REQUESTS: Record<string, Checks<Body>> = {
   BatchGetItem: onEachTable('dynamodb:BatchGetItem'),
   BatchWriteItem: onEachTable('dynamodb:BatchWriteItem'),
   CreateTable: (b) => [{ action: 'dynamodb:CreateTable', resource: tableArn(b.TableName), context: dynamoTagContext(b.Tags) }],
-  DescribeTable: onTable('dynamodb:DescribeTable'),
-  UpdateTable: onTable('dynamodb:UpdateTable'),
-  DeleteTable: onTable('dynamodb:DeleteTable'),
-  DescribeTimeToLive: onTable('dynamodb:DescribeTimeToLive'),
+  DescribeTable: (b) => [{ action: 'dynamodb:DescribeTable', resource: tableArn(b.TableName) }],
+  UpdateTable: (b) => [{ action: 'dynamodb:UpdateTable', resource: tableArn(b.TableName) }],
+  DeleteTable: (b) => [{ action: 'dynamodb:DeleteTable', resource: tableArn(b.TableName) }],
+  DescribeTimeToLive: (b) => [{ action: 'dynamodb:DescribeTimeToLive', resource: tableArn(b.TableName) }],
   ListTables: () => [{ action: 'dynamodb:ListTables', resource: ANY }],
   TagResource: (b) => [{ action: 'dynamodb:TagResource', resource: str(b.ResourceArn), context: dynamoTagContext(b.Tags) }],
   UntagResource: (b) => [{ action: 'dynamodb:UntagResource', resource: str(b.ResourceArn), context: { 'aws:TagKeys': ((b.TagKeys ?? []) as string[]).map(String) } }],

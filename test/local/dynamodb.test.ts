@@ -15,11 +15,11 @@ let cloud: LocalCloud;
 let tableName: string;
 
 const arnOf = (suffix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['PoolTable', 'Arn'] }, suffix]] });
-const role = (actions: string[], resources: unknown[]) => ({
+const role = (actions: string[], resources: unknown[], condition?: Record<string, unknown>) => ({
   Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] } } },
   policy: (roleId: string) => ({
     Type: 'AWS::IAM::Policy',
-    Properties: { PolicyName: `${roleId}Policy`, Roles: [{ Ref: roleId }], PolicyDocument: { Version: '2012-10-17', Statement: [{ Sid: 'Pool', Effect: 'Allow', Action: actions, Resource: resources }] } },
+    Properties: { PolicyName: `${roleId}Policy`, Roles: [{ Ref: roleId }], PolicyDocument: { Version: '2012-10-17', Statement: [{ Sid: 'Pool', Effect: 'Allow', Action: actions, Resource: resources, ...(condition ? { Condition: condition } : {}) }] } },
   }),
 });
 
@@ -43,7 +43,13 @@ beforeAll(async () => {
     };
     const claimer = role(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], [arnOf(''), arnOf('/index/*')]);
     const reader = role(['dynamodb:GetItem'], [arnOf('')]);
-    Object.assign(r, { PoolClaimRole: claimer.Role, PoolClaimPolicy: claimer.policy('PoolClaimRole'), PoolReaderRole: reader.Role, PoolReaderPolicy: reader.policy('PoolReaderRole') });
+    // Fine-grained access: items of one partition key only (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
+    const owner = role(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'], [arnOf('')], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['i-0pool000000000001'] } });
+    Object.assign(r, {
+      PoolClaimRole: claimer.Role, PoolClaimPolicy: claimer.policy('PoolClaimRole'),
+      PoolReaderRole: reader.Role, PoolReaderPolicy: reader.policy('PoolReaderRole'),
+      PoolOwnerRole: owner.Role, PoolOwnerPolicy: owner.policy('PoolOwnerRole'),
+    });
   });
   cloud = await LocalCloud.start(undefined, { template });
   tableName = cloud.stack.ref('PoolTable');
@@ -162,4 +168,16 @@ it('refuses malformed requests by validation, before dynalite sees them', async 
   expect(errorName(shortName.body)).toBe('ValidationException');
   expect(shortName.body.message).toBe("1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3");
   expect(cloud.dynamodb.forwarded).toBe(before);
+});
+
+it('gives dynamodb:LeadingKeys the partition keys a request touches, so a policy limited to one key refuses the others', async () => {
+  const own = { instanceId: { S: 'i-0pool000000000001' } };
+  const other = { instanceId: { S: 'i-0pool000000000099' } };
+  expect((await dynamodb('PoolOwnerRole', 'GetItem', { TableName: tableName, Key: own })).status).toBe(200);
+  expect(errorName((await dynamodb('PoolOwnerRole', 'GetItem', { TableName: tableName, Key: other })).body)).toBe('AccessDeniedException');
+  const query = (value: string) => ({ TableName: tableName, KeyConditionExpression: '#k = :v', ExpressionAttributeNames: { '#k': 'instanceId' }, ExpressionAttributeValues: { ':v': { S: value } } });
+  expect((await dynamodb('PoolOwnerRole', 'Query', query('i-0pool000000000001'))).status).toBe(200);
+  expect(errorName((await dynamodb('PoolOwnerRole', 'Query', query('i-0pool000000000099'))).body)).toBe('AccessDeniedException');
+  expect((await dynamodb('PoolOwnerRole', 'BatchGetItem', { RequestItems: { [tableName]: { Keys: [own] } } })).status).toBe(200);
+  expect(errorName((await dynamodb('PoolOwnerRole', 'BatchGetItem', { RequestItems: { [tableName]: { Keys: [own, other] } } })).body)).toBe('AccessDeniedException');
 });

@@ -13,17 +13,19 @@ interface Field {
   readonly min: number;
   readonly max: number;
   readonly names?: readonly string[];
+  /** Whether the field takes the / (increments) wildcard: every field but day-of-week does. */
+  readonly steps: boolean;
 }
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 const FIELDS: readonly Field[] = [
-  { name: 'minutes', min: 0, max: 59 },
-  { name: 'hours', min: 0, max: 23 },
-  { name: 'day-of-month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: MONTHS },
-  { name: 'day-of-week', min: 1, max: 7, names: DAYS },
-  { name: 'year', min: 1970, max: 2199 },
+  { name: 'minutes', min: 0, max: 59, steps: true },
+  { name: 'hours', min: 0, max: 23, steps: true },
+  { name: 'day-of-month', min: 1, max: 31, steps: true },
+  { name: 'month', min: 1, max: 12, names: MONTHS, steps: true },
+  { name: 'day-of-week', min: 1, max: 7, names: DAYS, steps: false },
+  { name: 'year', min: 1970, max: 2199, steps: true },
 ];
 const [, , DAY_OF_MONTH, , DAY_OF_WEEK] = FIELDS;
 
@@ -39,7 +41,7 @@ function valueOf(token: string, field: Field): number | undefined {
 /** One item of a comma-separated list: `*`, a value, a range `a-b`, each optionally with a step `/n`. */
 function itemOk(item: string, field: Field): boolean {
   const [base, step, extra] = item.split('/');
-  if (extra !== undefined) return false;
+  if (extra !== undefined || (step !== undefined && !field.steps)) return false;
   if (step !== undefined && !(/^\d{1,4}$/.test(step) && Number(step) >= 1 && Number(step) <= field.max)) return false;
   if (base === '*') return true;
   const [from, to, more] = base.split('-');

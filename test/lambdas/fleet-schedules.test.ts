@@ -33,6 +33,7 @@ describe('fleet schedules: EventBridge Scheduler cron and time zones', () => {
     '0 17 ? * 6L 2026-2030',
     '0 12 1,15 JAN-MAR,OCT ? *',
     '5,35 8,12,16 * * ? 2027',
+    '0 8-18/2 1/7 1-12/3 ? 2026/2',
   ])('takes the cron %s', (cron) => {
     expect(cronProblem(cron)).toBeNull();
     expect(withSchedule(cron).linux.schedules[0].cron).toBe(cron);
@@ -58,6 +59,7 @@ describe('fleet schedules: EventBridge Scheduler cron and time zones', () => {
     ['0 8 ? * * 2200', 'an EventBridge Scheduler cron whose year field is valid (1970-2199), not "2200"'],
     ['0/0 8 ? * * *', 'an EventBridge Scheduler cron whose minutes field is valid (0-59), not "0/0"'],
     ['0 8-12-14 ? * * *', 'an EventBridge Scheduler cron whose hours field is valid (0-23), not "8-12-14"'],
+    ['0 8 ? * MON-FRI/2 *', 'an EventBridge Scheduler cron whose day-of-week field is valid (1-7 or SUN-SAT), not "MON-FRI/2"'],
     ['0 8 ? * L# *', 'an EventBridge Scheduler cron whose day-of-week field is valid (1-7 or SUN-SAT), not "L#"'],
   ])('refuses the cron %s, naming the path and echoing it', (cron, expected) => {
     expect(() => withSchedule(cron)).toThrow(`fleets.linux.schedules[0].cron must be ${expected}, got ${JSON.stringify(cron)}`);

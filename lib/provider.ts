@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, type IConstruct } from 'constructs';
 import type { ActionTypeRef } from '../lambdas/shared/types';
@@ -74,6 +74,10 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     const other = stack.node.findAll().find((c) => c !== this && c instanceof Ec2BuildProvider);
     if (other) throw new Error(`Ec2BuildProvider: a stack holds at most one, and ${stack.stackName} already has ${other.node.path}; put '${id}' in a stack of its own`);
     const resolved = resolveProviderProps(props);
+    // Fleets are checked today and run with the pools that are still to come: until then, say so rather than ignore them.
+    if (resolved.fleets && Object.keys(resolved.fleets).length > 0) {
+      Annotations.of(this).addWarningV2('ec2-build-action:fleets-not-yet-used', `fleets (${Object.keys(resolved.fleets).join(', ')}) are checked but not used yet: every job launches cold from its own ImageId and InstanceType`);
+    }
     // An action type exists once per account and Region: two providers of one app registering the same one would collide.
     const { category, provider, version } = resolved.actionType;
     const twin = this.node.root.node.findAll().find((c) => c !== this && c instanceof Ec2BuildProvider && c.actionType && sameType(c.actionType, resolved.actionType));

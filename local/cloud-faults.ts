@@ -12,6 +12,7 @@ export function chaosDispatcher(jobChaos: ReadonlyMap<string, Chaos>): Chaos {
     neverRuns: (j) => of(j)?.neverRuns?.(j) ?? false,
     terminate: (j) => of(j)?.terminate?.(j),
     neverRegisters: (j) => of(j)?.neverRegisters?.(j) ?? false,
+    missingTools: (j) => of(j)?.missingTools?.(j),
     commandRunning: (j, phase) => of(j)?.commandRunning?.(j, phase),
     badCredentials: (j, call) => of(j)?.badCredentials?.(j, call) ?? false,
     throttle: (service, op, j) => of(j)?.throttle?.(service, op, j) ?? false,

@@ -149,6 +149,14 @@ export const FAULTS: readonly Fault[] = [
     job: { command: 'echo working; echo boom >&2; exit 7' },
   },
   {
+    name: 'no-zip-tools',
+    description: 'the AMI has neither zip nor unzip (as Ubuntu\'s cloud images), and the build has an output artifact',
+    handling: 'the build step unzips the input and zips the output with python3\'s zipfile, keeping file modes (the build\'s script stays executable)',
+    expect: { status: 'Succeeded' },
+    job: { command: 'test -x build.sh && ./build.sh', outputPath: 'dist' },
+    chaos: () => ({ missingTools: () => ['zip', 'unzip'] }),
+  },
+  {
     name: 'output-missing',
     description: 'OutputArtifactPath matches nothing after the build',
     handling: 'the document says so; the job fails as a ConfigurationError',

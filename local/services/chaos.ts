@@ -14,6 +14,8 @@ export interface Chaos {
   neverRuns?(jobId: string): boolean;
   /** An error for TerminateInstances. */
   terminate?(jobId: string): AwsError | undefined;
+  /** Programs the instance's image lacks (its build step runs without them). */
+  missingTools?(jobId: string): readonly string[] | undefined;
   /** The SSM agent never registers. */
   neverRegisters?(jobId: string): boolean;
   /** Something happening to a command once it runs. */

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { pathWithout } from './instance-tools';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -250,9 +251,12 @@ export class LocalSsm {
     fs.mkdirSync(path.join(disk, 'tmp'), { recursive: true });
     const script = path.join(orchestration, '_script.sh');
     fs.writeFileSync(script, step.inputs.runCommand.join('\n'), { mode: 0o700 });
+    const instance = this.instanceState(inv.instanceId);
+    const missing = instance ? this.chaos.missingTools?.(jobOf(instance)) : undefined;
+    const PATH = missing?.length ? pathWithout(path.join(disk, 'image'), missing) : (process.env.PATH ?? '/usr/bin:/bin');
     const child = spawn('bash', [script], {
       cwd: orchestration,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: disk, LANG: 'C.UTF-8', TMPDIR: path.join(disk, 'tmp'), ...env },
+      env: { PATH, HOME: disk, LANG: 'C.UTF-8', TMPDIR: path.join(disk, 'tmp'), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so that stopping the command stops everything the build started.
       detached: true,

@@ -1,5 +1,5 @@
 import { App, Fn, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Ec2BuildProvider, PropValueError, type Ec2BuildProviderProps } from '../../lib';
 
 const build = (props: Ec2BuildProviderProps = {}, id = 'Ec2Builds') => new Ec2BuildProvider(new Stack(new App(), 'Builds'), id, props);
@@ -29,6 +29,13 @@ describe('Ec2BuildProvider', () => {
     expect(() => build({ fleets: { linux: { ...linux, imageId: Fn.importValue('Ami') } } })).toThrow(
       /^Ec2BuildProvider: fleets\.linux\.imageId must be a literal known at synth \(for an image that changes, resolve:ssm: and a parameter\), got "\$\{Token/,
     );
+  });
+
+  it('warns at synth that fleets are checked but not used yet, and is silent without them', () => {
+    const linux = { imageId: 'ami-0123456789abcdef0', instanceTypes: ['c7i.large'], market: 'on-demand' as const, hotPool: 1, stoppedPool: 0, maxConcurrent: 4, maxQueueMinutes: 10 };
+    const warnings = (provider: Ec2BuildProvider) => Annotations.fromStack(Stack.of(provider)).findWarning('*', Match.stringLikeRegexp('not used yet'));
+    expect(warnings(build({ fleets: { linux } }))).toHaveLength(1);
+    expect(warnings(build())).toHaveLength(0);
   });
 
   it('leaves unresolved tokens to CloudFormation, but not the action type\'s identity', () => {

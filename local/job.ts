@@ -89,6 +89,14 @@ async function sweepNow(cloud: LocalCloud): Promise<void> {
  * Runs one build job the way CodePipeline would: the input artifact in the store, a queued job,
  * a STARTED event to the stack's rule, and then whatever the real handlers and state machine do.
  */
+/** A file's SHA-1, streamed: an artifact may be larger than this process should hold. */
+function sha1Of(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha1');
+    fs.createReadStream(file).on('data', (chunk) => hash.update(chunk)).on('end', () => resolve(hash.digest('hex'))).on('error', reject);
+  });
+}
+
 export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: Fault): Promise<JobSummary> {
   if (fault?.jobs && (cloud.jobTimeouts?.renewalSeconds !== fault.jobs.renewalSeconds || cloud.jobTimeouts?.timeoutMs !== fault.jobs.timeoutMs)) {
     throw new Error(`fault ${fault.name} needs a local cloud of its own, started with jobs ${JSON.stringify(fault.jobs)} (LocalCloud.start(timing, { jobs }))`);
@@ -109,7 +117,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     await cloud.s3.upload(key, zipFile);
     inputKey = key;
     // The source's revision, as a source action records it (a commit ID): here the SHA-1 of what was zipped.
-    const revision = createHash('sha1').update(fs.readFileSync(zipFile)).digest('hex');
+    const revision = await sha1Of(zipFile);
     fs.rmSync(zipFile, { force: true });
     inputArtifacts = [{ name: 'SourceArtifact', revision, location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: key } } }];
   }

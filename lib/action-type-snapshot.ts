@@ -74,17 +74,40 @@ function nextVersion(version: string): string {
   return /^\d+$/.test(version) ? String(Number(version) + 1) : `${version}-2`;
 }
 
+/** The id of the construct that registered a version when its pin says none: every version before ids were recorded. */
+export const FIRST_CONSTRUCT_ID = 'ActionType';
+
+/** A version's pin: its definition (in the ${...} form of `templated`) and the id of the construct that registers it. */
+export interface Pin {
+  readonly definition: Record<string, unknown>;
+  readonly constructId: string;
+}
+
+/** The pin of `ref`, or undefined when it has none. */
+export function readPin(ref: ActionTypeRef, directory = PINS_DIR): Pin | undefined {
+  const file = pinFile(ref, directory);
+  if (!fs.existsSync(file)) return undefined;
+  const pin = JSON.parse(fs.readFileSync(file, 'utf8')) as { definition: Record<string, unknown>; constructId?: string };
+  return { definition: pin.definition, constructId: pin.constructId ?? FIRST_CONSTRUCT_ID };
+}
+
 /**
  * Checks the definition of `ref` against its pin: the same passes; a different one throws ActionTypeChangedError
- * naming the version and what changed; none yet is written (writeMissing) or accepted.
+ * naming the version and what changed; none yet is written (writeMissing, with the id of the construct that
+ * registers it: CloudFormation must find the version under the same logical ID in every later template) or accepted.
  */
-export function checkActionTypePin(ref: ActionTypeRef, definition: unknown, options: ActionTypePinOptions = {}): PinResult {
+export function checkActionTypePin(ref: ActionTypeRef, definition: unknown, options: ActionTypePinOptions = {}, constructId = FIRST_CONSTRUCT_ID): PinResult {
   const file = pinFile(ref, options.directory);
   const id = `${ref.owner}/${ref.category}/${ref.provider}`;
   if (!fs.existsSync(file)) {
     if (!options.writeMissing) return 'unpinned';
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const pin = { actionType: `${id}/${ref.version}`, note: 'The definition this version was registered with. Never edit: deploy a new version instead (README, "Upgrading the action type").', definition };
+    const pin = {
+      actionType: `${id}/${ref.version}`,
+      note: 'The definition this version was registered with. Never edit: deploy a new version instead (README, "Upgrading the action type").',
+      ...(constructId === FIRST_CONSTRUCT_ID ? {} : { constructId }),
+      definition,
+    };
     fs.writeFileSync(file, `${JSON.stringify(pin, null, 2)}\n`);
     return 'written';
   }
@@ -95,8 +118,8 @@ export function checkActionTypePin(ref: ActionTypeRef, definition: unknown, opti
   throw new ActionTypeChangedError(
     `The custom action type ${id} version ${ref.version} differs from its pinned definition in ${path.relative(process.cwd(), file)} (changed: ${shown.join(', ')}). ` +
       'A custom action type cannot be updated in place: its properties, settings and artifact details are create-only, and CloudFormation cannot ' +
-      `replace it under the same Category/Provider/Version. Deploy the new definition as a new version (the provider's version prop, or ` +
-      `-c ${CONTEXT.version}=${nextVersion(ref.version)} for the app, with a new -c ${CONTEXT.stackName} to keep version ${ref.version} running beside it; ` +
+      `replace it under the same Category/Provider/Version. Deploy the new definition as a new version that keeps version ${ref.version} ` +
+      `(the provider's version and previousVersions props, or -c ${CONTEXT.version}=${nextVersion(ref.version)} -c ${CONTEXT.previousVersions}=${ref.version} for the app; ` +
       'see "Upgrading the action type" in README.md), or undo the change.',
   );
 }

@@ -78,7 +78,7 @@ export class BuildActionType extends Construct {
     const stack = Stack.of(this);
     const documentRef = (stack.resolve(props.documentName) as { Ref?: string }).Ref ?? '';
     const pinned = templated(stack.resolve(definition), { [documentRef]: 'BuildDocument' });
-    const result = checkActionTypePin(props.actionType, pinned, props.pin);
+    const result = checkActionTypePin(props.actionType, pinned, props.pin, id);
     if (result === 'written') {
       process.stderr.write(`Pinned ${category}/${provider} version ${version} in ${pinFile(props.actionType, props.pin?.directory)}: commit it.\n`);
     }

@@ -6,10 +6,13 @@ import { RUNNING_COMMAND_STATUSES, type ActionTypeRef } from '../lambdas/shared/
  * simulated events with the very patterns the stack deploys.
  */
 
-/** STARTED events of this action type only. The version may arrive as a string or a number. */
-export function startedEventPattern(actionType: ActionTypeRef): EventPattern {
-  const version: unknown[] = [actionType.version];
-  if (/^\d+$/.test(actionType.version)) version.push(Number(actionType.version));
+/**
+ * STARTED events of these versions of one action type only (the provider's current version and those it keeps).
+ * The version may arrive as a string or a number.
+ */
+export function startedEventPattern(actionTypes: readonly ActionTypeRef[]): EventPattern {
+  const [actionType] = actionTypes;
+  const version: unknown[] = actionTypes.flatMap((t) => (/^\d+$/.test(t.version) ? [t.version, Number(t.version)] : [t.version]));
   return {
     source: ['aws.codepipeline'],
     detailType: ['CodePipeline Action Execution State Change'],
@@ -30,8 +33,8 @@ export function commandFinishedPattern(documentName: string): EventPattern {
 }
 
 /** ABANDONED events of this action type ("Stop and abandon"). */
-export function abandonedEventPattern(actionType: ActionTypeRef): EventPattern {
-  const pattern = startedEventPattern(actionType);
+export function abandonedEventPattern(actionTypes: readonly ActionTypeRef[]): EventPattern {
+  const pattern = startedEventPattern(actionTypes);
   return { ...pattern, detail: { ...pattern.detail, state: ['ABANDONED'] } };
 }
 

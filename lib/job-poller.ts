@@ -11,7 +11,8 @@ import { startedEventPattern } from './event-patterns';
 import { BuildActionFunction } from './lambda-function';
 
 export interface JobPollerProps {
-  readonly actionType: ActionTypeRef;
+  /** The action type's versions this provider serves: the current one and those it keeps (one category and provider). */
+  readonly actionTypes: readonly ActionTypeRef[];
   readonly stateMachine: sfn.IStateMachine;
   /** ARN pattern of the state machine's executions. */
   readonly executionsArn: string;
@@ -28,7 +29,9 @@ export class JobPoller extends Construct {
 
   constructor(scope: Construct, id: string, props: JobPollerProps) {
     super(scope, id);
-    const { actionType } = props;
+    const { actionTypes } = props;
+    const [actionType] = actionTypes;
+    const versions = actionTypes.map((t) => t.version);
     this.function = new BuildActionFunction(this, 'Function', {
       entry: 'poller',
       description: 'Polls ec2-build-action jobs and starts an execution for each',
@@ -36,7 +39,7 @@ export class JobPoller extends Construct {
         [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
         [ENV.actionCategory]: actionType.category,
         [ENV.actionProvider]: actionType.provider,
-        [ENV.actionVersion]: actionType.version,
+        [ENV.actionVersion]: versions.join(','),
         [ENV.jobRenewalSeconds]: String(props.renewalSeconds ?? DEFAULT_RENEWAL_SECONDS),
       },
     });
@@ -48,14 +51,14 @@ export class JobPoller extends Construct {
         // The action type's ARN is arn:${Partition}:codepipeline:${Region}:${Account}:actiontype:${Owner}/${Category}/${Provider}/${Version}:
         // a colon after "actiontype", not formatArn's default slash (which no action type ever matches, so every poll was denied).
         // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodepipeline.html#awscodepipeline-resources-for-iam-policies
-        resources: [
+        resources: actionTypes.map((t) =>
           stack.formatArn({
             service: 'codepipeline',
             resource: 'actiontype',
-            resourceName: `${actionType.owner}/${actionType.category}/${actionType.provider}/${actionType.version}`,
+            resourceName: `${t.owner}/${t.category}/${t.provider}/${t.version}`,
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
-        ],
+        ),
       }),
     );
     props.stateMachine.grantStartExecution(this.function);
@@ -75,8 +78,8 @@ export class JobPoller extends Construct {
       'Execution names are not known in advance: this state machine\'s executions only.',
     );
     this.rule = new events.Rule(this, 'Started', {
-      description: `STARTED events of the ${actionType.provider} custom action (version ${actionType.version}) only`,
-      eventPattern: startedEventPattern(actionType),
+      description: `STARTED events of the ${actionType.provider} custom action (version ${versions.join(', ')}) only`,
+      eventPattern: startedEventPattern(actionTypes),
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2 })],
     });
     // A job CodePipeline offers again (its first poll never started an execution) has no new event.

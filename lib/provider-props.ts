@@ -23,6 +23,13 @@ export interface Ec2BuildProviderProps {
    */
   readonly version?: string;
   /**
+   * Earlier versions of this action type that the provider registered and keeps serving beside `version`, so that
+   * pipelines still naming them keep running while they move to the new one. Each is registered with its pinned
+   * definition under the logical ID it had, so a stack update never replaces it.
+   * @default - none: only `version`
+   */
+  readonly previousVersions?: readonly string[];
+  /**
    * Subnets to launch build instances in, tried in order when one has no capacity.
    * @default - the default VPC's subnet that EC2 picks
    */
@@ -92,6 +99,8 @@ export class PropValueError extends Error {
 /** The props with their defaults, checked; unresolved tokens are left for CloudFormation to resolve. */
 export interface ResolvedProviderProps {
   readonly actionType: ActionTypeRef;
+  /** The kept versions, oldest first, as `actionType` with their version. */
+  readonly previousVersions: readonly ActionTypeRef[];
   readonly subnetIds: readonly string[];
   readonly securityGroupIds: readonly string[];
   readonly rootVolumeGiB: number;
@@ -163,13 +172,21 @@ export function resolveProviderProps(props: Ec2BuildProviderProps, owner = 'Ec2B
   if (!Token.isUnresolved(rootVolumeGiB) && (!Number.isInteger(rootVolumeGiB) || rootVolumeGiB < min || rootVolumeGiB > max)) {
     throw new PropValueError(owner, 'rootVolumeGiB', `a whole number of GiB from ${min} to ${max}`, rootVolumeGiB);
   }
+  const actionType: ActionTypeRef = {
+    owner: 'Custom',
+    category,
+    provider: check.literal('providerName', props.providerName ?? 'EC2-Build', ACTION_TYPE_RULES.provider),
+    version: check.literal('version', props.version ?? '1', ACTION_TYPE_RULES.version),
+  };
+  const previous = props.previousVersions ?? [];
+  if (Token.isUnresolved(previous)) throw new PropValueError(owner, 'previousVersions', 'a list of literal versions, known at synth', previous);
+  previous.forEach((v, i) => check.literal(`previousVersions[${i}]`, v, ACTION_TYPE_RULES.version));
+  if (new Set([...previous, actionType.version]).size !== previous.length + 1) {
+    throw new PropValueError(owner, 'previousVersions', `a list of versions without repeats and without the current version ${actionType.version}`, previous);
+  }
   return {
-    actionType: {
-      owner: 'Custom',
-      category,
-      provider: check.literal('providerName', props.providerName ?? 'EC2-Build', ACTION_TYPE_RULES.provider),
-      version: check.literal('version', props.version ?? '1', ACTION_TYPE_RULES.version),
-    },
+    actionType,
+    previousVersions: previous.map((version) => ({ ...actionType, version })),
     subnetIds: check.list('subnetIds', props.subnetIds, RESOURCE_RULES.subnetId),
     securityGroupIds: check.list('securityGroupIds', props.securityGroupIds, RESOURCE_RULES.securityGroupId),
     rootVolumeGiB,

@@ -9,7 +9,9 @@ import { BuildWorkflow } from './build-workflow';
 import { BuilderInstance } from './builder-instance';
 import { CommandEvents } from './command-events';
 import { JobPoller } from './job-poller';
-import { resolveProviderProps, type Ec2BuildProviderProps } from './provider-props';
+import { FIRST_CONSTRUCT_ID, readPin } from './action-type-snapshot';
+import { KeptActionType } from './kept-action-type';
+import { resolveProviderProps, type Ec2BuildProviderProps, type ResolvedProviderProps } from './provider-props';
 import { SafetyNets } from './safety-nets';
 
 /** A provider of the EC2 build action type: one this app deploys, or one deployed elsewhere. */
@@ -35,6 +37,24 @@ const MAX_STACK_NAME = 80 - '-BuildJob'.length;
 
 const sameType = (a: ActionTypeRef, b: ActionTypeRef) => a.category === b.category && a.provider === b.provider && a.version === b.version;
 
+/**
+ * Registers the kept versions under the construct ids their pins record, and the current version under its own:
+ * the one its pin records, or for a new version `ActionType` when that is free, else `ActionType<version>`. Each
+ * version keeps one logical ID for its life: CloudFormation creates a replacement before it deletes the old resource,
+ * and a second resource with a taken identity would fail. Returns the current version's construct.
+ */
+function registerVersions(scope: Construct, resolved: ResolvedProviderProps, documentName: string): IConstruct {
+  const pin = resolved.actionTypePin;
+  const keptIds = resolved.previousVersions.map((ref) => KeptActionType.constructIdOf(ref, pin));
+  const current = readPin(resolved.actionType, pin?.directory)?.constructId ?? (keptIds.includes(FIRST_CONSTRUCT_ID) ? `${FIRST_CONSTRUCT_ID}${resolved.actionType.version}` : FIRST_CONSTRUCT_ID);
+  const ids = [...keptIds, current];
+  if (new Set(ids).size !== ids.length) {
+    throw new Error(`Ec2BuildProvider: versions ${[...resolved.previousVersions, resolved.actionType].map((r) => r.version).join(', ')} would share a construct id (${ids.join(', ')}); their pins must record different ones`);
+  }
+  resolved.previousVersions.forEach((ref, i) => new KeptActionType(scope, keptIds[i], { actionType: ref, documentName, pin }));
+  return new BuildActionType(scope, current, { actionType: resolved.actionType, documentName, pin });
+}
+
 class ImportedProvider extends Construct implements IEc2BuildProvider {
   constructor(
     scope: Construct,
@@ -58,6 +78,8 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
   }
 
   readonly actionType: ActionTypeRef;
+  /** Every version it serves: those it keeps (previousVersions), then the current one. */
+  readonly actionTypes: readonly ActionTypeRef[];
   readonly actionTypeResource: IConstruct;
   /** The state machine that runs each build. */
   readonly stateMachine: sfn.IStateMachine;
@@ -79,9 +101,12 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
       Annotations.of(this).addWarningV2('ec2-build-action:fleets-not-yet-used', `fleets (${Object.keys(resolved.fleets).join(', ')}) are checked but not used yet: every job launches cold from its own ImageId and InstanceType`);
     }
     // An action type exists once per account and Region: two providers of one app registering the same one would collide.
-    const { category, provider, version } = resolved.actionType;
-    const twin = this.node.root.node.findAll().find((c) => c !== this && c instanceof Ec2BuildProvider && c.actionType && sameType(c.actionType, resolved.actionType));
-    if (twin) throw new Error(`Ec2BuildProvider: ${twin.node.path} already registers Custom/${category}/${provider}/${version}; give '${id}' another providerName or version`);
+    const { category, provider } = resolved.actionType;
+    const mine = [...resolved.previousVersions, resolved.actionType];
+    for (const c of this.node.root.node.findAll()) {
+      const clash = c !== this && c instanceof Ec2BuildProvider && c.actionTypes ? mine.find((t) => c.actionTypes.some((u) => sameType(t, u))) : undefined;
+      if (clash) throw new Error(`Ec2BuildProvider: ${c.node.path} already registers Custom/${category}/${provider}/${clash.version}; give '${id}' another providerName or version`);
+    }
     // The state machine is named <stack>-BuildJob, at most 80 characters (lib/build-workflow.ts).
     if (!Token.isUnresolved(stack.stackName) && stack.stackName.length > MAX_STACK_NAME) {
       throw new Error(`Ec2BuildProvider: the name of its stack must be at most ${MAX_STACK_NAME} characters (its state machine is named after it), got ${JSON.stringify(stack.stackName)}`);
@@ -103,10 +128,12 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
       buildLogGroupName: builder.logGroup.logGroupName,
     });
     const { stateMachine, executionsArn } = workflow;
-    new JobPoller(this, 'Poller', { actionType: this.actionType, stateMachine, executionsArn });
+    const actionTypes = [...resolved.previousVersions, this.actionType];
+    this.actionTypes = actionTypes;
+    new JobPoller(this, 'Poller', { actionTypes, stateMachine, executionsArn });
     new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine, executionsArn });
-    new SafetyNets(this, 'SafetyNets', { actionType: this.actionType, stateMachine, executionsArn, documentName: document.documentName });
-    this.actionTypeResource = new BuildActionType(this, 'ActionType', { actionType: this.actionType, documentName: document.documentName, pin: resolved.actionTypePin });
+    new SafetyNets(this, 'SafetyNets', { actionTypes, stateMachine, executionsArn, documentName: document.documentName });
+    this.actionTypeResource = registerVersions(this, resolved, document.documentName);
     this.stateMachine = stateMachine;
     this.documentName = document.documentName;
     this.buildLogGroupName = builder.logGroup.logGroupName;

@@ -13,7 +13,8 @@ import { BuildActionFunction } from './lambda-function';
 import { longestJobMinutes, readDefinition, TIMEOUT_PATHS } from './longest-job';
 
 export interface SafetyNetsProps {
-  readonly actionType: ActionTypeRef;
+  /** The action type's versions the provider serves. */
+  readonly actionTypes: readonly ActionTypeRef[];
   readonly stateMachine: sfn.IStateMachine;
   /** ARN pattern of the state machine's executions. */
   readonly executionsArn: string;
@@ -84,8 +85,8 @@ export class SafetyNets extends Construct {
     abandon.addToRolePolicy(new iam.PolicyStatement({ sid: 'ListRunning', actions: ['states:ListExecutions'], resources: [stateMachine.stateMachineArn] }));
     abandon.addToRolePolicy(new iam.PolicyStatement({ sid: 'StopAbandoned', actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [executionsArn] }));
     new events.Rule(this, 'Abandoned', {
-      description: `ABANDONED events of the ${props.actionType.provider} custom action`,
-      eventPattern: abandonedEventPattern(props.actionType),
+      description: `ABANDONED events of the ${props.actionTypes[0].provider} custom action`,
+      eventPattern: abandonedEventPattern(props.actionTypes),
       targets: [new targets.LambdaFunction(abandon, { retryAttempts: 8 })],
     });
 

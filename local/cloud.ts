@@ -119,6 +119,8 @@ export class LocalCloud {
   readonly hooks: CloudHooks = {};
   /** The action type, state machine and document of the template. */
   readonly actionType: ActionTypeRef;
+  /** Every version the template registers; a job may name one (JobOptions.actionVersion). */
+  readonly actionTypes: readonly ActionTypeRef[];
   readonly stateMachineArn: string;
   readonly documentName: string;
   functions: DeployedFunction[] = [];
@@ -144,6 +146,7 @@ export class LocalCloud {
     this.s3 = new LocalS3(path.join(this.dir, 's3'));
     this.ec2 = new LocalEc2({ bootMs: timing.bootMs, bootJitterMs: timing.bootJitterMs, shutdownMs: Math.round(timing.bootMs / 2) });
     this.actionType = deployment.actionType;
+    this.actionTypes = deployment.actionTypes;
     this.stateMachineArn = deployment.stateMachine.arn;
     this.documentName = deployment.documentName;
   }

@@ -1,3 +1,4 @@
+import { ENV } from '../lambdas/shared/env';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { credentialsFor, type LocalCredentials } from './iam/identity';
 import { loadStack, type LocalStack } from './template/stack';
@@ -5,7 +6,10 @@ import { loadStack, type LocalStack } from './template/stack';
 /** What the local cloud takes from the synthesized template, besides its functions and rules. */
 export interface Deployment {
   readonly stack: LocalStack;
+  /** The version jobs run on by default: the provider's current one. */
   readonly actionType: ActionTypeRef;
+  /** Every version the template registers (the current one and those it keeps). */
+  readonly actionTypes: readonly ActionTypeRef[];
   readonly stateMachine: {
     readonly arn: string;
     /** DefinitionString, its ${Placeholders} to be filled with `substitutions` (DefinitionSubstitutions, resolved). */
@@ -32,15 +36,35 @@ export function roleLogicalId(stack: LocalStack, logicalId: string, property: st
   return role;
 }
 
+/**
+ * The action types the template registers, and which is current: the last version the poller's ACTION_VERSION lists
+ * (kept versions first: lib/job-poller.ts), or the only one.
+ */
+function actionTypesOf(stack: LocalStack): { current: ActionTypeRef; all: ActionTypeRef[] } {
+  const all: ActionTypeRef[] = stack
+    .resources('AWS::CodePipeline::CustomActionType')
+    .map(([, p]) => ({ owner: 'Custom', category: String(p.Category), provider: String(p.Provider), version: String(p.Version) }));
+  if (all.length === 0) throw new Error(`${stack.templateFile}: the local cloud runs a stack with an AWS::CodePipeline::CustomActionType, found none`);
+  const versions = stack
+    .resources('AWS::Lambda::Function')
+    .map(([, p]) => (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.[ENV.actionVersion])
+    .find((v) => v !== undefined);
+  const last = versions === undefined ? undefined : String(versions).split(',').pop()?.trim();
+  const current = all.length === 1 ? all[0] : all.find((t) => t.version === last);
+  if (!current) throw new Error(`${stack.templateFile}: ${all.length} action types and no poller naming the current version`);
+  return { current, all };
+}
+
 export function deploy(templateFile: string): Deployment {
   const stack = loadStack(templateFile);
-  const [, action] = one(stack, 'AWS::CodePipeline::CustomActionType');
+  const actionTypes = actionTypesOf(stack);
   const [machineId, machine] = one(stack, 'AWS::StepFunctions::StateMachine');
   const [documentId] = one(stack, 'AWS::SSM::Document');
   if (typeof machine.DefinitionString !== 'string') throw new Error(`${machineId}: DefinitionString must resolve to a string`);
   return {
     stack,
-    actionType: { owner: 'Custom', category: String(action.Category), provider: String(action.Provider), version: String(action.Version) },
+    actionType: actionTypes.current,
+    actionTypes: actionTypes.all,
     stateMachine: {
       arn: stack.ref(machineId),
       definition: machine.DefinitionString,

@@ -27,6 +27,8 @@ export interface JobOptions {
   readonly out?: string;
   /** The artifact store's KMS key, as a pipeline names it. */
   readonly kmsKeyId?: string;
+  /** The action type version the pipeline names: one the template registers. @default the provider's current version */
+  readonly actionVersion?: string;
   /** Called when the input is in the store, just before the STARTED event (a benchmark flushes the disk). */
   readonly beforeStarted?: () => void | Promise<void>;
 }
@@ -133,8 +135,10 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   if (options.workingDirectory) configuration[PROPERTY.workingDirectory] = options.workingDirectory;
   if (options.outputPath) configuration[PROPERTY.outputArtifactPath] = options.outputPath;
   if (options.timeoutMinutes) configuration[PROPERTY.timeoutMinutes] = options.timeoutMinutes;
-  const jobId = cloud.codepipeline.createJob(cloud.actionType, {
-    actionTypeId: cloud.actionType,
+  const actionType = options.actionVersion === undefined ? cloud.actionType : cloud.actionTypes.find((t) => t.version === options.actionVersion);
+  if (!actionType) throw new Error(`the template registers no version ${options.actionVersion} of the action type (it has ${cloud.actionTypes.map((t) => t.version).join(', ')})`);
+  const jobId = cloud.codepipeline.createJob(actionType, {
+    actionTypeId: actionType,
     actionConfiguration: { configuration },
     pipelineContext: { pipelineName, pipelineExecutionId, stage: { name: 'Build' }, action: { name: 'BuildOnEc2' } },
     inputArtifacts,
@@ -150,7 +154,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   const event = {
     source: 'aws.codepipeline',
     'detail-type': 'CodePipeline Action Execution State Change',
-    detail: { pipeline: pipelineName, 'execution-id': pipelineExecutionId, stage: 'Build', action: 'BuildOnEc2', state: 'STARTED', type: { ...cloud.actionType } },
+    detail: { pipeline: pipelineName, 'execution-id': pipelineExecutionId, stage: 'Build', action: 'BuildOnEc2', state: 'STARTED', type: { ...actionType } },
   };
   await options.beforeStarted?.();
   const startedEvent = Date.now();

@@ -1,5 +1,5 @@
 import type { Handler } from 'aws-lambda';
-import { loadActionType, loadRenewalSeconds, loadStateMachineArn } from '../shared/config';
+import { loadActionTypes, loadRenewalSeconds, loadStateMachineArn } from '../shared/config';
 import { pollForJobs } from '../shared/codepipeline';
 import { createLogger } from '../shared/logger';
 import type { ActionTypeRef } from '../shared/types';
@@ -11,7 +11,7 @@ export interface PollerEvent {
   readonly detail?: { readonly type?: { owner?: string; category?: string; provider?: string; version?: string | number } };
 }
 
-const actionType = loadActionType();
+const actionTypes = loadActionTypes();
 const stateMachineArn = loadStateMachineArn();
 const renewalSeconds = loadRenewalSeconds();
 const logger = createLogger('poller');
@@ -22,15 +22,19 @@ export function isOurAction(event: PollerEvent, ours: ActionTypeRef): boolean {
   return !!t && t.owner === ours.owner && t.category === ours.category && t.provider === ours.provider && String(t.version) === ours.version;
 }
 
-/** Polls on a STARTED event of this action type, and on the schedule that catches jobs offered again. */
+/**
+ * Polls the version a STARTED event names (when it is one this provider serves), and every version on the schedule
+ * that catches jobs offered again.
+ */
 export const handler: Handler<PollerEvent, Record<DispatchOutcome, number>> = async (event, context) => {
   logger.addContext(context);
   const counts: Record<DispatchOutcome, number> = { started: 0, rejected: 0, duplicate: 0, 'not-started': 0, continued: 0, 'continuation-failed': 0 };
-  if (event.source !== 'aws.events' && !isOurAction(event, actionType)) {
+  const polled = event.source === 'aws.events' ? actionTypes : actionTypes.filter((t) => isOurAction(event, t));
+  if (polled.length === 0) {
     logger.info('event is for another version of this action type; ignoring', { type: event.detail?.type });
     return counts;
   }
-  const jobs = await pollForJobs(actionType);
+  const jobs = (await Promise.all(polled.map((t) => pollForJobs(t)))).flat();
   const outcomes = await Promise.all(jobs.map((job) => dispatchJob(job, stateMachineArn, logger, renewalSeconds)));
   for (const o of outcomes) counts[o] += 1;
   logger.info('poll finished', { polled: jobs.length, ...counts });

@@ -16,13 +16,13 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-export function loadActionType(env: NodeJS.ProcessEnv = process.env): ActionTypeRef {
-  return {
-    category: required(env, ENV.actionCategory),
-    owner: 'Custom',
-    provider: required(env, ENV.actionProvider),
-    version: required(env, ENV.actionVersion),
-  };
+/** The versions of the action type the provider serves (ACTION_VERSION lists them, comma-separated: kept ones, then the current). */
+export function loadActionTypes(env: NodeJS.ProcessEnv = process.env): ActionTypeRef[] {
+  const category = required(env, ENV.actionCategory);
+  const provider = required(env, ENV.actionProvider);
+  const versions = required(env, ENV.actionVersion).split(',').map((v) => v.trim());
+  if (versions.some((v) => v === '')) throw new MissingConfigError(ENV.actionVersion);
+  return versions.map((version) => ({ category, owner: 'Custom', provider, version }));
 }
 
 export function loadStateMachineArn(env: NodeJS.ProcessEnv = process.env): string {

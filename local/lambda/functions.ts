@@ -60,7 +60,11 @@ function providerPath(stack: LocalStack): string[] {
   const paths = Object.values(stack.template.Resources as Record<string, { Type?: string; Metadata?: Record<string, unknown> }>)
     .filter((r) => r.Type === 'AWS::CodePipeline::CustomActionType')
     .map((r) => String(r.Metadata?.['aws:cdk:path'] ?? '').split('/'));
-  if (paths.length !== 1 || paths[0].length < 3) throw new Error(`the template must hold one Ec2BuildProvider's action type with its construct path (aws:cdk:path metadata); it has ${paths.length}`);
+  // Its action types (the current version and those it keeps) sit side by side: <provider>/<id>/Resource.
+  const prefixes = new Set(paths.map((p) => p.slice(1, -2).join('/')));
+  if (paths.length === 0 || paths.some((p) => p.length < 3) || prefixes.size !== 1) {
+    throw new Error(`the template must hold one Ec2BuildProvider's action types with their construct paths (aws:cdk:path metadata); found ${[...prefixes].join(', ') || 'none'}`);
+  }
   return paths[0].slice(1, -2);
 }
 

@@ -42,7 +42,7 @@ describe('the pinned action type definition', () => {
     expect(attempt).toThrow(ActionTypeChangedError);
     expect(attempt).toThrow(changed);
     expect(attempt).toThrow(/Custom\/Build\/EC2-Build version 1 differs from its pinned definition/);
-    expect(attempt).toThrow(/-c ec2-build-action:version=2 for the app, with a new -c ec2-build-action:stackName/);
+    expect(attempt).toThrow(/-c ec2-build-action:version=2 -c ec2-build-action:previousVersions=1 for the app/);
   });
 
   it('pins a new version on its first synth, then holds it to that pin', () => {

@@ -11,11 +11,18 @@ describe('context settings', () => {
       category: 'Build',
       providerName: 'EC2-Build',
       version: '1',
+      previousVersions: [],
       subnetIds: [],
       securityGroupIds: [],
       rootVolumeGiB: 30,
       ebsKmsKeyArn: undefined,
+      fleets: undefined,
     });
+  });
+
+  it('reads the versions kept beside the current one, and refuses one that cannot be a version', () => {
+    expect(settings({ [CONTEXT.version]: '3', [CONTEXT.previousVersions]: '1, 2' }).previousVersions).toEqual(['1', '2']);
+    expect(() => settings({ [CONTEXT.previousVersions]: '1,v 2' })).toThrow(`${CONTEXT.previousVersions} must be a comma-separated list of earlier versions (each 1 to 9 letters, digits, - or _), got "v 2"`);
   });
 
   it('reads a root volume size given as text (-c) or as a number (cdk.json)', () => {

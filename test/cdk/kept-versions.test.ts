@@ -1,0 +1,65 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pinFile, PINS_DIR } from '../../lib/action-type-snapshot';
+import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
+import type { Ec2BuildProviderProps } from '../../lib/provider-props';
+
+/**
+ * Moving the app from version 1 to version 2 while pipelines still use 1: the provider keeps registering version 1,
+ * with its pinned definition and under its logical ID, so a stack update adds version 2 and never replaces version 1.
+ */
+const GOLDEN = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden', 'Ec2BuildAction.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: unknown }> };
+const v = (version: string) => ({ owner: 'Custom' as const, category: 'Build', provider: 'EC2-Build', version });
+
+/** A pins folder holding the committed pins, so a test can write new ones. */
+function pins(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pins-'));
+  fs.cpSync(PINS_DIR, dir, { recursive: true });
+  return dir;
+}
+
+function synth(props: Ec2BuildProviderProps): Template {
+  return Template.fromStack(new Ec2BuildActionStack(new App(), 'Ec2BuildAction', props));
+}
+
+const actionTypes = (t: Template) => Object.entries(t.findResources('AWS::CodePipeline::CustomActionType')) as [string, { Properties: Record<string, unknown> }][];
+
+describe('keeping an earlier version of the action type', () => {
+  it('registers version 1 exactly as it was (same logical ID and properties) beside version 2, and pins 2 under its own id', () => {
+    // GIVEN the app moving to version 2 while keeping 1
+    const directory = pins();
+    const template = synth({ version: '2', previousVersions: ['1'], actionTypePin: { directory, writeMissing: true } });
+    // THEN version 1 is the golden template's resource, unchanged
+    const [goldenId, golden] = Object.entries(GOLDEN.Resources).find(([, r]) => r.Type === 'AWS::CodePipeline::CustomActionType')!;
+    const types = Object.fromEntries(actionTypes(template).map(([id, r]) => [r.Properties.Version as string, { id, properties: r.Properties }]));
+    expect(types['1']).toEqual({ id: goldenId, properties: golden.Properties });
+    // AND version 2 is a resource of its own, whose pin records its construct id
+    expect(types['2'].id).not.toBe(goldenId);
+    expect(types['2'].id).toMatch(/^ActionType2/);
+    expect(JSON.parse(fs.readFileSync(pinFile(v('2'), directory), 'utf8')).constructId).toBe('ActionType2');
+    // AND the poller serves both: its permissions, its trigger and its configuration
+    const pollStatement = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => (p.Properties.PolicyDocument.Statement as { Sid?: string; Resource: unknown }[]))
+      .find((s) => s.Sid === 'PollThisActionType')!;
+    expect(JSON.stringify(pollStatement.Resource)).toMatch(/actiontype:Custom\/Build\/EC2-Build\/1".*actiontype:Custom\/Build\/EC2-Build\/2"/);
+    const started = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.EventPattern?.detail?.state?.[0] === 'STARTED')!;
+    expect(started.Properties.EventPattern.detail.type.version).toEqual(['1', 1, '2', 2]);
+    const poller = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.ACTION_VERSION)!;
+    expect(poller.Properties.Environment.Variables.ACTION_VERSION).toBe('1,2');
+  });
+
+  it('keeps version 2 under the id its pin records once version 1 is retired', () => {
+    const directory = pins();
+    synth({ version: '2', previousVersions: ['1'], actionTypePin: { directory, writeMissing: true } });
+    const [[id]] = actionTypes(synth({ version: '2', actionTypePin: { directory } }));
+    expect(id).toMatch(/^ActionType2/);
+  });
+
+  it('refuses to keep a version that has no pin, or the current version itself', () => {
+    expect(() => synth({ version: '3', previousVersions: ['2'] })).toThrow(/previousVersions names version 2, which has no pin at .*Build-EC2-Build-2\.json/);
+    expect(() => synth({ version: '1', previousVersions: ['1'] })).toThrow('Ec2BuildProvider: previousVersions must be a list of versions without repeats and without the current version 1, got ["1"]');
+  });
+});

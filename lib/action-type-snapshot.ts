@@ -96,11 +96,20 @@ export function readPin(ref: ActionTypeRef, directory = PINS_DIR): Pin | undefin
  * naming the version and what changed; none yet is written (writeMissing, with the id of the construct that
  * registers it: CloudFormation must find the version under the same logical ID in every later template) or accepted.
  */
-export function checkActionTypePin(ref: ActionTypeRef, definition: unknown, options: ActionTypePinOptions = {}, constructId = FIRST_CONSTRUCT_ID): PinResult {
+export function checkActionTypePin(
+  ref: ActionTypeRef,
+  definition: unknown,
+  options: ActionTypePinOptions = {},
+  constructId = FIRST_CONSTRUCT_ID,
+  keptVersions: readonly string[] = [],
+): PinResult {
   const file = pinFile(ref, options.directory);
   const id = `${ref.owner}/${ref.category}/${ref.provider}`;
   if (!fs.existsSync(file)) {
     if (!options.writeMissing) return 'unpinned';
+    if (file.split(path.sep).includes('node_modules')) {
+      throw new Error(`actionTypePin: the pin of ${id}/${ref.version} would be written to ${file}, inside node_modules, where the next install deletes it; set actionTypePin.directory to a folder you commit`);
+    }
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const pin = {
       actionType: `${id}/${ref.version}`,
@@ -119,7 +128,7 @@ export function checkActionTypePin(ref: ActionTypeRef, definition: unknown, opti
     `The custom action type ${id} version ${ref.version} differs from its pinned definition in ${path.relative(process.cwd(), file)} (changed: ${shown.join(', ')}). ` +
       'A custom action type cannot be updated in place: its properties, settings and artifact details are create-only, and CloudFormation cannot ' +
       `replace it under the same Category/Provider/Version. Deploy the new definition as a new version that keeps version ${ref.version} ` +
-      `(the provider's version and previousVersions props, or -c ${CONTEXT.version}=${nextVersion(ref.version)} -c ${CONTEXT.previousVersions}=${ref.version} for the app; ` +
+      `(the provider's version and previousVersions props, or -c ${CONTEXT.version}=${nextVersion(ref.version)} -c ${CONTEXT.previousVersions}=${[...keptVersions, ref.version].join(',')} for the app; ` +
       'see "Upgrading the action type" in README.md), or undo the change.',
   );
 }

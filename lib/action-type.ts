@@ -15,6 +15,8 @@ export interface BuildActionTypeProps {
   readonly documentName: string;
   /** Where this version's definition is pinned, and whether a first synth writes it. @default - action-types/, checked, never written */
   readonly pin?: ActionTypePinOptions;
+  /** Versions the provider keeps beside this one (a changed definition's message names them). @default - none */
+  readonly keptVersions?: readonly string[];
 }
 
 /**
@@ -78,7 +80,7 @@ export class BuildActionType extends Construct {
     const stack = Stack.of(this);
     const documentRef = (stack.resolve(props.documentName) as { Ref?: string }).Ref ?? '';
     const pinned = templated(stack.resolve(definition), { [documentRef]: 'BuildDocument' });
-    const result = checkActionTypePin(props.actionType, pinned, props.pin, id);
+    const result = checkActionTypePin(props.actionType, pinned, props.pin, id, props.keptVersions);
     if (result === 'written') {
       process.stderr.write(`Pinned ${category}/${provider} version ${version} in ${pinFile(props.actionType, props.pin?.directory)}: commit it.\n`);
     }

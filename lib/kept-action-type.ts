@@ -48,7 +48,7 @@ export class KeptActionType extends Construct {
     if (!pinned) {
       throw new Error(
         `Ec2BuildProvider: previousVersions names version ${ref.version}, which has no pin at ${pinFile(ref, pin?.directory)}: ` +
-          'only a version whose definition was pinned when it was registered can be kept (set actionTypePin: { writeMissing: true } when you register a version)',
+          "only a version whose definition was pinned when it was registered can be kept (register versions with actionTypePin: { directory: '<a folder you commit>', writeMissing: true })",
       );
     }
     return pinned.constructId;

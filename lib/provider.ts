@@ -9,7 +9,7 @@ import { BuildWorkflow } from './build-workflow';
 import { BuilderInstance } from './builder-instance';
 import { CommandEvents } from './command-events';
 import { JobPoller } from './job-poller';
-import { FIRST_CONSTRUCT_ID, readPin } from './action-type-snapshot';
+import { FIRST_CONSTRUCT_ID, pinFile, readPin } from './action-type-snapshot';
 import { KeptActionType } from './kept-action-type';
 import { resolveProviderProps, type Ec2BuildProviderProps, type ResolvedProviderProps } from './provider-props';
 import { SafetyNets } from './safety-nets';
@@ -46,13 +46,21 @@ const sameType = (a: ActionTypeRef, b: ActionTypeRef) => a.category === b.catego
 function registerVersions(scope: Construct, resolved: ResolvedProviderProps, documentName: string): IConstruct {
   const pin = resolved.actionTypePin;
   const keptIds = resolved.previousVersions.map((ref) => KeptActionType.constructIdOf(ref, pin));
+  // An unpinned version's id depends on which versions are kept today: with kept versions it must be pinned now, so
+  // that it keeps this id when they are retired (else CloudFormation would see its Version change under one logical ID).
+  if (resolved.previousVersions.length > 0 && !readPin(resolved.actionType, pin?.directory) && !pin?.writeMissing) {
+    throw new Error(
+      `Ec2BuildProvider: version ${resolved.actionType.version} is registered beside kept versions, so it must be pinned: ` +
+        `set actionTypePin: { directory: '<a folder you commit>', writeMissing: true } (${pinFile(resolved.actionType, pin?.directory)} does not exist)`,
+    );
+  }
   const current = readPin(resolved.actionType, pin?.directory)?.constructId ?? (keptIds.includes(FIRST_CONSTRUCT_ID) ? `${FIRST_CONSTRUCT_ID}${resolved.actionType.version}` : FIRST_CONSTRUCT_ID);
   const ids = [...keptIds, current];
   if (new Set(ids).size !== ids.length) {
     throw new Error(`Ec2BuildProvider: versions ${[...resolved.previousVersions, resolved.actionType].map((r) => r.version).join(', ')} would share a construct id (${ids.join(', ')}); their pins must record different ones`);
   }
   resolved.previousVersions.forEach((ref, i) => new KeptActionType(scope, keptIds[i], { actionType: ref, documentName, pin }));
-  return new BuildActionType(scope, current, { actionType: resolved.actionType, documentName, pin });
+  return new BuildActionType(scope, current, { actionType: resolved.actionType, documentName, pin, keptVersions: resolved.previousVersions.map((r) => r.version) });
 }
 
 class ImportedProvider extends Construct implements IEc2BuildProvider {

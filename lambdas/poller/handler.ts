@@ -34,7 +34,14 @@ export const handler: Handler<PollerEvent, Record<DispatchOutcome, number>> = as
     logger.info('event is for another version of this action type; ignoring', { type: event.detail?.type });
     return counts;
   }
-  const jobs = (await Promise.all(polled.map((t) => pollForJobs(t)))).flat();
+  // One version's failure (ActionTypeNotFoundException while a deployment adds it, throttling) leaves the others' jobs
+  // to dispatch; its jobs are offered again and the next poll takes them.
+  const polls = await Promise.allSettled(polled.map((t) => pollForJobs(t)));
+  polls.forEach((p, i) => {
+    if (p.status === 'rejected') logger.error('poll failed', { version: polled[i].version, error: p.reason as Error });
+  });
+  if (polls.every((p) => p.status === 'rejected')) throw (polls[0] as PromiseRejectedResult).reason;
+  const jobs = polls.flatMap((p) => (p.status === 'fulfilled' ? p.value : []));
   const outcomes = await Promise.all(jobs.map((job) => dispatchJob(job, stateMachineArn, logger, renewalSeconds)));
   for (const o of outcomes) counts[o] += 1;
   logger.info('poll finished', { polled: jobs.length, ...counts });

@@ -58,6 +58,24 @@ describe('keeping an earlier version of the action type', () => {
     expect(id).toMatch(/^ActionType2/);
   });
 
+  it('names the kept versions in the fix for a changed definition, so following it keeps them all', () => {
+    const directory = pins();
+    synth({ version: '2', previousVersions: ['1'], actionTypePin: { directory, writeMissing: true } });
+    const file = pinFile(v('2'), directory);
+    const pinned = JSON.parse(fs.readFileSync(file, 'utf8'));
+    pinned.definition.configurationProperties[0].description = 'changed';
+    fs.writeFileSync(file, JSON.stringify(pinned));
+    expect(() => synth({ version: '2', previousVersions: ['1'], actionTypePin: { directory } })).toThrow(/-c ec2-build-action:version=3 -c ec2-build-action:previousVersions=1,2 for the app/);
+  });
+
+  it('refuses a new version beside kept ones unless it is pinned now, and a pin written into node_modules', () => {
+    const directory = pins();
+    expect(() => synth({ version: '2', previousVersions: ['1'], actionTypePin: { directory } })).toThrow(/version 2 is registered beside kept versions, so it must be pinned: set actionTypePin: \{ directory: '<a folder you commit>', writeMissing: true \}/);
+    const installed = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'app-')), 'node_modules', 'ec2-build-action', 'dist', 'action-types');
+    fs.cpSync(PINS_DIR, installed, { recursive: true });
+    expect(() => synth({ version: '2', previousVersions: ['1'], actionTypePin: { directory: installed, writeMissing: true } })).toThrow(/inside node_modules, where the next install deletes it/);
+  });
+
   it('refuses to keep a version that has no pin, or the current version itself', () => {
     expect(() => synth({ version: '3', previousVersions: ['2'] })).toThrow(/previousVersions names version 2, which has no pin at .*Build-EC2-Build-2\.json/);
     expect(() => synth({ version: '1', previousVersions: ['1'] })).toThrow('Ec2BuildProvider: previousVersions must be a list of versions without repeats and without the current version 1, got ["1"]');

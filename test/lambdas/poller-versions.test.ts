@@ -1,4 +1,5 @@
-import { CodePipelineClient, PollForJobsCommand } from '@aws-sdk/client-codepipeline';
+import { ActionTypeNotFoundException, CodePipelineClient, PollForJobsCommand } from '@aws-sdk/client-codepipeline';
+import { polledJob } from '../fixtures/job';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { invoke } from '../fixtures/lambda';
@@ -37,6 +38,16 @@ describe('poller serving two versions', () => {
     await invoke(handler, started(2), 'poller');
     await invoke(handler, started('1'), 'poller');
     expect(polledVersions(codepipeline)).toEqual(['2', '1']);
+  });
+
+  it('dispatches the jobs of the versions it could poll when another version\'s poll fails, and fails only when all do', async () => {
+    codepipeline.on(PollForJobsCommand, { actionTypeId: { category: 'Build', owner: 'Custom', provider: 'EC2-Build', version: '2' } }).rejects(new ActionTypeNotFoundException({ message: 'no such action type', $metadata: {} }));
+    codepipeline.on(PollForJobsCommand, { actionTypeId: { category: 'Build', owner: 'Custom', provider: 'EC2-Build', version: '1' } }).resolves({ jobs: [polledJob()] });
+    const counts = await invoke(handler, { source: 'aws.events' }, 'poller');
+    expect(counts.started).toBe(1);
+    codepipeline.reset();
+    codepipeline.on(PollForJobsCommand).rejects(new ActionTypeNotFoundException({ message: 'no such action type', $metadata: {} }));
+    await expect(invoke(handler, { source: 'aws.events' }, 'poller')).rejects.toThrow('no such action type');
   });
 
   it('polls every version it serves on the safety-net schedule, and none for a version it does not serve', async () => {

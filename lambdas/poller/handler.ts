@@ -40,7 +40,8 @@ export const handler: Handler<PollerEvent, Record<DispatchOutcome, number>> = as
   polls.forEach((p, i) => {
     if (p.status === 'rejected') logger.error('poll failed', { version: polled[i].version, error: p.reason as Error });
   });
-  if (polls.every((p) => p.status === 'rejected')) throw (polls[0] as PromiseRejectedResult).reason;
+  const [first] = polls;
+  if (polls.every((p) => p.status === 'rejected') && first.status === 'rejected') throw first.reason;
   const jobs = polls.flatMap((p) => (p.status === 'fulfilled' ? p.value : []));
   const outcomes = await Promise.all(jobs.map((job) => dispatchJob(job, stateMachineArn, logger, renewalSeconds)));
   for (const o of outcomes) counts[o] += 1;

@@ -4,7 +4,7 @@
  */
 export { Ec2BuildAction, type Ec2BuildActionProps } from './action';
 export { Ec2BuildProvider, type Ec2BuildProviderAttributes, type IEc2BuildProvider } from './provider';
-export { PropValueError, type Ec2BuildProviderProps } from './provider-props';
+export { PropValueError, type Ec2BuildProviderProps, type FleetProps, type FleetSchedule, type Market } from './provider-props';
 export { ActionTypeChangedError, type ActionTypePinOptions } from './action-type-snapshot';
 export { Ec2BuildActionStack, type Ec2BuildActionStackProps } from './ec2-build-action-stack';
 export type { ActionTypeRef } from '../lambdas/shared/types';

@@ -1,12 +1,18 @@
 import { ENV } from './env';
 import type { ActionTypeRef } from './types';
 
-/** Thrown at cold start when the stack did not set a variable a function needs. */
+/** Thrown at cold start when the stack did not set a variable a function needs, or set one it cannot use. */
 export class MissingConfigError extends Error {
   // A literal, not the class's name at run time: bundles are minified.
   override readonly name = 'MissingConfigError' as const;
-  constructor(variable: string, options?: ErrorOptions) {
-    super(`environment variable ${variable} is not set; the stack sets it on every function that needs it`, options);
+  /** `value`: what the variable holds when it is set but unusable (`expected` says what it must be). */
+  constructor(variable: string, options?: ErrorOptions & { value?: string; expected?: string }) {
+    super(
+      options?.value === undefined
+        ? `environment variable ${variable} is not set; the stack sets it on every function that needs it`
+        : `environment variable ${variable} must be ${options.expected ?? 'usable'}, got ${JSON.stringify(options.value)}; the stack sets it on every function that needs it`,
+      { cause: options?.cause },
+    );
   }
 }
 
@@ -21,7 +27,7 @@ export function loadActionTypes(env: NodeJS.ProcessEnv = process.env): ActionTyp
   const category = required(env, ENV.actionCategory);
   const provider = required(env, ENV.actionProvider);
   const versions = required(env, ENV.actionVersion).split(',').map((v) => v.trim());
-  if (versions.some((v) => v === '')) throw new MissingConfigError(ENV.actionVersion);
+  if (versions.some((v) => v === '')) throw new MissingConfigError(ENV.actionVersion, { value: env[ENV.actionVersion], expected: 'a comma-separated list of versions' });
   return versions.map((version) => ({ category, owner: 'Custom', provider, version }));
 }
 
@@ -64,22 +70,22 @@ export interface SweeperConfig {
 
 export function loadSweeperConfig(env: NodeJS.ProcessEnv = process.env): SweeperConfig {
   const maxJobMinutes = Number(required(env, ENV.maxJobMinutes));
-  if (!Number.isFinite(maxJobMinutes) || maxJobMinutes <= 0) throw new MissingConfigError(ENV.maxJobMinutes);
+  if (!Number.isFinite(maxJobMinutes) || maxJobMinutes <= 0) throw new MissingConfigError(ENV.maxJobMinutes, { value: env[ENV.maxJobMinutes], expected: 'a positive number of minutes' });
   const eventGraceMs = Number(required(env, ENV.eventGraceMs));
-  if (!Number.isFinite(eventGraceMs) || eventGraceMs < 0) throw new MissingConfigError(ENV.eventGraceMs);
+  if (!Number.isFinite(eventGraceMs) || eventGraceMs < 0) throw new MissingConfigError(ENV.eventGraceMs, { value: env[ENV.eventGraceMs], expected: 'a number of milliseconds, 0 or more' });
   return { stackTagValue: required(env, ENV.stackTagValue), maxJobMinutes, buildDocumentName: required(env, ENV.buildDocumentName), eventGraceMs };
 }
 
 /** How long one instance check keeps looking before it hands back to the state machine's Retry. */
 export function loadCheckWatchMs(env: NodeJS.ProcessEnv = process.env): number {
   const ms = Number(required(env, ENV.checkWatchMs));
-  if (!Number.isFinite(ms) || ms < 0) throw new MissingConfigError(ENV.checkWatchMs);
+  if (!Number.isFinite(ms) || ms < 0) throw new MissingConfigError(ENV.checkWatchMs, { value: env[ENV.checkWatchMs], expected: 'a number of milliseconds, 0 or more' });
   return ms;
 }
 
 /** The job renewal interval in seconds (lambdas/shared/renewal.ts); the local cloud sets a few seconds. */
 export function loadRenewalSeconds(env: NodeJS.ProcessEnv = process.env): number {
   const seconds = Number(required(env, ENV.jobRenewalSeconds));
-  if (!Number.isInteger(seconds) || seconds < 1) throw new MissingConfigError(ENV.jobRenewalSeconds);
+  if (!Number.isInteger(seconds) || seconds < 1) throw new MissingConfigError(ENV.jobRenewalSeconds, { value: env[ENV.jobRenewalSeconds], expected: 'a whole number of seconds, 1 or more' });
   return seconds;
 }

@@ -63,6 +63,26 @@ function registerVersions(scope: Construct, resolved: ResolvedProviderProps, doc
   return new BuildActionType(scope, current, { actionType: resolved.actionType, documentName, pin, keptVersions: resolved.previousVersions.map((r) => r.version) });
 }
 
+/** Where a provider cannot go: beside another in its stack, beside one of the app registering one of its versions, or in a stack whose name is too long. */
+function refusePlacement(self: Ec2BuildProvider, id: string, resolved: ResolvedProviderProps): void {
+  const stack = Stack.of(self);
+  // Its instances, state machine and IAM conditions are named and tagged after the stack (lib/builder-instance.ts,
+  // lib/build-workflow.ts): a second provider in the same stack would share them and sweep the first's instances.
+  const other = stack.node.findAll().find((c) => c !== self && c instanceof Ec2BuildProvider);
+  if (other) throw new Error(`Ec2BuildProvider: a stack holds at most one, and ${stack.stackName} already has ${other.node.path}; put '${id}' in a stack of its own`);
+  // An action type exists once per account and Region: two providers of one app registering the same one would collide.
+  const { category, provider } = resolved.actionType;
+  const mine = [...resolved.previousVersions, resolved.actionType];
+  for (const c of self.node.root.node.findAll()) {
+    const clash = c !== self && c instanceof Ec2BuildProvider && c.actionTypes ? mine.find((t) => c.actionTypes.some((u) => sameType(t, u))) : undefined;
+    if (clash) throw new Error(`Ec2BuildProvider: ${c.node.path} already registers Custom/${category}/${provider}/${clash.version}; give '${id}' another providerName or version`);
+  }
+  // The state machine is named <stack>-BuildJob, at most 80 characters (lib/build-workflow.ts).
+  if (!Token.isUnresolved(stack.stackName) && stack.stackName.length > MAX_STACK_NAME) {
+    throw new Error(`Ec2BuildProvider: the name of its stack must be at most ${MAX_STACK_NAME} characters (its state machine is named after it), got ${JSON.stringify(stack.stackName)}`);
+  }
+}
+
 class ImportedProvider extends Construct implements IEc2BuildProvider {
   constructor(
     scope: Construct,
@@ -98,26 +118,11 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
 
   constructor(scope: Construct, id: string, props: Ec2BuildProviderProps = {}) {
     super(scope, id);
-    const stack = Stack.of(this);
-    // Its instances, state machine and IAM conditions are named and tagged after the stack (lib/builder-instance.ts,
-    // lib/build-workflow.ts): a second provider in the same stack would share them and sweep the first's instances.
-    const other = stack.node.findAll().find((c) => c !== this && c instanceof Ec2BuildProvider);
-    if (other) throw new Error(`Ec2BuildProvider: a stack holds at most one, and ${stack.stackName} already has ${other.node.path}; put '${id}' in a stack of its own`);
     const resolved = resolveProviderProps(props);
+    refusePlacement(this, id, resolved);
     // Fleets are checked today and run with the pools that are still to come: until then, say so rather than ignore them.
     if (resolved.fleets && Object.keys(resolved.fleets).length > 0) {
       Annotations.of(this).addWarningV2('ec2-build-action:fleets-not-yet-used', `fleets (${Object.keys(resolved.fleets).join(', ')}) are checked but not used yet: every job launches cold from its own ImageId and InstanceType`);
-    }
-    // An action type exists once per account and Region: two providers of one app registering the same one would collide.
-    const { category, provider } = resolved.actionType;
-    const mine = [...resolved.previousVersions, resolved.actionType];
-    for (const c of this.node.root.node.findAll()) {
-      const clash = c !== this && c instanceof Ec2BuildProvider && c.actionTypes ? mine.find((t) => c.actionTypes.some((u) => sameType(t, u))) : undefined;
-      if (clash) throw new Error(`Ec2BuildProvider: ${c.node.path} already registers Custom/${category}/${provider}/${clash.version}; give '${id}' another providerName or version`);
-    }
-    // The state machine is named <stack>-BuildJob, at most 80 characters (lib/build-workflow.ts).
-    if (!Token.isUnresolved(stack.stackName) && stack.stackName.length > MAX_STACK_NAME) {
-      throw new Error(`Ec2BuildProvider: the name of its stack must be at most ${MAX_STACK_NAME} characters (its state machine is named after it), got ${JSON.stringify(stack.stackName)}`);
     }
     this.actionType = resolved.actionType;
     const document = new BuildDocument(this, 'BuildDocument');

@@ -5,6 +5,7 @@ import { LocalCloud } from './cloud';
 import { FAULTS, faultNamed, type Fault } from './faults';
 import { runJob, type JobOptions } from './job';
 import { reporter } from './progress';
+import { registeredActionTypes } from './services/pipeline-structure';
 
 const USAGE = `usage: npm run local -- [options]
   --source DIR               directory zipped as the input artifact (default: examples/hello)
@@ -14,6 +15,7 @@ const USAGE = `usage: npm run local -- [options]
   --image-id ID              the action's ImageId (default: a simulated Amazon Linux AMI)
   --instance-type TYPE       the action's InstanceType (default: t3.medium)
   --timeout-minutes N        the action's TimeoutMinutes (default: 60)
+  --property NAME=VALUE      any action property (repeatable); overrides the shorthand above for the same property
   --out FILE                 where to write the output artifact zip
   --template FILE            the synthesized template whose functions, state machine, rules and IAM
                              policies the local cloud runs (its cloud assembly beside it; default:
@@ -31,7 +33,7 @@ function usage(message: string): never {
 }
 
 function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean; fault?: Fault; template?: string } {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -43,6 +45,7 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
         'image-id': { type: 'string' },
         'instance-type': { type: 'string' },
         'timeout-minutes': { type: 'string' },
+        property: { type: 'string', multiple: true },
         out: { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -76,7 +79,14 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
   }
   const template = values.template === undefined ? undefined : path.resolve(String(values.template));
   if (template !== undefined && !(fs.existsSync(template) && fs.statSync(template).isFile())) usage(`--template must be a synthesized template file, got ${JSON.stringify(values.template)}`);
-  if (values.out !== undefined && values['output-path'] === undefined) usage('--out needs --output-path (what to put in the output artifact)');
+  const properties: Record<string, string> = {};
+  for (const p of (values.property ?? []) as unknown as string[]) {
+    const at = p.indexOf('=');
+    if (at < 1) usage(`--property must be NAME=VALUE, got ${JSON.stringify(p)}`);
+    properties[p.slice(0, at)] = p.slice(at + 1);
+  }
+  const outputPath = properties.OutputArtifactPath ?? (values['output-path'] as string | undefined);
+  if (values.out !== undefined && !outputPath) usage('--out needs --output-path (what to put in the output artifact)');
   return {
     fault,
     template,
@@ -91,6 +101,7 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
       instanceType: values['instance-type'] as string | undefined,
       timeoutMinutes: values['timeout-minutes'] as string | undefined,
       out: values.out as string | undefined,
+      properties,
     },
   };
 }
@@ -99,6 +110,13 @@ async function main(): Promise<void> {
   const { job, json, quiet, fault, template } = parse(process.argv.slice(2));
   // A fault may shorten the jobs' renewals and timeouts: the cloud starts with them.
   const cloud = await LocalCloud.start(undefined, { template, jobs: fault?.jobs, log: (line) => process.stderr.write(`⚙ ${line}\n`) });
+  // CodePipeline refuses a configuration key the action type does not declare: so does the runner, before any job.
+  const declared = registeredActionTypes(cloud.stack).find((t) => t.id.version === cloud.actionType.version)?.properties.map((p) => p.name) ?? [];
+  const unknown = Object.keys(job.properties ?? {}).find((name) => !declared.includes(name));
+  if (unknown !== undefined) {
+    await cloud.stop();
+    usage(`--property ${unknown}: the action type declares no such property; it has ${declared.join(', ')}`);
+  }
   if (!quiet) Object.assign(cloud.hooks, reporter(process.stderr));
   // Said even with --quiet: on AWS this error would only be in the function's logs.
   cloud.hooks.onFunctionError = (e) => process.stderr.write(`⚠ ${e.functionName} (rule ${e.source}) failed every attempt: ${e.errorType}: ${e.errorMessage}\n`);

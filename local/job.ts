@@ -29,6 +29,8 @@ export interface JobOptions {
   readonly kmsKeyId?: string;
   /** The action type version the pipeline names: one the template registers. @default the provider's current version */
   readonly actionVersion?: string;
+  /** Any action properties, by name; they override the options above for the same property. */
+  readonly properties?: Readonly<Record<string, string>>;
   /** Called when the input is in the store, just before the STARTED event (a benchmark flushes the disk). */
   readonly beforeStarted?: () => void | Promise<void>;
 }
@@ -124,7 +126,9 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     inputArtifacts = [{ name: 'SourceArtifact', revision, location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: key } } }];
   }
   const outputKey = `${pipelineName}/BuildArtif/${tag}.zip`;
-  const outputArtifacts = options.outputPath
+  // The pipeline declares an output artifact when the action names what to put in it.
+  const outputPath = options.properties?.[PROPERTY.outputArtifactPath] ?? options.outputPath;
+  const outputArtifacts = outputPath
     ? [{ name: 'BuildArtifact', location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: outputKey } } }]
     : [];
   const configuration: Record<string, string> = {
@@ -135,6 +139,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   if (options.workingDirectory) configuration[PROPERTY.workingDirectory] = options.workingDirectory;
   if (options.outputPath) configuration[PROPERTY.outputArtifactPath] = options.outputPath;
   if (options.timeoutMinutes) configuration[PROPERTY.timeoutMinutes] = options.timeoutMinutes;
+  Object.assign(configuration, options.properties);
   const actionType = options.actionVersion === undefined ? cloud.actionType : cloud.actionTypes.find((t) => t.version === options.actionVersion);
   if (!actionType) throw new Error(`the template registers no version ${options.actionVersion} of the action type (it has ${cloud.actionTypes.map((t) => t.version).join(', ')})`);
   const jobId = cloud.codepipeline.createJob(actionType, {
@@ -184,7 +189,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   // An instance the job left behind is the sweeper's, as on AWS.
   if (!launched.every(isReleased)) await sweepNow(cloud);
   let outputArtifact: string | null = null;
-  if (result.status === 'Succeeded' && options.outputPath && options.out) {
+  if (result.status === 'Succeeded' && outputPath && options.out) {
     const out = path.resolve(options.out);
     if (await cloud.s3.download(outputKey, out)) outputArtifact = out;
   }

@@ -1,0 +1,27 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** `npm run local -- --property NAME=VALUE`, as a user runs it (CONTRACTS: any action property, repeatable). */
+const ROOT = path.join(__dirname, '..', '..');
+const local = (...args: string[]) =>
+  spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'local', 'cli.ts'), '--quiet', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+
+describe('the local runner\'s --property', () => {
+  it('sets any action property, over its shorthand, and declares the output artifact OutputArtifactPath names', () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cli-')), 'out.zip');
+    const run = local('--command', 'false', '--property', 'Command=mkdir -p dist && echo a=b > dist/x.txt', '--property', 'OutputArtifactPath=dist', '--out', out, '--json');
+    expect(run.status).toBe(0);
+    const summary = JSON.parse(run.stdout.trim().split('\n').pop()!);
+    expect(summary).toMatchObject({ status: 'Succeeded', jobResults: 1, outputArtifact: out });
+    expect(fs.existsSync(out)).toBe(true);
+  });
+
+  it('refuses a property the action type does not declare, naming those it does, with exit status 2', () => {
+    const run = local('--property', 'Fleet=linux');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--property Fleet: the action type declares no such property; it has ImageId, InstanceType, Command, WorkingDirectory, OutputArtifactPath, TimeoutMinutes');
+    expect(local('--property', 'novalue').stderr).toContain('--property must be NAME=VALUE, got "novalue"');
+  });
+});

@@ -17,6 +17,8 @@ const USAGE = `usage: npm run local -- [options]
   --timeout-minutes N        the action's TimeoutMinutes (default: 60)
   --property NAME=VALUE      any action property (repeatable); overrides the shorthand above for the same property
   --out FILE                 where to write the output artifact zip
+  --runs N                   run the same job N times, one after another, in the same local cloud; the
+                             summary and the exit status are the last run's (default: 1)
   --template FILE            the synthesized template whose functions, state machine, rules and IAM
                              policies the local cloud runs (its cloud assembly beside it; default:
                              the current stack, synthesized once per change)
@@ -32,7 +34,7 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean; fault?: Fault; template?: string } {
+function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean; fault?: Fault; template?: string; runs: number } {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
@@ -46,6 +48,7 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
         'instance-type': { type: 'string' },
         'timeout-minutes': { type: 'string' },
         property: { type: 'string', multiple: true },
+        runs: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -79,6 +82,8 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
   }
   const template = values.template === undefined ? undefined : path.resolve(String(values.template));
   if (template !== undefined && !(fs.existsSync(template) && fs.statSync(template).isFile())) usage(`--template must be a synthesized template file, got ${JSON.stringify(values.template)}`);
+  const runs = values.runs === undefined ? 1 : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 100) usage(`--runs must be a whole number from 1 to 100, got ${JSON.stringify(values.runs)}`);
   const properties: Record<string, string> = {};
   for (const p of (values.property ?? []) as unknown as string[]) {
     const at = p.indexOf('=');
@@ -90,6 +95,7 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
   return {
     fault,
     template,
+    runs,
     json: Boolean(values.json),
     quiet: Boolean(values.quiet),
     job: {
@@ -107,7 +113,7 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
 }
 
 async function main(): Promise<void> {
-  const { job, json, quiet, fault, template } = parse(process.argv.slice(2));
+  const { job, json, quiet, fault, template, runs } = parse(process.argv.slice(2));
   // A fault may shorten the jobs' renewals and timeouts: the cloud starts with them.
   const cloud = await LocalCloud.start(undefined, { template, jobs: fault?.jobs, log: (line) => process.stderr.write(`⚙ ${line}\n`) });
   // CodePipeline refuses a configuration key the action type does not declare: so does the runner, before any job.
@@ -123,7 +129,11 @@ async function main(): Promise<void> {
   let code: number;
   try {
     if (fault) process.stderr.write(`⚡ fault: ${fault.name}: ${fault.description}\n`);
-    const summary = await runJob(cloud, job, fault);
+    let summary = await runJob(cloud, job, fault);
+    for (let run = 2; run <= runs; run++) {
+      process.stderr.write(`${summary.status === 'Succeeded' ? '✔' : '✘'} run ${run - 1} of ${runs}: ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)}s\n`);
+      summary = await runJob(cloud, job, fault);
+    }
     if (summary.instancesSwept) process.stderr.write(`🧹 the sweeper terminated ${summary.instancesSwept} instance(s) the job left running\n`);
     const line =
       summary.status === 'Succeeded'

@@ -8,7 +8,7 @@ const ROOT = path.join(__dirname, '..', '..');
 const local = (...args: string[]) =>
   spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'local', 'cli.ts'), '--quiet', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
 
-describe('the local runner\'s --property', () => {
+describe('the local runner\'s --property and --runs', () => {
   it('sets any action property, over its shorthand, and declares the output artifact OutputArtifactPath names', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cli-')), 'out.zip');
     const run = local('--command', 'false', '--property', 'Command=mkdir -p dist && echo a=b > dist/x.txt', '--property', 'OutputArtifactPath=dist', '--out', out, '--json');
@@ -16,6 +16,16 @@ describe('the local runner\'s --property', () => {
     const summary = JSON.parse(run.stdout.trim().split('\n').pop()!);
     expect(summary).toMatchObject({ status: 'Succeeded', jobResults: 1, outputArtifact: out });
     expect(fs.existsSync(out)).toBe(true);
+  });
+
+  it('runs the same job several times in one local cloud with --runs, reporting the last run', () => {
+    const run = local('--command', 'echo run', '--runs', '2', '--json');
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain('run 1 of 2: Succeeded');
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toMatchObject({ status: 'Succeeded', jobResults: 1, instancesLaunched: 1 });
+    expect(local('--runs', '0').stderr).toContain('--runs must be a whole number from 1 to 100, got "0"');
   });
 
   it('refuses a property the action type does not declare, naming those it does, with exit status 2', () => {

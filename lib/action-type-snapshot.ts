@@ -105,7 +105,8 @@ export function checkActionTypePin(
 ): PinResult {
   const file = pinFile(ref, options.directory);
   const id = `${ref.owner}/${ref.category}/${ref.provider}`;
-  if (!fs.existsSync(file)) {
+  const pinned = readPin(ref, options.directory);
+  if (!pinned) {
     if (!options.writeMissing) return 'unpinned';
     if (file.split(path.sep).includes('node_modules')) {
       throw new Error(`actionTypePin: the pin of ${id}/${ref.version} would be written to ${file}, inside node_modules, where the next install deletes it; set actionTypePin.directory to a folder you commit`);
@@ -120,8 +121,7 @@ export function checkActionTypePin(
     fs.writeFileSync(file, `${JSON.stringify(pin, null, 2)}\n`);
     return 'written';
   }
-  const pinned = (JSON.parse(fs.readFileSync(file, 'utf8')) as { definition: unknown }).definition;
-  const changed = differences(pinned, definition);
+  const changed = differences(pinned.definition, definition);
   if (changed.length === 0) return 'matches';
   const shown = changed.length > 5 ? [...changed.slice(0, 5), `${changed.length - 5} more`] : changed;
   throw new ActionTypeChangedError(

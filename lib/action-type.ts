@@ -1,10 +1,9 @@
-import * as fs from 'node:fs';
 import { Aws, Stack } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { Construct } from 'constructs';
 import { PROPERTY } from '../lambdas/shared/properties';
 import type { ActionTypeRef } from '../lambdas/shared/types';
-import { checkActionTypePin, pinFile, templated, type ActionTypePinOptions } from './action-type-snapshot';
+import { checkActionTypePin, pinFile, readPin, templated, type ActionTypePinOptions } from './action-type-snapshot';
 
 /** How many artifacts an action of this type takes and produces. */
 export const ARTIFACT_BOUNDS = { minInputs: 0, maxInputs: 1, minOutputs: 0, maxOutputs: 1 } as const;
@@ -29,10 +28,8 @@ export interface BuildActionTypeProps {
  * so its definition depends on the Region alone.
  */
 function linksToDocument(ref: ActionTypeRef, pin: ActionTypePinOptions | undefined): boolean {
-  const file = pinFile(ref, pin?.directory);
-  if (!fs.existsSync(file)) return false;
-  const pinned = JSON.parse(fs.readFileSync(file, 'utf8')) as { definition?: { settings?: { entityUrlTemplate?: string } } };
-  return pinned.definition?.settings?.entityUrlTemplate?.includes('/systems-manager/documents/') ?? false;
+  const settings = readPin(ref, pin?.directory)?.definition.settings as { entityUrlTemplate?: string } | undefined;
+  return settings?.entityUrlTemplate?.includes('/systems-manager/documents/') ?? false;
 }
 
 /**

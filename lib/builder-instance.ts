@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { TAGS } from '../lambdas/shared/env';
+import { PROVIDER_DEFAULTS } from './provider-props';
 
 /** Amazon Linux's root device; Windows and Ubuntu AMIs use /dev/sda1. */
 export const DEFAULT_ROOT_DEVICE = '/dev/xvda';
@@ -29,7 +30,7 @@ export class BuilderInstance extends Construct {
   constructor(scope: Construct, id: string, props: BuilderInstanceProps = {}) {
     super(scope, id);
     const stack = Stack.of(this);
-    const size = props.rootVolumeGiB ?? 30;
+    const size = props.rootVolumeGiB ?? PROVIDER_DEFAULTS.rootVolumeGiB;
     this.rootVolumeGiB = size;
     this.logGroup = new logs.LogGroup(this, 'BuildLogs', {
       retention: logs.RetentionDays.THREE_MONTHS,

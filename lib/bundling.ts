@@ -56,8 +56,15 @@ function filesUnder(dir: string): string[] {
 /**
  * In the source tree: every function bundled once per change of lambdas/ or the lock file, into a folder of
  * node_modules/.cache named after their hash (built beside it and renamed, so concurrent synths never read half).
+ * Found once per process: a synth asks for each of the functions in turn.
  */
+let sourceTreeDir: string | undefined;
 function sourceTreeBundles(): string {
+  sourceTreeDir ??= bundledSourceTree();
+  return sourceTreeDir;
+}
+
+function bundledSourceTree(): string {
   const hash = createHash('sha256').update(JSON.stringify(BUNDLE_OPTIONS));
   for (const file of [...filesUnder(SOURCES_DIR), path.join(ROOT, 'package-lock.json')].filter((f) => fs.existsSync(f))) {
     hash.update(path.relative(ROOT, file)).update('\0').update(fs.readFileSync(file)).update('\0');

@@ -1,6 +1,6 @@
 import type { Node } from 'constructs';
 import { FleetValueError, parseFleets, type Fleet } from '../lambdas/shared/fleets';
-import { ACTION_TYPE_RULES, RESOURCE_RULES, type Ec2BuildProviderProps } from './provider-props';
+import { ACTION_TYPE_RULES, PROVIDER_DEFAULTS, RESOURCE_RULES, type Ec2BuildProviderProps } from './provider-props';
 
 /** Context keys users set with `cdk deploy -c key=value` or in cdk.json. */
 export const CONTEXT = {
@@ -99,13 +99,13 @@ export function readSettings(node: Node): AppSettings {
   const { subnetId, securityGroupId, kmsKeyArn, rootVolumeGiB } = RESOURCE_RULES;
   return {
     stackName: read.string(CONTEXT.stackName, 'Ec2BuildAction', /^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name'),
-    category: read.string(CONTEXT.category, 'Build', new RegExp(`^(${categories.join('|')})$`), `one of ${categories.join(', ')}`),
-    providerName: read.string(CONTEXT.provider, 'EC2-Build', provider.pattern, provider.expected),
-    version: read.string(CONTEXT.version, '1', version.pattern, version.expected),
+    category: read.string(CONTEXT.category, PROVIDER_DEFAULTS.category, new RegExp(`^(${categories.join('|')})$`), `one of ${categories.join(', ')}`),
+    providerName: read.string(CONTEXT.provider, PROVIDER_DEFAULTS.providerName, provider.pattern, provider.expected),
+    version: read.string(CONTEXT.version, PROVIDER_DEFAULTS.version, version.pattern, version.expected),
     previousVersions: read.list(CONTEXT.previousVersions, version.pattern, `a comma-separated list of earlier versions (each ${version.expected})`),
     subnetIds: read.list(CONTEXT.subnetIds, subnetId.pattern, 'a comma-separated list of subnet IDs (subnet-0123abcd...)'),
     securityGroupIds: read.list(CONTEXT.securityGroupIds, securityGroupId.pattern, 'a comma-separated list of security group IDs (sg-0123abcd...)'),
-    rootVolumeGiB: read.integer(CONTEXT.rootVolumeGiB, 30, rootVolumeGiB.min, rootVolumeGiB.max, 'GiB'),
+    rootVolumeGiB: read.integer(CONTEXT.rootVolumeGiB, PROVIDER_DEFAULTS.rootVolumeGiB, rootVolumeGiB.min, rootVolumeGiB.max, 'GiB'),
     ebsKmsKeyArn: read.optional(CONTEXT.ebsKmsKeyArn, kmsKeyArn.pattern, kmsKeyArn.expected),
     fleets: read.fleets(CONTEXT.fleets),
   };

@@ -63,6 +63,9 @@ export interface Ec2BuildProviderProps {
   readonly fleets?: Readonly<Record<string, FleetProps>>;
 }
 
+/** The defaults of the props that have one, shared with the app's context reader (lib/context.ts). */
+export const PROVIDER_DEFAULTS = { category: 'Build', providerName: 'EC2-Build', version: '1', rootVolumeGiB: 30 } as const;
+
 /**
  * The limits of an action type's identity (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionTypeId.html):
  * Provider 1 to 35 and Version 1 to 9 characters of [0-9A-Za-z_-]. The category is one a custom build action can
@@ -163,11 +166,11 @@ function checker(owner: string) {
 /** Applies the defaults and checks every prop, before anything is created. */
 export function resolveProviderProps(props: Ec2BuildProviderProps, owner = 'Ec2BuildProvider'): ResolvedProviderProps {
   const check = checker(owner);
-  const category = props.category ?? 'Build';
+  const category = props.category ?? PROVIDER_DEFAULTS.category;
   if (!(ACTION_TYPE_RULES.categories as readonly string[]).includes(category)) {
     throw new PropValueError(owner, 'category', `one of ${ACTION_TYPE_RULES.categories.join(', ')}`, category);
   }
-  const rootVolumeGiB = props.rootVolumeGiB ?? 30;
+  const rootVolumeGiB = props.rootVolumeGiB ?? PROVIDER_DEFAULTS.rootVolumeGiB;
   const { min, max } = RESOURCE_RULES.rootVolumeGiB;
   if (!Token.isUnresolved(rootVolumeGiB) && (!Number.isInteger(rootVolumeGiB) || rootVolumeGiB < min || rootVolumeGiB > max)) {
     throw new PropValueError(owner, 'rootVolumeGiB', `a whole number of GiB from ${min} to ${max}`, rootVolumeGiB);
@@ -175,8 +178,8 @@ export function resolveProviderProps(props: Ec2BuildProviderProps, owner = 'Ec2B
   const actionType: ActionTypeRef = {
     owner: 'Custom',
     category,
-    provider: check.literal('providerName', props.providerName ?? 'EC2-Build', ACTION_TYPE_RULES.provider),
-    version: check.literal('version', props.version ?? '1', ACTION_TYPE_RULES.version),
+    provider: check.literal('providerName', props.providerName ?? PROVIDER_DEFAULTS.providerName, ACTION_TYPE_RULES.provider),
+    version: check.literal('version', props.version ?? PROVIDER_DEFAULTS.version, ACTION_TYPE_RULES.version),
   };
   const previous = props.previousVersions ?? [];
   if (Token.isUnresolved(previous)) throw new PropValueError(owner, 'previousVersions', 'a list of literal versions, known at synth', previous);

@@ -48,13 +48,14 @@ function registerVersions(scope: Construct, resolved: ResolvedProviderProps, doc
   const keptIds = resolved.previousVersions.map((ref) => KeptActionType.constructIdOf(ref, pin));
   // An unpinned version's id depends on which versions are kept today: with kept versions it must be pinned now, so
   // that it keeps this id when they are retired (else CloudFormation would see its Version change under one logical ID).
-  if (resolved.previousVersions.length > 0 && !readPin(resolved.actionType, pin?.directory) && !pin?.writeMissing) {
+  const currentPin = readPin(resolved.actionType, pin?.directory);
+  if (resolved.previousVersions.length > 0 && !currentPin && !pin?.writeMissing) {
     throw new Error(
       `Ec2BuildProvider: version ${resolved.actionType.version} is registered beside kept versions, so it must be pinned: ` +
         `set actionTypePin: { directory: '<a folder you commit>', writeMissing: true } (${pinFile(resolved.actionType, pin?.directory)} does not exist)`,
     );
   }
-  const current = readPin(resolved.actionType, pin?.directory)?.constructId ?? (keptIds.includes(FIRST_CONSTRUCT_ID) ? `${FIRST_CONSTRUCT_ID}${resolved.actionType.version}` : FIRST_CONSTRUCT_ID);
+  const current = currentPin?.constructId ?? (keptIds.includes(FIRST_CONSTRUCT_ID) ? `${FIRST_CONSTRUCT_ID}${resolved.actionType.version}` : FIRST_CONSTRUCT_ID);
   const ids = [...keptIds, current];
   if (new Set(ids).size !== ids.length) {
     throw new Error(`Ec2BuildProvider: versions ${[...resolved.previousVersions, resolved.actionType].map((r) => r.version).join(', ')} would share a construct id (${ids.join(', ')}); their pins must record different ones`);

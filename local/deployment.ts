@@ -1,6 +1,7 @@
 import { ENV } from '../lambdas/shared/env';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { credentialsFor, type LocalCredentials } from './iam/identity';
+import { registeredActionTypes } from './services/pipeline-structure';
 import { loadStack, type LocalStack } from './template/stack';
 
 /** What the local cloud takes from the synthesized template, besides its functions and rules. */
@@ -41,9 +42,7 @@ export function roleLogicalId(stack: LocalStack, logicalId: string, property: st
  * (kept versions first: lib/job-poller.ts), or the only one.
  */
 function actionTypesOf(stack: LocalStack): { current: ActionTypeRef; all: ActionTypeRef[] } {
-  const all: ActionTypeRef[] = stack
-    .resources('AWS::CodePipeline::CustomActionType')
-    .map(([, p]) => ({ owner: 'Custom', category: String(p.Category), provider: String(p.Provider), version: String(p.Version) }));
+  const all: ActionTypeRef[] = registeredActionTypes(stack).map((t) => ({ ...t.id, owner: 'Custom' }));
   if (all.length === 0) throw new Error(`${stack.templateFile}: the local cloud runs a stack with an AWS::CodePipeline::CustomActionType, found none`);
   const versions = stack
     .resources('AWS::Lambda::Function')

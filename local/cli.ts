@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalCloud } from './cloud';
 import { FAULTS, faultNamed, type Fault } from './faults';
-import { runJob, type JobOptions } from './job';
+import { outputPathOf, runJob, type JobOptions } from './job';
 import { reporter } from './progress';
 import { registeredActionTypes } from './services/pipeline-structure';
 
@@ -90,8 +90,7 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
     if (at < 1) usage(`--property must be NAME=VALUE, got ${JSON.stringify(p)}`);
     properties[p.slice(0, at)] = p.slice(at + 1);
   }
-  const outputPath = properties.OutputArtifactPath ?? (values['output-path'] as string | undefined);
-  if (values.out !== undefined && !outputPath) usage('--out needs --output-path (what to put in the output artifact)');
+  if (values.out !== undefined && !outputPathOf({ properties, outputPath: values['output-path'] as string | undefined })) usage('--out needs --output-path (what to put in the output artifact)');
   return {
     fault,
     template,

@@ -93,6 +93,11 @@ async function sweepNow(cloud: LocalCloud): Promise<void> {
  * Runs one build job the way CodePipeline would: the input artifact in the store, a queued job,
  * a STARTED event to the stack's rule, and then whatever the real handlers and state machine do.
  */
+/** What the job's output artifact holds: OutputArtifactPath, set by name or by its shorthand. The pipeline declares an output artifact when it is set. */
+export function outputPathOf(options: Pick<JobOptions, 'properties' | 'outputPath'>): string | undefined {
+  return options.properties?.[PROPERTY.outputArtifactPath] ?? options.outputPath;
+}
+
 /** A file's SHA-1, streamed: an artifact may be larger than this process should hold. */
 function sha1Of(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -126,8 +131,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     inputArtifacts = [{ name: 'SourceArtifact', revision, location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: key } } }];
   }
   const outputKey = `${pipelineName}/BuildArtif/${tag}.zip`;
-  // The pipeline declares an output artifact when the action names what to put in it.
-  const outputPath = options.properties?.[PROPERTY.outputArtifactPath] ?? options.outputPath;
+  const outputPath = outputPathOf(options);
   const outputArtifacts = outputPath
     ? [{ name: 'BuildArtifact', location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: outputKey } } }]
     : [];

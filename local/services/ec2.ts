@@ -170,13 +170,8 @@ export class LocalEc2 {
   }
 
   private describeInstances(p: URLSearchParams): string {
-    const ids = list(p, 'InstanceId');
-    let found = ids.map((id) => {
-      const i = this.instances.get(id);
-      if (!i) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
-      return i;
-    });
-    if (ids.length === 0) found = [...this.instances.values()];
+    let found = this.found(p);
+    if (!p.has('InstanceId.1')) found = [...this.instances.values()];
     for (let f = 1; p.has(`Filter.${f}.Name`); f++) {
       const name = p.get(`Filter.${f}.Name`)!;
       const values = list(p, `Filter.${f}.Value`);
@@ -195,23 +190,14 @@ export class LocalEc2 {
   }
 
   private terminateInstances(p: URLSearchParams): string {
-    const instances = list(p, 'InstanceId').map((id) => {
-      const i = this.instances.get(id);
-      if (!i) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
-      return i;
-    });
+    const instances = this.found(p);
     for (const i of instances) {
       const jobId = jobOf(i);
       this.throttled('TerminateInstances', jobId);
       const fault = this.chaos.terminate?.(jobId);
       if (fault) throw fault;
     }
-    const items = instances.map((i) => {
-      const previous = i.state;
-      this.terminate(i, 'Client.UserInitiatedShutdown: User initiated shutdown');
-      return `<item><instanceId>${i.instanceId}</instanceId><currentState><code>${STATE_CODES[i.state]}</code><name>${i.state}</name></currentState><previousState><code>${STATE_CODES[previous]}</code><name>${previous}</name></previousState></item>`;
-    });
-    return `<TerminateInstancesResponse><requestId>local</requestId><instancesSet>${items.join('')}</instancesSet></TerminateInstancesResponse>`;
+    return this.transitions('TerminateInstancesResponse', instances, (i) => this.terminate(i, 'Client.UserInitiatedShutdown: User initiated shutdown'));
   }
 
   private found(p: URLSearchParams): SimInstance[] {

@@ -1,8 +1,7 @@
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { LOCAL_REGION } from '../iam/identity';
 import { AwsError } from './aws-error';
-import { GATE, readBody, SIMULATED } from './http';
+import { accessKeyOf, GATE, listen, pause, readBody, type LocalServer } from './http';
 import { modelOf } from './model';
 import { validateRequest } from './validate';
 
@@ -25,11 +24,6 @@ function replyError(res: http.ServerResponse, e: AwsError): void {
   res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${e.code}`, message: e.message }));
 }
 
-function accessKeyOf(req: http.IncomingMessage): string | null {
-  const m = String(req.headers.authorization ?? '').match(/Credential=([^/,\s]+)\//);
-  return m ? m[1] : null;
-}
-
 /** A CreateTable request, as the deployment sends it. */
 export type CreateTableInput = Record<string, unknown> & { readonly TableName: string };
 
@@ -44,9 +38,8 @@ export type CreateTableInput = Record<string, unknown> & { readonly TableName: s
  * the template's tables before anything runs, as CloudFormation finishes a table before its users.
  */
 export class LocalDynamoDb {
-  private backend?: http.Server;
-  private backendUrl = '';
-  private front?: http.Server;
+  private backend?: LocalServer;
+  private front?: LocalServer;
   /** One connection pool to dynalite, closed with it (dynalite's close waits for idle keep-alive sockets). */
   private readonly agent = new http.Agent({ keepAlive: true });
   /** Requests that reached dynalite: what the gate and validation refused never counts here. */
@@ -54,11 +47,10 @@ export class LocalDynamoDb {
   endpoint = '';
 
   async start(): Promise<string> {
-    this.backend = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    this.backendUrl = await listen(this.backend);
+    this.backend = await listen(dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }));
     // void: every error is answered by handle's catch.
-    this.front = http.createServer((req, res) => void this.handle(req, res));
-    this.endpoint = await listen(this.front);
+    this.front = await listen(http.createServer((req, res) => void this.handle(req, res)));
+    this.endpoint = this.front.endpoint;
     return this.endpoint;
   }
 
@@ -74,7 +66,7 @@ export class LocalDynamoDb {
       } catch {
         throw new AwsError('SerializationException', 'The request body is not valid JSON');
       }
-      if (SIMULATED.apiLatencyMs > 0) await new Promise((r) => setTimeout(r, SIMULATED.apiLatencyMs));
+      await pause();
       await GATE.authorize?.({ service: SERVICE, operation, input, accessKeyId: accessKeyOf(req) });
       validateRequest(SERVICE, operation, input);
       const answer = await this.forward(req.headers, raw);
@@ -91,7 +83,7 @@ export class LocalDynamoDb {
   /** Sends a request to dynalite as it came (headers and body), and returns its answer as it came. */
   private forward(headers: http.IncomingHttpHeaders, body: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
     this.forwarded++;
-    const url = new URL(this.backendUrl);
+    const url = new URL(this.backend?.endpoint ?? '');
     return new Promise((resolve, reject) => {
       const out = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/', agent: this.agent, headers: { ...headers, host: url.host } }, (answer) => {
         const chunks: Buffer[] = [];
@@ -138,19 +130,10 @@ export class LocalDynamoDb {
   }
 
   async stop(): Promise<void> {
-    await close(this.front);
+    await this.front?.close();
     this.agent.destroy();
-    await close(this.backend);
+    await this.backend?.close();
   }
 }
 
-async function listen(server: http.Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
-function close(server: http.Server | undefined): Promise<void> {
-  if (!server?.listening) return Promise.resolve();
-  server.closeAllConnections();
-  return new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-}

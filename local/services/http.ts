@@ -25,12 +25,14 @@ export interface GatedCall {
  */
 export const GATE: { authorize?: (call: GatedCall) => Promise<void> } = {};
 
-function accessKeyOf(req: http.IncomingMessage): string | null {
+/** The access key id a request is signed with (its Authorization header's Credential), or null. */
+export function accessKeyOf(req: http.IncomingMessage): string | null {
   const m = String(req.headers.authorization ?? '').match(/Credential=([^/,\s]+)\//);
   return m ? m[1] : null;
 }
 
-const pause = () => (SIMULATED.apiLatencyMs > 0 ? new Promise((r) => setTimeout(r, SIMULATED.apiLatencyMs)) : Promise.resolve());
+/** The simulated latency of an AWS API call (SIMULATED.apiLatencyMs). */
+export const pause = () => (SIMULATED.apiLatencyMs > 0 ? new Promise((r) => setTimeout(r, SIMULATED.apiLatencyMs)) : Promise.resolve());
 
 /** An operation answers with its output or a promise of it (`unknown` covers both). */
 export type Operation = (body: Record<string, unknown>) => unknown;
@@ -50,7 +52,8 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-async function listen(server: http.Server): Promise<LocalServer> {
+/** Listens on a free 127.0.0.1 port. */
+export async function listen(server: http.Server): Promise<LocalServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -17,6 +17,14 @@ export const ENV = {
   buildDocumentName: 'BUILD_DOCUMENT_NAME',
   eventGraceMs: 'EVENT_GRACE_MS',
   jobRenewalSeconds: 'JOB_RENEWAL_SECONDS',
+  /** The stack's fleets, as parsed JSON (lambdas/shared/fleets.ts); '{}' when it has none. */
+  fleets: 'FLEETS',
+  /** The fleets' pool table (lambdas/shared/pool-table.ts). */
+  poolTableName: 'POOL_TABLE_NAME',
+  /** How long one refill run keeps watching warming and stopping pool instances. */
+  refillWatchMs: 'REFILL_WATCH_MS',
+  /** The refill function, which the launcher starts right after it claims a pool instance. */
+  refillFunctionName: 'REFILL_FUNCTION_NAME',
 } as const;
 
 /**

@@ -28,6 +28,10 @@ const STACK_CONFIG: FunctionConfig = {
   [ENV.buildDocumentName]: 'Ec2BuildAction-RunBuild',
   [ENV.eventGraceMs]: '300000',
   [ENV.jobRenewalSeconds]: '2700',
+  [ENV.fleets]: '{}',
+  [ENV.poolTableName]: 'Ec2BuildAction-PoolTable',
+  [ENV.refillWatchMs]: '50000',
+  [ENV.refillFunctionName]: 'Ec2BuildAction-Refill',
 };
 const STACK_ENV: Record<string, string> = {
   ...STACK_CONFIG,

@@ -8,7 +8,8 @@
  * the documented way, so either answer of Scheduler's works.
  */
 
-interface Field {
+/** One of the six fields: its bounds and names (the tables lambdas/shared/cron-fires.ts evaluates with). */
+export interface Field {
   readonly name: string;
   readonly min: number;
   readonly max: number;
@@ -19,7 +20,7 @@ interface Field {
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
-const FIELDS: readonly Field[] = [
+export const FIELDS: readonly Field[] = [
   { name: 'minutes', min: 0, max: 59, steps: true },
   { name: 'hours', min: 0, max: 23, steps: true },
   { name: 'day-of-month', min: 1, max: 31, steps: true },
@@ -30,7 +31,7 @@ const FIELDS: readonly Field[] = [
 const [, , DAY_OF_MONTH, , DAY_OF_WEEK] = FIELDS;
 
 /** A number or a name of the field (JAN = 1, SUN = 1), or undefined when it is neither. */
-function valueOf(token: string, field: Field): number | undefined {
+export function valueOf(token: string, field: Field): number | undefined {
   const named = field.names?.indexOf(token) ?? -1;
   if (named >= 0) return named + 1;
   if (!/^\d{1,4}$/.test(token)) return undefined;

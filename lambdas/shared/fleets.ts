@@ -42,8 +42,10 @@ export interface FleetProps {
   /** How long a job waits in line before it fails as SystemUnavailable (0 to 1440; 0 fails at once). */
   readonly maxQueueMinutes: number;
   /**
-   * Pool sizes that follow schedules, e.g. office hours (up to 10). The sizes above hold from deployment until a
-   * schedule first fires; each schedule's hold from when it fires until the next one does.
+   * Pool sizes that follow schedules, e.g. office hours (up to 10). At any moment the schedule that fired most
+   * recently (looking back up to a year) decides the sizes, so a fleet deployed at 10:00 on a weekday has its
+   * office-hours sizes at once; the sizes above hold only while no schedule has fired within that year
+   * (lambdas/shared/fleet-sizes.ts).
    * @default - the pool sizes above, always
    */
   readonly schedules?: readonly FleetSchedule[];

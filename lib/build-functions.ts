@@ -1,8 +1,9 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ENV, TAGS } from '../lambdas/shared/env';
+import { ENV } from '../lambdas/shared/env';
 import type { BuilderInstance } from './builder-instance';
+import { grantEbsKey, grantLaunch } from './launch-grants';
 import { BuildActionFunction } from './lambda-function';
 
 /** How long one instance check watches (well inside the function's 30 s timeout). */
@@ -49,44 +50,9 @@ export class BuildFunctions extends Construct {
         [ENV.rootVolumeGiB]: String(builder.rootVolumeGiB),
       },
     });
-    const arn = (resource: string, account = stack.account) => stack.formatArn({ service: 'ec2', resource, resourceName: '*', account });
-    const tagged = { StringEquals: { [`aws:RequestTag/${TAGS.stack}`]: stack.stackName } };
-    const fromTemplate = { ArnEquals: { 'ec2:LaunchTemplate': builder.launchTemplateArn } };
-    this.launch.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'LaunchTaggedFromTemplate',
-        actions: ['ec2:RunInstances'],
-        resources: [arn('instance'), arn('volume')],
-        conditions: { ...tagged, ...fromTemplate },
-      }),
-    );
-    this.launch.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'LaunchWithTemplateResources',
-        actions: ['ec2:RunInstances'],
-        resources: [builder.launchTemplateArn, arn('subnet'), arn('security-group'), arn('network-interface'), arn('image', '')],
-        conditions: fromTemplate,
-      }),
-    );
-    this.launch.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'TagAtLaunchOnly',
-        actions: ['ec2:CreateTags'],
-        resources: [arn('instance'), arn('volume')],
-        conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
-      }),
-    );
-    this.launch.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadImages', actions: ['ec2:DescribeImages'], resources: ['*'] }));
-    this.launch.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'PassBuildRole',
-        actions: ['iam:PassRole'],
-        resources: [builder.role.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-      }),
-    );
+    grantLaunch(this.launch, builder);
 
-    if (props.ebsKmsKeyArn) this.grantEbsKey(props.ebsKmsKeyArn);
+    if (props.ebsKmsKeyArn) grantEbsKey(this.launch, props.ebsKmsKeyArn);
 
     this.instanceCheck = new BuildActionFunction(this, 'InstanceCheck', {
       entry: 'instance-check',
@@ -134,42 +100,5 @@ export class BuildFunctions extends Construct {
     this.completion.acknowledgeUnscopedApis('CodePipeline job results (PutJobSuccessResult, PutJobFailureResult)');
     this.renew.acknowledgeUnscopedApis('codepipeline:PutJobSuccessResult');
     this.waitForBuild.acknowledgeUnscopedApis('ssm:ListCommands, ssm:GetCommandInvocation (read-only) and states:SendTaskSuccess (a task token names no resource)');
-    const launchReason =
-      'Instance, volume and network interface IDs do not exist before launch: RunInstances is allowed only with this stack\'s launch template (ec2:LaunchTemplate) and, for instances and volumes, only with this stack\'s tag; CreateTags only at launch.';
-    for (const resource of ['instance', 'volume', 'network-interface', 'security-group', 'subnet']) {
-      Validations.of(this.launch.role!).acknowledge({ id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:${resource}/*]`, reason: launchReason });
-    }
-    Validations.of(this.launch.role!).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::image/*]',
-      reason: 'The AMI is a property of each job; RunInstances is still limited to this stack\'s launch template.',
-    });
-  }
-
-  /**
-   * What the principal calling RunInstances needs on a customer managed key that encrypts its volumes (here the
-   * account's default EBS key): "kms:CreateGrant, kms:Decrypt, kms:DescribeKey, kms:GenerateDataKeyWithoutPlainText,
-   * kms:ReEncrypt", CreateGrant only for AWS resources (kms:GrantIsForAWSResource), per
-   * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html#ebs-encryption-permissions.
-   * "kms:ReEncrypt" is the pair ReEncryptFrom/ReEncryptTo in IAM. The rest only through EC2 (kms:ViaService, as the AWS
-   * managed aws/ebs key's own policy does: https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
-   * The key's policy must also let this account's IAM policies grant its use (the default key policy does).
-   */
-  private grantEbsKey(keyArn: string): void {
-    this.launch.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'EbsKeyGrantsForVolumes',
-        actions: ['kms:CreateGrant'],
-        resources: [keyArn],
-        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-      }),
-    );
-    this.launch.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'EbsKeyThroughEc2',
-        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
-        resources: [keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `ec2.${Stack.of(this).region}.amazonaws.com` } },
-      }),
-    );
   }
 }

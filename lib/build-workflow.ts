@@ -18,6 +18,7 @@ export interface BuildWorkflowProps {
   readonly completionFunction: lambda.IFunction;
   readonly renewFunction: lambda.IFunction;
   readonly waitForBuildFunction: lambda.IFunction;
+  readonly fleetSlotsFunction: lambda.IFunction;
   readonly documentName: string;
   readonly documentArn: string;
   readonly buildLogGroupName: string;
@@ -53,6 +54,7 @@ export class BuildWorkflow extends Construct {
         CompletionFunctionArn: props.completionFunction.functionArn,
         RenewFunctionArn: props.renewFunction.functionArn,
         WaitForBuildFunctionArn: props.waitForBuildFunction.functionArn,
+        FleetSlotsFunctionArn: props.fleetSlotsFunction.functionArn,
         BuildDocumentName: props.documentName,
         BuildLogGroupName: props.buildLogGroupName,
       },
@@ -75,6 +77,7 @@ export class BuildWorkflow extends Construct {
           props.completionFunction,
           props.renewFunction,
           props.waitForBuildFunction,
+          props.fleetSlotsFunction,
         ].map((f) => f.functionArn),
       }),
     );

@@ -19,7 +19,7 @@ export interface Ec2BuildProviderProps {
   readonly providerName?: string;
   /**
    * The action type's version. A registered version's definition cannot change: a new definition needs a new version.
-   * @default '1'
+   * @default '2' (version 1 had no Fleet; keep it with previousVersions: ['1'] where pipelines use it)
    */
   readonly version?: string;
   /**
@@ -64,7 +64,7 @@ export interface Ec2BuildProviderProps {
 }
 
 /** The defaults of the props that have one, shared with the app's context reader (lib/context.ts). */
-export const PROVIDER_DEFAULTS = { category: 'Build', providerName: 'EC2-Build', version: '1', rootVolumeGiB: 30 } as const;
+export const PROVIDER_DEFAULTS = { category: 'Build', providerName: 'EC2-Build', version: '2', rootVolumeGiB: 30 } as const;
 
 /**
  * The limits of an action type's identity (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionTypeId.html):

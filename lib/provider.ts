@@ -1,6 +1,7 @@
-import { Annotations, Stack, Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, type IConstruct } from 'constructs';
+import { ENV } from '../lambdas/shared/env';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { BuildActionType } from './action-type';
 import { BuildDocument } from './build-document';
@@ -8,6 +9,7 @@ import { BuildFunctions } from './build-functions';
 import { BuildWorkflow } from './build-workflow';
 import { BuilderInstance } from './builder-instance';
 import { CommandEvents } from './command-events';
+import { FleetPools } from './fleet-pools';
 import { JobPoller } from './job-poller';
 import { FIRST_CONSTRUCT_ID, pinFile, readPin } from './action-type-snapshot';
 import { KeptActionType } from './kept-action-type';
@@ -121,14 +123,17 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     super(scope, id);
     const resolved = resolveProviderProps(props);
     refusePlacement(this, id, resolved);
-    // Fleets are checked today and run with the pools that are still to come: until then, say so rather than ignore them.
-    if (resolved.fleets && Object.keys(resolved.fleets).length > 0) {
-      Annotations.of(this).addWarningV2('ec2-build-action:fleets-not-yet-used', `fleets (${Object.keys(resolved.fleets).join(', ')}) are checked but not used yet: every job launches cold from its own ImageId and InstanceType`);
-    }
     this.actionType = resolved.actionType;
     const document = new BuildDocument(this, 'BuildDocument');
     const builder = new BuilderInstance(this, 'Builder', { securityGroupIds: resolved.securityGroupIds, rootVolumeGiB: resolved.rootVolumeGiB });
     const functions = new BuildFunctions(this, 'Tasks', { builder, subnetIds: resolved.subnetIds, ebsKmsKeyArn: resolved.ebsKmsKeyArn });
+    const pools = new FleetPools(this, 'Fleets', {
+      builder,
+      fleets: resolved.fleets ?? {},
+      launcher: functions.launch,
+      subnetIds: resolved.subnetIds,
+      ebsKmsKeyArn: resolved.ebsKmsKeyArn,
+    });
     const workflow = new BuildWorkflow(this, 'Workflow', {
       acknowledgeFunction: functions.acknowledge,
       launchFunction: functions.launch,
@@ -137,6 +142,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
       completionFunction: functions.completion,
       renewFunction: functions.renew,
       waitForBuildFunction: functions.waitForBuild,
+      fleetSlotsFunction: pools.slots,
       documentName: document.documentName,
       documentArn: document.documentArn,
       buildLogGroupName: builder.logGroup.logGroupName,
@@ -144,7 +150,8 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     const { stateMachine, executionsArn } = workflow;
     const actionTypes = [...resolved.previousVersions, this.actionType];
     this.actionTypes = actionTypes;
-    new JobPoller(this, 'Poller', { actionTypes, stateMachine, executionsArn });
+    const poller = new JobPoller(this, 'Poller', { actionTypes, stateMachine, executionsArn });
+    poller.function.addEnvironment(ENV.fleets, pools.fleetsJson);
     new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine, executionsArn });
     new SafetyNets(this, 'SafetyNets', { actionTypes, stateMachine, executionsArn, documentName: document.documentName });
     this.actionTypeResource = registerVersions(this, resolved, document.documentName);

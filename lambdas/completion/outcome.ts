@@ -3,6 +3,7 @@ import { ERROR_MARKER, statusKey, type BuildJob, type CaughtError, type CommandR
 
 /** The state names users see in the execution graph, for messages. */
 export const STEP_TITLES: Record<StepName, string> = {
+  takeFleetSlot: 'Take Fleet Slot',
   launchInstance: 'Launch Instance',
   waitForInstance: 'Is Instance Ready?',
   prepareInput: 'Get Input Artifact URL',
@@ -130,7 +131,7 @@ function duration(ms: number): string {
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
-const ORDER: StepName[] = ['launchInstance', 'waitForInstance', 'prepareInput', 'runBuild', 'prepareOutput', 'uploadOutput'];
+const ORDER: StepName[] = ['takeFleetSlot', 'launchInstance', 'waitForInstance', 'prepareInput', 'runBuild', 'prepareOutput', 'uploadOutput'];
 
 /** Decides what CodePipeline is told, from everything the execution recorded. */
 export function decideOutcome(input: CompletionInput, now: Date = new Date()): JobOutcome {
@@ -146,6 +147,11 @@ export function decideOutcome(input: CompletionInput, now: Date = new Date()): J
   let outcome: JobOutcome | null = null;
   for (const step of ORDER) {
     const caught = errors[step];
+    if (caught && step === 'takeFleetSlot' && caught.Error === 'States.Timeout' && job.fleet) {
+      const { name, maxConcurrent, maxQueueMinutes } = job.fleet;
+      outcome = failed('SystemUnavailable', step, `the job waited ${duration(job.fleet.queueTimeoutSeconds * 1000)} in line for fleet ${JSON.stringify(name)}, whose ${maxConcurrent} builds at once (maxConcurrent) were all taken, and gave up (maxQueueMinutes ${maxQueueMinutes}). Retry the stage later, or raise the fleet's maxConcurrent or maxQueueMinutes and deploy.`);
+      break;
+    }
     if (caught) {
       outcome = fromCaught(step, caught);
       break;

@@ -4,7 +4,7 @@ import { describeImage, runInstance, type ImageInfo } from '../shared/ec2';
 import { TAGS } from '../shared/env';
 import { CapacityError, errorCode, errorMessage, JobConfigurationError } from '../shared/errors';
 import { PROPERTY } from '../shared/properties';
-import type { BuildJob, LaunchedInstance } from '../shared/types';
+import type { BuildJob, InstanceMarket, LaunchedInstance } from '../shared/types';
 
 /** EC2 error codes that mean "no room here now": another subnet (Availability Zone) may have room. */
 const CAPACITY_CODES = new Set([
@@ -14,23 +14,50 @@ const CAPACITY_CODES = new Set([
   'VcpuLimitExceeded',
   'MaxSpotInstanceCountExceeded',
   'Unsupported',
+  // Spot's own "no room": https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+  'UnfulfillableCapacity',
+  'SpotMaxPriceTooLow',
 ]);
 
 /** How much of EC2's own message a ConfigurationError quotes: some list every valid value, and the fix must fit too. */
 const EC2_MESSAGE_CHARS = 300;
 
+/**
+ * What to launch: the job's own ImageId and InstanceType, or its fleet's image (resolved to an AMI ID) and instance
+ * types in its market. `imageName` and `typesName` say in messages where the values come from.
+ */
+export interface LaunchSpec {
+  readonly imageId: string;
+  readonly instanceTypes: readonly string[];
+  /** Markets to try in order, each over every instance type and subnet. */
+  readonly markets: readonly InstanceMarket[];
+  readonly imageName: string;
+  readonly typesName: string;
+}
+
+/** A job's own launch: its ImageId and InstanceType, on-demand. */
+export function jobSpec(job: BuildJob): LaunchSpec {
+  return {
+    imageId: job.properties.imageId,
+    instanceTypes: [job.properties.instanceType, ...job.properties.fallbackInstanceTypes],
+    markets: ['on-demand'],
+    imageName: PROPERTY.imageId,
+    typesName: PROPERTY.instanceType,
+  };
+}
+
 /** EC2 error codes caused by the action's properties; a different subnet will not help. */
-function configurationProblem(code: string, fullMessage: string, job: BuildJob, instanceType?: string): string | null {
-  const { imageId } = job.properties;
+function configurationProblem(code: string, fullMessage: string, spec: LaunchSpec, instanceType?: string): string | null {
+  const { imageId } = spec;
   const message = fullMessage.length > EC2_MESSAGE_CHARS ? `${fullMessage.slice(0, EC2_MESSAGE_CHARS)}…` : fullMessage;
   if (code.startsWith('InvalidAMIID')) {
-    return `${PROPERTY.imageId} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Use an AMI that exists in this Region and is shared with this account.`;
+    return `${spec.imageName} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Use an AMI that exists in this Region and is shared with this account.`;
   }
   if (code === 'InvalidBlockDeviceMapping') {
-    return `${PROPERTY.imageId} ${JSON.stringify(imageId)} cannot be launched with this stack's root volume (${code}: ${message}). ${ROOT_VOLUME_FIX}`;
+    return `${spec.imageName} ${JSON.stringify(imageId)} cannot be launched with this stack's root volume (${code}: ${message}). ${ROOT_VOLUME_FIX}`;
   }
   if (code === 'InvalidParameterValue' || code === 'InvalidParameterCombination') {
-    return `${PROPERTY.instanceType} ${JSON.stringify(instanceType ?? job.properties.instanceType)} or ${PROPERTY.imageId} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Pick an instance type offered in this Region that matches the AMI's architecture.`;
+    return `${spec.typesName} ${JSON.stringify(instanceType ?? spec.instanceTypes[0])} or ${spec.imageName} ${JSON.stringify(imageId)} was rejected by EC2 (${code}: ${message}). Pick an instance type offered in this Region that matches the AMI's architecture.`;
   }
   return null;
 }
@@ -44,10 +71,10 @@ const ROOT_VOLUME_FIX = 'Deploy the stack with a root volume at least as large a
  * snapshot size" (VolumeSize in https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EbsBlockDevice.html).
  * Checked before launching, so the user is told the two sizes and the fix, and nothing starts.
  */
-function checkRootVolume(job: BuildJob, image: ImageInfo, rootVolumeGiB: number): void {
+function checkRootVolume(spec: LaunchSpec, image: ImageInfo, rootVolumeGiB: number): void {
   if (image.rootSnapshotGiB === null || rootVolumeGiB >= image.rootSnapshotGiB) return;
   throw new JobConfigurationError(
-    `${PROPERTY.imageId} ${JSON.stringify(job.properties.imageId)} has a ${image.rootSnapshotGiB} GiB root snapshot, larger than this stack's ${rootVolumeGiB} GiB root volume (context ec2-build-action:rootVolumeGiB). ${ROOT_VOLUME_FIX.replace('SIZE', String(image.rootSnapshotGiB))}`,
+    `${spec.imageName} ${JSON.stringify(spec.imageId)} has a ${image.rootSnapshotGiB} GiB root snapshot, larger than this stack's ${rootVolumeGiB} GiB root volume (context ec2-build-action:rootVolumeGiB). ${ROOT_VOLUME_FIX.replace('SIZE', String(image.rootSnapshotGiB))}`,
   );
 }
 
@@ -79,21 +106,21 @@ export class ImageCache {
 }
 
 /** Looks the AMI up before launching, so a wrong ImageId is a ConfigurationError and nothing starts. */
-async function checkImage(job: BuildJob, images: ImageCache): Promise<ImageInfo> {
-  const { imageId } = job.properties;
+async function checkImage(spec: LaunchSpec, images: ImageCache): Promise<ImageInfo> {
+  const { imageId } = spec;
   const known = images.get(imageId);
   if (known) return known;
   let image: ImageInfo | null;
   try {
     image = await describeImage(imageId);
   } catch (err) {
-    const problem = configurationProblem(errorCode(err), errorMessage(err), job);
+    const problem = configurationProblem(errorCode(err), errorMessage(err), spec);
     if (problem) throw new JobConfigurationError(problem, { cause: err });
     throw err;
   }
   if (!image || image.state !== 'available') {
     throw new JobConfigurationError(
-      `${PROPERTY.imageId} ${JSON.stringify(imageId)} ${image ? `is ${image.state}, not available` : 'does not exist in this Region or is not shared with this account'}. Use an available AMI from the EC2 console (AMIs) in this pipeline's Region.`,
+      `${spec.imageName} ${JSON.stringify(imageId)} ${image ? `is ${image.state}, not available` : 'does not exist in this Region or is not shared with this account'}. Use an available AMI from the EC2 console (AMIs) in this pipeline's Region.`,
     );
   }
   images.put(imageId, image);
@@ -102,42 +129,45 @@ async function checkImage(job: BuildJob, images: ImageCache): Promise<ImageInfo>
 
 /**
  * Launches the build instance from the stack's launch template. When EC2 lacks capacity it tries
- * each configured subnet, then each fallback instance type in every subnet. The client token makes
- * a retried launch return the same instance. `images` keeps AMI lookups between launches.
+ * each configured subnet, then each fallback instance type in every subnet, then the next market. The
+ * client token makes a retried launch return the same instance. `images` keeps AMI lookups between launches.
  */
 export async function launchBuildInstance(
   job: BuildJob,
   executionName: string,
   config: LaunchConfig,
   images: ImageCache = new ImageCache(0),
+  spec: LaunchSpec = jobSpec(job),
 ): Promise<LaunchedInstance> {
   const subnets: (string | null)[] = config.subnetIds.length > 0 ? [...config.subnetIds] : [null];
-  const types = [job.properties.instanceType, ...job.properties.fallbackInstanceTypes];
+  const types = spec.instanceTypes;
   const tags = { [TAGS.stack]: config.stackTagValue, [TAGS.jobId]: job.jobId, [TAGS.execution]: executionName };
-  const image = await checkImage(job, images);
-  checkRootVolume(job, image, config.rootVolumeGiB);
+  const image = await checkImage(spec, images);
+  checkRootVolume(spec, image, config.rootVolumeGiB);
   const rootVolume =
     image.rootDeviceName && image.rootDeviceName !== TEMPLATE_ROOT_DEVICE ? { deviceName: image.rootDeviceName, sizeGiB: config.rootVolumeGiB } : null;
   const refusals: string[] = [];
-  const attempts = types.flatMap((instanceType) => subnets.map((subnetId) => ({ instanceType, subnetId })));
-  for (const [i, { instanceType, subnetId }] of attempts.entries()) {
+  const several = spec.markets.length > 1;
+  const attempts = spec.markets.flatMap((market) => types.flatMap((instanceType) => subnets.map((subnetId) => ({ market, instanceType, subnetId }))));
+  for (const [i, { market, instanceType, subnetId }] of attempts.entries()) {
     let instance: Instance;
     try {
       instance = await runInstance({
         launchTemplateId: config.launchTemplateId,
-        imageId: job.properties.imageId,
+        imageId: spec.imageId,
         instanceType,
         subnetId,
         clientToken: `${executionName}-${i}`.slice(0, 64),
         tags,
         rootVolume,
+        market,
       });
     } catch (err) {
       const code = errorCode(err);
-      const problem = configurationProblem(code, errorMessage(err), job, instanceType);
+      const problem = configurationProblem(code, errorMessage(err), spec, instanceType);
       if (problem) throw new JobConfigurationError(problem, { cause: err });
       if (!CAPACITY_CODES.has(code)) throw err;
-      refusals.push(`${types.length > 1 ? `${instanceType} in ` : ''}${subnetId ?? 'default subnet'}: ${code}`);
+      refusals.push(`${types.length > 1 ? `${instanceType} in ` : ''}${subnetId ?? 'default subnet'}${several ? ` (${market})` : ''}: ${code}`);
       continue;
     }
     return {
@@ -145,9 +175,11 @@ export async function launchBuildInstance(
       instanceType: instance.InstanceType ?? instanceType,
       subnetId: instance.SubnetId ?? subnetId,
       launchedAt: (instance.LaunchTime ?? new Date()).toISOString(),
+      capacitySource: 'launched',
+      market,
     };
   }
   throw new CapacityError(
-    `EC2 has no capacity for ${types.join(' or ')} right now (${refusals.join('; ')}). Retry the stage later, add fallback types to ${PROPERTY.instanceType} (comma-separated, best first), or configure more subnets (context ec2-build-action:subnetIds).`,
+    `EC2 has no capacity for ${types.join(' or ')}${several ? ` in the ${spec.markets.join(' or ')} market` : ''} right now (${refusals.join('; ')}). Retry the stage later, add fallback types to ${spec.typesName} (comma-separated, best first), or configure more subnets (context ec2-build-action:subnetIds).`,
   );
 }

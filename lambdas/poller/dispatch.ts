@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Job } from '@aws-sdk/client-codepipeline';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { errorCode, errorMessage, JobConfigurationError } from '../shared/errors';
+import type { Fleet } from '../shared/fleets';
 import { startBuildExecution } from '../shared/sfn';
 import type { ExecutionInput } from '../shared/types';
 import { handContinuation } from './continuation';
@@ -18,7 +19,7 @@ export function executionName(jobId: string, nonce: string): string {
 }
 
 /** Builds the execution's input: the checked job, or the reason its properties are wrong. */
-export function executionInput(job: Job, renewal?: RenewalPlan): ExecutionInput {
+export function executionInput(job: Job, renewal?: RenewalPlan, fleets: Readonly<Record<string, Fleet>> = {}): ExecutionInput {
   const jobId = job.id ?? '';
   const nonce = job.nonce ?? '';
   const context = job.data?.pipelineContext;
@@ -30,7 +31,7 @@ export function executionInput(job: Job, renewal?: RenewalPlan): ExecutionInput 
     ...(context?.action?.actionExecutionId ? { actionExecutionId: context.action.actionExecutionId } : {}),
   };
   try {
-    return { jobId, pipeline, nonce, job: toBuildJob(job, renewal), rejection: null };
+    return { jobId, pipeline, nonce, job: toBuildJob(job, renewal, fleets), rejection: null };
   } catch (err) {
     if (!(err instanceof JobConfigurationError)) throw err;
     return { jobId, pipeline, nonce, job: null, rejection: err.message };
@@ -42,9 +43,16 @@ export function executionInput(job: Job, renewal?: RenewalPlan): ExecutionInput 
  * If the start fails the job stays unacknowledged: CodePipeline offers it again to the next poll.
  * A continuation job goes to the execution whose build it continues (./continuation.ts).
  */
-export async function dispatchJob(job: Job, stateMachineArn: string, logger: Logger, renewalSeconds: number, now = new Date()): Promise<DispatchOutcome> {
+export async function dispatchJob(
+  job: Job,
+  stateMachineArn: string,
+  logger: Logger,
+  renewalSeconds: number,
+  now = new Date(),
+  fleets: Readonly<Record<string, Fleet>> = {},
+): Promise<DispatchOutcome> {
   if (job.data?.continuationToken) return handContinuation(job, stateMachineArn, renewalSeconds, logger, now.getTime());
-  const input = executionInput(job, { polledAt: now, seconds: renewalSeconds });
+  const input = executionInput(job, { polledAt: now, seconds: renewalSeconds }, fleets);
   const name = executionName(input.jobId, input.nonce);
   try {
     const started = await startBuildExecution(stateMachineArn, name, input);

@@ -1,5 +1,5 @@
 import type { Handler } from 'aws-lambda';
-import { loadActionTypes, loadRenewalSeconds, loadStateMachineArn } from '../shared/config';
+import { loadActionTypes, loadFleets, loadRenewalSeconds, loadStateMachineArn } from '../shared/config';
 import { pollForJobs } from '../shared/codepipeline';
 import { createLogger } from '../shared/logger';
 import type { ActionTypeRef } from '../shared/types';
@@ -14,6 +14,7 @@ export interface PollerEvent {
 const actionTypes = loadActionTypes();
 const stateMachineArn = loadStateMachineArn();
 const renewalSeconds = loadRenewalSeconds();
+const fleets = loadFleets();
 const logger = createLogger('poller');
 
 /** The rule already filters on owner, category and provider; the version may arrive as a number. */
@@ -43,7 +44,7 @@ export const handler: Handler<PollerEvent, Record<DispatchOutcome, number>> = as
   const [first] = polls;
   if (polls.every((p) => p.status === 'rejected') && first.status === 'rejected') throw first.reason;
   const jobs = polls.flatMap((p) => (p.status === 'fulfilled' ? p.value : []));
-  const outcomes = await Promise.all(jobs.map((job) => dispatchJob(job, stateMachineArn, logger, renewalSeconds)));
+  const outcomes = await Promise.all(jobs.map((job) => dispatchJob(job, stateMachineArn, logger, renewalSeconds, new Date(), fleets)));
   for (const o of outcomes) counts[o] += 1;
   logger.info('poll finished', { polled: jobs.length, ...counts });
   return counts;

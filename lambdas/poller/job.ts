@@ -13,7 +13,8 @@ import {
   workingDirectoryProblem,
 } from '../shared/properties';
 import { DEFAULT_RENEWAL_SECONDS } from '../shared/renewal';
-import type { ArtifactLocation, BuildContext, BuildJob, BuildProperties } from '../shared/types';
+import type { Fleet } from '../shared/fleets';
+import type { ArtifactLocation, BuildContext, BuildJob, BuildProperties, JobFleet } from '../shared/types';
 
 /** SendCommand's TimeoutSeconds in "Run Build" (the ASL): how long SSM may take to deliver the command. */
 export const DELIVERY_TIMEOUT_SECONDS = 600;
@@ -69,11 +70,17 @@ function instanceTypes(raw: string): string[] {
 
 /** Checks the action's properties; throws a JobConfigurationError naming the property and the fix. */
 export function parseProperties(config: Record<string, string>): BuildProperties {
+  const fleet = text(config, PROPERTY.fleet).trim();
   const imageId = text(config, PROPERTY.imageId).trim();
-  if (!IMAGE_ID.test(imageId)) {
-    throw invalid(PROPERTY.imageId, imageId, 'must be an AMI ID like ami-0123456789abcdef0', 'Copy the AMI ID from the EC2 console (AMIs) in this pipeline\'s Region.');
+  const instanceType = text(config, PROPERTY.instanceType).trim();
+  if (fleet !== '' && (imageId !== '' || instanceType !== '')) {
+    const set = [imageId && PROPERTY.imageId, instanceType && PROPERTY.instanceType].filter(Boolean).join(' and ');
+    throw new JobConfigurationError(`${PROPERTY.fleet} ${JSON.stringify(fleet)} chooses the image and instance types, but ${set} ${set.includes(' and ') ? 'are' : 'is'} set too. Clear ${set} to build on the fleet, or clear ${PROPERTY.fleet} to launch from them.`);
   }
-  const [instanceType, ...fallbackInstanceTypes] = instanceTypes(text(config, PROPERTY.instanceType));
+  if (fleet === '' && !IMAGE_ID.test(imageId)) {
+    throw invalid(PROPERTY.imageId, imageId, 'must be an AMI ID like ami-0123456789abcdef0', 'Copy the AMI ID from the EC2 console (AMIs) in this pipeline\'s Region, or set Fleet to one of the stack\'s fleets.');
+  }
+  const [firstType, ...fallbackInstanceTypes] = fleet === '' ? instanceTypes(instanceType) : [''];
   const command = text(config, PROPERTY.command);
   if (command.trim() === '') {
     throw new JobConfigurationError(`${PROPERTY.command} is empty. Set it to the build command, like "make" or "./build.sh".`);
@@ -86,12 +93,49 @@ export function parseProperties(config: Record<string, string>): BuildProperties
   if (outProblem) throw invalid(PROPERTY.outputArtifactPath, outputArtifactPath, outProblem, 'Name the file or directory your build writes, relative to the working directory.');
   return {
     imageId,
-    instanceType,
+    instanceType: firstType,
     fallbackInstanceTypes,
     command,
     workingDirectory,
     outputArtifactPath,
     timeoutMinutes: timeoutMinutes(text(config, PROPERTY.timeoutMinutes)),
+    fleet,
+  };
+}
+
+/**
+ * The longest a job waits in its fleet's line, as a share of the renewal interval: a job is not renewed while it
+ * waits (renewals start with the build, lambdas/shared/renewal.ts), and launch and boot still come after the wait, so
+ * the line takes at most two thirds of the job's horizon (30 minutes of the default 45; fleets' maxQueueMinutes is
+ * at most 30 for this reason).
+ */
+const QUEUE_SHARE_OF_RENEWAL = 2 / 3;
+
+/**
+ * The stack's fleet a job names, or null when it names none. `fleets` undefined means they are not known here (an
+ * action checked at synth against a provider deployed elsewhere): any name passes, the poller checks it.
+ */
+export function jobFleet(name: string, fleets: Readonly<Record<string, Fleet>> | undefined, renewalSeconds: number): JobFleet | null {
+  if (name === '') return null;
+  const fleet = fleets?.[name];
+  if (!fleet) {
+    if (fleets === undefined) return null;
+    const names = Object.keys(fleets);
+    throw invalid(
+      PROPERTY.fleet,
+      name,
+      names.length === 0 ? 'names a fleet, but this stack has none' : `must be one of this stack's fleets (${names.join(', ')})`,
+      names.length === 0 ? 'Clear it and set ImageId and InstanceType, or add the fleet to the stack (context ec2-build-action:fleets, or the provider\'s fleets prop) and deploy.' : 'Fleet names are case-sensitive.',
+    );
+  }
+  return {
+    name,
+    imageId: fleet.imageId,
+    instanceTypes: fleet.instanceTypes,
+    market: fleet.market,
+    maxConcurrent: fleet.maxConcurrent,
+    maxQueueMinutes: fleet.maxQueueMinutes,
+    queueTimeoutSeconds: Math.max(1, Math.min(fleet.maxQueueMinutes * 60, Math.floor(renewalSeconds * QUEUE_SHARE_OF_RENEWAL))),
   };
 }
 
@@ -122,9 +166,14 @@ export interface RenewalPlan {
 }
 
 /** Turns a polled CodePipeline job into the state machine's input, or throws a JobConfigurationError. */
-export function toBuildJob(job: Job, renewal: RenewalPlan = { polledAt: new Date(), seconds: DEFAULT_RENEWAL_SECONDS }): BuildJob {
+export function toBuildJob(
+  job: Job,
+  renewal: RenewalPlan = { polledAt: new Date(), seconds: DEFAULT_RENEWAL_SECONDS },
+  fleets: Readonly<Record<string, Fleet>> | undefined = {},
+): BuildJob {
   const data = job.data ?? {};
   const properties = parseProperties(data.actionConfiguration?.configuration ?? {});
+  const fleet = jobFleet(properties.fleet, fleets, renewal.seconds);
   const inputs = data.inputArtifacts ?? [];
   const outputs = data.outputArtifacts ?? [];
   const input = location(inputs[0]);
@@ -147,6 +196,7 @@ export function toBuildJob(job: Job, renewal: RenewalPlan = { polledAt: new Date
     context: buildContext(data.pipelineContext, inputs[0]?.revision),
     input,
     output,
+    fleet,
     kmsKeyId: key?.type === 'KMS' && key.id ? key.id : '',
     executionTimeout: String(seconds),
     waitTimeoutSeconds: seconds + WAIT_MARGIN_SECONDS,

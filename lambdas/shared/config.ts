@@ -1,4 +1,5 @@
 import { ENV } from './env';
+import { FleetValueError, parseFleets, type Fleet } from './fleets';
 import type { ActionTypeRef } from './types';
 
 /** Thrown at cold start when the stack did not set a variable a function needs, or set one it cannot use. */
@@ -88,4 +89,25 @@ export function loadRenewalSeconds(env: NodeJS.ProcessEnv = process.env): number
   const seconds = Number(required(env, ENV.jobRenewalSeconds));
   if (!Number.isInteger(seconds) || seconds < 1) throw new MissingConfigError(ENV.jobRenewalSeconds, { value: env[ENV.jobRenewalSeconds], expected: 'a whole number of seconds, 1 or more' });
   return seconds;
+}
+
+/**
+ * The stack's fleets (FLEETS: the parsed fleets as JSON, checked again here so a hand-edited variable fails at cold
+ * start with the path of the bad setting); none when the variable is unset or '{}'.
+ */
+export function loadFleets(env: NodeJS.ProcessEnv = process.env): Record<string, Fleet> {
+  const raw = env[ENV.fleets];
+  if (raw === undefined || raw.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    throw new MissingConfigError(ENV.fleets, { value: raw, expected: 'a JSON object of fleets', cause: err });
+  }
+  try {
+    return parseFleets(value, ENV.fleets);
+  } catch (err) {
+    if (err instanceof FleetValueError) throw new MissingConfigError(ENV.fleets, { value: raw, expected: `usable fleets (${err.message})`, cause: err });
+    throw err;
+  }
 }

@@ -12,7 +12,16 @@ export interface LaunchRequest {
   readonly tags: Record<string, string>;
   /** An encrypted root volume under this device name, when the launch template's does not fit the AMI. */
   readonly rootVolume: { deviceName: string; sizeGiB: number } | null;
+  /** @default 'on-demand' */
+  readonly market?: 'on-demand' | 'spot';
 }
+
+/**
+ * A one-time Spot request whose instance terminates when interrupted: the only kind RunInstances takes without a
+ * persistent request (SpotInstanceType in https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SpotMarketOptions.html;
+ * MarketType in https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_InstanceMarketOptionsRequest.html).
+ */
+export const SPOT_MARKET_OPTIONS = { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' } } as const;
 
 export interface ImageInfo {
   readonly rootDeviceName: string;
@@ -48,6 +57,7 @@ export async function runInstance(req: LaunchRequest): Promise<Instance> {
       MaxCount: 1,
       ClientToken: req.clientToken,
       ...(req.subnetId ? { SubnetId: req.subnetId } : {}),
+      ...(req.market === 'spot' ? { InstanceMarketOptions: SPOT_MARKET_OPTIONS } : {}),
       ...(req.rootVolume
         ? {
             BlockDeviceMappings: [

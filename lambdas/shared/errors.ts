@@ -20,6 +20,8 @@ export const FAILURE_TYPES = {
   AgentNotOnline: 'ConfigurationError',
   InstanceLost: 'JobFailed',
   BuildWaitExceeded: 'JobFailed',
+  // The fleet runs maxConcurrent builds and its maxQueueMinutes is 0: nobody waits. Capacity, as CapacityError is.
+  FleetFull: 'SystemUnavailable',
 } as const satisfies Record<string, FailureType>;
 
 export type BuildActionErrorName = keyof typeof FAILURE_TYPES;
@@ -48,6 +50,11 @@ export class JobConfigurationError extends BuildActionError {
 /** EC2 has no capacity for the request right now ("Launch Instance" retries it). */
 export class CapacityError extends BuildActionError {
   override readonly name = 'CapacityError' as const;
+}
+
+/** Every slot of the job's fleet is taken and the fleet keeps no line (maxQueueMinutes 0). */
+export class FleetFullError extends BuildActionError {
+  override readonly name = 'FleetFull' as const;
 }
 
 /** The instance is still booting ("Is Instance Ready?" retries it). */

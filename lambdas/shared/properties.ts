@@ -10,6 +10,8 @@ export const PROPERTY = {
   workingDirectory: 'WorkingDirectory',
   outputArtifactPath: 'OutputArtifactPath',
   timeoutMinutes: 'TimeoutMinutes',
+  /** Since action type version 2: a fleet of the stack, instead of ImageId and InstanceType. */
+  fleet: 'Fleet',
 } as const;
 
 export const DEFAULT_TIMEOUT_MINUTES = 60;

@@ -5,6 +5,7 @@ import {
   ListExecutionsCommand,
   StopExecutionCommand,
   ExecutionAlreadyExists,
+  SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
@@ -37,6 +38,21 @@ export async function startBuildExecution(stateMachineArn: string, name: string,
 export async function resumeTask(taskToken: string, output: unknown): Promise<boolean> {
   try {
     await client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    return true;
+  } catch (err) {
+    if (err instanceof TaskTimedOut || err instanceof TaskDoesNotExist || err instanceof InvalidToken) return false;
+    throw err;
+  }
+}
+
+/**
+ * Fails a task waiting for a callback with `error` (what its Catch matches) and `cause`; false when the task already
+ * finished or timed out. SendTaskFailure's error is at most 256 characters and its cause 32768
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html).
+ */
+export async function failTask(taskToken: string, error: string, cause: string): Promise<boolean> {
+  try {
+    await client.send(new SendTaskFailureCommand({ taskToken, error: error.slice(0, 256), cause: cause.slice(0, 32768) }));
     return true;
   } catch (err) {
     if (err instanceof TaskTimedOut || err instanceof TaskDoesNotExist || err instanceof InvalidToken) return false;

@@ -24,6 +24,24 @@ export interface BuildProperties {
   /** File or directory relative to the working directory; empty means no output artifact. */
   readonly outputArtifactPath: string;
   readonly timeoutMinutes: number;
+  /** The fleet the job runs on; '' when it launches cold from imageId and instanceType. */
+  readonly fleet: string;
+}
+
+/**
+ * The fleet a job runs on, as the poller found it in the stack's fleets: what the launcher, the slot function and
+ * the state machine need (the queue's bound is Take Fleet Slot's TimeoutSecondsPath).
+ */
+export interface JobFleet {
+  readonly name: string;
+  /** An AMI ID or resolve:ssm: and a parameter, resolved at each launch. */
+  readonly imageId: string;
+  readonly instanceTypes: readonly string[];
+  readonly market: 'on-demand' | 'spot' | 'spot-then-on-demand';
+  readonly maxConcurrent: number;
+  readonly maxQueueMinutes: number;
+  /** How long Take Fleet Slot waits for a slot: a positive integer (https://states-language.net/spec.html#task-state). */
+  readonly queueTimeoutSeconds: number;
 }
 
 export interface ArtifactLocation {
@@ -61,6 +79,8 @@ export interface BuildJob {
   readonly context: BuildContext;
   readonly input: ArtifactLocation | null;
   readonly output: ArtifactLocation | null;
+  /** The fleet of `properties.fleet`, or null for a cold launch. */
+  readonly fleet: JobFleet | null;
   /** KMS key that encrypts the pipeline's artifacts; empty means the S3 managed key (aws/s3). */
   readonly kmsKeyId: string;
   /** Build timeout in seconds, as a string for the SSM document's ExecutionTimeout. */
@@ -126,11 +146,20 @@ export interface BuildWait {
 }
 
 /** What the launcher returns, kept at $.instance. */
+/** The market an instance was bought in. */
+export type InstanceMarket = 'on-demand' | 'spot';
+
+/** Where a job's instance came from: its fleet's hot or stopped pool, or a launch for the job. */
+export type CapacitySource = 'hot-pool' | 'stopped-pool' | 'launched';
+
 export interface LaunchedInstance {
   readonly instanceId: string;
   readonly instanceType: string;
   readonly subnetId: string | null;
+  /** When the job got it: its launch, or its claim from a pool (what "Is Instance Ready?" times from). */
   readonly launchedAt: string;
+  readonly capacitySource: CapacitySource;
+  readonly market: InstanceMarket;
 }
 
 /** A presigned URL for one artifact object, kept at $.inputUrl or $.outputUrl. */
@@ -170,6 +199,7 @@ export interface CaughtError {
 
 /** Steps whose errors the state machine catches, keyed as in $.errors. */
 export type StepName =
+  | 'takeFleetSlot'
   | 'launchInstance'
   | 'waitForInstance'
   | 'prepareInput'

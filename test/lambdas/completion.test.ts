@@ -9,7 +9,7 @@ import { invoke } from '../fixtures/lambda';
 const { handler } = require('../../lambdas/completion/handler') as typeof import('../../lambdas/completion/handler');
 
 const ARN = 'arn:aws:states:eu-west-1:123456789012:execution:Build:job';
-const instance = { instanceId: 'i-0abc', instanceType: 'c7i.large', subnetId: null, launchedAt: '2026-01-01T00:00:00Z' };
+const instance = { instanceId: 'i-0abc', instanceType: 'c7i.large', subnetId: null, launchedAt: '2026-01-01T00:00:00Z', capacitySource: 'launched', market: 'on-demand' } as const;
 const ok: CommandResult = { commandId: 'c1', status: 'Success', exitCode: 0, outputTail: 'done', errorTail: '' };
 const input = (state: Partial<ExecutionState>): CompletionInput => ({
   state: { jobId: JOB_ID, pipeline: { name: 'app', executionId: 'pe-1', stage: 'Build', action: 'Ec2' }, nonce: 'n', job: buildJob(), rejection: null, ...state },

@@ -3,7 +3,14 @@ import * as path from 'node:path';
 import type * as Interpreter from 'aws-local-stepfunctions';
 
 /**
- * aws-local-stepfunctions 3.0.0, with one fix applied as it is loaded: it resolves a Task state's
+ * aws-local-stepfunctions 3.0.0, with two fixes applied as it is loaded.
+ *
+ * First, its type tests (IsNull, IsPresent) pass only when their value is true: `"IsNull": false` never matches, where
+ * the States language compares the variable's null-ness (presence) with the boolean given ("IsNull", "IsPresent" and
+ * the other type tests take a boolean: https://states-language.net/spec.html#choice-state,
+ * https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html#amazon-states-language-choice-state-rules).
+ *
+ * Second, it resolves a Task state's
  * TimeoutSecondsPath against the state's effective parameters (after Parameters), where the
  * States language resolves it against the state's input ("specify the timeout dynamically from the
  * state input using a reference path": TimeoutSecondsPath in
@@ -16,6 +23,8 @@ import type * as Interpreter from 'aws-local-stepfunctions';
  * loudly, instead of running unpatched.
  */
 export const PATCHES: readonly { readonly from: string; readonly to: string }[] = [
+  { from: 'return isNullTrue && varValue === null;', to: 'return isNullTrue === (varValue === null);' },
+  { from: 'return IsPresentTrue && varValue !== void 0;', to: 'return IsPresentTrue === (varValue !== void 0);' },
   {
     from: 'const executionResult = await taskStateAction.execute(input, context, { overrideFn, awsConfig });',
     to: 'const executionResult = await taskStateAction.execute(input, context, { overrideFn, awsConfig, timeoutInput: rawInput });',

@@ -128,7 +128,7 @@ describe('build-job.asl.json', () => {
       'Launch Instance': () => {
         attempts += 1;
         if (attempts < 3) throw named('CapacityError');
-        return { Payload: { instanceId: 'i-2', instanceType: 't3.medium', subnetId: null, launchedAt: 'now' } };
+        return { Payload: { instanceId: 'i-2', instanceType: 't3.medium', subnetId: null, launchedAt: 'now', capacitySource: 'launched', market: 'on-demand' } };
       },
     });
     expect(attempts).toBe(3);
@@ -147,7 +147,9 @@ describe('build-job.asl.json', () => {
   });
 
   it('passes every error after launch through Release Instance (the waits for the build renew the job at their timeout first)', () => {
-    const afterLaunch = Object.entries(definition.States as Record<string, { Catch?: { ErrorEquals: string[]; Next: string }[] }>).filter(([n]) => n !== 'Launch Instance' && n !== 'Release Instance' && n !== 'Report Result');
+    // Before the launch and after the release: the fleet's slot states (test/state-machine/fleet-slots.test.ts).
+    const beforeOrAfter = ['Take Fleet Slot', 'Launch Instance', 'Release Instance', 'Free Fleet Slot', 'Report Result'];
+    const afterLaunch = Object.entries(definition.States as Record<string, { Catch?: { ErrorEquals: string[]; Next: string }[] }>).filter(([n]) => !beforeOrAfter.includes(n));
     for (const [name, state] of afterLaunch) {
       for (const c of state.Catch ?? []) {
         const renews = ['Run Build', 'Wait For Build'].includes(name) && c.ErrorEquals.join() === 'States.Timeout';

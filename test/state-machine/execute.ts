@@ -16,7 +16,8 @@ export const never = () => new Promise(() => undefined);
 
 export const defaults: Tasks = {
   'Acknowledge Job': () => ({ Payload: { status: 'InProgress' } }),
-  'Launch Instance': () => ({ Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now' } }),
+  'Take Fleet Slot': () => ({ queued: false, waitedMs: 0, position: 0 }),
+  'Launch Instance': () => ({ Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now', capacitySource: 'launched', market: 'on-demand' } }),
   'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z' } }),
   'Is Instance Ready?': () => ({ Payload: { readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 2700 } }),
   'Run Build': () => ok,
@@ -27,6 +28,7 @@ export const defaults: Tasks = {
   'Get Output Upload URL': () => ({ Payload: { url: 'http://out', expiresAt: '2026-11-22T10:45:00Z', refreshAfter: '2026-11-22T10:20:00Z' } }),
   'Upload Output Artifact': () => ok,
   'Release Instance': () => ({ TerminatingInstances: [{ CurrentState: { Name: 'shutting-down' } }] }),
+  'Free Fleet Slot': () => ({ Payload: { resumed: 0 } }),
   'Report Result': (input) => ({ Payload: { status: 'reported', input } }),
 };
 

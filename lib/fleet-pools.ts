@@ -43,10 +43,12 @@ export function fleetsVariable(fleets: Readonly<Record<string, Fleet>>): string 
 }
 
 /**
- * The parameters a fleet's `resolve:ssm:` image names, as IAM resources: AWS's public ones have no account in their
- * ARN (arn:aws:ssm:REGION::parameter/aws/service/…), the account's own have it; a version or label is not part of the
- * ARN (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html,
- * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html#awssystemsmanager-resources-for-iam-policies).
+ * The parameters a fleet's `resolve:ssm:` image names, as IAM resources (a version or label is not part of the ARN:
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html). AWS's public
+ * parameters are written with no account in their ARN in AWS's examples (arn:aws:ssm:REGION::parameter/aws/service/…),
+ * while the Service Authorization Reference gives the parameter resource an account
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html#awssystemsmanager-resources-for-iam-policies):
+ * both forms are granted, so either reading works. The account's own parameters carry its account.
  */
 export function imageParameterArns(stack: Stack, fleets: Readonly<Record<string, Fleet>>): string[] {
   const names = Object.values(fleets)
@@ -54,9 +56,8 @@ export function imageParameterArns(stack: Stack, fleets: Readonly<Record<string,
     .filter((id) => id.startsWith('resolve:ssm:'))
     .map((id) => id.slice('resolve:ssm:'.length))
     .map((name) => (name.startsWith('/') ? name.replace(/:[^/]*$/, '') : name.replace(/:.*$/, '')));
-  const arns = names.map((name) =>
-    stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, ''), account: name.startsWith('/aws/service/') ? '' : stack.account }),
-  );
+  const arn = (name: string, account: string) => stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, ''), account });
+  const arns = names.flatMap((name) => (name.startsWith('/aws/service/') ? [arn(name, ''), arn(name, stack.account)] : [arn(name, stack.account)]));
   return [...new Set(arns)];
 }
 

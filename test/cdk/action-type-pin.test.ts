@@ -6,80 +6,84 @@ import { ActionTypeChangedError, pinFile, PINS_DIR, type ActionTypePinOptions } 
 import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
 
 const v1 = { owner: 'Custom' as const, category: 'Build', provider: 'EC2-Build', version: '1' };
+/** The version today's definition is pinned as (the provider's default), and the next one. */
+const current = { ...v1, version: '2' };
+const next = { ...v1, version: '3' };
 type Pin = { definition: { configurationProperties: { description: string }[]; settings: Record<string, string> } };
 
-function construct(actionType = v1, actionTypePin?: ActionTypePinOptions, env?: { account: string; region: string }) {
+function construct(actionType = current, actionTypePin?: ActionTypePinOptions, env?: { account: string; region: string }) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   return new Ec2BuildActionStack(app, 'Ec2BuildAction', { category: actionType.category, providerName: actionType.provider, version: actionType.version, actionTypePin, env });
 }
 
-/** A pins folder holding version 1's committed pin, changed by `edit`. */
+/** A pins folder holding the current version's committed pin, changed by `edit`. */
 function pinsWith(edit: (pin: Pin) => void): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pins-'));
-  const pin = JSON.parse(fs.readFileSync(pinFile(v1), 'utf8')) as Pin;
+  const pin = JSON.parse(fs.readFileSync(pinFile(current), 'utf8')) as Pin;
   edit(pin);
-  fs.writeFileSync(pinFile(v1, dir), JSON.stringify(pin));
+  fs.writeFileSync(pinFile(current, dir), JSON.stringify(pin));
   return dir;
 }
 
 describe('the pinned action type definition', () => {
-  it('holds version 1 to its committed pin, which today\'s definition matches (a fresh clone synthesizes)', () => {
+  it('holds version 2 to its committed pin, which today\'s definition matches (a fresh clone synthesizes), and keeps version 1\'s pin', () => {
+    expect(fs.existsSync(pinFile(current, PINS_DIR))).toBe(true);
     expect(fs.existsSync(pinFile(v1, PINS_DIR))).toBe(true);
     expect(() => construct()).not.toThrow();
+    // Today's definition is not version 1's: it has Fleet, so version 1 can only be kept from its pin.
+    expect(() => construct(v1)).toThrow(/version 1 differs from its pinned definition/);
   });
 
   it('compares equal in any Region and account', () => {
-    expect(() => construct(v1, {}, { account: '210987654321', region: 'ap-southeast-2' })).not.toThrow();
+    expect(() => construct(current, {}, { account: '210987654321', region: 'ap-southeast-2' })).not.toThrow();
   });
 
   it.each([
     ['a property description', (pin: Pin) => void (pin.definition.configurationProperties[0].description = 'AMI to build on.'), /configurationProperties\[0\]\.description/],
-    ['an added property', (pin: Pin) => void pin.definition.configurationProperties.pop(), /configurationProperties\[5\]/],
+    ['an added property', (pin: Pin) => void pin.definition.configurationProperties.pop(), /configurationProperties\[6\]/],
     ['a URL template', (pin: Pin) => void (pin.definition.settings.executionUrlTemplate = 'https://example.com/{ExternalExecutionId}'), /settings\.executionUrlTemplate/],
   ])('refuses %s changed under the same version, saying to deploy a new version', (_, edit, changed) => {
     const directory = pinsWith(edit);
-    const attempt = () => construct(v1, { directory });
+    const attempt = () => construct(current, { directory });
     expect(attempt).toThrow(ActionTypeChangedError);
     expect(attempt).toThrow(changed);
-    expect(attempt).toThrow(/Custom\/Build\/EC2-Build version 1 differs from its pinned definition/);
-    expect(attempt).toThrow(/-c ec2-build-action:version=2 -c ec2-build-action:previousVersions=1 for the app/);
+    expect(attempt).toThrow(/Custom\/Build\/EC2-Build version 2 differs from its pinned definition/);
+    expect(attempt).toThrow(/-c ec2-build-action:version=3 -c ec2-build-action:previousVersions=2 for the app/);
   });
 
   it('pins a new version on its first synth, then holds it to that pin', () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'pins-'));
-    const v2 = { ...v1, version: '2' };
-    construct(v2, { directory, writeMissing: true });
-    const written = JSON.parse(fs.readFileSync(pinFile(v2, directory), 'utf8'));
-    expect(written.definition.version).toBe('2');
-    expect(written.definition.configurationProperties).toEqual((JSON.parse(fs.readFileSync(pinFile(v1), 'utf8')) as Pin).definition.configurationProperties);
-    expect(() => construct(v2, { directory, writeMissing: true })).not.toThrow();
+    construct(next, { directory, writeMissing: true });
+    const written = JSON.parse(fs.readFileSync(pinFile(next, directory), 'utf8'));
+    expect(written.definition.version).toBe('3');
+    expect(written.definition.configurationProperties).toEqual((JSON.parse(fs.readFileSync(pinFile(current), 'utf8')) as Pin).definition.configurationProperties);
+    expect(() => construct(next, { directory, writeMissing: true })).not.toThrow();
     written.definition.configurationProperties[1].description = 'changed';
-    fs.writeFileSync(pinFile(v2, directory), JSON.stringify(written));
-    expect(() => construct(v2, { directory })).toThrow(/version 2 differs/);
+    fs.writeFileSync(pinFile(next, directory), JSON.stringify(written));
+    expect(() => construct(next, { directory })).toThrow(/version 3 differs/);
   });
 
   it('gives a new version a definition that depends on the Region alone, so a deleted version can be registered again', () => {
     // GIVEN a version with no pin yet
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'pins-'));
-    const v2 = { ...v1, version: '2' };
     // WHEN its first synth pins it
-    construct(v2, { directory, writeMissing: true });
-    const written = JSON.parse(fs.readFileSync(pinFile(v2, directory), 'utf8'));
+    construct(next, { directory, writeMissing: true });
+    const written = JSON.parse(fs.readFileSync(pinFile(next, directory), 'utf8'));
     // THEN its definition names no resource of the deployment (only the Region), unlike version 1's document link
     const intrinsics = (text: string) => [...text.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]);
     expect([...new Set(intrinsics(JSON.stringify(written.definition)))]).toEqual(['AWS::Region']);
     expect(intrinsics(JSON.stringify((JSON.parse(fs.readFileSync(pinFile(v1), 'utf8')) as Pin).definition))).toContain('BuildDocument');
-    // AND each {Config:Name} in its links is a required, non-secret property, as CloudFormation requires
+    // AND its links name no property: a URL may name only required, non-secret ones, and since Fleet every
+    // property but Command is optional (Command is no URL part), so the entity link is the Region's instances
     const names = [...JSON.stringify(written.definition.settings).matchAll(/\{Config:([A-Za-z]+)\}/g)].map((m) => m[1]);
-    expect(names).toEqual(['ImageId']);
-    for (const name of names) {
-      expect(written.definition.configurationProperties.find((p: { name: string }) => p.name === name)).toMatchObject({ required: true, secret: false });
-    }
+    expect(names).toEqual([]);
+    expect(written.definition.settings.entityUrlTemplate).toBe('https://${AWS::Region}.console.aws.amazon.com/ec2/home?region=${AWS::Region}#Instances:instanceState=running');
+    expect(written.definition.configurationProperties.filter((p: { required: boolean }) => p.required).map((p: { name: string }) => p.name)).toEqual(['Command']);
   });
 
   it('accepts a version with no pin without writing one unless asked', () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'pins-'));
-    expect(() => construct({ ...v1, version: '3' }, { directory })).not.toThrow();
+    expect(() => construct(next, { directory })).not.toThrow();
     expect(fs.readdirSync(directory)).toEqual([]);
   });
 });

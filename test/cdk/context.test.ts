@@ -10,7 +10,7 @@ describe('context settings', () => {
       stackName: 'Ec2BuildAction',
       category: 'Build',
       providerName: 'EC2-Build',
-      version: '1',
+      version: '2',
       previousVersions: [],
       subnetIds: [],
       securityGroupIds: [],

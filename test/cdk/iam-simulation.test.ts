@@ -19,7 +19,7 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
   describe('the poller', () => {
     const policies = rolePolicies(stack, 'PollerFunctionRole');
     // arn:${Partition}:codepipeline:${Region}:${Account}:actiontype:${Owner}/${Category}/${Provider}/${Version}
-    const actionTypeArn = (provider: string, version = '1') => `arn:${PARTITION}:codepipeline:${REGION}:${ACCOUNT}:actiontype:Custom/Build/${provider}/${version}`;
+    const actionTypeArn = (provider: string, version = '2') => `arn:${PARTITION}:codepipeline:${REGION}:${ACCOUNT}:actiontype:Custom/Build/${provider}/${version}`;
 
     it('may poll for jobs of its own action type', async () => {
       expect(await decide(policies, 'codepipeline:PollForJobs', actionTypeArn('EC2-Build'))).toBe('Allowed');
@@ -27,7 +27,7 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
 
     it('may not poll for jobs of another action type or another version', async () => {
       expect(await decide(policies, 'codepipeline:PollForJobs', actionTypeArn('Other-Build'))).toBe('ImplicitlyDenied');
-      expect(await decide(policies, 'codepipeline:PollForJobs', actionTypeArn('EC2-Build', '2'))).toBe('ImplicitlyDenied');
+      expect(await decide(policies, 'codepipeline:PollForJobs', actionTypeArn('EC2-Build', '3'))).toBe('ImplicitlyDenied');
     });
   });
 
@@ -40,6 +40,59 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
       const poller = rolePolicies(stack, 'PollerFunctionRole');
       expect(await decide(poller, 'codepipeline:AcknowledgeJob', '*')).toBe('Allowed');
       expect(await decide(poller, 'codepipeline:PutJobFailureResult', '*')).toBe('Allowed');
+    });
+  });
+
+  describe('the fleets: claiming, refilling and queueing, on this stack\'s instances and table only', () => {
+    const fleets = template({ 'ec2-build-action:fleets': JSON.stringify({ linux: { imageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64', instanceTypes: ['c7i.large'], market: 'spot-then-on-demand', hotPool: 1, stoppedPool: 0, maxConcurrent: 4, maxQueueMinutes: 10 } }) });
+    const resources = fleets.toJSON().Resources;
+    const [tableId] = Object.keys(fleets.findResources('AWS::DynamoDB::Table'));
+    const table = String(resolve({ 'Fn::GetAtt': [tableId, 'Arn'] }, resources));
+    const instance = `arn:${PARTITION}:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`;
+    const ours = { 'aws:ResourceTag/ec2-build-action:stack': 'Ec2BuildAction' };
+    const theirs = { 'aws:ResourceTag/ec2-build-action:stack': 'SomeoneElse' };
+    const launcher = rolePolicies(fleets, 'TasksLaunchRole');
+    const refill = rolePolicies(fleets, 'FleetsRefillRole');
+    const slots = rolePolicies(fleets, 'FleetsSlotsRole');
+
+    it('lets the launcher claim on the pool table, tag a claimed member with the job\'s two tags, and start or end it, on this stack\'s instances only', async () => {
+      expect(await decide(launcher, 'dynamodb:UpdateItem', table)).toBe('Allowed');
+      expect(await decide(launcher, 'dynamodb:UpdateItem', `${table.replace(/table\/.*/, 'table/other')}`)).toBe('ImplicitlyDenied');
+      expect(await decide(launcher, 'ec2:CreateTags', instance, { ...ours, 'aws:TagKeys': ['ec2-build-action:job-id', 'ec2-build-action:execution'] })).toBe('Allowed');
+      expect(await decide(launcher, 'ec2:CreateTags', instance, { ...ours, 'aws:TagKeys': ['ec2-build-action:stack'] })).toBe('ImplicitlyDenied');
+      expect(await decide(launcher, 'ec2:CreateTags', instance, { ...theirs, 'aws:TagKeys': ['ec2-build-action:job-id'] })).toBe('ImplicitlyDenied');
+      for (const action of ['ec2:StartInstances', 'ec2:TerminateInstances']) {
+        expect(await decide(launcher, action, instance, ours)).toBe('Allowed');
+        expect(await decide(launcher, action, instance, theirs)).toBe('ImplicitlyDenied');
+      }
+      expect(await decide(launcher, 'ec2:StopInstances', instance, ours)).toBe('ImplicitlyDenied');
+    });
+
+    it('lets the launcher start a refill and read the fleet\'s public image parameter, nothing else', async () => {
+      const [refillId] = Object.keys(fleets.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('FleetsRefill'));
+      const refillArn = String(resolve({ 'Fn::GetAtt': [refillId, 'Arn'] }, resources));
+      expect(await decide(launcher, 'lambda:InvokeFunction', refillArn)).toBe('Allowed');
+      expect(await decide(launcher, 'lambda:InvokeFunction', refillArn.replace(/function:.*/, 'function:other'))).toBe('ImplicitlyDenied');
+      const parameter = (account: string, name: string) => `arn:${PARTITION}:ssm:${REGION}:${account}:parameter/${name}`;
+      // The account form (the Service Authorization Reference's; the simulator takes no other): both are granted.
+      expect(await decide(launcher, 'ssm:GetParameter', parameter(ACCOUNT, 'aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64'))).toBe('Allowed');
+      expect(JSON.stringify(launcher)).toContain(`arn:${PARTITION}:ssm:${REGION}::parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64`);
+      expect(await decide(launcher, 'ssm:GetParameter', parameter(ACCOUNT, 'secrets/db-password'))).toBe('ImplicitlyDenied');
+    });
+
+    it('lets the refill stop, start and end this stack\'s instances only', async () => {
+      for (const action of ['ec2:StopInstances', 'ec2:StartInstances', 'ec2:TerminateInstances']) {
+        expect(await decide(refill, action, instance, ours)).toBe('Allowed');
+        expect(await decide(refill, action, instance, theirs)).toBe('ImplicitlyDenied');
+      }
+      expect(await decide(refill, 'dynamodb:Query', table)).toBe('Allowed');
+    });
+
+    it('lets the slot function use the table and resume waiting tasks (which name no resource), nothing on EC2', async () => {
+      expect(await decide(slots, 'dynamodb:UpdateItem', table)).toBe('Allowed');
+      expect(await decide(slots, 'states:SendTaskSuccess', '*')).toBe('Allowed');
+      expect(await decide(slots, 'states:SendTaskFailure', '*')).toBe('Allowed');
+      expect(await decide(slots, 'ec2:TerminateInstances', instance, ours)).toBe('ImplicitlyDenied');
     });
   });
 

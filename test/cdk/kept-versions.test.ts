@@ -11,7 +11,8 @@ import type { Ec2BuildProviderProps } from '../../lib/provider-props';
  * Moving the app from version 1 to version 2 while pipelines still use 1: the provider keeps registering version 1,
  * with its pinned definition and under its logical ID, so a stack update adds version 2 and never replaces version 1.
  */
-const GOLDEN = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden', 'Ec2BuildAction.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: unknown }> };
+/** Version 1's resource as the app deployed it before version 2 existed (from the golden template of that time). */
+const VERSION_1 = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden', 'ActionType-version-1.json'), 'utf8')) as { logicalId: string; resource: { Type: string; Properties: unknown } };
 const v = (version: string) => ({ owner: 'Custom' as const, category: 'Build', provider: 'EC2-Build', version });
 
 /** A pins folder holding the committed pins, so a test can write new ones. */
@@ -33,7 +34,7 @@ describe('keeping an earlier version of the action type', () => {
     const directory = pins();
     const template = synth({ version: '2', previousVersions: ['1'], actionTypePin: { directory, writeMissing: true } });
     // THEN version 1 is the golden template's resource, unchanged
-    const [goldenId, golden] = Object.entries(GOLDEN.Resources).find(([, r]) => r.Type === 'AWS::CodePipeline::CustomActionType')!;
+    const [goldenId, golden] = [VERSION_1.logicalId, VERSION_1.resource];
     const types = Object.fromEntries(actionTypes(template).map(([id, r]) => [r.Properties.Version as string, { id, properties: r.Properties }]));
     expect(types['1']).toEqual({ id: goldenId, properties: golden.Properties });
     // AND version 2 is a resource of its own, whose pin records its construct id
@@ -70,14 +71,14 @@ describe('keeping an earlier version of the action type', () => {
 
   it('refuses a new version beside kept ones unless it is pinned now, and a pin written into node_modules', () => {
     const directory = pins();
-    expect(() => synth({ version: '2', previousVersions: ['1'], actionTypePin: { directory } })).toThrow(/version 2 is registered beside kept versions, so it must be pinned: set actionTypePin: \{ directory: '<a folder you commit>', writeMissing: true \}/);
+    expect(() => synth({ version: '3', previousVersions: ['1', '2'], actionTypePin: { directory } })).toThrow(/version 3 is registered beside kept versions, so it must be pinned: set actionTypePin: \{ directory: '<a folder you commit>', writeMissing: true \}/);
     const installed = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'app-')), 'node_modules', 'ec2-build-action', 'dist', 'action-types');
     fs.cpSync(PINS_DIR, installed, { recursive: true });
-    expect(() => synth({ version: '2', previousVersions: ['1'], actionTypePin: { directory: installed, writeMissing: true } })).toThrow(/inside node_modules, where the next install deletes it/);
+    expect(() => synth({ version: '3', previousVersions: ['2'], actionTypePin: { directory: installed, writeMissing: true } })).toThrow(/inside node_modules, where the next install deletes it/);
   });
 
   it('refuses to keep a version that has no pin, or the current version itself', () => {
-    expect(() => synth({ version: '3', previousVersions: ['2'] })).toThrow(/previousVersions names version 2, which has no pin at .*Build-EC2-Build-2\.json/);
-    expect(() => synth({ version: '1', previousVersions: ['1'] })).toThrow('Ec2BuildProvider: previousVersions must be a list of versions without repeats and without the current version 1, got ["1"]');
+    expect(() => synth({ version: '4', previousVersions: ['3'] })).toThrow(/previousVersions names version 3, which has no pin at .*Build-EC2-Build-3\.json/);
+    expect(() => synth({ version: '2', previousVersions: ['2'] })).toThrow('Ec2BuildProvider: previousVersions must be a list of versions without repeats and without the current version 2, got ["2"]');
   });
 });

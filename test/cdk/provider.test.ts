@@ -31,11 +31,22 @@ describe('Ec2BuildProvider', () => {
     );
   });
 
-  it('warns at synth that fleets are checked but not used yet, and is silent without them', () => {
+  it('gives its fleets to the poller and the refill, and schedules refills only when it has fleets', () => {
     const linux = { imageId: 'ami-0123456789abcdef0', instanceTypes: ['c7i.large'], market: 'on-demand' as const, hotPool: 1, stoppedPool: 0, maxConcurrent: 4, maxQueueMinutes: 10 };
-    const warnings = (provider: Ec2BuildProvider) => Annotations.fromStack(Stack.of(provider)).findWarning('*', Match.stringLikeRegexp('not used yet'));
-    expect(warnings(build({ fleets: { linux } }))).toHaveLength(1);
-    expect(warnings(build())).toHaveLength(0);
+    const template = (provider: Ec2BuildProvider) => Template.fromStack(Stack.of(provider));
+    const withFleets = template(build({ fleets: { linux } }));
+    const variables = Object.values(withFleets.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment?.Variables ?? {});
+    const fleetsValues = variables.filter((v) => v.FLEETS !== undefined).map((v) => JSON.parse(v.FLEETS));
+    expect(fleetsValues).toHaveLength(2);
+    for (const value of fleetsValues) expect(value).toEqual({ linux: { ...linux, schedules: [], maxAgeMinutes: 1440, hibernate: false } });
+    const everyMinute = (t: Template) => Object.values(t.findResources('AWS::Events::Rule')).filter((r) => r.Properties.ScheduleExpression === 'rate(1 minute)');
+    expect(everyMinute(withFleets)).toHaveLength(1);
+    expect(everyMinute(template(build()))).toHaveLength(0);
+  });
+
+  it('refuses fleets too large for a function\'s environment, naming the size and the limit', () => {
+    const many = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`fleet-with-a-long-name-${i}`, { imageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64', instanceTypes: ['c7i.large', 'm7i.large'], market: 'on-demand' as const, hotPool: 1, stoppedPool: 1, maxConcurrent: 4, maxQueueMinutes: 10 }]));
+    expect(() => build({ fleets: many })).toThrow(/fleets take \d+ bytes as the functions' FLEETS variable, more than the 3000 that Lambda's 4 KB limit/);
   });
 
   it('leaves unresolved tokens to CloudFormation, but not the action type\'s identity', () => {
@@ -53,8 +64,8 @@ describe('Ec2BuildProvider', () => {
   it('refuses a second provider of the app that registers the same action type, in any stack', () => {
     const app = new App();
     new Ec2BuildProvider(new Stack(app, 'One'), 'Builds');
-    expect(() => new Ec2BuildProvider(new Stack(app, 'Two'), 'Builds')).toThrow("Ec2BuildProvider: One/Builds already registers Custom/Build/EC2-Build/1; give 'Builds' another providerName or version");
-    expect(() => new Ec2BuildProvider(new Stack(app, 'Three'), 'Builds', { version: '2' })).not.toThrow();
+    expect(() => new Ec2BuildProvider(new Stack(app, 'Two'), 'Builds')).toThrow("Ec2BuildProvider: One/Builds already registers Custom/Build/EC2-Build/2; give 'Builds' another providerName or version");
+    expect(() => new Ec2BuildProvider(new Stack(app, 'Three'), 'Builds', { version: '3' })).not.toThrow();
   });
 
   it('refuses a stack name too long to name its state machine', () => {

@@ -46,6 +46,8 @@ function arnOf(logicalId: string, resources: Resources): string {
       return `arn:${PARTITION}:iam::${ACCOUNT}:instance-profile/${name}`;
     case 'AWS::Lambda::Function':
       return `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+    case 'AWS::DynamoDB::Table':
+      return `arn:${PARTITION}:dynamodb:${REGION}:${ACCOUNT}:table/${name}`;
     default:
       throw new Error(`GetAtt Arn of ${logicalId} (${type}) is not modelled`);
   }

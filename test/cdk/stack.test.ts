@@ -31,18 +31,21 @@ describe('Ec2BuildAction stack', () => {
     template.hasResourceProperties('AWS::CodePipeline::CustomActionType', {
       Category: 'Build',
       Provider: 'EC2-Build',
-      Version: '1',
+      Version: '2',
       InputArtifactDetails: { MinimumCount: 0, MaximumCount: 1 },
       OutputArtifactDetails: { MinimumCount: 0, MaximumCount: 1 },
       ConfigurationProperties: Match.arrayWith([
-        Match.objectLike({ Name: 'ImageId', Required: true }),
-        Match.objectLike({ Name: 'InstanceType', Required: true }),
+        // Either ImageId and InstanceType, or Fleet: the poller requires one or the other.
+        Match.objectLike({ Name: 'ImageId', Required: false }),
+        Match.objectLike({ Name: 'InstanceType', Required: false }),
         Match.objectLike({ Name: 'Command', Required: true }),
         Match.objectLike({ Name: 'WorkingDirectory', Required: false }),
         Match.objectLike({ Name: 'OutputArtifactPath', Required: false }),
+        Match.objectLike({ Name: 'TimeoutMinutes', Required: false }),
+        Match.objectLike({ Name: 'Fleet', Required: false }),
       ]),
       Settings: {
-        EntityUrlTemplate: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('systems-manager/documents')])]) }),
+        EntityUrlTemplate: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('ec2/home\\?region=$')])]) }),
         ExecutionUrlTemplate: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('executions/details/\\{ExternalExecutionId\\}')])]) }),
       },
     });
@@ -53,7 +56,7 @@ describe('Ec2BuildAction stack', () => {
       EventPattern: {
         source: ['aws.codepipeline'],
         'detail-type': ['CodePipeline Action Execution State Change'],
-        detail: { state: ['STARTED'], type: { owner: ['Custom'], category: ['Build'], provider: ['EC2-Build'], version: ['1', 1] } },
+        detail: { state: ['STARTED'], type: { owner: ['Custom'], category: ['Build'], provider: ['EC2-Build'], version: ['2', 2] } },
       },
     });
   });
@@ -116,7 +119,7 @@ describe('Ec2BuildAction stack', () => {
   });
 
   it('has no Resource "*" on any action that changes things, except job-worker APIs without resource-level permissions', () => {
-    const allowedUnscoped = /^(ec2:Describe|ssm:Describe|ssm:List|ssm:Get|codepipeline:(GetJobDetails|AcknowledgeJob|PutJob)|xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)|ec2messages:|ssmmessages:|states:SendTaskSuccess$)/;
+    const allowedUnscoped = /^(ec2:Describe|ssm:Describe|ssm:List|ssm:Get|codepipeline:(GetJobDetails|AcknowledgeJob|PutJob)|xray:|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)|ec2messages:|ssmmessages:|states:SendTaskSuccess$|states:SendTaskFailure$)/;
     for (const s of policies()) {
       if (s.Resource !== '*') continue;
       for (const action of [s.Action].flat() as string[]) expect(action).toMatch(allowedUnscoped);
@@ -139,7 +142,7 @@ describe('Ec2BuildAction stack', () => {
 
   it('runs every function on Node.js 22', () => {
     const fns = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(fns.length).toBe(12);
+    expect(fns.length).toBe(14);
     for (const fn of fns) expect(fn.Properties.Runtime).toBe('nodejs22.x');
   });
 });

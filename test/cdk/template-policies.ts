@@ -41,6 +41,8 @@ const returnValues: Record<string, { nameProp?: string; ref: (name: string) => s
   'AWS::KMS::Key': { ref: () => '1234abcd-12ab-34cd-56ef-1234567890ab', attrs: { Arn: () => arnOf('kms', 'key/1234abcd-12ab-34cd-56ef-1234567890ab') } },
   'AWS::Events::Rule': { nameProp: 'Name', ref: (n) => n, attrs: { Arn: (n) => arnOf('events', `rule/${n}`) } },
   'AWS::SNS::Topic': { nameProp: 'TopicName', ref: (n) => arnOf('sns', n), attrs: { TopicArn: (n) => arnOf('sns', n), TopicName: (n) => n } },
+  // Ref of a table is its name; its Arn is arn:…:dynamodb:REGION:ACCOUNT:table/NAME (the AWS::DynamoDB::Table return values).
+  'AWS::DynamoDB::Table': { nameProp: 'TableName', ref: (n) => n, attrs: { Arn: (n) => arnOf('dynamodb', `table/${n}`) } },
   'AWS::SQS::Queue': { nameProp: 'QueueName', ref: (n) => `https://sqs.${SAMPLE.region}.amazonaws.com/${SAMPLE.account}/${n}`, attrs: { Arn: (n) => arnOf('sqs', n), QueueName: (n) => n } },
 };
 

@@ -20,10 +20,22 @@ export interface Ec2BuildActionProps extends codepipeline.CommonActionProps {
    * @default - no output artifact
    */
   readonly outputs?: codepipeline.Artifact[];
-  /** The AMI to build on (ami-...), in the pipeline's Region, with the SSM agent. */
-  readonly imageId: string;
-  /** Instance types, best first: the next is tried when EC2 has no capacity for one (at most 5). */
-  readonly instanceTypes: string[];
+  /**
+   * The AMI to build on (ami-...), in the pipeline's Region, with the SSM agent.
+   * @default - none: required unless `fleet` is set
+   */
+  readonly imageId?: string;
+  /**
+   * Instance types, best first: the next is tried when EC2 has no capacity for one (at most 5).
+   * @default - none: required unless `fleet` is set
+   */
+  readonly instanceTypes?: string[];
+  /**
+   * One of the provider's fleets (warm pools, Spot, a concurrency cap), which chooses the image and instance types:
+   * set it instead of `imageId` and `instanceTypes`. Needs action type version 2 or later.
+   * @default - none: a cold launch from `imageId` and `instanceTypes`
+   */
+  readonly fleet?: string;
   /** The build command: bash on Linux, PowerShell on Windows; its exit code decides the result. */
   readonly command: string;
   /**
@@ -60,6 +72,7 @@ const STAND_INS: Record<string, string> = {
   [PROPERTY.workingDirectory]: '/tmp/build',
   [PROPERTY.outputArtifactPath]: 'out',
   [PROPERTY.timeoutMinutes]: '60',
+  [PROPERTY.fleet]: 'late',
 };
 
 /**
@@ -108,15 +121,24 @@ export class Ec2BuildAction extends codepipeline.Action {
 /** The action's configuration, checked as the poller checks a job's (late values aside). */
 function configurationOf(props: Ec2BuildActionProps): Record<string, string> {
   const owner = `Ec2BuildAction '${props.actionName}'`;
-  if (!Token.isUnresolved(props.instanceTypes) && props.instanceTypes.length === 0) {
-    throw new Error(`${owner}: instanceTypes must name at least one instance type, got []`);
-  }
-  const configuration: Record<string, string> = {
-    [PROPERTY.imageId]: props.imageId,
+  const configuration: Record<string, string> = {};
+  if (props.fleet !== undefined) {
+    if (props.imageId !== undefined || props.instanceTypes !== undefined) {
+      throw new Error(`${owner}: fleet ${JSON.stringify(props.fleet)} chooses the image and instance types; leave imageId and instanceTypes out, or leave fleet out to launch from them`);
+    }
+    // Version 1 of the action type has no Fleet property, and CodePipeline refuses a configuration key the type lacks.
+    if (props.provider.actionType.version === '1') throw new Error(`${owner}: fleet needs action type version 2 or later (the provider's is 1); see "Upgrading the action type" in the README`);
+    configuration[PROPERTY.fleet] = props.fleet;
+  } else {
+    if (props.imageId === undefined) throw new Error(`${owner}: imageId must be set (an AMI ID), or fleet (one of the provider's fleets)`);
+    if (props.instanceTypes === undefined || (!Token.isUnresolved(props.instanceTypes) && props.instanceTypes.length === 0)) {
+      throw new Error(`${owner}: instanceTypes must name at least one instance type, got ${JSON.stringify(props.instanceTypes ?? null)}`);
+    }
+    configuration[PROPERTY.imageId] = props.imageId;
     // A list token (a CommaDelimitedList parameter, Fn.split) must still be one string in the configuration.
-    [PROPERTY.instanceType]: Token.isUnresolved(props.instanceTypes) ? Fn.join(',', props.instanceTypes) : props.instanceTypes.join(','),
-    [PROPERTY.command]: props.command,
-  };
+    configuration[PROPERTY.instanceType] = Token.isUnresolved(props.instanceTypes) ? Fn.join(',', props.instanceTypes) : props.instanceTypes.join(',');
+  }
+  configuration[PROPERTY.command] = props.command;
   // An empty value is the default, and CodePipeline refuses empty configuration values (1 to 1000 characters:
   // https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionConfiguration.html), so it is left out.
   if (props.workingDirectory) configuration[PROPERTY.workingDirectory] = props.workingDirectory;
@@ -131,15 +153,21 @@ function configurationOf(props: Ec2BuildActionProps): Record<string, string> {
   }
   const checked = Object.fromEntries(Object.entries(configuration).map(([k, v]) => [k, late(v) ? STAND_INS[k] : v]));
   const artifact = (a: codepipeline.Artifact, i: number) => ({ name: a.artifactName ?? `artifact${i}`, location: { type: 'S3' as const, s3Location: { bucketName: 'b', objectKey: 'k' } } });
+  // The fleet's name is checked against the provider's fleets when this app defines them, and by the poller otherwise.
+  const fleets = props.fleet !== undefined && !late(props.fleet) ? (props.provider.fleets ?? null) : null;
   try {
-    toBuildJob({
-      id: 'synth',
-      data: {
-        actionConfiguration: { configuration: checked },
-        inputArtifacts: props.input ? [artifact(props.input, 0)] : [],
-        outputArtifacts: (props.outputs ?? []).map(artifact),
+    toBuildJob(
+      {
+        id: 'synth',
+        data: {
+          actionConfiguration: { configuration: checked },
+          inputArtifacts: props.input ? [artifact(props.input, 0)] : [],
+          outputArtifacts: (props.outputs ?? []).map(artifact),
+        },
       },
-    });
+      undefined,
+      fleets,
+    );
   } catch (err) {
     throw new Error(`${owner}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

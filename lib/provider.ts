@@ -2,6 +2,7 @@ import { Stack, Token } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../lambdas/shared/env';
+import type { Fleet } from '../lambdas/shared/fleets';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { BuildActionType } from './action-type';
 import { BuildDocument } from './build-document';
@@ -22,6 +23,8 @@ export interface IEc2BuildProvider {
   readonly actionType: ActionTypeRef;
   /** The action type's resource when this app deploys it: a pipeline in the same app is deployed after it. */
   readonly actionTypeResource?: IConstruct;
+  /** Its fleets, when this app defines them (an action's `fleet` is checked against them at synth). */
+  readonly fleets?: Readonly<Record<string, Fleet>>;
 }
 
 /** Names a provider deployed in another stack or app. */
@@ -112,6 +115,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
   /** Every version it serves: those it keeps (previousVersions), then the current one. */
   readonly actionTypes: readonly ActionTypeRef[];
   readonly actionTypeResource: IConstruct;
+  readonly fleets: Readonly<Record<string, Fleet>>;
   /** The state machine that runs each build. */
   readonly stateMachine: sfn.IStateMachine;
   /** The SSM Command document each build runs. */
@@ -124,6 +128,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     const resolved = resolveProviderProps(props);
     refusePlacement(this, id, resolved);
     this.actionType = resolved.actionType;
+    this.fleets = resolved.fleets ?? {};
     const document = new BuildDocument(this, 'BuildDocument');
     const builder = new BuilderInstance(this, 'Builder', { securityGroupIds: resolved.securityGroupIds, rootVolumeGiB: resolved.rootVolumeGiB });
     const functions = new BuildFunctions(this, 'Tasks', { builder, subnetIds: resolved.subnetIds, ebsKmsKeyArn: resolved.ebsKmsKeyArn });

@@ -112,14 +112,14 @@ export function parseProperties(config: Record<string, string>): BuildProperties
 const QUEUE_SHARE_OF_RENEWAL = 2 / 3;
 
 /**
- * The stack's fleet a job names, or null when it names none. `fleets` undefined means they are not known here (an
+ * The stack's fleet a job names, or null when it names none. `fleets` null means they are not known here (an
  * action checked at synth against a provider deployed elsewhere): any name passes, the poller checks it.
  */
-export function jobFleet(name: string, fleets: Readonly<Record<string, Fleet>> | undefined, renewalSeconds: number): JobFleet | null {
+export function jobFleet(name: string, fleets: Readonly<Record<string, Fleet>> | null, renewalSeconds: number): JobFleet | null {
   if (name === '') return null;
   const fleet = fleets?.[name];
   if (!fleet) {
-    if (fleets === undefined) return null;
+    if (fleets === null) return null;
     const names = Object.keys(fleets);
     throw invalid(
       PROPERTY.fleet,
@@ -169,7 +169,7 @@ export interface RenewalPlan {
 export function toBuildJob(
   job: Job,
   renewal: RenewalPlan = { polledAt: new Date(), seconds: DEFAULT_RENEWAL_SECONDS },
-  fleets: Readonly<Record<string, Fleet>> | undefined = {},
+  fleets: Readonly<Record<string, Fleet>> | null = {},
 ): BuildJob {
   const data = job.data ?? {};
   const properties = parseProperties(data.actionConfiguration?.configuration ?? {});

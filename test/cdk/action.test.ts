@@ -177,4 +177,34 @@ describe('Ec2BuildAction', () => {
     expect(namespace).toEqual(expect.any(String));
     expect(stack.resolve(reference)).toBe(`#{${namespace}.VERSION}`);
   });
+
+  describe('on a fleet', () => {
+    const linux = { imageId: AMI, instanceTypes: ['c7i.large'], market: 'on-demand' as const, hotPool: 1, stoppedPool: 0, maxConcurrent: 4, maxQueueMinutes: 10 };
+    const fleetAction = (provider: IEc2BuildProvider, props: Partial<Ec2BuildActionProps> = {}) =>
+      new Ec2BuildAction({ actionName: 'Build', provider, command: 'make', fleet: 'linux', ...props });
+
+    it('sets Fleet instead of ImageId and InstanceType', () => {
+      const stack = new Stack(new App(), 'Builds');
+      const provider = new Ec2BuildProvider(stack, 'Ec2Builds', { fleets: { linux } });
+      const template = pipeline(stack, (source) => fleetAction(provider, { input: source }));
+      const [pipe] = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
+      const build = (pipe.Properties.Stages as { Actions: { Configuration: Record<string, string> }[] }[])[1].Actions[0];
+      expect(build.Configuration).toEqual({ Fleet: 'linux', Command: 'make' });
+    });
+
+    it('refuses at synth a fleet the provider does not have, with the poller\'s message, and accepts any name for a provider deployed elsewhere', () => {
+      const stack = new Stack(new App(), 'Builds');
+      const provider = new Ec2BuildProvider(stack, 'Ec2Builds', { fleets: { linux } });
+      expect(() => fleetAction(provider, { fleet: 'windows' })).toThrow("Ec2BuildAction 'Build': Fleet must be one of this stack's fleets (linux), got \"windows\". Fleet names are case-sensitive.");
+      expect(() => fleetAction(imported(stack, { version: '2' }), { fleet: 'windows' })).not.toThrow();
+    });
+
+    it('refuses a fleet with imageId or instanceTypes, neither, and a fleet on version 1 of the action type', () => {
+      const stack = new Stack(new App(), 'Builds');
+      const provider = new Ec2BuildProvider(stack, 'Ec2Builds', { fleets: { linux } });
+      expect(() => fleetAction(provider, { imageId: AMI })).toThrow("Ec2BuildAction 'Build': fleet \"linux\" chooses the image and instance types; leave imageId and instanceTypes out");
+      expect(() => new Ec2BuildAction({ actionName: 'Build', provider, command: 'make' })).toThrow("Ec2BuildAction 'Build': imageId must be set (an AMI ID), or fleet (one of the provider's fleets)");
+      expect(() => fleetAction(imported(stack, { version: '1' }))).toThrow(/fleet needs action type version 2 or later \(the provider's is 1\)/);
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { App, Fn, Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import { Ec2BuildProvider, PropValueError, type Ec2BuildProviderProps } from '../../lib';
 
 const build = (props: Ec2BuildProviderProps = {}, id = 'Ec2Builds') => new Ec2BuildProvider(new Stack(new App(), 'Builds'), id, props);

@@ -1,5 +1,6 @@
 import { JobConfigurationError } from '../../lambdas/shared/errors';
 import { parseProperties, toBuildJob } from '../../lambdas/poller/job';
+import { parseFleets } from '../../lambdas/shared/fleets';
 import { polledJob } from '../fixtures/job';
 
 const base = { ImageId: 'ami-0a1b2c3d4e5f67890', InstanceType: 't3.medium', Command: 'make' };
@@ -16,7 +17,7 @@ function problem(config: Record<string, string>): string {
 
 describe('action properties', () => {
   it('accepts a minimal configuration and fills the defaults', () => {
-    expect(parseProperties(base)).toEqual({ ...{ imageId: base.ImageId, instanceType: 't3.medium', fallbackInstanceTypes: [], command: 'make' }, workingDirectory: '', outputArtifactPath: '', timeoutMinutes: 60 });
+    expect(parseProperties(base)).toEqual({ ...{ imageId: base.ImageId, instanceType: 't3.medium', fallbackInstanceTypes: [], command: 'make' }, workingDirectory: '', outputArtifactPath: '', timeoutMinutes: 60, fleet: '' });
   });
 
   it.each([
@@ -86,5 +87,35 @@ describe('polled job → state machine input', () => {
 
   it('rejects an input artifact with no S3 location', () => {
     expect(() => toBuildJob(polledJob({}, { inputArtifacts: [{ name: 'Src' }] }))).toThrow(/input artifact "Src" has no S3 location/);
+  });
+});
+
+describe('Fleet (action type version 2)', () => {
+  const fleets = parseFleets({ linux: { imageId: 'ami-0123456789abcdef0', instanceTypes: ['c7i.large', 'm7i.large'], market: 'spot-then-on-demand', hotPool: 1, stoppedPool: 0, maxConcurrent: 4, maxQueueMinutes: 20 } }, 'fleets');
+  const onFleet = (name: string) => polledJob({ ImageId: '', InstanceType: '', Fleet: name });
+  const renewal = { polledAt: new Date('2026-12-01T10:00:00Z'), seconds: 2700 };
+
+  it('takes the fleet\'s image, types, market and cap into the job, and bounds the line by the job\'s horizon', () => {
+    const job = toBuildJob(onFleet('linux'), renewal, fleets);
+    expect(job.properties).toMatchObject({ fleet: 'linux', imageId: '', instanceType: '' });
+    expect(job.fleet).toEqual({ name: 'linux', imageId: 'ami-0123456789abcdef0', instanceTypes: ['c7i.large', 'm7i.large'], market: 'spot-then-on-demand', maxConcurrent: 4, maxQueueMinutes: 20, queueTimeoutSeconds: 1200 });
+    // A job is not renewed while it waits: the line takes at most two thirds of the renewal interval.
+    expect(toBuildJob(onFleet('linux'), { ...renewal, seconds: 900 }, fleets).fleet!.queueTimeoutSeconds).toBe(600);
+    // A job without Fleet has none, as before.
+    expect(toBuildJob(polledJob(), renewal, fleets).fleet).toBeNull();
+  });
+
+  it('refuses an unknown fleet naming the fleets there are, and any fleet when the stack has none', () => {
+    expect(() => toBuildJob(onFleet('Linux'), renewal, fleets)).toThrow('Fleet must be one of this stack\'s fleets (linux), got "Linux". Fleet names are case-sensitive.');
+    expect(() => toBuildJob(onFleet('linux'), renewal, {})).toThrow(/^Fleet names a fleet, but this stack has none, got "linux"\. Clear it and set ImageId and InstanceType, or add the fleet to the stack/);
+  });
+
+  it('refuses Fleet together with ImageId or InstanceType, naming which', () => {
+    expect(() => toBuildJob(polledJob({ Fleet: 'linux' }), renewal, fleets)).toThrow('Fleet "linux" chooses the image and instance types, but ImageId and InstanceType are set too. Clear ImageId and InstanceType to build on the fleet, or clear Fleet to launch from them.');
+    expect(() => toBuildJob(polledJob({ Fleet: 'linux', InstanceType: '' }), renewal, fleets)).toThrow(/but ImageId is set too\. Clear ImageId/);
+  });
+
+  it('accepts any fleet name where the fleets are not known (an action checked at synth against a provider deployed elsewhere)', () => {
+    expect(toBuildJob(onFleet('anything'), renewal, null).fleet).toBeNull();
   });
 });

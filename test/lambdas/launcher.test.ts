@@ -17,7 +17,7 @@ describe('launch instance', () => {
 
   it('launches from the launch template with the job tags and an idempotency token', async () => {
     const instance = await launchBuildInstance(buildJob(), 'exec-1', config);
-    expect(instance).toEqual({ instanceId: 'i-0abc', instanceType: 't3.medium', subnetId: 'subnet-a', launchedAt: '2026-01-01T00:00:00.000Z' });
+    expect(instance).toEqual({ instanceId: 'i-0abc', instanceType: 't3.medium', subnetId: 'subnet-a', launchedAt: '2026-01-01T00:00:00.000Z', capacitySource: 'launched', market: 'on-demand' });
     expect(ec2).toHaveReceivedCommandWith(RunInstancesCommand, {
       LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '$Latest' },
       ImageId: 'ami-0a1b2c3d4e5f67890',

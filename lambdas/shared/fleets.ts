@@ -1,5 +1,5 @@
 import { cronProblem, timeZoneProblem } from './cron';
-import { IMAGE_ID, INSTANCE_TYPE, MAX_INSTANCE_TYPES, MAX_TIMEOUT_MINUTES } from './properties';
+import { IMAGE_ID, INSTANCE_TYPE, MAX_INSTANCE_TYPES } from './properties';
 
 /**
  * Fleets: named capacity profiles set when the stack is deployed (the `ec2-build-action:fleets` context key, the
@@ -76,7 +76,9 @@ export type Fleet = Required<FleetProps>;
  * - maxConcurrent: at least 1 (0 would queue every job until it times out; remove the fleet instead), at most 1000;
  *   and at least hotPool + stoppedPool, at all times: the cap counts builds, and at most maxConcurrent pool
  *   instances can ever be claimed before releases free slots, so a larger pool is idle capacity that only costs.
- * - maxQueueMinutes: up to a day, the longest a build may run (MAX_TIMEOUT_MINUTES); 0 fails at once when full.
+ * - maxQueueMinutes: up to 30: a job is not renewed while it waits in line (renewals start with its build), so the
+ *   wait, then launch and boot, must fit in the job's horizon of 45 minutes (lambdas/shared/renewal.ts; the poller
+ *   bounds the wait by two thirds of it, lambdas/poller/job.ts); 0 fails at once when full.
  * - maxAgeMinutes: default a day, so pool instances are at most a day behind the image's updates for the price of
  *   one boot per pool slot a day; at least an hour, so instances are not replaced about as fast as they boot; at
  *   most a week.
@@ -87,7 +89,7 @@ export const FLEET_LIMITS = {
   schedules: 10,
   pool: { min: 0, max: 100 },
   maxConcurrent: { min: 1, max: 1000 },
-  maxQueueMinutes: { min: 0, max: MAX_TIMEOUT_MINUTES },
+  maxQueueMinutes: { min: 0, max: 30 },
   maxAgeMinutes: { min: 60, max: 10080, default: 1440 },
 } as const;
 

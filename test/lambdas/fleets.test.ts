@@ -134,8 +134,8 @@ describe('parseFleets', () => {
     ['stoppedPool', '2', 'a whole number from 0 to 100'],
     ['maxConcurrent', 0, 'a whole number from 1 to 1000'],
     ['maxConcurrent', 1001, 'a whole number from 1 to 1000'],
-    ['maxQueueMinutes', -1, 'a whole number of minutes from 0 to 1440'],
-    ['maxQueueMinutes', 1441, 'a whole number of minutes from 0 to 1440'],
+    ['maxQueueMinutes', -1, 'a whole number of minutes from 0 to 30'],
+    ['maxQueueMinutes', 31, 'a whole number of minutes from 0 to 30'],
     ['maxAgeMinutes', 59, 'a whole number of minutes from 60 to 10080'],
     ['maxAgeMinutes', 10081, 'a whole number of minutes from 60 to 10080'],
     ['hibernate', 'yes', 'true or false'],
@@ -145,7 +145,7 @@ describe('parseFleets', () => {
 
   it('takes the ends of each range', () => {
     expect(() => parseOne({ hotPool: 0, stoppedPool: 0, maxConcurrent: 1, maxQueueMinutes: 0, maxAgeMinutes: 60 })).not.toThrow();
-    expect(() => parseOne({ hotPool: 100, stoppedPool: 0, maxConcurrent: 1000, maxQueueMinutes: 1440, maxAgeMinutes: 10080 })).not.toThrow();
+    expect(() => parseOne({ hotPool: 100, stoppedPool: 0, maxConcurrent: 1000, maxQueueMinutes: 30, maxAgeMinutes: 10080 })).not.toThrow();
   });
 
   it('keeps every pool size within maxConcurrent: a pool larger than the cap is never claimed at once', () => {

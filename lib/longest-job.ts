@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { FLEET_LIMITS } from '../lambdas/shared/fleets';
 import { WAIT_MARGIN_SECONDS } from '../lambdas/poller/job';
 import { MAX_TIMEOUT_MINUTES } from '../lambdas/shared/properties';
 import { MIN_ROUND_SECONDS } from '../lambdas/shared/renewal';
@@ -45,6 +46,8 @@ const LONGEST_WAIT_SECONDS = MAX_TIMEOUT_MINUTES * 60 + WAIT_MARGIN_SECONDS;
  * the whole wait).
  */
 export const TIMEOUT_PATHS: Record<string, number> = {
+  // The longest wait in a fleet's line (the poller never sets more than the fleet's maxQueueMinutes).
+  '$.job.fleet.queueTimeoutSeconds': FLEET_LIMITS.maxQueueMinutes.max * 60,
   '$.job.waitTimeoutSeconds': LONGEST_WAIT_SECONDS,
   '$.ready.buildWaitSeconds': LONGEST_WAIT_SECONDS,
   '$.continuation.renewAfterSeconds': LONGEST_WAIT_SECONDS,
@@ -134,9 +137,9 @@ export function longestJobMinutes(definition: StateMachineDefinition, limits: Lo
  * bounds, outside its Catch.
  */
 export function longestExecutionSeconds(definition: StateMachineDefinition, limits: LongestJobLimits): number {
-  const before = stateSeconds(definition, 'Acknowledge Job', limits) + stateSeconds(definition, 'Launch Instance', limits);
+  const before = stateSeconds(definition, 'Acknowledge Job', limits) + stateSeconds(definition, 'Take Fleet Slot', limits) + stateSeconds(definition, 'Launch Instance', limits);
   const after = Object.values(longestJobPhases(definition, limits)).reduce((a, b) => a + b, 0);
-  return before + after + stateSeconds(definition, 'Report Result', limits);
+  return before + after + stateSeconds(definition, 'Free Fleet Slot', limits) + stateSeconds(definition, 'Report Result', limits);
 }
 
 /** Reads the ASL file as CDK deploys it (its ${Placeholders} are all inside strings, so it parses as it is). */

@@ -2,6 +2,7 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { AwsError } from '../services/aws-error';
 import { LOCAL_ACCOUNT, roleOfAccessKey } from './identity';
 import type { RolePolicies } from './policies';
+import { forSimulation } from './aws-owned';
 
 /** One authorization AWS makes for a request: an action on a resource, in a context. */
 export interface AuthorizationCheck {
@@ -82,15 +83,17 @@ export class Authorizer {
     const key = JSON.stringify([role.role, check.action, check.resource, check.context ?? {}]);
     let decision = this.cache.get(key);
     if (!decision) {
+      // ARNs without an account (AWS's public parameters) are simulated with a stand-in: see aws-owned.ts.
+      const simulated = forSimulation(check, role.policies);
       decision = runSimulation(
         {
           request: {
             principal: `${role.roleArn.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/local`,
             action: check.action,
-            resource: { resource: check.resource, accountId: LOCAL_ACCOUNT },
+            resource: { resource: simulated.check.resource, accountId: LOCAL_ACCOUNT },
             contextVariables: check.context ?? {},
           },
-          identityPolicies: role.policies.map((p) => ({ name: p.name, policy: p.policy })),
+          identityPolicies: simulated.policies.map((p) => ({ name: p.name, policy: p.policy })),
           serviceControlPolicies: [],
           resourceControlPolicies: [],
         },

@@ -1,6 +1,7 @@
 import { AwsError } from '../services/aws-error';
 import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION } from './identity';
 import type { AuthorizationCheck } from './authorize';
+import { parameterArn } from '../services/ssm-parameters';
 
 /**
  * The request context AWS builds for each call the local services serve: the IAM action, the
@@ -121,6 +122,9 @@ export const SSM_REQUESTS: Record<string, Checks<Body>> = {
   ListCommandInvocations: () => [{ action: 'ssm:ListCommandInvocations', resource: ANY }],
   GetCommandInvocation: () => [{ action: 'ssm:GetCommandInvocation', resource: ANY }],
   CancelCommand: () => [{ action: 'ssm:CancelCommand', resource: ANY }],
+  // On each parameter named (GetParameters: every one, or the call is refused), by its ARN without a selector.
+  GetParameter: (b) => [{ action: 'ssm:GetParameter', resource: parameterArn(str(b.Name)) }],
+  GetParameters: (b) => (Array.isArray(b.Names) ? b.Names : []).map((n) => ({ action: 'ssm:GetParameters', resource: parameterArn(String(n)) })),
 };
 
 /** Step Functions. */

@@ -10,14 +10,31 @@ export function list(params: URLSearchParams, prefix: string): string[] {
 }
 
 /**
- * AMIs this simulated account can launch (Linux ones, as the local runner runs the Linux step), with
- * the snapshot behind each root device: a root volume may not be smaller than it.
+ * AMIs this simulated account can launch, with the snapshot behind each root device (a root volume may not be smaller
+ * than it) and the architecture DescribeImages reports (x86_64 or arm64, as EC2's ArchitectureValues name them:
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Image.html). The local runner runs the document's Linux
+ * step on every instance: the Windows image is there for the stock-AMI parameters (local/services/ssm-parameters.ts)
+ * that name it, and DescribeImages reports it as Windows (platform windows), as EC2 does.
  */
-export const LOCAL_IMAGES: Record<string, { rootDeviceName: string; platform: string; rootSnapshotId: string; rootSnapshotGiB: number }> = {
-  'ami-0a1b2c3d4e5f67890': { rootDeviceName: '/dev/xvda', platform: 'Linux/UNIX', rootSnapshotId: 'snap-0a1b2c3d4e5f67890', rootSnapshotGiB: 8 },
-  'ami-0123456789abcdef0': { rootDeviceName: '/dev/sda1', platform: 'Linux/UNIX', rootSnapshotId: 'snap-0123456789abcdef0', rootSnapshotGiB: 8 },
+export interface LocalImage {
+  readonly rootDeviceName: string;
+  readonly platform: 'Linux/UNIX' | 'Windows';
+  readonly architecture: 'x86_64' | 'arm64';
+  readonly rootSnapshotId: string;
+  readonly rootSnapshotGiB: number;
+}
+export const LOCAL_IMAGES: Record<string, LocalImage> = {
+  'ami-0a1b2c3d4e5f67890': { rootDeviceName: '/dev/xvda', platform: 'Linux/UNIX', architecture: 'x86_64', rootSnapshotId: 'snap-0a1b2c3d4e5f67890', rootSnapshotGiB: 8 },
+  'ami-0123456789abcdef0': { rootDeviceName: '/dev/sda1', platform: 'Linux/UNIX', architecture: 'x86_64', rootSnapshotId: 'snap-0123456789abcdef0', rootSnapshotGiB: 8 },
   /** A large image (toolchains baked in): more than the stack's default 30 GiB root volume. */
-  'ami-0fedcba9876543210': { rootDeviceName: '/dev/xvda', platform: 'Linux/UNIX', rootSnapshotId: 'snap-0fedcba9876543210', rootSnapshotGiB: 50 },
+  'ami-0fedcba9876543210': { rootDeviceName: '/dev/xvda', platform: 'Linux/UNIX', architecture: 'x86_64', rootSnapshotId: 'snap-0fedcba9876543210', rootSnapshotGiB: 50 },
+  /** Amazon Linux 2023 for Graviton (arm64). */
+  'ami-0a1b2c3d4e5f6a7b8': { rootDeviceName: '/dev/xvda', platform: 'Linux/UNIX', architecture: 'arm64', rootSnapshotId: 'snap-0a1b2c3d4e5f6a7b8', rootSnapshotGiB: 8 },
+  /** Ubuntu 24.04 (its root device is /dev/sda1), x86_64 and arm64. */
+  'ami-0b1c2d3e4f5a6b7c8': { rootDeviceName: '/dev/sda1', platform: 'Linux/UNIX', architecture: 'x86_64', rootSnapshotId: 'snap-0b1c2d3e4f5a6b7c8', rootSnapshotGiB: 8 },
+  'ami-0c1d2e3f4a5b6c7d8': { rootDeviceName: '/dev/sda1', platform: 'Linux/UNIX', architecture: 'arm64', rootSnapshotId: 'snap-0c1d2e3f4a5b6c7d8', rootSnapshotGiB: 8 },
+  /** Windows Server 2022, whose root snapshot is 30 GiB. */
+  'ami-0d1e2f3a4b5c6d7e8': { rootDeviceName: '/dev/sda1', platform: 'Windows', architecture: 'x86_64', rootSnapshotId: 'snap-0d1e2f3a4b5c6d7e8', rootSnapshotGiB: 30 },
 };
 export const DEFAULT_IMAGE_ID = 'ami-0a1b2c3d4e5f67890';
 
@@ -39,7 +56,9 @@ export function describeImages(p: URLSearchParams): string {
     checkImageId(id);
     const img = LOCAL_IMAGES[id];
     const root = `<blockDeviceMapping><item><deviceName>${img.rootDeviceName}</deviceName><ebs><snapshotId>${img.rootSnapshotId}</snapshotId><volumeSize>${img.rootSnapshotGiB}</volumeSize><deleteOnTermination>true</deleteOnTermination><volumeType>gp3</volumeType><encrypted>false</encrypted></ebs></item></blockDeviceMapping>`;
-    return `<item><imageId>${id}</imageId><imageState>available</imageState><rootDeviceName>${img.rootDeviceName}</rootDeviceName><rootDeviceType>ebs</rootDeviceType><platformDetails>${img.platform}</platformDetails>${root}</item>`;
+    // Platform is windows for Windows AMIs and left out otherwise (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Image.html).
+    const platform = img.platform === 'Windows' ? '<platform>windows</platform>' : '';
+    return `<item><imageId>${id}</imageId><imageState>available</imageState><architecture>${img.architecture}</architecture>${platform}<rootDeviceName>${img.rootDeviceName}</rootDeviceName><rootDeviceType>ebs</rootDeviceType><platformDetails>${img.platform}</platformDetails>${root}</item>`;
   });
   return `<DescribeImagesResponse><requestId>local</requestId><imagesSet>${items.join('')}</imagesSet></DescribeImagesResponse>`;
 }

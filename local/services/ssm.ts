@@ -10,6 +10,7 @@ import { isReleased, jobOf, type SimInstance } from './ec2';
 import { mayReceiveCommands, mayRegister, openOutputStreams, type AgentIdentity, type OutputStreams } from './agent';
 import type { LocalLogs } from './logs';
 import { loadDocument, resolveParameters, stepFor, type CommandDocument } from './ssm-document';
+import { LocalParameters } from './ssm-parameters';
 
 /** SSM's own limits on the output GetCommandInvocation returns. */
 export const OUTPUT_LIMITS = { stdout: 24000, stderr: 8000 } as const;
@@ -79,6 +80,8 @@ export class LocalSsm {
   private server?: LocalServer;
   private readonly timers = new Set<NodeJS.Timeout>();
   chaos: Chaos = {};
+  /** Parameter Store: AWS's public AMI parameters; set() changes one (a new image published). */
+  readonly parameters = new LocalParameters();
   /** Called when a fault says a running command's instance, execution or action is lost. */
   onCommandFault: (jobId: string, instanceId: string, what: 'terminateInstance' | 'abortExecution' | 'timeOutExecution' | 'abandon') => void = () => undefined;
   instanceState: (instanceId: string) => SimInstance | undefined = () => undefined;
@@ -102,6 +105,7 @@ export class LocalSsm {
       ListCommands: (b) => this.listCommands(b),
       GetCommandInvocation: (b) => this.getCommandInvocation(b),
       CancelCommand: (b) => this.cancelCommand(b),
+      ...this.parameters.operations(),
     }, 'application/x-amz-json-1.1');
     return this.server.endpoint;
   }

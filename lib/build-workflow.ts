@@ -19,6 +19,7 @@ export interface BuildWorkflowProps {
   readonly renewFunction: lambda.IFunction;
   readonly waitForBuildFunction: lambda.IFunction;
   readonly fleetSlotsFunction: lambda.IFunction;
+  readonly refillFunction: lambda.IFunction;
   readonly documentName: string;
   readonly documentArn: string;
   readonly buildLogGroupName: string;
@@ -55,6 +56,7 @@ export class BuildWorkflow extends Construct {
         RenewFunctionArn: props.renewFunction.functionArn,
         WaitForBuildFunctionArn: props.waitForBuildFunction.functionArn,
         FleetSlotsFunctionArn: props.fleetSlotsFunction.functionArn,
+        RefillFunctionArn: props.refillFunction.functionArn,
         BuildDocumentName: props.documentName,
         BuildLogGroupName: props.buildLogGroupName,
       },
@@ -78,6 +80,7 @@ export class BuildWorkflow extends Construct {
           props.renewFunction,
           props.waitForBuildFunction,
           props.fleetSlotsFunction,
+          props.refillFunction,
         ].map((f) => f.functionArn),
       }),
     );

@@ -24,7 +24,7 @@ export const FLEETS_VARIABLE_BUDGET = 3000;
 export interface FleetPoolsProps {
   readonly builder: BuilderInstance;
   readonly fleets: Readonly<Record<string, Fleet>>;
-  /** The launcher, which claims pool instances and starts refills. */
+  /** The launcher, which claims pool instances. */
   readonly launcher: BuildActionFunction;
   readonly subnetIds?: readonly string[];
   readonly ebsKmsKeyArn?: string;
@@ -124,8 +124,6 @@ export class FleetPools extends Construct {
     this.refill.acknowledgeUnscopedApis('ec2:DescribeImages, ec2:DescribeInstances and ssm:DescribeInstanceInformation (read-only)');
 
     useTable(launcher, 'ClaimPoolInstances');
-    launcher.addEnvironment(ENV.refillFunctionName, this.refill.functionName);
-    launcher.addToRolePolicy(new iam.PolicyStatement({ sid: 'StartRefill', actions: ['lambda:InvokeFunction'], resources: [this.refill.functionArn] }));
     grantOnOwnInstances(launcher, 'TakeOverPoolInstances', ['ec2:StartInstances', 'ec2:TerminateInstances']);
     // A claimed member gets the job's tags, only on this stack's instances and only those two keys.
     launcher.addToRolePolicy(

@@ -148,6 +148,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
       renewFunction: functions.renew,
       waitForBuildFunction: functions.waitForBuild,
       fleetSlotsFunction: pools.slots,
+      refillFunction: pools.refill,
       documentName: document.documentName,
       documentArn: document.documentArn,
       buildLogGroupName: builder.logGroup.logGroupName,

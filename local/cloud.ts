@@ -284,10 +284,13 @@ export class LocalCloud {
     const byKey = new Map<string, DeployedFunction>();
     const stateMachineFunctions: Record<string, LocalFunction> = {};
     for (const [logicalId] of stack.resources('AWS::Lambda::Function')) {
-      for (const key of [stack.getAtt(logicalId, 'Arn'), stack.ref(logicalId)]) stateMachineFunctions[key] = async (payload) => {
+      for (const key of [stack.getAtt(logicalId, 'Arn'), stack.ref(logicalId)]) stateMachineFunctions[key] = async (payload, type = 'RequestResponse') => {
         const fn = byKey.get(key)!;
         await this.authorizeInvoke(fn.arn);
-        return invokeForStateMachine(fn, payload);
+        if (type === 'RequestResponse') return invokeForStateMachine(fn, payload);
+        // Queued: retried by Lambda on a function error, recorded when every attempt failed (as a rule's event).
+        this.bus.invokeEvent(`state machine (${fn.name})`, { functionName: fn.name, invoke: (event) => fn.lambda.invoke(event, 'Event'), functionRetries: 2 }, payload as Record<string, unknown>);
+        return null;
       };
     }
     // The Step Functions SDK integrations run in this process: they read the endpoints from its environment.

@@ -7,11 +7,9 @@ import { claim, transition, type PoolMember, type PoolName, type PoolTable } fro
 import type { BuildJob, InstanceMarket, JobFleet, LaunchedInstance } from '../shared/types';
 import { launchBuildInstance, type ImageCache, type LaunchSpec } from './launch';
 
-/** What the launcher needs beyond a cold launch's configuration: the pool table and a way to start a refill. */
+/** What the launcher needs beyond a cold launch's configuration: the pool table. */
 export interface FleetCapacity {
   readonly table: PoolTable;
-  /** Starts a refill of the fleet without waiting for it (an asynchronous invocation). */
-  readonly refill: (fleet: string) => Promise<void>;
   readonly log: (message: string, details: Record<string, unknown>) => void;
 }
 
@@ -38,7 +36,7 @@ async function takeOver(member: PoolMember, pool: PoolName, job: BuildJob, execu
 /**
  * The job's instance from its fleet: a ready member of the hot pool, else a stopped member (started), else a cold
  * launch of the fleet's image and types in its market; never a wait. Only members built from the fleet's current
- * image are claimed. A claim starts a refill at once, so the pool is whole again before the next job asks. A claimed
+ * image are claimed. The state machine starts a refill right after ("Refill The Fleet"). A claimed
  * member that cannot be taken over (EC2 refuses to start it, it vanished) is terminated and the next source tried:
  * a claimed member is never given back.
  */
@@ -52,34 +50,26 @@ export async function fleetInstance(
 ): Promise<LaunchedInstance> {
   const fleet = job.fleet;
   const imageId = await resolveImageId(fleet.imageId);
-  let claimed = false;
-  try {
-    for (const pool of ['hot', 'stopped'] as const) {
-      const member = await claim(capacity.table, fleet.name, pool, executionName, now, (m) => m.imageId === imageId);
-      if (!member) continue;
-      claimed = true;
-      try {
-        // A retried launch gets back what this execution claimed before, from whichever pool it was.
-        return await takeOver(member, member.pool, job, executionName, now);
-      } catch (err) {
-        capacity.log('claimed pool instance could not be taken over; terminating it', { instanceId: member.instanceId, pool: member.pool, error: `${errorCode(err)}: ${errorMessage(err)}` });
-        await terminateInstances([member.instanceId]).catch(() => undefined);
-        // Retiring, so a second look (or a retried launch) does not claim it back; the refill removes it once it is gone.
-        await transition(capacity.table, fleet.name, member.instanceId, 'claimed', 'retiring', now);
-      }
+  for (const pool of ['hot', 'stopped'] as const) {
+    const member = await claim(capacity.table, fleet.name, pool, executionName, now, (m) => m.imageId === imageId);
+    if (!member) continue;
+    try {
+      // A retried launch gets back what this execution claimed before, from whichever pool it was.
+      return await takeOver(member, member.pool, job, executionName, now);
+    } catch (err) {
+      capacity.log('claimed pool instance could not be taken over; terminating it', { instanceId: member.instanceId, pool: member.pool, error: `${errorCode(err)}: ${errorMessage(err)}` });
+      await terminateInstances([member.instanceId]).catch(() => undefined);
+      // Retiring, so a second look (or a retried launch) does not claim it back; the refill removes it once it is gone.
+      await transition(capacity.table, fleet.name, member.instanceId, 'claimed', 'retiring', now);
     }
-    const breaker = await onDemandUntil(capacity.table, fleet.name, now);
-    const spec: LaunchSpec = {
-      imageId,
-      instanceTypes: fleet.instanceTypes,
-      markets: fleetMarkets(fleet, breaker !== null),
-      imageName: `fleet ${JSON.stringify(fleet.name)}'s imageId${imageId === fleet.imageId ? '' : ` (${fleet.imageId})`}`,
-      typesName: `fleet ${JSON.stringify(fleet.name)}'s instanceTypes`,
-    };
-    return await launchBuildInstance(job, executionName, config, images, spec);
-  } finally {
-    // Refill after a claim (the pool lost a member) and after a cold launch (the pool was empty): the lease in the
-    // table keeps concurrent refills of a fleet to one.
-    await capacity.refill(fleet.name).catch((err: unknown) => capacity.log('could not start a refill', { fleet: fleet.name, error: `${errorCode(err)}: ${errorMessage(err)}`, claimed }));
   }
+  const breaker = await onDemandUntil(capacity.table, fleet.name, now);
+  const spec: LaunchSpec = {
+    imageId,
+    instanceTypes: fleet.instanceTypes,
+    markets: fleetMarkets(fleet, breaker !== null),
+    imageName: `fleet ${JSON.stringify(fleet.name)}'s imageId${imageId === fleet.imageId ? '' : ` (${fleet.imageId})`}`,
+    typesName: `fleet ${JSON.stringify(fleet.name)}'s instanceTypes`,
+  };
+  return launchBuildInstance(job, executionName, config, images, spec);
 }

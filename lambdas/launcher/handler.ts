@@ -1,7 +1,5 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { Handler } from 'aws-lambda';
 import { loadLaunchConfig } from '../shared/config';
-import { ENV } from '../shared/env';
 import { createLogger } from '../shared/logger';
 import { poolTableFromEnv } from '../shared/pool-table';
 import type { BuildJob, JobFleet, LaunchedInstance } from '../shared/types';
@@ -17,19 +15,14 @@ const config = loadLaunchConfig();
 const logger = createLogger('launcher');
 /** Kept while the function stays warm. */
 const images = new ImageCache();
-const lambda = new LambdaClient({});
-const capacity: FleetCapacity = {
-  table: poolTableFromEnv(),
-  // InvocationType Event: Lambda queues the event and answers at once (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
-  refill: async (fleet) => {
-    await lambda.send(new InvokeCommand({ FunctionName: process.env[ENV.refillFunctionName], InvocationType: 'Event', Payload: JSON.stringify({ fleet }) }));
-  },
-  log: (message, details) => logger.warn(message, details),
-};
+const capacity: FleetCapacity = { table: poolTableFromEnv(), log: (message, details) => logger.warn(message, details) };
 
 const hasFleet = (job: BuildJob): job is BuildJob & { fleet: JobFleet } => job.fleet !== null;
 
-/** "Launch Instance": throws JobConfigurationError or CapacityError, which the state machine catches. */
+/**
+ * "Launch Instance": a fleet's pool member or a launch; throws JobConfigurationError or CapacityError, which the state
+ * machine catches. "Refill The Fleet" follows for a fleet's job.
+ */
 export const handler: Handler<LaunchEvent, LaunchedInstance> = async (event, context) => {
   logger.addContext(context);
   logger.appendKeys({ jobId: event.job.jobId });

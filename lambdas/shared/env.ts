@@ -23,8 +23,6 @@ export const ENV = {
   poolTableName: 'POOL_TABLE_NAME',
   /** How long one refill run keeps watching warming and stopping pool instances. */
   refillWatchMs: 'REFILL_WATCH_MS',
-  /** The refill function, which the launcher starts right after it claims a pool instance. */
-  refillFunctionName: 'REFILL_FUNCTION_NAME',
 } as const;
 
 /**

@@ -31,7 +31,6 @@ const STACK_CONFIG: FunctionConfig = {
   [ENV.fleets]: '{}',
   [ENV.poolTableName]: 'Ec2BuildAction-PoolTable',
   [ENV.refillWatchMs]: '50000',
-  [ENV.refillFunctionName]: 'Ec2BuildAction-Refill',
 };
 const STACK_ENV: Record<string, string> = {
   ...STACK_CONFIG,

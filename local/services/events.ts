@@ -146,6 +146,17 @@ export class LocalEventBus {
     this.onDropped?.(failure);
   }
 
+  /**
+   * An asynchronous invocation made outside a rule (a Task state's lambda:invoke with InvocationType Event): the
+   * Lambda service queues it and retries the function's errors as it does for any asynchronous invocation; a
+   * failure nobody sees is recorded as the rules' are. `source` names the caller in that record.
+   */
+  invokeEvent(source: string, target: Omit<RuleTarget, 'deliveryRetries'>, event: Record<string, unknown>): void {
+    const delivery = this.invokeAsync({ name: source, targets: [] } as unknown as EventRule, { ...target, deliveryRetries: 0 }, event);
+    this.inFlight.add(delivery);
+    void delivery.finally(() => this.inFlight.delete(delivery));
+  }
+
   async drain(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }

@@ -24,7 +24,8 @@ export interface EventLog {
 const TOKEN_PLACEHOLDER = '__local-task-token__';
 
 /** A Lambda function as Step Functions invokes it: JSON in, JSON out, errors by name. */
-export type LocalFunction = (payload: unknown) => Promise<unknown>;
+/** A function as a Task state invokes it: RequestResponse resolves with its result; Event once the event is queued. */
+export type LocalFunction = (payload: unknown, type?: 'RequestResponse' | 'Event') => Promise<unknown>;
 
 export interface ExecutionRecord {
   readonly executionArn: string;
@@ -178,6 +179,14 @@ export class LocalStepFunctions {
       if (pending) input = pending.params;
       this.scheduled(executionArn, state, resource, input);
       const payload = JSON.parse(JSON.stringify(input.Payload ?? {})) as unknown;
+      // InvocationType Event: Lambda queues the event and answers 202 with an empty payload at once; the task does
+      // not wait for the function (https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html,
+      // https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
+      if (input.InvocationType === 'Event' && !pending) {
+        if (this.options.invokeMs) await new Promise((r) => setTimeout(r, this.options.invokeMs));
+        await fn(payload, 'Event');
+        return { StatusCode: 202, Payload: '' };
+      }
       let result: unknown;
       try {
         if (this.options.invokeMs) await new Promise((r) => setTimeout(r, this.options.invokeMs));

@@ -68,11 +68,12 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
       expect(await decide(launcher, 'ec2:StopInstances', instance, ours)).toBe('ImplicitlyDenied');
     });
 
-    it('lets the launcher start a refill and read the fleet\'s public image parameter, nothing else', async () => {
+    it('lets the state machine start the refill, and the launcher read the fleet\'s public image parameter, nothing else', async () => {
       const [refillId] = Object.keys(fleets.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('FleetsRefill'));
       const refillArn = String(resolve({ 'Fn::GetAtt': [refillId, 'Arn'] }, resources));
-      expect(await decide(launcher, 'lambda:InvokeFunction', refillArn)).toBe('Allowed');
-      expect(await decide(launcher, 'lambda:InvokeFunction', refillArn.replace(/function:.*/, 'function:other'))).toBe('ImplicitlyDenied');
+      const machine = rolePolicies(fleets, 'WorkflowRole');
+      expect(await decide(machine, 'lambda:InvokeFunction', refillArn)).toBe('Allowed');
+      expect(await decide(launcher, 'lambda:InvokeFunction', refillArn)).toBe('ImplicitlyDenied');
       const parameter = (account: string, name: string) => `arn:${PARTITION}:ssm:${REGION}:${account}:parameter/${name}`;
       // The account form (the Service Authorization Reference's; the simulator takes no other): both are granted.
       expect(await decide(launcher, 'ssm:GetParameter', parameter(ACCOUNT, 'aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64'))).toBe('Allowed');

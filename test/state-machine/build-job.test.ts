@@ -148,7 +148,8 @@ describe('build-job.asl.json', () => {
 
   it('passes every error after launch through Release Instance (the waits for the build renew the job at their timeout first)', () => {
     // Before the launch and after the release: the fleet's slot states (test/state-machine/fleet-slots.test.ts).
-    const beforeOrAfter = ['Take Fleet Slot', 'Launch Instance', 'Release Instance', 'Free Fleet Slot', 'Report Result'];
+    // "Refill The Fleet" goes on to the build either way: the refill is the pool's, not the job's.
+    const beforeOrAfter = ['Take Fleet Slot', 'Launch Instance', 'Refill The Fleet', 'Release Instance', 'Free Fleet Slot', 'Report Result'];
     const afterLaunch = Object.entries(definition.States as Record<string, { Catch?: { ErrorEquals: string[]; Next: string }[] }>).filter(([n]) => !beforeOrAfter.includes(n));
     for (const [name, state] of afterLaunch) {
       for (const c of state.Catch ?? []) {

@@ -18,6 +18,7 @@ export const defaults: Tasks = {
   'Acknowledge Job': () => ({ Payload: { status: 'InProgress' } }),
   'Take Fleet Slot': () => ({ queued: false, waitedMs: 0, position: 0 }),
   'Launch Instance': () => ({ Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now', capacitySource: 'launched', market: 'on-demand' } }),
+  'Refill The Fleet': () => ({ StatusCode: 202, Payload: '' }),
   'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z' } }),
   'Is Instance Ready?': () => ({ Payload: { readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 2700 } }),
   'Run Build': () => ok,

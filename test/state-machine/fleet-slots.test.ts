@@ -11,7 +11,7 @@ describe('build-job.asl.json with fleets', () => {
   it('takes a fleet slot before launching and frees it after the release, before reporting', async () => {
     const { calls, inputs, reported } = await execute({});
     expect(calls).toEqual([
-      'Acknowledge Job', 'Take Fleet Slot', 'Launch Instance', 'Get Input Artifact URL', 'Is Instance Ready?', 'Run Build',
+      'Acknowledge Job', 'Take Fleet Slot', 'Launch Instance', 'Refill The Fleet', 'Get Input Artifact URL', 'Is Instance Ready?', 'Run Build',
       'Get Output Upload URL', 'Upload Output Artifact', 'Release Instance', 'Free Fleet Slot', 'Report Result',
     ]);
     // The slot function gets its task token, the fleet and the execution's name (the slot's holder).
@@ -19,13 +19,16 @@ describe('build-job.asl.json with fleets', () => {
     expect(take.Payload).toEqual({ action: 'take', taskToken: 'token', fleet, jobId: 'job', executionName: 'job' });
     const free = inputs.find((i) => i.name === 'Free Fleet Slot')!.input as { Payload: Record<string, unknown> };
     expect(free.Payload).toEqual({ action: 'free', fleet, jobId: 'job', executionName: 'job' });
+    // The refill is started, not awaited (InvocationType Event), right after the instance was claimed or launched.
+    const refill = inputs.find((i) => i.name === 'Refill The Fleet')!.input as Record<string, unknown>;
+    expect(refill).toMatchObject({ InvocationType: 'Event', Payload: { fleet: 'linux', jobId: 'job' } });
     expect(reported.slot).toEqual({ queued: false, waitedMs: 0, position: 0 });
     expect((reported.instance as Record<string, unknown>).capacitySource).toBe('launched');
   });
 
-  it('takes no slot for a job without a fleet, nor for a rejected one', async () => {
-    expect((await execute({}, coldInput)).calls).not.toContain('Take Fleet Slot');
-    expect((await execute({}, coldInput)).calls).not.toContain('Free Fleet Slot');
+  it('takes no slot and refills nothing for a job without a fleet, nor for a rejected one', async () => {
+    const cold = (await execute({}, coldInput)).calls;
+    for (const state of ['Take Fleet Slot', 'Refill The Fleet', 'Free Fleet Slot']) expect(cold).not.toContain(state);
     const rejected = await execute({}, { jobId: 'job', nonce: 'n', job: null, rejection: 'ImageId bad' });
     expect(rejected.calls).toEqual(['Acknowledge Job', 'Report Result']);
   });
@@ -50,6 +53,12 @@ describe('build-job.asl.json with fleets', () => {
     expect(launch.calls).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Launch Instance', 'Free Fleet Slot', 'Report Result']);
     const release = await execute({ 'Release Instance': () => { throw named('Ec2.InternalError'); } });
     expect(release.calls.slice(-3)).toEqual(['Release Instance', 'Free Fleet Slot', 'Report Result']);
+  });
+
+  it('builds on when the refill cannot be started (its schedule refills later)', async () => {
+    const { calls } = await execute({ 'Refill The Fleet': () => { throw named('Lambda.TooManyRequestsException'); } });
+    expect(calls.slice(2, 5)).toEqual(['Launch Instance', 'Refill The Fleet', 'Get Input Artifact URL']);
+    expect(calls).toContain('Run Build');
   });
 
   it('still reports when freeing the slot fails (the sweeper frees it later), with the state as it was', async () => {

@@ -87,6 +87,9 @@ async function settle(ctx: FleetContext, m: PoolMember, instance: FleetInstance 
     return null;
   }
   if (staleness(ctx, m, now) !== null) return (await retire(ctx, m, now, counts), null);
+  // Hibernate only what was launched for it (a fleet may have turned hibernate on since): whether EC2 refuses
+  // Hibernate for an instance not enabled at launch or shuts it down normally, the docs differ; either way this works.
+  const hibernate = ctx.fleet.hibernate && instance.hibernationConfigured;
   const move = async (to: PoolState): Promise<PoolMember | null> => ((await transition(ctx.table, ctx.name, m.instanceId, m.state, to, now)) ? { ...m, state: to } : null);
   const running = instance.state === 'running';
   switch (m.state) {
@@ -99,7 +102,7 @@ async function settle(ctx: FleetContext, m: PoolMember, instance: FleetInstance 
         }
         // Recorded before the stop, so a run that dies in between leaves 'stopping' on a running instance: stopped again below.
         const stopping = await move('stopping');
-        if (stopping) await stopPoolInstance(m.instanceId, ctx.fleet.hibernate);
+        if (stopping) await stopPoolInstance(m.instanceId, hibernate);
         return stopping;
       }
       const booting = instance.state === 'pending' || running;
@@ -114,7 +117,7 @@ async function settle(ctx: FleetContext, m: PoolMember, instance: FleetInstance 
         if (stopped) counts.stopped++;
         return stopped;
       }
-      if (running) await stopPoolInstance(m.instanceId, ctx.fleet.hibernate);
+      if (running) await stopPoolInstance(m.instanceId, hibernate);
       return running || instance.state === 'stopping' ? m : (await retire(ctx, m, now, counts), null);
     case 'stopped':
       // A stopped member that runs was started by nobody who claimed it (a claim moves it first): not what the pool holds.

@@ -201,6 +201,8 @@ export interface FleetInstance {
   readonly market: InstanceMarket;
   readonly launchTime: Date;
   readonly pool: string | null;
+  /** Launched with hibernation enabled (HibernationOptions.Configured): only such an instance can hibernate. */
+  readonly hibernationConfigured: boolean;
 }
 
 /** The states a fleet's instances are listed in: every one but terminated. */
@@ -234,6 +236,7 @@ export async function describeFleetInstances(stackTagValue: string, fleet: strin
         market: i.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
         launchTime: i.LaunchTime ?? new Date(0),
         pool: i.Tags?.find((t) => t.Key === POOL_TAGS.pool)?.Value ?? null,
+        hibernationConfigured: i.HibernationOptions?.Configured === true,
       });
     }
     NextToken = out.NextToken;

@@ -106,6 +106,16 @@ export const EC2_REQUESTS: Record<string, Checks<URLSearchParams>> = {
   TerminateInstances: (p, s) => instanceChecks('ec2:TerminateInstances', queryList(p, 'InstanceId'), s),
   StopInstances: (p, s) => instanceChecks('ec2:StopInstances', queryList(p, 'InstanceId'), s),
   StartInstances: (p, s) => instanceChecks('ec2:StartInstances', queryList(p, 'InstanceId'), s),
+  // On each instance, with its tags (aws:ResourceTag) and the requested ones (aws:RequestTag/<key>, aws:TagKeys):
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html (CreateTags).
+  CreateTags: (p, s) => {
+    const requested: Record<string, string> = {};
+    for (let n = 1; p.has(`Tag.${n}.Key`); n++) requested[p.get(`Tag.${n}.Key`)!] = p.get(`Tag.${n}.Value`) ?? '';
+    return instanceChecks('ec2:CreateTags', queryList(p, 'ResourceId'), s).map((check) => ({
+      ...check,
+      context: { ...check.context, ...tagContext(requested, ['aws:RequestTag']), 'aws:TagKeys': Object.keys(requested) },
+    }));
+  },
 };
 
 type Body = Record<string, unknown>;

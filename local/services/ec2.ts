@@ -95,6 +95,7 @@ export class LocalEc2 {
       TerminateInstances: (p) => this.terminateInstances(p),
       StopInstances: (p) => this.stopInstances(p),
       StartInstances: (p) => this.startInstances(p),
+      CreateTags: (p) => this.createTags(p),
     });
     return this.server.endpoint;
   }
@@ -198,6 +199,30 @@ export class LocalEc2 {
       if (fault) throw fault;
     }
     return this.transitions('TerminateInstancesResponse', instances, (i) => this.terminate(i, 'Client.UserInitiatedShutdown: User initiated shutdown'));
+  }
+
+  /**
+   * CreateTags on instances (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTags.html): a key's
+   * value is overwritten; keys beginning with aws: are reserved; keys are 1 to 128 characters, values up to 256; a
+   * resource holds at most 50 tags (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions).
+   */
+  private createTags(p: URLSearchParams): string {
+    const instances = list(p, 'ResourceId').map((id) => {
+      const i = this.instances.get(id);
+      if (!i) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+      return i;
+    });
+    const tags: Record<string, string> = {};
+    for (let n = 1; p.has(`Tag.${n}.Key`); n++) tags[p.get(`Tag.${n}.Key`)!] = p.get(`Tag.${n}.Value`) ?? '';
+    for (const [key, value] of Object.entries(tags)) {
+      if (key.length < 1 || key.length > 128 || value.length > 256) throw new AwsError('InvalidParameterValue', `Tag key or value is too long: ${key}`);
+      if (key.toLowerCase().startsWith('aws:')) throw new AwsError('InvalidParameterValue', `Tag keys starting with 'aws:' are reserved for internal use`);
+    }
+    for (const i of instances) {
+      if (Object.keys({ ...i.tags, ...tags }).length > 50) throw new AwsError('TagLimitExceeded', `The maximum number of Tags for a resource has been reached (50) for ${i.instanceId}`);
+    }
+    for (const i of instances) Object.assign(i.tags, tags);
+    return `<CreateTagsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>local</requestId><return>true</return></CreateTagsResponse>`;
   }
 
   private found(p: URLSearchParams): SimInstance[] {

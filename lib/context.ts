@@ -1,5 +1,5 @@
 import type { Node } from 'constructs';
-import { FleetValueError, parseFleets, type Fleet } from '../lambdas/shared/fleets';
+import { FLEETS_CONTEXT, FleetValueError, parseFleets, type Fleet } from '../lambdas/shared/fleets';
 import { ACTION_TYPE_RULES, PROVIDER_DEFAULTS, RESOURCE_RULES, type Ec2BuildProviderProps } from './provider-props';
 
 /** Context keys users set with `cdk deploy -c key=value` or in cdk.json. */
@@ -13,7 +13,7 @@ export const CONTEXT = {
   securityGroupIds: 'ec2-build-action:securityGroupIds',
   rootVolumeGiB: 'ec2-build-action:rootVolumeGiB',
   ebsKmsKeyArn: 'ec2-build-action:ebsKmsKeyArn',
-  fleets: 'ec2-build-action:fleets',
+  fleets: FLEETS_CONTEXT,
 } as const;
 
 /** What the context sets: the provider's props, and the stack's name. */

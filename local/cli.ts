@@ -6,6 +6,7 @@ import { FAULTS, faultNamed, type Fault } from './faults';
 import { outputPathOf, runJob, type JobOptions } from './job';
 import { reporter } from './progress';
 import { registeredActionTypes } from './services/pipeline-structure';
+import { FleetValueError, parseFleets, type Fleet } from '../lambdas/shared/fleets';
 
 const USAGE = `usage: npm run local -- [options]
   --source DIR               directory zipped as the input artifact (default: examples/hello)
@@ -16,6 +17,8 @@ const USAGE = `usage: npm run local -- [options]
   --instance-type TYPE       the action's InstanceType (default: t3.medium)
   --timeout-minutes N        the action's TimeoutMinutes (default: 60)
   --property NAME=VALUE      any action property (repeatable); overrides the shorthand above for the same property
+  --fleets FILE              deploy the stack with these fleets (JSON, as the context key ec2-build-action:fleets);
+                             their pools are filled before the job; a job names one with --property Fleet=NAME
   --out FILE                 where to write the output artifact zip
   --runs N                   run the same job N times, one after another, in the same local cloud; the
                              summary and the exit status are the last run's (default: 1)
@@ -34,7 +37,23 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean; fault?: Fault; template?: string; runs: number } {
+/** A --fleets file, checked as the stack checks the context key: an error names the file and the setting. */
+function readFleets(file: string): Record<string, Fleet> {
+  let value: unknown;
+  try {
+    value = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    usage(`--fleets must be a readable JSON file, got ${JSON.stringify(file)}: ${(err as Error).message}`);
+  }
+  try {
+    return parseFleets(value, path.basename(file));
+  } catch (err) {
+    if (err instanceof FleetValueError) usage(`--fleets: ${err.message}`);
+    throw err;
+  }
+}
+
+function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean; fault?: Fault; template?: string; runs: number; fleets?: Record<string, Fleet> } {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
@@ -54,6 +73,7 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
         quiet: { type: 'boolean' },
         fault: { type: 'string' },
         template: { type: 'string' },
+        fleets: { type: 'string' },
         'list-faults': { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -82,6 +102,8 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
   }
   const template = values.template === undefined ? undefined : path.resolve(String(values.template));
   if (template !== undefined && !(fs.existsSync(template) && fs.statSync(template).isFile())) usage(`--template must be a synthesized template file, got ${JSON.stringify(values.template)}`);
+  const fleets = values.fleets === undefined ? undefined : readFleets(path.resolve(String(values.fleets)));
+  if (fleets && template) usage('--fleets and --template: a template holds its own fleets; give one of them');
   const runs = values.runs === undefined ? 1 : Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 100) usage(`--runs must be a whole number from 1 to 100, got ${JSON.stringify(values.runs)}`);
   const properties: Record<string, string> = {};
@@ -94,6 +116,7 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
   return {
     fault,
     template,
+    fleets,
     runs,
     json: Boolean(values.json),
     quiet: Boolean(values.quiet),
@@ -112,9 +135,9 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
 }
 
 async function main(): Promise<void> {
-  const { job, json, quiet, fault, template, runs } = parse(process.argv.slice(2));
+  const { job, json, quiet, fault, template, runs, fleets } = parse(process.argv.slice(2));
   // A fault may shorten the jobs' renewals and timeouts: the cloud starts with them.
-  const cloud = await LocalCloud.start(undefined, { template, jobs: fault?.jobs, log: (line) => process.stderr.write(`⚙ ${line}\n`) });
+  const cloud = await LocalCloud.start(undefined, { template, fleets, jobs: fault?.jobs, log: (line) => process.stderr.write(`⚙ ${line}\n`) });
   // CodePipeline refuses a configuration key the action type does not declare: so does the runner, before any job.
   const declared = registeredActionTypes(cloud.stack).find((t) => t.id.version === cloud.actionType.version)?.properties.map((p) => p.name) ?? [];
   const unknown = Object.keys(job.properties ?? {}).find((name) => !declared.includes(name));
@@ -127,6 +150,13 @@ async function main(): Promise<void> {
   cloud.hooks.onFunctionError = (e) => process.stderr.write(`⚠ ${e.functionName} (rule ${e.source}) failed every attempt: ${e.errorType}: ${e.errorMessage}\n`);
   let code: number;
   try {
+    const fleetNames = Object.keys(cloud.fleets);
+    if (fleetNames.length > 0) {
+      // As a deployed stack's pools would be by the time a pipeline runs: filled by the refill, which runs now.
+      for (const [name, f] of Object.entries(await cloud.fillPools())) {
+        if (!quiet) process.stderr.write(`🏊 fleet ${name}: ${f.hot} hot, ${f.stopped} stopped (wanted ${f.wanted.hotPool} and ${f.wanted.stoppedPool})\n`);
+      }
+    }
     if (fault) process.stderr.write(`⚡ fault: ${fault.name}: ${fault.description}\n`);
     let summary = await runJob(cloud, job, fault);
     for (let run = 2; run <= runs; run++) {

@@ -2,7 +2,10 @@ import './polyfills';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ENV } from '../lambdas/shared/env';
+import type { RefillReport } from '../lambdas/pool-refill/refill';
+import { ENV, POOL_TAGS, TAGS } from '../lambdas/shared/env';
+import { poolSizesAt } from '../lambdas/shared/fleet-sizes';
+import { FLEETS_CONTEXT, parseFleets, type Fleet } from '../lambdas/shared/fleets';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { applyCommandFault, chaosDispatcher } from './cloud-faults';
 import { deploy, type Deployment } from './deployment';
@@ -75,6 +78,11 @@ export interface CloudOptions {
    * timeouts run in real time here). The stack's renewal interval and CodePipeline's 1 hour otherwise.
    */
   readonly jobs?: JobTimeouts;
+  /**
+   * Fleets to deploy the current stack with (`npm run local -- --fleets FILE`): the context key
+   * ec2-build-action:fleets of its synth. Not with `template`, which holds its own.
+   */
+  readonly fleets?: Readonly<Record<string, Fleet>>;
 }
 
 /** A local cloud's job renewal interval (seconds) and job timeout (ms). */
@@ -91,7 +99,7 @@ export interface FunctionErrorRecord extends FunctionError {
 }
 
 /** Variables whose value is a duration in milliseconds: the local cloud runs them in simulated time. */
-const SIMULATED_MS_VARIABLES: string[] = [ENV.checkWatchMs, ENV.eventGraceMs];
+const SIMULATED_MS_VARIABLES: string[] = [ENV.checkWatchMs, ENV.eventGraceMs, ENV.refillWatchMs];
 
 /**
  * Everything a build job talks to, on this machine: CodePipeline, Step Functions, EC2 and SSM on
@@ -155,7 +163,9 @@ export class LocalCloud {
     // The Step Functions SDK integrations run in this process, with the endpoints of the first cloud.
     if (LocalCloud.started) throw new Error('LocalCloud.start: one local cloud per process (Step Functions keeps the endpoints of the first); run another in a child process');
     LocalCloud.started = true;
-    const template = options.template ?? (await currentTemplate(options.log));
+    if (options.template && options.fleets) throw new Error('LocalCloud.start: a template holds its own fleets; give fleets or a template, not both');
+    const context: Record<string, string> = options.fleets ? { [FLEETS_CONTEXT]: JSON.stringify(options.fleets) } : {};
+    const template = options.template ?? (await currentTemplate(options.log, context));
     const cloud = new LocalCloud(timing, deploy(template));
     if (options.jobs) {
       cloud.jobTimeouts = options.jobs;
@@ -355,6 +365,40 @@ export class LocalCloud {
       this.hooks.onFunctionError?.(record);
     };
     this.bus.startSchedules((rule) => schedulePeriodMs(rule, rules, this.timing.msPerSecond, this.timing.safetyPollMs ?? SAFETY_NET_POLL_MS));
+  }
+
+  /** The fleets the template deploys (the refill's FLEETS); none when it has none. */
+  get fleets(): Record<string, Fleet> {
+    const refill = this.functions.find((f) => f.path === 'Fleets/Refill');
+    const variables = refill ? (this.stack.resolve(this.stack.properties(refill.logicalId).Environment) as { Variables?: Record<string, unknown> } | undefined)?.Variables : undefined;
+    const raw = variables?.[ENV.fleets];
+    return typeof raw === 'string' && raw !== '' ? parseFleets(JSON.parse(raw), ENV.fleets) : {};
+  }
+
+  /** Runs the fleets' refill now, as its schedule would, and waits for the run to end. */
+  async refillFleets(fleet?: string): Promise<RefillReport> {
+    return (await this.invoke(this.functionAt('Fleets/Refill'), fleet ? { fleet } : {})) as RefillReport;
+  }
+
+  /** A fleet's pool instances as EC2 and Systems Manager see them: running with the agent online, and stopped. */
+  poolCounts(fleet: string): { hot: number; stopped: number } {
+    const members = [...this.ec2.instances.values()].filter((i) => i.tags[POOL_TAGS.fleet] === fleet && !i.tags[TAGS.jobId]);
+    return {
+      hot: members.filter((i) => i.tags[POOL_TAGS.pool] === 'hot' && i.state === 'running' && this.ssm.isOnline(i.instanceId)).length,
+      stopped: members.filter((i) => i.tags[POOL_TAGS.pool] === 'stopped' && i.state === 'stopped').length,
+    };
+  }
+
+  /**
+   * Refills until every fleet's pools are at their sizes (as a deployed stack's are by the time a pipeline runs: its
+   * schedule refills every minute), at most `runs` times; returns each fleet's counts and wanted sizes.
+   */
+  async fillPools(runs = 10): Promise<Record<string, { hot: number; stopped: number; wanted: { hotPool: number; stoppedPool: number } }>> {
+    const fleets = this.fleets;
+    const state = () => Object.fromEntries(Object.entries(fleets).map(([name, f]) => [name, { ...this.poolCounts(name), wanted: poolSizesAt(f, new Date()) }]));
+    const full = (s: ReturnType<typeof state>) => Object.values(s).every((f) => f.hot >= f.wanted.hotPool && f.stopped >= f.wanted.stoppedPool);
+    for (let run = 0; run < runs && !full(state()); run++) await this.refillFleets();
+    return state();
   }
 
   /** Invokes the poller directly, as a second concurrent EventBridge delivery would. */

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { STEP_TITLES } from '../lambdas/completion/outcome';
+import { POOL_TAGS } from '../lambdas/shared/env';
 import { PROPERTY } from '../lambdas/shared/properties';
 import type { LocalCloud } from './cloud';
 import { DEFAULT_IMAGE_ID, isReleased, jobOf } from './services/ec2';
@@ -58,6 +59,12 @@ export interface JobSummary {
   fault: string | null;
   /** Retries of states (Step Functions bills them as transitions too). */
   stateRetries: number;
+  /** Where the build's instance came from: its fleet's hot or stopped pool, or a launch (null when none ran it). */
+  capacitySource: 'hot-pool' | 'stopped-pool' | 'launched' | null;
+  /** The market the build's instance was bought in (null when none ran it). */
+  market: 'on-demand' | 'spot' | null;
+  /** From the STARTED event to the build's first command running on its instance (null when it never ran). */
+  startLatencyMs: number | null;
   /** When things happened (epoch ms), for benchmarks. */
   timeline: {
     startedEvent: number;
@@ -135,11 +142,11 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   const outputArtifacts = outputPath
     ? [{ name: 'BuildArtifact', location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: outputKey } } }]
     : [];
-  const configuration: Record<string, string> = {
-    [PROPERTY.imageId]: options.imageId ?? DEFAULT_IMAGE_ID,
-    [PROPERTY.instanceType]: options.instanceType ?? 't3.medium',
-    [PROPERTY.command]: options.command,
-  };
+  // A job on a fleet names neither (the fleet chooses), unless asked to.
+  const onFleet = Boolean(options.properties?.[PROPERTY.fleet]);
+  const configuration: Record<string, string> = { [PROPERTY.command]: options.command };
+  if (!onFleet || options.imageId) configuration[PROPERTY.imageId] = options.imageId ?? DEFAULT_IMAGE_ID;
+  if (!onFleet || options.instanceType) configuration[PROPERTY.instanceType] = options.instanceType ?? 't3.medium';
   if (options.workingDirectory) configuration[PROPERTY.workingDirectory] = options.workingDirectory;
   if (options.outputPath) configuration[PROPERTY.outputArtifactPath] = options.outputPath;
   if (options.timeoutMinutes) configuration[PROPERTY.timeoutMinutes] = options.timeoutMinutes;
@@ -192,6 +199,11 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   const launched = [...cloud.ec2.instances.values()].filter((i) => jobOf(i) === jobId);
   // An instance the job left behind is the sweeper's, as on AWS.
   if (!launched.every(isReleased)) await sweepNow(cloud);
+  // The instance that ran the build (the first command's), as EC2 knows it: a pool member carries its pool's tag.
+  const commands = launched.flatMap((i) => cloud.ssm.commandsOn(i.instanceId).map((c) => ({ ...c, instanceId: i.instanceId })));
+  const firstStart = Math.min(...commands.map((c) => c.startedAt ?? Infinity));
+  const builder = launched.find((i) => commands.some((c) => c.instanceId === i.instanceId && c.startedAt === firstStart)) ?? launched[0];
+  const pool = builder?.tags[POOL_TAGS.pool];
   let outputArtifact: string | null = null;
   if (result.status === 'Succeeded' && outputPath && options.out) {
     const out = path.resolve(options.out);
@@ -214,9 +226,12 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     instancesSwept: launched.filter((i) => cloud.sweptInstances.has(i.instanceId)).length,
     fault: fault?.name ?? null,
     stateRetries: execution?.events.filter((e) => e.type === 'StateRetried').length ?? 0,
+    capacitySource: builder ? (pool === 'hot' ? 'hot-pool' : pool === 'stopped' ? 'stopped-pool' : 'launched') : null,
+    market: builder ? builder.launch.market : null,
+    startLatencyMs: Number.isFinite(firstStart) ? firstStart - startedEvent : null,
     timeline: {
       startedEvent,
-      commands: launched.flatMap((i) => cloud.ssm.commandsOn(i.instanceId).map((c) => ({ ...c, instanceId: i.instanceId }))),
+      commands,
       instances: launched.map((i) => ({ instanceId: i.instanceId, launchedAt: i.launchTime.getTime(), onlineAt: i.onlineAt ?? null })),
       result: resultAt,
     },
@@ -243,6 +258,9 @@ function notPickedUp(jobId: string, message: string, started: number, fault?: Fa
     instancesSwept: 0,
     fault: fault?.name ?? null,
     stateRetries: 0,
+    capacitySource: null,
+    market: null,
+    startLatencyMs: null,
     timeline: { startedEvent: started, commands: [], instances: [], result: now },
   };
 }

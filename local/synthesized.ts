@@ -34,9 +34,14 @@ function filesUnder(entry: string): string[] {
     .flatMap((name) => filesUnder(path.join(entry, name)));
 }
 
+/** The synth's arguments: the local subnets, and any context the run adds (its fleets). */
+function synthArgs(context: Readonly<Record<string, string>>): string[] {
+  return [...SYNTH_ARGS, ...Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`])];
+}
+
 /** A hash of every input of the synth, and of how it is run. */
-export function inputsHash(): string {
-  const hash = createHash('sha256').update(JSON.stringify(SYNTH_ARGS));
+export function inputsHash(context: Readonly<Record<string, string>> = {}): string {
+  const hash = createHash('sha256').update(JSON.stringify(synthArgs(context)));
   for (const file of INPUTS.flatMap(filesUnder)) hash.update(file).update('\0').update(fs.readFileSync(path.join(ROOT, file))).update('\0');
   return hash.digest('hex').slice(0, 16);
 }
@@ -54,10 +59,13 @@ function prune(cache: string, keep: string): void {
   }
 }
 
-/** The template file of the current stack, synthesized now if the cache does not hold this version. */
-export async function currentTemplate(log: (line: string) => void = () => undefined): Promise<string> {
+/**
+ * The template file of the current stack, synthesized now if the cache does not hold this version; `context` adds
+ * context values (`ec2-build-action:fleets` for a run on fleets), each its own cached synth.
+ */
+export async function currentTemplate(log: (line: string) => void = () => undefined, context: Readonly<Record<string, string>> = {}): Promise<string> {
   const cache = path.join(ROOT, 'node_modules', '.cache', 'ec2-build-action');
-  const dir = path.join(cache, inputsHash());
+  const dir = path.join(cache, inputsHash(context));
   const template = path.join(dir, `${STACK_NAME}.template.json`);
   const lock = `${dir}.lock`;
   fs.mkdirSync(cache, { recursive: true });
@@ -76,7 +84,7 @@ export async function currentTemplate(log: (line: string) => void = () => undefi
       if (fs.existsSync(template)) return template;
       const out = `${dir}.tmp-${randomBytes(4).toString('hex')}`;
       log(`synthesizing the stack into ${path.relative(ROOT, dir)} (once per change of bin, lib, lambdas, …)`);
-      await promisify(execFile)('npx', [...SYNTH_ARGS, '-o', out], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+      await promisify(execFile)('npx', [...synthArgs(context), '-o', out], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
       try {
         fs.renameSync(out, dir);
       } catch (err) {

@@ -37,3 +37,9 @@ export const TAGS = {
   jobId: 'ec2-build-action:job-id',
   execution: 'ec2-build-action:execution',
 } as const;
+
+/** Tags a pool instance carries beside the stack's: its fleet and the pool it was launched for. */
+export const POOL_TAGS = {
+  fleet: 'ec2-build-action:fleet',
+  pool: 'ec2-build-action:pool',
+} as const;

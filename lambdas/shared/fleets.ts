@@ -7,6 +7,9 @@ import { IMAGE_ID, INSTANCE_TYPE, MAX_INSTANCE_TYPES } from './properties';
  * functions, so a fleet means the same thing everywhere. Pure TypeScript: no SDK, no CDK.
  */
 
+/** The context key that holds a stack's fleets as JSON (`cdk deploy -c ec2-build-action:fleets=…`, the local runner's synth). */
+export const FLEETS_CONTEXT = 'ec2-build-action:fleets';
+
 /** Where a job's instances come from when EC2 offers a choice of purchase. */
 export const MARKETS = ['on-demand', 'spot', 'spot-then-on-demand'] as const;
 export type Market = (typeof MARKETS)[number];

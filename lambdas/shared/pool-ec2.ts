@@ -10,7 +10,7 @@ import {
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { TAGS } from './env';
+import { POOL_TAGS, TAGS } from './env';
 import { errorCode } from './errors';
 import type { Fleet, Market } from './fleets';
 
@@ -22,11 +22,7 @@ import type { Fleet, Market } from './fleets';
 const ec2 = new EC2Client({});
 const ssm = new SSMClient({});
 
-/** Tags a pool instance carries beside the stack's: its fleet and the pool it was launched for. */
-export const POOL_TAGS = {
-  fleet: 'ec2-build-action:fleet',
-  pool: 'ec2-build-action:pool',
-} as const;
+export { POOL_TAGS };
 
 export type PoolKind = 'hot' | 'stopped';
 export type InstanceMarket = 'on-demand' | 'spot';

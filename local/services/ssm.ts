@@ -75,6 +75,11 @@ export interface SsmOptions {
  */
 export class LocalSsm {
   private readonly online = new Set<string>();
+
+  /** Whether the instance's agent is online (what DescribeInstanceInformation reports). */
+  isOnline(instanceId: string): boolean {
+    return this.online.has(instanceId);
+  }
   private readonly invocations = new Map<string, Invocation>();
   private readonly document: CommandDocument = loadDocument();
   private server?: LocalServer;

@@ -19,6 +19,9 @@ const ok: JobSummary = {
   instancesSwept: 0,
   fault: null,
   stateRetries: 0,
+  capacitySource: 'launched',
+  market: 'on-demand',
+  startLatencyMs: 900,
   timeline: { startedEvent: 0, commands: [], instances: [], result: 1 },
 };
 

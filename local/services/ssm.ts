@@ -176,8 +176,32 @@ export class LocalSsm {
     const filters = (body.Filters ?? []) as { Key: string; Values: string[] }[];
     const ids = filters.find((f) => f.Key === 'InstanceIds')?.Values ?? [];
     if (ids[0]) this.throttled('DescribeInstanceInformation', ids[0]);
-    const list = ids.filter((id) => this.online.has(id)).map((id) => ({ InstanceId: id, PingStatus: 'Online', PlatformType: 'Linux' }));
-    return { InstanceInformationList: list };
+    const list = [...new Set(ids)].filter((id) => this.online.has(id)).sort().map((id) => ({ InstanceId: id, PingStatus: 'Online', PlatformType: 'Linux' }));
+    // A page holds at most MaxResults nodes (5 to 50: MaxResultsEC2Compatible in local/models/ssm.json, checked before
+    // this runs) and a NextToken while more are left
+    // (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_DescribeInstanceInformation.html). The
+    // default is not stated in the pages consulted: 10 here, a small page, so a caller that sends no MaxResults and
+    // ignores NextToken misses nodes here as it may on AWS. The token resumes after the last
+    // node returned (nodes in ID order), bound to the filter it was issued for.
+    const max = typeof body.MaxResults === 'number' ? body.MaxResults : 10;
+    const filterKey = JSON.stringify(filters);
+    let after = '';
+    if (body.NextToken !== undefined) {
+      const token = (() => {
+        try {
+          return JSON.parse(Buffer.from(String(body.NextToken), 'base64url').toString('utf8')) as { after?: unknown; filters?: unknown };
+        } catch {
+          return null;
+        }
+      })();
+      if (typeof token?.after !== 'string' || token.filters !== filterKey) throw new AwsError('InvalidNextToken', 'The specified token isn\'t valid.');
+      after = token.after;
+    }
+    const rest = list.filter((i) => i.InstanceId > after);
+    const page = rest.slice(0, max);
+    const more = rest.length > max;
+    const NextToken = more ? Buffer.from(JSON.stringify({ after: page[page.length - 1].InstanceId, filters: filterKey })).toString('base64url') : undefined;
+    return { InstanceInformationList: page, ...(NextToken ? { NextToken } : {}) };
   }
 
   private sendCommand(body: Record<string, unknown>) {

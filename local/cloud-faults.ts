@@ -1,4 +1,5 @@
 import type { LocalCloud } from './cloud';
+import type { CommandFault } from './services/ssm';
 import type { Chaos } from './services/chaos';
 
 /** How the local cloud applies each job's installed faults (local/faults.ts) to the services. */
@@ -21,11 +22,15 @@ export function chaosDispatcher(jobChaos: ReadonlyMap<string, Chaos>): Chaos {
 }
 
 /** A fault that strikes while a job's command runs: from outside the build, as a person or EC2 would. */
-export function applyCommandFault(cloud: LocalCloud, jobChaos: ReadonlyMap<string, Chaos>, jobId: string, instanceId: string, what: 'terminateInstance' | 'abortExecution' | 'timeOutExecution' | 'abandon'): void {
+export function applyCommandFault(cloud: LocalCloud, jobChaos: ReadonlyMap<string, Chaos>, jobId: string, instanceId: string, what: CommandFault): void {
   const running = [...cloud.sfn.executions.values()].filter((e) => e.name.startsWith(jobId) && e.status === 'RUNNING');
   if (what === 'terminateInstance') {
     const instance = cloud.ec2.instances.get(instanceId);
     if (instance) cloud.ec2.terminate(instance, 'Server.SpotInstanceTermination: Spot instance termination');
+  } else if (what === 'interruptSpot') {
+    // EC2 takes a Spot instance back: the warning event, then its interruption behavior after the notice.
+    const instance = cloud.ec2.instances.get(instanceId);
+    if (instance) cloud.ec2.interruptSpot(instance);
   } else if (what === 'abortExecution') {
     for (const e of running) {
       e.error = 'Aborted';

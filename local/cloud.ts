@@ -152,7 +152,8 @@ export class LocalCloud {
   ) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec2-build-action-'));
     this.s3 = new LocalS3(path.join(this.dir, 's3'));
-    this.ec2 = new LocalEc2({ bootMs: timing.bootMs, bootJitterMs: timing.bootJitterMs, shutdownMs: Math.round(timing.bootMs / 2) });
+    // A Spot interruption's notice is two minutes (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html), in simulated time.
+    this.ec2 = new LocalEc2({ bootMs: timing.bootMs, bootJitterMs: timing.bootJitterMs, shutdownMs: Math.round(timing.bootMs / 2), spotNoticeMs: 120 * timing.msPerSecond });
     this.actionType = deployment.actionType;
     this.actionTypes = deployment.actionTypes;
     this.stateMachineArn = deployment.stateMachine.arn;

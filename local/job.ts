@@ -199,10 +199,13 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   const launched = [...cloud.ec2.instances.values()].filter((i) => jobOf(i) === jobId);
   // An instance the job left behind is the sweeper's, as on AWS.
   if (!launched.every(isReleased)) await sweepNow(cloud);
-  // The instance that ran the build (the first command's), as EC2 knows it: a pool member carries its pool's tag.
+  // The instance that ran the build whose result was reported (the last one started: a Spot rerun's), as EC2 knows it:
+  // a pool member carries its pool's tag. The start latency is to the first build command.
   const commands = launched.flatMap((i) => cloud.ssm.commandsOn(i.instanceId).map((c) => ({ ...c, instanceId: i.instanceId })));
-  const firstStart = Math.min(...commands.map((c) => c.startedAt ?? Infinity));
-  const builder = launched.find((i) => commands.some((c) => c.instanceId === i.instanceId && c.startedAt === firstStart)) ?? launched[0];
+  const starts = commands.map((c) => c.startedAt).filter((t): t is number => t !== null);
+  const firstStart = Math.min(...starts);
+  const lastBuild = commands.filter((c) => c.phase === 'build' && c.startedAt !== null).sort((a, b) => b.startedAt! - a.startedAt!)[0];
+  const builder = launched.find((i) => i.instanceId === lastBuild?.instanceId) ?? launched[0];
   const pool = builder?.tags[POOL_TAGS.pool];
   let outputArtifact: string | null = null;
   if (result.status === 'Succeeded' && outputPath && options.out) {

@@ -133,6 +133,13 @@ function duration(ms: number): string {
 
 const ORDER: StepName[] = ['takeFleetSlot', 'launchInstance', 'waitForInstance', 'prepareInput', 'runBuild', 'prepareOutput', 'uploadOutput'];
 
+/** What the job's capacity went through, for the summary and the failure message: a wait in line, a Spot rerun. */
+function capacityNotes(state: CompletionInput['state']): string {
+  const waited = state.slot?.queued ? ` Waited ${duration(state.slot.waitedMs)} in fleet ${JSON.stringify(state.job?.fleet?.name ?? '')}'s line.` : '';
+  const rerun = state.rerun ? ` Ran again on on-demand after Spot instance ${state.rerun.interruptedInstanceId} was interrupted.` : '';
+  return waited + rerun;
+}
+
 /** Decides what CodePipeline is told, from everything the execution recorded. */
 export function decideOutcome(input: CompletionInput, now: Date = new Date()): JobOutcome {
   const state = input.state;
@@ -171,11 +178,12 @@ export function decideOutcome(input: CompletionInput, now: Date = new Date()): J
   if (!outcome && job.output && !state.upload) {
     outcome = failed('SystemUnavailable', 'uploadOutput', 'the output artifact was never uploaded. Open the execution link for details.');
   }
-  if (outcome && outcome.status === 'Failed') return { ...outcome, message: outcome.message + releaseNote };
+  const notes = capacityNotes(state) + releaseNote;
+  if (outcome && outcome.status === 'Failed') return { ...outcome, message: outcome.message + notes };
   const instance = state.instance;
   const took = duration(now.getTime() - new Date(input.executionStartTime).getTime());
   return {
     status: 'Succeeded',
-    summary: `Built in ${took} on ${instance?.instanceId ?? 'an instance'} (${instance?.instanceType ?? job.properties.instanceType}).${releaseNote}`,
+    summary: `Built in ${took} on ${instance?.instanceId ?? 'an instance'} (${instance?.instanceType ?? job.properties.instanceType}${instance?.capacitySource && instance.capacitySource !== 'launched' ? `, ${instance.capacitySource}` : ''}).${notes}`,
   };
 }

@@ -51,7 +51,8 @@ export async function fleetInstance(
   const fleet = job.fleet;
   const imageId = await resolveImageId(fleet.imageId);
   for (const pool of ['hot', 'stopped'] as const) {
-    const member = await claim(capacity.table, fleet.name, pool, executionName, now, (m) => m.imageId === imageId);
+    // A job on on-demand (its fleet's market, or a rerun after a Spot interruption) takes no Spot member.
+    const member = await claim(capacity.table, fleet.name, pool, executionName, now, (m) => m.imageId === imageId && (fleet.market !== 'on-demand' || m.market === 'on-demand'));
     if (!member) continue;
     try {
       // A retried launch gets back what this execution claimed before, from whichever pool it was.
@@ -70,6 +71,7 @@ export async function fleetInstance(
     markets: fleetMarkets(fleet, breaker !== null),
     imageName: `fleet ${JSON.stringify(fleet.name)}'s imageId${imageId === fleet.imageId ? '' : ` (${fleet.imageId})`}`,
     typesName: `fleet ${JSON.stringify(fleet.name)}'s instanceTypes`,
+    fleet: fleet.name,
   };
   return launchBuildInstance(job, executionName, config, images, spec);
 }

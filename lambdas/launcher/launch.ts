@@ -1,7 +1,7 @@
 import type { Instance } from '@aws-sdk/client-ec2';
 import type { LaunchConfig } from '../shared/config';
 import { describeImage, runInstance, type ImageInfo } from '../shared/ec2';
-import { TAGS } from '../shared/env';
+import { POOL_TAGS, TAGS } from '../shared/env';
 import { CapacityError, errorCode, errorMessage, JobConfigurationError } from '../shared/errors';
 import { PROPERTY } from '../shared/properties';
 import type { BuildJob, InstanceMarket, LaunchedInstance } from '../shared/types';
@@ -33,6 +33,8 @@ export interface LaunchSpec {
   readonly markets: readonly InstanceMarket[];
   readonly imageName: string;
   readonly typesName: string;
+  /** The fleet the instance is launched for: tagged on it, so a Spot interruption counts against the fleet. */
+  readonly fleet?: string;
 }
 
 /** A job's own launch: its ImageId and InstanceType, on-demand. */
@@ -141,7 +143,7 @@ export async function launchBuildInstance(
 ): Promise<LaunchedInstance> {
   const subnets: (string | null)[] = config.subnetIds.length > 0 ? [...config.subnetIds] : [null];
   const types = spec.instanceTypes;
-  const tags = { [TAGS.stack]: config.stackTagValue, [TAGS.jobId]: job.jobId, [TAGS.execution]: executionName };
+  const tags = { [TAGS.stack]: config.stackTagValue, [TAGS.jobId]: job.jobId, [TAGS.execution]: executionName, ...(spec.fleet ? { [POOL_TAGS.fleet]: spec.fleet } : {}) };
   const image = await checkImage(spec, images);
   checkRootVolume(spec, image, config.rootVolumeGiB);
   const rootVolume =
@@ -157,7 +159,9 @@ export async function launchBuildInstance(
         imageId: spec.imageId,
         instanceType,
         subnetId,
-        clientToken: `${executionName}-${i}`.slice(0, 64),
+        // Per attempt, and apart for Spot: a rerun on on-demand after an interruption must not get the Spot instance
+        // back (RunInstances returns the instance of a token it has seen: https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
+        clientToken: `${executionName}-${i}${market === 'spot' ? 's' : ''}`.slice(0, 64),
         tags,
         rootVolume,
         market,

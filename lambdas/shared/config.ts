@@ -32,6 +32,11 @@ export function loadActionTypes(env: NodeJS.ProcessEnv = process.env): ActionTyp
   return versions.map((version) => ({ category, owner: 'Custom', provider, version }));
 }
 
+/** The value of the stack's tag on its instances. */
+export function loadStackTagValue(env: NodeJS.ProcessEnv = process.env): string {
+  return required(env, ENV.stackTagValue);
+}
+
 export function loadStateMachineArn(env: NodeJS.ProcessEnv = process.env): string {
   return required(env, ENV.stateMachineArn);
 }

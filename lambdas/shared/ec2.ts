@@ -97,6 +97,18 @@ export async function describeInstanceState(instanceId: string): Promise<Instanc
   }
 }
 
+/** The instance's tags; null when EC2 does not know it. */
+export async function instanceTags(instanceId: string): Promise<Record<string, string> | null> {
+  try {
+    const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const instance = out.Reservations?.[0]?.Instances?.[0];
+    return instance ? Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])) : null;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'InvalidInstanceID.NotFound') return null;
+    throw err;
+  }
+}
+
 export interface TaggedInstance {
   readonly instanceId: string;
   readonly state: string;

@@ -22,6 +22,8 @@ export const FAILURE_TYPES = {
   BuildWaitExceeded: 'JobFailed',
   // The fleet runs maxConcurrent builds and its maxQueueMinutes is 0: nobody waits. Capacity, as CapacityError is.
   FleetFull: 'SystemUnavailable',
+  // EC2 took the Spot instance back; reached only when the build cannot run again (it already did, on on-demand).
+  SpotInterrupted: 'SystemUnavailable',
 } as const satisfies Record<string, FailureType>;
 
 export type BuildActionErrorName = keyof typeof FAILURE_TYPES;
@@ -55,6 +57,11 @@ export class CapacityError extends BuildActionError {
 /** Every slot of the job's fleet is taken and the fleet keeps no line (maxQueueMinutes 0). */
 export class FleetFullError extends BuildActionError {
   override readonly name = 'FleetFull' as const;
+}
+
+/** EC2 is taking the build's Spot instance back (its interruption warning): the build runs again on on-demand. */
+export class SpotInterruptedError extends BuildActionError {
+  override readonly name = 'SpotInterrupted' as const;
 }
 
 /** The instance is still booting ("Is Instance Ready?" retries it). */

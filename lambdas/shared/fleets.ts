@@ -10,6 +10,13 @@ import { IMAGE_ID, INSTANCE_TYPE, MAX_INSTANCE_TYPES } from './properties';
 /** The context key that holds a stack's fleets as JSON (`cdk deploy -c ec2-build-action:fleets=…`, the local runner's synth). */
 export const FLEETS_CONTEXT = 'ec2-build-action:fleets';
 
+/**
+ * A fleet's Spot circuit breaker: after `threshold` interruptions within `windowMinutes`, its launches go on-demand for
+ * `openMinutes`. EC2 interrupts when it needs the capacity back, and a pool that keeps being interrupted would rerun
+ * every build twice; three in half an hour is well above a market's usual rate and an hour lets it settle.
+ */
+export const SPOT_BREAKER = { threshold: 3, windowMinutes: 30, openMinutes: 60 } as const;
+
 /** Where a job's instances come from when EC2 offers a choice of purchase. */
 export const MARKETS = ['on-demand', 'spot', 'spot-then-on-demand'] as const;
 export type Market = (typeof MARKETS)[number];

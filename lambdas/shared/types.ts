@@ -223,6 +223,10 @@ export interface ExecutionState extends ExecutionInput {
   readonly build?: CommandResult;
   readonly upload?: CommandResult;
   readonly errors?: Partial<Record<StepName, CaughtError>>;
+  /** Take Fleet Slot's output: whether the job waited in its fleet's line, and how long. */
+  readonly slot?: { readonly queued: boolean; readonly waitedMs: number };
+  /** Set when the build ran again on on-demand after its Spot instance was interrupted. */
+  readonly rerun?: { readonly interruptedInstanceId: string };
 }
 
 /** The completion Lambda's input: the whole state, plus the execution's identity. */

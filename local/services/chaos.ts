@@ -19,7 +19,7 @@ export interface Chaos {
   /** The SSM agent never registers. */
   neverRegisters?(jobId: string): boolean;
   /** Something happening to a command once it runs. */
-  commandRunning?(jobId: string, phase: string): { timeoutSeconds?: number; terminateInstance?: boolean; abortExecution?: boolean; timeOutExecution?: boolean; abandon?: boolean } | undefined;
+  commandRunning?(jobId: string, phase: string): { timeoutSeconds?: number; terminateInstance?: boolean; interruptSpot?: boolean; abortExecution?: boolean; timeOutExecution?: boolean; abandon?: boolean } | undefined;
   /** Whether GetJobDetails (its n-th call for the job) returns credentials the artifact store refuses. */
   badCredentials?(jobId: string, call: number): boolean;
   /** An error for StartExecution (its n-th attempt for the job). */

@@ -119,6 +119,7 @@ export class LocalStepFunctions {
     this.server = await serveJsonProtocol('StepFunctions', {
       StartExecution: (b) => this.startExecution(b),
       SendTaskSuccess: (b) => this.sendTaskSuccess(b),
+      SendTaskFailure: (b) => this.sendTaskFailure(b),
       DescribeExecution: (b) => this.describeExecution(b),
       StopExecution: (b) => this.stopExecution(b),
       ListExecutions: (b) => this.listExecutions(b),
@@ -308,6 +309,20 @@ export class LocalStepFunctions {
     if (!waiter) throw new AwsError('TaskTimedOut', 'Task Timed Out: the task for this token has already ended');
     this.waiting.delete(token);
     waiter.resolve(JSON.parse(String(body.output ?? 'null')));
+    return {};
+  }
+
+  /**
+   * Fails the task waiting on the token with `error` and `cause`, which its Catch matches as any task error
+   * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html); a token whose task has
+   * ended is refused as SendTaskSuccess refuses it.
+   */
+  private sendTaskFailure(body: Record<string, unknown>) {
+    const token = String(body.taskToken);
+    const waiter = this.waiting.get(token);
+    if (!waiter) throw new AwsError('TaskTimedOut', 'Task Timed Out: the task for this token has already ended');
+    this.waiting.delete(token);
+    waiter.reject(Object.assign(new Error(String(body.cause ?? '')), { name: String(body.error ?? '') }));
     return {};
   }
 

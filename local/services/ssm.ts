@@ -44,6 +44,10 @@ interface Invocation {
 }
 
 /** What happened to one command, for summaries and benchmarks. */
+/** What a fault may do from outside while a command runs (local/cloud-faults.ts applies it). */
+export const COMMAND_FAULTS = ['terminateInstance', 'interruptSpot', 'abortExecution', 'timeOutExecution', 'abandon'] as const;
+export type CommandFault = (typeof COMMAND_FAULTS)[number];
+
 export interface CommandRecord {
   readonly phase: string;
   readonly status: string;
@@ -88,7 +92,7 @@ export class LocalSsm {
   /** Parameter Store: AWS's public AMI parameters; set() changes one (a new image published). */
   readonly parameters = new LocalParameters();
   /** Called when a fault says a running command's instance, execution or action is lost. */
-  onCommandFault: (jobId: string, instanceId: string, what: 'terminateInstance' | 'abortExecution' | 'timeOutExecution' | 'abandon') => void = () => undefined;
+  onCommandFault: (jobId: string, instanceId: string, what: CommandFault) => void = () => undefined;
   instanceState: (instanceId: string) => SimInstance | undefined = () => undefined;
   /**
    * The instances' own role, when the local cloud enforces IAM: the agent registers, receives
@@ -245,7 +249,7 @@ export class LocalSsm {
         inv.streams = await openOutputStreams(this.agent.identity, this.agent.logs, inv.instanceId, output.CloudWatchLogGroupName ?? `aws/ssm/${documentName}`, inv.commandId, stepFor(this.document, 'Linux').name);
       }
       this.run(inv, resolved.env, fault?.timeoutSeconds ?? Number(resolved.values.ExecutionTimeout));
-      for (const what of ['terminateInstance', 'abortExecution', 'timeOutExecution', 'abandon'] as const) {
+      for (const what of COMMAND_FAULTS) {
         if (fault?.[what] && instance) setTimeout(() => this.onCommandFault(jobOf(instance), inv.instanceId, what), 100);
       }
     })());

@@ -149,12 +149,15 @@ describe('build-job.asl.json', () => {
   it('passes every error after launch through Release Instance (the waits for the build renew the job at their timeout first)', () => {
     // Before the launch and after the release: the fleet's slot states (test/state-machine/fleet-slots.test.ts).
     // "Refill The Fleet" goes on to the build either way: the refill is the pool's, not the job's.
-    const beforeOrAfter = ['Take Fleet Slot', 'Launch Instance', 'Refill The Fleet', 'Release Instance', 'Free Fleet Slot', 'Report Result'];
+    const beforeOrAfter = ['Take Fleet Slot', 'Launch Instance', 'Refill The Fleet', 'Release Interrupted Instance', 'Release Instance', 'Free Fleet Slot', 'Report Result'];
     const afterLaunch = Object.entries(definition.States as Record<string, { Catch?: { ErrorEquals: string[]; Next: string }[] }>).filter(([n]) => !beforeOrAfter.includes(n));
+    expect(definition.States['Can The Build Rerun On Demand?'].Default).toBe('Release Instance');
     for (const [name, state] of afterLaunch) {
       for (const c of state.Catch ?? []) {
         const renews = ['Run Build', 'Wait For Build'].includes(name) && c.ErrorEquals.join() === 'States.Timeout';
-        expect([name, c.Next]).toEqual([name, renews ? 'Renew Job' : 'Release Instance']);
+        // A lost or interrupted instance goes through the Spot rerun's choice, whose default is Release Instance.
+        const mayRerun = ['SpotInterrupted', 'InstanceLost'].includes(c.ErrorEquals.join());
+        expect([name, c.Next]).toEqual([name, renews ? 'Renew Job' : mayRerun ? 'Can The Build Rerun On Demand?' : 'Release Instance']);
       }
       if (state.Catch) expect([name, state.Catch[state.Catch.length - 1].ErrorEquals]).toEqual([name, ['States.ALL']]);
     }

@@ -28,6 +28,7 @@ export const defaults: Tasks = {
   'Wait For Build': () => ok,
   'Get Output Upload URL': () => ({ Payload: { url: 'http://out', expiresAt: '2026-11-22T10:45:00Z', refreshAfter: '2026-11-22T10:20:00Z' } }),
   'Upload Output Artifact': () => ok,
+  'Release Interrupted Instance': () => ({ TerminatingInstances: [{ InstanceId: 'i-1', CurrentState: { Name: 'shutting-down' } }] }),
   'Release Instance': () => ({ TerminatingInstances: [{ CurrentState: { Name: 'shutting-down' } }] }),
   'Free Fleet Slot': () => ({ Payload: { resumed: 0 } }),
   'Report Result': (input) => ({ Payload: { status: 'reported', input } }),

@@ -67,3 +67,86 @@ describe('build-job.asl.json with fleets', () => {
     expect(reported.errors).toBeUndefined();
   });
 });
+
+describe('build-job.asl.json: a Spot build runs again on on-demand, once', () => {
+  const spotFleet = { ...fleet, market: 'spot' };
+  const spotInput = { jobId: 'job', nonce: 'n', job: buildJob({ fleet: spotFleet as never }), rejection: null };
+  const onSpot = () => ({ Payload: { instanceId: 'i-spot', instanceType: 'c7i.large', subnetId: null, launchedAt: 'now', capacitySource: 'launched', market: 'spot' } });
+  const onDemand = () => ({ Payload: { instanceId: 'i-od', instanceType: 'c7i.large', subnetId: null, launchedAt: 'now', capacitySource: 'launched', market: 'on-demand' } });
+
+  it('releases the interrupted instance, switches the job to on-demand, clears the interruption and launches again', async () => {
+    let launches = 0;
+    let builds = 0;
+    const { calls, inputs, reported } = await execute(
+      {
+        'Launch Instance': () => (++launches === 1 ? onSpot() : onDemand()),
+        'Run Build': () => {
+          if (++builds === 1) throw named('SpotInterrupted', 'EC2 interrupts Spot instance i-spot');
+          return { commandId: 'c', status: 'Success', exitCode: 0, outputTail: '', errorTail: '' };
+        },
+        'Release Interrupted Instance': () => ({ TerminatingInstances: [{ InstanceId: 'i-spot', CurrentState: { Name: 'shutting-down' } }] }),
+      },
+      spotInput,
+    );
+    expect(calls.filter((c) => c === 'Launch Instance')).toHaveLength(2);
+    expect(calls.slice(calls.indexOf('Release Interrupted Instance'), calls.indexOf('Release Interrupted Instance') + 2)).toEqual(['Release Interrupted Instance', 'Launch Instance']);
+    // The second launch asks for on-demand, and the report sees the rerun and no error.
+    const second = inputs.filter((i) => i.name === 'Launch Instance')[1].input as { Payload: { job: { fleet: { market: string } } } };
+    expect(second.Payload.job.fleet.market).toBe('on-demand');
+    expect(reported.rerun).toEqual({ interruptedInstanceId: 'i-spot' });
+    expect(reported.errors).toEqual({});
+    expect((reported.instance as { instanceId: string }).instanceId).toBe('i-od');
+  });
+
+  it('reruns a Spot build whose command SSM could not deliver (the instance was lost without a warning)', async () => {
+    let launches = 0;
+    let builds = 0;
+    const { calls } = await execute(
+      {
+        'Launch Instance': () => (++launches === 1 ? onSpot() : onDemand()),
+        'Run Build': () => (++builds === 1 ? { commandId: 'c', status: 'TimedOut', statusDetails: 'DeliveryTimedOut', exitCode: -1, outputTail: '', errorTail: '' } : { commandId: 'c', status: 'Success', exitCode: 0, outputTail: '', errorTail: '' }),
+        'Release Interrupted Instance': () => ({ TerminatingInstances: [{ InstanceId: 'i-spot' }] }),
+      },
+      spotInput,
+    );
+    expect(calls.filter((c) => c === 'Run Build')).toHaveLength(2);
+  });
+
+  it('does not rerun an on-demand build that lost its instance, nor a build that already ran again', async () => {
+    const lost = { commandId: 'c', status: 'TimedOut', statusDetails: 'DeliveryTimedOut', exitCode: -1, outputTail: '', errorTail: '' };
+    const onDemandRun = await execute({ 'Launch Instance': onDemand, 'Run Build': () => lost }, spotInput);
+    expect(onDemandRun.calls).not.toContain('Release Interrupted Instance');
+    let launches = 0;
+    const twice = await execute(
+      {
+        // A second Spot instance (should not happen: the rerun is on-demand) is still not rerun a second time.
+        'Launch Instance': () => (++launches, onSpot()),
+        'Run Build': () => { throw named('SpotInterrupted', 'again'); },
+        'Release Interrupted Instance': () => ({ TerminatingInstances: [{ InstanceId: 'i-spot' }] }),
+      },
+      spotInput,
+    );
+    expect(launches).toBe(2);
+    expect(twice.calls.filter((c) => c === 'Release Interrupted Instance')).toHaveLength(1);
+    expect((twice.reported.errors as Record<string, { Error: string }>).runBuild.Error).toBe('SpotInterrupted');
+    expect(twice.calls.slice(-3)).toEqual(['Release Instance', 'Free Fleet Slot', 'Report Result']);
+  });
+
+  it('reruns a Spot instance lost while booting (InstanceLost)', async () => {
+    let launches = 0;
+    let checks = 0;
+    const { calls } = await execute(
+      {
+        'Launch Instance': () => (++launches === 1 ? onSpot() : onDemand()),
+        'Is Instance Ready?': () => {
+          if (++checks === 1) throw named('InstanceLost', 'instance i-spot is terminated');
+          return { Payload: { readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 2700 } };
+        },
+        'Release Interrupted Instance': () => ({ TerminatingInstances: [{ InstanceId: 'i-spot' }] }),
+      },
+      spotInput,
+    );
+    expect(launches).toBe(2);
+    expect(calls).toContain('Run Build');
+  });
+});

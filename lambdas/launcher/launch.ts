@@ -1,23 +1,10 @@
 import type { Instance } from '@aws-sdk/client-ec2';
 import type { LaunchConfig } from '../shared/config';
-import { describeImage, runInstance, type ImageInfo } from '../shared/ec2';
+import { CAPACITY_CODES, describeImage, runInstance, type ImageInfo } from '../shared/ec2';
 import { POOL_TAGS, TAGS } from '../shared/env';
 import { CapacityError, errorCode, errorMessage, JobConfigurationError } from '../shared/errors';
 import { PROPERTY } from '../shared/properties';
 import type { BuildJob, InstanceMarket, LaunchedInstance } from '../shared/types';
-
-/** EC2 error codes that mean "no room here now": another subnet (Availability Zone) may have room. */
-const CAPACITY_CODES = new Set([
-  'InsufficientInstanceCapacity',
-  'InsufficientCapacity',
-  'InstanceLimitExceeded',
-  'VcpuLimitExceeded',
-  'MaxSpotInstanceCountExceeded',
-  'Unsupported',
-  // Spot's own "no room": https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
-  'UnfulfillableCapacity',
-  'SpotMaxPriceTooLow',
-]);
 
 /** How much of EC2's own message a ConfigurationError quotes: some list every valid value, and the fix must fit too. */
 const EC2_MESSAGE_CHARS = 300;

@@ -1,5 +1,22 @@
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 
+/**
+ * EC2 error codes that mean "no room here now" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html):
+ * the next subnet (Availability Zone), instance type or market may have room. Spot's own: UnfulfillableCapacity
+ * ("there isn't enough spare capacity to fulfill your request for Spot Instances") and SpotMaxPriceTooLow (never sent
+ * without a MaxPrice, taken in case the account's defaults set one).
+ */
+export const CAPACITY_CODES: ReadonlySet<string> = new Set([
+  'InsufficientInstanceCapacity',
+  'InsufficientCapacity',
+  'InstanceLimitExceeded',
+  'VcpuLimitExceeded',
+  'MaxSpotInstanceCountExceeded',
+  'Unsupported',
+  'UnfulfillableCapacity',
+  'SpotMaxPriceTooLow',
+]);
+
 /** All EC2 calls the Lambdas make (the state machine's own Release Instance calls EC2 directly). */
 const client = new EC2Client({});
 

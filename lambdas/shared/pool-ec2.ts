@@ -10,6 +10,7 @@ import {
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CAPACITY_CODES } from './ec2';
 import { POOL_TAGS, TAGS } from './env';
 import { errorCode } from './errors';
 import type { Fleet, Market } from './fleets';
@@ -26,23 +27,6 @@ export { POOL_TAGS };
 
 export type PoolKind = 'hot' | 'stopped';
 export type InstanceMarket = 'on-demand' | 'spot';
-
-/**
- * EC2 error codes that mean "no room here now" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html):
- * the next instance type, subnet or market may have room. launch.ts's list, plus the two Spot-only ones:
- * UnfulfillableCapacity ("there isn't enough spare capacity to fulfill your request for Spot Instances")
- * and SpotMaxPriceTooLow (never sent without a MaxPrice, taken in case the account's defaults set one).
- */
-const CAPACITY_CODES = new Set([
-  'InsufficientInstanceCapacity',
-  'InsufficientCapacity',
-  'InstanceLimitExceeded',
-  'VcpuLimitExceeded',
-  'MaxSpotInstanceCountExceeded',
-  'Unsupported',
-  'UnfulfillableCapacity',
-  'SpotMaxPriceTooLow',
-]);
 
 export interface PoolLaunchRequest {
   readonly fleetName: string;

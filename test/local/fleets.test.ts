@@ -1,0 +1,87 @@
+import * as path from 'node:path';
+import { parseFleets } from '../../lambdas/shared/fleets';
+import { LocalCloud } from '../../local/cloud';
+import { runJob, type JobOptions, type JobSummary } from '../../local/job';
+
+/**
+ * Fleets end to end in the local cloud (IAM enforced, the real functions, table and state machine): a job claims a
+ * hot or a stopped pool member and the pool is refilled; a fleet capped at one build runs its jobs one at a time, in
+ * the order they came; an unknown fleet is a ConfigurationError before anything is launched.
+ */
+const IMAGE = 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+const fleets = parseFleets(
+  {
+    hot: { imageId: IMAGE, instanceTypes: ['c7i.large'], market: 'on-demand', hotPool: 1, stoppedPool: 0, maxConcurrent: 4, maxQueueMinutes: 5 },
+    stopped: { imageId: IMAGE, instanceTypes: ['m7i.large'], market: 'on-demand', hotPool: 0, stoppedPool: 1, maxConcurrent: 4, maxQueueMinutes: 5 },
+    single: { imageId: IMAGE, instanceTypes: ['c7i.large'], market: 'on-demand', hotPool: 0, stoppedPool: 0, maxConcurrent: 1, maxQueueMinutes: 5 },
+  },
+  'fleets',
+);
+
+let cloud: LocalCloud;
+beforeAll(async () => {
+  cloud = await LocalCloud.start(undefined, { fleets });
+  await cloud.fillPools();
+}, 120_000);
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+const job = (fleet: string, command = 'echo built'): JobOptions => ({ source: path.join(__dirname, '../../examples/hello'), command, properties: { Fleet: fleet } });
+
+function expectWhole(s: JobSummary): void {
+  expect(s.jobResults).toBe(1);
+  expect(s.instancesReleased).toBe(s.instancesLaunched);
+}
+
+describe('fleets in the local cloud', () => {
+  it('builds on the hot pool member, terminates it after, and refills the pool', async () => {
+    const member = [...cloud.ec2.instances.values()].find((i) => i.tags['ec2-build-action:fleet'] === 'hot' && i.state === 'running')!;
+    const s = await runJob(cloud, job('hot'));
+    expect(s.status).toBe('Succeeded');
+    expect(s.capacitySource).toBe('hot-pool');
+    expect(s.timeline.instances.map((i) => i.instanceId)).toEqual([member.instanceId]);
+    expect(s.successSummary).toMatch(/\(c7i\.large, hot-pool\)/);
+    expectWhole(s);
+    expect(member.state === 'terminated' || member.state === 'shutting-down').toBe(true);
+    // Refill The Fleet started the refill; the pool is whole again with another instance.
+    await cloud.fillPools(3);
+    expect(cloud.poolCounts('hot').hot).toBe(1);
+  }, 60_000);
+
+  it('starts the stopped pool member for the job', async () => {
+    const s = await runJob(cloud, job('stopped'));
+    expect(s.status).toBe('Succeeded');
+    expect(s.capacitySource).toBe('stopped-pool');
+    expectWhole(s);
+  }, 60_000);
+
+  it('runs the jobs of a fleet capped at one build one at a time, first come first served, each on its own instance', async () => {
+    const results = await Promise.all(
+      [0, 1, 2].map(async (n) => {
+        await new Promise((r) => setTimeout(r, n * 300));
+        return runJob(cloud, job('single', 'sleep 1; echo built'));
+      }),
+    );
+    for (const s of results) {
+      expect(s.status).toBe('Succeeded');
+      expect(s.capacitySource).toBe('launched');
+      expectWhole(s);
+    }
+    // In the order the jobs came (results are in that order), and never two builds at once.
+    const spans = results.map((s) => ({ from: s.timeline.commands[0].startedAt!, to: s.timeline.result }));
+    expect(spans.map((x) => x.from)).toEqual([...spans.map((x) => x.from)].sort((a, b) => a - b));
+    for (let i = 1; i < spans.length; i++) expect(spans[i].from).toBeGreaterThanOrEqual(spans[i - 1].to - 500);
+    // The ones that waited say so.
+    expect(results.filter((s) => /Waited \d+s in fleet "single"'s line\./.test(s.successSummary ?? '')).length).toBeGreaterThanOrEqual(1);
+    expect(new Set(results.flatMap((s) => s.timeline.instances.map((i) => i.instanceId))).size).toBe(3);
+  }, 120_000);
+
+  it('refuses an unknown fleet before launching anything, naming the fleets there are', async () => {
+    const s = await runJob(cloud, job('Hot'));
+    expect(s.status).toBe('Failed');
+    expect(s.failureType).toBe('ConfigurationError');
+    expect(s.failureMessage).toMatch(/Fleet must be one of this stack's fleets \(hot, stopped, single\), got "Hot"/);
+    expect(s.instancesLaunched).toBe(0);
+  }, 60_000);
+});

@@ -159,7 +159,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     const poller = new JobPoller(this, 'Poller', { actionTypes, stateMachine, executionsArn });
     poller.function.addEnvironment(ENV.fleets, pools.fleetsJson);
     new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine, executionsArn });
-    new SafetyNets(this, 'SafetyNets', { actionTypes, stateMachine, executionsArn, documentName: document.documentName });
+    new SafetyNets(this, 'SafetyNets', { actionTypes, stateMachine, executionsArn, documentName: document.documentName, poolTable: pools.table, fleetsJson: pools.fleetsJson });
     this.actionTypeResource = registerVersions(this, resolved, document.documentName);
     this.stateMachine = stateMachine;
     this.documentName = document.documentName;

@@ -1,4 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -22,6 +23,10 @@ export interface SafetyNetsProps {
   readonly documentName: string;
   /** Minutes between sweeps. @default 15 */
   readonly sweepMinutes?: number;
+  /** The fleets' pool table: the sweeper tells idle pool members from leftovers, and both give back leaked fleet slots. */
+  readonly poolTable: dynamodb.ITable;
+  /** The stack's fleets as the FLEETS variable holds them (FleetPools.fleetsJson). */
+  readonly fleetsJson: string;
 }
 
 /**
@@ -60,16 +65,26 @@ export class SafetyNets extends Construct {
       conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.stack}`]: stack.stackName } },
     });
     const describe = new iam.PolicyStatement({ sid: 'FindInstances', actions: ['ec2:DescribeInstances'], resources: ['*'] });
+    // Fleet slots (GetItem, UpdateItem), the line (Query, DeleteItem) and pool members (Query, UpdateItem, DeleteItem):
+    // lambdas/sweeper/fleet-slots.ts, pool-members.ts and lambdas/execution-events/fleet-slot.ts.
+    const poolTable = (sid: string) =>
+      new iam.PolicyStatement({ sid, actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [props.poolTable.tableArn] });
+    // SendTaskSuccess supports no resource-level permissions (see lib/command-events.ts): it resumes the jobs waiting
+    // in a fleet's line when a leaked slot is given back.
+    const resumeWaiting = new iam.PolicyStatement({ sid: 'ResumeWaitingJobs', actions: ['states:SendTaskSuccess'], resources: ['*'] });
 
     const watchdog = new BuildActionFunction(this, 'ExecutionEvents', {
       entry: 'execution-events',
       description: 'Fails the job and terminates the instance of a build execution that ended abnormally',
+      environment: { [ENV.poolTableName]: props.poolTable.tableName },
     });
     watchdog.addToRolePolicy(terminateOwn);
     watchdog.addToRolePolicy(describe);
+    watchdog.addToRolePolicy(poolTable('GiveBackFleetSlots'));
+    watchdog.addToRolePolicy(resumeWaiting);
     watchdog.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadHistory', actions: ['states:GetExecutionHistory'], resources: [executionsArn] }));
     watchdog.addToRolePolicy(new iam.PolicyStatement({ sid: 'FailJob', actions: ['codepipeline:PutJobFailureResult'], resources: ['*'] }));
-    watchdog.acknowledgeUnscopedApis('ec2:DescribeInstances (read-only) and codepipeline:PutJobFailureResult');
+    watchdog.acknowledgeUnscopedApis('ec2:DescribeInstances (read-only), codepipeline:PutJobFailureResult and states:SendTaskSuccess (a task token names no resource)');
     new events.Rule(this, 'ExecutionEnded', {
       description: 'Build executions that ended FAILED, TIMED_OUT or ABORTED',
       eventPattern: executionEndedPattern(stateMachine.stateMachineArn),
@@ -100,10 +115,13 @@ export class SafetyNets extends Construct {
         [ENV.maxJobMinutes]: String(MAX_INSTANCE_MINUTES),
         [ENV.buildDocumentName]: props.documentName,
         [ENV.eventGraceMs]: String(EVENT_GRACE_MS),
+        [ENV.poolTableName]: props.poolTable.tableName,
+        [ENV.fleets]: props.fleetsJson,
       },
     });
     sweeper.addToRolePolicy(terminateOwn);
     sweeper.addToRolePolicy(describe);
+    sweeper.addToRolePolicy(poolTable('PoolMembersAndFleetSlots'));
     // Running builds CodePipeline no longer waits for are stopped; executions that ended without their status event are
     // released and their jobs failed (lambdas/sweeper/unawaited.ts, lost-ends.ts).
     sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ListExecutions', actions: ['states:ListExecutions'], resources: [stateMachine.stateMachineArn] }));
@@ -118,7 +136,8 @@ export class SafetyNets extends Construct {
     // PutJobFailureResult supports no resource-level permissions (same reference).
     sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'FailLostJobs', actions: ['codepipeline:PutJobFailureResult'], resources: ['*'] }));
     sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadCommands', actions: ['ssm:ListCommands', 'ssm:GetCommandInvocation'], resources: ['*'] }));
-    // No resource-level permissions for SendTaskSuccess (see lib/command-events.ts).
+    // No resource-level permissions for SendTaskSuccess (see lib/command-events.ts): builds whose status event was
+    // lost, and jobs waiting for a fleet slot that a leaked holder gave back.
     sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ResumeLostEvents', actions: ['states:SendTaskSuccess'], resources: ['*'] }));
     sweeper.acknowledgeUnscopedApis(
       'ec2:DescribeInstances, ssm:ListCommands and ssm:GetCommandInvocation (read-only), states:SendTaskSuccess (a task token names no resource) and codepipeline:PutJobFailureResult',

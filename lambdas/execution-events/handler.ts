@@ -1,5 +1,6 @@
 import type { Handler } from 'aws-lambda';
 import { createLogger } from '../shared/logger';
+import { poolTableFromEnv } from '../shared/pool-table';
 import { jobIdOf, releaseEndedExecution, type EndedExecution, type ReleaseResult } from './release';
 
 /** The part of a "Step Functions Execution Status Change" event this handler reads. */
@@ -8,11 +9,12 @@ export interface ExecutionEvent {
 }
 
 const logger = createLogger('execution-events');
+const table = poolTableFromEnv();
 
-/** A build execution ended outside its own Catch: release its instance, fail the job it owned. */
+/** A build execution ended outside its own Catch: release its instance and fleet slot, fail the job it owned. */
 export const handler: Handler<ExecutionEvent, ReleaseResult> = async (event, context) => {
   logger.addContext(context);
   const { executionArn, status } = event.detail;
   logger.appendKeys({ jobId: jobIdOf(event.detail), executionArn, status });
-  return releaseEndedExecution(event.detail, logger);
+  return releaseEndedExecution(event.detail, logger, table, new Date());
 };

@@ -2,9 +2,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { putJobFailure } from '../shared/codepipeline';
 import { findTaggedInstances, terminateInstances } from '../shared/ec2';
 import { TAGS } from '../shared/env';
+import type { PoolTable } from '../shared/pool-table';
 import { STATES } from '../shared/renewal';
 import { latestAcknowledgement } from '../shared/sfn';
 import type { ExecutionInput } from '../shared/types';
+import { forgetPoolInstances, freeFleetSlot } from './fleet-slot';
 
 /** What a "Step Functions Execution Status Change" event says about the execution that ended. */
 export interface EndedExecution {
@@ -47,16 +49,19 @@ export function jobIdOf(detail: EndedExecution): string {
 
 /**
  * An execution that ended FAILED, TIMED_OUT or ABORTED outside its own Catch: terminate whatever
- * instance it launched, and fail its job if it owned it and no result was reported yet.
+ * instance it launched (and forget it in the pool table when it was a pool instance), give back its
+ * fleet slot, and fail its job if it owned it and no result was reported yet.
  */
-export async function releaseEndedExecution(detail: EndedExecution, logger: Logger): Promise<ReleaseResult> {
+export async function releaseEndedExecution(detail: EndedExecution, logger: Logger, table: PoolTable, now: Date): Promise<ReleaseResult> {
   const { executionArn, name, status } = detail;
   // The job's result matters more than the instance: a failed release is left to the sweeper.
   let released = 0;
   let instanceNote = 'It had no instance running.';
   try {
-    const ids = (await findTaggedInstances({ [TAGS.execution]: name })).map((i) => i.instanceId);
+    const instances = await findTaggedInstances({ [TAGS.execution]: name });
+    const ids = instances.map((i) => i.instanceId);
     await terminateInstances(ids);
+    await forgetPoolInstances(table, instances);
     released = ids.length;
     if (ids.length) {
       instanceNote = 'Its instance was terminated.';
@@ -66,6 +71,7 @@ export async function releaseEndedExecution(detail: EndedExecution, logger: Logg
     instanceNote = 'Its instance could not be terminated now; the scheduled sweeper will terminate it.';
     logger.error('could not terminate the instances of an execution that ended abnormally', err as Error);
   }
+  await freeFleetSlot(table, detail, now, logger);
   const jobId = await ownedJob(detail);
   if (!jobId) {
     logger.info('the execution never owned its job; CodePipeline offers it again');

@@ -1,9 +1,15 @@
 import type { Handler } from 'aws-lambda';
-import { loadStateMachineArn, loadSweeperConfig } from '../shared/config';
+import { loadFleets, loadStateMachineArn, loadSweeperConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
+import { poolTableFromEnv } from '../shared/pool-table';
 import { sweep, type SweepReport } from './sweep';
 
-const sweeper = { stateMachineArn: loadStateMachineArn(), config: loadSweeperConfig(), logger: createLogger('sweeper') };
+const sweeper = {
+  stateMachineArn: loadStateMachineArn(),
+  config: loadSweeperConfig(),
+  logger: createLogger('sweeper'),
+  pools: { table: poolTableFromEnv(), fleets: loadFleets() },
+};
 
 /**
  * On the stack's schedule (an EventBridge scheduled event, whose content it does not need). Lambda

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { releaseEndedExecution } from '../execution-events/release';
 import type { TaggedInstance } from '../shared/ec2';
 import { TAGS } from '../shared/env';
+import type { PoolTable } from '../shared/pool-table';
 import { endedExecutions } from '../shared/sfn';
 
 /** The statuses the execution-events rule handles (lib/event-patterns.ts executionEndedPattern). */
@@ -33,7 +34,7 @@ export interface LostEnds {
  * then it is its event's). `maxJobMinutes` bounds how long an execution lives, so listing (newest
  * first) stops at executions that started before it could.
  */
-export async function failLostEnds(stateMachineArn: string, maxJobMinutes: number, now: Date, graceMs: number, listed: TaggedInstance[], logger: Logger): Promise<LostEnds> {
+export async function failLostEnds(stateMachineArn: string, maxJobMinutes: number, now: Date, graceMs: number, listed: TaggedInstance[], logger: Logger, table: PoolTable): Promise<LostEnds> {
   const lookBackMs = LOOK_BACK_GRACES * graceMs;
   const since = new Date(now.getTime() - lookBackMs);
   const until = new Date(now.getTime() - graceMs);
@@ -44,7 +45,7 @@ export async function failLostEnds(stateMachineArn: string, maxJobMinutes: numbe
   const failures: string[] = [];
   for (const e of await endedExecutions(stateMachineArn, ABNORMAL, since, until, startedAfter)) {
     try {
-      const result = await releaseEndedExecution(e, logger);
+      const result = await releaseEndedExecution(e, logger, table, now);
       if (result.reported === 'reported') {
         logger.warn('failed the job of an execution whose status event was lost', { executionArn: e.executionArn, status: e.status });
         jobsFailed += 1;

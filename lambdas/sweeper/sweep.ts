@@ -1,11 +1,16 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SweeperConfig } from '../shared/config';
-import { findTaggedInstances, terminateInstances } from '../shared/ec2';
-import { TAGS } from '../shared/env';
-import { executionState, stopExecution } from '../shared/sfn';
+import { findTaggedInstances, terminateInstances, type TaggedInstance } from '../shared/ec2';
+import { POOL_TAGS, TAGS } from '../shared/env';
+import type { Fleet } from '../shared/fleets';
+import { transition, type PoolMember, type PoolTable } from '../shared/pool-table';
+import { forgetPoolInstances } from '../execution-events/fleet-slot';
+import { executionState, runningExecutions, stopExecution } from '../shared/sfn';
 import { finishedCommands } from '../shared/ssm';
 import { deliverResult } from '../command-events/result';
+import { sweepFleetSlots, type SlotSweep } from './fleet-slots';
 import { ABNORMAL, failLostEnds } from './lost-ends';
+import { buildStart, poolMembersOf, poolVerdict } from './pool-members';
 import { unawaitedBuilds } from './unawaited';
 
 export interface SweepDecision {
@@ -21,12 +26,16 @@ export interface SweepReport {
   readonly stopped: { readonly executionArn: string; readonly reason: string }[];
   /** Jobs failed for executions that ended abnormally and whose status event was lost. */
   readonly jobsFailed: number;
+  /** Fleet slots and line places given back for executions that are not running. */
+  readonly slots: SlotSweep;
 }
 
 export interface Sweeper {
   readonly stateMachineArn: string;
   readonly config: SweeperConfig;
   readonly logger: Logger;
+  /** The fleets' pool table and the stack's fleets (FLEETS). */
+  readonly pools: { readonly table: PoolTable; readonly fleets: Readonly<Record<string, Fleet>> };
 }
 
 /**
@@ -60,23 +69,35 @@ async function part<T>(failures: string[], what: string, run: () => Promise<T>, 
  * the longest allowed job at `now`, and says so in its log; resumes running builds whose command
  * status event was lost; stops the builds CodePipeline no longer waits for (their instances first:
  * they are what costs, and a build whose instance is gone cannot report to a job that moved on);
- * fails the jobs of executions that ended abnormally and whose status event was lost. The last
- * line of defence: a second run right after changes nothing.
+ * fails the jobs of executions that ended abnormally and whose status event was lost; keeps idle pool
+ * members the pool table knows and terminates the pools' leftovers (pool-members.ts); gives back the fleet
+ * slots and line places of executions that are not running (fleet-slots.ts). The last line of defence: a
+ * second run right after changes nothing.
  */
 export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
   const failures: string[] = [];
   const instances = await findTaggedInstances({ [TAGS.stack]: s.config.stackTagValue });
-  const unawaited = await part(failures, 'asking about running builds', () => unawaitedBuilds(s.stateMachineArn, now, s.config.eventGraceMs, s.logger), []);
+  const running = await part(failures, 'listing running builds', () => runningExecutions(s.stateMachineArn), null);
+  const unawaited = running ? await part(failures, 'asking about running builds', () => unawaitedBuilds(running, now, s.config.eventGraceMs, s.logger), []) : [];
+  // Null when the table cannot be read: idle pool instances are then kept, and builds on pool instances aged by their launch.
+  const members = await part(failures, 'reading the pool table', () => poolMembersOf(s.pools.table, instances), null);
   const stopping = new Map(unawaited.map((u) => [u.name, u]));
-  const lost = await part(failures, 'looking for lost execution ends', () => failLostEnds(s.stateMachineArn, s.config.maxJobMinutes, now, s.config.eventGraceMs, instances, s.logger), { jobsFailed: 0, released: [], failures: [] });
+  const lost = await part(failures, 'looking for lost execution ends', () => failLostEnds(s.stateMachineArn, s.config.maxJobMinutes, now, s.config.eventGraceMs, instances, s.logger, s.pools.table), { jobsFailed: 0, released: [], failures: [] });
   failures.push(...lost.failures);
   const releasedWithEnds = new Set(lost.released.map((r) => r.instanceId));
   const candidates: SweepDecision[] = [];
   let resumed = 0;
   for (const instance of instances) {
     if (releasedWithEnds.has(instance.instanceId)) continue;
-    const ageMinutes = (now.getTime() - instance.launchTime.getTime()) / 60000;
     const name = instance.tags[TAGS.execution];
+    const member = members?.get(instance.instanceId);
+    if (instance.tags[POOL_TAGS.fleet] !== undefined && !name) {
+      // An idle pool member, not a build: kept unless it is a leftover of the pools (pool-members.ts).
+      const leftover = members ? await idlePoolLeftover(s, instance, member, now, failures) : null;
+      if (leftover) candidates.push({ instanceId: instance.instanceId, reason: leftover });
+      continue;
+    }
+    const ageMinutes = (now.getTime() - buildStart(instance, member).getTime()) / 60000;
     let reason: string | null = null;
     if (ageMinutes > s.config.maxJobMinutes) {
       reason = `older than the longest allowed job (${Math.round(ageMinutes)} > ${s.config.maxJobMinutes} minutes)`;
@@ -97,6 +118,9 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
   // An execution that ended between the listing and now has released its own instance already.
   const stoppedIds = new Set(await terminateInstances(candidates.map((t) => t.instanceId)));
   const terminated = [...lost.released, ...candidates.filter((t) => stoppedIds.has(t.instanceId))];
+  const candidateIds = new Set(candidates.map((c) => c.instanceId));
+  const terminatedNow = instances.filter((i) => candidateIds.has(i.instanceId));
+  await part(failures, 'forgetting terminated pool instances', () => forgetPoolInstances(s.pools.table, terminatedNow), undefined);
   for (const t of terminated) s.logger.warn('terminated a leftover build instance', { ...t });
   const stopped: SweepReport['stopped'] = [];
   for (const u of unawaited) {
@@ -106,12 +130,28 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
       stopped.push({ executionArn: u.executionArn, reason });
     }
   }
+  const noSlots: SlotSweep = { freed: [], dequeued: [], resumed: 0 };
+  // Only with the listing: without it no execution can be told not running.
+  const runningNames = new Set((running ?? []).map((e) => e.executionArn.split(':').pop() ?? ''));
+  const slots = running ? await part(failures, 'giving back fleet slots', () => sweepFleetSlots(s.pools.table, s.pools.fleets, s.stateMachineArn, runningNames, now, s.logger), noSlots) : noSlots;
   const kept = instances.length - candidates.length - releasedWithEnds.size;
-  const report = { terminated, kept, resumed, stopped, jobsFailed: lost.jobsFailed };
+  const report = { terminated, kept, resumed, stopped, jobsFailed: lost.jobsFailed, slots };
   s.logger.info('sweep finished', { terminated: terminated.length, alreadyReleased: candidates.length + lost.released.length - terminated.length, kept, resumed, stopped: stopped.length, jobsFailed: lost.jobsFailed });
   // Loud (the function's error metric) once everything else is done; the next sweep tries again.
   if (failures.length) throw new SweepIncompleteError(failures);
   return report;
+}
+
+/**
+ * Why an idle pool instance is a leftover (poolVerdict), or null to keep it. One that outlived its fleet's maxAgeMinutes
+ * is first moved to 'retiring' from the state it was seen in: null when a job claimed it meanwhile.
+ */
+async function idlePoolLeftover(s: Sweeper, instance: TaggedInstance, member: PoolMember | undefined, now: Date, failures: string[]): Promise<string | null> {
+  const verdict = poolVerdict(instance, member, s.pools.fleets, now);
+  if (verdict.keep) return null;
+  if (!verdict.retireFrom) return verdict.reason;
+  const retire = () => transition(s.pools.table, instance.tags[POOL_TAGS.fleet], instance.instanceId, verdict.retireFrom!, 'retiring', now);
+  return (await part(failures, `retiring pool instance ${instance.instanceId}`, retire, false)) ? verdict.reason : null;
 }
 
 export class SweepIncompleteError extends Error {

@@ -1,5 +1,4 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { runningExecutions } from '../shared/sfn';
 import type { ExecutionInput } from '../shared/types';
 import { stillAwaited } from './awaited';
 
@@ -10,16 +9,22 @@ export interface UnawaitedBuild {
   readonly why: string;
 }
 
+/** A running execution as ListExecutions and DescribeExecution give it (lambdas/shared/sfn.ts runningExecutions). */
+export interface RunningExecution {
+  readonly executionArn: string;
+  readonly input: string;
+}
+
 /**
- * The running build executions (those still waiting for an instance too) whose action CodePipeline
+ * The running build executions (`running`: those still waiting for an instance too) whose action CodePipeline
  * no longer waits for: abandoned, failed (its job timed out), superseded, or its pipeline gone.
  * Neither "Stop and abandon"'s ABANDONED event (whether one is sent is not documented) nor any
  * other event is needed. A build whose pipeline cannot be asked now (throttled, denied) is kept
  * and asked again at the next sweep; the age limit still bounds it.
  */
-export async function unawaitedBuilds(stateMachineArn: string, now: Date, graceMs: number, logger: Logger): Promise<UnawaitedBuild[]> {
+export async function unawaitedBuilds(running: readonly RunningExecution[], now: Date, graceMs: number, logger: Logger): Promise<UnawaitedBuild[]> {
   const out: UnawaitedBuild[] = [];
-  for (const e of await runningExecutions(stateMachineArn)) {
+  for (const e of running) {
     const name = e.executionArn.split(':').pop() ?? '';
     let input: Partial<ExecutionInput> = {};
     try {

@@ -3,7 +3,11 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { invoke } from '../fixtures/lambda';
-import { handler } from '../../lambdas/execution-events/handler';
+
+// The handler reads the pool table's name at cold start: set before it is loaded.
+process.env.POOL_TABLE_NAME = 'PoolTable';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { handler } = require('../../lambdas/execution-events/handler') as typeof import('../../lambdas/execution-events/handler');
 
 const NAME = 'job-1-0123456789ab';
 const EXECUTION = `arn:aws:states:eu-west-1:123456789012:execution:Ec2BuildAction-BuildJob:${NAME}`;

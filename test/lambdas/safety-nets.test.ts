@@ -14,6 +14,7 @@ import { GetCommandInvocationCommand, ListCommandsCommand, SSMClient } from '@aw
 import { mockClient } from 'aws-sdk-client-mock';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadSweeperConfig } from '../../lambdas/shared/config';
+import { poolTableFromEnv } from '../../lambdas/shared/pool-table';
 import { sweep } from '../../lambdas/sweeper/sweep';
 import { invoke } from '../fixtures/lambda';
 
@@ -26,6 +27,7 @@ process.env.STACK_TAG_VALUE = 'Ec2BuildAction';
 process.env.MAX_JOB_MINUTES = '1500';
 process.env.BUILD_DOCUMENT_NAME = 'Ec2BuildAction-RunBuild';
 process.env.EVENT_GRACE_MS = '300000';
+process.env.POOL_TABLE_NAME = 'PoolTable';
 /* eslint-disable @typescript-eslint/no-require-imports */
 const executionEvents = require('../../lambdas/execution-events/handler') as typeof import('../../lambdas/execution-events/handler');
 const abandon = require('../../lambdas/abandon/handler') as typeof import('../../lambdas/abandon/handler');
@@ -33,7 +35,7 @@ const sweeper = require('../../lambdas/sweeper/handler') as typeof import('../..
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The sweep's logic at a given time, with the configuration the handler loads. */
-const sweepAt = (now: Date) => sweep({ stateMachineArn: MACHINE, config: loadSweeperConfig(), logger: new Logger({ serviceName: 'sweeper' }) }, now);
+const sweepAt = (now: Date) => sweep({ stateMachineArn: MACHINE, config: loadSweeperConfig(), logger: new Logger({ serviceName: 'sweeper' }), pools: { table: poolTableFromEnv(), fleets: {} } }, now);
 
 const ec2 = mockClient(EC2Client);
 const sfn = mockClient(SFNClient);
@@ -201,7 +203,7 @@ describe('sweeper: the last line of defence', () => {
   it('terminates nothing when every instance belongs to a running build', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [tagged('i-running', 'run')] }] });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
-    expect(await sweepAt(now)).toEqual({ terminated: [], kept: 1, resumed: 0, stopped: [], jobsFailed: 0 });
+    expect(await sweepAt(now)).toEqual({ terminated: [], kept: 1, resumed: 0, stopped: [], jobsFailed: 0, slots: { freed: [], dequeued: [], resumed: 0 } });
     expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
   });
 
@@ -224,7 +226,7 @@ describe('sweeper: the last line of defence', () => {
     // WHEN
     const out = await sweepAt(now);
     // THEN only the lost result is handed over, with the command's own outcome, and nothing is terminated
-    expect(out).toEqual({ terminated: [], kept: 1, resumed: 1, stopped: [], jobsFailed: 0 });
+    expect(out).toEqual({ terminated: [], kept: 1, resumed: 1, stopped: [], jobsFailed: 0, slots: { freed: [], dequeued: [], resumed: 0 } });
     expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, { InstanceId: 'i-running', Filters: [{ key: 'DocumentName', value: 'Ec2BuildAction-RunBuild' }] });
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'token-new', output: expect.stringContaining('"exitCode":2') });
     expect(ssm).not.toHaveReceivedCommandWith(GetCommandInvocationCommand, { CommandId: 'c-running' });

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CodePipelineClient,
   GetPipelineExecutionCommand,
@@ -27,7 +28,7 @@ const pipeline = { name: 'app', executionId: PE, stage: 'Build', action: 'Ec2' }
 const now = new Date('2026-11-22T12:00:00Z');
 const minutesAgo = (m: number) => new Date(now.getTime() - m * 60000);
 const sweepNow = () =>
-  sweep({ stateMachineArn: MACHINE, config: { stackTagValue: 'Ec2BuildAction', maxJobMinutes: 1500, buildDocumentName: 'Ec2BuildAction-RunBuild', eventGraceMs: 5 * 60000 }, logger: new Logger({ serviceName: 'sweeper' }) }, now);
+  sweep({ stateMachineArn: MACHINE, config: { stackTagValue: 'Ec2BuildAction', maxJobMinutes: 1500, buildDocumentName: 'Ec2BuildAction-RunBuild', eventGraceMs: 5 * 60000 }, logger: new Logger({ serviceName: 'sweeper' }), pools: { table: { client: new DynamoDBClient({}), tableName: 'PoolTable' }, fleets: {} } }, now);
 
 const ec2 = mockClient(EC2Client);
 const sfn = mockClient(SFNClient);
@@ -226,7 +227,7 @@ describe('sweeper: executions that ended without their status event', () => {
       failureDetails: expect.objectContaining({ type: 'SystemUnavailable', message: expect.stringMatching(/ended ABORTED .*stopped in the console.*instance was terminated/) }),
     });
     // AND the second found nothing left to do
-    expect(second).toEqual({ terminated: [], kept: 0, resumed: 0, stopped: [], jobsFailed: 0 });
+    expect(second).toEqual({ terminated: [], kept: 0, resumed: 0, stopped: [], jobsFailed: 0, slots: { freed: [], dequeued: [], resumed: 0 } });
     expect(changes).toEqual(['terminate i-0abc']);
     expect(sfn).not.toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: execArn('ancient') });
     expect(sfn).not.toHaveReceivedCommandWith(ListExecutionsCommand, { nextToken: 'never-read' });

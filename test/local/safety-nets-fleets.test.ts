@@ -1,0 +1,151 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LocalCloud } from '../../local/cloud';
+import { credentialsFor } from '../../local/iam/identity';
+import { runJob, type JobSummary } from '../../local/job';
+import { parseFleets } from '../../lambdas/shared/fleets';
+import type { PoolTable } from '../../lambdas/shared/pool-table';
+
+/**
+ * The safety nets know fleets, in the local cloud with the stack's own functions: the sweeper keeps idle pool members
+ * the pool table knows and terminates the pools' leftovers; the execution-events watchdog and the sweeper give back
+ * the fleet slots of executions that ended without "Free Fleet Slot", and the next waiting job runs.
+ * Schedules are stopped: each sweep and refill here is the test's own.
+ */
+const IMAGE = 'ami-0a1b2c3d4e5f67890';
+const base = { imageId: IMAGE, instanceTypes: ['t3.medium'], market: 'on-demand', maxQueueMinutes: 5 } as const;
+const fleets = parseFleets({ warm: { ...base, hotPool: 2, stoppedPool: 0, maxConcurrent: 4 }, capped: { ...base, hotPool: 0, stoppedPool: 0, maxConcurrent: 1 } }, 'fleets');
+const MINUTE = 60_000;
+/** A job's summary, or a rejection when it has none within `ms` (a waiting job otherwise waits out its line). */
+const within = <T>(ms: number, p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no result within ${ms} ms`)), ms))]);
+
+let cloud: LocalCloud;
+let table: PoolTable;
+let pools: typeof import('../../lambdas/shared/pool-table');
+
+beforeAll(async () => {
+  cloud = await LocalCloud.start(undefined, { fleets });
+  cloud.bus.stopSchedules();
+  // The test reads and writes the table as the slot function does (its role has every item action the test needs).
+  const credentials = credentialsFor(cloud.functionAt('Fleets/Slots').roleLogicalId);
+  table = { client: new DynamoDBClient({ credentials }), tableName: cloud.functionAt('Fleets/Slots').lambda.spec.env.POOL_TABLE_NAME };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  pools = require('../../lambdas/shared/pool-table') as typeof pools;
+}, 300_000);
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const running = (id: string) => ['pending', 'running', 'stopping', 'stopped'].includes(cloud.ec2.instances.get(id)?.state ?? '');
+/** Makes EC2 report an instance as launched `ms` ago. */
+const age = (id: string, ms: number) => Object.assign(cloud.ec2.instances.get(id)!, { launchTime: new Date(Date.now() - ms) });
+
+describe('the sweeper and pool instances', () => {
+  let members: string[];
+  beforeAll(async () => {
+    await cloud.fillPools();
+    members = (await pools.listMembers(table, 'warm')).map((m) => m.instanceId).sort();
+  }, 120_000);
+
+  it('keeps idle pool members the pool table knows', async () => {
+    expect(members).toHaveLength(2);
+    const report = await cloud.sweep();
+    expect(report.terminated.map((t) => t.instanceId)).not.toEqual(expect.arrayContaining([members[0]]));
+    expect(report.terminated.map((t) => t.instanceId)).not.toEqual(expect.arrayContaining([members[1]]));
+    for (const id of members) expect(running(id)).toBe(true);
+    expect((await pools.listMembers(table, 'warm')).map((m) => m.state)).toEqual(['ready', 'ready']);
+  });
+
+  it('keeps a pool instance the table does not know while it is young, and terminates it past the grace', async () => {
+    // GIVEN a pool instance whose item is gone (a refill that died between launch and record)
+    const [orphan] = members;
+    await pools.removeMember(table, 'warm', orphan);
+    // WHEN it was launched a moment ago THEN it is kept: the refill records what it launched right after
+    expect((await cloud.sweep()).terminated.map((t) => t.instanceId)).not.toContain(orphan);
+    expect(running(orphan)).toBe(true);
+    // WHEN it was launched 11 minutes ago THEN it is a leftover
+    age(orphan, 11 * MINUTE);
+    const report = await cloud.sweep();
+    expect(report.terminated).toContainEqual({ instanceId: orphan, reason: expect.stringContaining('the pool table does not know') });
+    expect(running(orphan)).toBe(false);
+  });
+
+  it('terminates a pool instance claimed past the grace that never got its job\'s tags, and forgets it', async () => {
+    const [, claimedId] = members;
+    const claimed = await pools.claim(table, 'warm', 'hot', 'execution-that-died-claiming', new Date(Date.now() - 11 * MINUTE));
+    expect(claimed?.instanceId).toBe(claimedId);
+    const report = await cloud.sweep();
+    expect(report.terminated).toContainEqual({ instanceId: claimedId, reason: expect.stringContaining('never tagged for its job') });
+    expect(running(claimedId)).toBe(false);
+    expect((await pools.listMembers(table, 'warm')).map((m) => m.instanceId)).not.toContain(claimedId);
+  });
+});
+
+describe('fleet slots of executions that ended without "Free Fleet Slot"', () => {
+  const holders = () => pools.slotHolders(table, 'capped');
+  const queued = async () => (await pools.oldestQueued(table, 'capped', 10)).map((e) => e.executionName);
+  const executionOf = (name: string) => [...cloud.sfn.executions.values()].find((e) => e.name === name)!;
+
+  /** A long build holding capped's only slot, and a second job waiting in line behind it. */
+  async function holderAndWaiter(): Promise<{ holder: string; waiter: string; first: Promise<JobSummary | void>; second: Promise<JobSummary> }> {
+    const first = runJob(cloud, { source: null, command: 'sleep 120', properties: { Fleet: 'capped' } }).catch(() => undefined);
+    const [holder] = await waitFor('the first job to hold the slot', async () => ((await holders()).length === 1 ? await holders() : null));
+    const second = runJob(cloud, { source: null, command: 'echo built', properties: { Fleet: 'capped' } });
+    const [waiter] = await waitFor('the second job to wait in line', async () => ((await queued()).length === 1 ? await queued() : null));
+    return { holder, waiter, first, second };
+  }
+  const abort = (name: string) => {
+    const e = executionOf(name);
+    Object.assign(e, { error: 'Aborted', cause: 'stopped by a person in the Step Functions console' });
+    e.abort?.();
+  };
+
+  it('the watchdog gives back the slot of an aborted execution, and the waiting job builds', async () => {
+    const { holder, waiter, first, second } = await holderAndWaiter();
+    // WHEN the holder's execution is aborted (no Free Fleet Slot runs), with no sweep at all
+    abort(holder);
+    // THEN the waiting job takes the slot and builds
+    await expect(within(60_000, second)).resolves.toMatchObject({ status: 'Succeeded' });
+    expect(await holders()).not.toContain(holder);
+    expect(await queued()).not.toContain(waiter);
+    await first;
+  }, 240_000);
+
+  it('the sweeper gives back the slot of an execution whose end event was lost, and the waiting job builds', async () => {
+    const { holder, waiter, first, second } = await holderAndWaiter();
+    // GIVEN the holder's end never reaches the watchdog
+    cloud.injectFault(holder.slice(0, 36), { dropExecutionEvent: () => true });
+    abort(holder);
+    await waitFor('the holder to end', async () => executionOf(holder).status !== 'RUNNING');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await holders()).toEqual([holder]);
+    expect(await queued()).toEqual([waiter]);
+    // WHEN the sweeper runs
+    const report = (await cloud.sweep()) as unknown as { slots: { freed: string[]; resumed: number } };
+    // THEN it gives the slot back and resumes the waiting job, which builds
+    expect(report.slots).toMatchObject({ freed: [`capped/${holder}`], resumed: 1 });
+    await expect(within(60_000, second)).resolves.toMatchObject({ status: 'Succeeded' });
+    // The lost end's job is failed by a later sweep, past the event grace.
+    await new Promise((r) => setTimeout(r, 7000));
+    await cloud.sweep();
+    await first;
+  }, 240_000);
+
+  it('the sweeper takes out line places of executions that are not running', async () => {
+    // GIVEN a place in the line of a fleet no job runs on now, kept by an execution Step Functions does not know
+    await pools.enqueue(table, 'warm', { executionName: 'never-ran-0123456789ab', jobId: 'job-gone', taskToken: 'token-of-a-task-that-is-gone', enqueuedAt: new Date().toISOString(), expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+    // WHEN the sweeper runs THEN it is taken out
+    const report = (await cloud.sweep()) as unknown as { slots: { dequeued: string[] } };
+    expect(report.slots.dequeued).toEqual(['warm/never-ran-0123456789ab']);
+    expect(await pools.oldestQueued(table, 'warm', 10)).toEqual([]);
+  });
+});

@@ -149,3 +149,21 @@ describe('fleet slots of executions that ended without "Free Fleet Slot"', () =>
     expect(await pools.oldestQueued(table, 'warm', 10)).toEqual([]);
   });
 });
+
+describe('the watchdog and a claimed pool instance', () => {
+  it('terminates the pool instance of an aborted execution and forgets its item', async () => {
+    // GIVEN a build running on a member claimed from warm's hot pool
+    await cloud.fillPools();
+    const job = runJob(cloud, { source: null, command: 'sleep 120', properties: { Fleet: 'warm' } }).catch(() => undefined);
+    const claimed = await waitFor('a claim', async () => (await pools.listMembers(table, 'warm')).find((m) => m.state === 'claimed' && running(m.instanceId)));
+    await waitFor('its job\'s tags', async () => cloud.ec2.instances.get(claimed.instanceId)?.tags['ec2-build-action:execution'] === claimed.claimedBy);
+    // WHEN its execution is aborted
+    const execution = [...cloud.sfn.executions.values()].find((e) => e.name === claimed.claimedBy)!;
+    Object.assign(execution, { error: 'Aborted', cause: 'stopped by a person in the Step Functions console' });
+    execution.abort?.();
+    // THEN the watchdog terminates it and deletes its item
+    await waitFor('the item to go', async () => !(await pools.listMembers(table, 'warm')).some((m) => m.instanceId === claimed.instanceId), 30_000);
+    expect(running(claimed.instanceId)).toBe(false);
+    await job;
+  }, 120_000);
+});

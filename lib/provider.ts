@@ -16,6 +16,7 @@ import { FIRST_CONSTRUCT_ID, pinFile, readPin } from './action-type-snapshot';
 import { KeptActionType } from './kept-action-type';
 import { resolveProviderProps, type Ec2BuildProviderProps, type ResolvedProviderProps } from './provider-props';
 import { SafetyNets } from './safety-nets';
+import { SpotInterruptions } from './spot-interruptions';
 
 /** A provider of the EC2 build action type: one this app deploys, or one deployed elsewhere. */
 export interface IEc2BuildProvider {
@@ -159,6 +160,9 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     const poller = new JobPoller(this, 'Poller', { actionTypes, stateMachine, executionsArn });
     poller.function.addEnvironment(ENV.fleets, pools.fleetsJson);
     new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine, executionsArn });
+    if (Object.values(this.fleets).some((f) => f.market !== 'on-demand')) {
+      new SpotInterruptions(this, 'SpotInterruptions', { stateMachine, executionsArn, table: pools.table });
+    }
     new SafetyNets(this, 'SafetyNets', { actionTypes, stateMachine, executionsArn, documentName: document.documentName, poolTable: pools.table, fleetsJson: pools.fleetsJson });
     this.actionTypeResource = registerVersions(this, resolved, document.documentName);
     this.stateMachine = stateMachine;

@@ -89,6 +89,18 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
       expect(await decide(refill, 'dynamodb:Query', table)).toBe('Allowed');
     });
 
+    it('lets the Spot interruption handler count on the table, read the build\'s history and fail its waiting task, nothing else', async () => {
+      const spot = rolePolicies(fleets, 'SpotInterruptionsFunctionRole');
+      expect(await decide(spot, 'dynamodb:PutItem', table)).toBe('Allowed');
+      expect(await decide(spot, 'dynamodb:DeleteItem', table)).toBe('ImplicitlyDenied');
+      expect(await decide(spot, 'states:SendTaskFailure', '*')).toBe('Allowed');
+      expect(await decide(spot, 'states:SendTaskSuccess', '*')).toBe('ImplicitlyDenied');
+      const execution = (machine: string) => `arn:${PARTITION}:states:${REGION}:${ACCOUNT}:execution:${machine}:job-1`;
+      expect(await decide(spot, 'states:GetExecutionHistory', execution('Ec2BuildAction-BuildJob'))).toBe('Allowed');
+      expect(await decide(spot, 'states:GetExecutionHistory', execution('Other-BuildJob'))).toBe('ImplicitlyDenied');
+      expect(await decide(spot, 'ec2:TerminateInstances', instance, ours)).toBe('ImplicitlyDenied');
+    });
+
     it('lets the slot function use the table and resume waiting tasks (which name no resource), nothing on EC2', async () => {
       expect(await decide(slots, 'dynamodb:UpdateItem', table)).toBe('Allowed');
       expect(await decide(slots, 'states:SendTaskSuccess', '*')).toBe('Allowed');

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalCloud } from './cloud';
 import { FAULTS, faultNamed, type Fault } from './faults';
-import { outputPathOf, runJob, type JobOptions } from './job';
+import { runFault } from './fault-run';
+import { outputPathOf, type JobOptions, type JobSummary } from './job';
 import { reporter } from './progress';
 import { registeredActionTypes } from './services/pipeline-structure';
 import { FleetValueError, parseFleets, type Fleet } from '../lambdas/shared/fleets';
@@ -137,7 +138,9 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
 async function main(): Promise<void> {
   const { job, json, quiet, fault, template, runs, fleets } = parse(process.argv.slice(2));
   // A fault may shorten the jobs' renewals and timeouts: the cloud starts with them.
-  const cloud = await LocalCloud.start(undefined, { template, fleets, jobs: fault?.jobs, log: (line) => process.stderr.write(`⚙ ${line}\n`) });
+  // A fleet fault runs on fleets of its own, deployed beside the file's.
+  const deployed = fault?.fleets ? { ...(fleets ?? {}), ...fault.fleets } : fleets;
+  const cloud = await LocalCloud.start(undefined, { template, fleets: deployed, jobs: fault?.jobs, log: (line) => process.stderr.write(`⚙ ${line}\n`) });
   // CodePipeline refuses a configuration key the action type does not declare: so does the runner, before any job.
   const declared = registeredActionTypes(cloud.stack).find((t) => t.id.version === cloud.actionType.version)?.properties.map((p) => p.name) ?? [];
   const unknown = Object.keys(job.properties ?? {}).find((name) => !declared.includes(name));
@@ -158,10 +161,17 @@ async function main(): Promise<void> {
       }
     }
     if (fault) process.stderr.write(`⚡ fault: ${fault.name}: ${fault.description}\n`);
-    let summary = await runJob(cloud, job, fault);
+    // A fault's scenario may run several jobs: the summary is the one its expectation describes; a broken promise is said.
+    const once = async (): Promise<JobSummary> => {
+      const run = await runFault(cloud, job, fault ?? null);
+      for (const v of run.violations) process.stderr.write(`✘ broken promise: ${v}\n`);
+      if (run.summaries.length > 1) process.stderr.write(`  ${run.summaries.length} jobs: ${run.summaries.map((x) => `${x.status} (${x.capacitySource ?? 'nothing'})`).join(', ')}\n`);
+      return run.primary;
+    };
+    let summary = await once();
     for (let run = 2; run <= runs; run++) {
       process.stderr.write(`${summary.status === 'Succeeded' ? '✔' : '✘'} run ${run - 1} of ${runs}: ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)}s\n`);
-      summary = await runJob(cloud, job, fault);
+      summary = await once();
     }
     if (summary.instancesSwept) process.stderr.write(`🧹 the sweeper terminated ${summary.instancesSwept} instance(s) the job left running\n`);
     const line =

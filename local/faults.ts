@@ -1,6 +1,8 @@
 import { AwsError } from './services/aws-error';
 import type { Chaos } from './services/chaos';
+import type { Fleet } from '../lambdas/shared/fleets';
 import type { JobTimeouts } from './cloud';
+import { FLEET_FAULTS, type FaultContext, type ScenarioOutcome } from './faults-fleet';
 import type { JobOptions } from './job';
 
 /** What a job under a fault must end with (besides the invariants every job keeps). */
@@ -13,6 +15,10 @@ export interface FaultExpectation {
   readonly summary?: RegExp;
   /** Instances the sweeper (not the state machine) had to terminate. */
   readonly swept?: number;
+  /** Where the build's instance came from (JobSummary.capacitySource). */
+  readonly capacitySource?: 'hot-pool' | 'stopped-pool' | 'launched';
+  /** Instances launched for the job (a job that never got past its fleet's line: 0). */
+  readonly launched?: number;
 }
 
 export interface Fault {
@@ -36,6 +42,15 @@ export interface Fault {
   readonly jobs?: JobTimeouts;
   /** The least number of job renewals its job goes through. */
   readonly continuations?: number;
+  /**
+   * Runs on these fleets (its job names one with the Fleet property, through `job.properties`): only in a local cloud
+   * started with them (LocalCloud.start(timing, { fleets })), one per distinct value (local/faults-fleet.ts cloudKey).
+   */
+  readonly fleets?: Readonly<Record<string, Fleet>>;
+  /** Runs its job (or jobs) itself: prepares the fleet, breaks it, checks what the summary cannot show (local/fault-run.ts). */
+  readonly scenario?: (context: FaultContext) => Promise<ScenarioOutcome>;
+  /** Jobs one run of it makes. @default 1 */
+  readonly jobCount?: number;
 }
 
 const lambdaError = () => Object.assign(new Error('Lambda service error (injected)'), { name: 'Lambda.ServiceException' });
@@ -295,6 +310,7 @@ export const FAULTS: readonly Fault[] = [
       dropExecutionEvent: () => true,
     }),
   },
+  ...FLEET_FAULTS,
 ];
 
 export function faultNamed(name: string): Fault | undefined {

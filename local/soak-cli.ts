@@ -1,8 +1,12 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { FleetValueError, parseFleets, type Fleet } from '../lambdas/shared/fleets';
 import { runSoak } from './soak';
 
-const USAGE = `usage: npm run soak -- [--jobs N] [--seed S] [--concurrency C] [--clean-share F] [--json]
-  --jobs N          jobs to run (default 100)
+const USAGE = `usage: npm run soak -- [--jobs N] [--seed S] [--concurrency C] [--clean-share F] [--fleets FILE] [--json]
+  --jobs N          jobs to draw (default 100; a fault of several jobs, as pool-claim-race's 50, runs them all)
+  --fleets FILE     fleets as the stack takes them: jobs run on their Linux fleets and cold, and the fleet faults join the draw
   --seed S          seed of the fault draw; the same seed draws the same faults (default 1)
   --concurrency C   jobs in flight at once (default 25)
   --clean-share F   share of jobs with no fault, 0 to 1 (default 0.3)
@@ -11,6 +15,16 @@ const USAGE = `usage: npm run soak -- [--jobs N] [--seed S] [--concurrency C] [-
 function usage(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
   process.exit(2);
+}
+
+/** A --fleets file, checked as the stack checks its fleets. */
+function readFleets(file: string): Record<string, Fleet> {
+  try {
+    return parseFleets(JSON.parse(fs.readFileSync(file, 'utf8')), path.basename(file));
+  } catch (err) {
+    if (err instanceof FleetValueError || err instanceof SyntaxError || (err as NodeJS.ErrnoException).code) usage(`--fleets: ${(err as Error).message}`);
+    throw err;
+  }
 }
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
@@ -25,7 +39,7 @@ async function main(): Promise<void> {
   try {
     ({ values } = parseArgs({
       args: process.argv.slice(2),
-      options: { jobs: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, 'clean-share': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+      options: { jobs: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, 'clean-share': { type: 'string' }, fleets: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
       strict: true,
     }));
   } catch (err) {
@@ -43,8 +57,9 @@ async function main(): Promise<void> {
     seed: positiveInt('seed', values.seed as string | undefined, 1),
     concurrency: positiveInt('concurrency', values.concurrency as string | undefined, 25),
     cleanShare,
+    fleets: values.fleets === undefined ? undefined : readFleets(path.resolve(String(values.fleets))),
     onJobDone: (done) => {
-      if (done % 25 === 0 || done === jobs) process.stderr.write(`  ${done}/${jobs} jobs done\n`);
+      if (done % 25 === 0) process.stderr.write(`  ${done} jobs done\n`);
     },
   });
   const w = (s: string) => process.stderr.write(`${s}\n`);
@@ -56,6 +71,12 @@ async function main(): Promise<void> {
   }`);
   w(`  executions left running: ${report.executionsLeftRunning}`);
   w(`  faults drawn: ${Object.entries(report.byFault).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const list = (o: Record<string, number>) => Object.entries(o).sort().map(([k, v]) => `${k} ${v}`).join(', ');
+  if (values.fleets !== undefined) {
+    w(`  jobs by where they ran: ${list(report.byTarget)}; builds by capacity source: ${list(report.byCapacitySource)}`);
+    w(`  idle pool instances at the end (kept by the pools): ${report.idlePoolInstances}`);
+    if (report.fleetsNotBuiltOn.length) w(`  not built on: ${report.fleetsNotBuiltOn.join(', ')} (Windows: the local agent runs the document's Linux step only; their pools were filled and refilled)`);
+  }
   w(report.violations.length ? `  ✘ ${report.violations.length} violation(s):\n    ${report.violations.join('\n    ')}` : '  ✔ every promise kept');
   if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   process.exit(report.violations.length ? 1 : 0);

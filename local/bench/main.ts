@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { goalMark, putFleetKeys } from './fleet-keys';
+import type { FleetLatencyFigures } from './fleets';
 import { measureLambdas } from './lambdas';
 import { promisify } from 'node:util';
 import { AWS_LATENCY, REAL_TIME, SCALED, type ConcurrencyFigures, type LatencyFigures, type StagingFigures, type TransitionFigures } from './jobs';
@@ -71,6 +73,9 @@ async function main(): Promise<void> {
   const st = await phase<StagingFigures>('staging', 500);
   put('staging_ratio_500mb', round(st.stagedMs / st.plainMs, 2), 'ratio');
 
+  log('• fleets: start latency from a hot pool (15 real-time jobs), a stopped pool and cold (5 each), and 50 jobs racing for 10 pool instances');
+  const fleetDetails = putFleetKeys(put, await phase<FleetLatencyFigures>('fleets', 15));
+
   put('orchestration_usd_per_job_1min', round(orchestrationUsd(one.transitions, one.lambdaInvocations, WATCH_SECONDS), 6), 'USD');
   put('orchestration_usd_per_job_60min', round(orchestrationUsd(sixty.transitions, sixty.lambdaInvocations, WATCH_SECONDS), 6), 'USD');
 
@@ -79,11 +84,12 @@ async function main(): Promise<void> {
 
   const width = Math.max(...Object.keys(results).map((k) => k.length));
   log('');
-  for (const [k, v] of Object.entries(results)) log(`${k.padEnd(width)}  ${String(v.value).padStart(12)}  ${v.unit}`);
+  for (const [k, v] of Object.entries(results)) log(`${k.padEnd(width)}  ${String(v.value).padStart(12)}  ${v.unit}${goalMark(k, v.value) ? `  ${goalMark(k, v.value)}` : ''}`);
   log('');
   log(`details: 1-minute build ${one.transitions} transitions / ${one.lambdaInvocations} Lambda invocations; 60-minute build ${sixty.transitions} / ${sixty.lambdaInvocations}`);
   log(`         dispatch overhead of the ${lat.samples} jobs, sorted (ms): ${lat.dispatchSamplesMs.map((ms) => round(ms)).join(' ')}`);
   log(`         1 job ${c.oneJobMs} ms, 100 jobs ${c.hundredJobsMs} ms; staging ${round(st.stagedMs)} ms vs plain ${round(st.plainMs)} ms`);
+  for (const line of fleetDetails) log(line);
   log(`cost per job (prices read ${PRICES_READ_ON}; Lambda billed ${COST_ASSUMPTIONS.lambdaBilledSeconds * 1000} ms per invocation plus ${WATCH_SECONDS} s of instance watching at ${COST_ASSUMPTIONS.lambdaMemoryGb * 1024} MB; EC2 +${COST_ASSUMPTIONS.ec2OverheadSeconds} s per job):`);
   for (const minutes of [1, 10, 60]) {
     const orchestration = orchestrationUsd(minutes === 60 ? sixty.transitions : one.transitions, minutes === 60 ? sixty.lambdaInvocations : one.lambdaInvocations, WATCH_SECONDS);

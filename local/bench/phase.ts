@@ -1,4 +1,5 @@
 import '../polyfills';
+import { fleetLatencies } from './fleets';
 import { buildOfMinutes, concurrency, latencies, staging } from './jobs';
 
 /**
@@ -10,6 +11,7 @@ const PHASES: Record<string, (arg: string) => Promise<unknown>> = {
   latencies: (arg) => latencies(Number(arg)),
   concurrency: (arg) => concurrency(Number(arg)),
   staging: (arg) => staging(Number(arg)),
+  fleets: (arg) => fleetLatencies(Number(arg)),
 };
 
 const [name, arg] = process.argv.slice(2);

@@ -4,8 +4,8 @@ import { FAULTS } from '../../local/faults';
 import { runJob } from '../../local/job';
 
 const HELLO = path.join(__dirname, '../../examples/hello');
-/** Faults that shorten every job's renewal and timeout: each gets a local cloud of its own (one per test file). */
-const ownCloud = FAULTS.filter((f) => f.jobs);
+/** Faults that shorten every job's renewal and timeout: each gets a local cloud of its own (one per test file). Fleet faults have their own tests (fleet-queue-fault.test.ts). */
+const ownCloud = FAULTS.filter((f) => f.jobs && !f.fleets);
 
 describe('a build that outlives its CodePipeline job (job renewals), end to end', () => {
   let cloud: LocalCloud | undefined;

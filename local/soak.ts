@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { Fleet } from '../lambdas/shared/fleets';
+import { POOL_TAGS } from '../lambdas/shared/env';
 import { PROPERTY } from '../lambdas/shared/properties';
 import { LocalCloud, type FunctionErrorRecord } from './cloud';
 import { runFault, type FaultRun } from './fault-run';
@@ -120,6 +121,16 @@ export function functionErrorViolations(errors: readonly FunctionErrorRecord[]):
   return errors.map((e) => `${e.functionName} (rule ${e.source}) failed every attempt: ${e.errorType}: ${e.errorMessage}`);
 }
 
+/** A job's instances as EC2 knows them: state, pool tag, whether the sweeper terminated it. */
+function describeInstances(cloud: LocalCloud, summary: JobSummary): string {
+  return summary.timeline.instances
+    .map(({ instanceId }) => {
+      const i = cloud.ec2.instances.get(instanceId);
+      return `${instanceId} ${i?.state ?? 'unknown'}${i?.tags[POOL_TAGS.pool] ? ` (${i.tags[POOL_TAGS.pool]} pool member)` : ''}${cloud.sweptInstances.has(instanceId) ? ' swept' : ''}`;
+    })
+    .join(', ');
+}
+
 const SOURCE = path.join(__dirname, '..', 'examples', 'hello');
 /** A quick build that still reads its input and writes an output. */
 const COMMAND = 'test -f src/hello.c && mkdir -p dist && cp src/hello.c dist/ && echo built';
@@ -150,6 +161,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         const fault = faults[at];
         const target = targets[at];
         const job = { source: SOURCE, command: COMMAND, outputPath: 'dist', ...(target ? { properties: { [PROPERTY.fleet]: target } } : {}) };
+        const where = target ?? (fault?.fleets ? `${fault.name}'s fleet` : 'cold');
         let run: FaultRun;
         try {
           // A fleet fault breaks its fleet's pools and counts what it finds there: one at a time per fleet.
@@ -159,9 +171,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           violations.push(`(${fault?.name ?? 'no fault'}): the runner failed: ${(err as Error).message}`);
           continue;
         }
-        const where = target ?? (fault?.fleets ? `${fault.name}'s fleet` : 'cold');
         byTarget[where] = (byTarget[where] ?? 0) + run.summaries.length;
-        violations.push(...violationsOf(run.primary, fault), ...run.violations);
+        const broken = [...violationsOf(run.primary, fault), ...run.violations];
+        // Where it ran, and for an instance not released, what EC2 knows of the job's instances: enough to follow it up.
+        const onWhat = (v: string) => {
+          const s = run.summaries.find((x) => v.startsWith(x.jobId));
+          const unreleased = s && s.instancesReleased !== s.instancesLaunched ? `; its instances: ${describeInstances(cloud, s)}` : '';
+          return `${v} [${where}]${unreleased}`;
+        };
+        violations.push(...broken.map(onWhat));
         for (const summary of run.summaries) {
           summaries.push(summary);
           options.onJobDone?.(summaries.length, summary);

@@ -2,7 +2,8 @@ import type { LaunchConfig } from '../shared/config';
 import { errorCode, errorMessage } from '../shared/errors';
 import { resolveImageId } from '../shared/images';
 import { onDemandUntil } from '../shared/pool-breaker';
-import { startInstance, tagForJob, terminateInstances } from '../shared/pool-ec2';
+import { describeInstanceState } from '../shared/ec2';
+import { agentsOnline, startInstance, tagForJob, terminateInstances } from '../shared/pool-ec2';
 import { claim, transition, type PoolMember, type PoolName, type PoolTable } from '../shared/pool-table';
 import type { BuildJob, InstanceMarket, JobFleet, LaunchedInstance } from '../shared/types';
 import { launchBuildInstance, type ImageCache, type LaunchSpec } from './launch';
@@ -19,8 +20,25 @@ export function fleetMarkets(fleet: JobFleet, breakerOpen: boolean): InstanceMar
   return fleet.market === 'spot' ? ['spot'] : ['spot', 'on-demand'];
 }
 
+/** A claimed member that cannot build: the job terminates it and looks further. */
+export class DeadMemberError extends Error {
+  override readonly name = 'DeadMemberError' as const;
+}
+
+/**
+ * A hot member is what the table says only while EC2 runs it and its agent answers: one may have been terminated, or
+ * its agent gone, since the refill last looked (it looks every minute). Both are asked together, so the check costs
+ * one round trip; a dead member is never handed to a build that would wait for it.
+ */
+async function checkAlive(instanceId: string): Promise<void> {
+  const [state, online] = await Promise.all([describeInstanceState(instanceId), agentsOnline([instanceId])]);
+  if (state?.state !== 'running') throw new DeadMemberError(`pool instance ${instanceId} is ${state?.state ?? 'unknown to EC2'}`);
+  if (!online.has(instanceId)) throw new DeadMemberError(`the SSM agent of pool instance ${instanceId} is not online`);
+}
+
 /** Gives a claimed member to the job: the job's tags, and for a stopped one, StartInstances. */
 async function takeOver(member: PoolMember, pool: PoolName, job: BuildJob, executionName: string, now: Date): Promise<LaunchedInstance> {
+  if (pool === 'hot') await checkAlive(member.instanceId);
   await tagForJob(member.instanceId, job.jobId, executionName);
   if (pool === 'stopped') await startInstance(member.instanceId);
   return {
@@ -50,7 +68,8 @@ export async function fleetInstance(
 ): Promise<LaunchedInstance> {
   const fleet = job.fleet;
   const imageId = await resolveImageId(fleet.imageId);
-  for (const pool of ['hot', 'stopped'] as const) {
+  // A few members of each pool at most: each dead one costs a claim and a look; past that, a cold launch is quicker.
+  for (const pool of ['hot', 'hot', 'hot', 'stopped', 'stopped'] as const) {
     // A job on on-demand (its fleet's market, or a rerun after a Spot interruption) takes no Spot member.
     const member = await claim(capacity.table, fleet.name, pool, executionName, now, (m) => m.imageId === imageId && (fleet.market !== 'on-demand' || m.market === 'on-demand'));
     if (!member) continue;

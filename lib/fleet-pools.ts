@@ -125,6 +125,9 @@ export class FleetPools extends Construct {
 
     useTable(launcher, 'ClaimPoolInstances');
     grantOnOwnInstances(launcher, 'TakeOverPoolInstances', ['ec2:StartInstances', 'ec2:TerminateInstances']);
+    // A hot member is checked alive before a build gets it (lambdas/launcher/capacity.ts).
+    launcher.addToRolePolicy(new iam.PolicyStatement({ sid: 'CheckPoolMembers', actions: ['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation'], resources: ['*'] }));
+    launcher.acknowledgeUnscopedApis('ec2:DescribeImages, ec2:DescribeInstances and ssm:DescribeInstanceInformation (read-only)');
     // A claimed member gets the job's tags, only on this stack's instances and only those two keys.
     launcher.addToRolePolicy(
       new iam.PolicyStatement({

@@ -165,7 +165,8 @@ async function main(): Promise<void> {
     const once = async (): Promise<JobSummary> => {
       const run = await runFault(cloud, job, fault ?? null);
       for (const v of run.violations) process.stderr.write(`✘ broken promise: ${v}\n`);
-      if (run.summaries.length > 1) process.stderr.write(`  ${run.summaries.length} jobs: ${run.summaries.map((x) => `${x.status} (${x.capacitySource ?? 'nothing'})`).join(', ')}\n`);
+      const tally = (of: (x: JobSummary) => string) => Object.entries(run.summaries.reduce<Record<string, number>>((n, x) => ({ ...n, [of(x)]: (n[of(x)] ?? 0) + 1 }), {})).map(([k, v]) => `${v} ${k}`).join(', ');
+      if (run.summaries.length > 1) process.stderr.write(`  ${run.summaries.length} jobs: ${tally((x) => x.status)}; built on: ${tally((x) => x.capacitySource ?? 'nothing')}\n`);
       return run.primary;
     };
     let summary = await once();

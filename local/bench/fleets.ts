@@ -102,13 +102,13 @@ export async function fleetLatencies(hotRuns = 15, otherRuns = 5): Promise<Fleet
     for (const fleet of ['bench-hot', 'bench-stopped']) if (!(await fillFleet(cloud, fleet))) throw new Error(`the refill did not fill ${fleet}`);
     // The pools were filled before (not timed), as a deployed stack's are; jobs a gap apart, as latencies are measured.
     say(`pools filled; ${hotRuns} jobs on the hot pool`);
-    const hotJobs = await staggered(hotRuns, 1500, async () => checked(await job('bench-hot'), 'hot-pool'));
+    const hotJobs = await staggered(hotRuns, 1200, async () => checked(await job('bench-hot'), 'hot-pool'));
     const hot = hotJobs.map((s) => s.startLatencyMs!);
     const hotBreakdown = breakdown(cloud, hotJobs);
     // A stopped member and a cold launch side by side (their fleets are apart), each pair a start's length after the last.
     say(`${otherRuns} jobs on the stopped pool, ${otherRuns} cold`);
     const startMs = REAL_TIME.bootMs + REAL_TIME.registerMs;
-    const pairs = await staggered(otherRuns, startMs + 2000, () => Promise.all([job('bench-stopped'), job('bench-cold')]));
+    const pairs = await staggered(otherRuns, startMs + 1000, () => Promise.all([job('bench-stopped'), job('bench-cold')]));
     const stopped = pairs.map(([s]) => checked(s, 'stopped-pool').startLatencyMs!);
     const stoppedOverhead = stopped.map((ms) => ms - startMs);
     const cold = pairs.map(([, c]) => checked(c, 'launched').startLatencyMs!);

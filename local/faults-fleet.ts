@@ -45,6 +45,9 @@ export const FAULT_FLEETS: Readonly<Record<string, Fleet>> = parseFleets(
     'fault-race': { ...base, hotPool: 10, stoppedPool: 0, maxConcurrent: 50 },
     'fault-dead': { ...base, hotPool: 2, stoppedPool: 0, maxConcurrent: 10 },
     'fault-image': { ...base, imageId: `resolve:ssm:${IMAGE_PARAMETER}`, hotPool: 2, stoppedPool: 1, maxConcurrent: 10 },
+    // The Spot faults' (local/faults-spot.ts): empty pools, so their jobs launch cold in the fleet's market.
+    'fault-spot': { ...base, market: 'spot', hotPool: 0, stoppedPool: 0, maxConcurrent: 10 },
+    'fault-spot-fallback': { ...base, market: 'spot-then-on-demand', hotPool: 0, stoppedPool: 0, maxConcurrent: 10 },
   } satisfies Record<string, FleetProps>,
   'fault fleets',
 );

@@ -114,7 +114,8 @@ export const FLEET_FAULTS: readonly Fault[] = [
       await filled(cloud, 'fault-race', violations);
       // Refills started by the claims would ready new members during the race; held off, the race is 50 claims on these 10.
       const release = await holdRefill(cloud, 'fault-race', 'fault pool-claim-race');
-      const pool = new Set(idlePoolInstances(cloud, 'fault-race').filter((i) => i.state === 'running').map((i) => i.instanceId));
+      // The members a claim can get: ready in the table (and, fillFleet saw to it, running with their agent online).
+      const pool = new Set((await poolTableMembers(cloud, 'fault-race')).filter((m) => m.state === 'ready').map((m) => m.instanceId ?? ''));
       const summaries = await Promise.all(Array.from({ length: 50 }, () => run())).finally(release);
       const builders = summaries.map((s) => builderOf(cloud, s)?.instanceId ?? `none (${s.jobId})`);
       if (new Set(builders).size !== builders.length) violations.push(`50 jobs built on ${new Set(builders).size} distinct instances`);

@@ -10,19 +10,25 @@ import type { SimInstance } from './services/ec2';
  * the functions left it, and the promise that no instance ever runs two builds.
  */
 
-/** Refills one fleet until its pools are at their sizes, as its schedule would within a few minutes; false when they never got there. */
+/**
+ * Refills one fleet until its pools are at their sizes, as its schedule would within a few minutes: EC2 and Systems
+ * Manager see the members running with their agent online (or stopped), and the pool table offers them (ready,
+ * stopped), which only the refill's next look records. False when they never got there.
+ */
 export async function fillFleet(cloud: LocalCloud, fleet: string, runs = 20): Promise<boolean> {
   const settings = cloud.fleets[fleet];
   if (!settings) throw new Error(`the local cloud has no fleet ${fleet} (it has ${Object.keys(cloud.fleets).join(', ') || 'none'})`);
-  const full = () => {
+  const full = async () => {
     const wanted = poolSizesAt(settings, new Date());
     const counts = cloud.poolCounts(fleet);
-    return counts.hot >= wanted.hotPool && counts.stopped >= wanted.stoppedPool;
+    const members = await poolTableMembers(cloud, fleet);
+    const offered = (state: string) => members.filter((m) => m.state === state).length;
+    return counts.hot >= wanted.hotPool && counts.stopped >= wanted.stoppedPool && offered('ready') >= wanted.hotPool && offered('stopped') >= wanted.stoppedPool;
   };
-  for (let run = 0; run < runs && !full(); run++) {
+  for (let run = 0; run < runs && !(await full()); run++) {
     // A refill started by a claim or the schedule may hold the fleet's lease: this run then does nothing, and the next looks again.
     await cloud.refillFleets(fleet);
-    if (!full()) await new Promise((r) => setTimeout(r, 100));
+    if (!(await full())) await new Promise((r) => setTimeout(r, 100));
   }
   return full();
 }

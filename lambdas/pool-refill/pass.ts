@@ -173,13 +173,32 @@ export interface PassResult {
 }
 
 /**
+ * A claimed member's item outlives its build: the state machine terminates the instance (Release Instance) and
+ * nothing else deletes the item. Once EC2 lists the instance no more (the listing leaves terminated ones out) and the
+ * claim is older than the listing can lag, the build is over: the item goes, conditionally on still being claimed.
+ * No call per member: the fleet's listing is the one the pass reads anyway.
+ */
+async function forgetFinishedClaims(ctx: FleetContext, members: readonly PoolMember[], instances: ReadonlyMap<string, FleetInstance>, now: Date, counts: FleetCounts): Promise<void> {
+  for (const m of members) {
+    if (m.state !== 'claimed' || instances.has(m.instanceId)) continue;
+    if (now.getTime() - Date.parse(m.claimedAt ?? m.updatedAt) <= UNLISTED_GRACE_MS) continue;
+    if (await transition(ctx.table, ctx.name, m.instanceId, 'claimed', 'retiring', now)) {
+      await removeMember(ctx.table, ctx.name, m.instanceId);
+      counts.removed++;
+    }
+  }
+}
+
+/**
  * One look at a fleet: the table against EC2 and Systems Manager, each member moved on, the pools
  * trimmed to their sizes and filled up. Claimed members belong to their jobs and are left alone;
  * instances of the fleet that the table does not know are the sweeper's. Safe to repeat at any point.
  */
 export async function refillPass(ctx: FleetContext, now: Date, mayLaunch: boolean, counts: FleetCounts): Promise<PassResult> {
-  const members = (await listMembers(ctx.table, ctx.name)).filter((m) => m.state !== 'claimed');
+  const all = await listMembers(ctx.table, ctx.name);
+  const members = all.filter((m) => m.state !== 'claimed');
   const instances = new Map((await describeFleetInstances(ctx.launch.stackTagValue, ctx.name)).map((i) => [i.instanceId, i]));
+  await forgetFinishedClaims(ctx, all, instances, now, counts);
   const asked = members.filter((m) => (m.state === 'warming' || m.state === 'ready') && instances.get(m.instanceId)?.state === 'running').map((m) => m.instanceId);
   const online = asked.length > 0 ? await agentsOnline(asked) : new Set<string>();
   const live: PoolMember[] = [];

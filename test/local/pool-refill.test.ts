@@ -148,6 +148,24 @@ describe('filling the pools', () => {
   });
 });
 
+describe('claimed members after their build', () => {
+  it('forgets a claimed member once EC2 no longer lists its instance (its build released it), and keeps one still building', async () => {
+    // GIVEN two claims on a filled fleet: one build still running, one whose instance the state machine terminated
+    await refill({ claims: FLEET });
+    const old = new Date(Date.now() - 10 * 60_000);
+    const finished = (await tableModule.claim(pool, 'claims', 'hot', 'exec-done', old))!;
+    const building = (await tableModule.claim(pool, 'claims', 'hot', 'exec-running', old))!;
+    cloud.ec2.terminate(instance(finished.instanceId), 'Client.UserInitiatedShutdown: User initiated shutdown');
+    await new Promise((r) => setTimeout(r, 1500));
+    // WHEN the refill looks again
+    await refill({ claims: FLEET });
+    // THEN the finished claim's item is gone, the running one's kept
+    const left = await members('claims');
+    expect(left.find((m) => m.instanceId === finished.instanceId)).toBeUndefined();
+    expect(left.find((m) => m.instanceId === building.instanceId)?.state).toBe('claimed');
+  }, 60_000);
+});
+
 describe('a run that died midway', () => {
   it('finishes what it left: terminates a retiring member, records a stop that completed, and refills', async () => {
     // GIVEN a full fleet whose last run died after marking its ready member retiring and before recording a stop

@@ -1,6 +1,7 @@
 import { PROPERTY } from '../lambdas/shared/properties';
 import type { Fault } from './faults';
 import { FAULT_FLEETS } from './faults-fleet';
+import { closeBreaker } from './fleet-checks';
 import { AwsError } from './services/aws-error';
 
 /**
@@ -18,6 +19,12 @@ export const SPOT_FAULTS: readonly Fault[] = [
     expect: { status: 'Succeeded', summary: /Ran again on on-demand after Spot instance i-[0-9a-f]+ was interrupted/, capacitySource: 'launched', launched: 2 },
     fleets: FAULT_FLEETS,
     job: { ...onFleet('fault-spot'), command: 'sleep 3 && bash build.sh' },
+    // Earlier runs of this fault in the same cloud (a soak) count against the fleet's breaker: start it closed.
+    scenario: async ({ cloud, run }) => {
+      await closeBreaker(cloud, 'fault-spot');
+      const s = await run();
+      return { summaries: [s], primary: s, violations: [] };
+    },
     chaos: () => {
       let struck = false;
       return {

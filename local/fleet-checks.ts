@@ -82,6 +82,14 @@ export async function holdRefill(cloud: LocalCloud, fleet: string, holder: strin
   };
 }
 
+/**
+ * Closes the fleet's Spot circuit breaker (deletes its item): a fault that interrupts a Spot build expects a Spot
+ * launch, which the breaker of earlier runs of the same fault in the same cloud (a soak) would have turned on-demand.
+ */
+export async function closeBreaker(cloud: LocalCloud, fleet: string): Promise<void> {
+  await cloud.dynamodb.call('DeleteItem', { TableName: poolTable(cloud), Key: keyOf(fleet, SK.breaker) });
+}
+
 /** The fleet's pool members in the table (sort keys INSTANCE#…). */
 export async function poolTableMembers(cloud: LocalCloud, fleet: string): Promise<PoolItem[]> {
   const out = (await cloud.dynamodb.call('Query', {

@@ -115,13 +115,8 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
     }
     if (reason) candidates.push({ instanceId: instance.instanceId, reason });
   }
-  // An execution that ended between the listing and now has released its own instance already.
-  const stoppedIds = new Set(await terminateInstances(candidates.map((t) => t.instanceId)));
-  const terminated = [...lost.released, ...candidates.filter((t) => stoppedIds.has(t.instanceId))];
-  const candidateIds = new Set(candidates.map((c) => c.instanceId));
-  const terminatedNow = instances.filter((i) => candidateIds.has(i.instanceId));
-  await part(failures, 'forgetting terminated pool instances', () => forgetPoolInstances(s.pools.table, terminatedNow), undefined);
-  for (const t of terminated) s.logger.warn('terminated a leftover build instance', { ...t });
+  // The executions first, then their instances: an execution that saw its instance vanish first would take it for
+  // a lost Spot instance and launch another ("Can The Build Rerun On Demand?"), which nothing would then release.
   const stopped: SweepReport['stopped'] = [];
   for (const u of unawaited) {
     const reason = `CodePipeline no longer waits for this build: ${u.why}`;
@@ -130,6 +125,13 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
       stopped.push({ executionArn: u.executionArn, reason });
     }
   }
+  // An execution that ended between the listing and now has released its own instance already.
+  const stoppedIds = new Set(await terminateInstances(candidates.map((t) => t.instanceId)));
+  const terminated = [...lost.released, ...candidates.filter((t) => stoppedIds.has(t.instanceId))];
+  const candidateIds = new Set(candidates.map((c) => c.instanceId));
+  const terminatedNow = instances.filter((i) => candidateIds.has(i.instanceId));
+  await part(failures, 'forgetting terminated pool instances', () => forgetPoolInstances(s.pools.table, terminatedNow), undefined);
+  for (const t of terminated) s.logger.warn('terminated a leftover build instance', { ...t });
   const noSlots: SlotSweep = { freed: [], dequeued: [], resumed: 0 };
   // Only with the listing: without it no execution can be told not running.
   const runningNames = new Set((running ?? []).map((e) => e.executionArn.split(':').pop() ?? ''));

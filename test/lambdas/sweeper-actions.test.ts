@@ -84,16 +84,16 @@ afterEach(() => {
 });
 
 describe('sweeper: builds CodePipeline no longer waits for', () => {
-  it('terminates the instance, then stops the build, of an action that was abandoned without an ABANDONED event', async () => {
+  it('stops the build, then terminates its instance, of an action that was abandoned without an ABANDONED event', async () => {
     // GIVEN a running build whose action CodePipeline lists as Abandoned
     instances({ [NAME]: 'i-0abc' });
     running(NAME);
     codepipeline.on(ListActionExecutionsCommand).resolves({ actionExecutionDetails: [action('Succeeded', minutesAgo(40), 'Source', 'Src'), action('Abandoned')] });
     // WHEN
     const out = await sweepNow();
-    // THEN CodePipeline was asked about this pipeline execution, and the build is gone, instance first
+    // THEN CodePipeline was asked about this pipeline execution, and the build is gone: the execution first (or it would take its vanished instance for a lost Spot instance and launch another)
     expect(codepipeline).toHaveReceivedCommandWith(ListActionExecutionsCommand, { pipelineName: 'app', filter: { pipelineExecutionId: PE } });
-    expect(changes).toEqual(['terminate i-0abc', `stop ${NAME}`]);
+    expect(changes).toEqual([`stop ${NAME}`, 'terminate i-0abc']);
     expect(sfn).toHaveReceivedCommandWith(StopExecutionCommand, { executionArn: execArn(NAME), cause: expect.stringMatching(/no longer waits.*Build\/Ec2 .* is Abandoned/) });
     expect(out.terminated).toEqual([{ instanceId: 'i-0abc', reason: expect.stringContaining('is Abandoned') }]);
     expect(out.stopped).toHaveLength(1);
@@ -114,7 +114,7 @@ describe('sweeper: builds CodePipeline no longer waits for', () => {
     codepipeline.on(ListActionExecutionsCommand).resolves({ actionExecutionDetails: [action('InProgress')] });
     codepipeline.on(GetPipelineExecutionCommand, { pipelineName: 'app', pipelineExecutionId: PE }).resolves({ pipelineExecution: { status: 'Superseded' } });
     const out = await sweepNow();
-    expect(changes).toEqual(['terminate i-0abc', `stop ${NAME}`]);
+    expect(changes).toEqual([`stop ${NAME}`, 'terminate i-0abc']);
     expect(out.stopped[0].reason).toMatch(/execution .* is Superseded/);
   });
 
@@ -143,7 +143,7 @@ describe('sweeper: builds CodePipeline no longer waits for', () => {
     });
     const out = await sweepNow();
     // THEN this build is stopped: CodePipeline waits for the retry's, not for it
-    expect(changes).toEqual(['terminate i-0abc', `stop ${NAME}`]);
+    expect(changes).toEqual([`stop ${NAME}`, 'terminate i-0abc']);
     expect(out.stopped[0].reason).toContain('is Failed');
   });
 
@@ -165,7 +165,7 @@ describe('sweeper: builds CodePipeline no longer waits for', () => {
     running(NAME);
     codepipeline.on(ListActionExecutionsCommand).rejects(error);
     const out = await sweepNow();
-    expect(changes).toEqual(['terminate i-0abc', `stop ${NAME}`]);
+    expect(changes).toEqual([`stop ${NAME}`, 'terminate i-0abc']);
     expect(out.stopped[0].reason).toMatch(/no longer exists/);
   });
 

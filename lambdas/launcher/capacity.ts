@@ -20,6 +20,9 @@ export function fleetMarkets(fleet: JobFleet, breakerOpen: boolean): InstanceMar
   return fleet.market === 'spot' ? ['spot'] : ['spot', 'on-demand'];
 }
 
+/** How many members of each pool a launch tries when the ones it claims turn out dead. */
+const CLAIM_ATTEMPTS = { hot: 3, stopped: 2 } as const;
+
 /** A claimed member that cannot build: the job terminates it and looks further. */
 export class DeadMemberError extends Error {
   override readonly name = 'DeadMemberError' as const;
@@ -67,23 +70,25 @@ export async function fleetInstance(
   now: Date = new Date(),
 ): Promise<LaunchedInstance> {
   const fleet = job.fleet;
-  const imageId = await resolveImageId(fleet.imageId);
-  // A few members of each pool at most: each dead one costs a claim and a look; past that, a cold launch is quicker.
-  for (const pool of ['hot', 'hot', 'hot', 'stopped', 'stopped'] as const) {
-    // A job on on-demand (its fleet's market, or a rerun after a Spot interruption) takes no Spot member.
-    const member = await claim(capacity.table, fleet.name, pool, executionName, now, (m) => m.imageId === imageId && (fleet.market !== 'on-demand' || m.market === 'on-demand'));
-    if (!member) continue;
-    try {
-      // A retried launch gets back what this execution claimed before, from whichever pool it was.
-      return await takeOver(member, member.pool, job, executionName, now);
-    } catch (err) {
-      capacity.log('claimed pool instance could not be taken over; terminating it', { instanceId: member.instanceId, pool: member.pool, error: `${errorCode(err)}: ${errorMessage(err)}` });
-      await terminateInstances([member.instanceId]).catch(() => undefined);
-      // Retiring, so a second look (or a retried launch) does not claim it back; the refill removes it once it is gone.
-      await transition(capacity.table, fleet.name, member.instanceId, 'claimed', 'retiring', now);
+  // Both are needed before any claim or launch, and neither waits for the other.
+  const [imageId, breaker] = await Promise.all([resolveImageId(fleet.imageId), onDemandUntil(capacity.table, fleet.name, now)]);
+  for (const pool of ['hot', 'stopped'] as const) {
+    // A few members of each pool at most: each dead one costs a claim and a look; past that, a cold launch is quicker.
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS[pool]; attempt++) {
+      // A job on on-demand (its fleet's market, or a rerun after a Spot interruption) takes no Spot member.
+      const member = await claim(capacity.table, fleet.name, pool, executionName, now, (m) => m.imageId === imageId && (fleet.market !== 'on-demand' || m.market === 'on-demand'));
+      if (!member) break;
+      try {
+        // A retried launch gets back what this execution claimed before, from whichever pool it was.
+        return await takeOver(member, member.pool, job, executionName, now);
+      } catch (err) {
+        capacity.log('claimed pool instance could not be taken over; terminating it', { instanceId: member.instanceId, pool: member.pool, error: `${errorCode(err)}: ${errorMessage(err)}` });
+        await terminateInstances([member.instanceId]).catch(() => undefined);
+        // Retiring, so a second look (or a retried launch) does not claim it back; the refill removes it once it is gone.
+        await transition(capacity.table, fleet.name, member.instanceId, 'claimed', 'retiring', now);
+      }
     }
   }
-  const breaker = await onDemandUntil(capacity.table, fleet.name, now);
   const spec: LaunchSpec = {
     imageId,
     instanceTypes: fleet.instanceTypes,

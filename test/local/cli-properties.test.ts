@@ -29,9 +29,9 @@ describe('the local runner\'s --property and --runs', () => {
   });
 
   it('refuses a property the action type does not declare, naming those it does, with exit status 2', () => {
-    const run = local('--property', 'Fleet=linux');
+    const run = local('--property', 'Cache=on');
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('--property Fleet: the action type declares no such property; it has ImageId, InstanceType, Command, WorkingDirectory, OutputArtifactPath, TimeoutMinutes');
+    expect(run.stderr).toContain('--property Cache: the action type declares no such property; it has ImageId, InstanceType, Command, WorkingDirectory, OutputArtifactPath, TimeoutMinutes, Fleet');
     expect(local('--property', 'novalue').stderr).toContain('--property must be NAME=VALUE, got "novalue"');
   });
 });

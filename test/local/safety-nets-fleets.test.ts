@@ -4,6 +4,7 @@ import { credentialsFor } from '../../local/iam/identity';
 import { runJob, type JobSummary } from '../../local/job';
 import { parseFleets } from '../../lambdas/shared/fleets';
 import type { PoolTable } from '../../lambdas/shared/pool-table';
+import { FLEET_SAFETY_NET_STATEMENTS, FLEET_STATEMENTS } from './fleet-statements';
 
 /**
  * The safety nets know fleets, in the local cloud with the stack's own functions: the sweeper keeps idle pool members
@@ -166,4 +167,9 @@ describe('the watchdog and a claimed pool instance', () => {
     expect(running(claimed.instanceId)).toBe(false);
     await job;
   }, 120_000);
+});
+
+it('used every statement of the fleets\' safety nets (the watchdog\'s and the sweeper\'s fleet rights): none is there for nothing', () => {
+  const unused = cloud.authorizer.allStatements().filter((s) => FLEET_STATEMENTS.test(s) && FLEET_SAFETY_NET_STATEMENTS.test(s) && !cloud.authorizer.usedStatements.has(s));
+  expect(unused).toEqual([]);
 });

@@ -56,8 +56,9 @@ describe('soak on fleets: the draw', () => {
 
 describe('soak on fleets: a small run', () => {
   it('keeps every promise over 24 jobs on examples/fleets.json\'s Linux fleets, cold, and three fleet faults', async () => {
-    // GIVEN seed 19, which draws pool-empty, pool-instance-dead and fleet-image-changed among 24 jobs
-    expect(drawFaults(24, 19, 0.3, true).filter((f) => f?.fleets).length).toBeGreaterThanOrEqual(3);
+    // GIVEN seed 19, which draws at least three fleet faults among 24 jobs
+    const drawn = drawFaults(24, 19, 0.3, true).filter((f) => f?.fleets).map((f) => f!.name);
+    expect(drawn.length).toBeGreaterThanOrEqual(3);
     // WHEN
     const report = await runSoak({ jobs: 24, seed: 19, concurrency: 8, cleanShare: 0.3, fleets: EXAMPLE });
     // THEN nothing is lost and no instance built twice
@@ -69,6 +70,6 @@ describe('soak on fleets: a small run', () => {
     expect(Object.keys(report.byTarget)).toEqual(expect.arrayContaining(['linux-office', 'arm-spot', 'cold']));
     expect(report.fleetsNotBuiltOn).toEqual(['windows']);
     expect(report.byCapacitySource['stopped-pool'] ?? 0).toBeGreaterThan(0);
-    expect(Object.keys(report.byFault)).toEqual(expect.arrayContaining(['pool-empty', 'pool-instance-dead', 'fleet-image-changed']));
+    expect(Object.keys(report.byFault)).toEqual(expect.arrayContaining([...new Set(drawn)]));
   }, 600_000);
 });

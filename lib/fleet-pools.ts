@@ -8,7 +8,7 @@ import { ENV, TAGS } from '../lambdas/shared/env';
 import type { Fleet } from '../lambdas/shared/fleets';
 import type { BuilderInstance } from './builder-instance';
 import { BuildActionFunction } from './lambda-function';
-import { grantEbsKey, grantLaunch, grantOnOwnInstances } from './launch-grants';
+import { grantEbsKey, grantLaunch, grantOnOwnInstances, grantSpot } from './launch-grants';
 
 /** How long one refill run watches warming and stopping pool instances, and its function's timeout around it. */
 export const REFILL_WATCH_MS = 50_000;
@@ -140,6 +140,10 @@ export class FleetPools extends Construct {
         },
       }),
     );
+    if (Object.values(props.fleets).some((f) => f.market !== 'on-demand')) {
+      grantSpot(launcher);
+      grantSpot(this.refill);
+    }
     const parameters = imageParameterArns(stack, props.fleets);
     if (parameters.length > 0) {
       for (const fn of [launcher, this.refill]) {

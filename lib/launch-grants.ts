@@ -58,6 +58,39 @@ export function grantLaunch(fn: BuildActionFunction, builder: BuilderInstance): 
   });
 }
 
+/**
+ * What a Spot launch needs beyond an on-demand one. RunInstances with Spot market options is authorized on the Spot
+ * request it creates too (resource spot-instances-request, which takes no ec2:LaunchTemplate condition:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-RunInstances), and
+ * EC2 creates the account's Spot service-linked role on first use, as the caller ("If you use the AWS CLI or an API to
+ * request a Spot Instance, you must first ensure that this role exists":
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/service-linked-roles-spot-instance-requests.html), so the caller
+ * may create that role and no other (iam:AWSServiceName:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create-service-linked-role.html#service-linked-role-permissions).
+ */
+export function grantSpot(fn: BuildActionFunction): void {
+  const stack = Stack.of(fn);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'LaunchSpot',
+      actions: ['ec2:RunInstances'],
+      resources: [stack.formatArn({ service: 'ec2', resource: 'spot-instances-request', resourceName: '*' })],
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'CreateSpotServiceRole',
+      actions: ['iam:CreateServiceLinkedRole'],
+      resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: 'aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot' })],
+      conditions: { StringEquals: { 'iam:AWSServiceName': 'spot.amazonaws.com' } },
+    }),
+  );
+  Validations.of(fn.role!).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:spot-instances-request/*]',
+    reason: 'A Spot request ID does not exist before the launch that creates it; RunInstances on the instance itself still needs this stack\'s launch template and tag.',
+  });
+}
+
 /** Instance actions on this stack's instances only (aws:ResourceTag), e.g. StartInstances on a claimed pool member. */
 export function grantOnOwnInstances(fn: BuildActionFunction, sid: string, actions: string[]): void {
   const stack = Stack.of(fn);

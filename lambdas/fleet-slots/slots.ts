@@ -76,7 +76,16 @@ export async function free(table: PoolTable, fleet: JobFleet, executionName: str
       if (!(await takeSlot(table, fleet.name, entry.executionName, fleet.maxConcurrent))) return { resumed };
       if (!(await dequeue(table, fleet.name, entry.sk))) continue; // it took the slot itself
       const grant: SlotGrant = { queued: true, waitedMs: Math.max(0, now.getTime() - Date.parse(entry.enqueuedAt)), position: 0 };
-      if (await resumeTask(entry.taskToken, grant)) resumed += 1;
+      let told: boolean;
+      try {
+        told = await resumeTask(entry.taskToken, grant);
+      } catch (err) {
+        // Not told (throttled, say): back in line at its place, the slot given back, and this free fails to be retried.
+        await enqueue(table, fleet.name, { executionName: entry.executionName, jobId: entry.jobId, taskToken: entry.taskToken, enqueuedAt: entry.enqueuedAt, expiresAt: entry.expiresAt });
+        await freeSlot(table, fleet.name, entry.executionName);
+        throw err;
+      }
+      if (told) resumed += 1;
       else await freeSlot(table, fleet.name, entry.executionName);
     }
   }

@@ -20,6 +20,9 @@ export function fleetMarkets(fleet: JobFleet, breakerOpen: boolean): InstanceMar
   return fleet.market === 'spot' ? ['spot'] : ['spot', 'on-demand'];
 }
 
+/** What EC2 answers for an instance that is gone or cannot start (StartInstances on a terminated one, say). */
+const GONE_CODES = new Set(['InvalidInstanceID.NotFound', 'IncorrectInstanceState', 'IncorrectState']);
+
 /** How many members of each pool a launch tries when the ones it claims turn out dead. */
 const CLAIM_ATTEMPTS = { hot: 3, stopped: 2 } as const;
 
@@ -82,6 +85,9 @@ export async function fleetInstance(
         // A retried launch gets back what this execution claimed before, from whichever pool it was.
         return await takeOver(member, member.pool, job, executionName, now);
       } catch (err) {
+        // Only a member that cannot build is given up; a throttled or refused call says nothing about the member (the
+        // SDK has retried it): the launch fails and is retried, and this execution's claim gets the same member back.
+        if (!(err instanceof DeadMemberError) && !GONE_CODES.has(errorCode(err))) throw err;
         capacity.log('claimed pool instance could not be taken over; terminating it', { instanceId: member.instanceId, pool: member.pool, error: `${errorCode(err)}: ${errorMessage(err)}` });
         await terminateInstances([member.instanceId]).catch(() => undefined);
         // Retiring, so a second look (or a retried launch) does not claim it back; the refill removes it once it is gone.
@@ -96,6 +102,7 @@ export async function fleetInstance(
     imageName: `fleet ${JSON.stringify(fleet.name)}'s imageId${imageId === fleet.imageId ? '' : ` (${fleet.imageId})`}`,
     typesName: `fleet ${JSON.stringify(fleet.name)}'s instanceTypes`,
     fleet: fleet.name,
+    warn: (message) => capacity.log(message, { fleet: fleet.name }),
   };
   return launchBuildInstance(job, executionName, config, images, spec);
 }

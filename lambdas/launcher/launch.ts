@@ -22,6 +22,8 @@ export interface LaunchSpec {
   readonly typesName: string;
   /** The fleet the instance is launched for: tagged on it, so a Spot interruption counts against the fleet. */
   readonly fleet?: string;
+  /** Told when a market is given up for a reason other than capacity. */
+  readonly warn?: (message: string) => void;
 }
 
 /** A job's own launch: its ImageId and InstanceType, on-demand. */
@@ -138,7 +140,9 @@ export async function launchBuildInstance(
   const refusals: string[] = [];
   const several = spec.markets.length > 1;
   const attempts = spec.markets.flatMap((market) => types.flatMap((instanceType) => subnets.map((subnetId) => ({ market, instanceType, subnetId }))));
+  let spotRefused = false;
   for (const [i, { market, instanceType, subnetId }] of attempts.entries()) {
+    if (spotRefused && market === 'spot') continue;
     let instance: Instance;
     try {
       instance = await runInstance({
@@ -157,7 +161,15 @@ export async function launchBuildInstance(
       const code = errorCode(err);
       const problem = configurationProblem(code, errorMessage(err), spec, instanceType);
       if (problem) throw new JobConfigurationError(problem, { cause: err });
-      if (!CAPACITY_CODES.has(code)) throw err;
+      if (!CAPACITY_CODES.has(code)) {
+        // Spot refused for a reason no other type or subnet changes (a denied permission, the Spot service-linked role
+        // missing): the next market may still launch, and the refusal is said loudly.
+        if (market !== 'spot' || !spec.markets.includes('on-demand')) throw err;
+        spotRefused = true;
+        spec.warn?.(`Spot launch refused (${code}: ${errorMessage(err)}); launching on-demand`);
+        refusals.push(`spot: ${code}`);
+        continue;
+      }
       refusals.push(`${types.length > 1 ? `${instanceType} in ` : ''}${subnetId ?? 'default subnet'}${several ? ` (${market})` : ''}: ${code}`);
       continue;
     }

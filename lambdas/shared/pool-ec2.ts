@@ -120,7 +120,9 @@ export async function launchPoolInstances(req: PoolLaunchRequest): Promise<PoolL
   const attempts = marketsFor(req.market, req.pool).flatMap((market) => req.fleet.instanceTypes.flatMap((instanceType) => subnets.map((subnetId) => ({ market, instanceType, subnetId }))));
   const launched: LaunchedPoolInstance[] = [];
   const refusals: string[] = [];
+  let spotRefused = false;
   for (const { market, instanceType, subnetId } of attempts) {
+    if (spotRefused && market === 'spot') continue;
     // The same place again while it keeps launching (EC2 may give fewer than MaxCount), the next one once it refuses.
     while (launched.length < req.count) {
       try {
@@ -132,7 +134,14 @@ export async function launchPoolInstances(req: PoolLaunchRequest): Promise<PoolL
         }
       } catch (err) {
         const code = errorCode(err);
-        if (!CAPACITY_CODES.has(code)) throw err;
+        if (!CAPACITY_CODES.has(code)) {
+          // Spot refused for a reason no other type or subnet changes (a denied permission, the Spot service-linked role
+          // missing): on-demand may still launch; the refusal stays in the report.
+          if (market !== 'spot' || !marketsFor(req.market, req.pool).includes('on-demand')) throw err;
+          spotRefused = true;
+          refusals.push(`spot: ${code}`);
+          break;
+        }
         refusals.push(`${instanceType} ${market} in ${subnetId ?? 'default subnet'}: ${code}`);
         break;
       }

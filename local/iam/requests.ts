@@ -92,6 +92,16 @@ function runInstances(p: URLSearchParams, state: ResourceState): AuthorizationCh
   }
   const role = templateId ? state.instanceRoleArn(templateId) : null;
   if (role) checks.push({ action: 'iam:PassRole', resource: role, context: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
+  if (p.get('InstanceMarketOptions.MarketType') === 'spot') {
+    // The Spot request the launch creates (resource spot-instances-request, conditions aws:RequestTag and aws:TagKeys only:
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-RunInstances),
+    // and the account's Spot service-linked role, which EC2 creates as the caller on first use
+    // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/service-linked-roles-spot-instance-requests.html). This
+    // simulated account never has that role yet, so every Spot launch needs the right to create it: at least as strict
+    // as an account's first Spot launch.
+    checks.push({ action: 'ec2:RunInstances', resource: arn('ec2', 'spot-instances-request/*'), context: {} });
+    checks.push({ action: 'iam:CreateServiceLinkedRole', resource: `arn:${LOCAL_PARTITION}:iam::${LOCAL_ACCOUNT}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot`, context: { 'iam:AWSServiceName': 'spot.amazonaws.com' } });
+  }
   return checks;
 }
 

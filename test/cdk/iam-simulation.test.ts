@@ -81,6 +81,18 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
       expect(await decide(launcher, 'ssm:GetParameter', parameter(ACCOUNT, 'secrets/db-password'))).toBe('ImplicitlyDenied');
     });
 
+    it('lets the launcher and the refill create Spot requests and the Spot service-linked role (a fleet buys Spot), no other role', async () => {
+      const spotRequest = `arn:${PARTITION}:ec2:${REGION}:${ACCOUNT}:spot-instances-request/*`;
+      const spotRole = `arn:${PARTITION}:iam::${ACCOUNT}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot`;
+      for (const policies of [launcher, refill]) {
+        expect(await decide(policies, 'ec2:RunInstances', spotRequest)).toBe('Allowed');
+        expect(await decide(policies, 'iam:CreateServiceLinkedRole', spotRole, { 'iam:AWSServiceName': 'spot.amazonaws.com' })).toBe('Allowed');
+        expect(await decide(policies, 'iam:CreateServiceLinkedRole', `arn:${PARTITION}:iam::${ACCOUNT}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS`, { 'iam:AWSServiceName': 'ecs.amazonaws.com' })).toBe('ImplicitlyDenied');
+      }
+      // Without a Spot fleet, no Spot rights.
+      expect(JSON.stringify(rolePolicies(stack, 'TasksLaunchRole'))).not.toContain('spot-instances-request');
+    });
+
     it('lets the refill stop, start and end this stack\'s instances only', async () => {
       for (const action of ['ec2:StopInstances', 'ec2:StartInstances', 'ec2:TerminateInstances']) {
         expect(await decide(refill, action, instance, ours)).toBe('Allowed');

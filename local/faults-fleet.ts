@@ -48,6 +48,8 @@ export const FAULT_FLEETS: Readonly<Record<string, Fleet>> = parseFleets(
     // The Spot faults' (local/faults-spot.ts): empty pools, so their jobs launch cold in the fleet's market.
     'fault-spot': { ...base, market: 'spot', hotPool: 0, stoppedPool: 0, maxConcurrent: 10 },
     'fault-spot-fallback': { ...base, market: 'spot-then-on-demand', hotPool: 0, stoppedPool: 0, maxConcurrent: 10 },
+    // No job runs on it: its refill launches a Spot member, as a Spot fleet's does (the refill's Spot rights, used).
+    'fault-spot-pool': { ...base, market: 'spot', hotPool: 1, stoppedPool: 0, maxConcurrent: 1 },
   } satisfies Record<string, FleetProps>,
   'fault fleets',
 );

@@ -4,7 +4,7 @@ import { POOL_TAGS } from '../lambdas/shared/env';
 import { PROPERTY } from '../lambdas/shared/properties';
 import { LocalCloud, type FunctionErrorRecord } from './cloud';
 import { runFault, type FaultRun } from './fault-run';
-import { FAULTS, type Fault } from './faults';
+import { FAULTS, sweptAsExpected, type Fault } from './faults';
 import { idlePoolInstances, instancesBuiltTwice } from './fleet-checks';
 import type { JobSummary } from './job';
 import { jobOf } from './services/ec2';
@@ -100,8 +100,8 @@ export function violationsOf(summary: JobSummary, fault: Fault | null): string[]
   }
   const expected = fault?.expect ?? { status: 'Succeeded' as const };
   // Only a job whose release fails on purpose leaves its instance to the sweeper.
-  if (summary.instancesSwept !== (expected.swept ?? 0)) {
-    out.push(`${summary.jobId} (${name}): ${summary.instancesSwept} instances terminated by the sweeper, expected ${expected.swept ?? 0}`);
+  if (!sweptAsExpected(summary.instancesSwept, expected.swept)) {
+    out.push(`${summary.jobId} (${name}): ${summary.instancesSwept} instances terminated by the sweeper, expected ${JSON.stringify(expected.swept ?? 0)}`);
   }
   if (expected.capacitySource && summary.capacitySource !== expected.capacitySource) out.push(`${summary.jobId} (${name}): built on ${summary.capacitySource}, expected ${expected.capacitySource}`);
   if (expected.launched !== undefined && summary.instancesLaunched !== expected.launched) out.push(`${summary.jobId} (${name}): ${summary.instancesLaunched} instances launched, expected ${expected.launched}`);

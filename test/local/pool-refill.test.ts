@@ -47,6 +47,8 @@ beforeAll(async () => {
           Statement: [
             allow('Ec2', ['ec2:RunInstances', 'ec2:CreateTags', 'ec2:StopInstances', 'ec2:StartInstances', 'ec2:TerminateInstances', 'ec2:DescribeInstances', 'ec2:DescribeImages'], '*'),
             allow('PassRole', ['iam:PassRole'], '*', { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } }),
+            // A Spot launch's own rights (lib/launch-grants.ts grantSpot).
+            allow('SpotRole', ['iam:CreateServiceLinkedRole'], '*', { StringEquals: { 'iam:AWSServiceName': 'spot.amazonaws.com' } }),
             allow('Agents', ['ssm:DescribeInstanceInformation'], '*'),
             allow('Table', ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], { 'Fn::GetAtt': ['PoolTable', 'Arn'] }),
           ],

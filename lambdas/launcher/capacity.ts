@@ -86,7 +86,8 @@ export async function fleetInstance(
         return await takeOver(member, member.pool, job, executionName, now);
       } catch (err) {
         // Only a member that cannot build is given up; a throttled or refused call says nothing about the member (the
-        // SDK has retried it): the launch fails and is retried, and this execution's claim gets the same member back.
+        // SDK has retried it already): the launch fails (SystemUnavailable, retry the stage), and the member, claimed
+        // but never tagged for the job, is the sweeper's after its grace.
         if (!(err instanceof DeadMemberError) && !GONE_CODES.has(errorCode(err))) throw err;
         capacity.log('claimed pool instance could not be taken over; terminating it', { instanceId: member.instanceId, pool: member.pool, error: `${errorCode(err)}: ${errorMessage(err)}` });
         await terminateInstances([member.instanceId]).catch(() => undefined);

@@ -20,7 +20,7 @@ describe('build-job.asl.json with fleets', () => {
     const free = inputs.find((i) => i.name === 'Free Fleet Slot')!.input as { Payload: Record<string, unknown> };
     expect(free.Payload).toEqual({ action: 'free', fleet, jobId: 'job', executionName: 'job' });
     // The refill is started, not awaited (InvocationType Event), right after the instance was claimed or launched.
-    const refill = inputs.find((i) => i.name === 'Refill The Fleet')!.input as Record<string, unknown>;
+    const refill = inputs.find((i) => i.name === 'Refill The Fleet')!.input;
     expect(refill).toMatchObject({ InvocationType: 'Event', Payload: { fleet: 'linux', jobId: 'job' } });
     expect(reported.slot).toEqual({ queued: false, waitedMs: 0, position: 0 });
     expect((reported.instance as Record<string, unknown>).capacitySource).toBe('launched');

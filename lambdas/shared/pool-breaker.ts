@@ -1,5 +1,5 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { epochSeconds, isConditionFailed, keyOf, SK, type Item, type PoolTable } from './pool-store';
+import { conditionally, epochSeconds, isConditionFailed, keyOf, SK, type Item, type PoolTable } from './pool-store';
 
 /**
  * A fleet's Spot circuit breaker and its refill lease. Import from pool-table.ts.
@@ -79,8 +79,8 @@ export async function onDemandUntil(t: PoolTable, fleet: string, now: Date): Pro
  * so the condition compares it itself.
  */
 export async function takeRefillLease(t: PoolTable, fleet: string, holder: string, now: Date, seconds: number): Promise<boolean> {
-  try {
-    await t.client.send(
+  return conditionally(() =>
+    t.client.send(
       new PutItemCommand({
         TableName: t.tableName,
         Item: { ...keyOf(fleet, SK.refill), holder: { S: holder }, expiresAt: { N: String(epochSeconds(now) + Math.ceil(seconds)) } },
@@ -88,18 +88,14 @@ export async function takeRefillLease(t: PoolTable, fleet: string, holder: strin
         ExpressionAttributeNames: { '#holder': 'holder' },
         ExpressionAttributeValues: { ':now': { N: String(epochSeconds(now)) }, ':holder': { S: holder } },
       }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailed(err)) return false;
-    throw err;
-  }
+    ),
+  );
 }
 
 /** Gives the lease back, only if `holder` still holds it (a lease taken over after expiry is not ours to end). */
 export async function releaseRefillLease(t: PoolTable, fleet: string, holder: string): Promise<void> {
-  try {
-    await t.client.send(
+  await conditionally(() =>
+    t.client.send(
       new DeleteItemCommand({
         TableName: t.tableName,
         Key: keyOf(fleet, SK.refill),
@@ -107,8 +103,6 @@ export async function releaseRefillLease(t: PoolTable, fleet: string, holder: st
         ExpressionAttributeNames: { '#holder': 'holder' },
         ExpressionAttributeValues: { ':holder': { S: holder } },
       }),
-    );
-  } catch (err) {
-    if (!isConditionFailed(err)) throw err;
-  }
+    ),
+  );
 }

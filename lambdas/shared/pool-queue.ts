@@ -1,5 +1,5 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { epochSeconds, isConditionFailed, keyOf, pkOf, queryPages, queryPrefix, SK, str, type Item, type PoolTable } from './pool-store';
+import { conditionally, epochSeconds, keyOf, pkOf, queryPages, queryPrefix, SK, str, type Item, type PoolTable } from './pool-store';
 
 /**
  * A fleet's concurrency cap (slots) and the queue of jobs waiting for one. Import from pool-table.ts.
@@ -33,8 +33,8 @@ export interface QueueEntry {
  */
 export async function takeSlot(t: PoolTable, fleet: string, executionName: string, max: number): Promise<boolean> {
   if (!Number.isInteger(max) || max < 1) throw new RangeError(`takeSlot: max must be a whole number of slots, at least 1, got ${max}`);
-  try {
-    await t.client.send(
+  return conditionally(() =>
+    t.client.send(
       new UpdateItemCommand({
         TableName: t.tableName,
         Key: keyOf(fleet, SK.slots),
@@ -42,12 +42,8 @@ export async function takeSlot(t: PoolTable, fleet: string, executionName: strin
         ConditionExpression: 'attribute_not_exists(holders) OR size(holders) < :max OR contains(holders, :name)',
         ExpressionAttributeValues: { ':me': { SS: [executionName] }, ':max': { N: String(max) }, ':name': { S: executionName } },
       }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailed(err)) return false;
-    throw err;
-  }
+    ),
+  );
 }
 
 /**
@@ -57,8 +53,8 @@ export async function takeSlot(t: PoolTable, fleet: string, executionName: strin
  * writes nothing (an unconditional UpdateItem would create an empty SLOTS item).
  */
 export async function freeSlot(t: PoolTable, fleet: string, executionName: string): Promise<void> {
-  try {
-    await t.client.send(
+  await conditionally(() =>
+    t.client.send(
       new UpdateItemCommand({
         TableName: t.tableName,
         Key: keyOf(fleet, SK.slots),
@@ -66,10 +62,8 @@ export async function freeSlot(t: PoolTable, fleet: string, executionName: strin
         ConditionExpression: 'contains(holders, :name)',
         ExpressionAttributeValues: { ':me': { SS: [executionName] }, ':name': { S: executionName } },
       }),
-    );
-  } catch (err) {
-    if (!isConditionFailed(err)) throw err;
-  }
+    ),
+  );
 }
 
 /** The executions holding a slot of the fleet now. */
@@ -133,13 +127,7 @@ export async function oldestQueued(t: PoolTable, fleet: string, limit: number, n
 
 /** Takes an entry off the queue: true only for the one caller whose delete removed it. */
 export async function dequeue(t: PoolTable, fleet: string, sk: string): Promise<boolean> {
-  try {
-    await t.client.send(new DeleteItemCommand({ TableName: t.tableName, Key: keyOf(fleet, sk), ConditionExpression: 'attribute_exists(sk)' }));
-    return true;
-  } catch (err) {
-    if (isConditionFailed(err)) return false;
-    throw err;
-  }
+  return conditionally(() => t.client.send(new DeleteItemCommand({ TableName: t.tableName, Key: keyOf(fleet, sk), ConditionExpression: 'attribute_exists(sk)' })));
 }
 
 /**

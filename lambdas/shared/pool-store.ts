@@ -52,6 +52,19 @@ export function isConditionFailed(err: unknown): boolean {
 }
 
 /**
+ * A conditional write, sent: true when it was made, false when its condition did not hold; any other error is thrown.
+ */
+export async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if (isConditionFailed(err)) return false;
+    throw err;
+  }
+}
+
+/**
  * Every page of a Query. One response holds at most 1 MB (or `Limit` items); the next page starts at
  * the response's LastEvaluatedKey as ExclusiveStartKey, and only a response without LastEvaluatedKey
  * is the last (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html).

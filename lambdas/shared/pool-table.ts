@@ -1,5 +1,5 @@
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { isConditionFailed, keyOf, optStr, queryPrefix, SK, str, type Item, type PoolTable } from './pool-store';
+import { conditionally, isConditionFailed, keyOf, optStr, queryPrefix, SK, str, type Item, type PoolTable } from './pool-store';
 
 /**
  * The fleets' pool table: pool instances and their claims (this file), fleet slots and the queue
@@ -95,8 +95,8 @@ export async function transition(t: PoolTable, fleet: string, instanceId: string
   // "a IN (b, c, d)": at most 100 values (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html#Expressions.OperatorsAndFunctions.Comparators).
   if (states.length === 0) throw new Error(`transition of ${instanceId} to ${to}: no state to move from`);
   const values = Object.fromEntries(states.map((s, i) => [`:from${i}`, { S: s }]));
-  try {
-    await t.client.send(
+  return conditionally(() =>
+    t.client.send(
       new UpdateItemCommand({
         TableName: t.tableName,
         Key: keyOf(fleet, instanceSk(instanceId)),
@@ -105,12 +105,8 @@ export async function transition(t: PoolTable, fleet: string, instanceId: string
         ExpressionAttributeNames: { '#state': NAMES['#state'], '#updatedAt': NAMES['#updatedAt'] },
         ExpressionAttributeValues: { ...values, ':to': { S: to }, ':now': { S: now.toISOString() } },
       }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailed(err)) return false;
-    throw err;
-  }
+    ),
+  );
 }
 
 /**

@@ -101,29 +101,27 @@ export interface InstanceState {
   readonly reason: string;
 }
 
-/** The instance's state; null when EC2 does not know it (yet, or any more). */
-export async function describeInstanceState(instanceId: string): Promise<InstanceState | null> {
+/** One instance as DescribeInstances gives it; null when EC2 does not know it (yet, or any more). */
+async function describeOne(instanceId: string): Promise<Instance | null> {
   try {
     const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    const instance = out.Reservations?.[0]?.Instances?.[0];
-    if (!instance) return null;
-    return { state: instance.State?.Name ?? 'unknown', reason: instance.StateReason?.Message ?? instance.StateTransitionReason ?? '' };
+    return out.Reservations?.[0]?.Instances?.[0] ?? null;
   } catch (err) {
     if ((err as { name?: string }).name === 'InvalidInstanceID.NotFound') return null;
     throw err;
   }
 }
 
+/** The instance's state; null when EC2 does not know it (yet, or any more). */
+export async function describeInstanceState(instanceId: string): Promise<InstanceState | null> {
+  const instance = await describeOne(instanceId);
+  return instance ? { state: instance.State?.Name ?? 'unknown', reason: instance.StateReason?.Message ?? instance.StateTransitionReason ?? '' } : null;
+}
+
 /** The instance's tags; null when EC2 does not know it. */
 export async function instanceTags(instanceId: string): Promise<Record<string, string> | null> {
-  try {
-    const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    const instance = out.Reservations?.[0]?.Instances?.[0];
-    return instance ? Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])) : null;
-  } catch (err) {
-    if ((err as { name?: string }).name === 'InvalidInstanceID.NotFound') return null;
-    throw err;
-  }
+  const instance = await describeOne(instanceId);
+  return instance ? Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])) : null;
 }
 
 export interface TaggedInstance {

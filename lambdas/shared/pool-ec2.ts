@@ -10,7 +10,7 @@ import {
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { CAPACITY_CODES } from './ec2';
+import { CAPACITY_CODES, SPOT_MARKET_OPTIONS } from './ec2';
 import { POOL_TAGS, TAGS } from './env';
 import { errorCode } from './errors';
 import type { Fleet, Market } from './fleets';
@@ -68,18 +68,6 @@ export function marketsFor(market: Market, pool: PoolKind): InstanceMarket[] {
   return market === 'spot' ? ['spot'] : ['spot', 'on-demand'];
 }
 
-/**
- * A one-time Spot request whose instance terminates when interrupted: the only kind RunInstances
- * takes without a persistent request ("persistent Spot Instance requests are only supported when the
- * instance interruption behavior is either hibernate or stop": SpotInstanceType in
- * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SpotMarketOptions.html; MarketType spot in
- * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_InstanceMarketOptionsRequest.html).
- */
-const SPOT_OPTIONS: RunInstancesCommandInput['InstanceMarketOptions'] = {
-  MarketType: 'spot',
-  SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' },
-};
-
 function launchInput(req: PoolLaunchRequest, instanceType: string, subnetId: string | null, market: InstanceMarket, count: number): RunInstancesCommandInput {
   const tags = Object.entries({ [TAGS.stack]: req.stackTagValue, [POOL_TAGS.fleet]: req.fleetName, [POOL_TAGS.pool]: req.pool }).map(([Key, Value]) => ({ Key, Value }));
   // StopInstances hibernates only an instance "enabled for hibernation at launch" and otherwise shuts it down
@@ -98,7 +86,7 @@ function launchInput(req: PoolLaunchRequest, instanceType: string, subnetId: str
     // A token per call: a retry of this call by the SDK launches nothing twice (same page, ClientToken).
     ClientToken: `pool-${randomUUID()}`,
     ...(subnetId ? { SubnetId: subnetId } : {}),
-    ...(market === 'spot' ? { InstanceMarketOptions: SPOT_OPTIONS } : {}),
+    ...(market === 'spot' ? { InstanceMarketOptions: SPOT_MARKET_OPTIONS } : {}),
     ...(hibernate ? { HibernationOptions: { Configured: true } } : {}),
     ...(req.rootVolume
       ? { BlockDeviceMappings: [{ DeviceName: req.rootVolume.deviceName, Ebs: { Encrypted: true, VolumeSize: req.rootVolume.sizeGiB, VolumeType: 'gp3', DeleteOnTermination: true } }] }

@@ -26,6 +26,8 @@ export interface FleetPoolsProps {
   readonly fleets: Readonly<Record<string, Fleet>>;
   /** The launcher, which claims pool instances. */
   readonly launcher: BuildActionFunction;
+  /** The renew function, which also reports a waiting job's place in its fleet's line ("Report Place In Line"). */
+  readonly renew: BuildActionFunction;
   readonly subnetIds?: readonly string[];
   readonly ebsKmsKeyArn?: string;
 }
@@ -103,6 +105,10 @@ export class FleetPools extends Construct {
     this.slots.addToRolePolicy(new iam.PolicyStatement({ sid: 'ResumeWaitingTasks', actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }));
     this.slots.acknowledgeUnscopedApis('states:SendTaskSuccess and states:SendTaskFailure (a task token names no resource)');
 
+    // A job in line reports its place (GetItem, then a COUNT Query) and leaves the line when its wait is over.
+    props.renew.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadPlaceInLine', actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'], resources: [this.table.tableArn] }));
+    props.renew.addEnvironment(ENV.poolTableName, this.table.tableName);
+
     this.refill = new BuildActionFunction(this, 'Refill', {
       entry: 'pool-refill',
       description: "Refill: keeps each fleet's hot and stopped pools at their sizes, replacing stale and dead members",
@@ -157,5 +163,17 @@ export class FleetPools extends Construct {
         targets: [new targets.LambdaFunction(this.refill, { retryAttempts: 0 })],
       });
     }
+  }
+
+  /**
+   * The slot function asks Step Functions whether an execution still runs before it keeps a freed slot for a job that
+   * waits on no task (lambdas/fleet-slots/slots.ts): DescribeExecution on this stack's executions only.
+   */
+  grantLineChecks(executionsArn: string): void {
+    this.slots.addToRolePolicy(new iam.PolicyStatement({ sid: 'IsWaitingExecutionRunning', actions: ['states:DescribeExecution'], resources: [executionsArn] }));
+    this.slots.acknowledgeFinding(
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${Stack.of(this).stackName}-BuildJob:*]`,
+      "Execution names are not known in advance; read-only, and this state machine's executions only.",
+    );
   }
 }

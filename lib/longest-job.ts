@@ -46,7 +46,7 @@ const LONGEST_WAIT_SECONDS = MAX_TIMEOUT_MINUTES * 60 + WAIT_MARGIN_SECONDS;
  * the whole wait).
  */
 export const TIMEOUT_PATHS: Record<string, number> = {
-  // The longest wait in a fleet's line (the poller never sets more than the fleet's maxQueueMinutes).
+  // The longest wait in a fleet's line: the poller sets the fleet's maxQueueMinutes (lineSeconds).
   '$.job.fleet.queueTimeoutSeconds': FLEET_LIMITS.maxQueueMinutes.max * 60,
   '$.job.waitTimeoutSeconds': LONGEST_WAIT_SECONDS,
   '$.ready.buildWaitSeconds': LONGEST_WAIT_SECONDS,
@@ -109,6 +109,22 @@ function buildSeconds(definition: StateMachineDefinition, limits: LongestJobLimi
   );
 }
 
+/**
+ * The longest wait in a fleet's line, as buildSeconds for the build: the rounds of reporting the job's place and
+ * waiting ("Report Place In Line", its acknowledgement, "Wait For Fleet Slot") end at the fleet's maxQueueMinutes from
+ * the job's enqueue time, so they add up to that bound; past it the report fails at once, and the most it can still
+ * take is one round started just before it.
+ */
+function lineSeconds(definition: StateMachineDefinition, limits: LongestJobLimits): number {
+  const lastRound = { ...limits, timeoutPaths: { ...limits.timeoutPaths, '$.continuation.renewAfterSeconds': MIN_ROUND_SECONDS } };
+  return (
+    limits.timeoutPaths['$.job.fleet.queueTimeoutSeconds'] +
+    stateSeconds(definition, 'Report Place In Line', limits) +
+    stateSeconds(definition, 'Acknowledge Queued Continuation Job', limits) +
+    stateSeconds(definition, 'Wait For Fleet Slot', lastRound)
+  );
+}
+
 /** Each phase of the longest job after the instance is launched, in seconds. */
 export function longestJobPhases(definition: StateMachineDefinition, limits: LongestJobLimits): Record<string, number> {
   const inputUrl = stateSeconds(definition, 'Get Input Artifact URL', limits);
@@ -137,7 +153,8 @@ export function longestJobMinutes(definition: StateMachineDefinition, limits: Lo
  * bounds, outside its Catch.
  */
 export function longestExecutionSeconds(definition: StateMachineDefinition, limits: LongestJobLimits): number {
-  const before = stateSeconds(definition, 'Acknowledge Job', limits) + stateSeconds(definition, 'Take Fleet Slot', limits) + stateSeconds(definition, 'Launch Instance', limits);
+  const before =
+    stateSeconds(definition, 'Acknowledge Job', limits) + stateSeconds(definition, 'Take Fleet Slot', limits) + lineSeconds(definition, limits) + stateSeconds(definition, 'Launch Instance', limits);
   const after = Object.values(longestJobPhases(definition, limits)).reduce((a, b) => a + b, 0);
   return before + after + stateSeconds(definition, 'Free Fleet Slot', limits) + stateSeconds(definition, 'Report Result', limits);
 }

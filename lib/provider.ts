@@ -137,6 +137,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
       builder,
       fleets: resolved.fleets ?? {},
       launcher: functions.launch,
+      renew: functions.renew,
       subnetIds: resolved.subnetIds,
       ebsKmsKeyArn: resolved.ebsKmsKeyArn,
     });
@@ -155,9 +156,15 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
       buildLogGroupName: builder.logGroup.logGroupName,
     });
     const { stateMachine, executionsArn } = workflow;
+    pools.grantLineChecks(executionsArn);
     const actionTypes = [...resolved.previousVersions, this.actionType];
     this.actionTypes = actionTypes;
-    const poller = new JobPoller(this, 'Poller', { actionTypes, stateMachine, executionsArn });
+    // A job in a fleet's line reports its place through a job renewal and waits for the poller to hand it the
+    // continuation job (a slot freed meanwhile waits with it): with a line, the safety-net poll that finds those jobs
+    // runs every minute (rate(1 minute), the smallest value a rate expression's minute unit takes:
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rate-expressions.html).
+    const keepsALine = Object.values(this.fleets).some((f) => f.maxQueueMinutes > 0);
+    const poller = new JobPoller(this, 'Poller', { actionTypes, stateMachine, executionsArn, safetyNetPollMinutes: keepsALine ? 1 : undefined });
     poller.function.addEnvironment(ENV.fleets, pools.fleetsJson);
     new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine, executionsArn });
     if (Object.values(this.fleets).some((f) => f.market !== 'on-demand')) {

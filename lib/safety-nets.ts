@@ -82,7 +82,9 @@ export class SafetyNets extends Construct {
     watchdog.addToRolePolicy(describe);
     watchdog.addToRolePolicy(poolTable('GiveBackFleetSlots'));
     watchdog.addToRolePolicy(resumeWaiting);
-    watchdog.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadHistory', actions: ['states:GetExecutionHistory'], resources: [executionsArn] }));
+    // The history says which job the execution owned; a job taken out of a fleet's line with no task waiting keeps the
+    // slot only while its execution runs (DescribeExecution: lambdas/fleet-slots/slots.ts).
+    watchdog.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadExecutions', actions: ['states:GetExecutionHistory', 'states:DescribeExecution'], resources: [executionsArn] }));
     watchdog.addToRolePolicy(new iam.PolicyStatement({ sid: 'FailJob', actions: ['codepipeline:PutJobFailureResult'], resources: ['*'] }));
     watchdog.acknowledgeUnscopedApis('ec2:DescribeInstances (read-only), codepipeline:PutJobFailureResult and states:SendTaskSuccess (a task token names no resource)');
     new events.Rule(this, 'ExecutionEnded', {

@@ -89,6 +89,11 @@ export interface CloudOptions {
 export interface JobTimeouts {
   readonly renewalSeconds: number;
   readonly timeoutMs: number;
+  /**
+   * Seconds in one of a fleet's maxQueueMinutes (the poller's QUEUE_MINUTE_SECONDS, 60 otherwise): a fault that
+   * runs a whole wait in line in real time shortens it as it shortens the renewals.
+   */
+  readonly queueMinuteSeconds?: number;
 }
 
 /** An asynchronous invocation (a rule's, a schedule's) that failed every attempt: nobody else sees its error. */
@@ -346,7 +351,12 @@ export class LocalCloud {
         endpoints,
         region: stack.region,
         // The local S3 serves buckets by path; the runner's log level applies to every function.
-        extra: { [ENV.s3ForcePathStyle]: 'true', POWERTOOLS_LOG_LEVEL: logLevel('POWERTOOLS_LOG_LEVEL'), LOG_LEVEL: logLevel('LOG_LEVEL') },
+        extra: {
+          [ENV.s3ForcePathStyle]: 'true',
+          POWERTOOLS_LOG_LEVEL: logLevel('POWERTOOLS_LOG_LEVEL'),
+          LOG_LEVEL: logLevel('LOG_LEVEL'),
+          ...(this.jobTimeouts?.queueMinuteSeconds ? { QUEUE_MINUTE_SECONDS: String(this.jobTimeouts.queueMinuteSeconds) } : {}),
+        },
       },
       (name, value) => {
         if (name === ENV.jobRenewalSeconds && this.jobTimeouts) return String(this.jobTimeouts.renewalSeconds);

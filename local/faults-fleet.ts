@@ -171,16 +171,16 @@ export const FLEET_FAULTS: readonly Fault[] = [
     },
   },
   /**
-   * The line's wait is bounded by two thirds of the job renewal interval (lambdas/poller/job.ts jobFleet): with
-   * renewals every 6 s, a waiting job gives up after 4 s instead of the fleet's 1 minute, in real time.
+   * In real time, with a minute of maxQueueMinutes shortened to 8 s and renewals every 3 s: the waiting job reports its
+   * place to CodePipeline about every 3 s (a job renewal each time) and gives up after 8 s instead of the fleet's minute.
    */
   {
     name: 'queue-timeout',
     description: 'every slot of the fleet (maxConcurrent 1) is held by a long build, and the next job waits in line past its bound',
-    handling: 'the waiting job\'s Take Fleet Slot times out (its task token was never resumed); the job fails as SystemUnavailable naming the fleet and maxQueueMinutes, with nothing launched for it; the build holding the slot is not disturbed',
+    handling: 'the waiting job reports its place in line (a job renewal whose summary CodePipeline shows) at each refresh, then, past maxQueueMinutes, leaves the line and fails as SystemUnavailable naming the fleet and maxQueueMinutes, with nothing launched for it; the build holding the slot is not disturbed',
     expect: { status: 'Failed', failureType: 'SystemUnavailable', message: /fleet "fault-queue".*maxQueueMinutes/, launched: 0 },
     fleets: QUEUE_FLEETS,
-    jobs: { renewalSeconds: 6, timeoutMs: 24_000 },
+    jobs: { renewalSeconds: 3, timeoutMs: 24_000, queueMinuteSeconds: 8 },
     job: onFleet('fault-queue'),
     scenario: async ({ cloud, run }) => {
       const violations: string[] = [];

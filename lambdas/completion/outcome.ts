@@ -1,3 +1,4 @@
+import { duration } from '../shared/duration';
 import { failureTypeOf, type BuildActionErrorName } from '../shared/errors';
 import { ERROR_MARKER, statusKey, type BuildJob, type CaughtError, type CommandResult, type CompletionInput, type FailureType, type JobOutcome, type StepName } from '../shared/types';
 
@@ -126,11 +127,6 @@ function fromCommand(step: StepName, result: CommandResult, job: BuildJob): JobO
   return failed('JobFailed', step, `the build command exited with code ${result.exitCode}.${shown}`);
 }
 
-function duration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
-
 const ORDER: StepName[] = ['takeFleetSlot', 'launchInstance', 'waitForInstance', 'prepareInput', 'runBuild', 'prepareOutput', 'uploadOutput'];
 
 /** What the job's capacity went through, for the summary and the failure message: a wait in line, a Spot rerun. */
@@ -154,11 +150,6 @@ export function decideOutcome(input: CompletionInput, now: Date = new Date()): J
   let outcome: JobOutcome | null = null;
   for (const step of ORDER) {
     const caught = errors[step];
-    if (caught && step === 'takeFleetSlot' && caught.Error === 'States.Timeout' && job.fleet) {
-      const { name, maxConcurrent, maxQueueMinutes } = job.fleet;
-      outcome = failed('SystemUnavailable', step, `the job waited ${duration(job.fleet.queueTimeoutSeconds * 1000)} in line for fleet ${JSON.stringify(name)}, whose ${maxConcurrent} builds at once (maxConcurrent) were all taken, and gave up (maxQueueMinutes ${maxQueueMinutes}). Retry the stage later, or raise the fleet's maxConcurrent or maxQueueMinutes and deploy.`);
-      break;
-    }
     if (caught) {
       outcome = fromCaught(step, caught);
       break;

@@ -28,10 +28,11 @@ export const ACK_STATE = 'Acknowledge Job';
 
 /**
  * The job the execution owns now: its first, or after job renewals the newest, whose acknowledgement
- * ("Acknowledge Continuation Job") holds its id in $.continuation; null when it never owned one.
+ * ("Acknowledge Continuation Job", or "Acknowledge Queued Continuation Job" in a fleet's line) holds its id in
+ * $.continuation; null when it never owned one.
  */
 async function ownedJob(detail: EndedExecution): Promise<string | null> {
-  const ack = await latestAcknowledgement(detail.executionArn, [ACK_STATE, STATES.acknowledgeContinuation]);
+  const ack = await latestAcknowledgement(detail.executionArn, [ACK_STATE, STATES.acknowledgeContinuation, STATES.acknowledgeQueuedContinuation]);
   if (!ack) return null;
   if (ack.state === ACK_STATE) return jobIdOf(detail);
   return (ack.output.continuation as { jobId?: string } | undefined)?.jobId ?? null;

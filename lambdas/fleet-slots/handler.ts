@@ -2,25 +2,35 @@ import type { Handler } from 'aws-lambda';
 import { createLogger } from '../shared/logger';
 import { poolTableFromEnv } from '../shared/pool-table';
 import type { JobFleet } from '../shared/types';
-import { free, take, type TakeOutcome } from './slots';
+import { free, take, waitInLine, type LinePlace, type SlotState, type WaitOutcome } from './slots';
 
-/** "Take Fleet Slot" (with its task token) and "Free Fleet Slot". */
+/** "Take Fleet Slot", "Wait For Fleet Slot" (with its task token) and "Free Fleet Slot". */
 export type SlotEvent =
-  | { readonly action: 'take'; readonly taskToken: string; readonly fleet: JobFleet; readonly jobId: string; readonly executionName: string }
+  | { readonly action: 'take'; readonly fleet: JobFleet; readonly jobId: string; readonly executionName: string; readonly executionArn: string }
+  | { readonly action: 'wait'; readonly taskToken: string; readonly line: LinePlace; readonly fleet: JobFleet; readonly jobId: string; readonly executionName: string; readonly executionArn: string }
   | { readonly action: 'free'; readonly fleet: JobFleet; readonly jobId: string; readonly executionName: string };
 
 const table = poolTableFromEnv();
 const logger = createLogger('fleet-slots');
 
-export const handler: Handler<SlotEvent, TakeOutcome | { resumed: number }> = async (event, context) => {
+export const handler: Handler<SlotEvent, SlotState | WaitOutcome | { resumed: number }> = async (event, context) => {
   logger.addContext(context);
   logger.appendKeys({ jobId: event.jobId, fleet: event.fleet.name });
-  if (event.action === 'take') {
-    const outcome = await take(table, event, new Date());
-    logger.info('fleet slot', { ...outcome });
-    return outcome;
+  switch (event.action) {
+    case 'take': {
+      const slot = await take(table, event, new Date());
+      logger.info(slot.granted ? 'fleet slot taken' : 'no free fleet slot: in line', { position: slot.position });
+      return slot;
+    }
+    case 'wait': {
+      const outcome = await waitInLine(table, event, new Date());
+      logger.info('waiting for a fleet slot', { ...outcome });
+      return outcome;
+    }
+    case 'free': {
+      const freed = await free(table, event.fleet, event.executionName, new Date());
+      logger.info('fleet slot freed', freed);
+      return freed;
+    }
   }
-  const freed = await free(table, event.fleet, event.executionName, new Date());
-  logger.info('fleet slot freed', freed);
-  return freed;
 };

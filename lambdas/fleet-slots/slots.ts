@@ -1,70 +1,111 @@
 import { FleetFullError } from '../shared/errors';
-import { dequeue, enqueue, freeSlot, oldestQueued, queuePosition, takeSlot, type PoolTable } from '../shared/pool-table';
-import { failTask, resumeTask } from '../shared/sfn';
+import { dequeue, enqueue, freeSlot, holdsSlot, oldestQueued, queuePosition, setWaitingTask, takeSlot, type PoolTable, type QueueEntry } from '../shared/pool-table';
+import { executionStatus, resumeTask } from '../shared/sfn';
 import type { JobFleet } from '../shared/types';
 
 /**
  * A fleet's concurrency cap and its line. Slots are the execution names in the fleet's SLOTS set (at most
- * maxConcurrent); a job that finds none free stores its "Take Fleet Slot" task token in the line and ends its
- * invocation: it waits at no cost until a job that frees a slot resumes it. Every step is a conditional write, so a
- * slot freed while a job joins the line is never missed (the joiner looks again after joining) and a waiting job is
- * resumed once (whoever removes its entry from the line resumes it).
+ * maxConcurrent). "Take Fleet Slot" takes one or puts the job in line; a job in line reports its place to CodePipeline
+ * (a job renewal, so the action's summary shows it), then waits in "Wait For Fleet Slot", whose task token it stores
+ * in its entry, at no cost until a job that frees a slot resumes it. Every step is a conditional write, so a slot freed
+ * while a job joins the line or renews is never missed (the job looks again after storing its token) and a waiting job
+ * is resumed once (whoever takes its entry out, with the token it read, resumes it).
  */
 
-export interface TakeRequest {
-  readonly taskToken: string;
+export interface LineRequest {
   readonly fleet: JobFleet;
   readonly jobId: string;
   readonly executionName: string;
+  readonly executionArn: string;
 }
 
-/** What "Take Fleet Slot" outputs ($.slot): whether the job waited, how long, and where it was in line. */
-export interface SlotGrant {
+/** Where a job joined the line: its entry's sort key and its enqueue time, the start of its wait. */
+export interface LinePlace {
+  readonly sk: string;
+  readonly enqueuedAt: string;
+}
+
+/** "Wait For Fleet Slot": the job's task token, and its place from "Take Fleet Slot". */
+export interface WaitRequest extends LineRequest {
+  readonly taskToken: string;
+  readonly line: LinePlace;
+}
+
+/**
+ * What "Take Fleet Slot" and "Wait For Fleet Slot" output ($.slot): whether the job has its slot, whether it waited
+ * and how long, its place in line when it joined (1 = next; 0 once it has a slot), and, while in line, its entry.
+ */
+export interface SlotState {
+  readonly granted: boolean;
   readonly queued: boolean;
   readonly waitedMs: number;
-  /** Its place when it joined the line (1 = next); 0 when it did not wait. */
   readonly position: number;
+  readonly line: LinePlace | null;
 }
 
-export type TakeOutcome = { readonly outcome: 'granted' } | { readonly outcome: 'queued'; readonly position: number } | { readonly outcome: 'refused' };
+const AT_ONCE: SlotState = { granted: true, queued: false, waitedMs: 0, position: 0, line: null };
 
 /** Line entries live past the longest wait, then DynamoDB's TTL removes any that nobody took out. */
 const ENTRY_GRACE_SECONDS = 3600;
 
-/** Takes a slot for the job and resumes its task, or puts it in line (or, when the fleet keeps no line, fails it). */
-export async function take(table: PoolTable, request: TakeRequest, now: Date): Promise<TakeOutcome> {
-  const { fleet, executionName, taskToken } = request;
-  if (await takeSlot(table, fleet.name, executionName, fleet.maxConcurrent)) {
-    await resumeTask(taskToken, { queued: false, waitedMs: 0, position: 0 } satisfies SlotGrant);
-    return { outcome: 'granted' };
-  }
+function expiresAt(fleet: JobFleet, enqueuedAt: string): number {
+  return Math.floor(Date.parse(enqueuedAt) / 1000) + fleet.queueTimeoutSeconds + ENTRY_GRACE_SECONDS;
+}
+
+/**
+ * Takes a slot for the job, or puts it in line (no task waits yet: "Wait For Fleet Slot" stores its token). A fleet
+ * that keeps no line refuses the job (FleetFull).
+ */
+export async function take(table: PoolTable, request: LineRequest, now: Date): Promise<SlotState> {
+  const { fleet, executionName } = request;
+  if (await takeSlot(table, fleet.name, executionName, fleet.maxConcurrent)) return AT_ONCE;
   if (fleet.maxQueueMinutes === 0) {
-    const full = new FleetFullError(`fleet ${JSON.stringify(fleet.name)} is running its ${fleet.maxConcurrent} builds at once (maxConcurrent) and keeps no line (maxQueueMinutes 0). Retry the stage later, or raise the fleet's maxConcurrent or maxQueueMinutes and deploy.`);
-    await failTask(taskToken, full.name, full.message);
-    return { outcome: 'refused' };
+    throw new FleetFullError(`fleet ${JSON.stringify(fleet.name)} is running its ${fleet.maxConcurrent} builds at once (maxConcurrent) and keeps no line (maxQueueMinutes 0). Retry the stage later, or raise the fleet's maxConcurrent or maxQueueMinutes and deploy.`);
   }
-  const entry = await enqueue(table, fleet.name, {
-    executionName,
-    jobId: request.jobId,
-    taskToken,
-    enqueuedAt: now.toISOString(),
-    expiresAt: Math.floor(now.getTime() / 1000) + fleet.queueTimeoutSeconds + ENTRY_GRACE_SECONDS,
-  });
-  // A slot freed between the first look and joining the line woke nobody (the line was empty then): look again.
+  const enqueuedAt = now.toISOString();
+  const entry = await enqueue(table, fleet.name, { executionName, executionArn: request.executionArn, jobId: request.jobId, taskToken: null, enqueuedAt, expiresAt: expiresAt(fleet, enqueuedAt) });
+  // A slot freed between the first look and joining the line woke nobody (the line was empty then): look again. A
+  // freeing job that took the entry out meanwhile took this same slot for the execution (takeSlot admits its holder).
   if (await takeSlot(table, fleet.name, executionName, fleet.maxConcurrent)) {
-    if (await dequeue(table, fleet.name, entry.sk)) await resumeTask(taskToken, { queued: false, waitedMs: 0, position: 0 } satisfies SlotGrant);
-    // Otherwise a freeing job took the entry out first: it holds the same slot for this execution and resumes it.
+    await dequeue(table, fleet.name, entry.sk, null);
+    return AT_ONCE;
+  }
+  return { granted: false, queued: true, waitedMs: 0, position: await queuePosition(table, fleet.name, entry.sk), line: { sk: entry.sk, enqueuedAt } };
+}
+
+export type WaitOutcome = { readonly outcome: 'granted' } | { readonly outcome: 'waiting'; readonly position: number };
+
+/**
+ * Stores the waiting task's token in the job's entry (with the newest job id, after a renewal), then looks for a slot
+ * once more: one freed while no task waited went either to nobody or, with the entry, to this execution. An entry
+ * gone without a slot (expired, or removed by the sweeper) is put back at its place.
+ */
+export async function waitInLine(table: PoolTable, request: WaitRequest, now: Date): Promise<WaitOutcome> {
+  const { fleet, executionName, taskToken, line } = request;
+  const grant: SlotState = { granted: true, queued: true, waitedMs: Math.max(0, now.getTime() - Date.parse(line.enqueuedAt)), position: 0, line: null };
+  if (!(await setWaitingTask(table, fleet.name, line.sk, taskToken, request.jobId))) {
+    if (await holdsSlot(table, fleet.name, executionName)) {
+      await resumeTask(taskToken, grant);
+      return { outcome: 'granted' };
+    }
+    const { enqueuedAt } = line;
+    await enqueue(table, fleet.name, { executionName, executionArn: request.executionArn, jobId: request.jobId, taskToken, enqueuedAt, expiresAt: expiresAt(fleet, enqueuedAt) });
+  }
+  if (await takeSlot(table, fleet.name, executionName, fleet.maxConcurrent)) {
+    // Otherwise a freeing job took the entry out with this token: it resumes the task.
+    if (await dequeue(table, fleet.name, line.sk, taskToken)) await resumeTask(taskToken, grant);
     return { outcome: 'granted' };
   }
-  return { outcome: 'queued', position: await queuePosition(table, fleet.name, entry.sk) };
+  return { outcome: 'waiting', position: await queuePosition(table, fleet.name, line.sk) };
 }
 
 /** How many waiting jobs one free looks at per page. */
 const WAKE_PAGE = 10;
 
 /**
- * Gives the execution's slot back, then resumes the oldest waiting jobs while slots are free. A waiting job whose task
- * is gone (its execution stopped, or its wait timed out) is skipped and its slot given back.
+ * Gives the execution's slot back, then gives free slots to the oldest waiting jobs. A job waiting on a task is
+ * resumed; one that waits on none right now (it is joining, or reporting its place) keeps the slot and finds it when it
+ * waits next; a job whose execution no longer runs gives it back.
  */
 export async function free(table: PoolTable, fleet: JobFleet, executionName: string, now: Date): Promise<{ resumed: number }> {
   await freeSlot(table, fleet.name, executionName);
@@ -74,19 +115,28 @@ export async function free(table: PoolTable, fleet: JobFleet, executionName: str
     if (waiting.length === 0) return { resumed };
     for (const entry of waiting) {
       if (!(await takeSlot(table, fleet.name, entry.executionName, fleet.maxConcurrent))) return { resumed };
-      if (!(await dequeue(table, fleet.name, entry.sk))) continue; // it took the slot itself
-      const grant: SlotGrant = { queued: true, waitedMs: Math.max(0, now.getTime() - Date.parse(entry.enqueuedAt)), position: 0 };
-      let told: boolean;
-      try {
-        told = await resumeTask(entry.taskToken, grant);
-      } catch (err) {
-        // Not told (throttled, say): back in line at its place, the slot given back, and this free fails to be retried.
-        await enqueue(table, fleet.name, { executionName: entry.executionName, jobId: entry.jobId, taskToken: entry.taskToken, enqueuedAt: entry.enqueuedAt, expiresAt: entry.expiresAt });
-        await freeSlot(table, fleet.name, entry.executionName);
-        throw err;
-      }
-      if (told) resumed += 1;
-      else await freeSlot(table, fleet.name, entry.executionName);
+      // Not taken out: it took the slot itself, or it stored a newer token and finds its slot when it looks again.
+      if (!(await dequeue(table, fleet.name, entry.sk, entry.taskToken))) continue;
+      if (await hand(table, fleet, entry, now)) resumed += 1;
     }
   }
+}
+
+/** Gives a slot, taken for it, to a job taken out of the line; true when its waiting task was resumed. */
+async function hand(table: PoolTable, fleet: JobFleet, entry: QueueEntry, now: Date): Promise<boolean> {
+  if (entry.taskToken !== null) {
+    const grant: SlotState = { granted: true, queued: true, waitedMs: Math.max(0, now.getTime() - Date.parse(entry.enqueuedAt)), position: 0, line: null };
+    try {
+      if (await resumeTask(entry.taskToken, grant)) return true;
+    } catch (err) {
+      // Not told (throttled, say): back in line at its place, the slot given back, and this free fails to be retried.
+      await enqueue(table, fleet.name, { ...entry });
+      await freeSlot(table, fleet.name, entry.executionName);
+      throw err;
+    }
+  }
+  // No task waits (it is between waits) or its task is over: the slot stays its while its execution runs.
+  if (entry.executionArn && (await executionStatus(entry.executionArn)) === 'RUNNING') return false;
+  await freeSlot(table, fleet.name, entry.executionName);
+  return false;
 }

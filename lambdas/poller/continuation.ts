@@ -2,7 +2,7 @@ import type { Job } from '@aws-sdk/client-codepipeline';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { acknowledgeJob, putJobFailure } from '../shared/codepipeline';
 import { errorCode, errorMessage } from '../shared/errors';
-import { buildDeadline, roundSeconds, STATES } from '../shared/renewal';
+import { buildDeadline, RENEWING_STATES, roundSeconds } from '../shared/renewal';
 import { executionArnOf, executionStatus, latestExit, latestWaitingTask, resumeTask } from '../shared/sfn';
 import type { ContinuationHandover, JobRenewal } from '../shared/types';
 
@@ -10,7 +10,8 @@ export type ContinuationOutcome = 'continued' | 'continuation-failed' | 'not-sta
 
 /**
  * A continuation job (its data carries the continuation token: the name of the execution whose
- * build it continues) starts nothing: it is handed to that execution, which waits in "Renew Job".
+ * build it continues) starts nothing: it is handed to that execution, which waits in "Renew Job" (or, in its fleet's
+ * line, "Report Place In Line").
  * The task token is the one that task received, in the execution's history; the handover is its
  * output (the job, its nonce, and the next round's length), and the execution acknowledges the job.
  * A job no execution waits for (it ended, or is not renewing) is acknowledged and failed here, with
@@ -25,14 +26,16 @@ export async function handContinuation(job: Job, stateMachineArn: string, renewa
   const executionArn = executionArnOf(stateMachineArn, name);
   try {
     const status = /^[0-9A-Za-z_-]{1,80}$/.test(name) ? await executionStatus(executionArn) : null;
-    const waiting = status === 'RUNNING' ? await latestWaitingTask(executionArn, STATES.renewJob) : null;
+    const waiting = status === 'RUNNING' ? await latestWaitingTask(executionArn, RENEWING_STATES) : null;
     if (waiting) {
       const renewal = waiting.payload as unknown as JobRenewal;
       const deadline = buildDeadline(renewal.readyAt, renewal.waitTimeoutSeconds);
+      // The round the renewing state asks for (a job in line refreshes its place sooner than a build renews).
+      const round = Number.isInteger(renewal.renewalSeconds) && renewal.renewalSeconds > 0 ? Math.min(renewal.renewalSeconds, renewalSeconds) : renewalSeconds;
       const handover: ContinuationHandover = {
         jobId,
         nonce: job.nonce ?? '',
-        renewAfterSeconds: roundSeconds(now, now + renewalSeconds * 1000, deadline, renewalSeconds),
+        renewAfterSeconds: roundSeconds(now, now + round * 1000, deadline, round),
       };
       if (await resumeTask(waiting.taskToken, handover)) {
         logger.info('continuation job handed to its build execution', { jobId, executionArn });
@@ -65,6 +68,6 @@ export async function handContinuation(job: Job, stateMachineArn: string, renewa
 
 /** Whether the execution's latest handover (the output of its latest "Renew Job") was this job. */
 async function handedOver(executionArn: string, jobId: string): Promise<boolean> {
-  const last = await latestExit(executionArn, [STATES.renewJob]);
+  const last = await latestExit(executionArn, RENEWING_STATES);
   return (last?.output.continuation as { jobId?: string } | undefined)?.jobId === jobId;
 }

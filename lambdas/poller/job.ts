@@ -12,7 +12,7 @@ import {
   outputPathProblem,
   workingDirectoryProblem,
 } from '../shared/properties';
-import { DEFAULT_RENEWAL_SECONDS } from '../shared/renewal';
+import { DEFAULT_RENEWAL_SECONDS, LINE_FIRST_REPORT_SECONDS, LINE_REFRESH_SECONDS } from '../shared/renewal';
 import type { Fleet } from '../shared/fleets';
 import type { ArtifactLocation, BuildContext, BuildJob, BuildProperties, JobFleet } from '../shared/types';
 
@@ -104,12 +104,13 @@ export function parseProperties(config: Record<string, string>): BuildProperties
 }
 
 /**
- * The longest a job waits in its fleet's line, as a share of the renewal interval: a job is not renewed while it
- * waits (renewals start with the build, lambdas/shared/renewal.ts), and launch and boot still come after the wait, so
- * the line takes at most two thirds of the job's horizon (30 minutes of the default 45; fleets' maxQueueMinutes is
- * at most 30 for this reason).
+ * Seconds in one of maxQueueMinutes' minutes: 60. The local cloud shortens it (QUEUE_MINUTE_SECONDS) with the job
+ * renewals, for a fault that runs a whole wait in line in real time.
  */
-const QUEUE_SHARE_OF_RENEWAL = 2 / 3;
+function queueMinuteSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.QUEUE_MINUTE_SECONDS ?? 60);
+  return Number.isInteger(value) && value >= 1 ? value : 60;
+}
 
 /**
  * The stack's fleet a job names, or null when it names none. `fleets` null means they are not known here (an
@@ -128,6 +129,7 @@ export function jobFleet(name: string, fleets: Readonly<Record<string, Fleet>> |
       names.length === 0 ? 'Clear it and set ImageId and InstanceType, or add the fleet to the stack (context ec2-build-action:fleets, or the provider\'s fleets prop) and deploy.' : 'Fleet names are case-sensitive.',
     );
   }
+  const queueTimeoutSeconds = Math.max(1, fleet.maxQueueMinutes * queueMinuteSeconds());
   return {
     name,
     imageId: fleet.imageId,
@@ -135,7 +137,9 @@ export function jobFleet(name: string, fleets: Readonly<Record<string, Fleet>> |
     market: fleet.market,
     maxConcurrent: fleet.maxConcurrent,
     maxQueueMinutes: fleet.maxQueueMinutes,
-    queueTimeoutSeconds: Math.max(1, Math.min(fleet.maxQueueMinutes * 60, Math.floor(renewalSeconds * QUEUE_SHARE_OF_RENEWAL))),
+    queueTimeoutSeconds,
+    lineRefreshSeconds: Math.max(1, Math.min(LINE_REFRESH_SECONDS, renewalSeconds)),
+    lineFirstReportSeconds: Math.max(1, Math.min(LINE_FIRST_REPORT_SECONDS, renewalSeconds, queueTimeoutSeconds)),
   };
 }
 

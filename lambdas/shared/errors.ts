@@ -22,6 +22,8 @@ export const FAILURE_TYPES = {
   BuildWaitExceeded: 'JobFailed',
   // The fleet runs maxConcurrent builds and its maxQueueMinutes is 0: nobody waits. Capacity, as CapacityError is.
   FleetFull: 'SystemUnavailable',
+  // The job waited its fleet's maxQueueMinutes in line and got no slot: capacity again.
+  LineWaitExceeded: 'SystemUnavailable',
   // EC2 took the Spot instance back; reached only when the build cannot run again (it already did, on on-demand).
   SpotInterrupted: 'SystemUnavailable',
 } as const satisfies Record<string, FailureType>;
@@ -57,6 +59,11 @@ export class CapacityError extends BuildActionError {
 /** Every slot of the job's fleet is taken and the fleet keeps no line (maxQueueMinutes 0). */
 export class FleetFullError extends BuildActionError {
   override readonly name = 'FleetFull' as const;
+}
+
+/** The job waited in its fleet's line for the fleet's maxQueueMinutes and no slot came free. */
+export class LineWaitExceededError extends BuildActionError {
+  override readonly name = 'LineWaitExceeded' as const;
 }
 
 /** EC2 is taking the build's Spot instance back (its interruption warning): the build runs again on on-demand. */

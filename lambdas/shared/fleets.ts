@@ -86,9 +86,10 @@ export type Fleet = Required<FleetProps>;
  * - maxConcurrent: at least 1 (0 would queue every job until it times out; remove the fleet instead), at most 1000;
  *   and at least hotPool + stoppedPool, at all times: the cap counts builds, and at most maxConcurrent pool
  *   instances can ever be claimed before releases free slots, so a larger pool is idle capacity that only costs.
- * - maxQueueMinutes: up to 30: a job is not renewed while it waits in line (renewals start with its build), so the
- *   wait, then launch and boot, must fit in the job's horizon of 45 minutes (lambdas/shared/renewal.ts; the poller
- *   bounds the wait by two thirds of it, lambdas/poller/job.ts); 0 fails at once when full.
+ * - maxQueueMinutes: up to 720 (12 hours): a job in line renews its job to show its place (every 5 minutes,
+ *   lambdas/poller/job.ts), so the wait is not bound by a job's horizon; the bound keeps the execution's own
+ *   TimeoutSeconds, which covers the longest wait plus the longest build (lib/longest-job.ts), within what the ASL
+ *   sets. 0 fails at once when full.
  * - maxAgeMinutes: default a day, so pool instances are at most a day behind the image's updates for the price of
  *   one boot per pool slot a day; at least an hour, so instances are not replaced about as fast as they boot; at
  *   most a week.
@@ -99,7 +100,7 @@ export const FLEET_LIMITS = {
   schedules: 10,
   pool: { min: 0, max: 100 },
   maxConcurrent: { min: 1, max: 1000 },
-  maxQueueMinutes: { min: 0, max: 30 },
+  maxQueueMinutes: { min: 0, max: 720 },
   maxAgeMinutes: { min: 60, max: 10080, default: 1440 },
 } as const;
 

@@ -10,9 +10,14 @@ export interface QueueEntry {
   /** QUEUE#<enqueuedAt>#<executionName>: sort keys order the queue. */
   readonly sk: string;
   readonly executionName: string;
+  /** Its execution's ARN: whoever finds the entry's task gone asks Step Functions whether it still runs. */
+  readonly executionArn: string;
   readonly jobId: string;
-  /** The waiting "Take Fleet Slot" task's token: SendTaskSuccess with it starts the job. */
-  readonly taskToken: string;
+  /**
+   * The waiting "Wait For Fleet Slot" task's token: SendTaskSuccess with it starts the job. Null while the job is not
+   * waiting on a task: between "Take Fleet Slot" and its first wait, and while it reports its place in line.
+   */
+  readonly taskToken: string | null;
   /** ISO 8601 with milliseconds (Date.toISOString()): then string order is time order. */
   readonly enqueuedAt: string;
   /** Epoch seconds: the table's TTL attribute. */
@@ -77,8 +82,9 @@ function queueItem(e: QueueEntry): Item {
     ...keyOf(e.fleet, e.sk),
     fleet: { S: e.fleet },
     executionName: { S: e.executionName },
+    executionArn: { S: e.executionArn },
     jobId: { S: e.jobId },
-    taskToken: { S: e.taskToken },
+    ...(e.taskToken === null ? {} : { taskToken: { S: e.taskToken } }),
     enqueuedAt: { S: e.enqueuedAt },
     expiresAt: { N: String(e.expiresAt) },
   };
@@ -89,8 +95,9 @@ function fromQueueItem(item: Item): QueueEntry {
     fleet: str(item, 'fleet'),
     sk: str(item, 'sk'),
     executionName: str(item, 'executionName'),
+    executionArn: str(item, 'executionArn'),
     jobId: str(item, 'jobId'),
-    taskToken: str(item, 'taskToken'),
+    taskToken: item.taskToken?.S ?? null,
     enqueuedAt: str(item, 'enqueuedAt'),
     expiresAt: Number(item.expiresAt?.N),
   };
@@ -125,9 +132,40 @@ export async function oldestQueued(t: PoolTable, fleet: string, limit: number, n
   return items.map(fromQueueItem);
 }
 
-/** Takes an entry off the queue: true only for the one caller whose delete removed it. */
-export async function dequeue(t: PoolTable, fleet: string, sk: string): Promise<boolean> {
-  return conditionally(() => t.client.send(new DeleteItemCommand({ TableName: t.tableName, Key: keyOf(fleet, sk), ConditionExpression: 'attribute_exists(sk)' })));
+/**
+ * Takes an entry off the queue: true only for the one caller whose delete removed it, and only while it still holds the
+ * task token the caller read (`taskToken`; null: none). A job that stored a new token since then is not taken off by
+ * whoever read the old one: it finds its slot itself (lambdas/fleet-slots/slots.ts).
+ */
+export async function dequeue(t: PoolTable, fleet: string, sk: string, taskToken: string | null): Promise<boolean> {
+  const condition =
+    taskToken === null
+      ? { ConditionExpression: 'attribute_exists(sk) AND attribute_not_exists(taskToken)' }
+      : { ConditionExpression: 'attribute_exists(sk) AND taskToken = :token', ExpressionAttributeValues: { ':token': { S: taskToken } } };
+  return conditionally(() => t.client.send(new DeleteItemCommand({ TableName: t.tableName, Key: keyOf(fleet, sk), ...condition })));
+}
+
+/**
+ * Stores the token of the job's new wait (and its newest job id) in its entry; false when the entry is gone (a freed
+ * slot went to the job meanwhile, or nobody took it out before its expiry).
+ */
+export async function setWaitingTask(t: PoolTable, fleet: string, sk: string, taskToken: string, jobId: string): Promise<boolean> {
+  return conditionally(() =>
+    t.client.send(
+      new UpdateItemCommand({
+        TableName: t.tableName,
+        Key: keyOf(fleet, sk),
+        UpdateExpression: 'SET taskToken = :token, jobId = :job',
+        ConditionExpression: 'attribute_exists(sk)',
+        ExpressionAttributeValues: { ':token': { S: taskToken }, ':job': { S: jobId } },
+      }),
+    ),
+  );
+}
+
+/** Whether the execution holds one of the fleet's slots now. */
+export async function holdsSlot(t: PoolTable, fleet: string, executionName: string): Promise<boolean> {
+  return (await slotHolders(t, fleet)).includes(executionName);
 }
 
 /**
@@ -148,4 +186,15 @@ export async function queuePosition(t: PoolTable, fleet: string, sk: string): Pr
     count += page.Count ?? 0;
   }
   return count;
+}
+
+/** An entry's place in the queue (queuePosition), or 0 when it is not in the queue (any more). */
+export async function placeInLine(t: PoolTable, fleet: string, sk: string): Promise<number> {
+  const out = await t.client.send(new GetItemCommand({ TableName: t.tableName, Key: keyOf(fleet, sk), ConsistentRead: true, ProjectionExpression: 'sk' }));
+  return out.Item ? queuePosition(t, fleet, sk) : 0;
+}
+
+/** Takes a job's own entry out of the queue, whatever task token it holds: the job gives up waiting. */
+export async function leaveLine(t: PoolTable, fleet: string, sk: string): Promise<void> {
+  await t.client.send(new DeleteItemCommand({ TableName: t.tableName, Key: keyOf(fleet, sk) }));
 }

@@ -13,10 +13,14 @@
 export const STATES = {
   /** Renews the job and waits (task token) for the poller to hand over the continuation job. */
   renewJob: 'Renew Job',
+  /** Renews the job of a job in its fleet's line, its place in the summary, and waits as "Renew Job" does. */
+  reportPlaceInLine: 'Report Place In Line',
   /** Waits (task token) for the running build's result after a renewal. */
   waitForBuild: 'Wait For Build',
   /** Acknowledges the continuation job: from then on the execution owns it. */
   acknowledgeContinuation: 'Acknowledge Continuation Job',
+  /** The same, for a job in its fleet's line. */
+  acknowledgeQueuedContinuation: 'Acknowledge Queued Continuation Job',
 } as const;
 
 /**
@@ -46,3 +50,19 @@ export function roundSeconds(now: number, horizon: number, deadline: number, int
   const until = Math.min(horizon, deadline);
   return Math.max(shortest, Math.floor((until - now) / 1000));
 }
+
+/** The states that renew a job and wait for the poller's handover of the continuation job. */
+export const RENEWING_STATES: readonly string[] = [STATES.renewJob, STATES.reportPlaceInLine];
+
+/**
+ * How often, at most, a job in its fleet's line renews its job to show its place in the action's summary: every 5
+ * minutes, or at each renewal when those come sooner. Each report is a job renewal (a PutJobSuccessResult, a
+ * continuation job polled and acknowledged), so the refresh is kept slow.
+ */
+export const LINE_REFRESH_SECONDS = 300;
+
+/**
+ * How long a job waits in its fleet's line before it first reports its place: a job that gets a slot sooner never
+ * renews its job (a renewal's handover waits for the poller, and a slot freed meanwhile waits with it).
+ */
+export const LINE_FIRST_REPORT_SECONDS = 30;

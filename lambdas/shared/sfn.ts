@@ -161,7 +161,7 @@ export async function executionState(executionArn: string): Promise<{ status: st
 const HISTORY_PAGES = 5;
 
 /**
- * The parameters of the latest task the execution scheduled in the Task state `stateName`, or null.
+ * The parameters of the latest task the execution scheduled in the Task state `stateName` (or in any of several), or null.
  * A TaskScheduled event names no state: the nearest TaskStateEntered before it does (its
  * previousEventId only for a first attempt: a retried task is scheduled after its failure), as the
  * build's state machine has no Parallel or Map state
@@ -171,7 +171,8 @@ const HISTORY_PAGES = 5;
  * Read newest first (reverseOrder) with the execution data, which holds the parameters
  * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html).
  */
-export async function latestTaskParameters(executionArn: string, stateName: string): Promise<Record<string, unknown> | null> {
+export async function latestTaskParameters(executionArn: string, stateName: string | readonly string[]): Promise<Record<string, unknown> | null> {
+  const names: readonly string[] = typeof stateName === 'string' ? [stateName] : stateName;
   // Both newest first, as read.
   const entered: { id: number; name: string }[] = [];
   const scheduled: { id: number; parameters: string }[] = [];
@@ -187,7 +188,7 @@ export async function latestTaskParameters(executionArn: string, stateName: stri
       const state = entered.find((e) => e.id < s.id);
       // Its state's entry is further back: read on.
       if (!state) break;
-      if (state.name === stateName) return JSON.parse(s.parameters) as Record<string, unknown>;
+      if (names.includes(state.name)) return JSON.parse(s.parameters) as Record<string, unknown>;
     }
     nextToken = out.nextToken;
     if (!nextToken) break;
@@ -199,7 +200,7 @@ export async function latestTaskParameters(executionArn: string, stateName: stri
  * The task token of the latest task of the Lambda Task state `stateName` (lambda:invoke.waitForTaskToken,
  * whose Payload carries it as `taskToken`), with that Payload; null when the execution has none.
  */
-export async function latestWaitingTask(executionArn: string, stateName: string): Promise<{ taskToken: string; payload: Record<string, unknown> } | null> {
+export async function latestWaitingTask(executionArn: string, stateName: string | readonly string[]): Promise<{ taskToken: string; payload: Record<string, unknown> } | null> {
   const parameters = await latestTaskParameters(executionArn, stateName);
   const payload = (parameters?.Payload ?? null) as Record<string, unknown> | null;
   return payload && typeof payload.taskToken === 'string' ? { taskToken: payload.taskToken, payload } : null;

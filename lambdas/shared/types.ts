@@ -40,8 +40,15 @@ export interface JobFleet {
   readonly market: 'on-demand' | 'spot' | 'spot-then-on-demand';
   readonly maxConcurrent: number;
   readonly maxQueueMinutes: number;
-  /** How long Take Fleet Slot waits for a slot: a positive integer (https://states-language.net/spec.html#task-state). */
+  /** How long a job waits in the fleet's line at most, in whole seconds: maxQueueMinutes. */
   readonly queueTimeoutSeconds: number;
+  /**
+   * How often a job in line tells CodePipeline its place (a job renewal whose summary says it), in whole seconds: a
+   * Task state's TimeoutSecondsPath must be a positive integer (https://states-language.net/spec.html#task-state).
+   */
+  readonly lineRefreshSeconds: number;
+  /** How long a job waits in line before it first reports its place, in whole seconds (never past the line's bound). */
+  readonly lineFirstReportSeconds: number;
 }
 
 export interface ArtifactLocation {
@@ -121,10 +128,16 @@ export interface JobRenewal {
   readonly jobId: string;
   readonly executionArn: string;
   readonly executionName: string;
-  /** When the instance was ready (the build's start), and the build's whole wait: its deadline. */
+  /**
+   * When the wait that renews began, and how long it may last: its deadline. For a build, readiness and the build's
+   * whole wait; for a job in its fleet's line ("Report Place In Line"), its enqueue time and maxQueueMinutes.
+   */
   readonly readyAt: string;
   readonly waitTimeoutSeconds: number;
+  /** How long the next round of waiting lasts at most (the poller's handover reads it). */
   readonly renewalSeconds: number;
+  /** Set when the job waits in its fleet's line: the fleet and its entry, for the place the summary gives. */
+  readonly line?: { readonly fleet: JobFleet; readonly sk: string };
 }
 
 /** What the poller hands a waiting "Renew Job" (its task output, kept at $.continuation). */

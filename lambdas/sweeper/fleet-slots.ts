@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { free } from '../fleet-slots/slots';
+import { LINE_FIRST_REPORT_SECONDS, LINE_REFRESH_SECONDS } from '../shared/renewal';
 import type { Fleet } from '../shared/fleets';
 import { dequeue, queryPrefix, SK, slotHolders, str, type PoolTable } from '../shared/pool-table';
 import { executionArnOf, executionState } from '../shared/sfn';
@@ -21,7 +22,7 @@ export interface SlotSweep {
  */
 function slotFleet(name: string, fleet: Fleet): JobFleet {
   const { imageId, instanceTypes, market, maxConcurrent, maxQueueMinutes } = fleet;
-  return { name, imageId, instanceTypes, market, maxConcurrent, maxQueueMinutes, queueTimeoutSeconds: Math.max(1, maxQueueMinutes * 60) };
+  return { name, imageId, instanceTypes, market, maxConcurrent, maxQueueMinutes, queueTimeoutSeconds: Math.max(1, maxQueueMinutes * 60), lineRefreshSeconds: LINE_REFRESH_SECONDS, lineFirstReportSeconds: LINE_FIRST_REPORT_SECONDS };
 }
 
 /**
@@ -59,7 +60,7 @@ export async function sweepFleetSlots(
   for (const [name, fleet] of Object.entries(fleets)) {
     for (const item of await queryPrefix(table, name, SK.queuePrefix)) {
       const executionName = str(item, 'executionName');
-      if (!(await isRunning(executionName)) && (await dequeue(table, name, str(item, 'sk')))) out.dequeued.push(`${name}/${executionName}`);
+      if (!(await isRunning(executionName)) && (await dequeue(table, name, str(item, 'sk'), item.taskToken?.S ?? null))) out.dequeued.push(`${name}/${executionName}`);
     }
     for (const holder of await slotHolders(table, name)) {
       if (await isRunning(holder)) continue;

@@ -182,6 +182,20 @@ export class LocalCodePipeline {
     return this.get(jobId).results;
   }
 
+  /**
+   * What the action showed while it ran: the summary of each renewal (a success with a continuation token) of the
+   * action execution the job belongs to, oldest first, as the console shows the latest of them.
+   */
+  progressSummaries(jobId: string): string[] {
+    const { actionExecutionId } = this.get(jobId);
+    return [...this.jobs.values()]
+      .filter((j) => j.actionExecutionId === actionExecutionId)
+      .sort((a, b) => a.created.getTime() - b.created.getTime())
+      .flatMap((j) => j.results)
+      .filter((r) => r.status === 'Succeeded' && r.continuationToken !== undefined)
+      .map((r) => String((r as { executionDetails: Record<string, unknown> }).executionDetails.summary ?? ''));
+  }
+
   private get(jobId: string): StoredJob {
     const job = this.jobs.get(jobId);
     if (!job) throw new AwsError('JobNotFoundException', `The job was specified in an invalid format or cannot be found: ${jobId}`);

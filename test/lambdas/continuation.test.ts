@@ -54,6 +54,24 @@ describe('poller: a continuation job', () => {
     expect(codepipeline).not.toHaveReceivedCommand(AcknowledgeJobCommand);
   });
 
+  it('hands the job to an execution waiting in its fleet\'s line ("Report Place In Line"), with a round of the line\'s refresh', async () => {
+    const enqueuedAt = new Date(Date.now() - 60_000).toISOString();
+    const report = { taskToken: 'report-token', jobId: 'job-1', readyAt: enqueuedAt, waitTimeoutSeconds: 1800, renewalSeconds: 300, line: { fleet: { name: 'linux' }, sk: 'QUEUE#x' } };
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: taskHistory([{ state: 'Take Fleet Slot', payload: { action: 'take' } }, { state: 'Report Place In Line', payload: report }]) });
+    expect((await invoke(handler, event, 'poller')).continued).toBe(1);
+    expect(handedOver(sfn)).toEqual([{ token: 'report-token', output: { jobId: 'job-2', nonce: 'nonce-2', renewAfterSeconds: 300 } }]);
+    // Near the line's bound, the round ends at the bound.
+    sfn.reset();
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    const late = { ...report, readyAt: new Date(Date.now() - 1680_000).toISOString() };
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: taskHistory([{ state: 'Report Place In Line', payload: late }]) });
+    await invoke(handler, event, 'poller');
+    const round = handedOver(sfn)[0].output.renewAfterSeconds as number;
+    expect(round).toBeGreaterThanOrEqual(118);
+    expect(round).toBeLessThanOrEqual(120);
+  });
+
   it('takes the token of a retried "Renew Job" attempt (scheduled after its failure, not after the state\'s entry)', async () => {
     const readyAt = new Date().toISOString();
     sfn.on(GetExecutionHistoryCommand).resolves({ events: taskHistory([{ state: 'Renew Job', payload: renewal(readyAt, 'attempt-1'), retriedWith: renewal(readyAt, 'attempt-2') }]) });

@@ -95,12 +95,13 @@ describe('Fleet (action type version 2)', () => {
   const onFleet = (name: string) => polledJob({ ImageId: '', InstanceType: '', Fleet: name });
   const renewal = { polledAt: new Date('2026-12-01T10:00:00Z'), seconds: 2700 };
 
-  it('takes the fleet\'s image, types, market and cap into the job, and bounds the line by the job\'s horizon', () => {
+  it('takes the fleet\'s image, types, market, cap and line bound into the job, and refreshes its place in line every 5 minutes', () => {
     const job = toBuildJob(onFleet('linux'), renewal, fleets);
     expect(job.properties).toMatchObject({ fleet: 'linux', imageId: '', instanceType: '' });
-    expect(job.fleet).toEqual({ name: 'linux', imageId: 'ami-0123456789abcdef0', instanceTypes: ['c7i.large', 'm7i.large'], market: 'spot-then-on-demand', maxConcurrent: 4, maxQueueMinutes: 20, queueTimeoutSeconds: 1200 });
-    // A job is not renewed while it waits: the line takes at most two thirds of the renewal interval.
-    expect(toBuildJob(onFleet('linux'), { ...renewal, seconds: 900 }, fleets).fleet!.queueTimeoutSeconds).toBe(600);
+    expect(job.fleet).toEqual({ name: 'linux', imageId: 'ami-0123456789abcdef0', instanceTypes: ['c7i.large', 'm7i.large'], market: 'spot-then-on-demand', maxConcurrent: 4, maxQueueMinutes: 20, queueTimeoutSeconds: 1200, lineRefreshSeconds: 300, lineFirstReportSeconds: 30 });
+    // A job in line renews its job to report its place, so the line is not bound by the job's horizon; a shorter
+    // renewal interval refreshes sooner.
+    expect(toBuildJob(onFleet('linux'), { ...renewal, seconds: 20 }, fleets).fleet).toMatchObject({ queueTimeoutSeconds: 1200, lineRefreshSeconds: 20, lineFirstReportSeconds: 20 });
     // A job without Fleet has none, as before.
     expect(toBuildJob(polledJob(), renewal, fleets).fleet).toBeNull();
   });

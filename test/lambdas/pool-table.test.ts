@@ -1,6 +1,6 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  claim, dequeue, enqueue, freeSlot, listMembers, onDemandUntil, oldestQueued, poolTableFromEnv, POOL_TABLE_ENV, putMember, queuePosition,
+  claim, dequeue, enqueue, freeSlot, leaveLine, listMembers, onDemandUntil, oldestQueued, placeInLine, poolTableFromEnv, POOL_TABLE_ENV, putMember, queuePosition, setWaitingTask,
   recordInterruption, releaseRefillLease, removeMember, slotHolders, takeRefillLease, takeSlot, transition,
   type PoolMember, type PoolTable,
 } from '../../lambdas/shared/pool-table';
@@ -142,7 +142,7 @@ describe('fleet slots', () => {
 });
 
 describe('queue', () => {
-  const entry = (n: number, expiresAt = 4_000_000_000) => ({ executionName: `exec-${n}`, jobId: `job-${n}`, taskToken: `token-${n}`, enqueuedAt: at(n).toISOString(), expiresAt });
+  const entry = (n: number, expiresAt = 4_000_000_000) => ({ executionName: `exec-${n}`, executionArn: `arn:aws:states:us-east-1:123456789012:execution:S-BuildJob:exec-${n}`, jobId: `job-${n}`, taskToken: `token-${n}` as string | null, enqueuedAt: at(n).toISOString(), expiresAt });
 
   it('hands jobs out oldest first with their positions, and lets exactly one of 10 concurrent callers dequeue an entry', async () => {
     const fleet = newFleet();
@@ -152,7 +152,7 @@ describe('queue', () => {
     expect(queued[0]).toEqual({ ...entry(1), fleet, sk: `QUEUE#${at(1).toISOString()}#exec-1` });
     expect(await Promise.all(queued.map((q) => queuePosition(t, fleet, q.sk)))).toEqual([1, 2, 3]);
     expect((await oldestQueued(t, fleet, 2)).map((q) => q.executionName)).toEqual(['exec-1', 'exec-2']);
-    const removed = await Promise.all(Array.from({ length: 10 }, () => dequeue(t, fleet, queued[0].sk)));
+    const removed = await Promise.all(Array.from({ length: 10 }, () => dequeue(t, fleet, queued[0].sk, 'token-1')));
     expect(removed.filter(Boolean)).toHaveLength(1);
     expect(await queuePosition(t, fleet, queued[2].sk)).toBe(2);
   });
@@ -164,6 +164,32 @@ describe('queue', () => {
     for (const n of [1, 2, 3, 4, 5]) await enqueue(t, fleet, entry(n, past));
     for (const n of [6, 7, 8]) await enqueue(t, fleet, entry(n));
     expect((await oldestQueued(t, fleet, 2, now)).map((q) => q.executionName)).toEqual(['exec-6', 'exec-7']);
+  });
+
+  it('takes an entry out only with the task token it holds, and stores a new wait\'s token only while the entry is there', async () => {
+    const fleet = newFleet();
+    const joined = await enqueue(t, fleet, { ...entry(1), taskToken: null });
+    expect((await oldestQueued(t, fleet, 1))[0].taskToken).toBeNull();
+    // A new wait stores its token and the newest job id; whoever read the entry before (no token) cannot take it out.
+    expect(await setWaitingTask(t, fleet, joined.sk, 'token-new', 'job-1b')).toBe(true);
+    expect(await dequeue(t, fleet, joined.sk, null)).toBe(false);
+    expect(await dequeue(t, fleet, joined.sk, 'token-old')).toBe(false);
+    expect(await placeInLine(t, fleet, joined.sk)).toBe(1);
+    expect(await oldestQueued(t, fleet, 1)).toEqual([expect.objectContaining({ taskToken: 'token-new', jobId: 'job-1b' })]);
+    expect(await dequeue(t, fleet, joined.sk, 'token-new')).toBe(true);
+    // Gone: no token is stored, and its place is 0.
+    expect(await setWaitingTask(t, fleet, joined.sk, 'token-newer', 'job-1c')).toBe(false);
+    expect(await placeInLine(t, fleet, joined.sk)).toBe(0);
+    expect(await oldestQueued(t, fleet, 1)).toEqual([]);
+  });
+
+  it('lets a job leave the line whatever token its entry holds', async () => {
+    const fleet = newFleet();
+    const first = await enqueue(t, fleet, entry(1));
+    const second = await enqueue(t, fleet, entry(2));
+    await leaveLine(t, fleet, first.sk);
+    expect(await placeInLine(t, fleet, second.sk)).toBe(1);
+    await leaveLine(t, fleet, first.sk);
   });
 
   it('refuses an enqueue time that would not sort as time', async () => {

@@ -43,6 +43,18 @@ describe('execution-events: an execution that renewed its job ends outside its o
     expect(codepipeline.commandCalls(PutJobFailureResultCommand).map((c) => c.args[0].input.jobId)).toEqual(['job-3']);
   });
 
+  it('fails the newest job it acknowledged while waiting in its fleet\'s line ("Acknowledge Queued Continuation Job")', async () => {
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        exited(30, 'Acknowledge Queued Continuation Job', { jobId: 'job-2', continuation: { jobId: 'job-3' }, ack: { status: 'InProgress' } }),
+        exited(20, 'Acknowledge Queued Continuation Job', { jobId: 'job-1', continuation: { jobId: 'job-2' }, ack: { status: 'InProgress' } }),
+        exited(3, 'Acknowledge Job', { jobId: 'job-1', ack: { status: 'InProgress' } }),
+      ],
+    });
+    await invoke(handler, event, 'execution-events');
+    expect(codepipeline.commandCalls(PutJobFailureResultCommand).map((c) => c.args[0].input.jobId)).toEqual(['job-3']);
+  });
+
   it('fails its first job when it never renewed', async () => {
     sfn.on(GetExecutionHistoryCommand).resolves({ events: [exited(3, 'Acknowledge Job', { ack: { status: 'InProgress' } })] });
     await invoke(handler, event, 'execution-events');

@@ -3,5 +3,11 @@
  * the slot function's and the refill's (test/local/fleet-faults.test.ts), the fleets' safety nets check the
  * watchdog's and the sweeper's (test/local/safety-nets-fleets.test.ts).
  */
-export const FLEET_STATEMENTS = /^(FleetsSlotsRole\w+ |FleetsRefillRole\w+ |TasksLaunchRole\w+ \w+\/(ClaimPoolInstances|TakeOverPoolInstances|CheckPoolMembers|TagClaimedForJob)$|SafetyNets(ExecutionEvents|Sweeper)Role\w+ \w+\/(GiveBackFleetSlots|ResumeWaitingJobs|PoolMembersAndFleetSlots)$)/;
+export const FLEET_STATEMENTS = /^(TasksRenewRole\w+ \w+\/ReadPlaceInLine$|FleetsSlotsRole\w+ |FleetsRefillRole\w+ |TasksLaunchRole\w+ \w+\/(ClaimPoolInstances|TakeOverPoolInstances|CheckPoolMembers|TagClaimedForJob)$|SafetyNets(ExecutionEvents|Sweeper)Role\w+ \w+\/(GiveBackFleetSlots|ResumeWaitingJobs|PoolMembersAndFleetSlots)$)/;
 export const FLEET_SAFETY_NET_STATEMENTS = /^SafetyNets(ExecutionEvents|Sweeper)Role\w+ /;
+/**
+ * The line's: the slot function resumes waiting jobs (checked by test/local/fleets.test.ts, whose capped fleet runs
+ * its jobs one at a time) and asks whether an execution still runs (test/local/safety-nets-fleets.test.ts); the renew
+ * function reads a job's place in line (test/local/fleet-queue-fault.test.ts, whose waiting job reports it).
+ */
+export const FLEET_LINE_STATEMENTS = /^(FleetsSlotsRole\w+ \w+\/(ResumeWaitingTasks|IsWaitingExecutionRunning)|TasksRenewRole\w+ \w+\/ReadPlaceInLine)$/;

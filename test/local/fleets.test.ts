@@ -75,6 +75,10 @@ describe('fleets in the local cloud', () => {
     // The ones that waited say so.
     expect(results.filter((s) => /Waited \d+s in fleet "single"'s line\./.test(s.successSummary ?? '')).length).toBeGreaterThanOrEqual(1);
     expect(new Set(results.flatMap((s) => s.timeline.instances.map((i) => i.instanceId))).size).toBe(3);
+    // The waiting jobs were resumed by the slot function when a build freed its slot (through IAM, with its own rights).
+    const resume = cloud.authorizer.allStatements().filter((st) => /^FleetsSlotsRole\w+ \w+\/ResumeWaitingTasks$/.test(st));
+    expect(resume).toHaveLength(1);
+    expect(cloud.authorizer.usedStatements.has(resume[0])).toBe(true);
   }, 120_000);
 
   it('refuses an unknown fleet before launching anything, naming the fleets there are', async () => {

@@ -4,7 +4,7 @@ import { credentialsFor } from '../../local/iam/identity';
 import { runJob, type JobSummary } from '../../local/job';
 import { parseFleets } from '../../lambdas/shared/fleets';
 import type { PoolTable } from '../../lambdas/shared/pool-table';
-import { FLEET_SAFETY_NET_STATEMENTS, FLEET_STATEMENTS } from './fleet-statements';
+import { FLEET_LINE_STATEMENTS, FLEET_SAFETY_NET_STATEMENTS, FLEET_STATEMENTS } from './fleet-statements';
 
 /**
  * The safety nets know fleets, in the local cloud with the stack's own functions: the sweeper keeps idle pool members
@@ -101,7 +101,11 @@ describe('fleet slots of executions that ended without "Free Fleet Slot"', () =>
     const first = runJob(cloud, { source: null, command: 'sleep 120', properties: { Fleet: 'capped' } }).catch(() => undefined);
     const [holder] = await waitFor('the first job to hold the slot', async () => ((await holders()).length === 1 ? await holders() : null));
     const second = runJob(cloud, { source: null, command: 'echo built', properties: { Fleet: 'capped' } });
-    const [waiter] = await waitFor('the second job to wait in line', async () => ((await queued()).length === 1 ? await queued() : null));
+    // In line, and waiting on a task (its token stored), so that a freed slot resumes it.
+    const [waiter] = await waitFor('the second job to wait in line', async () => {
+      const line = await pools.oldestQueued(table, 'capped', 10);
+      return line.length === 1 && line[0].taskToken !== null ? [line[0].executionName] : null;
+    });
     return { holder, waiter, first, second };
   }
   const abort = (name: string) => {
@@ -141,9 +145,37 @@ describe('fleet slots of executions that ended without "Free Fleet Slot"', () =>
     await first;
   }, 240_000);
 
+  it('keeps a freed slot for a job taken out of the line while it waits on no task and its execution runs, and gives it back when it does not run', async () => {
+    // GIVEN a long build holding capped's only slot, and in line, with no task waiting, that same running execution
+    // (as a job between two waits is) and, behind it, an execution Step Functions does not know
+    const first = runJob(cloud, { source: null, command: 'sleep 120', properties: { Fleet: 'capped' } }).catch(() => undefined);
+    const [holder] = await waitFor('the job to hold the slot', async () => ((await holders()).length === 1 ? await holders() : null));
+    const arnOf = (name: string) => executionOf(name).executionArn;
+    const at = Date.now();
+    const entry = (name: string, arn: string, n: number) => ({ executionName: name, executionArn: arn, jobId: `job-${name}`, taskToken: null, enqueuedAt: new Date(at + n).toISOString(), expiresAt: Math.floor(at / 1000) + 3600 });
+    await pools.enqueue(table, 'capped', entry(holder, arnOf(holder), 0));
+    // WHEN a slot is freed (the slot function's own "free", IAM enforced)
+    const jobFleet = { name: 'capped', ...fleets.capped, queueTimeoutSeconds: 300, lineRefreshSeconds: 300, lineFirstReportSeconds: 30 };
+    const freed = await cloud.invoke(cloud.functionAt('Fleets/Slots'), { action: 'free', fleet: jobFleet, jobId: 'job-none', executionName: 'held-nothing' });
+    // THEN the running execution keeps its slot (DescribeExecution said RUNNING), nobody was resumed, the line is empty
+    expect(freed).toEqual({ resumed: 0 });
+    expect(await holders()).toEqual([holder]);
+    expect(await queued()).toEqual([]);
+    // WHEN its execution ends and a job nobody runs is at the head of the line
+    abort(holder);
+    await waitFor('the watchdog to give the slot back', async () => (await holders()).length === 0, 30_000);
+    const ghost = 'never-ran-00000000-0000-0000-0000-000000000000';
+    await pools.enqueue(table, 'capped', entry(ghost, `${arnOf(holder).replace(/:[^:]*$/, '')}:${ghost}`, 1));
+    await cloud.invoke(cloud.functionAt('Fleets/Slots'), { action: 'free', fleet: jobFleet, jobId: 'job-none', executionName: 'held-nothing' });
+    // THEN the slot it was handed is given back
+    expect(await holders()).toEqual([]);
+    expect(await queued()).toEqual([]);
+    await first;
+  }, 120_000);
+
   it('the sweeper takes out line places of executions that are not running', async () => {
     // GIVEN a place in the line of a fleet no job runs on now, kept by an execution Step Functions does not know
-    await pools.enqueue(table, 'warm', { executionName: 'never-ran-0123456789ab', jobId: 'job-gone', taskToken: 'token-of-a-task-that-is-gone', enqueuedAt: new Date().toISOString(), expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+    await pools.enqueue(table, 'warm', { executionName: 'never-ran-0123456789ab', executionArn: 'arn:aws:states:us-east-1:000000000000:execution:Ec2BuildAction-BuildJob:never-ran-0123456789ab', jobId: 'job-gone', taskToken: 'token-of-a-task-that-is-gone', enqueuedAt: new Date().toISOString(), expiresAt: Math.floor(Date.now() / 1000) + 3600 });
     // WHEN the sweeper runs THEN it is taken out
     const report = (await cloud.sweep()) as unknown as { slots: { dequeued: string[] } };
     expect(report.slots.dequeued).toEqual(['warm/never-ran-0123456789ab']);
@@ -169,7 +201,10 @@ describe('the watchdog and a claimed pool instance', () => {
   }, 120_000);
 });
 
-it('used every statement of the fleets\' safety nets (the watchdog\'s and the sweeper\'s fleet rights): none is there for nothing', () => {
-  const unused = cloud.authorizer.allStatements().filter((s) => FLEET_STATEMENTS.test(s) && FLEET_SAFETY_NET_STATEMENTS.test(s) && !cloud.authorizer.usedStatements.has(s));
+it('used every statement of the fleets\' safety nets (the watchdog\'s and the sweeper\'s fleet rights) and of the slot function\'s line: none is there for nothing', () => {
+  const line = (s: string) => FLEET_LINE_STATEMENTS.test(s) && s.endsWith('/IsWaitingExecutionRunning');
+  const checked = cloud.authorizer.allStatements().filter((s) => (FLEET_STATEMENTS.test(s) && FLEET_SAFETY_NET_STATEMENTS.test(s)) || line(s));
+  expect(checked.filter(line)).toHaveLength(1);
+  const unused = checked.filter((s) => !cloud.authorizer.usedStatements.has(s));
   expect(unused).toEqual([]);
 });

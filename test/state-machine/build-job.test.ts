@@ -149,7 +149,14 @@ describe('build-job.asl.json', () => {
   it('passes every error after launch through Release Instance (the waits for the build renew the job at their timeout first)', () => {
     // Before the launch and after the release: the fleet's slot states (test/state-machine/fleet-slots.test.ts).
     // "Refill The Fleet" goes on to the build either way: the refill is the pool's, not the job's.
-    const beforeOrAfter = ['Take Fleet Slot', 'Launch Instance', 'Refill The Fleet', 'Release Interrupted Instance', 'Release Instance', 'Free Fleet Slot', 'Report Result'];
+    const line = ['Take Fleet Slot', 'Report Place In Line', 'Acknowledge Queued Continuation Job', 'Wait For Fleet Slot'];
+    const beforeOrAfter = [...line, 'Launch Instance', 'Refill The Fleet', 'Release Interrupted Instance', 'Release Instance', 'Free Fleet Slot', 'Report Result'];
+    // Before the launch, every error of the line gives the slot back (if the job got one) and reports.
+    for (const name of line) {
+      const catches = (definition.States[name] as { Catch: { ErrorEquals: string[]; Next: string }[] }).Catch;
+      const last = catches[catches.length - 1];
+      expect([name, last.ErrorEquals, last.Next]).toEqual([name, ['States.ALL'], 'Did The Job Hold A Fleet Slot?']);
+    }
     const afterLaunch = Object.entries(definition.States as Record<string, { Catch?: { ErrorEquals: string[]; Next: string }[] }>).filter(([n]) => !beforeOrAfter.includes(n));
     expect(definition.States['Can The Build Rerun On Demand?'].Default).toBe('Release Instance');
     for (const [name, state] of afterLaunch) {

@@ -16,7 +16,11 @@ export const never = () => new Promise(() => undefined);
 
 export const defaults: Tasks = {
   'Acknowledge Job': () => ({ Payload: { status: 'InProgress' } }),
-  'Take Fleet Slot': () => ({ queued: false, waitedMs: 0, position: 0 }),
+  'Take Fleet Slot': () => ({ Payload: { granted: true, queued: false, waitedMs: 0, position: 0, line: null } }),
+  // A job in line: the poller's handover after "Report Place In Line", and the wait's grant through the task token.
+  'Report Place In Line': () => ({ jobId: 'job-q', nonce: 'n-q', renewAfterSeconds: 300 }),
+  'Acknowledge Queued Continuation Job': () => ({ Payload: { status: 'InProgress' } }),
+  'Wait For Fleet Slot': () => ({ granted: true, queued: true, waitedMs: 4000, position: 0, line: null }),
   'Launch Instance': () => ({ Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now', capacitySource: 'launched', market: 'on-demand' } }),
   'Refill The Fleet': () => ({ StatusCode: 202, Payload: '' }),
   'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z' } }),

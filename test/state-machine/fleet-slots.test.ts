@@ -2,7 +2,7 @@ import { buildJob } from '../fixtures/job';
 import { definition, execute as run, named, never, type Tasks } from './execute';
 
 /** The fleet's states in the real ASL: a fleet job takes a slot before its instance and gives it back after. */
-const fleet = { name: 'linux', imageId: 'ami-0a1b2c3d4e5f67890', instanceTypes: ['c7i.large'], market: 'on-demand', maxConcurrent: 2, maxQueueMinutes: 1, queueTimeoutSeconds: 1 };
+const fleet = { name: 'linux', imageId: 'ami-0a1b2c3d4e5f67890', instanceTypes: ['c7i.large'], market: 'on-demand', maxConcurrent: 2, maxQueueMinutes: 1, queueTimeoutSeconds: 60, lineRefreshSeconds: 1, lineFirstReportSeconds: 1 };
 const fleetInput = { jobId: 'job', nonce: 'n', job: buildJob({ fleet: fleet as never }), rejection: null };
 const coldInput = { jobId: 'job', nonce: 'n', job: buildJob(), rejection: null };
 const execute = (overrides: Partial<Tasks>, input: Record<string, unknown> = fleetInput) => run(overrides, input);
@@ -14,15 +14,15 @@ describe('build-job.asl.json with fleets', () => {
       'Acknowledge Job', 'Take Fleet Slot', 'Launch Instance', 'Refill The Fleet', 'Get Input Artifact URL', 'Is Instance Ready?', 'Run Build',
       'Get Output Upload URL', 'Upload Output Artifact', 'Release Instance', 'Free Fleet Slot', 'Report Result',
     ]);
-    // The slot function gets its task token, the fleet and the execution's name (the slot's holder).
+    // The slot function gets the fleet and the execution's name (the slot's holder) and ARN.
     const take = inputs.find((i) => i.name === 'Take Fleet Slot')!.input as { Payload: Record<string, unknown> };
-    expect(take.Payload).toEqual({ action: 'take', taskToken: 'token', fleet, jobId: 'job', executionName: 'job' });
+    expect(take.Payload).toEqual({ action: 'take', fleet, jobId: 'job', executionName: 'job', executionArn: 'arn:exec' });
     const free = inputs.find((i) => i.name === 'Free Fleet Slot')!.input as { Payload: Record<string, unknown> };
     expect(free.Payload).toEqual({ action: 'free', fleet, jobId: 'job', executionName: 'job' });
     // The refill is started, not awaited (InvocationType Event), right after the instance was claimed or launched.
     const refill = inputs.find((i) => i.name === 'Refill The Fleet')!.input;
     expect(refill).toMatchObject({ InvocationType: 'Event', Payload: { fleet: 'linux', jobId: 'job' } });
-    expect(reported.slot).toEqual({ queued: false, waitedMs: 0, position: 0 });
+    expect(reported.slot).toEqual({ granted: true, queued: false, waitedMs: 0, position: 0, line: null });
     expect((reported.instance as Record<string, unknown>).capacitySource).toBe('launched');
   });
 
@@ -33,17 +33,74 @@ describe('build-job.asl.json with fleets', () => {
     expect(rejected.calls).toEqual(['Acknowledge Job', 'Report Result']);
   });
 
-  it('gives up waiting in line after the fleet\'s queue timeout ($.job.fleet.queueTimeoutSeconds), launches nothing and frees the slot', async () => {
-    const start = Date.now();
-    const { calls, reported } = await execute({ 'Take Fleet Slot': never });
-    expect(Date.now() - start).toBeLessThan(5000);
-    expect(calls).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Free Fleet Slot', 'Report Result']);
-    expect((reported.errors as Record<string, { Error: string }>).takeFleetSlot.Error).toBe('States.Timeout');
-    expect(definition.States['Take Fleet Slot'].TimeoutSecondsPath).toBe('$.job.fleet.queueTimeoutSeconds');
+  const inLine = () => ({ Payload: { granted: false, queued: true, waitedMs: 0, position: 3, line: { sk: 'QUEUE#2026-12-01T10:00:00.000Z#job', enqueuedAt: '2026-12-01T10:00:00.000Z' } } });
+  const grant = { granted: true, queued: true, waitedMs: 4000, position: 0, line: null };
+
+  it('lets a job in line wait for a slot a short first round without reporting anything, then build', async () => {
+    const { calls, inputs, reported } = await execute({ 'Take Fleet Slot': inLine });
+    expect(calls.slice(0, 4)).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Launch Instance']);
+    // The wait stores its token against the job's entry; its first round is the fleet's lineFirstReportSeconds.
+    const wait = inputs.find((i) => i.name === 'Wait For Fleet Slot')!.input as { Payload: Record<string, unknown> };
+    expect(wait.Payload).toEqual({ action: 'wait', taskToken: 'token', line: { sk: 'QUEUE#2026-12-01T10:00:00.000Z#job', enqueuedAt: '2026-12-01T10:00:00.000Z' }, fleet, jobId: 'job', executionName: 'job', executionArn: 'arn:exec' });
+    expect(definition.States['Wait For Fleet Slot'].TimeoutSecondsPath).toBe('$.continuation.renewAfterSeconds');
+    expect(definition.States['Start Waiting In Line'].Parameters).toEqual({ 'renewAfterSeconds.$': '$.job.fleet.lineFirstReportSeconds' });
+    expect(reported.jobId).toBe('job');
+    expect(reported.slot).toEqual(grant);
+  });
+
+  it('reports the place of a job still in line after a round (a renewal), waits on the continuation job, and builds on it', async () => {
+    let waits = 0;
+    const { calls, inputs, reported } = await execute({ 'Take Fleet Slot': inLine, 'Wait For Fleet Slot': () => (++waits === 1 ? never() : grant) });
+    expect(calls.slice(0, 7)).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Report Place In Line', 'Acknowledge Queued Continuation Job', 'Wait For Fleet Slot', 'Launch Instance']);
+    // The report renews the job (the renew function) with the line's bound and refresh, and the job's entry.
+    const report = inputs.find((i) => i.name === 'Report Place In Line')!.input as { FunctionName: string; Payload: Record<string, unknown> };
+    expect(report.FunctionName).toBe('local-RenewFunctionArn');
+    expect(report.Payload).toEqual({
+      taskToken: 'token', jobId: 'job', executionArn: 'arn:exec', executionName: 'job',
+      readyAt: '2026-12-01T10:00:00.000Z', waitTimeoutSeconds: 60, renewalSeconds: 1, line: { fleet, sk: 'QUEUE#2026-12-01T10:00:00.000Z#job' },
+    });
+    // The next wait carries the continuation job's id; everything after reports on, and signs with, that job.
+    const second = inputs.filter((i) => i.name === 'Wait For Fleet Slot')[1].input as { Payload: Record<string, unknown> };
+    expect(second.Payload).toMatchObject({ jobId: 'job-q' });
+    expect(reported.jobId).toBe('job-q');
+    expect((reported.job as { jobId: string }).jobId).toBe('job-q');
+    expect(reported.slot).toEqual(grant);
+  });
+
+  it('reports the place again at each round until a slot comes', async () => {
+    let waits = 0;
+    const { calls } = await execute({
+      'Take Fleet Slot': inLine,
+      'Report Place In Line': () => ({ jobId: 'job-q', nonce: 'n-q', renewAfterSeconds: 1 }),
+      'Wait For Fleet Slot': () => (++waits < 4 ? never() : grant),
+    });
+    expect(calls.filter((c) => c === 'Report Place In Line')).toHaveLength(3);
+    expect(calls.filter((c) => c === 'Wait For Fleet Slot')).toHaveLength(4);
+    expect(calls).toContain('Run Build');
+  }, 20_000);
+
+  it('gives up when the line wait is over (LineWaitExceeded), launches nothing and frees the slot', async () => {
+    const { calls, reported } = await execute({ 'Take Fleet Slot': inLine, 'Wait For Fleet Slot': never, 'Report Place In Line': () => { throw named('LineWaitExceeded', 'the job waited 1m00s in line for fleet "linux"'); } });
+    expect(calls).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Report Place In Line', 'Free Fleet Slot', 'Report Result']);
+    expect((reported.errors as Record<string, { Error: string }>).takeFleetSlot.Error).toBe('LineWaitExceeded');
+  });
+
+  it('waits for the next handover when the continuation job was offered again (stale nonce), and ends when it is not the action\'s any more', async () => {
+    let acks = 0;
+    let waits = 0;
+    const stale = await execute({
+      'Take Fleet Slot': inLine,
+      'Wait For Fleet Slot': () => (++waits === 1 ? never() : grant),
+      'Acknowledge Queued Continuation Job': () => ({ Payload: { status: ++acks === 1 ? 'NotOurs' : 'InProgress' } }),
+    });
+    expect(stale.calls.slice(3, 8)).toEqual(['Report Place In Line', 'Acknowledge Queued Continuation Job', 'Report Place In Line', 'Acknowledge Queued Continuation Job', 'Wait For Fleet Slot']);
+    const over = await execute({ 'Take Fleet Slot': inLine, 'Wait For Fleet Slot': never, 'Acknowledge Queued Continuation Job': () => ({ Payload: { status: 'Failed' } }) });
+    expect(over.calls).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Report Place In Line', 'Acknowledge Queued Continuation Job', 'Free Fleet Slot', 'Report Result']);
   });
 
   it('reports a full fleet without a line (FleetFull) without launching', async () => {
     const { calls, reported } = await execute({ 'Take Fleet Slot': () => { throw named('FleetFull', 'fleet "linux" is running its 2 builds'); } });
+    expect(definition.States['Take Fleet Slot'].Resource).toBe('arn:aws:states:::lambda:invoke');
     expect(calls).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Free Fleet Slot', 'Report Result']);
     expect((reported.errors as Record<string, { Error: string }>).takeFleetSlot.Error).toBe('FleetFull');
   });

@@ -4,11 +4,11 @@ import { poolTableFromEnv } from '../shared/pool-table';
 import type { JobFleet } from '../shared/types';
 import { free, take, waitInLine, type LinePlace, type SlotState, type WaitOutcome } from './slots';
 
-/** "Take Fleet Slot", "Wait For Fleet Slot" (with its task token) and "Free Fleet Slot". */
+/** "Take Fleet Slot", "Wait For Fleet Slot" (with its task token), "Free Fleet Slot" and "Leave The Fleet's Line". */
 export type SlotEvent =
   | { readonly action: 'take'; readonly fleet: JobFleet; readonly jobId: string; readonly executionName: string; readonly executionArn: string }
   | { readonly action: 'wait'; readonly taskToken: string; readonly line: LinePlace; readonly fleet: JobFleet; readonly jobId: string; readonly executionName: string; readonly executionArn: string }
-  | { readonly action: 'free'; readonly fleet: JobFleet; readonly jobId: string; readonly executionName: string };
+  | { readonly action: 'free'; readonly fleet: JobFleet; readonly jobId: string; readonly executionName: string; readonly line?: LinePlace | null };
 
 const table = poolTableFromEnv();
 const logger = createLogger('fleet-slots');
@@ -28,7 +28,7 @@ export const handler: Handler<SlotEvent, SlotState | WaitOutcome | { resumed: nu
       return outcome;
     }
     case 'free': {
-      const freed = await free(table, event.fleet, event.executionName, new Date());
+      const freed = await free(table, event.fleet, event.executionName, new Date(), event.line ?? null);
       logger.info('fleet slot freed', freed);
       return freed;
     }

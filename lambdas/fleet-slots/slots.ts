@@ -1,5 +1,5 @@
 import { FleetFullError } from '../shared/errors';
-import { dequeue, enqueue, freeSlot, holdsSlot, oldestQueued, queuePosition, setWaitingTask, takeSlot, type PoolTable, type QueueEntry } from '../shared/pool-table';
+import { dequeue, enqueue, freeSlot, holdsSlot, leaveLine, oldestQueued, queuePosition, setWaitingTask, takeSlot, type PoolTable, type QueueEntry } from '../shared/pool-table';
 import { executionStatus, resumeTask } from '../shared/sfn';
 import type { JobFleet } from '../shared/types';
 
@@ -107,13 +107,19 @@ const WAKE_PAGE = 10;
  * resumed; one that waits on none right now (it is joining, or reporting its place) keeps the slot and finds it when it
  * waits next; a job whose execution no longer runs gives it back.
  */
-export async function free(table: PoolTable, fleet: JobFleet, executionName: string, now: Date): Promise<{ resumed: number }> {
+export async function free(table: PoolTable, fleet: JobFleet, executionName: string, now: Date, line: LinePlace | null = null): Promise<{ resumed: number }> {
+  // A job that ends while in line leaves it first: a slot is never kept for the execution that frees one.
+  if (line) await leaveLine(table, fleet.name, line.sk);
   await freeSlot(table, fleet.name, executionName);
   let resumed = 0;
   for (;;) {
     const waiting = await oldestQueued(table, fleet.name, WAKE_PAGE, now);
     if (waiting.length === 0) return { resumed };
     for (const entry of waiting) {
+      if (entry.executionName === executionName) {
+        await leaveLine(table, fleet.name, entry.sk);
+        continue;
+      }
       if (!(await takeSlot(table, fleet.name, entry.executionName, fleet.maxConcurrent))) return { resumed };
       // Not taken out: it took the slot itself, or it stored a newer token and finds its slot when it looks again.
       if (!(await dequeue(table, fleet.name, entry.sk, entry.taskToken))) continue;
@@ -126,14 +132,10 @@ export async function free(table: PoolTable, fleet: JobFleet, executionName: str
 async function hand(table: PoolTable, fleet: JobFleet, entry: QueueEntry, now: Date): Promise<boolean> {
   if (entry.taskToken !== null) {
     const grant: SlotState = { granted: true, queued: true, waitedMs: Math.max(0, now.getTime() - Date.parse(entry.enqueuedAt)), position: 0, line: null };
-    try {
-      if (await resumeTask(entry.taskToken, grant)) return true;
-    } catch (err) {
-      // Not told (throttled, say): back in line at its place, the slot given back, and this free fails to be retried.
-      await enqueue(table, fleet.name, { ...entry });
-      await freeSlot(table, fleet.name, entry.executionName);
-      throw err;
-    }
+    // Not told (throttled, say): the error fails this free, to be retried, and the slot stays the job's. Its task is
+    // still waiting; at the end of its round it finds its entry gone and the slot its own, and starts
+    // (waitInLine). Putting the entry back instead could race with that and run one build too many.
+    if (await resumeTask(entry.taskToken, grant)) return true;
   }
   // No task waits (it is between waits) or its task is over: the slot stays its while its execution runs.
   if (entry.executionArn && (await executionStatus(entry.executionArn)) === 'RUNNING') return false;

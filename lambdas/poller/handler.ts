@@ -30,22 +30,46 @@ export function isOurAction(event: PollerEvent, ours: ActionTypeRef): boolean {
 export const handler: Handler<PollerEvent, Record<DispatchOutcome, number>> = async (event, context) => {
   logger.addContext(context);
   const counts: Record<DispatchOutcome, number> = { started: 0, rejected: 0, duplicate: 0, 'not-started': 0, continued: 0, 'continuation-failed': 0 };
-  const polled = event.source === 'aws.events' ? actionTypes : actionTypes.filter((t) => isOurAction(event, t));
-  if (polled.length === 0) {
+  const pollable = event.source === 'aws.events' ? actionTypes : actionTypes.filter((t) => isOurAction(event, t));
+  if (pollable.length === 0) {
     logger.info('event is for another version of this action type; ignoring', { type: event.detail?.type });
     return counts;
   }
-  // One version's failure (ActionTypeNotFoundException while a deployment adds it, throttling) leaves the others' jobs
-  // to dispatch; its jobs are offered again and the next poll takes them.
-  const polls = await Promise.allSettled(polled.map((t) => pollForJobs(t)));
+  // The schedule's poll drains what is queued (continuation jobs of jobs waiting in a fleet's line come at any time,
+  // with no event of their own): it polls again while a version returned a whole batch, for part of its time.
+  const until = event.source === 'aws.events' ? Date.now() + Math.max(0, context.getRemainingTimeInMillis() - DRAIN_MARGIN_MS) : 0;
+  let polled = 0;
+  let versions = pollable;
+  for (;;) {
+    const full = await pollOnce(versions, counts);
+    polled += full.polled;
+    versions = full.versions;
+    if (versions.length === 0 || Date.now() >= until) break;
+  }
+  logger.info('poll finished', { polled, ...counts });
+  return counts;
+};
+
+/** Time the schedule's draining polls leave the function for the last dispatch. */
+const DRAIN_MARGIN_MS = 15_000;
+
+/**
+ * Polls each version once and dispatches what came. One version's failure (ActionTypeNotFoundException while a
+ * deployment adds it, throttling) leaves the others' jobs to dispatch; its jobs are offered again and the next poll
+ * takes them. Returns the versions that gave a whole batch (more may wait).
+ */
+async function pollOnce(versions: readonly ActionTypeRef[], counts: Record<DispatchOutcome, number>): Promise<{ polled: number; versions: ActionTypeRef[] }> {
+  const polls = await Promise.allSettled(versions.map((t) => pollForJobs(t, POLL_BATCH)));
   polls.forEach((p, i) => {
-    if (p.status === 'rejected') logger.error('poll failed', { version: polled[i].version, error: p.reason as Error });
+    if (p.status === 'rejected') logger.error('poll failed', { version: versions[i].version, error: p.reason as Error });
   });
   const [first] = polls;
   if (polls.every((p) => p.status === 'rejected') && first.status === 'rejected') throw first.reason;
   const jobs = polls.flatMap((p) => (p.status === 'fulfilled' ? p.value : []));
   const outcomes = await Promise.all(jobs.map((job) => dispatchJob(job, stateMachineArn, logger, renewalSeconds, new Date(), fleets)));
   for (const o of outcomes) counts[o] += 1;
-  logger.info('poll finished', { polled: jobs.length, ...counts });
-  return counts;
-};
+  return { polled: jobs.length, versions: versions.filter((_, i) => { const p = polls[i]; return p.status === 'fulfilled' && p.value.length >= POLL_BATCH; }) };
+}
+
+/** Jobs asked for per poll: PollForJobs' maxBatchSize (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PollForJobs.html). */
+const POLL_BATCH = 10;

@@ -6,6 +6,9 @@ import type { JobRenewal } from '../shared/types';
 
 export type LinePlace = NonNullable<JobRenewal['line']>;
 
+/** How close to its deadline a wait in line counts as over (a round's length is whole seconds). */
+const LINE_DEADLINE_SLACK_MS = 1000;
+
 /** The fleet's line, as "Report Place In Line" reads it: a job's place (0 when it left the line), and leaving it. */
 export interface Line {
   placeOf(line: LinePlace): Promise<number>;
@@ -50,7 +53,9 @@ export function lineSummary(r: JobRenewal, line: LinePlace, position: number, no
 export async function renewJob(r: JobRenewal, now: number, line?: Line): Promise<ReportResult> {
   const place = r.line;
   if (place && !line) throw new TypeError('renewJob: a job in line needs its fleet\'s line');
-  if (now >= buildDeadline(r.readyAt, r.waitTimeoutSeconds)) {
+  // A round of the wait in line ends on a whole second at or before the deadline (roundSeconds floors): within that
+  // second it is over, rather than worth one more renewal and a shortest round.
+  if (now + (place ? LINE_DEADLINE_SLACK_MS : 0) >= buildDeadline(r.readyAt, r.waitTimeoutSeconds)) {
     if (!place || !line) throw new BuildWaitExceededError(r.waitTimeoutSeconds);
     await line.leave(place);
     const { name, maxConcurrent, maxQueueMinutes } = place.fleet;

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { free, take, waitInLine, type LineRequest } from '../../lambdas/fleet-slots/slots';
-import { oldestQueued, slotHolders, type PoolTable } from '../../lambdas/shared/pool-table';
+import { enqueue, oldestQueued, slotHolders, type PoolTable } from '../../lambdas/shared/pool-table';
 import type { JobFleet } from '../../lambdas/shared/types';
 import { LocalDynamoDb } from '../../local/services/dynamodb';
 
@@ -108,6 +108,45 @@ describe("a fleet's line", () => {
     expect(await free(t, fleet, 'a', at(4))).toEqual({ resumed: 1 });
     expect(await slotHolders(t, fleet.name)).toEqual(['c']);
     expect(resumed().map((r) => r.token)).toEqual(['token-c']);
+  });
+
+  it('takes a job that ends while in line out of it, and never keeps a freed slot for the execution that frees one', async () => {
+    const fleet = fleetOf(1);
+    await take(t, job(fleet, 'a'), at(0));
+    const b = await take(t, job(fleet, 'b'), at(1));
+    const c = await take(t, job(fleet, 'c'), at(2));
+    await waitInLine(t, { ...job(fleet, 'c'), taskToken: 'token-c', line: c.line! }, at(3));
+    // WHEN b gives up (its line place given) THEN it leaves the line, and a's slot is untouched
+    expect(await free(t, fleet, 'b', at(4), b.line!)).toEqual({ resumed: 0 });
+    expect((await oldestQueued(t, fleet.name, 10)).map((e) => e.executionName)).toEqual(['c']);
+    expect(await slotHolders(t, fleet.name)).toEqual(['a']);
+  });
+
+  it('never keeps a freed slot for the execution that frees it, when an entry of its own is still in line', async () => {
+    // GIVEN d holds the only slot and, stale, still has an entry in line ahead of e, which waits on its task
+    const fleet = fleetOf(1);
+    await take(t, job(fleet, 'd'), at(0));
+    await enqueue(t, fleet.name, { executionName: 'd', executionArn: `${ARN}d`, jobId: 'job-d', taskToken: null, enqueuedAt: at(1).toISOString(), expiresAt: 4_000_000_000 });
+    const e = await take(t, job(fleet, 'e'), at(2));
+    await waitInLine(t, { ...job(fleet, 'e'), taskToken: 'token-e', line: e.line! }, at(3));
+    // WHEN d frees its slot (no place given: its Take failed after joining, say)
+    expect(await free(t, fleet, 'd', at(4))).toEqual({ resumed: 1 });
+    // THEN its entry is gone and the slot went to e, not back to d
+    expect(await slotHolders(t, fleet.name)).toEqual(['e']);
+    expect(await oldestQueued(t, fleet.name, 10)).toEqual([]);
+    expect(resumed().map((r) => r.token)).toEqual(['token-e']);
+  });
+
+  it('keeps the slot for a job whose resume failed (throttled), and fails the free to be retried; the job starts at its next wait', async () => {
+    const fleet = fleetOf(1);
+    await take(t, job(fleet, 'a'), at(0));
+    const b = await take(t, job(fleet, 'b'), at(1));
+    await waitInLine(t, { ...job(fleet, 'b'), taskToken: 'token-b', line: b.line! }, at(2));
+    sfn.on(SendTaskSuccessCommand, { taskToken: 'token-b' }).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(free(t, fleet, 'a', at(3))).rejects.toThrow('Rate exceeded');
+    expect(await slotHolders(t, fleet.name)).toEqual(['b']);
+    expect(await oldestQueued(t, fleet.name, 10)).toEqual([]);
+    expect(await waitInLine(t, { ...job(fleet, 'b'), taskToken: 'token-b2', line: b.line! }, at(9))).toEqual({ outcome: 'granted' });
   });
 
   it('puts a job whose entry vanished without a slot back in line at its place', async () => {

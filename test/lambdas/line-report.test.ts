@@ -80,6 +80,13 @@ it('leaves the line and fails with LineWaitExceeded past maxQueueMinutes, naming
   expect(codepipeline).not.toHaveReceivedCommand(PutJobSuccessResultCommand);
 });
 
+it('counts a wait within a second of its bound as over (its last round ended on a whole second), rather than renewing once more', async () => {
+  const enqueuedAt = new Date(Date.now() - 1800_000 + 600).toISOString();
+  const sk = await join(10, enqueuedAt);
+  await expect(renewJob(inLine(sk, enqueuedAt), Date.now(), line)).rejects.toMatchObject({ name: 'LineWaitExceeded' });
+  expect(codepipeline).not.toHaveReceivedCommand(PutJobSuccessResultCommand);
+});
+
 it('refuses to renew a job in line without the line to read its place from', async () => {
   await expect(renewJob(inLine('QUEUE#x', new Date().toISOString()), Date.now())).rejects.toThrow(TypeError);
 });

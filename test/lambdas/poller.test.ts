@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { executionName } from '../../lambdas/poller/dispatch';
 import { JOB_ID, polledJob } from '../fixtures/job';
 import { invoke } from '../fixtures/lambda';
+import { lambdaContext } from '../../local/lambda/context';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Build';
 Object.assign(process.env, {
@@ -50,6 +51,29 @@ describe('poller', () => {
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: STATE_MACHINE, name: executionName(JOB_ID, 'nonce-1') });
     expect(startInput(sfn)).toMatchObject({ jobId: JOB_ID, nonce: 'nonce-1', rejection: null, job: { jobId: JOB_ID, properties: { command: 'make' } } });
     expect(codepipeline).not.toHaveReceivedCommand(AcknowledgeJobCommand);
+  });
+
+  it('drains the queue on the schedule\'s poll (polls again while a whole batch came), but polls once for a STARTED event', async () => {
+    const batch = (n: number, from: number) => ({ jobs: Array.from({ length: n }, (_, i) => ({ ...polledJob(), id: `job-${from + i}`, nonce: `nonce-${from + i}` })) });
+    codepipeline.on(PollForJobsCommand).resolvesOnce(batch(10, 0)).resolvesOnce(batch(10, 10)).resolvesOnce(batch(3, 20)).resolves({ jobs: [] });
+    const counts = await invoke(handler, { source: 'aws.events' } as never, 'poller');
+    expect(counts.started).toBe(23);
+    expect(codepipeline.commandCalls(PollForJobsCommand)).toHaveLength(3);
+    expect(codepipeline.commandCalls(PollForJobsCommand).map((c) => c.args[0].input.maxBatchSize)).toEqual([10, 10, 10]);
+    codepipeline.reset();
+    codepipeline.on(PollForJobsCommand).resolves(batch(10, 100));
+    sfn.reset();
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec' });
+    await invoke(handler, started(), 'poller');
+    expect(codepipeline.commandCalls(PollForJobsCommand)).toHaveLength(1);
+  });
+
+  it('stops draining when its time is nearly up', async () => {
+    codepipeline.on(PollForJobsCommand).resolves({ jobs: Array.from({ length: 10 }, (_, i) => ({ ...polledJob(), id: `job-${i}`, nonce: `nonce-${i}` })) });
+    // 15 s left: the margin the last dispatch needs, so no second poll.
+    const counts = await handler({ source: 'aws.events' } as never, { ...lambdaContext({ functionName: 'poller' }), getRemainingTimeInMillis: () => 15_000 }, () => undefined);
+    expect(counts).toMatchObject({ started: 10 });
+    expect(codepipeline.commandCalls(PollForJobsCommand)).toHaveLength(1);
   });
 
   it('gives the execution the job\'s renewal horizon: the poll plus the configured interval', async () => {

@@ -150,7 +150,7 @@ describe('build-job.asl.json', () => {
     // Before the launch and after the release: the fleet's slot states (test/state-machine/fleet-slots.test.ts).
     // "Refill The Fleet" goes on to the build either way: the refill is the pool's, not the job's.
     const line = ['Take Fleet Slot', 'Report Place In Line', 'Acknowledge Queued Continuation Job', 'Wait For Fleet Slot'];
-    const beforeOrAfter = [...line, 'Launch Instance', 'Refill The Fleet', 'Release Interrupted Instance', 'Release Instance', 'Free Fleet Slot', 'Report Result'];
+    const beforeOrAfter = [...line, 'Launch Instance', 'Refill The Fleet', 'Release Interrupted Instance', 'Release Instance', 'Free Fleet Slot', "Leave The Fleet's Line", 'Report Result'];
     // Before the launch, every error of the line gives the slot back (if the job got one) and reports.
     for (const name of line) {
       const catches = (definition.States[name] as { Catch: { ErrorEquals: string[]; Next: string }[] }).Catch;

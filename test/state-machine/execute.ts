@@ -35,6 +35,7 @@ export const defaults: Tasks = {
   'Release Interrupted Instance': () => ({ TerminatingInstances: [{ InstanceId: 'i-1', CurrentState: { Name: 'shutting-down' } }] }),
   'Release Instance': () => ({ TerminatingInstances: [{ CurrentState: { Name: 'shutting-down' } }] }),
   'Free Fleet Slot': () => ({ Payload: { resumed: 0 } }),
+  "Leave The Fleet's Line": () => ({ Payload: { resumed: 0 } }),
   'Report Result': (input) => ({ Payload: { status: 'reported', input } }),
 };
 

@@ -80,9 +80,12 @@ describe('build-job.asl.json with fleets', () => {
   }, 20_000);
 
   it('gives up when the line wait is over (LineWaitExceeded), launches nothing and frees the slot', async () => {
-    const { calls, reported } = await execute({ 'Take Fleet Slot': inLine, 'Wait For Fleet Slot': never, 'Report Place In Line': () => { throw named('LineWaitExceeded', 'the job waited 1m00s in line for fleet "linux"'); } });
-    expect(calls).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Report Place In Line', 'Free Fleet Slot', 'Report Result']);
+    const { calls, inputs, reported } = await execute({ 'Take Fleet Slot': inLine, 'Wait For Fleet Slot': never, 'Report Place In Line': () => { throw named('LineWaitExceeded', 'the job waited 1m00s in line for fleet "linux"'); } });
+    expect(calls).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Report Place In Line', "Leave The Fleet's Line", 'Report Result']);
     expect((reported.errors as Record<string, { Error: string }>).takeFleetSlot.Error).toBe('LineWaitExceeded');
+    // It leaves the line with its place, so no freed slot is kept for it.
+    const leave = inputs.find((i) => i.name === "Leave The Fleet's Line")!.input as { Payload: Record<string, unknown> };
+    expect(leave.Payload).toEqual({ action: 'free', fleet, jobId: 'job', executionName: 'job', line: { sk: 'QUEUE#2026-12-01T10:00:00.000Z#job', enqueuedAt: '2026-12-01T10:00:00.000Z' } });
   });
 
   it('waits for the next handover when the continuation job was offered again (stale nonce), and ends when it is not the action\'s any more', async () => {
@@ -95,7 +98,7 @@ describe('build-job.asl.json with fleets', () => {
     });
     expect(stale.calls.slice(3, 8)).toEqual(['Report Place In Line', 'Acknowledge Queued Continuation Job', 'Report Place In Line', 'Acknowledge Queued Continuation Job', 'Wait For Fleet Slot']);
     const over = await execute({ 'Take Fleet Slot': inLine, 'Wait For Fleet Slot': never, 'Acknowledge Queued Continuation Job': () => ({ Payload: { status: 'Failed' } }) });
-    expect(over.calls).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Report Place In Line', 'Acknowledge Queued Continuation Job', 'Free Fleet Slot', 'Report Result']);
+    expect(over.calls).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Report Place In Line', 'Acknowledge Queued Continuation Job', "Leave The Fleet's Line", 'Report Result']);
   });
 
   it('reports a full fleet without a line (FleetFull) without launching', async () => {

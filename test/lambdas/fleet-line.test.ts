@@ -117,7 +117,7 @@ describe("a fleet's line", () => {
     const c = await take(t, job(fleet, 'c'), at(2));
     await waitInLine(t, { ...job(fleet, 'c'), taskToken: 'token-c', line: c.line! }, at(3));
     // WHEN b gives up (its line place given) THEN it leaves the line, and a's slot is untouched
-    expect(await free(t, fleet, 'b', at(4), b.line!)).toEqual({ resumed: 0 });
+    expect(await free(t, fleet, 'b', at(4), b.line)).toEqual({ resumed: 0 });
     expect((await oldestQueued(t, fleet.name, 10)).map((e) => e.executionName)).toEqual(['c']);
     expect(await slotHolders(t, fleet.name)).toEqual(['a']);
   });

@@ -56,7 +56,7 @@ describe('poller', () => {
   it('drains the queue on the schedule\'s poll (polls again while a whole batch came), but polls once for a STARTED event', async () => {
     const batch = (n: number, from: number) => ({ jobs: Array.from({ length: n }, (_, i) => ({ ...polledJob(), id: `job-${from + i}`, nonce: `nonce-${from + i}` })) });
     codepipeline.on(PollForJobsCommand).resolvesOnce(batch(10, 0)).resolvesOnce(batch(10, 10)).resolvesOnce(batch(3, 20)).resolves({ jobs: [] });
-    const counts = await invoke(handler, { source: 'aws.events' } as never, 'poller');
+    const counts = await invoke(handler, { source: 'aws.events' }, 'poller');
     expect(counts.started).toBe(23);
     expect(codepipeline.commandCalls(PollForJobsCommand)).toHaveLength(3);
     expect(codepipeline.commandCalls(PollForJobsCommand).map((c) => c.args[0].input.maxBatchSize)).toEqual([10, 10, 10]);
@@ -71,7 +71,7 @@ describe('poller', () => {
   it('stops draining when its time is nearly up', async () => {
     codepipeline.on(PollForJobsCommand).resolves({ jobs: Array.from({ length: 10 }, (_, i) => ({ ...polledJob(), id: `job-${i}`, nonce: `nonce-${i}` })) });
     // 15 s left: the margin the last dispatch needs, so no second poll.
-    const counts = await handler({ source: 'aws.events' } as never, { ...lambdaContext({ functionName: 'poller' }), getRemainingTimeInMillis: () => 15_000 }, () => undefined);
+    const counts = await handler({ source: 'aws.events' }, { ...lambdaContext({ functionName: 'poller' }), getRemainingTimeInMillis: () => 15_000 }, () => undefined);
     expect(counts).toMatchObject({ started: 10 });
     expect(codepipeline.commandCalls(PollForJobsCommand)).toHaveLength(1);
   });

@@ -75,7 +75,8 @@ export async function fleetInstance(
   const fleet = job.fleet;
   // Both are needed before any claim or launch, and neither waits for the other.
   const [imageId, breaker] = await Promise.all([resolveImageId(fleet.imageId), onDemandUntil(capacity.table, fleet.name, now)]);
-  for (const pool of ['hot', 'stopped'] as const) {
+  // A fleet that never keeps a pool has no member to claim: no look at the table.
+  for (const pool of fleet.keepsPools ? (['hot', 'stopped'] as const) : []) {
     // A few members of each pool at most: each dead one costs a claim and a look; past that, a cold launch is quicker.
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS[pool]; attempt++) {
       // A job on on-demand (its fleet's market, or a rerun after a Spot interruption) takes no Spot member.

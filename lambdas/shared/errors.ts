@@ -24,6 +24,9 @@ export const FAILURE_TYPES = {
   FleetFull: 'SystemUnavailable',
   // The job waited its fleet's maxQueueMinutes in line and got no slot: capacity again.
   LineWaitExceeded: 'SystemUnavailable',
+  // Every slot of the job's fleet is taken when Launch Instance looks: the state machine puts the job in line (Take
+  // Fleet Slot); never reported as it is, and capacity if it ever were.
+  NoFreeFleetSlot: 'SystemUnavailable',
   // EC2 took the Spot instance back; reached only when the build cannot run again (it already did, on on-demand).
   SpotInterrupted: 'SystemUnavailable',
 } as const satisfies Record<string, FailureType>;
@@ -59,6 +62,11 @@ export class CapacityError extends BuildActionError {
 /** Every slot of the job's fleet is taken and the fleet keeps no line (maxQueueMinutes 0). */
 export class FleetFullError extends BuildActionError {
   override readonly name = 'FleetFull' as const;
+}
+
+/** Launch Instance found every slot of the job's fleet taken: the job goes to the fleet's line. */
+export class NoFreeFleetSlotError extends BuildActionError {
+  override readonly name = 'NoFreeFleetSlot' as const;
 }
 
 /** The job waited in its fleet's line for the fleet's maxQueueMinutes and no slot came free. */

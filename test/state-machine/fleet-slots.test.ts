@@ -2,27 +2,24 @@ import { buildJob } from '../fixtures/job';
 import { definition, execute as run, named, never, type Tasks } from './execute';
 
 /** The fleet's states in the real ASL: a fleet job takes a slot before its instance and gives it back after. */
-const fleet = { name: 'linux', imageId: 'ami-0a1b2c3d4e5f67890', instanceTypes: ['c7i.large'], market: 'on-demand', maxConcurrent: 2, maxQueueMinutes: 1, queueTimeoutSeconds: 60, lineRefreshSeconds: 1, lineFirstReportSeconds: 1 };
+const fleet = { name: 'linux', imageId: 'ami-0a1b2c3d4e5f67890', instanceTypes: ['c7i.large'], market: 'on-demand', maxConcurrent: 2, maxQueueMinutes: 1, queueTimeoutSeconds: 60, lineRefreshSeconds: 1, lineFirstReportSeconds: 1, keepsPools: false };
 const fleetInput = { jobId: 'job', nonce: 'n', job: buildJob({ fleet: fleet as never }), rejection: null };
 const coldInput = { jobId: 'job', nonce: 'n', job: buildJob(), rejection: null };
 const execute = (overrides: Partial<Tasks>, input: Record<string, unknown> = fleetInput) => run(overrides, input);
 
 describe('build-job.asl.json with fleets', () => {
-  it('takes a fleet slot before launching and frees it after the release, before reporting', async () => {
+  it('takes a fleet slot in Launch Instance (no state of its own) and frees it after the release, before reporting', async () => {
     const { calls, inputs, reported } = await execute({});
     expect(calls).toEqual([
-      'Acknowledge Job', 'Take Fleet Slot', 'Launch Instance', 'Refill The Fleet', 'Get Input Artifact URL', 'Is Instance Ready?', 'Run Build',
+      'Acknowledge Job', 'Launch Instance', 'Refill The Fleet', 'Get Input Artifact URL', 'Is Instance Ready?', 'Run Build',
       'Get Output Upload URL', 'Upload Output Artifact', 'Release Instance', 'Free Fleet Slot', 'Report Result',
     ]);
-    // The slot function gets the fleet and the execution's name (the slot's holder) and ARN.
-    const take = inputs.find((i) => i.name === 'Take Fleet Slot')!.input as { Payload: Record<string, unknown> };
-    expect(take.Payload).toEqual({ action: 'take', fleet, jobId: 'job', executionName: 'job', executionArn: 'arn:exec' });
     const free = inputs.find((i) => i.name === 'Free Fleet Slot')!.input as { Payload: Record<string, unknown> };
     expect(free.Payload).toEqual({ action: 'free', fleet, jobId: 'job', executionName: 'job' });
     // The refill is started, not awaited (InvocationType Event), right after the instance was claimed or launched.
     const refill = inputs.find((i) => i.name === 'Refill The Fleet')!.input;
     expect(refill).toMatchObject({ InvocationType: 'Event', Payload: { fleet: 'linux', jobId: 'job' } });
-    expect(reported.slot).toEqual({ granted: true, queued: false, waitedMs: 0, position: 0, line: null });
+    expect(reported.slot).toBeUndefined();
     expect((reported.instance as Record<string, unknown>).capacitySource).toBe('launched');
   });
 
@@ -33,12 +30,25 @@ describe('build-job.asl.json with fleets', () => {
     expect(rejected.calls).toEqual(['Acknowledge Job', 'Report Result']);
   });
 
+  /** Launch Instance finds every slot taken the first time, and launches after. */
+  const full = () => {
+    let calls = 0;
+    return () => {
+      if (++calls === 1) throw named('NoFreeFleetSlot', 'every one of fleet "linux"\'s 2 slots (maxConcurrent) is taken');
+      return { Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now', capacitySource: 'launched', market: 'on-demand' } };
+    };
+  };
   const inLine = () => ({ Payload: { granted: false, queued: true, waitedMs: 0, position: 3, line: { sk: 'QUEUE#2026-12-01T10:00:00.000Z#job', enqueuedAt: '2026-12-01T10:00:00.000Z' } } });
   const grant = { granted: true, queued: true, waitedMs: 4000, position: 0, line: null };
 
   it('lets a job in line wait for a slot a short first round without reporting anything, then build', async () => {
-    const { calls, inputs, reported } = await execute({ 'Take Fleet Slot': inLine });
-    expect(calls.slice(0, 4)).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Launch Instance']);
+    const { calls, inputs, reported } = await execute({ 'Launch Instance': full(), 'Take Fleet Slot': inLine });
+    expect(calls.slice(0, 5)).toEqual(['Acknowledge Job', 'Launch Instance', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Launch Instance']);
+    // The slot function gets the fleet and the execution's name (the slot's holder) and ARN.
+    const take = inputs.find((i) => i.name === 'Take Fleet Slot')!.input as { Payload: Record<string, unknown> };
+    expect(take.Payload).toEqual({ action: 'take', fleet, jobId: 'job', executionName: 'job', executionArn: 'arn:exec' });
+    // The full launch leaves no error behind (its catch writes $.slot, which Take Fleet Slot replaces).
+    expect(reported.errors).toBeUndefined();
     // The wait stores its token against the job's entry; its first round is the fleet's lineFirstReportSeconds.
     const wait = inputs.find((i) => i.name === 'Wait For Fleet Slot')!.input as { Payload: Record<string, unknown> };
     expect(wait.Payload).toEqual({ action: 'wait', taskToken: 'token', line: { sk: 'QUEUE#2026-12-01T10:00:00.000Z#job', enqueuedAt: '2026-12-01T10:00:00.000Z' }, fleet, jobId: 'job', executionName: 'job', executionArn: 'arn:exec' });
@@ -50,8 +60,8 @@ describe('build-job.asl.json with fleets', () => {
 
   it('reports the place of a job still in line after a round (a renewal), waits on the continuation job, and builds on it', async () => {
     let waits = 0;
-    const { calls, inputs, reported } = await execute({ 'Take Fleet Slot': inLine, 'Wait For Fleet Slot': () => (++waits === 1 ? never() : grant) });
-    expect(calls.slice(0, 7)).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Report Place In Line', 'Acknowledge Queued Continuation Job', 'Wait For Fleet Slot', 'Launch Instance']);
+    const { calls, inputs, reported } = await execute({ 'Launch Instance': full(), 'Take Fleet Slot': inLine, 'Wait For Fleet Slot': () => (++waits === 1 ? never() : grant) });
+    expect(calls.slice(0, 8)).toEqual(['Acknowledge Job', 'Launch Instance', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Report Place In Line', 'Acknowledge Queued Continuation Job', 'Wait For Fleet Slot', 'Launch Instance']);
     // The report renews the job (the renew function) with the line's bound and refresh, and the job's entry.
     const report = inputs.find((i) => i.name === 'Report Place In Line')!.input as { FunctionName: string; Payload: Record<string, unknown> };
     expect(report.FunctionName).toBe('local-RenewFunctionArn');
@@ -70,6 +80,7 @@ describe('build-job.asl.json with fleets', () => {
   it('reports the place again at each round until a slot comes', async () => {
     let waits = 0;
     const { calls } = await execute({
+      'Launch Instance': full(),
       'Take Fleet Slot': inLine,
       'Report Place In Line': () => ({ jobId: 'job-q', nonce: 'n-q', renewAfterSeconds: 1 }),
       'Wait For Fleet Slot': () => (++waits < 4 ? never() : grant),
@@ -80,8 +91,8 @@ describe('build-job.asl.json with fleets', () => {
   }, 20_000);
 
   it('gives up when the line wait is over (LineWaitExceeded), launches nothing and frees the slot', async () => {
-    const { calls, inputs, reported } = await execute({ 'Take Fleet Slot': inLine, 'Wait For Fleet Slot': never, 'Report Place In Line': () => { throw named('LineWaitExceeded', 'the job waited 1m00s in line for fleet "linux"'); } });
-    expect(calls).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Report Place In Line', "Leave The Fleet's Line", 'Report Result']);
+    const { calls, inputs, reported } = await execute({ 'Launch Instance': full(), 'Take Fleet Slot': inLine, 'Wait For Fleet Slot': never, 'Report Place In Line': () => { throw named('LineWaitExceeded', 'the job waited 1m00s in line for fleet "linux"'); } });
+    expect(calls).toEqual(['Acknowledge Job', 'Launch Instance', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Report Place In Line', "Leave The Fleet's Line", 'Report Result']);
     expect((reported.errors as Record<string, { Error: string }>).takeFleetSlot.Error).toBe('LineWaitExceeded');
     // It leaves the line with its place, so no freed slot is kept for it.
     const leave = inputs.find((i) => i.name === "Leave The Fleet's Line")!.input as { Payload: Record<string, unknown> };
@@ -92,32 +103,33 @@ describe('build-job.asl.json with fleets', () => {
     let acks = 0;
     let waits = 0;
     const stale = await execute({
+      'Launch Instance': full(),
       'Take Fleet Slot': inLine,
       'Wait For Fleet Slot': () => (++waits === 1 ? never() : grant),
       'Acknowledge Queued Continuation Job': () => ({ Payload: { status: ++acks === 1 ? 'NotOurs' : 'InProgress' } }),
     });
-    expect(stale.calls.slice(3, 8)).toEqual(['Report Place In Line', 'Acknowledge Queued Continuation Job', 'Report Place In Line', 'Acknowledge Queued Continuation Job', 'Wait For Fleet Slot']);
-    const over = await execute({ 'Take Fleet Slot': inLine, 'Wait For Fleet Slot': never, 'Acknowledge Queued Continuation Job': () => ({ Payload: { status: 'Failed' } }) });
-    expect(over.calls).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Report Place In Line', 'Acknowledge Queued Continuation Job', "Leave The Fleet's Line", 'Report Result']);
+    expect(stale.calls.slice(4, 9)).toEqual(['Report Place In Line', 'Acknowledge Queued Continuation Job', 'Report Place In Line', 'Acknowledge Queued Continuation Job', 'Wait For Fleet Slot']);
+    const over = await execute({ 'Launch Instance': full(), 'Take Fleet Slot': inLine, 'Wait For Fleet Slot': never, 'Acknowledge Queued Continuation Job': () => ({ Payload: { status: 'Failed' } }) });
+    expect(over.calls).toEqual(['Acknowledge Job', 'Launch Instance', 'Take Fleet Slot', 'Wait For Fleet Slot', 'Report Place In Line', 'Acknowledge Queued Continuation Job', "Leave The Fleet's Line", 'Report Result']);
   });
 
   it('reports a full fleet without a line (FleetFull) without launching', async () => {
-    const { calls, reported } = await execute({ 'Take Fleet Slot': () => { throw named('FleetFull', 'fleet "linux" is running its 2 builds'); } });
+    const { calls, reported } = await execute({ 'Launch Instance': full(), 'Take Fleet Slot': () => { throw named('FleetFull', 'fleet "linux" is running its 2 builds'); } });
     expect(definition.States['Take Fleet Slot'].Resource).toBe('arn:aws:states:::lambda:invoke');
-    expect(calls).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Free Fleet Slot', 'Report Result']);
+    expect(calls).toEqual(['Acknowledge Job', 'Launch Instance', 'Take Fleet Slot', 'Free Fleet Slot', 'Report Result']);
     expect((reported.errors as Record<string, { Error: string }>).takeFleetSlot.Error).toBe('FleetFull');
   });
 
   it('frees the slot when the launch fails, and when the release fails', async () => {
     const launch = await execute({ 'Launch Instance': () => { throw named('JobConfigurationError', 'bad image'); } });
-    expect(launch.calls).toEqual(['Acknowledge Job', 'Take Fleet Slot', 'Launch Instance', 'Free Fleet Slot', 'Report Result']);
+    expect(launch.calls).toEqual(['Acknowledge Job', 'Launch Instance', 'Free Fleet Slot', 'Report Result']);
     const release = await execute({ 'Release Instance': () => { throw named('Ec2.InternalError'); } });
     expect(release.calls.slice(-3)).toEqual(['Release Instance', 'Free Fleet Slot', 'Report Result']);
   });
 
   it('builds on when the refill cannot be started (its schedule refills later)', async () => {
     const { calls } = await execute({ 'Refill The Fleet': () => { throw named('Lambda.TooManyRequestsException'); } });
-    expect(calls.slice(2, 5)).toEqual(['Launch Instance', 'Refill The Fleet', 'Get Input Artifact URL']);
+    expect(calls.slice(1, 4)).toEqual(['Launch Instance', 'Refill The Fleet', 'Get Input Artifact URL']);
     expect(calls).toContain('Run Build');
   });
 

@@ -21,6 +21,7 @@ import type { FunctionError } from './lambda/invoker';
 import type { Chaos } from './services/chaos';
 import { LocalCodePipeline } from './services/codepipeline';
 import { LOCAL_LAUNCH_TEMPLATES, LocalEc2 } from './services/ec2';
+import { Ec2Throttle } from './services/ec2-throttle';
 import { eventRules, schedulePeriodMs } from './services/event-rules';
 import { LocalEventBus } from './services/events';
 import { LocalStepFunctions, type EventLog, type ExecutionRecord, type LocalFunction } from './services/sfn';
@@ -158,7 +159,9 @@ export class LocalCloud {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec2-build-action-'));
     this.s3 = new LocalS3(path.join(this.dir, 's3'));
     // A Spot interruption's notice is two minutes (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html), in simulated time.
-    this.ec2 = new LocalEc2({ bootMs: timing.bootMs, bootJitterMs: timing.bootJitterMs, shutdownMs: Math.round(timing.bootMs / 2), spotNoticeMs: 120 * timing.msPerSecond });
+    // The account's EC2 token buckets refill per simulated second, as every AWS rate here runs in simulated time.
+    const throttle = new Ec2Throttle(() => performance.now() / timing.msPerSecond);
+    this.ec2 = new LocalEc2({ bootMs: timing.bootMs, bootJitterMs: timing.bootJitterMs, shutdownMs: Math.round(timing.bootMs / 2), spotNoticeMs: 120 * timing.msPerSecond }, throttle);
     this.actionType = deployment.actionType;
     this.actionTypes = deployment.actionTypes;
     this.stateMachineArn = deployment.stateMachine.arn;

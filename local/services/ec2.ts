@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AwsError } from './aws-error';
 import { TAGS } from '../../lambdas/shared/env';
 import type { Chaos } from './chaos';
+import type { Ec2Throttle } from './ec2-throttle';
 import { checkImageId, checkRootVolume, describeImages, list } from './ec2-images';
 import { interruptionWarning, launchOptions, startRefusal, stateChangeEvent, stopRefusal, type Ec2Event, type LaunchOptions } from './ec2-lifecycle';
 import { serveQueryProtocol, xmlEscape, type LocalServer } from './http';
@@ -85,10 +86,18 @@ export class LocalEc2 {
   /** Where the events EC2 emits go (the local EventBridge). */
   onEvent: (event: Ec2Event) => void = () => undefined;
 
-  constructor(private readonly timing: Ec2Timing) {}
+  /**
+   * @param throttle the account's EC2 token buckets (local/services/ec2-throttle.ts): every request takes from them
+   * before anything else, in addition to injected throttling (chaos.throttle). The local cloud always gives one;
+   * a bare LocalEc2 in a service test throttles only when given one.
+   */
+  constructor(
+    private readonly timing: Ec2Timing,
+    readonly throttle?: Ec2Throttle,
+  ) {}
 
   async start(): Promise<string> {
-    this.server = await serveQueryProtocol({
+    const operations: Record<string, (p: URLSearchParams) => string> = {
       DescribeImages: (p) => describeImages(p),
       RunInstances: (p) => this.runInstances(p),
       DescribeInstances: (p) => this.describeInstances(p),
@@ -96,7 +105,15 @@ export class LocalEc2 {
       StopInstances: (p) => this.stopInstances(p),
       StartInstances: (p) => this.startInstances(p),
       CreateTags: (p) => this.createTags(p),
-    });
+    };
+    const throttle = this.throttle;
+    const unthrottled = Object.keys(operations).filter((action) => throttle && !throttle.knows(action));
+    if (unthrottled.length) throw new Error(`LocalEc2: no throttling buckets for ${unthrottled.join(', ')} (local/services/ec2-throttle.ts)`);
+    const gated = Object.entries(operations).map(([action, op]) => [action, (p: URLSearchParams) => {
+      throttle?.admit(action, p);
+      return op(p);
+    }] as const);
+    this.server = await serveQueryProtocol(Object.fromEntries(gated));
     return this.server.endpoint;
   }
 

@@ -1,10 +1,10 @@
 import type { LaunchConfig } from '../shared/config';
-import { errorCode, errorMessage } from '../shared/errors';
+import { errorCode, errorMessage, NoFreeFleetSlotError } from '../shared/errors';
 import { resolveImageId } from '../shared/images';
 import { onDemandUntil } from '../shared/pool-breaker';
 import { describeInstanceState } from '../shared/ec2';
 import { agentsOnline, startInstance, tagForJob, terminateInstances } from '../shared/pool-ec2';
-import { claim, transition, type PoolMember, type PoolName, type PoolTable } from '../shared/pool-table';
+import { claim, takeSlot, transition, type PoolMember, type PoolName, type PoolTable } from '../shared/pool-table';
 import type { BuildJob, InstanceMarket, JobFleet, LaunchedInstance } from '../shared/types';
 import { launchBuildInstance, type ImageCache, type LaunchSpec } from './launch';
 
@@ -25,6 +25,17 @@ const GONE_CODES = new Set(['InvalidInstanceID.NotFound', 'IncorrectInstanceStat
 
 /** How many members of each pool a launch tries when the ones it claims turn out dead. */
 const CLAIM_ATTEMPTS = { hot: 3, stopped: 2 } as const;
+
+/**
+ * A fleet's job takes one of its slots before anything is claimed or launched, in the same invocation (a state and a
+ * function call fewer on the way to a build than a state of its own). Taking it again (a retried launch, a Spot
+ * rerun, a job the line resumed) is harmless: takeSlot admits its holder. None free: NoFreeFleetSlot, and the state
+ * machine puts the job in line ("Take Fleet Slot").
+ */
+export async function takeFleetSlot(table: PoolTable, fleet: JobFleet, executionName: string): Promise<void> {
+  if (await takeSlot(table, fleet.name, executionName, fleet.maxConcurrent)) return;
+  throw new NoFreeFleetSlotError(`every one of fleet ${JSON.stringify(fleet.name)}'s ${fleet.maxConcurrent} slots (maxConcurrent) is taken`);
+}
 
 /** A claimed member that cannot build: the job terminates it and looks further. */
 export class DeadMemberError extends Error {
@@ -73,8 +84,9 @@ export async function fleetInstance(
   now: Date = new Date(),
 ): Promise<LaunchedInstance> {
   const fleet = job.fleet;
-  // Both are needed before any claim or launch, and neither waits for the other.
-  const [imageId, breaker] = await Promise.all([resolveImageId(fleet.imageId), onDemandUntil(capacity.table, fleet.name, now)]);
+  // The slot, the image and the breaker are all needed before any claim or launch, and none waits for another. No
+  // free slot: NoFreeFleetSlot, and nothing is claimed or launched.
+  const [, imageId, breaker] = await Promise.all([takeFleetSlot(capacity.table, fleet, executionName), resolveImageId(fleet.imageId), onDemandUntil(capacity.table, fleet.name, now)]);
   // A fleet that never keeps a pool has no member to claim: no look at the table.
   for (const pool of fleet.keepsPools ? (['hot', 'stopped'] as const) : []) {
     // A few members of each pool at most: each dead one costs a claim and a look; past that, a cold launch is quicker.

@@ -1,5 +1,5 @@
 import { describeInstanceState } from '../shared/ec2';
-import { AgentNotOnlineError, errorCode, InstanceLostError, InstanceNotReadyError } from '../shared/errors';
+import { AgentNotOnlineError, errorCode, InstanceLostError, InstanceNotReadyError, THROTTLING_CODES } from '../shared/errors';
 import { agentPingStatus } from '../shared/ssm';
 
 export interface Readiness {
@@ -53,8 +53,7 @@ export interface WatchOptions {
 }
 
 const NOT_YET = new Set(['InstanceNotReady', 'AgentNotOnline']);
-/** Throttling codes of SSM, EC2 and the SDK: a look that was throttled is a look that saw nothing yet. */
-const THROTTLED = new Set(['ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException', 'Throttling']);
+/** A look that was throttled (THROTTLING_CODES) is a look that saw nothing yet. */
 /** The longest pause between looks after throttling. */
 const MAX_INTERVAL_MS = 2000;
 
@@ -90,7 +89,7 @@ export async function watchInstance(instanceId: string, options: WatchOptions): 
     try {
       return await checkInstance(instanceId, look, () => lastNotYet!, now);
     } catch (err) {
-      if (THROTTLED.has(errorCode(err))) {
+      if (THROTTLING_CODES.has(errorCode(err))) {
         throttledMs = Math.min(Math.max(throttledMs * 2, options.runningIntervalMs * 2, 1), MAX_INTERVAL_MS);
       } else if (NOT_YET.has((err as Error).name)) {
         if (look.ec2) throttledMs = 0;

@@ -1,5 +1,6 @@
 import type { Handler } from 'aws-lambda';
 import { loadLaunchConfig } from '../shared/config';
+import { errorCode, errorMessage, THROTTLING_CODES, ThrottledError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { poolTableFromEnv } from '../shared/pool-table';
 import type { BuildJob, JobFleet, LaunchedInstance } from '../shared/types';
@@ -20,15 +21,29 @@ const capacity: FleetCapacity = { table: poolTableFromEnv(), log: (message, deta
 const hasFleet = (job: BuildJob): job is BuildJob & { fleet: JobFleet } => job.fleet !== null;
 
 /**
+ * A call AWS throttled past the SDK's retries becomes Throttled, which the state machine retries with backoff and
+ * jitter: a burst of launches slows down instead of failing jobs. A retried launch is the same launch (RunInstances'
+ * ClientToken, the execution's claim and slot are its own).
+ */
+async function throttledAsRetryable<T>(launch: () => Promise<T>): Promise<T> {
+  try {
+    return await launch();
+  } catch (err) {
+    if (THROTTLING_CODES.has(errorCode(err))) throw new ThrottledError(`AWS throttled the launch (${errorCode(err)}: ${errorMessage(err)})`, { cause: err });
+    throw err;
+  }
+}
+
+/**
  * "Launch Instance": a fleet's pool member or a launch, a fleet's job holding one of its slots; throws
- * JobConfigurationError, CapacityError or NoFreeFleetSlot, which the state machine catches. "Refill The Fleet"
+ * JobConfigurationError, CapacityError, Throttled or NoFreeFleetSlot, which the state machine retries or catches. "Refill The Fleet"
  * follows for a fleet's job.
  */
 export const handler: Handler<LaunchEvent, LaunchedInstance> = async (event, context) => {
   logger.addContext(context);
   logger.appendKeys({ jobId: event.job.jobId });
   const { job, executionName } = event;
-  const instance = hasFleet(job) ? await fleetInstance(job, executionName, config, images, capacity) : await launchBuildInstance(job, executionName, config, images);
+  const instance = await throttledAsRetryable(() => (hasFleet(job) ? fleetInstance(job, executionName, config, images, capacity) : launchBuildInstance(job, executionName, config, images)));
   logger.info('instance ready for the job', { ...instance });
   return instance;
 };

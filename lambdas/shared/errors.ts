@@ -24,6 +24,9 @@ export const FAILURE_TYPES = {
   FleetFull: 'SystemUnavailable',
   // The job waited its fleet's maxQueueMinutes in line and got no slot: capacity again.
   LineWaitExceeded: 'SystemUnavailable',
+  // The account's EC2 (or another service's) request rate is spent: "Launch Instance" retries it with backoff, and a
+  // job still throttled after that is worth retrying later.
+  Throttled: 'SystemUnavailable',
   // Every slot of the job's fleet is taken when Launch Instance looks: the state machine puts the job in line (Take
   // Fleet Slot); never reported as it is, and capacity if it ever were.
   NoFreeFleetSlot: 'SystemUnavailable',
@@ -63,6 +66,21 @@ export class CapacityError extends BuildActionError {
 export class FleetFullError extends BuildActionError {
   override readonly name = 'FleetFull' as const;
 }
+
+/**
+ * AWS refused a call for the account's request rate, past the SDK's own retries ("Launch Instance" retries it with
+ * backoff and jitter: EC2's RunInstances bucket holds 5 requests and refills 2 a second,
+ * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html, so a burst of launches outruns it).
+ */
+export class ThrottledError extends BuildActionError {
+  override readonly name = 'Throttled' as const;
+}
+
+/**
+ * Throttling codes: EC2's RequestLimitExceeded (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html),
+ * ThrottlingException and Throttling of the JSON and query services, TooManyRequestsException of Lambda.
+ */
+export const THROTTLING_CODES: ReadonlySet<string> = new Set(['RequestLimitExceeded', 'ThrottlingException', 'Throttling', 'TooManyRequestsException']);
 
 /** Launch Instance found every slot of the job's fleet taken: the job goes to the fleet's line. */
 export class NoFreeFleetSlotError extends BuildActionError {

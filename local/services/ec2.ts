@@ -193,7 +193,11 @@ export class LocalEc2 {
     for (let f = 1; p.has(`Filter.${f}.Name`); f++) {
       const name = p.get(`Filter.${f}.Name`)!;
       const values = list(p, `Filter.${f}.Value`);
-      found = found.filter((i) => (name === 'instance-state-name' ? values.includes(i.state) : name.startsWith('tag:') ? values.includes(i.tags[name.slice(4)]) : true));
+      const keep = instanceFilter(name, values);
+      // EC2 refuses a filter name it does not know (InvalidParameterValue) rather than ignoring it; this simulation
+      // refuses those it does not model, so a filter it would ignore never widens what a caller sees.
+      if (!keep) throw new AwsError('InvalidParameterValue', `The filter '${name}' is invalid`);
+      found = found.filter(keep);
     }
     if (found[0]) this.throttled('DescribeInstances', jobOf(found[0]));
     const items = found.map((i) => `<item><reservationId>r-local</reservationId><ownerId>000000000000</ownerId><instancesSet>${this.instanceXml(i)}</instancesSet></item>`);
@@ -334,4 +338,16 @@ export class LocalEc2 {
     const reason = i.stateReason ? `<stateReason><code>${xmlEscape(i.stateReason.split(':')[0])}</code><message>${xmlEscape(i.stateReason)}</message></stateReason>` : '';
     return `<item><instanceId>${i.instanceId}</instanceId><imageId>${i.imageId}</imageId><instanceState><code>${STATE_CODES[i.state]}</code><name>${i.state}</name></instanceState><instanceType>${i.instanceType}</instanceType><launchTime>${i.launchTime.toISOString()}</launchTime><subnetId>${i.subnetId}</subnetId>${i.launch.market === 'spot' ? '<instanceLifecycle>spot</instanceLifecycle>' : ''}<hibernationOptions><configured>${i.launch.hibernationConfigured}</configured></hibernationOptions>${reason}<tagSet>${tags}</tagSet></item>`;
   }
+}
+
+/**
+ * The DescribeInstances filters this simulation models (names from
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html): instance-id,
+ * instance-state-name and tag:<key>; null for any other name.
+ */
+function instanceFilter(name: string, values: readonly string[]): ((i: SimInstance) => boolean) | null {
+  if (name === 'instance-id') return (i) => values.includes(i.instanceId);
+  if (name === 'instance-state-name') return (i) => values.includes(i.state);
+  if (name.startsWith('tag:')) return (i) => values.includes(i.tags[name.slice(4)]);
+  return null;
 }

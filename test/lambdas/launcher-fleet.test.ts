@@ -53,3 +53,8 @@ it('launches nothing when every slot is taken: NoFreeFleetSlot, for the state ma
   expect(ec2).not.toHaveReceivedCommand(RunInstancesCommand);
   expect(ddb).not.toHaveReceivedCommand(QueryCommand);
 });
+
+it('turns a launch EC2 still throttles after the SDK\'s retries into Throttled, which the state machine retries', async () => {
+  ec2.on(RunInstancesCommand).rejects(Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }));
+  await expect(invoke(handler, event(false), 'launcher')).rejects.toMatchObject({ name: 'Throttled', message: expect.stringContaining('RequestLimitExceeded') });
+});

@@ -125,10 +125,12 @@ function lineSeconds(definition: StateMachineDefinition, limits: LongestJobLimit
   );
 }
 
-/** Each phase of the longest job after the instance is launched, in seconds. */
+/** Each phase of the longest job from the launch (or a pool member's claim) on, in seconds. */
 export function longestJobPhases(definition: StateMachineDefinition, limits: LongestJobLimits): Record<string, number> {
   const inputUrl = stateSeconds(definition, 'Get Input Artifact URL', limits);
   return {
+    // A pool member is aged from its claim, inside Launch Instance, whose retries (a throttled takeover) come after it.
+    launch: stateSeconds(definition, 'Launch Instance', limits),
     inputUrl,
     // Each "not ready yet" returns after one watch; then the Retry's interval.
     readiness: stateSeconds(definition, 'Is Instance Ready?', limits, limits.watchSeconds),
@@ -141,22 +143,26 @@ export function longestJobPhases(definition: StateMachineDefinition, limits: Lon
   };
 }
 
-/** The longest job after launch, in whole minutes, rounded up. */
+/** The longest job from the launch on, in whole minutes, rounded up. */
 export function longestJobMinutes(definition: StateMachineDefinition, limits: LongestJobLimits): number {
   const seconds = Object.values(longestJobPhases(definition, limits)).reduce((a, b) => a + b, 0);
   return Math.ceil(seconds / 60);
 }
 
 /**
- * The longest execution, in seconds: acknowledging and launching, the longest job after launch, and reporting. The
- * execution's own TimeoutSeconds must be at least this, or Step Functions would end a job that is still within its
- * bounds, outside its Catch.
+ * The longest execution, in seconds: acknowledging, the fleet's line, the longest job from its launch on (twice: a
+ * Spot build's rerun), and reporting. The execution's own TimeoutSeconds must be at least this, or Step Functions
+ * would end a job that is still within its bounds, outside its Catch.
  */
 export function longestExecutionSeconds(definition: StateMachineDefinition, limits: LongestJobLimits): number {
+  // A fleet's job may pass Launch Instance twice: once finding no free slot (NoFreeFleetSlot), then, after the line,
+  // the launch counted in longestJobPhases.
   const before =
-    stateSeconds(definition, 'Acknowledge Job', limits) + stateSeconds(definition, 'Take Fleet Slot', limits) + lineSeconds(definition, limits) + stateSeconds(definition, 'Launch Instance', limits);
+    stateSeconds(definition, 'Acknowledge Job', limits) + stateSeconds(definition, 'Launch Instance', limits) + stateSeconds(definition, 'Take Fleet Slot', limits) + lineSeconds(definition, limits);
   const after = Object.values(longestJobPhases(definition, limits)).reduce((a, b) => a + b, 0);
-  return before + after + stateSeconds(definition, 'Free Fleet Slot', limits) + stateSeconds(definition, 'Report Result', limits);
+  // A Spot build that was interrupted runs once more, from the launch, on on-demand ("Rerun On Demand").
+  const runs = 2;
+  return before + runs * after + stateSeconds(definition, 'Free Fleet Slot', limits) + stateSeconds(definition, 'Report Result', limits);
 }
 
 /** Reads the ASL file as CDK deploys it (its ${Placeholders} are all inside strings, so it parses as it is). */

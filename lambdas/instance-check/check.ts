@@ -52,8 +52,8 @@ export interface WatchOptions {
   readonly now?: () => number;
 }
 
+/** What a look that saw the instance not ready throws; a look that was throttled (THROTTLING_CODES) saw nothing yet. */
 const NOT_YET = new Set(['InstanceNotReady', 'AgentNotOnline']);
-/** A look that was throttled (THROTTLING_CODES) is a look that saw nothing yet. */
 /** The longest pause between looks after throttling. */
 const MAX_INTERVAL_MS = 2000;
 

@@ -86,9 +86,15 @@ export async function fleetInstance(
   const fleet = job.fleet;
   // The slot, the image and the breaker are all needed before any claim or launch, and none waits for another. No
   // free slot: NoFreeFleetSlot, and nothing is claimed or launched.
-  const [, imageId, breaker] = await Promise.all([takeFleetSlot(capacity.table, fleet, executionName), resolveImageId(fleet.imageId), onDemandUntil(capacity.table, fleet.name, now)]);
-  // A fleet that never keeps a pool has no member to claim: no look at the table.
-  for (const pool of fleet.keepsPools ? (['hot', 'stopped'] as const) : []) {
+  // All settle before any error is thrown: a slot taken after the function returned (a retry of its write, in a frozen
+  // environment) could outlive the job's "Free Fleet Slot".
+  const [slot, image, breakerRead] = await Promise.allSettled([takeFleetSlot(capacity.table, fleet, executionName), resolveImageId(fleet.imageId), onDemandUntil(capacity.table, fleet.name, now)]);
+  for (const settled of [slot, image, breakerRead]) if (settled.status === 'rejected') throw settled.reason;
+  const imageId = (image as PromiseFulfilledResult<string>).value;
+  const breaker = (breakerRead as PromiseFulfilledResult<string | null>).value;
+  // A fleet that never keeps a pool has no member to claim: no look at the table. (An execution started before the
+  // fleet said so has no keepsPools: it looks.)
+  for (const pool of fleet.keepsPools !== false ? (['hot', 'stopped'] as const) : []) {
     // A few members of each pool at most: each dead one costs a claim and a look; past that, a cold launch is quicker.
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS[pool]; attempt++) {
       // A job on on-demand (its fleet's market, or a rerun after a Spot interruption) takes no Spot member.
@@ -99,8 +105,9 @@ export async function fleetInstance(
         return await takeOver(member, member.pool, job, executionName, now);
       } catch (err) {
         // Only a member that cannot build is given up; a throttled or refused call says nothing about the member (the
-        // SDK has retried it already): the launch fails (SystemUnavailable, retry the stage), and the member, claimed
-        // but never tagged for the job, is the sweeper's after its grace.
+        // SDK has retried it already): the launch fails (Throttled is retried by the state machine, and the retry gets
+        // the same member back; anything else ends as SystemUnavailable), and a member claimed but never tagged for
+        // the job is the sweeper's after its grace.
         if (!(err instanceof DeadMemberError) && !GONE_CODES.has(errorCode(err))) throw err;
         capacity.log('claimed pool instance could not be taken over; terminating it', { instanceId: member.instanceId, pool: member.pool, error: `${errorCode(err)}: ${errorMessage(err)}` });
         await terminateInstances([member.instanceId]).catch(() => undefined);

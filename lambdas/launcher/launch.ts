@@ -2,7 +2,7 @@ import type { Instance } from '@aws-sdk/client-ec2';
 import type { LaunchConfig } from '../shared/config';
 import { CAPACITY_CODES, describeImage, runInstance, type ImageInfo } from '../shared/ec2';
 import { POOL_TAGS, TAGS } from '../shared/env';
-import { CapacityError, errorCode, errorMessage, JobConfigurationError } from '../shared/errors';
+import { CapacityError, errorCode, errorMessage, JobConfigurationError, THROTTLING_CODES } from '../shared/errors';
 import { PROPERTY } from '../shared/properties';
 import type { BuildJob, InstanceMarket, LaunchedInstance } from '../shared/types';
 
@@ -161,6 +161,8 @@ export async function launchBuildInstance(
       const code = errorCode(err);
       const problem = configurationProblem(code, errorMessage(err), spec, instanceType);
       if (problem) throw new JobConfigurationError(problem, { cause: err });
+      // Throttled is the account's request rate, not Spot's answer: the launch is retried as it is (Throttled).
+      if (THROTTLING_CODES.has(code)) throw err;
       if (!CAPACITY_CODES.has(code)) {
         // Spot refused for a reason no other type or subnet changes (a denied permission, the Spot service-linked role
         // missing): the next market may still launch, and the refusal is said loudly.

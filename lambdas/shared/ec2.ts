@@ -102,15 +102,17 @@ export interface InstanceState {
 }
 
 /**
- * One instance as DescribeInstances gives it; null when EC2 does not know it (yet, or any more). Asked with an
- * instance-id filter, not InstanceIds: EC2 gives "unfiltered and unpaginated" DescribeInstances a bucket half the size
- * of other non-mutating calls (50 requests, refilled 10 a second, against 100 and 20), and does not say whether
- * InstanceIds alone counts as a filter (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html); a
- * filter counts under either reading. An unknown id then gives no reservation instead of InvalidInstanceID.NotFound.
+ * One instance as DescribeInstances gives it; null when EC2 does not know it (yet, or any more). Named by InstanceIds,
+ * which keeps the call working while another Availability Zone is disrupted (a call that names no instance IDs fails
+ * then: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html), and by an instance-id
+ * filter as well: EC2 gives "unfiltered and unpaginated" DescribeInstances a bucket half the size of other
+ * non-mutating calls (50 requests, refilled 10 a second, against 100 and 20) and does not say whether InstanceIds
+ * alone counts as a filter (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html); with a filter
+ * the call is in the larger bucket under either reading.
  */
 async function describeOne(instanceId: string): Promise<Instance | null> {
   try {
-    const out = await client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }));
+    const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId], Filters: [{ Name: 'instance-id', Values: [instanceId] }] }));
     return out.Reservations?.[0]?.Instances?.[0] ?? null;
   } catch (err) {
     if ((err as { name?: string }).name === 'InvalidInstanceID.NotFound') return null;

@@ -78,9 +78,11 @@ export class ThrottledError extends BuildActionError {
 
 /**
  * Throttling codes: EC2's RequestLimitExceeded (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html),
- * ThrottlingException and Throttling of the JSON and query services, TooManyRequestsException of Lambda.
+ * ThrottlingException and Throttling of the JSON and query services, TooManyRequestsException of Lambda, and
+ * DynamoDB's ProvisionedThroughputExceededException and RequestLimitExceeded
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
  */
-export const THROTTLING_CODES: ReadonlySet<string> = new Set(['RequestLimitExceeded', 'ThrottlingException', 'Throttling', 'TooManyRequestsException']);
+export const THROTTLING_CODES: ReadonlySet<string> = new Set(['RequestLimitExceeded', 'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'ProvisionedThroughputExceededException']);
 
 /** Launch Instance found every slot of the job's fleet taken: the job goes to the fleet's line. */
 export class NoFreeFleetSlotError extends BuildActionError {

@@ -172,3 +172,20 @@ describe('AMI lookups kept between launches of a warm launcher', () => {
     });
   });
 });
+
+describe('a throttled Spot launch', () => {
+  beforeEach(() => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0a1b2c3d4e5f67890', RootDeviceName: '/dev/xvda', State: 'available' }] });
+  });
+  afterEach(() => ec2.reset());
+
+  it('is not taken for Spot refusing: it fails as it is (the state machine retries it) instead of falling to on-demand', async () => {
+    ec2.on(RunInstancesCommand).rejects(ec2Error('RequestLimitExceeded'));
+    const warnings: string[] = [];
+    const spec = { imageId: 'ami-0a1b2c3d4e5f67890', instanceTypes: ['t3.medium'], markets: ['spot', 'on-demand'] as const, imageName: 'the image', typesName: 'the types', warn: (m: string) => warnings.push(m) };
+    await expect(launchBuildInstance(buildJob(), 'exec-1', config, new ImageCache(0), { ...spec, markets: [...spec.markets] })).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
+    expect(ec2.commandCalls(RunInstancesCommand)).toHaveLength(1);
+    expect(warnings).toEqual([]);
+  });
+});
+

@@ -23,11 +23,11 @@ it('queue-timeout: the waiting job fails as SystemUnavailable naming the fleet a
   expect(run.summaries).toHaveLength(2);
   expectFaultKept(run, fault);
   expect(run.summaries[0]).toMatchObject({ status: 'Succeeded', instancesLaunched: 1 });
-  // While it waited, the action's summary gave its place, refreshed at each renewal, and the result came on the
-  // latest continuation job.
+  // While it waited, the action's summary gave its place (after the first round of 3 s, then at each 3 s refresh
+  // while the 8 s bound lasts: once or twice, as the handovers take), and the result came on the latest continuation job.
   const waiting = run.summaries[1];
   const shown = cloud.codepipeline.progressSummaries(waiting.jobId);
-  expect(shown.length).toBeGreaterThanOrEqual(2);
+  expect(shown.length).toBeGreaterThanOrEqual(1);
   expect(waiting.continuations).toBe(shown.length);
   for (const line of shown) expect(line).toMatch(/^Waiting for a build slot of fleet "fault-queue": 1st in line; all 1 \(maxConcurrent\) are in use\. Waited \d+s so far; gives up after 1 min \(maxQueueMinutes\)\.$/);
   expect(waiting.jobResults).toBe(1);

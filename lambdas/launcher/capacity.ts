@@ -53,11 +53,14 @@ async function checkAlive(instanceId: string): Promise<void> {
   if (!online.has(instanceId)) throw new DeadMemberError(`the SSM agent of pool instance ${instanceId} is not online`);
 }
 
-/** Gives a claimed member to the job: the job's tags, and for a stopped one, StartInstances. */
+/**
+ * Gives a claimed member to the job: the job's tags beside, for a hot one, the look that it is alive, and for a
+ * stopped one, StartInstances (none waits for another; a dead member that got the job's tags is terminated all the
+ * same). All settle before an error is thrown, so no call outlives the invocation.
+ */
 async function takeOver(member: PoolMember, pool: PoolName, job: BuildJob, executionName: string, now: Date): Promise<LaunchedInstance> {
-  if (pool === 'hot') await checkAlive(member.instanceId);
-  await tagForJob(member.instanceId, job.jobId, executionName);
-  if (pool === 'stopped') await startInstance(member.instanceId);
+  const settled = await Promise.allSettled([pool === 'hot' ? checkAlive(member.instanceId) : startInstance(member.instanceId), tagForJob(member.instanceId, job.jobId, executionName)]);
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
   return {
     instanceId: member.instanceId,
     instanceType: member.instanceType,
@@ -92,9 +95,9 @@ export async function fleetInstance(
   for (const settled of [slot, image, breakerRead]) if (settled.status === 'rejected') throw settled.reason;
   const imageId = (image as PromiseFulfilledResult<string>).value;
   const breaker = (breakerRead as PromiseFulfilledResult<string | null>).value;
-  // A fleet that never keeps a pool has no member to claim: no look at the table. (An execution started before the
-  // fleet said so has no keepsPools: it looks.)
-  for (const pool of fleet.keepsPools !== false ? (['hot', 'stopped'] as const) : []) {
+  // Only the pools the fleet keeps have members to claim: no look at the table for the others. (An execution started
+  // before the fleet said which has no pools: it looks at both.)
+  for (const pool of (['hot', 'stopped'] as const).filter((p) => fleet.pools?.includes(p) ?? true)) {
     // A few members of each pool at most: each dead one costs a claim and a look; past that, a cold launch is quicker.
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS[pool]; attempt++) {
       // A job on on-demand (its fleet's market, or a rerun after a Spot interruption) takes no Spot member.

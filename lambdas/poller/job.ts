@@ -140,7 +140,7 @@ export function jobFleet(name: string, fleets: Readonly<Record<string, Fleet>> |
     queueTimeoutSeconds,
     lineRefreshSeconds: Math.max(1, Math.min(LINE_REFRESH_SECONDS, renewalSeconds)),
     lineFirstReportSeconds: Math.max(1, Math.min(LINE_FIRST_REPORT_SECONDS, renewalSeconds, queueTimeoutSeconds)),
-    keepsPools: [fleet, ...fleet.schedules].some((sizes) => sizes.hotPool > 0 || sizes.stoppedPool > 0),
+    pools: (['hot', 'stopped'] as const).filter((pool) => [fleet, ...fleet.schedules].some((sizes) => (pool === 'hot' ? sizes.hotPool : sizes.stoppedPool) > 0)),
   };
 }
 

@@ -49,8 +49,8 @@ export interface JobFleet {
   readonly lineRefreshSeconds: number;
   /** How long a job waits in line before it first reports its place, in whole seconds (never past the line's bound). */
   readonly lineFirstReportSeconds: number;
-  /** Whether the fleet keeps a hot or a stopped pool at any time (its sizes or a schedule's): if not, nothing to claim. */
-  readonly keepsPools: boolean;
+  /** The pools the fleet keeps at any time (its sizes or a schedule's): only those have members to claim. */
+  readonly pools: readonly ('hot' | 'stopped')[];
 }
 
 export interface ArtifactLocation {

@@ -22,7 +22,7 @@ export interface SlotSweep {
  */
 function slotFleet(name: string, fleet: Fleet): JobFleet {
   const { imageId, instanceTypes, market, maxConcurrent, maxQueueMinutes } = fleet;
-  return { name, imageId, instanceTypes, market, maxConcurrent, maxQueueMinutes, queueTimeoutSeconds: Math.max(1, maxQueueMinutes * 60), lineRefreshSeconds: LINE_REFRESH_SECONDS, lineFirstReportSeconds: LINE_FIRST_REPORT_SECONDS, keepsPools: true };
+  return { name, imageId, instanceTypes, market, maxConcurrent, maxQueueMinutes, queueTimeoutSeconds: Math.max(1, maxQueueMinutes * 60), lineRefreshSeconds: LINE_REFRESH_SECONDS, lineFirstReportSeconds: LINE_FIRST_REPORT_SECONDS, pools: ['hot', 'stopped'] };
 }
 
 /**

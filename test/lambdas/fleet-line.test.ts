@@ -19,7 +19,7 @@ const sfn = mockClient(SFNClient);
 const ARN = 'arn:aws:states:us-east-1:123456789012:execution:S-BuildJob:';
 
 function fleetOf(maxConcurrent: number, maxQueueMinutes = 5): JobFleet {
-  return { name: `line-${++fleetNo}`, imageId: 'ami-0a1b2c3d4e5f67890', instanceTypes: ['t3.medium'], market: 'on-demand', maxConcurrent, maxQueueMinutes, queueTimeoutSeconds: maxQueueMinutes * 60, lineRefreshSeconds: 300, lineFirstReportSeconds: 30, keepsPools: false };
+  return { name: `line-${++fleetNo}`, imageId: 'ami-0a1b2c3d4e5f67890', instanceTypes: ['t3.medium'], market: 'on-demand', maxConcurrent, maxQueueMinutes, queueTimeoutSeconds: maxQueueMinutes * 60, lineRefreshSeconds: 300, lineFirstReportSeconds: 30, pools: [] };
 }
 const job = (fleet: JobFleet, name: string): LineRequest => ({ fleet, jobId: `job-${name}`, executionName: name, executionArn: `${ARN}${name}` });
 const resumed = () => sfn.commandCalls(SendTaskSuccessCommand).map((c) => ({ token: c.args[0].input.taskToken, output: JSON.parse(c.args[0].input.output ?? '{}') as Record<string, unknown> }));

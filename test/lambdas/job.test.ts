@@ -98,15 +98,15 @@ describe('Fleet (action type version 2)', () => {
   it('takes the fleet\'s image, types, market, cap and line bound into the job, and refreshes its place in line every 5 minutes', () => {
     const job = toBuildJob(onFleet('linux'), renewal, fleets);
     expect(job.properties).toMatchObject({ fleet: 'linux', imageId: '', instanceType: '' });
-    expect(job.fleet).toEqual({ name: 'linux', imageId: 'ami-0123456789abcdef0', instanceTypes: ['c7i.large', 'm7i.large'], market: 'spot-then-on-demand', maxConcurrent: 4, maxQueueMinutes: 20, queueTimeoutSeconds: 1200, lineRefreshSeconds: 300, lineFirstReportSeconds: 30, keepsPools: true });
+    expect(job.fleet).toEqual({ name: 'linux', imageId: 'ami-0123456789abcdef0', instanceTypes: ['c7i.large', 'm7i.large'], market: 'spot-then-on-demand', maxConcurrent: 4, maxQueueMinutes: 20, queueTimeoutSeconds: 1200, lineRefreshSeconds: 300, lineFirstReportSeconds: 30, pools: ['hot'] });
     // A job in line renews its job to report its place, so the line is not bound by the job's horizon; a shorter
     // renewal interval refreshes sooner.
     expect(toBuildJob(onFleet('linux'), { ...renewal, seconds: 20 }, fleets).fleet).toMatchObject({ queueTimeoutSeconds: 1200, lineRefreshSeconds: 20, lineFirstReportSeconds: 20 });
     // A fleet with no pool at any time has nothing to claim; one whose schedule keeps a pool does.
     const capOnly = { imageId: 'ami-0123456789abcdef0', instanceTypes: ['c7i.large'], market: 'on-demand', hotPool: 0, stoppedPool: 0, maxConcurrent: 4, maxQueueMinutes: 20 } as const;
     const scheduled = parseFleets({ cap: capOnly, office: { ...capOnly, schedules: [{ cron: '0 8 ? * MON-FRI *', timezone: 'Europe/Paris', hotPool: 0, stoppedPool: 2 }] } }, 'fleets');
-    expect(toBuildJob(onFleet('cap'), renewal, scheduled).fleet!.keepsPools).toBe(false);
-    expect(toBuildJob(onFleet('office'), renewal, scheduled).fleet!.keepsPools).toBe(true);
+    expect(toBuildJob(onFleet('cap'), renewal, scheduled).fleet!.pools).toEqual([]);
+    expect(toBuildJob(onFleet('office'), renewal, scheduled).fleet!.pools).toEqual(['stopped']);
     // A job without Fleet has none, as before.
     expect(toBuildJob(polledJob(), renewal, fleets).fleet).toBeNull();
   });

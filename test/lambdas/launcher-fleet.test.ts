@@ -16,11 +16,11 @@ const { handler } = require('../../lambdas/launcher/handler') as typeof import('
 
 const ddb = mockClient(DynamoDBClient);
 const ec2 = mockClient(EC2Client);
-const fleet = (keepsPools: boolean): JobFleet => ({
+const fleet = (pools: JobFleet['pools']): JobFleet => ({
   name: 'linux', imageId: 'ami-0a1b2c3d4e5f67890', instanceTypes: ['t3.medium'], market: 'on-demand', maxConcurrent: 2, maxQueueMinutes: 5,
-  queueTimeoutSeconds: 300, lineRefreshSeconds: 300, lineFirstReportSeconds: 30, keepsPools,
+  queueTimeoutSeconds: 300, lineRefreshSeconds: 300, lineFirstReportSeconds: 30, pools,
 });
-const event = (keepsPools: boolean) => ({ job: buildJob({ fleet: fleet(keepsPools) }), executionName: 'job-1-exec' });
+const event = (pools: JobFleet['pools']) => ({ job: buildJob({ fleet: fleet(pools) }), executionName: 'job-1-exec' });
 
 beforeEach(() => {
   ddb.on(UpdateItemCommand).resolves({});
@@ -35,26 +35,29 @@ afterEach(() => {
 });
 
 it('takes the fleet slot (for this execution, within maxConcurrent), then launches; no pool lookup on a fleet without pools', async () => {
-  const instance = await invoke(handler, event(false), 'launcher');
+  const instance = await invoke(handler, event([]), 'launcher');
   expect(instance).toMatchObject({ instanceId: 'i-0abc', capacitySource: 'launched' });
   const take = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
   expect(take).toMatchObject({ TableName: 'PoolTable', UpdateExpression: 'ADD holders :me', ExpressionAttributeValues: expect.objectContaining({ ':me': { SS: ['job-1-exec'] }, ':max': { N: '2' } }) });
   expect(ddb).not.toHaveReceivedCommand(QueryCommand);
 });
 
-it('looks for pool members on a fleet that keeps pools', async () => {
-  await invoke(handler, event(true), 'launcher');
-  expect(ddb).toHaveReceivedCommand(QueryCommand);
+it('looks for members only in the pools the fleet keeps (one look at the members per pool)', async () => {
+  await invoke(handler, event(['stopped']), 'launcher');
+  expect(ddb.commandCalls(QueryCommand)).toHaveLength(1);
+  ddb.resetHistory();
+  await invoke(handler, event(['hot', 'stopped']), 'launcher');
+  expect(ddb.commandCalls(QueryCommand)).toHaveLength(2);
 });
 
 it('launches nothing when every slot is taken: NoFreeFleetSlot, for the state machine to put the job in line', async () => {
   ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
-  await expect(invoke(handler, event(true), 'launcher')).rejects.toMatchObject({ name: 'NoFreeFleetSlot', message: expect.stringContaining('fleet "linux"') });
+  await expect(invoke(handler, event(['hot', 'stopped']), 'launcher')).rejects.toMatchObject({ name: 'NoFreeFleetSlot', message: expect.stringContaining('fleet "linux"') });
   expect(ec2).not.toHaveReceivedCommand(RunInstancesCommand);
   expect(ddb).not.toHaveReceivedCommand(QueryCommand);
 });
 
 it('turns a launch EC2 still throttles after the SDK\'s retries into Throttled, which the state machine retries', async () => {
   ec2.on(RunInstancesCommand).rejects(Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }));
-  await expect(invoke(handler, event(false), 'launcher')).rejects.toMatchObject({ name: 'Throttled', message: expect.stringContaining('RequestLimitExceeded') });
+  await expect(invoke(handler, event([]), 'launcher')).rejects.toMatchObject({ name: 'Throttled', message: expect.stringContaining('RequestLimitExceeded') });
 });

@@ -11,7 +11,7 @@ import { LocalDynamoDb } from '../../local/services/dynamodb';
  * CodePipeline shows on the action while it waits), read from the real line (dynalite); past maxQueueMinutes it leaves
  * the line and fails with LineWaitExceeded, without renewing.
  */
-const fleet: JobFleet = { name: 'linux', imageId: 'ami-0a1b2c3d4e5f67890', instanceTypes: ['t3.medium'], market: 'on-demand', maxConcurrent: 4, maxQueueMinutes: 30, queueTimeoutSeconds: 1800, lineRefreshSeconds: 300, lineFirstReportSeconds: 30, keepsPools: false };
+const fleet: JobFleet = { name: 'linux', imageId: 'ami-0a1b2c3d4e5f67890', instanceTypes: ['t3.medium'], market: 'on-demand', maxConcurrent: 4, maxQueueMinutes: 30, queueTimeoutSeconds: 1800, lineRefreshSeconds: 300, lineFirstReportSeconds: 30, pools: [] };
 const codepipeline = mockClient(CodePipelineClient);
 let dynamodb: LocalDynamoDb;
 let t: PoolTable;

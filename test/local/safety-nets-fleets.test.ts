@@ -155,7 +155,7 @@ describe('fleet slots of executions that ended without "Free Fleet Slot"', () =>
     const entry = (name: string, arn: string, n: number) => ({ executionName: name, executionArn: arn, jobId: `job-${name}`, taskToken: null, enqueuedAt: new Date(at + n).toISOString(), expiresAt: Math.floor(at / 1000) + 3600 });
     await pools.enqueue(table, 'capped', entry(holder, arnOf(holder), 0));
     // WHEN a slot is freed (the slot function's own "free", IAM enforced)
-    const jobFleet = { name: 'capped', ...fleets.capped, queueTimeoutSeconds: 300, lineRefreshSeconds: 300, lineFirstReportSeconds: 30, keepsPools: false };
+    const jobFleet = { name: 'capped', ...fleets.capped, queueTimeoutSeconds: 300, lineRefreshSeconds: 300, lineFirstReportSeconds: 30, pools: [] };
     const freed = await cloud.invoke(cloud.functionAt('Fleets/Slots'), { action: 'free', fleet: jobFleet, jobId: 'job-none', executionName: 'held-nothing' });
     // THEN the running execution keeps its slot (DescribeExecution said RUNNING), nobody was resumed, the line is empty
     expect(freed).toEqual({ resumed: 0 });

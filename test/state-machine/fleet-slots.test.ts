@@ -2,7 +2,7 @@ import { buildJob } from '../fixtures/job';
 import { definition, execute as run, named, never, type Tasks } from './execute';
 
 /** The fleet's states in the real ASL: a fleet job takes a slot before its instance and gives it back after. */
-const fleet = { name: 'linux', imageId: 'ami-0a1b2c3d4e5f67890', instanceTypes: ['c7i.large'], market: 'on-demand', maxConcurrent: 2, maxQueueMinutes: 1, queueTimeoutSeconds: 60, lineRefreshSeconds: 1, lineFirstReportSeconds: 1, keepsPools: false };
+const fleet = { name: 'linux', imageId: 'ami-0a1b2c3d4e5f67890', instanceTypes: ['c7i.large'], market: 'on-demand', maxConcurrent: 2, maxQueueMinutes: 1, queueTimeoutSeconds: 60, lineRefreshSeconds: 1, lineFirstReportSeconds: 1, pools: [] };
 const fleetInput = { jobId: 'job', nonce: 'n', job: buildJob({ fleet: fleet as never }), rejection: null };
 const coldInput = { jobId: 'job', nonce: 'n', job: buildJob(), rejection: null };
 const execute = (overrides: Partial<Tasks>, input: Record<string, unknown> = fleetInput) => run(overrides, input);

@@ -5,11 +5,12 @@ import type { JobFleet } from '../shared/types';
 
 /**
  * A fleet's concurrency cap and its line. Slots are the execution names in the fleet's SLOTS set (at most
- * maxConcurrent). "Take Fleet Slot" takes one or puts the job in line; a job in line reports its place to CodePipeline
- * (a job renewal, so the action's summary shows it), then waits in "Wait For Fleet Slot", whose task token it stores
- * in its entry, at no cost until a job that frees a slot resumes it. Every step is a conditional write, so a slot freed
- * while a job joins the line or renews is never missed (the job looks again after storing its token) and a waiting job
- * is resumed once (whoever takes its entry out, with the token it read, resumes it).
+ * maxConcurrent). "Launch Instance" takes one (lambdas/launcher/capacity.ts); when none was free, "Take Fleet Slot"
+ * takes one that came free since or puts the job in line, and the job waits in "Wait For Fleet Slot", whose task token
+ * it stores in its entry, at no cost until a job that frees a slot resumes it; at the end of each round it reports its
+ * place to CodePipeline (a job renewal, so the action's summary shows it) and waits again. Every step is a conditional
+ * write, so a slot freed while a job joins the line or renews is never missed (the job looks again after storing its
+ * token) and a waiting job is resumed once (whoever takes its entry out, with the token it read, resumes it).
  */
 
 export interface LineRequest {

@@ -88,9 +88,8 @@ export async function fleetInstance(
 ): Promise<LaunchedInstance> {
   const fleet = job.fleet;
   // The slot, the image and the breaker are all needed before any claim or launch, and none waits for another. No
-  // free slot: NoFreeFleetSlot, and nothing is claimed or launched.
-  // All settle before any error is thrown: a slot taken after the function returned (a retry of its write, in a frozen
-  // environment) could outlive the job's "Free Fleet Slot".
+  // free slot: NoFreeFleetSlot, and nothing is claimed or launched. All settle before any error is thrown: a slot
+  // taken after the function returned (a retry of its write, in a frozen environment) could outlive "Free Fleet Slot".
   const [slot, image, breakerRead] = await Promise.allSettled([takeFleetSlot(capacity.table, fleet, executionName), resolveImageId(fleet.imageId), onDemandUntil(capacity.table, fleet.name, now)]);
   for (const settled of [slot, image, breakerRead]) if (settled.status === 'rejected') throw settled.reason;
   const imageId = (image as PromiseFulfilledResult<string>).value;

@@ -36,8 +36,8 @@ async function throttledAsRetryable<T>(launch: () => Promise<T>): Promise<T> {
 
 /**
  * "Launch Instance": a fleet's pool member or a launch, a fleet's job holding one of its slots; throws
- * JobConfigurationError, CapacityError, Throttled or NoFreeFleetSlot, which the state machine retries or catches. "Refill The Fleet"
- * follows for a fleet's job.
+ * JobConfigurationError, CapacityError, Throttled or NoFreeFleetSlot, which the state machine retries or catches.
+ * "Refill The Fleet" follows for a fleet's job.
  */
 export const handler: Handler<LaunchEvent, LaunchedInstance> = async (event, context) => {
   logger.addContext(context);

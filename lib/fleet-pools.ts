@@ -101,9 +101,9 @@ export class FleetPools extends Construct {
       description: "Take Fleet Slot and Free Fleet Slot: a fleet's maxConcurrent builds and its line of waiting jobs",
     });
     useTable(this.slots, 'FleetSlots');
-    // SendTaskSuccess and SendTaskFailure support no resource-level permissions (see lib/command-events.ts).
-    this.slots.addToRolePolicy(new iam.PolicyStatement({ sid: 'ResumeWaitingTasks', actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }));
-    this.slots.acknowledgeUnscopedApis('states:SendTaskSuccess and states:SendTaskFailure (a task token names no resource)');
+    // SendTaskSuccess supports no resource-level permissions (see lib/command-events.ts).
+    this.slots.addToRolePolicy(new iam.PolicyStatement({ sid: 'ResumeWaitingTasks', actions: ['states:SendTaskSuccess'], resources: ['*'] }));
+    this.slots.acknowledgeUnscopedApis('states:SendTaskSuccess (a task token names no resource)');
 
     // A job in line reports its place (GetItem, then a COUNT Query) and leaves the line when its wait is over.
     props.renew.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadPlaceInLine', actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'], resources: [this.table.tableArn] }));

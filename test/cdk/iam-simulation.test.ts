@@ -113,11 +113,21 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
       expect(await decide(spot, 'ec2:TerminateInstances', instance, ours)).toBe('ImplicitlyDenied');
     });
 
-    it('lets the slot function use the table and resume waiting tasks (which name no resource), nothing on EC2', async () => {
+    it('lets the slot function use the table, resume waiting tasks (which name no resource) and describe this stack\'s executions, nothing on EC2', async () => {
       expect(await decide(slots, 'dynamodb:UpdateItem', table)).toBe('Allowed');
       expect(await decide(slots, 'states:SendTaskSuccess', '*')).toBe('Allowed');
-      expect(await decide(slots, 'states:SendTaskFailure', '*')).toBe('Allowed');
+      expect(await decide(slots, 'states:SendTaskFailure', '*')).toBe('ImplicitlyDenied');
+      const execution = (machine: string) => `arn:${PARTITION}:states:${REGION}:${ACCOUNT}:execution:${machine}:job-1`;
+      expect(await decide(slots, 'states:DescribeExecution', execution('Ec2BuildAction-BuildJob'))).toBe('Allowed');
+      expect(await decide(slots, 'states:DescribeExecution', execution('Other-BuildJob'))).toBe('ImplicitlyDenied');
+      expect(await decide(slots, 'states:StopExecution', execution('Ec2BuildAction-BuildJob'))).toBe('ImplicitlyDenied');
       expect(await decide(slots, 'ec2:TerminateInstances', instance, ours)).toBe('ImplicitlyDenied');
+    });
+
+    it('lets the renew function read and leave a job\'s place in line, and not write the table otherwise', async () => {
+      const renew = rolePolicies(fleets, 'TasksRenewRole');
+      for (const action of ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem']) expect([action, await decide(renew, action, table)]).toEqual([action, 'Allowed']);
+      for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem']) expect([action, await decide(renew, action, table)]).toEqual([action, 'ImplicitlyDenied']);
     });
   });
 

@@ -1,10 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { free, take, waitInLine, type LineRequest } from '../../lambdas/fleet-slots/slots';
 import { enqueue, oldestQueued, slotHolders, type PoolTable } from '../../lambdas/shared/pool-table';
 import type { JobFleet } from '../../lambdas/shared/types';
-import { LocalDynamoDb } from '../../local/services/dynamodb';
+import { startPoolTable } from '../fixtures/pool-table';
 
 /**
  * A fleet's cap and line (lambdas/fleet-slots/slots.ts) against a real DynamoDB implementation (dynalite), with
@@ -12,7 +11,7 @@ import { LocalDynamoDb } from '../../local/services/dynamodb';
  * resumes a waiting task, keeps the slot for a job between waits while its execution runs, and gives back the slot of
  * one that ended.
  */
-let dynamodb: LocalDynamoDb;
+let stop: () => Promise<void>;
 let t: PoolTable;
 let fleetNo = 0;
 const sfn = mockClient(SFNClient);
@@ -26,17 +25,9 @@ const resumed = () => sfn.commandCalls(SendTaskSuccessCommand).map((c) => ({ tok
 const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 10, 0, s));
 
 beforeAll(async () => {
-  dynamodb = new LocalDynamoDb();
-  const endpoint = await dynamodb.start();
-  await dynamodb.createTable({
-    TableName: 'line-test',
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
-  t = { client: new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLINETEST', secretAccessKey: 'secret' } }), tableName: 'line-test' };
+  ({ table: t, stop } = await startPoolTable('line-test'));
 });
-afterAll(() => dynamodb.stop());
+afterAll(() => stop());
 beforeEach(() => {
   sfn.reset();
   sfn.on(SendTaskSuccessCommand).resolves({});

@@ -1,10 +1,9 @@
 import { CodePipelineClient, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { lineSummary, ordinal, renewJob, type Line } from '../../lambdas/renew/renew';
 import { enqueue, leaveLine, oldestQueued, placeInLine, type PoolTable } from '../../lambdas/shared/pool-table';
 import type { JobFleet, JobRenewal } from '../../lambdas/shared/types';
-import { LocalDynamoDb } from '../../local/services/dynamodb';
+import { startPoolTable } from '../fixtures/pool-table';
 
 /**
  * "Report Place In Line": a job waiting in its fleet's line renews its job with a summary that gives its place (what
@@ -13,23 +12,15 @@ import { LocalDynamoDb } from '../../local/services/dynamodb';
  */
 const fleet: JobFleet = { name: 'linux', imageId: 'ami-0a1b2c3d4e5f67890', instanceTypes: ['t3.medium'], market: 'on-demand', maxConcurrent: 4, maxQueueMinutes: 30, queueTimeoutSeconds: 1800, lineRefreshSeconds: 300, lineFirstReportSeconds: 30, pools: [] };
 const codepipeline = mockClient(CodePipelineClient);
-let dynamodb: LocalDynamoDb;
+let stop: () => Promise<void>;
 let t: PoolTable;
 let line: Line;
 
 beforeAll(async () => {
-  dynamodb = new LocalDynamoDb();
-  const endpoint = await dynamodb.start();
-  await dynamodb.createTable({
-    TableName: 'report-test',
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
-  t = { client: new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDREPORTTEST', secretAccessKey: 'secret' } }), tableName: 'report-test' };
+  ({ table: t, stop } = await startPoolTable('report-test'));
   line = { placeOf: (l) => placeInLine(t, l.fleet.name, l.sk), leave: (l) => leaveLine(t, l.fleet.name, l.sk) };
 });
-afterAll(() => dynamodb.stop());
+afterAll(() => stop());
 beforeEach(() => codepipeline.on(PutJobSuccessResultCommand).resolves({}));
 afterEach(() => codepipeline.reset());
 

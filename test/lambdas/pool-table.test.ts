@@ -1,38 +1,26 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   claim, dequeue, enqueue, freeSlot, leaveLine, listMembers, onDemandUntil, oldestQueued, placeInLine, poolTableFromEnv, POOL_TABLE_ENV, putMember, queuePosition, setWaitingTask,
   recordInterruption, releaseRefillLease, removeMember, slotHolders, takeRefillLease, takeSlot, transition,
   type PoolMember, type PoolTable,
 } from '../../lambdas/shared/pool-table';
-import { LocalDynamoDb } from '../../local/services/dynamodb';
+import { startPoolTable } from '../fixtures/pool-table';
 
 /**
  * The pool table's data layer against a real DynamoDB implementation (the local cloud's: dynalite
  * behind DynamoDB's published model; no IAM gate is installed in this process), with the table
  * laid out as the fleets' design says: pk (S) / sk (S), on demand.
  */
-let dynamodb: LocalDynamoDb;
+let stop: (() => Promise<void>) | undefined;
 let t: PoolTable;
 let fleetNo = 0;
 /** Each test works on a fleet of its own: all its items live under its own partition key. */
 const newFleet = () => `fleet-${++fleetNo}`;
 
 beforeAll(async () => {
-  dynamodb = new LocalDynamoDb();
-  const endpoint = await dynamodb.start();
-  await dynamodb.createTable({
-    TableName: 'pool-table-test',
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDPOOLTEST', secretAccessKey: 'secret' } });
-  t = { client, tableName: 'pool-table-test' };
+  ({ table: t, stop } = await startPoolTable('pool-table-test'));
 });
-afterAll(async () => {
-  t?.client.destroy();
-  await dynamodb?.stop();
-});
+afterAll(() => stop?.());
 
 const T0 = new Date('2026-12-01T10:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);

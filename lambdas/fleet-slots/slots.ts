@@ -103,12 +103,15 @@ export async function waitInLine(table: PoolTable, request: WaitRequest, now: Da
 /** How many waiting jobs one free looks at per page. */
 const WAKE_PAGE = 10;
 
+/** What freeing a slot reads of a fleet: its name and its cap. */
+export type SlotFleet = Pick<JobFleet, 'name' | 'maxConcurrent'>;
+
 /**
  * Gives the execution's slot back, then gives free slots to the oldest waiting jobs. A job waiting on a task is
  * resumed; one that waits on none right now (it is joining, or reporting its place) keeps the slot and finds it when it
  * waits next; a job whose execution no longer runs gives it back.
  */
-export async function free(table: PoolTable, fleet: JobFleet, executionName: string, now: Date, line: LinePlace | null = null): Promise<{ resumed: number }> {
+export async function free(table: PoolTable, fleet: SlotFleet, executionName: string, now: Date, line: LinePlace | null = null): Promise<{ resumed: number }> {
   // A job that ends while in line leaves it first: a slot is never kept for the execution that frees one.
   if (line) await leaveLine(table, fleet.name, line.sk);
   await freeSlot(table, fleet.name, executionName);
@@ -130,7 +133,7 @@ export async function free(table: PoolTable, fleet: JobFleet, executionName: str
 }
 
 /** Gives a slot, taken for it, to a job taken out of the line; true when its waiting task was resumed. */
-async function hand(table: PoolTable, fleet: JobFleet, entry: QueueEntry, now: Date): Promise<boolean> {
+async function hand(table: PoolTable, fleet: SlotFleet, entry: QueueEntry, now: Date): Promise<boolean> {
   if (entry.taskToken !== null) {
     const grant: SlotState = { granted: true, queued: true, waitedMs: Math.max(0, now.getTime() - Date.parse(entry.enqueuedAt)), position: 0, line: null };
     // Not told (throttled, say): the error fails this free, to be retried, and the slot stays the job's. Its task is

@@ -4,15 +4,16 @@ import { BuildWaitExceededError, LineWaitExceededError } from '../shared/errors'
 import { buildDeadline } from '../shared/renewal';
 import type { JobRenewal } from '../shared/types';
 
-export type LinePlace = NonNullable<JobRenewal['line']>;
+/** A job's entry in its fleet's line, as "Report Place In Line" names it. */
+export type LineEntry = NonNullable<JobRenewal['line']>;
 
 /** How close to its deadline a wait in line counts as over (a round's length is whole seconds). */
 const LINE_DEADLINE_SLACK_MS = 1000;
 
 /** The fleet's line, as "Report Place In Line" reads it: a job's place (0 when it left the line), and leaving it. */
 export interface Line {
-  placeOf(line: LinePlace): Promise<number>;
-  leave(line: LinePlace): Promise<void>;
+  placeOf(entry: LineEntry): Promise<number>;
+  leave(entry: LineEntry): Promise<void>;
 }
 
 /** What "Renew Job" tells CodePipeline about the job it renews (ExecutionDetails.summary, at most 2048 characters). */
@@ -32,8 +33,8 @@ export function ordinal(n: number): string {
  * What "Report Place In Line" tells CodePipeline while the job waits for a slot of its fleet: its place (`position`,
  * 1 = next; 0 when its entry has left the line, as a slot came free for it), how long it has waited and its bound.
  */
-export function lineSummary(r: JobRenewal, line: LinePlace, position: number, now: number): string {
-  const { fleet } = line;
+export function lineSummary(r: JobRenewal, entry: LineEntry, position: number, now: number): string {
+  const { fleet } = entry;
   const waited = duration(now - Date.parse(r.readyAt));
   if (position < 1) return `A build slot of fleet ${JSON.stringify(fleet.name)} came free after ${waited} in line; the build starts.`;
   return (
@@ -43,26 +44,34 @@ export function lineSummary(r: JobRenewal, line: LinePlace, position: number, no
 }
 
 /**
- * Renews the job of a build still running at the job's horizon, or of a job in its fleet's line (whose summary then
- * gives its place): a success with the execution's name as continuation token. Not past the wait's deadline: then the
- * build has had all its time (or the job leaves the line, which gave it no slot in maxQueueMinutes), and the current
- * job gets the final result. A job that already has its result ('already-reported': a continuation acknowledged by a
- * worker that lost it, see "Is The Continuation Job Ours?") is not renewed twice; the execution waits for the
- * continuation job CodePipeline already created.
+ * Renews the job of a build still running at the job's horizon, or of a job in its fleet's line (renewInLine): a
+ * success with the execution's name as continuation token. Not past the build's deadline: then the build has had all
+ * its time, and the current job gets the final result. A job that already has its result ('already-reported': a
+ * continuation acknowledged by a worker that lost it, see "Is The Continuation Job Ours?") is not renewed twice; the
+ * execution waits for the continuation job CodePipeline already created.
  */
 export async function renewJob(r: JobRenewal, now: number, line?: Line): Promise<ReportResult> {
-  const place = r.line;
-  if (place && !line) throw new TypeError('renewJob: a job in line needs its fleet\'s line');
-  // A round of the wait in line ends on a whole second at or before the deadline (roundSeconds floors): within that
-  // second it is over, rather than worth one more renewal and a shortest round.
-  if (now + (place ? LINE_DEADLINE_SLACK_MS : 0) >= buildDeadline(r.readyAt, r.waitTimeoutSeconds)) {
-    if (!place || !line) throw new BuildWaitExceededError(r.waitTimeoutSeconds);
-    await line.leave(place);
-    const { name, maxConcurrent, maxQueueMinutes } = place.fleet;
+  if (r.line) {
+    if (!line) throw new TypeError('renewJob: a job in line needs its fleet\'s line');
+    return renewInLine(r, r.line, now, line);
+  }
+  if (now >= buildDeadline(r.readyAt, r.waitTimeoutSeconds)) throw new BuildWaitExceededError(r.waitTimeoutSeconds);
+  return putJobContinuation(r.jobId, r.executionName, r.executionArn, renewalSummary(r, now));
+}
+
+/**
+ * Renews the job of a job in its fleet's line, its place in the summary; past maxQueueMinutes, the job leaves the
+ * line, which gave it no slot in time, and fails (LineWaitExceeded) without renewing. A round ends on a whole second
+ * at or before the deadline (roundSeconds floors): within that second the wait is over, rather than worth one more
+ * renewal and a shortest round.
+ */
+async function renewInLine(r: JobRenewal, entry: LineEntry, now: number, line: Line): Promise<ReportResult> {
+  if (now + LINE_DEADLINE_SLACK_MS >= buildDeadline(r.readyAt, r.waitTimeoutSeconds)) {
+    await line.leave(entry);
+    const { name, maxConcurrent, maxQueueMinutes } = entry.fleet;
     throw new LineWaitExceededError(
       `the job waited ${duration(now - Date.parse(r.readyAt))} in line for fleet ${JSON.stringify(name)}, whose ${maxConcurrent} builds at once (maxConcurrent) were all taken, and gave up (maxQueueMinutes ${maxQueueMinutes}). Retry the stage later, or raise the fleet's maxConcurrent or maxQueueMinutes and deploy.`,
     );
   }
-  const summary = place && line ? lineSummary(r, place, await line.placeOf(place), now) : renewalSummary(r, now);
-  return putJobContinuation(r.jobId, r.executionName, r.executionArn, summary);
+  return putJobContinuation(r.jobId, r.executionName, r.executionArn, lineSummary(r, entry, await line.placeOf(entry), now));
 }

@@ -1,10 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { free } from '../fleet-slots/slots';
-import { LINE_FIRST_REPORT_SECONDS, LINE_REFRESH_SECONDS } from '../shared/renewal';
 import type { Fleet } from '../shared/fleets';
 import { dequeue, queryPrefix, SK, slotHolders, str, type PoolTable } from '../shared/pool-table';
 import { executionArnOf, executionState } from '../shared/sfn';
-import type { JobFleet } from '../shared/types';
 
 /** What the sweep did to the fleets' slots and lines. */
 export interface SlotSweep {
@@ -14,15 +12,6 @@ export interface SlotSweep {
   readonly dequeued: string[];
   /** Waiting jobs the freed slots resumed. */
   readonly resumed: number;
-}
-
-/**
- * The fleet as `free` reads it: its name and maxConcurrent. The queue's bound (queueTimeoutSeconds) is the job's,
- * set by the poller; freeing a slot does not use it.
- */
-function slotFleet(name: string, fleet: Fleet): JobFleet {
-  const { imageId, instanceTypes, market, maxConcurrent, maxQueueMinutes } = fleet;
-  return { name, imageId, instanceTypes, market, maxConcurrent, maxQueueMinutes, queueTimeoutSeconds: Math.max(1, maxQueueMinutes * 60), lineRefreshSeconds: LINE_REFRESH_SECONDS, lineFirstReportSeconds: LINE_FIRST_REPORT_SECONDS, pools: ['hot', 'stopped'] };
 }
 
 /**
@@ -64,7 +53,7 @@ export async function sweepFleetSlots(
     }
     for (const holder of await slotHolders(table, name)) {
       if (await isRunning(holder)) continue;
-      out.resumed += (await free(table, slotFleet(name, fleet), holder, now)).resumed;
+      out.resumed += (await free(table, { name, maxConcurrent: fleet.maxConcurrent }, holder, now)).resumed;
       out.freed.push(`${name}/${holder}`);
     }
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
+import { ConcurrencyLimitExceeded, LAMBDA_ACCOUNT, type AccountConcurrency } from './account-concurrency';
 import type { FunctionError, InvokeMessage, ReplyMessage, WorkerConfig } from './worker';
 
 export type { FunctionError } from './worker';
@@ -28,7 +29,7 @@ export type InvokeOutcome = { readonly payload: unknown } | { readonly error: Fu
 /** An error of the Invoke API itself (the function never ran), named as Lambda's API names it. */
 export class LambdaServiceError extends Error {
   constructor(
-    readonly code: 'RequestTooLargeException' | 'ResourceNotFoundException',
+    readonly code: 'RequestTooLargeException' | 'ResourceNotFoundException' | 'TooManyRequestsException',
     message: string,
     readonly statusCode: number,
   ) {
@@ -130,7 +131,11 @@ export class LocalLambda {
   private nextId = 0;
   private stopped = false;
 
-  constructor(readonly spec: FunctionSpec) {}
+  /** `account`: whose concurrent executions its invocations count against (account-concurrency.ts). */
+  constructor(
+    readonly spec: FunctionSpec,
+    private readonly account: AccountConcurrency = LAMBDA_ACCOUNT,
+  ) {}
 
   /**
    * An idle environment, a new one, or, when MAX_ENVIRONMENTS are busy, the next one freed. On AWS
@@ -160,6 +165,22 @@ export class LocalLambda {
     if (size > limit) {
       throw new LambdaServiceError('RequestTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`, 413);
     }
+    try {
+      await this.account.enter(this.spec.name, type === 'RequestResponse');
+    } catch (err) {
+      if (!(err instanceof ConcurrencyLimitExceeded)) throw err;
+      // Lambda's own message is "Rate Exceeded."; its Reason says why (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
+      throw new LambdaServiceError('TooManyRequestsException', `Rate Exceeded. (Reason: ConcurrentInvocationLimitExceeded: the account's ${err.limit} concurrent executions are in use)`, 429);
+    }
+    try {
+      return await this.run(body, type);
+    } finally {
+      this.account.leave();
+    }
+  }
+
+  /** One admitted invocation, in an execution environment of its own. */
+  private async run(body: string, type: InvocationType): Promise<InvokeOutcome> {
     const requestId = randomUUID();
     const env = await this.acquire();
     let timer: NodeJS.Timeout | undefined;

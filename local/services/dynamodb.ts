@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import { LOCAL_REGION } from '../iam/identity';
 import { AwsError } from './aws-error';
-import { accessKeyOf, GATE, listen, pause, readBody, type LocalServer } from './http';
+import { accessKeyOf, GATE, listen, METER, pause, readBody, type LocalServer } from './http';
 import { modelOf } from './model';
 import { validateRequest } from './validate';
 
@@ -59,6 +59,8 @@ export class LocalDynamoDb {
       const raw = await readBody(req);
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+      // Counted before anything can refuse it, as for the other services (http.ts's METER).
+      METER.onCall?.(SERVICE, operation);
       if (!modelOf(SERVICE).operations[operation]) throw new AwsError('UnknownOperationException', `DynamoDB has no operation for X-Amz-Target "${target}"`);
       let input: Record<string, unknown>;
       try {

@@ -25,6 +25,12 @@ export interface GatedCall {
  */
 export const GATE: { authorize?: (call: GatedCall) => Promise<void> } = {};
 
+/**
+ * Told of every request a local service receives, before the gate: a throttled or refused call counts against an
+ * API's rate as on AWS (the benchmark's API budget, api-meter.ts, installs itself here).
+ */
+export const METER: { onCall?: (service: string, operation: string) => void } = {};
+
 /** The access key id a request is signed with (its Authorization header's Credential), or null. */
 export function accessKeyOf(req: http.IncomingMessage): string | null {
   const m = String(req.headers.authorization ?? '').match(/Credential=([^/,\s]+)\//);
@@ -74,6 +80,7 @@ export function serveJsonProtocol(name: string, operations: Record<string, Opera
   const server = http.createServer((req, res) => void (async () => {
     const target = String(req.headers['x-amz-target'] ?? '');
     const op = target.slice(target.indexOf('.') + 1);
+    METER.onCall?.(name, op);
     const reply = (status: number, payload: unknown, errorType?: string) => {
       res.writeHead(status, { 'content-type': contentType, ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
       res.end(JSON.stringify(payload));
@@ -114,8 +121,9 @@ export function serveQueryProtocol(
   const server = http.createServer((req, res) => void (async () => {
     try {
       const params = new URLSearchParams(await readBody(req));
-      await pause();
       const action = params.get('Action') ?? '';
+      METER.onCall?.(name, action);
+      await pause();
       const handler = operations[action];
       if (!handler) throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
       await GATE.authorize?.({ service: name, operation: action, input: params, accessKeyId: accessKeyOf(req) });

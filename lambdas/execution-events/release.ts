@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { putJobFailure } from '../shared/codepipeline';
-import { findTaggedInstances, terminateInstances } from '../shared/ec2';
+import { listTaggedInstances, terminateInstances } from '../shared/ec2';
 import { TAGS } from '../shared/env';
 import type { PoolTable } from '../shared/pool-table';
 import { STATES } from '../shared/renewal';
@@ -59,7 +59,7 @@ export async function releaseEndedExecution(detail: EndedExecution, logger: Logg
   let released = 0;
   let instanceNote = 'It had no instance running.';
   try {
-    const instances = await findTaggedInstances({ [TAGS.execution]: name });
+    const instances = await listTaggedInstances({ [TAGS.execution]: name });
     const ids = instances.map((i) => i.instanceId);
     await terminateInstances(ids);
     await forgetPoolInstances(table, instances);

@@ -165,6 +165,37 @@ export async function findTaggedInstances(tags: Record<string, string>): Promise
 }
 
 /**
+ * Instances in the pages of DescribeInstances: `Filters` narrow them server-side and MaxResults bounds each response, so
+ * a listing costs one call per `pageSize` instances and never loads an unbounded response. A paginated request (MaxResults
+ * or NextToken) with filters takes from the larger non-mutating bucket (100, refilled 20 a second), where an unfiltered
+ * and unpaginated one takes from the smaller one (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html);
+ * MaxResults is 5 to 1000 and cannot be given with InstanceIds, and only a response without NextToken is the last
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html: "We strongly recommend using only
+ * paginated requests. Unpaginated requests are susceptible to throttling and timeouts").
+ */
+export async function listTaggedInstances(tags: Record<string, string>, pageSize = 1000): Promise<TaggedInstance[]> {
+  const Filters = [
+    ...Object.entries(tags).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] })),
+    { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+  ];
+  const found: TaggedInstance[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await client.send(new DescribeInstancesCommand({ Filters, MaxResults: pageSize, NextToken }));
+    for (const i of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+      found.push({
+        instanceId: i.InstanceId ?? '',
+        state: i.State?.Name ?? 'unknown',
+        launchTime: i.LaunchTime ?? new Date(0),
+        tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+      });
+    }
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return found;
+}
+
+/**
  * Terminates the instances; returns those this call stopped, leaving out any EC2 says was already
  * shutting down or terminated (released meanwhile by its own execution).
  */

@@ -71,12 +71,20 @@ export async function executionStatus(executionArn: string): Promise<string | nu
   }
 }
 
-/** Running executions with their inputs. */
+/**
+ * Executions per ListExecutions page: maxResults is 1 to 1000 and 100 when left out
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html). ListExecutions' bucket is
+ * small (100, refilled 2 a second outside the three largest Regions: "Quotas related to API action throttling",
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html), so a listing asks for the largest pages.
+ */
+export const EXECUTIONS_PER_PAGE = 1000;
+
+/** Running executions with their inputs: one DescribeExecution each (the listing gives no input). */
 export async function runningExecutions(stateMachineArn: string): Promise<{ executionArn: string; input: string }[]> {
   const out: { executionArn: string; input: string }[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', nextToken }));
+    const page = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: EXECUTIONS_PER_PAGE, nextToken }));
     for (const e of page.executions ?? []) {
       if (!e.executionArn) continue;
       const described = await client.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
@@ -85,6 +93,32 @@ export async function runningExecutions(stateMachineArn: string): Promise<{ exec
     nextToken = page.nextToken;
   } while (nextToken);
   return out;
+}
+
+/**
+ * The names of the running executions, every page, with no call per execution: ceil(running / 1000) ListExecutions calls.
+ * ListExecutions is eventually consistent (same page): one started a moment ago may be missing.
+ */
+export async function runningExecutionNames(stateMachineArn: string): Promise<string[]> {
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: EXECUTIONS_PER_PAGE, nextToken }));
+    for (const e of page.executions ?? []) if (e.executionArn) names.push(e.executionArn.split(':').pop() ?? '');
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return names;
+}
+
+/** The execution's input (DescribeExecution); null when Step Functions does not know it. */
+export async function executionInputOf(executionArn: string): Promise<string | null> {
+  try {
+    const out = await client.send(new DescribeExecutionCommand({ executionArn }));
+    return out.input ?? '{}';
+  } catch (err) {
+    if (err instanceof ExecutionDoesNotExist) return null;
+    throw err;
+  }
 }
 
 export async function stopExecution(executionArn: string, cause: string): Promise<void> {
@@ -132,7 +166,7 @@ export async function endedExecutions(stateMachineArn: string, statuses: readonl
   for (const statusFilter of statuses) {
     let nextToken: string | undefined;
     do {
-      const page = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: statusFilter as never, nextToken }));
+      const page = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: statusFilter as never, maxResults: EXECUTIONS_PER_PAGE, nextToken }));
       nextToken = page.nextToken;
       for (const e of page.executions ?? []) {
         if (e.startDate && e.startDate < startedAfter) nextToken = undefined;

@@ -1,6 +1,36 @@
 import { listActionExecutions, pipelineExecutionStatus } from '../shared/codepipeline';
 import type { PipelineRef } from '../shared/types';
 
+/** The two questions asked of CodePipeline about a pipeline execution (lambdas/shared/codepipeline.ts). */
+export interface PipelineQuestions {
+  readonly actions: typeof listActionExecutions;
+  readonly status: typeof pipelineExecutionStatus;
+}
+
+/**
+ * The questions, each asked once per pipeline execution for the life of this object (one sweep): builds of the same
+ * pipeline execution (parallel actions, a retried stage) share the answers, so a sweep's CodePipeline calls grow with
+ * the pipeline executions it asks about, never with their builds. A failed answer is not kept: the next build asks again.
+ */
+export function askedOnce(): PipelineQuestions {
+  const memo = <T>(call: (name: string, id: string) => Promise<T>) => {
+    const answers = new Map<string, Promise<T>>();
+    return (name: string, id: string): Promise<T> => {
+      const key = `${name}\n${id}`;
+      if (!answers.has(key)) {
+        answers.set(key, call(name, id).catch((err: unknown) => {
+          answers.delete(key);
+          throw err;
+        }));
+      }
+      return answers.get(key)!;
+    };
+  };
+  return { actions: memo(listActionExecutions), status: memo(pipelineExecutionStatus) };
+}
+
+const DIRECT: PipelineQuestions = { actions: listActionExecutions, status: pipelineExecutionStatus };
+
 /** Whether CodePipeline still waits for a build, and why not. */
 export type Awaited = { readonly awaited: true; readonly why: string } | { readonly awaited: false; readonly why: string };
 
@@ -22,10 +52,10 @@ const OVER = new Set(['Cancelled', 'Stopped', 'Succeeded', 'Superseded', 'Failed
  * An action that changed less than `graceMs` before `now` is left to its event (the abandon handler).
  * Errors (throttling, access denied) are the caller's: it keeps the build.
  */
-export async function stillAwaited(p: Partial<PipelineRef> | undefined, now: Date, graceMs: number): Promise<Awaited> {
+export async function stillAwaited(p: Partial<PipelineRef> | undefined, now: Date, graceMs: number, ask: PipelineQuestions = DIRECT): Promise<Awaited> {
   if (!p?.name || !p.executionId) return { awaited: true, why: 'its input names no pipeline execution' };
   const where = `pipeline ${p.name} execution ${p.executionId}`;
-  const actions = await listActionExecutions(p.name, p.executionId);
+  const actions = await ask.actions(p.name, p.executionId);
   if (actions === null) return { awaited: false, why: `${where} no longer exists` };
   // Its own action execution when the input names it (a retried stage lists a newer one that is not this build's),
   // else the newest of its stage and action.
@@ -40,7 +70,7 @@ export async function stillAwaited(p: Partial<PipelineRef> | undefined, now: Dat
     if (mine.lastUpdateTime && now.getTime() - mine.lastUpdateTime.getTime() < graceMs) return { awaited: true, why: `${why}, since less than ${graceMs} ms: left to its event` };
     return { awaited: false, why };
   }
-  const status = await pipelineExecutionStatus(p.name, p.executionId);
+  const status = await ask.status(p.name, p.executionId);
   if (status === null) return { awaited: false, why: `${where} no longer exists` };
   if (OVER.has(status)) return { awaited: false, why: `${where} is ${status}` };
   return { awaited: true, why: `its action is InProgress and ${where} is ${status}` };

@@ -1,17 +1,18 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SweeperConfig } from '../shared/config';
-import { findTaggedInstances, terminateInstances, type TaggedInstance } from '../shared/ec2';
+import { listTaggedInstances, terminateInstances, type TaggedInstance } from '../shared/ec2';
 import { POOL_TAGS, TAGS } from '../shared/env';
 import type { Fleet } from '../shared/fleets';
 import { transition, type PoolMember, type PoolTable } from '../shared/pool-table';
 import { forgetPoolInstances } from '../execution-events/fleet-slot';
-import { executionState, runningExecutions, stopExecution } from '../shared/sfn';
+import { executionArnOf, executionInputOf, executionState, runningExecutionNames, stopExecution } from '../shared/sfn';
 import { finishedCommands } from '../shared/ssm';
 import { deliverResult } from '../command-events/result';
 import { sweepFleetSlots, type SlotSweep } from './fleet-slots';
 import { ABNORMAL, failLostEnds } from './lost-ends';
 import { buildStart, poolMembersOf, poolVerdict } from './pool-members';
-import { unawaitedBuilds } from './unawaited';
+import { BUILDS_ASKED_PER_SWEEP, sweepShare } from './share';
+import { unawaitedBuilds, type RunningExecution } from './unawaited';
 
 export interface SweepDecision {
   readonly instanceId: string;
@@ -54,6 +55,17 @@ async function redeliverFinished(s: Sweeper, instanceId: string): Promise<number
   return resumed;
 }
 
+/** The inputs of this sweep's share of the running builds: one DescribeExecution each (ListExecutions gives none). */
+async function inputsOf(stateMachineArn: string, names: readonly string[]): Promise<RunningExecution[]> {
+  const out: RunningExecution[] = [];
+  for (const name of names) {
+    const executionArn = executionArnOf(stateMachineArn, name);
+    const input = await executionInputOf(executionArn);
+    if (input !== null) out.push({ executionArn, input });
+  }
+  return out;
+}
+
 /** Runs one part of the sweep; a failure is recorded (and thrown at the end) so the other parts still run. */
 async function part<T>(failures: string[], what: string, run: () => Promise<T>, otherwise: T): Promise<T> {
   try {
@@ -76,9 +88,14 @@ async function part<T>(failures: string[], what: string, run: () => Promise<T>, 
  */
 export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
   const failures: string[] = [];
-  const instances = await findTaggedInstances({ [TAGS.stack]: s.config.stackTagValue });
-  const running = await part(failures, 'listing running builds', () => runningExecutions(s.stateMachineArn), null);
-  const unawaited = running ? await part(failures, 'asking about running builds', () => unawaitedBuilds(running, now, s.config.eventGraceMs, s.logger), []) : [];
+  const instances = await listTaggedInstances({ [TAGS.stack]: s.config.stackTagValue });
+  // The running builds' names only (a page per 1000), then the per-build questions for this sweep's turn of them (share.ts).
+  const runningNames = await part(failures, 'listing running builds', () => runningExecutionNames(s.stateMachineArn), null);
+  const listed = new Set(runningNames ?? []);
+  const share = runningNames ? await part(failures, 'taking turns among running builds', () => sweepShare(s.pools.table, runningNames), runningNames.slice(0, BUILDS_ASKED_PER_SWEEP)) : [];
+  const asked = new Set(share);
+  const running = await part(failures, 'reading running builds', () => inputsOf(s.stateMachineArn, share), []);
+  const unawaited = running.length ? await part(failures, 'asking about running builds', () => unawaitedBuilds(running, now, s.config.eventGraceMs, s.logger), []) : [];
   // Null when the table cannot be read: idle pool instances are then kept, and builds on pool instances aged by their launch.
   const members = await part(failures, 'reading the pool table', () => poolMembersOf(s.pools.table, instances), null);
   const stopping = new Map(unawaited.map((u) => [u.name, u]));
@@ -105,13 +122,20 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
       reason = 'it carries no execution tag';
     } else if (stopping.has(name)) {
       reason = `CodePipeline no longer waits for its build: ${stopping.get(name)!.why}`;
-    } else {
-      const executionArn = `${s.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-      const state = await executionState(executionArn);
-      if (state?.status === 'RUNNING') resumed += await redeliverFinished(s, instance.instanceId);
+    } else if (listed.has(name)) {
+      // Running, as the listing says (no call per build): its finished command is looked for in its turn only.
+      if (asked.has(name)) resumed += await redeliverFinished(s, instance.instanceId);
+    } else if (runningNames) {
+      // Not listed: ended, or missing from the listing (eventually consistent). Described: the leftovers only, and a
+      // running one that was missed is asked about as if in its turn (rare: what the listing lags by).
+      const state = await executionState(executionArnOf(s.stateMachineArn, name));
+      if (state?.status === 'RUNNING') {
+        resumed += await redeliverFinished(s, instance.instanceId);
+        continue;
+      }
       // Just ended abnormally: execution-events' (or, after the grace, failLostEnds', with the job's result) to release.
-      else if (state && ABNORMAL.includes(state.status) && state.stopDate && now.getTime() - state.stopDate.getTime() < s.config.eventGraceMs) continue;
-      else reason = `its execution ${name} is ${state?.status ?? 'unknown to Step Functions'}`;
+      if (state && ABNORMAL.includes(state.status) && state.stopDate && now.getTime() - state.stopDate.getTime() < s.config.eventGraceMs) continue;
+      reason = `its execution ${name} is ${state?.status ?? 'unknown to Step Functions'}`;
     }
     if (reason) candidates.push({ instanceId: instance.instanceId, reason });
   }
@@ -134,8 +158,7 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
   for (const t of terminated) s.logger.warn('terminated a leftover build instance', { ...t });
   const noSlots: SlotSweep = { freed: [], dequeued: [], resumed: 0 };
   // Only with the listing: without it no execution can be told not running.
-  const runningNames = new Set((running ?? []).map((e) => e.executionArn.split(':').pop() ?? ''));
-  const slots = running ? await part(failures, 'giving back fleet slots', () => sweepFleetSlots(s.pools.table, s.pools.fleets, s.stateMachineArn, runningNames, now, s.logger), noSlots) : noSlots;
+  const slots = runningNames ? await part(failures, 'giving back fleet slots', () => sweepFleetSlots(s.pools.table, s.pools.fleets, s.stateMachineArn, listed, now, s.logger), noSlots) : noSlots;
   const kept = instances.length - candidates.length - releasedWithEnds.size;
   const report = { terminated, kept, resumed, stopped, jobsFailed: lost.jobsFailed, slots };
   s.logger.info('sweep finished', { terminated: terminated.length, alreadyReleased: candidates.length + lost.released.length - terminated.length, kept, resumed, stopped: stopped.length, jobsFailed: lost.jobsFailed });

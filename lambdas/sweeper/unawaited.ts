@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ExecutionInput } from '../shared/types';
-import { stillAwaited } from './awaited';
+import { askedOnce, stillAwaited } from './awaited';
 
 /** A running build CodePipeline no longer waits for. */
 export interface UnawaitedBuild {
@@ -24,6 +24,7 @@ export interface RunningExecution {
  */
 export async function unawaitedBuilds(running: readonly RunningExecution[], now: Date, graceMs: number, logger: Logger): Promise<UnawaitedBuild[]> {
   const out: UnawaitedBuild[] = [];
+  const ask = askedOnce();
   for (const e of running) {
     const name = e.executionArn.split(':').pop() ?? '';
     let input: Partial<ExecutionInput> = {};
@@ -33,7 +34,7 @@ export async function unawaitedBuilds(running: readonly RunningExecution[], now:
       // an input that is not JSON names no pipeline: kept, like any build CodePipeline cannot be asked about
     }
     try {
-      const verdict = await stillAwaited(input.pipeline, now, graceMs);
+      const verdict = await stillAwaited(input.pipeline, now, graceMs, ask);
       if (!verdict.awaited) out.push({ executionArn: e.executionArn, name, why: verdict.why });
     } catch (err) {
       const { name: errorName, message } = err as Error;

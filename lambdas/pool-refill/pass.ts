@@ -1,8 +1,7 @@
 import type { LaunchConfig } from '../shared/config';
-import { describeInstanceState } from '../shared/ec2';
 import type { PoolSizes } from '../shared/fleet-sizes';
 import type { Fleet, Market } from '../shared/fleets';
-import { agentsOnline, describeFleetInstances, launchPoolInstances, stopPoolInstance, terminateInstances, type FleetInstance } from '../shared/pool-ec2';
+import { agentsOnline, describeFleetInstances, instanceStatesById, launchPoolInstances, stopPoolInstance, terminateInstances, type FleetInstance } from '../shared/pool-ec2';
 import { listMembers, putMember, removeMember, transition, type PoolMember, type PoolName, type PoolState, type PoolTable } from '../shared/pool-table';
 
 /** What one fleet's refill works with, fixed for the run. */
@@ -67,18 +66,21 @@ async function retire(ctx: FleetContext, m: PoolMember, now: Date, counts: Fleet
   return true;
 }
 
-/** Whether a member EC2 did not list is gone: terminated, or unknown to EC2 for longer than its listings can lag. */
-async function isGone(m: PoolMember, now: Date): Promise<boolean> {
-  const described = await describeInstanceState(m.instanceId);
-  if (described === null) return ageMs(m, now) > UNLISTED_GRACE_MS;
-  return described.state === 'terminated' || described.state === 'shutting-down';
+/**
+ * Whether a member EC2 did not list is gone: terminated, or unknown to EC2 for longer than its listings can lag.
+ * `unlisted` holds what EC2 says of the members the fleet's listing left out, asked for all of them at once (refillPass).
+ */
+function isGone(m: PoolMember, now: Date, unlisted: ReadonlyMap<string, string>): boolean {
+  const state = unlisted.get(m.instanceId);
+  if (state === undefined) return ageMs(m, now) > UNLISTED_GRACE_MS;
+  return state === 'terminated' || state === 'shutting-down';
 }
 
 /** Moves a member on, and returns it as it now stands; null when it left the pool (or a claim took it first). */
-async function settle(ctx: FleetContext, m: PoolMember, instance: FleetInstance | undefined, online: boolean, now: Date, counts: FleetCounts): Promise<PoolMember | null> {
+async function settle(ctx: FleetContext, m: PoolMember, instance: FleetInstance | undefined, online: boolean, unlisted: ReadonlyMap<string, string>, now: Date, counts: FleetCounts): Promise<PoolMember | null> {
   if (m.state === 'retiring') return (await retire(ctx, m, now, counts), null);
   if (instance === undefined || instance.state === 'shutting-down') {
-    if (instance === undefined && !(await isGone(m, now))) return m;
+    if (instance === undefined && !isGone(m, now, unlisted)) return m;
     // Gone behind the table's back (terminated by hand, a Spot interruption): forget it, conditionally.
     if (await transition(ctx.table, ctx.name, m.instanceId, m.state, 'retiring', now)) {
       await removeMember(ctx.table, ctx.name, m.instanceId);
@@ -201,9 +203,12 @@ export async function refillPass(ctx: FleetContext, now: Date, mayLaunch: boolea
   await forgetFinishedClaims(ctx, all, instances, now, counts);
   const asked = members.filter((m) => (m.state === 'warming' || m.state === 'ready') && instances.get(m.instanceId)?.state === 'running').map((m) => m.instanceId);
   const online = asked.length > 0 ? await agentsOnline(asked) : new Set<string>();
+  // Members the listing left out (launched a moment ago, or gone): asked about together, not one call each.
+  const unlistedIds = members.filter((m) => m.state !== 'retiring' && !instances.has(m.instanceId)).map((m) => m.instanceId);
+  const unlisted = unlistedIds.length > 0 ? await instanceStatesById(unlistedIds) : new Map<string, string>();
   const live: PoolMember[] = [];
   for (const m of members) {
-    const after = await settle(ctx, m, instances.get(m.instanceId), online.has(m.instanceId), now, counts);
+    const after = await settle(ctx, m, instances.get(m.instanceId), online.has(m.instanceId), unlisted, now, counts);
     if (after) live.push(after);
   }
   let launchedAll = true;

@@ -19,7 +19,7 @@ const ctx: FleetContext = {
   table,
   name: 'f',
   fleet,
-  sizes: { hotPool: 60, stoppedPool: 0 },
+  sizes: { hotPool: 60, stoppedPool: 0, schedule: null },
   imageId: IMAGE,
   market: 'on-demand',
   launch: { launchTemplateId: 'lt-0123', subnetIds: [], stackTagValue: 'Ec2BuildAction', rootVolumeGiB: 30 } as unknown as FleetContext['launch'],

@@ -6,8 +6,10 @@ import type { BuilderInstance } from './builder-instance';
 import { grantEbsKey, grantLaunch } from './launch-grants';
 import { BuildActionFunction } from './lambda-function';
 
-/** How long one instance check watches (well inside the function's 30 s timeout). */
+/** How long one instance check of an execution started before the readiness watcher watches (well inside the function's timeout). */
 export const CHECK_WATCH_MS = 20_000;
+/** The instance check function's timeout: the longest one "Is Instance Ready?" invocation takes. */
+export const CHECK_TIMEOUT_SECONDS = 30;
 
 export interface BuildFunctionsProps {
   readonly builder: BuilderInstance;
@@ -56,7 +58,8 @@ export class BuildFunctions extends Construct {
 
     this.instanceCheck = new BuildActionFunction(this, 'InstanceCheck', {
       entry: 'instance-check',
-      description: 'Is Instance Ready?: watches the build instance until its SSM agent is online, up to 20 s per call',
+      description: 'Is Instance Ready?: registers the build with the readiness watcher (and watches by itself for executions started before it)',
+      timeout: Duration.seconds(CHECK_TIMEOUT_SECONDS),
       environment: { [ENV.checkWatchMs]: String(CHECK_WATCH_MS) },
     });
     this.instanceCheck.addToRolePolicy(
@@ -95,7 +98,7 @@ export class BuildFunctions extends Construct {
     this.waitForBuild.addToRolePolicy(new iam.PolicyStatement({ sid: 'ResumeOwnTask', actions: ['states:SendTaskSuccess'], resources: ['*'] }));
 
     this.launch.acknowledgeUnscopedApis('ec2:DescribeImages (read-only)');
-    this.instanceCheck.acknowledgeUnscopedApis('ec2:DescribeInstances and ssm:DescribeInstanceInformation (read-only)');
+    this.instanceCheck.acknowledgeUnscopedApis('ec2:DescribeInstances, ssm:DescribeInstanceInformation (read-only) and states:SendTaskSuccess/SendTaskFailure (a task token names no resource)');
     this.artifactUrls.acknowledgeUnscopedApis('codepipeline:GetJobDetails (read-only)');
     this.completion.acknowledgeUnscopedApis('CodePipeline job results (PutJobSuccessResult, PutJobFailureResult)');
     this.renew.acknowledgeUnscopedApis('codepipeline:PutJobSuccessResult');

@@ -20,6 +20,7 @@ interface Retrier {
 
 interface State {
   readonly Type: string;
+  readonly Resource?: string;
   readonly TimeoutSeconds?: number;
   readonly TimeoutSecondsPath?: string;
   readonly Retry?: readonly Retrier[];
@@ -31,7 +32,7 @@ export interface StateMachineDefinition {
 }
 
 export interface LongestJobLimits {
-  /** How long one "Is Instance Ready?" call watches before it reports the instance not ready yet. */
+  /** How long one call of "Is Instance Ready?"'s function can take (its timeout): a failed registration comes within it. */
   readonly watchSeconds: number;
   /** The largest value each TimeoutSecondsPath in the ASL can take. */
   readonly timeoutPaths: Record<string, number>;
@@ -79,7 +80,10 @@ export function stateSeconds(definition: StateMachineDefinition, name: string, l
   const state = definition.States[name];
   if (state?.Type !== 'Task') throw new Error(`state machine has no Task state "${name}"`);
   const attempt = attemptSeconds(name, state, limits);
-  const own = (r: Retrier) => r.ErrorEquals.every((e) => !e.startsWith('Lambda.') && !e.startsWith('States.'));
+  // A .waitForTaskToken task invokes its function first and then waits: Lambda's own errors come with the invocation,
+  // before the wait, so they too are bounded like the task's own errors.
+  const waitsForToken = state.Resource?.endsWith('.waitForTaskToken') ?? false;
+  const own = (r: Retrier) => r.ErrorEquals.every((e) => (waitsForToken || !e.startsWith('Lambda.')) && !e.startsWith('States.'));
   const retrySeconds = (r: Retrier) => (ownErrorSeconds !== undefined && own(r) ? Math.min(ownErrorSeconds, attempt) : attempt);
   return (state.Retry ?? []).reduce((sum, r) => sum + attemptsOf(r) * retrySeconds(r) + delaySeconds(r), attempt);
 }
@@ -132,7 +136,8 @@ export function longestJobPhases(definition: StateMachineDefinition, limits: Lon
     // A pool member is aged from its claim, inside Launch Instance, whose retries (a throttled takeover) come after it.
     launch: stateSeconds(definition, 'Launch Instance', limits),
     inputUrl,
-    // Each "not ready yet" returns after one watch; then the Retry's interval.
+    // A failed registration returns within the function's timeout; then the Retry's interval. Registered, the wait is
+    // bounded by the task's TimeoutSeconds.
     readiness: stateSeconds(definition, 'Is Instance Ready?', limits, limits.watchSeconds),
     // "Is The Input URL Fresh?" signs the input URL again after a slow boot, then looks at the (ready) instance once more.
     refreshInputUrl: inputUrl + attemptSeconds('Is Instance Ready?', definition.States['Is Instance Ready?'], limits),

@@ -11,6 +11,7 @@ import { BuildWorkflow } from './build-workflow';
 import { BuilderInstance } from './builder-instance';
 import { CommandEvents } from './command-events';
 import { FleetPools } from './fleet-pools';
+import { Readiness } from './readiness';
 import { JobPoller } from './job-poller';
 import { FIRST_CONSTRUCT_ID, pinFile, readPin } from './action-type-snapshot';
 import { KeptActionType } from './kept-action-type';
@@ -141,6 +142,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
       subnetIds: resolved.subnetIds,
       ebsKmsKeyArn: resolved.ebsKmsKeyArn,
     });
+    new Readiness(this, 'Readiness', { table: pools.table, instanceCheck: functions.instanceCheck });
     const workflow = new BuildWorkflow(this, 'Workflow', {
       acknowledgeFunction: functions.acknowledge,
       launchFunction: functions.launch,

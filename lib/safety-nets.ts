@@ -7,7 +7,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV, TAGS } from '../lambdas/shared/env';
 import type { ActionTypeRef } from '../lambdas/shared/types';
-import { CHECK_WATCH_MS } from './build-functions';
+import { CHECK_TIMEOUT_SECONDS } from './build-functions';
 import { DEFINITION_FILE } from './build-workflow';
 import { abandonedEventPattern, executionEndedPattern } from './event-patterns';
 import { BuildActionFunction } from './lambda-function';
@@ -35,7 +35,7 @@ export interface SafetyNetsProps {
  * sweeper never cuts a job that is still running.
  */
 export const MAX_INSTANCE_MINUTES = longestJobMinutes(readDefinition(DEFINITION_FILE), {
-  watchSeconds: CHECK_WATCH_MS / 1000,
+  watchSeconds: CHECK_TIMEOUT_SECONDS,
   timeoutPaths: TIMEOUT_PATHS,
 });
 

@@ -28,6 +28,7 @@ import { LocalStepFunctions, type EventLog, type ExecutionRecord, type LocalFunc
 import { SIMULATED } from './services/http';
 import { LocalSsm } from './services/ssm';
 import { LocalDynamoDb } from './services/dynamodb';
+import { LocalLambdaApi } from './services/lambda-api';
 import { createTemplateTables } from './services/dynamodb-tables';
 import { LocalS3 } from './s3';
 import { currentTemplate } from './synthesized';
@@ -105,7 +106,13 @@ export interface FunctionErrorRecord extends FunctionError {
 }
 
 /** Variables whose value is a duration in milliseconds: the local cloud runs them in simulated time. */
-const SIMULATED_MS_VARIABLES: string[] = [ENV.checkWatchMs, ENV.eventGraceMs, ENV.refillWatchMs];
+const SIMULATED_MS_VARIABLES: string[] = [ENV.checkWatchMs, ENV.eventGraceMs, ENV.refillWatchMs, ENV.readyWithinMs, ENV.watchTickMs, ENV.watchRunMs];
+/**
+ * The readiness watcher's tick, in real ms, is never shorter than this here: at 20 ms a simulated second its 100 ms
+ * would be 2 real ms, a loop that would take this machine's cores from the builds. With time scaled by 200 ms a
+ * simulated second or more (the benchmark's scale phase), the tick is what it is on AWS.
+ */
+const MIN_WATCH_TICK_MS = 20;
 
 /**
  * Everything a build job talks to, on this machine: CodePipeline, Step Functions, EC2 and SSM on
@@ -138,6 +145,7 @@ export class LocalCloud {
   readonly stateMachineArn: string;
   readonly documentName: string;
   functions: DeployedFunction[] = [];
+  private lambdaApi?: LocalLambdaApi;
   /** Function errors nobody was there to see: the soak fails on any. */
   readonly functionErrors: FunctionErrorRecord[] = [];
   /** Faults installed for one job each. */
@@ -347,6 +355,12 @@ export class LocalCloud {
     });
     endpoints.SFN = await this.sfn.start();
     process.env.AWS_ENDPOINT_URL_SFN = endpoints.SFN;
+    // Lambda's Invoke API for the functions' own calls (a readiness registration starts the watcher): by name or ARN.
+    this.lambdaApi = new LocalLambdaApi(
+      (name) => byKey.get(name) ?? this.functions.find((f) => name.endsWith(`:function:${f.name}`)),
+      (fn, payload) => this.bus.invokeEvent(`Lambda API (${fn.name})`, { functionName: fn.name, invoke: (event) => fn.lambda.invoke(event, 'Event'), functionRetries: 2 }, payload),
+    );
+    endpoints.LAMBDA = await this.lambdaApi.start();
     const logLevel = (name: string) => process.env[name] ?? 'SILENT';
     this.functions = deployFunctions(
       stack,
@@ -363,7 +377,9 @@ export class LocalCloud {
       },
       (name, value) => {
         if (name === ENV.jobRenewalSeconds && this.jobTimeouts) return String(this.jobTimeouts.renewalSeconds);
-        return SIMULATED_MS_VARIABLES.includes(name) ? String(Math.round((Number(value) * this.timing.msPerSecond) / 1000)) : value;
+        if (!SIMULATED_MS_VARIABLES.includes(name)) return value;
+        const scaled = Math.round((Number(value) * this.timing.msPerSecond) / 1000);
+        return String(name === ENV.watchTickMs ? Math.max(MIN_WATCH_TICK_MS, scaled) : scaled);
       },
     );
     for (const fn of this.functions) {
@@ -425,7 +441,7 @@ export class LocalCloud {
     removeIamGate();
     await this.bus.drain();
     await this.sfn?.stop();
-    await Promise.all([...this.functions.map((f) => f.lambda.stop()), this.codepipeline.stop(), this.user?.stop(), this.ec2.stop(), this.ssm?.stop(), this.s3.stop(), this.dynamodb.stop()]);
+    await Promise.all([...this.functions.map((f) => f.lambda.stop()), this.lambdaApi?.stop(), this.codepipeline.stop(), this.user?.stop(), this.ec2.stop(), this.ssm?.stop(), this.s3.stop(), this.dynamodb.stop()]);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

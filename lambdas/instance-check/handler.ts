@@ -1,23 +1,30 @@
 import type { Handler } from 'aws-lambda';
-import { loadCheckWatchMs } from '../shared/config';
+import { loadCheckWatchMs, loadReadinessWatcher, loadReadyWithinMs, loadWatchTiming } from '../shared/config';
 import { createLogger } from '../shared/logger';
-import { buildDeadline, roundSeconds } from '../shared/renewal';
-import { watchInstance, type Readiness } from './check';
+import { poolTableFromEnv } from '../shared/pool-store';
+import { readyOutput, type ReadyForBuild } from '../shared/readiness';
+import { watchInstance } from './check';
+import { register, type RegisterEvent, type Registration } from './register';
 
+/** What an execution started before readiness became event driven sends: no task token; it waits for the answer. */
 export interface CheckEvent {
   readonly instanceId: string;
   /** From "Launch Instance" (ISO 8601). */
   readonly launchedAt?: string;
-  /** The job's horizon and the build's wait (from the poller): Run Build's first wait is computed from them. */
   readonly renewBy: string;
   readonly renewalSeconds: number;
   readonly waitTimeoutSeconds: number;
 }
 
-/** Ready, and how long Run Build may wait before the job is renewed (its TimeoutSecondsPath). */
-export type ReadyForBuild = Readiness & { readonly buildWaitSeconds: number };
+export type { ReadyForBuild } from '../shared/readiness';
 
 const watchMs = loadCheckWatchMs();
+const registration = {
+  table: poolTableFromEnv(),
+  watcherFunction: loadReadinessWatcher(),
+  readyWithinMs: loadReadyWithinMs(),
+  timing: loadWatchTiming(),
+};
 /** Looks while EC2 says pending: EC2 only, 2 a second (the agent cannot be online yet). */
 const PENDING_INTERVAL_MS = 500;
 /** Looks once it runs: Systems Manager, 10 a second, for the few seconds its agent takes to register. */
@@ -29,21 +36,28 @@ const LATE_INTERVAL_MS = 1000;
 const EC2_EVERY = 20;
 const logger = createLogger('instance-check');
 
-/** "Is Instance Ready?": watches the instance until its SSM agent is online, for a while, then hands back. */
-export const handler: Handler<CheckEvent, ReadyForBuild> = async (event, context) => {
+/**
+ * "Is Instance Ready?". With a task token (lambda:invoke.waitForTaskToken), it registers the build with the readiness
+ * watcher and returns: EC2's state-change events and the one watcher settle the task (register.ts). Without one, the
+ * execution began under the earlier definition, which waits for this call's answer: it watches the instance itself for
+ * a while, as that definition expects, so that executions running across a deployment finish.
+ */
+export const handler: Handler<RegisterEvent | CheckEvent, Registration | ReadyForBuild> = async (event, context) => {
   logger.addContext(context);
   logger.appendKeys({ instanceId: event.instanceId });
+  if ('taskToken' in event && typeof event.taskToken === 'string') {
+    const outcome = await register(event, registration);
+    logger.info('registered with the readiness watcher', { outcome });
+    return outcome;
+  }
   const readiness = await watchInstance(event.instanceId, {
     watchMs,
     pendingIntervalMs: Math.min(PENDING_INTERVAL_MS, watchMs),
     runningIntervalMs: Math.min(RUNNING_INTERVAL_MS, watchMs),
     fastWindowMs: FAST_WINDOW_MS,
     lateIntervalMs: Math.min(LATE_INTERVAL_MS, watchMs),
-    launchedAt: event.launchedAt ? Date.parse(event.launchedAt) : undefined,
+    launchedAt: 'launchedAt' in event && event.launchedAt ? Date.parse(event.launchedAt) : undefined,
     ec2Every: EC2_EVERY,
   });
-  // Measured from the poll, not from the build's start: the launch and the boot count against the job's timeout too.
-  const deadline = buildDeadline(readiness.readyAt, event.waitTimeoutSeconds);
-  const buildWaitSeconds = roundSeconds(Date.parse(readiness.readyAt), Date.parse(event.renewBy), deadline, event.renewalSeconds);
-  return { ...readiness, buildWaitSeconds };
+  return readyOutput(event, new Date(readiness.readyAt));
 };

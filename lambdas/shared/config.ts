@@ -89,6 +89,28 @@ export function loadCheckWatchMs(env: NodeJS.ProcessEnv = process.env): number {
   return ms;
 }
 
+/** A positive number of milliseconds from `name`, or a MissingConfigError naming it. */
+function positiveMs(env: NodeJS.ProcessEnv, name: string): number {
+  const ms = Number(required(env, name));
+  if (!Number.isFinite(ms) || ms <= 0) throw new MissingConfigError(name, { value: env[name], expected: 'a number of milliseconds, more than 0' });
+  return ms;
+}
+
+/** The readiness watcher function's name or ARN ("Is Instance Ready?" starts it). */
+export function loadReadinessWatcher(env: NodeJS.ProcessEnv = process.env): string {
+  return required(env, ENV.readinessWatcher);
+}
+
+/** How long a build waits for its instance to be ready ("Is Instance Ready?" registration). */
+export function loadReadyWithinMs(env: NodeJS.ProcessEnv = process.env): number {
+  return positiveMs(env, ENV.readyWithinMs);
+}
+
+/** The readiness watcher's timing (lambdas/shared/readiness.ts WatchTiming). */
+export function loadWatchTiming(env: NodeJS.ProcessEnv = process.env): { tickMs: number; runMs: number } {
+  return { tickMs: positiveMs(env, ENV.watchTickMs), runMs: positiveMs(env, ENV.watchRunMs) };
+}
+
 /** The job renewal interval in seconds (lambdas/shared/renewal.ts); the local cloud sets a few seconds. */
 export function loadRenewalSeconds(env: NodeJS.ProcessEnv = process.env): number {
   const seconds = Number(required(env, ENV.jobRenewalSeconds));

@@ -126,6 +126,34 @@ export async function describeInstanceState(instanceId: string): Promise<Instanc
   return instance ? { state: instance.State?.Name ?? 'unknown', reason: instance.StateReason?.Message ?? instance.StateTransitionReason ?? '' } : null;
 }
 
+/**
+ * The states of many instances at once, for the readiness watcher's safety net: filtered by instance-id (no
+ * InstanceIds, so an id EC2 no longer knows is left out instead of failing the whole call with
+ * InvalidInstanceID.NotFound) and paginated (MaxResults), which puts the call in EC2's larger non-mutating bucket
+ * (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html). The API reference gives no limit on a
+ * filter's values (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Filter.html): 100 per call, a size
+ * other EC2 calls accept for their instance ids. A call that names no InstanceIds fails while an Availability Zone is
+ * disrupted (API_DescribeInstances.html); the safety net simply looks again at its next round.
+ */
+export async function instanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>> {
+  const states = new Map<string, InstanceState>();
+  for (let i = 0; i < instanceIds.length; i += STATES_PER_CALL) {
+    const Filters = [{ Name: 'instance-id', Values: instanceIds.slice(i, i + STATES_PER_CALL) }];
+    let NextToken: string | undefined;
+    do {
+      const out = await client.send(new DescribeInstancesCommand({ Filters, MaxResults: 1000, NextToken }));
+      for (const instance of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+        if (instance.InstanceId) states.set(instance.InstanceId, { state: instance.State?.Name ?? 'unknown', reason: instance.StateReason?.Message ?? instance.StateTransitionReason ?? '' });
+      }
+      NextToken = out.NextToken;
+    } while (NextToken);
+  }
+  return states;
+}
+
+/** Instances asked about in one DescribeInstances call (instanceStates). */
+export const STATES_PER_CALL = 100;
+
 /** The instance's tags; null when EC2 does not know it. */
 export async function instanceTags(instanceId: string): Promise<Record<string, string> | null> {
   const instance = await describeOne(instanceId);

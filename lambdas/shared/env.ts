@@ -23,6 +23,14 @@ export const ENV = {
   poolTableName: 'POOL_TABLE_NAME',
   /** How long one refill run keeps watching warming and stopping pool instances. */
   refillWatchMs: 'REFILL_WATCH_MS',
+  /** The readiness watcher function, which "Is Instance Ready?" starts (lambdas/shared/readiness.ts). */
+  readinessWatcher: 'READINESS_WATCHER',
+  /** How long a build waits for its instance's agent to come online before it gives up. */
+  readyWithinMs: 'READY_WITHIN_MS',
+  /** The readiness watcher's pause between looks at the running waiters. */
+  watchTickMs: 'WATCH_TICK_MS',
+  /** How long one readiness watcher invocation runs before it hands over. */
+  watchRunMs: 'WATCH_RUN_MS',
 } as const;
 
 /**

@@ -19,6 +19,8 @@ export const FAILURE_TYPES = {
   // endpoints). Those are the user's to change, as the message says; retrying the stage would fail alike.
   AgentNotOnline: 'ConfigurationError',
   InstanceLost: 'JobFailed',
+  // The readiness watcher could not be told about the build (its table or Lambda kept failing): AWS's side, retried.
+  ReadinessRegistrationFailed: 'SystemUnavailable',
   BuildWaitExceeded: 'JobFailed',
   // The fleet runs maxConcurrent builds and its maxQueueMinutes is 0: nobody waits. Capacity, as CapacityError is.
   FleetFull: 'SystemUnavailable',
@@ -107,6 +109,14 @@ export class InstanceNotReadyError extends BuildActionError {
 /** The instance is running but its SSM agent is not online yet ("Is Instance Ready?" retries it). */
 export class AgentNotOnlineError extends BuildActionError {
   override readonly name = 'AgentNotOnline' as const;
+}
+
+/**
+ * "Is Instance Ready?" could not register the build with the readiness watcher (a table or Lambda call failed after
+ * the SDK's own retries): the state machine registers it again.
+ */
+export class ReadinessRegistrationError extends BuildActionError {
+  override readonly name = 'ReadinessRegistrationFailed' as const;
 }
 
 /** The instance stopped or terminated before the build could run on it. */

@@ -12,6 +12,30 @@ export async function agentPingStatus(instanceId: string): Promise<string | null
   return out.InstanceInformationList?.[0]?.PingStatus ?? null;
 }
 
+/**
+ * The agents among `instanceIds` that Systems Manager reports Online, asked 50 at a time: one call per 50 instances,
+ * whatever their number (an InstanceIds filter takes up to 100 values and a page holds at most 50 nodes, MaxResults 5
+ * to 50: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_InstanceInformationStringFilter.html,
+ * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_DescribeInstanceInformation.html; 50 ids fit one
+ * page, and a NextToken is followed anyway). An instance that has not registered yet is simply not in the answer.
+ */
+export async function onlineAgents(instanceIds: readonly string[]): Promise<Set<string>> {
+  const online = new Set<string>();
+  for (let i = 0; i < instanceIds.length; i += AGENTS_PER_CALL) {
+    const Values = instanceIds.slice(i, i + AGENTS_PER_CALL);
+    let NextToken: string | undefined;
+    do {
+      const out = await client.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values }], MaxResults: AGENTS_PER_CALL, NextToken }));
+      for (const node of out.InstanceInformationList ?? []) if (node.PingStatus === 'Online' && node.InstanceId) online.add(node.InstanceId);
+      NextToken = out.NextToken;
+    } while (NextToken);
+  }
+  return online;
+}
+
+/** Instances asked about in one DescribeInstanceInformation call (onlineAgents). */
+export const AGENTS_PER_CALL = 50;
+
 export interface CommandRecord {
   readonly documentName: string;
   readonly parameters: Record<string, string[]>;

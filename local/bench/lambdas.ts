@@ -31,6 +31,10 @@ const STACK_CONFIG: FunctionConfig = {
   [ENV.fleets]: '{}',
   [ENV.poolTableName]: 'Ec2BuildAction-PoolTable',
   [ENV.refillWatchMs]: '50000',
+  [ENV.readinessWatcher]: 'Ec2BuildAction-ReadinessWatcher',
+  [ENV.readyWithinMs]: '1320000',
+  [ENV.watchTickMs]: '100',
+  [ENV.watchRunMs]: '60000',
 };
 const STACK_ENV: Record<string, string> = {
   ...STACK_CONFIG,

@@ -5,7 +5,7 @@ import { AwsError } from '../services/aws-error';
 import { Authorizer, EC2_DENIALS, JSON_DENIALS, type DenialStyle } from './authorize';
 import { LOCAL_ACCOUNT } from './identity';
 import { instanceRoleOfLaunchTemplate, rolePolicies, type RolePolicies } from './policies';
-import { checksFor, CLOUDFORMATION_REQUESTS, CODEPIPELINE_REQUESTS, DYNAMODB_REQUESTS, EC2_REQUESTS, IAM_REQUESTS, SFN_REQUESTS, SSM_REQUESTS, type ResourceState } from './requests';
+import { checksFor, CLOUDFORMATION_REQUESTS, CODEPIPELINE_REQUESTS, DYNAMODB_REQUESTS, EC2_REQUESTS, IAM_REQUESTS, LAMBDA_REQUESTS, SFN_REQUESTS, SSM_REQUESTS, type ResourceState } from './requests';
 
 interface ServiceEntry {
   readonly table: Record<string, (input: never, state: ResourceState) => ReturnType<typeof checksFor>>;
@@ -22,6 +22,15 @@ const QUERY_DENIALS: DenialStyle = {
   denied: (message) => new AwsError('AccessDenied', message, 403),
 };
 
+/**
+ * Lambda: a request signed with unknown credentials is UnrecognizedClientException and a denial AccessDeniedException,
+ * both HTTP 403 (https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html).
+ */
+const LAMBDA_DENIALS: DenialStyle = {
+  unknownKey: () => new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.', 403),
+  denied: (message) => new AwsError('AccessDeniedException', message, 403),
+};
+
 /** The local services by the name they serve under, with their request contexts and error shapes. */
 const SERVICES: Record<string, ServiceEntry> = {
   CodePipeline: { table: CODEPIPELINE_REQUESTS, style: JSON_DENIALS },
@@ -32,6 +41,7 @@ const SERVICES: Record<string, ServiceEntry> = {
   CloudFormation: { table: CLOUDFORMATION_REQUESTS, style: QUERY_DENIALS },
   // DynamoDB's AccessDeniedException and UnrecognizedClientException are HTTP 400 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
   DynamoDB: { table: DYNAMODB_REQUESTS, style: JSON_DENIALS },
+  Lambda: { table: LAMBDA_REQUESTS, style: LAMBDA_DENIALS },
 };
 
 /**

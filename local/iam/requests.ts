@@ -293,6 +293,11 @@ export function invokeChecks(functionArn: string): AuthorizationCheck[] {
   return [{ action: 'lambda:InvokeFunction', resource: functionArn }];
 }
 
+/** Lambda's API as the functions call it (local/services/lambda-api.ts resolves FunctionName to the function's ARN first). */
+export const LAMBDA_REQUESTS: Record<string, Checks<Body>> = {
+  Invoke: (b) => invokeChecks(String(b.FunctionName)),
+};
+
 /** The checks for one request, or the refusal of an operation whose context nobody wrote. */
 export function checksFor<I>(table: Record<string, Checks<I>>, service: string, operation: string, input: I, state: ResourceState): AuthorizationCheck[] {
   const checks = table[operation];

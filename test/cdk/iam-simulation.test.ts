@@ -131,6 +131,46 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
     });
   });
 
+  describe('readiness: the registration, the watcher and the state-change handler, on the readiness partition of the table only', () => {
+    const resources = stack.toJSON().Resources;
+    const [tableId] = Object.keys(stack.findResources('AWS::DynamoDB::Table'));
+    const table = String(resolve({ 'Fn::GetAtt': [tableId, 'Arn'] }, resources));
+    const [watcherId] = Object.keys(stack.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('ReadinessWatcher'));
+    const watcherArn = String(resolve({ 'Fn::GetAtt': [watcherId, 'Arn'] }, resources));
+    const readiness = { 'dynamodb:LeadingKeys': ['READINESS'] };
+    const fleetItems = { 'dynamodb:LeadingKeys': ['FLEET#linux'] };
+    const check = rolePolicies(stack, 'TasksInstanceCheckRole');
+    const watcher = rolePolicies(stack, 'ReadinessWatcherRole');
+    const events = rolePolicies(stack, 'ReadinessStateEventsRole');
+
+    it('lets "Is Instance Ready?" write its waiter, settle its own task and start the watcher, and nothing of the fleets\' items', async () => {
+      expect(await decide(check, 'dynamodb:PutItem', table, readiness)).toBe('Allowed');
+      expect(await decide(check, 'dynamodb:PutItem', table, fleetItems)).toBe('ImplicitlyDenied');
+      expect(await decide(check, 'dynamodb:Query', table, readiness)).toBe('ImplicitlyDenied');
+      expect(await decide(check, 'states:SendTaskSuccess', '*')).toBe('Allowed');
+      expect(await decide(check, 'lambda:InvokeFunction', watcherArn)).toBe('Allowed');
+      expect(await decide(check, 'lambda:InvokeFunction', watcherArn.replace(/function:.*/, 'function:other'))).toBe('ImplicitlyDenied');
+    });
+
+    it('lets the watcher read and settle waiters, describe instances and agents, and hand over to itself only', async () => {
+      expect(await decide(watcher, 'dynamodb:Query', table, readiness)).toBe('Allowed');
+      expect(await decide(watcher, 'dynamodb:Query', table, fleetItems)).toBe('ImplicitlyDenied');
+      expect(await decide(watcher, 'ssm:DescribeInstanceInformation', '*')).toBe('Allowed');
+      expect(await decide(watcher, 'ec2:DescribeInstances', '*')).toBe('Allowed');
+      expect(await decide(watcher, 'states:SendTaskFailure', '*')).toBe('Allowed');
+      expect(await decide(watcher, 'lambda:InvokeFunction', watcherArn)).toBe('Allowed');
+      expect(await decide(watcher, 'lambda:InvokeFunction', watcherArn.replace(/function:.*/, 'function:other'))).toBe('ImplicitlyDenied');
+      expect(await decide(watcher, 'ec2:TerminateInstances', `arn:${PARTITION}:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`)).toBe('ImplicitlyDenied');
+    });
+
+    it('lets the state-change handler mark and fail waiters, and not resume a build', async () => {
+      expect(await decide(events, 'dynamodb:UpdateItem', table, readiness)).toBe('Allowed');
+      expect(await decide(events, 'dynamodb:DeleteItem', table, fleetItems)).toBe('ImplicitlyDenied');
+      expect(await decide(events, 'states:SendTaskFailure', '*')).toBe('Allowed');
+      expect(await decide(events, 'states:SendTaskSuccess', '*')).toBe('ImplicitlyDenied');
+    });
+  });
+
   describe('the build instance, streaming command output to its log group', () => {
     const policies = rolePolicies(stack, 'BuilderRole');
     const resources = stack.toJSON().Resources;

@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../lambdas/shared/env';
 import { MAX_TIMEOUT_MINUTES } from '../../lambdas/shared/properties';
-import { CHECK_WATCH_MS } from '../../lib/build-functions';
+import { CHECK_TIMEOUT_SECONDS } from '../../lib/build-functions';
 import { DEFINITION_FILE } from '../../lib/build-workflow';
 import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
 import { longestExecutionSeconds, longestJobMinutes, longestJobPhases, readDefinition, TIMEOUT_PATHS, type StateMachineDefinition } from '../../lib/longest-job';
@@ -10,15 +10,15 @@ import { WAIT_MARGIN_SECONDS } from '../../lambdas/poller/job';
 import { MAX_INSTANCE_MINUTES } from '../../lib/safety-nets';
 
 type Definition = { States: Record<string, { TimeoutSeconds?: number; TimeoutSecondsPath?: string; Retry?: { ErrorEquals: string[]; MaxAttempts: number; IntervalSeconds: number }[] }> };
-const limits = { watchSeconds: CHECK_WATCH_MS / 1000, timeoutPaths: TIMEOUT_PATHS };
+const limits = { watchSeconds: CHECK_TIMEOUT_SECONDS, timeoutPaths: TIMEOUT_PATHS };
 const asl = (): Definition => structuredClone(readDefinition(DEFINITION_FILE)) as unknown as Definition;
 
 /** The job's phases after launch, read plainly off the ASL: what the sweeper must never cut. */
 function plainSum(d: Definition): number {
   const ready = d.States['Is Instance Ready?'];
-  const notReady = ready.Retry!.find((r) => r.ErrorEquals.includes('InstanceNotReady'))!;
+  const registration = ready.Retry!.find((r) => r.ErrorEquals.includes('ReadinessRegistrationFailed'))!;
   return (
-    notReady.MaxAttempts * (CHECK_WATCH_MS / 1000 + notReady.IntervalSeconds) + // readiness budget
+    ready.TimeoutSeconds! + registration.MaxAttempts * (CHECK_TIMEOUT_SECONDS + registration.IntervalSeconds) + // readiness budget
     MAX_TIMEOUT_MINUTES * 60 + // the longest build
     d.States['Get Output Upload URL'].TimeoutSeconds! +
     d.States['Upload Output Artifact'].TimeoutSeconds! +
@@ -39,9 +39,10 @@ describe("the sweeper's age limit", () => {
     expect(minutes - MAX_INSTANCE_MINUTES).toBeGreaterThanOrEqual(4 * 60);
   });
 
-  it('follows more readiness retries and a build timeout taken from the job', () => {
+  it('follows a longer readiness wait, more registration retries and a build timeout taken from the job', () => {
     const changed = asl();
-    changed.States['Is Instance Ready?'].Retry!.find((r) => r.ErrorEquals.includes('InstanceNotReady'))!.MaxAttempts += 100;
+    changed.States['Is Instance Ready?'].TimeoutSeconds! += 3600;
+    changed.States['Is Instance Ready?'].Retry!.find((r) => r.ErrorEquals.includes('ReadinessRegistrationFailed'))!.MaxAttempts += 100;
     delete changed.States['Run Build'].TimeoutSeconds;
     changed.States['Run Build'].TimeoutSecondsPath = '$.job.waitTimeoutSeconds';
     const minutes = longestJobMinutes(changed as unknown as StateMachineDefinition, limits);

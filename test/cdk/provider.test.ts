@@ -44,9 +44,10 @@ describe('Ec2BuildProvider', () => {
     expect(fleetsValues.length).toBeGreaterThanOrEqual(2);
     for (const value of fleetsValues) expect(value).toEqual({ linux: { ...linux, schedules: [], maxAgeMinutes: 1440, hibernate: false } });
     const everyMinute = (t: Template) => Object.values(t.findResources('AWS::Events::Rule')).filter((r) => r.Properties.ScheduleExpression === 'rate(1 minute)');
-    // The refill; and the safety-net poll, which hands a job in a fleet's line its continuation job.
-    expect(everyMinute(withFleets)).toHaveLength(2);
-    expect(everyMinute(template(build()))).toHaveLength(0);
+    // The refill; and the safety-net poll, which hands a job in a fleet's line its continuation job; and, in every
+    // stack, the schedule that restarts the readiness watcher.
+    expect(everyMinute(withFleets)).toHaveLength(3);
+    expect(everyMinute(template(build())).map((r) => r.Properties.Description)).toEqual(['Restarts the readiness watcher if builds wait and none runs']);
   });
 
   it('refuses fleets too large for a function\'s environment, naming the size and the limit', () => {

@@ -4,11 +4,13 @@ import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as renew } from '../../lambdas/renew/handler';
 import { handler as waitForBuild } from '../../lambdas/wait-for-build/handler';
+import type { ReadyForBuild } from '../../lambdas/shared/readiness';
 import { roundSeconds } from '../../lambdas/shared/renewal';
 import type { BuildWait, JobRenewal } from '../../lambdas/shared/types';
 import { invoke } from '../fixtures/lambda';
 
 process.env.CHECK_WATCH_MS = '20000';
+Object.assign(process.env, { POOL_TABLE_NAME: 'pool', READINESS_WATCHER: 'watcher', READY_WITHIN_MS: '1320000', WATCH_TICK_MS: '100', WATCH_RUN_MS: '60000' });
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { handler: instanceCheck } = require('../../lambdas/instance-check/handler') as typeof import('../../lambdas/instance-check/handler');
 
@@ -100,7 +102,8 @@ describe('the job\'s horizon', () => {
     const ssm = mockClient(SSMClient);
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: 'i-0abc', PingStatus: 'Online' }] });
     // GIVEN a job polled 10 minutes ago with a 45-minute interval
-    const ready = await invoke(instanceCheck, { instanceId: 'i-0abc', renewBy: new Date(Date.now() + 35 * 60_000).toISOString(), renewalSeconds: 2700, waitTimeoutSeconds: 4200 }, 'instance-check');
+    // (an execution started before the readiness watcher: no task token, the function watches and answers)
+    const ready = (await invoke(instanceCheck, { instanceId: 'i-0abc', renewBy: new Date(Date.now() + 35 * 60_000).toISOString(), renewalSeconds: 2700, waitTimeoutSeconds: 4200 }, 'instance-check')) as ReadyForBuild;
     // THEN Run Build waits 35 minutes, not 45
     expect(ready.buildWaitSeconds).toBeGreaterThanOrEqual(35 * 60 - 2);
     expect(ready.buildWaitSeconds).toBeLessThanOrEqual(35 * 60);

@@ -21,7 +21,7 @@ describe('build-job.asl.json', () => {
     // GIVEN a wait of one second before the horizon, and a build whose status never comes back
     const start = Date.now();
     const { calls } = await execute({
-      'Is Instance Ready?': () => ({ Payload: { readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 1 } }),
+      'Is Instance Ready?': () => ({ readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 1 }),
       'Run Build': never,
     });
     // THEN Run Build times out after about a second and the job is renewed
@@ -49,7 +49,7 @@ describe('build-job.asl.json', () => {
     let sentUrl: unknown;
     const { calls } = await execute({
       'Get Input Artifact URL': () => ({ Payload: urls[signed++] }),
-      'Is Instance Ready?': () => ({ Payload: { readyAt: readyAt[looked++], buildWaitSeconds: 2700 } }),
+      'Is Instance Ready?': () => ({ readyAt: readyAt[looked++], buildWaitSeconds: 2700 }),
       'Run Build': (input) => ((sentUrl = (input as { Parameters: Record<string, unknown> }).Parameters.InputUrl), ok),
     });
     // THEN it is signed again, the (already ready) instance looked at once more, and the build gets the new URL
@@ -61,7 +61,7 @@ describe('build-job.asl.json', () => {
   it('uses the URL as signed when the action has no input artifact (no refresh time)', async () => {
     const { calls } = await execute({
       'Get Input Artifact URL': () => ({ Payload: { url: '', expiresAt: null, refreshAfter: null } }),
-      'Is Instance Ready?': () => ({ Payload: { readyAt: '2030-01-01T00:00:00Z', buildWaitSeconds: 2700 } }),
+      'Is Instance Ready?': () => ({ readyAt: '2030-01-01T00:00:00Z', buildWaitSeconds: 2700 }),
     });
     expect(calls.filter((c) => c === 'Get Input Artifact URL')).toHaveLength(1);
     expect(calls).toContain('Run Build');
@@ -80,18 +80,33 @@ describe('build-job.asl.json', () => {
     expect(reported).toMatchObject({ build: { status: 'Failed', exitCode: 2 } });
   });
 
-  it('times out the wait for SSM registration, releases and reports why', async () => {
+  it('gives up when the watcher says the agent never came online (once: it is the watcher that waited), releases and reports why', async () => {
     let checks = 0;
     const { calls, reported } = await execute({
       'Is Instance Ready?': () => {
         checks += 1;
-        throw named('AgentNotOnline', 'the SSM agent on i-1 is not registered');
+        throw named('AgentNotOnline', 'the SSM agent on i-1 did not come online within 22 minutes');
       },
     });
-    expect(checks).toBe(63); // first try and 62 retries of a 20 s watch each (about 22 minutes): bounded
+    expect(checks).toBe(1);
     expect(calls.slice(-2)).toEqual(['Release Instance', 'Report Result']);
     expect(reported).toMatchObject({ errors: { waitForInstance: { Error: 'AgentNotOnline' } } });
     expect(calls).not.toContain('Run Build');
+  });
+
+  it('registers with its task token and execution name, and retries a registration that failed (4 times) before it releases', async () => {
+    let checks = 0;
+    const { calls, inputs, reported } = await execute({
+      'Is Instance Ready?': () => {
+        checks += 1;
+        throw named('ReadinessRegistrationFailed', 'could not register instance i-1 with the readiness watcher: ProvisionedThroughputExceededException');
+      },
+    });
+    expect(checks).toBe(5);
+    const payload = (inputs.find((i) => i.name === 'Is Instance Ready?')!.input as { Payload: Record<string, unknown> }).Payload;
+    expect(payload).toMatchObject({ instanceId: expect.any(String), taskToken: expect.any(String), executionName: expect.any(String) });
+    expect(calls.slice(-2)).toEqual(['Release Instance', 'Report Result']);
+    expect(reported).toMatchObject({ errors: { waitForInstance: { Error: 'ReadinessRegistrationFailed' } } });
   });
 
   it('reports a failed launch without trying to release anything', async () => {

@@ -24,7 +24,7 @@ export const defaults: Tasks = {
   'Launch Instance': () => ({ Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now', capacitySource: 'launched', market: 'on-demand' } }),
   'Refill The Fleet': () => ({ StatusCode: 202, Payload: '' }),
   'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z' } }),
-  'Is Instance Ready?': () => ({ Payload: { readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 2700 } }),
+  'Is Instance Ready?': () => ({ readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 2700 }),
   'Run Build': () => ok,
   // The poller's handover, through the task token, and what follows a renewal.
   'Renew Job': () => ({ jobId: 'job-2', nonce: 'n-2', renewAfterSeconds: 2700 }),

@@ -212,7 +212,7 @@ describe('build-job.asl.json: a Spot build runs again on on-demand, once', () =>
         'Launch Instance': () => (++launches === 1 ? onSpot() : onDemand()),
         'Is Instance Ready?': () => {
           if (++checks === 1) throw named('InstanceLost', 'instance i-spot is terminated');
-          return { Payload: { readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 2700 } };
+          return { readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 2700 };
         },
         'Release Interrupted Instance': () => ({ TerminatingInstances: [{ InstanceId: 'i-spot' }] }),
       },

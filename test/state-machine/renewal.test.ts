@@ -3,7 +3,8 @@ import { definition, execute, named, never, ok } from './execute';
 
 /** A job whose build outlives its job's horizon: Run Build's first wait is one second. */
 const input = { jobId: 'job-1', nonce: 'n-1', job: buildJob({ jobId: 'job-1' }), rejection: null };
-const horizonSoon = () => ({ Payload: { readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 1 } });
+// "Is Instance Ready?" waits for its task token: its result is what the watcher sends, with no Payload around it.
+const horizonSoon = () => ({ readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 1 });
 const handover = (n: number, renewAfterSeconds = 2700) => ({ jobId: `job-${n}`, nonce: `n-${n}`, renewAfterSeconds });
 const payloadsOf = (inputs: { name: string; input: Record<string, unknown> }[], name: string) =>
   inputs.filter((i) => i.name === name).map((i) => (i.input as { Payload: Record<string, unknown> }).Payload);

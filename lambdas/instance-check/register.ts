@@ -1,0 +1,92 @@
+import { describeInstanceState } from '../shared/ec2';
+import { errorCode, ReadinessRegistrationError, THROTTLING_CODES } from '../shared/errors';
+import type { PoolTable } from '../shared/pool-store';
+import { kickWatcher, readyOutput, type WatchTiming } from '../shared/readiness';
+import { markRunning, putWaiter, takeWaiter, type Waiter } from '../shared/readiness-table';
+import { failTask, resumeTask } from '../shared/sfn';
+import { agentPingStatus } from '../shared/ssm';
+
+/** "Is Instance Ready?" (lambda:invoke.waitForTaskToken): what the state machine sends. */
+export interface RegisterEvent {
+  readonly instanceId: string;
+  readonly taskToken: string;
+  readonly executionName: string;
+  /** The job's horizon and the build's wait (from the poller): Run Build's first wait is computed from them. */
+  readonly renewBy: string;
+  readonly renewalSeconds: number;
+  readonly waitTimeoutSeconds: number;
+}
+
+export interface RegisterContext {
+  readonly table: PoolTable;
+  readonly watcherFunction: string;
+  readonly readyWithinMs: number;
+  readonly timing: WatchTiming;
+}
+
+/** What registration found: ready at once (resumed here), lost (failed here), or waiting for the watcher. */
+export type Registration = 'ready' | 'lost' | 'waiting';
+
+const LIVE_STATES = new Set(['pending', 'running']);
+
+/**
+ * Registers the build with the readiness watcher, then looks once itself: a build that is already ready (a hot pool
+ * instance) or already lost is settled here, without waiting for a watcher's round. The waiter is written BEFORE the
+ * look, so an EC2 state-change event that arrives after the look finds it, and one that arrived before is covered by
+ * the look. Whoever takes the waiter out of the table (here, the watcher, the event handler) settles the task, once.
+ * A throttled look is no answer: the watcher looks again. Any other failure is ReadinessRegistrationFailed, which the
+ * state machine retries with a new token (the waiter is replaced).
+ */
+export async function register(event: RegisterEvent, ctx: RegisterContext, now: () => Date = () => new Date()): Promise<Registration> {
+  try {
+    const registeredAt = now();
+    const waiter: Waiter = {
+      instanceId: event.instanceId,
+      taskToken: event.taskToken,
+      executionName: event.executionName,
+      state: 'pending',
+      registeredAt: registeredAt.toISOString(),
+      giveUpAt: new Date(registeredAt.getTime() + ctx.readyWithinMs).toISOString(),
+      renewBy: event.renewBy,
+      renewalSeconds: event.renewalSeconds,
+      waitTimeoutSeconds: event.waitTimeoutSeconds,
+    };
+    await putWaiter(ctx.table, waiter);
+    const settled = await lookOnce(waiter, ctx, now);
+    if (settled) return settled;
+    await kickWatcher(ctx.table, ctx.watcherFunction, ctx.timing, now());
+    return 'waiting';
+  } catch (err) {
+    if (err instanceof ReadinessRegistrationError) throw err;
+    throw new ReadinessRegistrationError(`could not register instance ${event.instanceId} with the readiness watcher: ${errorCode(err) || (err as Error).message}`, { cause: err });
+  }
+}
+
+/** One look at EC2 (and at the agent when it runs); settles the build when it can. */
+async function lookOnce(waiter: Waiter, ctx: RegisterContext, now: () => Date): Promise<Registration | null> {
+  const described = await unlessThrottled(() => describeInstanceState(waiter.instanceId));
+  if (described === undefined || described === null) return null; // throttled, or not visible yet (EC2 is eventually consistent)
+  if (!LIVE_STATES.has(described.state)) {
+    const taken = await takeWaiter(ctx.table, waiter.instanceId, waiter.taskToken);
+    const why = described.reason ? ` (${described.reason})` : '';
+    if (taken) await failTask(taken.taskToken, 'InstanceLost', `instance ${waiter.instanceId} is ${described.state}${why} before the build finished starting`);
+    return 'lost';
+  }
+  if (described.state !== 'running') return null;
+  await markRunning(ctx.table, waiter.instanceId);
+  const agent = await unlessThrottled(() => agentPingStatus(waiter.instanceId));
+  if (agent !== 'Online') return null;
+  const taken = await takeWaiter(ctx.table, waiter.instanceId, waiter.taskToken);
+  if (taken) await resumeTask(taken.taskToken, readyOutput(taken, now()));
+  return 'ready';
+}
+
+/** The call's answer, or undefined when AWS throttled it (THROTTLING_CODES). */
+async function unlessThrottled<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (err) {
+    if (THROTTLING_CODES.has(errorCode(err))) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { Handler } from 'aws-lambda';
+import { loadWatchTiming } from '../shared/config';
+import { instanceStates } from '../shared/ec2';
+import { invokeAsync } from '../shared/lambda';
+import { createLogger } from '../shared/logger';
+import { poolTableFromEnv } from '../shared/pool-store';
+import { leaseMs, type WatcherEvent } from '../shared/readiness';
+import { listWaiters, releaseLease, takeLease } from '../shared/readiness-table';
+import { failTask, resumeTask } from '../shared/sfn';
+import { onlineAgents } from '../shared/ssm';
+import { runWatcher, type WatchSummary } from './watch';
+
+const table = poolTableFromEnv();
+const timing = loadWatchTiming();
+const logger = createLogger('readiness-watcher');
+const calls = { onlineAgents, instanceStates, resume: resumeTask, fail: failTask };
+
+/**
+ * The one readiness watcher (watch.ts), started by "Is Instance Ready?" with a lease it took, by itself when its time
+ * is up and builds still wait (hand-over, same lease), and every minute by its schedule (a watcher that died): the
+ * schedule's run takes a lease of its own, and stops at once when nothing waits or another watcher holds it.
+ */
+export const handler: Handler<WatcherEvent, WatchSummary | { readonly stopped: 'nothing-waits' | 'lease-held' }> = async (event, context) => {
+  logger.addContext(context);
+  const owner = event?.owner ?? randomUUID();
+  if (!event?.owner) {
+    if ((await listWaiters(table)).length === 0) return { stopped: 'nothing-waits' };
+    if (!(await takeLease(table, owner, new Date(), leaseMs(timing)))) return { stopped: 'lease-held' };
+  }
+  const summary = await runWatcher(owner, {
+    table,
+    timing,
+    calls,
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    log: (message, details) => logger.warn(message, details),
+  });
+  if (summary.stopped === 'hand-over') {
+    try {
+      await invokeAsync(context.invokedFunctionArn, { owner } satisfies WatcherEvent);
+    } catch (err) {
+      // The schedule starts the next watcher within a minute, once this lease is back.
+      logger.error('could not hand over to the next watcher', { error: (err as Error).message });
+      await releaseLease(table, owner);
+    }
+  }
+  logger.info('watcher stopped', { ...summary });
+  return summary;
+};

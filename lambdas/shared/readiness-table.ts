@@ -1,0 +1,164 @@
+import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { conditionally, epochSeconds, isConditionFailed, queryPages, str, type Item, type PoolTable } from './pool-store';
+
+/**
+ * Builds waiting for their instance, in the stack's table (the pool table, which every stack has), under one partition
+ * of their own: `pk = "READINESS"`, one item `WAIT#<instanceId>` per waiting build and the watcher's lease `WATCHER`.
+ * "Is Instance Ready?" writes a waiter with its task token; EC2's state-change events mark it running or fail it; the
+ * one watcher asks Systems Manager about every running waiter together and resumes each build whose agent is online.
+ * One partition is plenty: a waiter is written once and read a few times a second by one reader, far under a
+ * partition's 3,000 read and 1,000 write units a second
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html).
+ */
+
+export const READINESS_PK = 'READINESS';
+const WAITER_PREFIX = 'WAIT#';
+const LEASE_SK = 'WATCHER';
+
+/** What EC2 last said about the instance: pending (its agent cannot be online yet) or running. */
+export type WaiterState = 'pending' | 'running';
+
+export interface Waiter {
+  readonly instanceId: string;
+  /** The "Is Instance Ready?" task's token: the one way to resume (or fail) the build. */
+  readonly taskToken: string;
+  readonly executionName: string;
+  readonly state: WaiterState;
+  /** When the task registered (ISO 8601). */
+  readonly registeredAt: string;
+  /** When the build gives up on the instance (ISO 8601): AgentNotOnline / InstanceNotReady after this. */
+  readonly giveUpAt: string;
+  /** What the task's output needs besides readyAt (lambdas/shared/readiness.ts readyOutput). */
+  readonly renewBy: string;
+  readonly renewalSeconds: number;
+  readonly waitTimeoutSeconds: number;
+}
+
+const key = (sk: string): Item => ({ pk: { S: READINESS_PK }, sk: { S: sk } });
+const waiterKey = (instanceId: string) => key(`${WAITER_PREFIX}${instanceId}`);
+// `state` is a DynamoDB reserved word (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ReservedWords.html).
+const STATE = { '#state': 'state' };
+
+function toItem(w: Waiter): Item {
+  return {
+    ...waiterKey(w.instanceId),
+    instanceId: { S: w.instanceId },
+    taskToken: { S: w.taskToken },
+    executionName: { S: w.executionName },
+    state: { S: w.state },
+    registeredAt: { S: w.registeredAt },
+    giveUpAt: { S: w.giveUpAt },
+    renewBy: { S: w.renewBy },
+    renewalSeconds: { N: String(w.renewalSeconds) },
+    waitTimeoutSeconds: { N: String(w.waitTimeoutSeconds) },
+    // Gone a day after the build gave up, if nobody took it out before (TTL: pool-store.ts epochSeconds).
+    expiresAt: { N: String(epochSeconds(new Date(Date.parse(w.giveUpAt) + 86_400_000))) },
+  };
+}
+
+function fromItem(item: Item): Waiter {
+  return {
+    instanceId: str(item, 'instanceId'),
+    taskToken: str(item, 'taskToken'),
+    executionName: str(item, 'executionName'),
+    state: str(item, 'state') as WaiterState,
+    registeredAt: str(item, 'registeredAt'),
+    giveUpAt: str(item, 'giveUpAt'),
+    renewBy: str(item, 'renewBy'),
+    renewalSeconds: Number(item.renewalSeconds?.N),
+    waitTimeoutSeconds: Number(item.waitTimeoutSeconds?.N),
+  };
+}
+
+/**
+ * Registers a waiting build. Unconditional: a retried "Is Instance Ready?" replaces its earlier token (which Step
+ * Functions no longer accepts) with the new one.
+ */
+export async function putWaiter(t: PoolTable, w: Waiter): Promise<void> {
+  await t.client.send(new PutItemCommand({ TableName: t.tableName, Item: toItem(w) }));
+}
+
+/** Marks a waiter's instance running; false when no build waits on it (any instance of the account has events). */
+export async function markRunning(t: PoolTable, instanceId: string): Promise<boolean> {
+  return conditionally(() =>
+    t.client.send(
+      new UpdateItemCommand({
+        TableName: t.tableName,
+        Key: waiterKey(instanceId),
+        UpdateExpression: 'SET #state = :running',
+        ConditionExpression: 'attribute_exists(pk) AND #state <> :running',
+        ExpressionAttributeNames: STATE,
+        ExpressionAttributeValues: { ':running': { S: 'running' } },
+      }),
+    ),
+  );
+}
+
+/**
+ * Takes a waiter out, and returns it: whoever takes it is the one who resumes or fails its task, so no build is
+ * resumed twice. With `taskToken`, only that registration (a newer one stays). Null when it was not there.
+ */
+export async function takeWaiter(t: PoolTable, instanceId: string, taskToken?: string): Promise<Waiter | null> {
+  try {
+    const out = await t.client.send(
+      new DeleteItemCommand({
+        TableName: t.tableName,
+        Key: waiterKey(instanceId),
+        ReturnValues: 'ALL_OLD',
+        ...(taskToken
+          ? { ConditionExpression: 'taskToken = :token', ExpressionAttributeValues: { ':token': { S: taskToken } } }
+          : { ConditionExpression: 'attribute_exists(pk)' }),
+      }),
+    );
+    return out.Attributes ? fromItem(out.Attributes) : null;
+  } catch (err) {
+    if (isConditionFailed(err)) return null;
+    throw err;
+  }
+}
+
+/** Every waiting build (all pages: pool-store.ts queryPages), read strongly consistent. */
+export async function listWaiters(t: PoolTable): Promise<Waiter[]> {
+  const waiters: Waiter[] = [];
+  for await (const page of queryPages(t, {
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': { S: READINESS_PK }, ':prefix': { S: WAITER_PREFIX } },
+    ConsistentRead: true,
+  })) {
+    waiters.push(...(page.Items ?? []).map(fromItem));
+  }
+  return waiters;
+}
+
+/**
+ * The watcher's lease: at most one watcher runs. Taken when free or expired (a watcher that died holds it at most
+ * `ms`), kept by renewing it before it expires, given back when the watcher stops.
+ */
+export async function takeLease(t: PoolTable, owner: string, now: Date, ms: number): Promise<boolean> {
+  return conditionally(() =>
+    t.client.send(
+      new PutItemCommand({
+        TableName: t.tableName,
+        Item: { ...key(LEASE_SK), owner: { S: owner }, until: { N: String(now.getTime() + ms) }, expiresAt: { N: String(epochSeconds(now) + 86_400) } },
+        ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR #owner = :owner',
+        ExpressionAttributeNames: { '#until': 'until', '#owner': 'owner' },
+        ExpressionAttributeValues: { ':now': { N: String(now.getTime()) }, ':owner': { S: owner } },
+      }),
+    ),
+  );
+}
+
+/** Gives the lease back, if it is still this owner's. */
+export async function releaseLease(t: PoolTable, owner: string): Promise<void> {
+  await conditionally(() =>
+    t.client.send(
+      new DeleteItemCommand({
+        TableName: t.tableName,
+        Key: key(LEASE_SK),
+        ConditionExpression: '#owner = :owner',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':owner': { S: owner } },
+      }),
+    ),
+  );
+}

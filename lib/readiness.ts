@@ -1,0 +1,102 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ENV } from '../lambdas/shared/env';
+import { READINESS_PK } from '../lambdas/shared/readiness-table';
+import { BuildActionFunction } from './lambda-function';
+
+/** How long a build waits for its instance's agent before it gives up: about 22 minutes, for slow first boots of Windows. */
+export const READY_WITHIN_SECONDS = 1320;
+/**
+ * The watcher's pause between looks at the running waiters: 10 looks a second, one DescribeInstanceInformation each per
+ * 50 waiting instances, the pause growing with the batches (lambdas/readiness-watcher/watch.ts).
+ */
+export const WATCH_TICK_MS = 100;
+/** One watcher invocation's run, and the function's timeout around it. */
+export const WATCH_RUN_MS = 60_000;
+const WATCHER_TIMEOUT = Duration.seconds(90);
+
+export interface ReadinessProps {
+  /** The stack's table (the pool table), where waiting builds and the watcher's lease live under their own partition. */
+  readonly table: dynamodb.ITable;
+  /** "Is Instance Ready?"'s function, which registers each build and starts the watcher. */
+  readonly instanceCheck: BuildActionFunction;
+}
+
+/**
+ * Readiness without per-build polling: "Is Instance Ready?" registers the build (task token) in the table; EC2's own
+ * state-change events mark its instance running or fail it; one watcher per stack asks Systems Manager about every
+ * running waiter together and resumes each build whose agent is online. Every grant on the table is limited to the
+ * readiness partition (dynamodb:LeadingKeys:
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
+ */
+export class Readiness extends Construct {
+  readonly watcher: BuildActionFunction;
+  readonly stateEvents: BuildActionFunction;
+
+  constructor(scope: Construct, id: string, props: ReadinessProps) {
+    super(scope, id);
+    const { table, instanceCheck } = props;
+    const timing = { [ENV.watchTickMs]: String(WATCH_TICK_MS), [ENV.watchRunMs]: String(WATCH_RUN_MS) };
+    const onPartition = (sid: string, actions: string[]) =>
+      new iam.PolicyStatement({
+        sid,
+        actions: actions.map((a) => `dynamodb:${a}`),
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [READINESS_PK] } },
+      });
+
+    this.watcher = new BuildActionFunction(this, 'Watcher', {
+      entry: 'readiness-watcher',
+      description: 'Readiness watcher: asks Systems Manager about every starting build instance together and resumes each build whose agent is online',
+      timeout: WATCHER_TIMEOUT,
+      environment: { [ENV.poolTableName]: table.tableName, ...timing },
+    });
+    const watcher = this.watcher;
+    watcher.addToRolePolicy(onPartition('Waiters', ['Query', 'PutItem', 'UpdateItem', 'DeleteItem']));
+    watcher.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadInstanceState', actions: ['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation'], resources: ['*'] }));
+    // SendTaskSuccess and SendTaskFailure support no resource-level permissions (see lib/command-events.ts).
+    watcher.addToRolePolicy(new iam.PolicyStatement({ sid: 'SettleWaitingBuilds', actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }));
+    watcher.acknowledgeUnscopedApis('ec2:DescribeInstances, ssm:DescribeInstanceInformation (read-only) and states:SendTaskSuccess/SendTaskFailure (a task token names no resource)');
+    // A watcher whose run is over hands over to a new invocation of itself. A separate policy: the function's default
+    // policy naming its own ARN would make the function depend on itself.
+    new iam.Policy(this, 'HandOver', {
+      roles: [watcher.role!],
+      statements: [new iam.PolicyStatement({ sid: 'HandOverToNextWatcher', actions: ['lambda:InvokeFunction'], resources: [watcher.functionArn] })],
+    });
+    new events.Rule(this, 'WatcherSchedule', {
+      description: 'Restarts the readiness watcher if builds wait and none runs',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(watcher, { retryAttempts: 0 })],
+    });
+
+    instanceCheck.addEnvironment(ENV.poolTableName, table.tableName);
+    instanceCheck.addEnvironment(ENV.readinessWatcher, watcher.functionName);
+    instanceCheck.addEnvironment(ENV.readyWithinMs, String(READY_WITHIN_SECONDS * 1000));
+    for (const [name, value] of Object.entries(timing)) instanceCheck.addEnvironment(name, value);
+    instanceCheck.addToRolePolicy(onPartition('RegisterWaiter', ['PutItem', 'UpdateItem', 'DeleteItem']));
+    instanceCheck.addToRolePolicy(new iam.PolicyStatement({ sid: 'SettleOwnTask', actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }));
+    instanceCheck.addToRolePolicy(new iam.PolicyStatement({ sid: 'StartWatcher', actions: ['lambda:InvokeFunction'], resources: [watcher.functionArn] }));
+
+    this.stateEvents = new BuildActionFunction(this, 'StateEvents', {
+      entry: 'instance-events',
+      description: "EC2 state changes: marks a waiting build's instance running, or fails the build when its instance is lost",
+      environment: { [ENV.poolTableName]: table.tableName },
+    });
+    this.stateEvents.addToRolePolicy(onPartition('Waiters', ['UpdateItem', 'DeleteItem', 'PutItem']));
+    this.stateEvents.addToRolePolicy(new iam.PolicyStatement({ sid: 'FailWaitingBuild', actions: ['states:SendTaskFailure'], resources: ['*'] }));
+    this.stateEvents.acknowledgeUnscopedApis('states:SendTaskFailure (a task token names no resource)');
+    new events.Rule(this, 'StateChanges', {
+      description: 'EC2 instance state changes that settle a waiting build: running, or lost',
+      eventPattern: {
+        source: ['aws.ec2'],
+        detailType: ['EC2 Instance State-change Notification'],
+        detail: { state: ['running', 'stopping', 'stopped', 'shutting-down', 'terminated'] },
+      },
+      targets: [new targets.LambdaFunction(this.stateEvents)],
+    });
+  }
+}

@@ -1,0 +1,186 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import type { InstanceState } from '../../lambdas/shared/ec2';
+import type { PoolTable } from '../../lambdas/shared/pool-store';
+import { listWaiters, putWaiter, READINESS_PK, takeLease, takeWaiter, type Waiter } from '../../lambdas/shared/readiness-table';
+import { runWatcher, type WatchCalls } from '../../lambdas/readiness-watcher/watch';
+import { startPoolTable } from '../fixtures/pool-table';
+
+/**
+ * The one readiness watcher (lambdas/readiness-watcher/watch.ts) against a real DynamoDB implementation (dynalite),
+ * with its AWS calls injected and counted and a clock that moves only when it sleeps.
+ */
+let stop: () => Promise<void>;
+let t: PoolTable;
+const timing = { tickMs: 100, runMs: 60_000 };
+const T0 = Date.parse('2026-12-02T10:00:00Z');
+
+beforeAll(async () => {
+  ({ table: t, stop } = await startPoolTable('watcher-test'));
+});
+afterAll(() => stop());
+beforeEach(async () => {
+  for (const w of await listWaiters(t)) await takeWaiter(t, w.instanceId);
+  await t.client.send(new DeleteItemCommand({ TableName: t.tableName, Key: { pk: { S: READINESS_PK }, sk: { S: 'WATCHER' } } }));
+});
+
+const id = (i: number) => `i-0${i.toString(16).padStart(16, '0')}`;
+function waiter(i: number, state: Waiter['state'], over: Partial<Waiter> = {}): Waiter {
+  return {
+    instanceId: id(i),
+    taskToken: `token-${i}`,
+    executionName: `exec-${i}`,
+    state,
+    registeredAt: new Date(T0).toISOString(),
+    giveUpAt: new Date(T0 + 1_320_000).toISOString(),
+    renewBy: new Date(T0 + 2_700_000).toISOString(),
+    renewalSeconds: 2700,
+    waitTimeoutSeconds: 4200,
+    ...over,
+  };
+}
+
+/** Fake AWS: which agents are online, what EC2 says, and every call made. */
+function fakeAws(online: Set<string>, states = new Map<string, InstanceState>()) {
+  const log = { agentCalls: [] as string[][], ec2Calls: [] as string[][], resumed: [] as { token: string; output: { readyAt: string; buildWaitSeconds: number } }[], failed: [] as { token: string; error: string; cause: string }[] };
+  const calls: WatchCalls = {
+    onlineAgents: async (ids) => {
+      // One DescribeInstanceInformation per 50 (lambdas/shared/ssm.ts onlineAgents): counted per call here.
+      for (let i = 0; i < ids.length; i += 50) log.agentCalls.push(ids.slice(i, i + 50));
+      return new Set(ids.filter((x) => online.has(x)));
+    },
+    instanceStates: async (ids) => {
+      log.ec2Calls.push([...ids]);
+      return new Map([...states].filter(([k]) => ids.includes(k)));
+    },
+    resume: async (token, output) => {
+      log.resumed.push({ token, output: output as never });
+      return true;
+    },
+    fail: async (token, error, cause) => {
+      log.failed.push({ token, error, cause });
+      return true;
+    },
+  };
+  return { calls, log };
+}
+
+function clock(start = T0) {
+  let now = start;
+  const sleeps: number[] = [];
+  return { now: () => now, sleep: async (ms: number) => void (sleeps.push(ms), (now += ms)), sleeps, advance: (ms: number) => (now += ms) };
+}
+
+async function lease(owner: string, at = T0) {
+  expect(await takeLease(t, owner, new Date(at), 15_000)).toBe(true);
+}
+
+describe('the readiness watcher', () => {
+  it('asks about all running waiters in one call per 50, resumes each online one through its token, and leaves pending ones to their events', async () => {
+    for (let i = 1; i <= 120; i++) await putWaiter(t, waiter(i, 'running'));
+    for (let i = 121; i <= 130; i++) await putWaiter(t, waiter(i, 'pending'));
+    const online = new Set([id(3), id(77), id(119)]);
+    const aws = fakeAws(online);
+    const c = clock();
+    await lease('w1');
+    // One round, then the clock passes the run's end.
+    const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 1 }, calls: aws.calls, now: c.now, sleep: c.sleep });
+    expect(summary).toMatchObject({ rounds: 1, resumed: 3, failed: 0, stopped: 'hand-over' });
+    // 120 running waiters: 3 calls (50 + 50 + 20), not 120; the pending ones are not asked about.
+    expect(aws.log.agentCalls.map((ids) => ids.length)).toEqual([50, 50, 20]);
+    expect(aws.log.agentCalls.flat()).not.toContain(id(125));
+    expect(aws.log.resumed.map((r) => r.token).sort()).toEqual(['token-119', 'token-3', 'token-77']);
+    expect(aws.log.resumed[0].output.readyAt).toBe(new Date(T0).toISOString());
+    expect(aws.log.resumed[0].output.buildWaitSeconds).toBe(2700);
+    // The pause grows with the batches: 3 batches, 3 ticks: at most 10 calls a second whatever the number of builds.
+    expect(c.sleeps).toEqual([300]);
+    expect((await listWaiters(t)).length).toBe(127);
+  });
+
+  it('gives up on a build past its giveUpAt: AgentNotOnline when its instance runs, InstanceNotReady when it never did', async () => {
+    const late = { registeredAt: new Date(T0 - 1_320_001).toISOString(), giveUpAt: new Date(T0 - 1).toISOString() };
+    await putWaiter(t, waiter(1, 'running', late));
+    await putWaiter(t, waiter(2, 'pending', late));
+    const aws = fakeAws(new Set());
+    const c = clock();
+    await lease('w1');
+    await runWatcher('w1', { table: t, timing: { ...timing, runMs: 1 }, calls: aws.calls, now: c.now, sleep: c.sleep });
+    expect(aws.log.failed.map((f) => [f.token, f.error])).toEqual([
+      ['token-1', 'AgentNotOnline'],
+      ['token-2', 'InstanceNotReady'],
+    ]);
+    expect(aws.log.failed[0].cause).toMatch(/did not come online within 22 minutes: check that the image runs the SSM agent/);
+    expect(await listWaiters(t)).toEqual([]);
+  });
+
+  it('catches a lost state-change event in its safety net: a pending waiter whose instance runs is asked about next, a lost one fails', async () => {
+    await putWaiter(t, waiter(1, 'pending'));
+    await putWaiter(t, waiter(2, 'pending'));
+    const states = new Map<string, InstanceState>([
+      [id(1), { state: 'running', reason: '' }],
+      [id(2), { state: 'terminated', reason: 'Client.UserInitiatedShutdown' }],
+    ]);
+    const aws = fakeAws(new Set([id(1)]), states);
+    const c = clock();
+    await lease('w1');
+    // Ten seconds of rounds (the safety net runs every runMs / 6 = 10 s).
+    await runWatcher('w1', { table: t, timing: { ...timing, runMs: 10_500 }, calls: aws.calls, now: c.now, sleep: c.sleep });
+    // One EC2 call for both, after the safety-net period, not one per round.
+    expect(aws.log.ec2Calls).toEqual([[id(1), id(2)]]);
+    expect(aws.log.failed).toEqual([{ token: 'token-2', error: 'InstanceLost', cause: `instance ${id(2)} is terminated (Client.UserInitiatedShutdown) before the build finished starting` }]);
+    expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-1']);
+  });
+
+  it('puts a waiter back when its resume fails (throttled), and resumes it at a later round', async () => {
+    await putWaiter(t, waiter(1, 'running'));
+    const aws = fakeAws(new Set([id(1)]));
+    let refusals = 1;
+    const resume = (token: string, output: unknown) => aws.calls.resume(token, output);
+    const calls: WatchCalls = {
+      ...aws.calls,
+      resume: async (token, output) => {
+        if (refusals-- > 0) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+        return resume(token, output);
+      },
+    };
+    const c = clock();
+    await lease('w1');
+    const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 1_000 }, calls, now: c.now, sleep: c.sleep });
+    expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-1']);
+    expect(summary.resumed).toBe(1);
+    // The throttled round backed off (2 ticks) before the next one.
+    expect(c.sleeps[0]).toBe(200);
+  });
+
+  it('stops when nothing has waited for a while, giving the lease back', async () => {
+    const aws = fakeAws(new Set());
+    const c = clock();
+    await lease('w1');
+    const summary = await runWatcher('w1', { table: t, timing, calls: aws.calls, now: c.now, sleep: c.sleep });
+    expect(summary.stopped).toBe('idle');
+    // About the safety-net period (10 s) of idle rounds, not the whole minute.
+    expect(c.now() - T0).toBeGreaterThanOrEqual(10_000);
+    expect(c.now() - T0).toBeLessThan(11_000);
+    expect(await takeLease(t, 'next', new Date(c.now()), 15_000)).toBe(true);
+  });
+
+  it('stops when another watcher holds the lease', async () => {
+    await lease('other');
+    const aws = fakeAws(new Set());
+    const c = clock();
+    expect((await runWatcher('w1', { table: t, timing, calls: aws.calls, now: c.now, sleep: c.sleep })).stopped).toBe('lease-lost');
+  });
+
+  it('hands over with builds still waiting when its run is over', async () => {
+    await putWaiter(t, waiter(1, 'pending'));
+    const aws = fakeAws(new Set());
+    const c = clock();
+    await lease('w1');
+    const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 12_000 }, calls: aws.calls, now: c.now, sleep: c.sleep });
+    expect(summary.stopped).toBe('hand-over');
+    expect(c.now() - T0).toBeGreaterThanOrEqual(12_000);
+    // Within its run (120 rounds), EC2 was asked about the pending instance once per safety-net period (2 s): flat, not per round.
+    expect(summary.rounds).toBeGreaterThan(100);
+    expect(aws.log.ec2Calls.length).toBeLessThanOrEqual(6);
+    expect(aws.log.ec2Calls.length).toBeGreaterThanOrEqual(5);
+  });
+});

@@ -113,7 +113,7 @@ export const FAULTS: readonly Fault[] = [
   {
     name: 'readiness-checks-throttled',
     description: 'Systems Manager throttles the first 12 DescribeInstanceInformation calls of the job, more than the SDK\'s own retries absorb',
-    handling: '"Is Instance Ready?" counts a throttled look as "not yet", backs off (up to 2 s between looks) and keeps watching',
+    handling: 'the readiness watcher counts a throttled look as no answer, backs off (doubling, up to 2 s between looks) and keeps watching',
     expect: { status: 'Succeeded' },
     chaos: () => {
       let throttled = 0;
@@ -123,14 +123,22 @@ export const FAULTS: readonly Fault[] = [
   {
     name: 'never-running',
     description: 'the instance never leaves pending',
-    handling: '"Is Instance Ready?" gives up after its bounded retries (about 22 minutes); the instance is released',
+    handling: 'the readiness watcher gives up on it after about 22 minutes (InstanceNotReady); the instance is released',
     expect: { status: 'Failed', failureType: 'SystemUnavailable', message: /did not reach "running"/ },
     chaos: () => ({ neverRuns: () => true }),
   },
   {
+    name: 'instance-lost-while-starting',
+    description: 'the instance is terminated while it boots, before its agent is online (by a person, a policy or EC2)',
+    handling: "EC2's state-change event fails the waiting build at once (InstanceLost), with no wait for the readiness bound; the instance is released",
+    expect: { status: 'Failed', failureType: 'JobFailed', message: /is (shutting-down|terminated).* before the build finished starting\. It was stopped or terminated from outside/ },
+    // Pending for good, and terminated 2 s after its launch: well after "Is Instance Ready?" registered the build.
+    chaos: () => ({ neverRuns: () => true, terminatedWhilePendingMs: () => 2000 }),
+  },
+  {
     name: 'agent-never-registers',
     description: 'the SSM agent never comes online',
-    handling: '"Is Instance Ready?" gives up after its bounded retries (about 22 minutes); the instance is released',
+    handling: 'the readiness watcher gives up on it after about 22 minutes (AgentNotOnline); the instance is released',
     expect: { status: 'Failed', failureType: 'ConfigurationError', message: /SSM agent.*instance profile.*ssm, ssmmessages and ec2messages/ },
     chaos: () => ({ neverRegisters: () => true }),
   },

@@ -12,6 +12,8 @@ export interface Chaos {
   startInstances?(jobId: string, instanceType: string, market: 'on-demand' | 'spot'): AwsError | undefined;
   /** The instance never leaves pending. */
   neverRuns?(jobId: string): boolean;
+  /** Someone terminates the instance this many real ms after its launch if it is still pending then. */
+  terminatedWhilePendingMs?(jobId: string): number | undefined;
   /** An error for TerminateInstances. */
   terminate?(jobId: string): AwsError | undefined;
   /** Programs the instance's image lacks (its build step runs without them). */

@@ -179,6 +179,12 @@ export class LocalEc2 {
     this.instances.set(instance.instanceId, instance);
     if (token) this.tokens.set(token, instance.instanceId);
     this.onEvent(stateChangeEvent(instance.instanceId, 'pending'));
+    const terminatedAfterMs = this.chaos.terminatedWhilePendingMs?.(jobId);
+    if (terminatedAfterMs !== undefined) {
+      this.later(terminatedAfterMs, () => {
+        if (instance.state === 'pending') this.terminate(instance, 'Client.UserInitiatedShutdown: User initiated shutdown');
+      });
+    }
     if (!this.chaos.neverRuns?.(jobId)) {
       this.later(this.timing.bootMs + Math.random() * (this.timing.bootJitterMs ?? 0), () => {
         if (instance.state === 'pending') this.setState(instance, 'running');

@@ -4,6 +4,7 @@ import type { Fleet } from '../lambdas/shared/fleets';
 import type { JobTimeouts } from './cloud';
 import { FLEET_FAULTS, type FaultContext, type ScenarioOutcome } from './faults-fleet';
 import { SPOT_FAULTS } from './faults-spot';
+import { SCALE_FAULTS } from './faults-scale';
 import type { JobOptions } from './job';
 
 /** What a job under a fault must end with (besides the invariants every job keeps). */
@@ -323,6 +324,7 @@ export const FAULTS: readonly Fault[] = [
   },
   ...FLEET_FAULTS,
   ...SPOT_FAULTS,
+  ...SCALE_FAULTS,
 ];
 
 export function faultNamed(name: string): Fault | undefined {

@@ -22,6 +22,8 @@ import type { Chaos } from './services/chaos';
 import { LocalCodePipeline } from './services/codepipeline';
 import { LOCAL_LAUNCH_TEMPLATES, LocalEc2 } from './services/ec2';
 import { Ec2Throttle } from './services/ec2-throttle';
+import { ApiThrottle } from './services/api-throttle';
+import { CODEPIPELINE_THROTTLING, SFN_THROTTLING, SSM_THROTTLING } from './services/api-quotas';
 import { eventRules, schedulePeriodMs } from './services/event-rules';
 import { LocalEventBus } from './services/events';
 import { LocalStepFunctions, type EventLog, type ExecutionRecord, type LocalFunction } from './services/sfn';
@@ -123,7 +125,7 @@ const MIN_WATCH_TICK_MS = 20;
  */
 export class LocalCloud {
   readonly dir: string;
-  readonly codepipeline = new LocalCodePipeline(DISPATCH_TIMEOUT_MS);
+  readonly codepipeline: LocalCodePipeline;
   /** The pipeline API (on the CodePipeline endpoint), IAM and CloudFormation, for a user's tools (`npm run verify`). */
   user!: UserServices;
   readonly bus = new LocalEventBus();
@@ -157,6 +159,8 @@ export class LocalCloud {
   readonly pipelines = new Map<string, { pipeline: string; executionId: string; stage: string; action: string }>();
 
   private static started = false;
+  /** Simulated seconds, the clock of every AWS rate here (the services' token buckets). */
+  private readonly simulatedSeconds = () => performance.now() / this.timing.msPerSecond;
   /** Shortened job renewals and timeouts (CloudOptions.jobs), if any. */
   jobTimeouts?: JobTimeouts;
 
@@ -168,7 +172,9 @@ export class LocalCloud {
     this.s3 = new LocalS3(path.join(this.dir, 's3'));
     // A Spot interruption's notice is two minutes (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html), in simulated time.
     // The account's EC2 token buckets refill per simulated second, as every AWS rate here runs in simulated time.
-    const throttle = new Ec2Throttle(() => performance.now() / timing.msPerSecond);
+    // So do the other services' buckets (./services/api-quotas.ts): each service refuses an operation without one.
+    const throttle = new Ec2Throttle(this.simulatedSeconds);
+    this.codepipeline = new LocalCodePipeline(DISPATCH_TIMEOUT_MS, new ApiThrottle(CODEPIPELINE_THROTTLING, this.simulatedSeconds));
     this.ec2 = new LocalEc2({ bootMs: timing.bootMs, bootJitterMs: timing.bootJitterMs, shutdownMs: Math.round(timing.bootMs / 2), spotNoticeMs: 120 * timing.msPerSecond }, throttle);
     this.actionType = deployment.actionType;
     this.actionTypes = deployment.actionTypes;
@@ -271,6 +277,7 @@ export class LocalCloud {
       documentName: this.documentName,
       timing: { registerMs: this.timing.registerMs },
       disksDir: path.join(this.dir, 'instances'),
+      throttle: new ApiThrottle(SSM_THROTTLING, this.simulatedSeconds),
       onOutput: (id, chunk) => this.hooks.onOutput?.(id, chunk),
       onEvent: (event) => this.bus.put(event as never),
     });
@@ -331,6 +338,7 @@ export class LocalCloud {
       functions: stateMachineFunctions,
       msPerSecond: this.timing.msPerSecond,
       invokeMs: this.timing.invokeMs,
+      throttle: new ApiThrottle(SFN_THROTTLING, this.simulatedSeconds),
       onEvent: (execution, event) => this.hooks.onState?.(execution, event),
       onExecutionEnd: (e) => {
         const jobId = e.name.slice(0, 36);

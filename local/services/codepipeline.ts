@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError } from './aws-error';
+import { gated, type ApiThrottle } from './api-throttle';
 import type { Chaos } from './chaos';
 import { handMadeOperations, type HandMadeJob } from './hand-made-pipelines';
 import { serveJsonProtocol, type LocalServer, type Operation } from './http';
@@ -90,14 +91,23 @@ export class LocalCodePipeline {
     this.pipelineApi,
   );
 
-  /** @param dispatchTimeoutMs how long a polled job waits for its acknowledgement before CodePipeline offers it again */
-  constructor(private readonly dispatchTimeoutMs = 2000) {}
+  /**
+   * @param dispatchTimeoutMs how long a polled job waits for its acknowledgement before CodePipeline offers it again
+   * @param throttle the account's CodePipeline buckets (./api-throttle.ts, quotas in ./api-quotas.ts): every request,
+   * job-worker or pipeline API, takes its token first; an operation without a quota is refused when served. The
+   * local cloud always gives them; a bare LocalCodePipeline in a service test throttles only when given them.
+   */
+  constructor(
+    private readonly dispatchTimeoutMs = 2000,
+    readonly throttle?: ApiThrottle,
+  ) {}
 
   /** Adds operations to the CodePipeline endpoint (served from the next request on, before or after start). */
   serve(operations: Record<string, Operation>): void {
-    // The endpoint looks operations up in this object at each request.
+    // The endpoint looks operations up in this object at each request. The hand-made operations fall back to the
+    // pipeline API's own (ungated) ones: one request, one token.
     Object.assign(this.pipelineApi, operations);
-    Object.assign(this.operations, operations, this.handMade);
+    Object.assign(this.operations, gated(this.throttle, { ...operations, ...this.handMade }));
   }
 
   async start(): Promise<string> {
@@ -113,7 +123,7 @@ export class LocalCodePipeline {
         }),
       PutJobFailureResult: (b) => this.putResult(String(b.jobId), { status: 'Failed', failureDetails: b.failureDetails as never }),
     };
-    this.server = await serveJsonProtocol('CodePipeline', Object.assign(this.operations, jobApi, this.handMade), 'application/x-amz-json-1.1');
+    this.server = await serveJsonProtocol('CodePipeline', Object.assign(this.operations, gated(this.throttle, { ...jobApi, ...this.handMade })), 'application/x-amz-json-1.1');
     return this.server.endpoint;
   }
 

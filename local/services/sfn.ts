@@ -7,6 +7,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import * as ssm from '@aws-sdk/client-ssm';
 import { StateMachine } from './sfn-interpreter';
 import { AwsError } from './aws-error';
+import { gated, type ApiThrottle } from './api-throttle';
 import { serveJsonProtocol, type LocalServer } from './http';
 import { executionHistory } from './sfn-history';
 import { withinPayloadQuota } from './sfn-payload';
@@ -71,6 +72,12 @@ export interface SfnOptions {
   readonly beforeStart?: (name: string) => AwsError | undefined;
   /** Chaos hook: an error for a Lambda invocation, or nothing. */
   readonly beforeInvoke?: (functionName: string, payload: unknown) => Error | undefined;
+  /**
+   * The account's Step Functions buckets (./api-throttle.ts, quotas in ./api-quotas.ts): every request to this
+   * endpoint takes its token first. The executions' own transitions and tasks run in-process and take none (Step
+   * Functions' StateTransition bucket is not modelled); their SDK integrations call EC2 and SSM, which throttle.
+   */
+  readonly throttle?: ApiThrottle;
 }
 
 /** Substitutes ${Name} placeholders as CloudFormation's definitionSubstitutions does. */
@@ -115,8 +122,14 @@ export class LocalStepFunctions {
     for (const [name, state] of this.taskStates()) this.bind(name, state.Resource, state.Parameters);
   }
 
+  /** The account's Step Functions buckets, if throttled (a fault may spend them as another client would). */
+  get throttle(): ApiThrottle | undefined {
+    return this.options.throttle;
+  }
+
   async start(): Promise<string> {
-    this.server = await serveJsonProtocol('StepFunctions', {
+    // An operation without a quota refuses to start (ApiThrottle.gate), so none goes unthrottled.
+    this.server = await serveJsonProtocol('StepFunctions', gated(this.throttle, {
       StartExecution: (b) => this.startExecution(b),
       SendTaskSuccess: (b) => this.sendTaskSuccess(b),
       SendTaskFailure: (b) => this.sendTaskFailure(b),
@@ -124,7 +137,7 @@ export class LocalStepFunctions {
       StopExecution: (b) => this.stopExecution(b),
       ListExecutions: (b) => this.listExecutions(b),
       GetExecutionHistory: (b) => this.getExecutionHistory(b),
-    }, 'application/x-amz-json-1.0');
+    }), 'application/x-amz-json-1.0');
     return this.server.endpoint;
   }
 

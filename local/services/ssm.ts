@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AwsError } from './aws-error';
+import { gated, type ApiThrottle } from './api-throttle';
 import type { Chaos } from './chaos';
 import { serveJsonProtocol, type LocalServer } from './http';
 import { isReleased, jobOf, type SimInstance } from './ec2';
@@ -69,6 +70,12 @@ export interface SsmOptions {
   /** Where the build's live output goes. */
   readonly onOutput?: (instanceId: string, chunk: string) => void;
   readonly onEvent: (event: CommandStatusEvent) => void;
+  /**
+   * The account's Systems Manager buckets (./api-throttle.ts, quotas in ./api-quotas.ts): every request takes its
+   * token before anything else, besides injected throttling (chaos.throttle). The local cloud always gives them; a
+   * bare LocalSsm in a service test throttles only when given them.
+   */
+  readonly throttle?: ApiThrottle;
 }
 
 /**
@@ -102,20 +109,26 @@ export class LocalSsm {
 
   constructor(private readonly options: SsmOptions) {}
 
+  /** The account's Systems Manager buckets, if throttled (a fault may spend them as another client would). */
+  get throttle(): ApiThrottle | undefined {
+    return this.options.throttle;
+  }
+
   /** The folder that stands for an instance's disk. */
   diskOf(instanceId: string): string {
     return path.join(this.options.disksDir, instanceId);
   }
 
   async start(): Promise<string> {
-    this.server = await serveJsonProtocol('SSM', {
+    // An operation without a quota refuses to start (ApiThrottle.gate), so none goes unthrottled.
+    this.server = await serveJsonProtocol('SSM', gated(this.throttle, {
       DescribeInstanceInformation: (b) => this.describeInstanceInformation(b),
       SendCommand: (b) => this.sendCommand(b),
       ListCommands: (b) => this.listCommands(b),
       GetCommandInvocation: (b) => this.getCommandInvocation(b),
       CancelCommand: (b) => this.cancelCommand(b),
       ...this.parameters.operations(),
-    }, 'application/x-amz-json-1.1');
+    }), 'application/x-amz-json-1.1');
     return this.server.endpoint;
   }
 

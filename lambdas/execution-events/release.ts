@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { putJobFailure } from '../shared/codepipeline';
-import { listTaggedInstances, terminateInstances } from '../shared/ec2';
+import { listTaggedInstances, terminateInstances, type TaggedInstance } from '../shared/ec2';
 import { TAGS } from '../shared/env';
 import type { PoolTable } from '../shared/pool-table';
 import { STATES } from '../shared/renewal';
@@ -51,15 +51,16 @@ export function jobIdOf(detail: EndedExecution): string {
 /**
  * An execution that ended FAILED, TIMED_OUT or ABORTED outside its own Catch: terminate whatever
  * instance it launched (and forget it in the pool table when it was a pool instance), give back its
- * fleet slot, and fail its job if it owned it and no result was reported yet.
+ * fleet slot, and fail its job if it owned it and no result was reported yet. `known`: its instances as a listing of the
+ * stack's instances already found them (the sweeper's), so none is looked up again.
  */
-export async function releaseEndedExecution(detail: EndedExecution, logger: Logger, table: PoolTable, now: Date): Promise<ReleaseResult> {
+export async function releaseEndedExecution(detail: EndedExecution, logger: Logger, table: PoolTable, now: Date, known?: readonly TaggedInstance[]): Promise<ReleaseResult> {
   const { executionArn, name, status } = detail;
   // The job's result matters more than the instance: a failed release is left to the sweeper.
   let released = 0;
   let instanceNote = 'It had no instance running.';
   try {
-    const instances = await listTaggedInstances({ [TAGS.execution]: name });
+    const instances = known ?? (await listTaggedInstances({ [TAGS.execution]: name }));
     const ids = instances.map((i) => i.instanceId);
     await terminateInstances(ids);
     await forgetPoolInstances(table, instances);

@@ -45,7 +45,8 @@ export async function failLostEnds(stateMachineArn: string, maxJobMinutes: numbe
   const failures: string[] = [];
   for (const e of await endedExecutions(stateMachineArn, ABNORMAL, since, until, startedAfter)) {
     try {
-      const result = await releaseEndedExecution(e, logger, table, now);
+      // Its instances from the sweep's own listing: no DescribeInstances per ended execution.
+      const result = await releaseEndedExecution(e, logger, table, now, listed.filter((x) => x.tags[TAGS.execution] === e.name));
       if (result.reported === 'reported') {
         logger.warn('failed the job of an execution whose status event was lost', { executionArn: e.executionArn, status: e.status });
         jobsFailed += 1;

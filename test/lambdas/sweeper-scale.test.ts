@@ -1,7 +1,7 @@
-import { CodePipelineClient, GetPipelineExecutionCommand, ListActionExecutionsCommand } from '@aws-sdk/client-codepipeline';
+import { CodePipelineClient, GetPipelineExecutionCommand, ListActionExecutionsCommand, PutJobFailureResultCommand } from '@aws-sdk/client-codepipeline';
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -150,5 +150,23 @@ describe('sweeper: calls bounded in the number of builds', () => {
     expect(codepipeline.commandCalls(ListActionExecutionsCommand)).toHaveLength(5);
     expect(codepipeline.commandCalls(GetPipelineExecutionCommand)).toHaveLength(5);
     expect(dynamodb.calls()).toHaveLength(0);
+  });
+
+  it('releases an execution whose end event was lost with the instances its own listing found: no DescribeInstances per ended execution', async () => {
+    // GIVEN no running build, and one execution that ended ABORTED 10 minutes ago (its event lost), whose instance still runs
+    const names = builds(1);
+    sfn.on(ListExecutionsCommand, { statusFilter: 'RUNNING' }).resolves({ executions: [] });
+    sfn.on(ListExecutionsCommand, { statusFilter: 'ABORTED' }).resolves({
+      executions: [{ executionArn: execArn(names[0]), name: names[0], status: 'ABORTED', startDate: new Date(now.getTime() - 30 * 60000), stopDate: new Date(now.getTime() - 10 * 60000) }],
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', input: JSON.stringify({ jobId: names[0].slice(0, 36) }), error: 'Aborted', cause: 'stopped' });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ id: 3, timestamp: now, type: 'TaskStateExited', stateExitedEventDetails: { name: 'Acknowledge Job', output: JSON.stringify({ ack: { status: 'InProgress' } }) } }] });
+    codepipeline.on(PutJobFailureResultCommand).resolves({});
+    // WHEN
+    const out = await sweepNow();
+    // THEN its instance was terminated and its job failed, with one DescribeInstances in all: the stack's listing
+    expect(out.jobsFailed).toBe(1);
+    expect(ec2).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-00000000000000000'] });
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
   });
 });

@@ -206,8 +206,10 @@ export class LocalEc2 {
       found = found.filter(keep);
     }
     if (found[0]) this.throttled('DescribeInstances', jobOf(found[0]));
-    const items = found.map((i) => `<item><reservationId>r-local</reservationId><ownerId>000000000000</ownerId><instancesSet>${this.instanceXml(i)}</instancesSet></item>`);
-    return `<DescribeInstancesResponse><requestId>local</requestId><reservationSet>${items.join('')}</reservationSet></DescribeInstancesResponse>`;
+    const { page, nextToken } = instancePage(found, p);
+    const items = page.map((i) => `<item><reservationId>r-local</reservationId><ownerId>000000000000</ownerId><instancesSet>${this.instanceXml(i)}</instancesSet></item>`);
+    const next = nextToken ? `<nextToken>${nextToken}</nextToken>` : '';
+    return `<DescribeInstancesResponse><requestId>local</requestId><reservationSet>${items.join('')}</reservationSet>${next}</DescribeInstancesResponse>`;
   }
 
   /** Terminates an instance, as TerminateInstances or a Spot interruption does. */
@@ -344,6 +346,36 @@ export class LocalEc2 {
     const reason = i.stateReason ? `<stateReason><code>${xmlEscape(i.stateReason.split(':')[0])}</code><message>${xmlEscape(i.stateReason)}</message></stateReason>` : '';
     return `<item><instanceId>${i.instanceId}</instanceId><imageId>${i.imageId}</imageId><instanceState><code>${STATE_CODES[i.state]}</code><name>${i.state}</name></instanceState><instanceType>${i.instanceType}</instanceType><launchTime>${i.launchTime.toISOString()}</launchTime><subnetId>${i.subnetId}</subnetId>${i.launch.market === 'spot' ? '<instanceLifecycle>spot</instanceLifecycle>' : ''}<hibernationOptions><configured>${i.launch.hibernationConfigured}</configured></hibernationOptions>${reason}<tagSet>${tags}</tagSet></item>`;
   }
+}
+
+/**
+ * One page of a DescribeInstances answer. With MaxResults, at most that many instances and a NextToken while more
+ * remain; the next request passes the token to go on ("To get the next page of items, make another request with the
+ * token returned in the output": MaxResults and NextToken in
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html). Without MaxResults, every
+ * match (an unpaginated request). The token is opaque: here the position after the last instance given and the
+ * request's filters; a token from another request is refused (InvalidParameterValue, EC2's code for a bad parameter
+ * value: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html), as the docs give no other.
+ */
+function instancePage(found: readonly SimInstance[], p: URLSearchParams): { page: readonly SimInstance[]; nextToken: string | null } {
+  const filters = [...p.entries()].filter(([k]) => k.startsWith('Filter.')).map(([k, v]) => `${k}=${v}`).sort().join('&');
+  let from = 0;
+  const token = p.get('NextToken');
+  if (token !== null) {
+    let decoded: { after?: unknown; filters?: unknown } = {};
+    try {
+      decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as typeof decoded;
+    } catch {
+      // refused below
+    }
+    if (typeof decoded.after !== 'number' || decoded.filters !== filters) throw new AwsError('InvalidParameterValue', `Invalid value '${token}' for nextToken.`);
+    from = decoded.after;
+  }
+  const max = p.get('MaxResults');
+  if (max === null) return { page: found.slice(from), nextToken: null };
+  const to = from + Number(max);
+  const nextToken = to < found.length ? Buffer.from(JSON.stringify({ after: to, filters }), 'utf8').toString('base64url') : null;
+  return { page: found.slice(from, to), nextToken };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SweeperConfig } from '../shared/config';
-import { listTaggedInstances, terminateInstances, type TaggedInstance } from '../shared/ec2';
+import { listTaggedInstances, type TaggedInstance } from '../shared/ec2';
 import { POOL_TAGS, TAGS } from '../shared/env';
 import type { Fleet } from '../shared/fleets';
 import { transition, type PoolMember, type PoolTable } from '../shared/pool-table';
@@ -12,6 +12,7 @@ import { sweepFleetSlots, type SlotSweep } from './fleet-slots';
 import { ABNORMAL, failLostEnds } from './lost-ends';
 import { buildStart, poolMembersOf, poolVerdict } from './pool-members';
 import { BUILDS_ASKED_PER_SWEEP, sweepShare } from './share';
+import { terminateBounded } from './terminate';
 import { unawaitedBuilds, type RunningExecution } from './unawaited';
 
 export interface SweepDecision {
@@ -149,10 +150,14 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
       stopped.push({ executionArn: u.executionArn, reason });
     }
   }
-  // An execution that ended between the listing and now has released its own instance already.
-  const stoppedIds = new Set(await terminateInstances(candidates.map((t) => t.instanceId)));
+  // An execution that ended between the listing and now has released its own instance already. A leak beyond what one
+  // sweep terminates is left to the next sweeps (terminate.ts).
+  const { stopped: stoppedNow, deferred } = await terminateBounded(candidates.map((t) => t.instanceId));
+  if (deferred.length) s.logger.warn('more leftovers than one sweep terminates; the next sweeps terminate the rest', { deferred: deferred.length });
+  const stoppedIds = new Set(stoppedNow);
   const terminated = [...lost.released, ...candidates.filter((t) => stoppedIds.has(t.instanceId))];
-  const candidateIds = new Set(candidates.map((c) => c.instanceId));
+  const deferredIds = new Set(deferred);
+  const candidateIds = new Set(candidates.map((c) => c.instanceId).filter((id) => !deferredIds.has(id)));
   const terminatedNow = instances.filter((i) => candidateIds.has(i.instanceId));
   await part(failures, 'forgetting terminated pool instances', () => forgetPoolInstances(s.pools.table, terminatedNow), undefined);
   for (const t of terminated) s.logger.warn('terminated a leftover build instance', { ...t });

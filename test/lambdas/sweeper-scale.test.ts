@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { sweep } from '../../lambdas/sweeper/sweep';
 import { BUILDS_ASKED_PER_SWEEP } from '../../lambdas/sweeper/share';
+import { INSTANCES_PER_TERMINATE_CALL, TERMINATIONS_PER_SWEEP } from '../../lambdas/sweeper/terminate';
 
 /**
  * The sweeper's calls stay bounded as builds grow (#16): its listings are filtered and paginated, and the questions it
@@ -157,7 +158,7 @@ describe('sweeper: calls bounded in the number of builds', () => {
     const names = builds(1);
     sfn.on(ListExecutionsCommand, { statusFilter: 'RUNNING' }).resolves({ executions: [] });
     sfn.on(ListExecutionsCommand, { statusFilter: 'ABORTED' }).resolves({
-      executions: [{ executionArn: execArn(names[0]), name: names[0], status: 'ABORTED', startDate: new Date(now.getTime() - 30 * 60000), stopDate: new Date(now.getTime() - 10 * 60000) }],
+      executions: [{ executionArn: execArn(names[0]), name: names[0], status: 'ABORTED', startDate: new Date(now.getTime() - 30 * 60000), stopDate: new Date(now.getTime() - 10 * 60000) } as never],
     });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', input: JSON.stringify({ jobId: names[0].slice(0, 36) }), error: 'Aborted', cause: 'stopped' });
     sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ id: 3, timestamp: now, type: 'TaskStateExited', stateExitedEventDetails: { name: 'Acknowledge Job', output: JSON.stringify({ ack: { status: 'InProgress' } }) } }] });
@@ -168,5 +169,20 @@ describe('sweeper: calls bounded in the number of builds', () => {
     expect(out.jobsFailed).toBe(1);
     expect(ec2).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-00000000000000000'] });
     expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+  });
+
+  it('terminates a large leak in calls of 100 and at most 500 a sweep, the rest at the next sweeps', async () => {
+    // GIVEN 1,200 instances whose executions have ended (their releases all failed)
+    builds(1200);
+    sfn.on(ListExecutionsCommand, { statusFilter: 'RUNNING' }).resolves({ executions: [] });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+    ec2.on(TerminateInstancesCommand).callsFake((input: { InstanceIds: string[] }) => ({ TerminatingInstances: input.InstanceIds.map((InstanceId) => ({ InstanceId, PreviousState: { Name: 'running' } })) }));
+    // WHEN one sweep runs
+    const out = await sweepNow();
+    // THEN it terminated 500 of them, 100 a call: within both of TerminateInstances' buckets (request 100, resources 1,000)
+    const calls = ec2.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input.InstanceIds ?? []);
+    expect(calls.every((ids) => ids.length <= INSTANCES_PER_TERMINATE_CALL)).toBe(true);
+    expect(calls.flat()).toHaveLength(TERMINATIONS_PER_SWEEP);
+    expect(out.terminated).toHaveLength(TERMINATIONS_PER_SWEEP);
   });
 });

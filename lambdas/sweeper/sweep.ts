@@ -105,6 +105,7 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
   const releasedWithEnds = new Set(lost.released.map((r) => r.instanceId));
   const candidates: SweepDecision[] = [];
   let resumed = 0;
+  let unlistedDescribed = 0;
   for (const instance of instances) {
     if (releasedWithEnds.has(instance.instanceId)) continue;
     const name = instance.tags[TAGS.execution];
@@ -126,9 +127,10 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
     } else if (listed.has(name)) {
       // Running, as the listing says (no call per build): its finished command is looked for in its turn only.
       if (asked.has(name)) resumed += await redeliverFinished(s, instance.instanceId);
-    } else if (runningNames) {
-      // Not listed: ended, or missing from the listing (eventually consistent). Described: the leftovers only, and a
-      // running one that was missed is asked about as if in its turn (rare: what the listing lags by).
+    } else if (runningNames && unlistedDescribed++ < BUILDS_ASKED_PER_SWEEP) {
+      // Not listed: ended, or missing from the listing (eventually consistent). Described: the leftovers only (as many
+      // a sweep as builds are asked about; a larger leak over the next sweeps), and a running one that was missed is
+      // asked about as if in its turn (rare: what the listing lags by).
       const state = await executionState(executionArnOf(s.stateMachineArn, name));
       if (state?.status === 'RUNNING') {
         resumed += await redeliverFinished(s, instance.instanceId);

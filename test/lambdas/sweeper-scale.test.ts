@@ -41,12 +41,12 @@ const dynamodb = mockClient(DynamoDBClient);
  * Functions answer in pages as they do: EC2 at most MaxResults (all of them when none is given), Step Functions 100
  * executions unless maxResults says more.
  */
-function builds(n: number, pipelineExecutions = n) {
+function builds(n: number, pipelineExecutions = n, ageMinutes = 30) {
   const names = Array.from({ length: n }, (_, i) => nameOf(i));
   const all = names.map((name, i) => ({
     InstanceId: `i-${String(i).padStart(17, '0')}`,
     State: { Name: 'running' as const },
-    LaunchTime: new Date(now.getTime() - 30 * 60000),
+    LaunchTime: new Date(now.getTime() - ageMinutes * 60000),
     Tags: [
       { Key: 'ec2-build-action:stack', Value: 'Ec2BuildAction' },
       { Key: 'ec2-build-action:execution', Value: name },
@@ -171,11 +171,22 @@ describe('sweeper: calls bounded in the number of builds', () => {
     expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
   });
 
-  it('terminates a large leak in calls of 100 and at most 500 a sweep, the rest at the next sweeps', async () => {
-    // GIVEN 1,200 instances whose executions have ended (their releases all failed)
-    builds(1200);
+  it('describes at most BUILDS_ASKED_PER_SWEEP executions of leftover instances a sweep', async () => {
+    // GIVEN 300 instances whose executions ended (not listed as running)
+    builds(300);
     sfn.on(ListExecutionsCommand, { statusFilter: 'RUNNING' }).resolves({ executions: [] });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+    ec2.on(TerminateInstancesCommand).callsFake((input: { InstanceIds: string[] }) => ({ TerminatingInstances: input.InstanceIds.map((InstanceId) => ({ InstanceId, PreviousState: { Name: 'running' } })) }));
+    // WHEN one sweep runs
+    const out = await sweepNow();
+    // THEN it asked Step Functions about 120 of them and terminated those; the others wait for the next sweep
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(BUILDS_ASKED_PER_SWEEP);
+    expect(out.terminated).toHaveLength(BUILDS_ASKED_PER_SWEEP);
+  });
+
+  it('terminates a large leak in calls of 100 and at most 500 a sweep, the rest at the next sweeps', async () => {
+    // GIVEN 1,200 instances older than the longest allowed job
+    builds(1200, 1200, 2000);
     ec2.on(TerminateInstancesCommand).callsFake((input: { InstanceIds: string[] }) => ({ TerminatingInstances: input.InstanceIds.map((InstanceId) => ({ InstanceId, PreviousState: { Name: 'running' } })) }));
     // WHEN one sweep runs
     const out = await sweepNow();

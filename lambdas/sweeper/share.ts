@@ -8,12 +8,18 @@ import type { PoolTable } from '../shared/pool-table';
  * would grow with the builds (1,000 builds: about 4,000 calls a sweep, more than a 2-minute function gets through) and
  * spend the account's shared buckets. DescribeExecution's bucket holds 250 (refilled 10 a second) outside the three
  * largest Regions, 300 (15 a second) in them ("Quotas related to API action throttling",
- * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): 120 a sweep, one after another, stay
- * under half of the smaller bucket. CodePipeline and Systems Manager publish no rate quota for their calls here: the
- * same bound keeps them flat. Beyond 120 builds the sweeps take turns (`sweepShare`): each running build is asked
- * about at least every ceil(builds / 120) sweeps, and the age limit still bounds every instance.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): these 100 and the leftovers' 24 below,
+ * one after another, stay under half of the smaller bucket. CodePipeline and Systems Manager publish no rate quota for
+ * their calls here: the same bound keeps them flat. Beyond 100 builds the sweeps take turns (`sweepShare`): each
+ * running build is asked about at least every ceil(builds / 100) sweeps, and the age limit still bounds every instance.
  */
-export const BUILDS_ASKED_PER_SWEEP = 120;
+export const BUILDS_ASKED_PER_SWEEP = 100;
+
+/**
+ * How many executions of leftover instances (their execution not listed as running) one sweep describes; a larger
+ * leak is described, and terminated, over the next sweeps. With BUILDS_ASKED_PER_SWEEP: 124 DescribeExecution a sweep.
+ */
+export const LEFTOVERS_DESCRIBED_PER_SWEEP = 24;
 
 /** The table item that remembers where the last sweep's turn ended: outside every fleet's partition (FLEET#…). */
 const CURSOR_KEY = { pk: { S: 'SWEEPER' }, sk: { S: 'TURN' } };

@@ -11,7 +11,7 @@ import { deliverResult } from '../command-events/result';
 import { sweepFleetSlots, type SlotSweep } from './fleet-slots';
 import { ABNORMAL, failLostEnds } from './lost-ends';
 import { buildStart, poolMembersOf, poolVerdict } from './pool-members';
-import { BUILDS_ASKED_PER_SWEEP, sweepShare } from './share';
+import { BUILDS_ASKED_PER_SWEEP, LEFTOVERS_DESCRIBED_PER_SWEEP, sweepShare } from './share';
 import { terminateBounded } from './terminate';
 import { unawaitedBuilds, type RunningExecution } from './unawaited';
 
@@ -127,9 +127,9 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
     } else if (listed.has(name)) {
       // Running, as the listing says (no call per build): its finished command is looked for in its turn only.
       if (asked.has(name)) resumed += await redeliverFinished(s, instance.instanceId);
-    } else if (runningNames && unlistedDescribed++ < BUILDS_ASKED_PER_SWEEP) {
-      // Not listed: ended, or missing from the listing (eventually consistent). Described: the leftovers only (as many
-      // a sweep as builds are asked about; a larger leak over the next sweeps), and a running one that was missed is
+    } else if (runningNames && unlistedDescribed++ < LEFTOVERS_DESCRIBED_PER_SWEEP) {
+      // Not listed: ended, or missing from the listing (eventually consistent). Described: the leftovers only (a few a
+      // sweep, share.ts; a larger leak over the next sweeps), and a running one that was missed is
       // asked about as if in its turn (rare: what the listing lags by).
       const state = await executionState(executionArnOf(s.stateMachineArn, name));
       if (state?.status === 'RUNNING') {

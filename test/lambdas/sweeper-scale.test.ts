@@ -6,7 +6,7 @@ import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { sweep } from '../../lambdas/sweeper/sweep';
-import { BUILDS_ASKED_PER_SWEEP } from '../../lambdas/sweeper/share';
+import { BUILDS_ASKED_PER_SWEEP, LEFTOVERS_DESCRIBED_PER_SWEEP } from '../../lambdas/sweeper/share';
 import { INSTANCES_PER_TERMINATE_CALL, TERMINATIONS_PER_SWEEP } from '../../lambdas/sweeper/terminate';
 
 /**
@@ -171,7 +171,7 @@ describe('sweeper: calls bounded in the number of builds', () => {
     expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
   });
 
-  it('describes at most BUILDS_ASKED_PER_SWEEP executions of leftover instances a sweep', async () => {
+  it('describes at most LEFTOVERS_DESCRIBED_PER_SWEEP executions of leftover instances a sweep', async () => {
     // GIVEN 300 instances whose executions ended (not listed as running)
     builds(300);
     sfn.on(ListExecutionsCommand, { statusFilter: 'RUNNING' }).resolves({ executions: [] });
@@ -179,9 +179,9 @@ describe('sweeper: calls bounded in the number of builds', () => {
     ec2.on(TerminateInstancesCommand).callsFake((input: { InstanceIds: string[] }) => ({ TerminatingInstances: input.InstanceIds.map((InstanceId) => ({ InstanceId, PreviousState: { Name: 'running' } })) }));
     // WHEN one sweep runs
     const out = await sweepNow();
-    // THEN it asked Step Functions about 120 of them and terminated those; the others wait for the next sweep
-    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(BUILDS_ASKED_PER_SWEEP);
-    expect(out.terminated).toHaveLength(BUILDS_ASKED_PER_SWEEP);
+    // THEN it asked Step Functions about a few of them and terminated those; the others wait for the next sweeps
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(LEFTOVERS_DESCRIBED_PER_SWEEP);
+    expect(out.terminated).toHaveLength(LEFTOVERS_DESCRIBED_PER_SWEEP);
   });
 
   it('terminates a large leak in calls of 100 and at most 500 a sweep, the rest at the next sweeps', async () => {

@@ -110,9 +110,9 @@ export interface FunctionErrorRecord extends FunctionError {
 /** Variables whose value is a duration in milliseconds: the local cloud runs them in simulated time. */
 const SIMULATED_MS_VARIABLES: string[] = [ENV.checkWatchMs, ENV.eventGraceMs, ENV.refillWatchMs, ENV.readyWithinMs, ENV.watchTickMs, ENV.watchRunMs];
 /**
- * The readiness watcher's tick, in real ms, is never shorter than this here: at 20 ms a simulated second its 100 ms
- * would be 2 real ms, a loop that would take this machine's cores from the builds. With time scaled by 200 ms a
- * simulated second or more (the benchmark's scale phase), the tick is what it is on AWS.
+ * The readiness watcher's tick, in real ms, is never shorter than this here: at 20 ms a simulated second its 200 ms
+ * would be 4 real ms, a loop that would take this machine's cores from the builds. With time scaled by 100 ms a
+ * simulated second or more, the tick is what it is on AWS.
  */
 const MIN_WATCH_TICK_MS = 20;
 

@@ -66,18 +66,20 @@ export async function register(event: RegisterEvent, ctx: RegisterContext, now: 
 async function lookOnce(waiter: Waiter, ctx: RegisterContext, now: () => Date): Promise<Registration | null> {
   const described = await unlessThrottled(() => describeInstanceState(waiter.instanceId));
   if (described === undefined || described === null) return null; // throttled, or not visible yet (EC2 is eventually consistent)
+  // Step Functions settles a token once (a second settlement is refused: TaskTimedOut), so settling first and taking
+  // the waiter out after is safe against the watcher and the event handler doing the same.
   if (!LIVE_STATES.has(described.state)) {
-    const taken = await takeWaiter(ctx.table, waiter.instanceId, waiter.taskToken);
     const why = described.reason ? ` (${described.reason})` : '';
-    if (taken) await failTask(taken.taskToken, 'InstanceLost', `instance ${waiter.instanceId} is ${described.state}${why} before the build finished starting`);
+    await failTask(waiter.taskToken, 'InstanceLost', `instance ${waiter.instanceId} is ${described.state}${why} before the build finished starting`);
+    await takeWaiter(ctx.table, waiter.instanceId, waiter.taskToken);
     return 'lost';
   }
   if (described.state !== 'running') return null;
   await markRunning(ctx.table, waiter.instanceId);
   const agent = await unlessThrottled(() => agentPingStatus(waiter.instanceId));
   if (agent !== 'Online') return null;
-  const taken = await takeWaiter(ctx.table, waiter.instanceId, waiter.taskToken);
-  if (taken) await resumeTask(taken.taskToken, readyOutput(taken, now()));
+  await resumeTask(waiter.taskToken, readyOutput(waiter, now()));
+  await takeWaiter(ctx.table, waiter.instanceId, waiter.taskToken);
   return 'ready';
 }
 

@@ -1,7 +1,7 @@
 import { errorCode, THROTTLING_CODES } from '../shared/errors';
 import type { PoolTable } from '../shared/pool-store';
 import { leaseMs, readyOutput, type WatchTiming } from '../shared/readiness';
-import { listWaiters, markRunning, putWaiter, releaseLease, takeLease, takeWaiter, type Waiter } from '../shared/readiness-table';
+import { listWaiters, markRunning, releaseLease, takeLease, takeWaiter, type Waiter } from '../shared/readiness-table';
 import { AGENTS_PER_CALL } from '../shared/ssm';
 import type { InstanceState } from '../shared/ec2';
 
@@ -43,10 +43,14 @@ const MAX_BACKOFF_MS = 2000;
 /** Stop this long before the invocation's own timeout, to hand over in time. */
 const TIMEOUT_MARGIN_MS = 5000;
 
-/** What a watcher remembers between its rounds: when EC2 was last asked about each waiter, and the last safety net. */
+/**
+ * What a watcher remembers between its rounds: when EC2 was last asked about each waiter, the last safety net, and the
+ * waiters that ran at the last round (asked about while the table is read again: the two calls overlap).
+ */
 interface Memory {
   readonly ec2LookedAt: Map<string, number>;
   lastSafetyNetAt: number;
+  running: readonly string[];
 }
 
 /** The safety net's period: a lost state-change event is noticed within it. Also how long a watcher idles before it stops. */
@@ -57,8 +61,9 @@ export const safetyNetMs = (t: WatchTiming) => t.runMs / 6;
  * the running ones' agents are asked about together (one DescribeInstanceInformation per 50) and each online one is
  * resumed through its task token; a build past its giveUpAt is failed. Every safety-net period, EC2 is asked once
  * (one DescribeInstances per 100) about waiters whose state no event has confirmed lately, for a lost event. The pause
- * grows with the number of 50-instance batches, so Systems Manager sees at most 1000 / tickMs calls a second whatever
- * the number of builds. Throttled calls back off (doubling, up to 2 s). The lease is renewed as it goes.
+ * grows with the number of 50-instance batches, so Systems Manager sees at most 1000 / tickMs calls a second (5 with
+ * the stack's 200 ms) whatever the number of builds. Throttled calls back off (doubling, up to 2 s). The lease is
+ * renewed as it goes.
  */
 export async function runWatcher(owner: string, ctx: WatchContext): Promise<WatchSummary> {
   const now = ctx.now ?? Date.now;
@@ -66,7 +71,7 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
   const remaining = ctx.remainingMs ?? (() => Infinity);
   const lease = leaseMs(ctx.timing);
   const stopAt = now() + ctx.timing.runMs;
-  const memory: Memory = { ec2LookedAt: new Map(), lastSafetyNetAt: now() };
+  const memory: Memory = { ec2LookedAt: new Map(), lastSafetyNetAt: now(), running: [] };
   let renewedAt = -Infinity;
   let idleSince: number | null = null;
   let backoffMs = 0;
@@ -106,23 +111,21 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
 
 /** One round over every waiting build; returns how many still wait, how many of them run, and what it settled. */
 export async function watchRound(ctx: WatchContext, memory: Memory, now: () => number): Promise<{ waiting: number; running: number; resumed: number; failed: number }> {
-  const waiters = await listWaiters(ctx.table);
+  // The agents of the waiters that ran at the last round are asked about while the table is read again; a waiter that
+  // began to run since is asked about at the next round (its agent needs seconds after boot to register anyway).
+  const [waiters, online] = await Promise.all([listWaiters(ctx.table), memory.running.length > 0 ? ctx.calls.onlineAgents(memory.running) : new Set<string>()]);
   const seen = new Set(waiters.map((w) => w.instanceId));
   for (const id of memory.ec2LookedAt.keys()) if (!seen.has(id)) memory.ec2LookedAt.delete(id);
   let resumed = 0;
   let failed = 0;
   let lost = 0;
-  const settle = async (w: Waiter, how: (taken: Waiter) => Promise<boolean>) => {
-    const taken = await takeWaiter(ctx.table, w.instanceId, w.taskToken);
-    if (!taken) return false;
-    try {
-      await how(taken);
-    } catch (err) {
-      // Not settled (throttled, say): back in the table, for the next round.
-      await putWaiter(ctx.table, taken);
-      throw err;
-    }
-    return true;
+  // Step Functions settles a token once: a second SendTaskSuccess or SendTaskFailure for it is refused (TaskTimedOut),
+  // so whoever settles first wins and the waiter is taken out after, off the build's path. A call that fails
+  // (throttled) leaves the waiter in the table for the next round.
+  const settle = async (w: Waiter, how: (w: Waiter) => Promise<boolean>) => {
+    const settled = await how(w);
+    await takeWaiter(ctx.table, w.instanceId, w.taskToken);
+    return settled;
   };
 
   const live: Waiter[] = [];
@@ -139,12 +142,10 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   }
 
   const running = live.filter((w) => w.state === 'running');
-  if (running.length > 0) {
-    const online = await ctx.calls.onlineAgents(running.map((w) => w.instanceId));
-    for (const w of running.filter((r) => online.has(r.instanceId))) {
-      if (await settle(w, (t) => ctx.calls.resume(t.taskToken, readyOutput(t, new Date(now()))))) resumed++;
-    }
-  }
+  const ready = running.filter((w) => online.has(w.instanceId));
+  const settled = await Promise.all(ready.map((w) => settle(w, (t) => ctx.calls.resume(t.taskToken, readyOutput(t, new Date(now()))))));
+  resumed += settled.filter(Boolean).length;
+  memory.running = running.filter((w) => !online.has(w.instanceId)).map((w) => w.instanceId);
 
   const safety = safetyNetMs(ctx.timing);
   if (now() - memory.lastSafetyNetAt >= safety) {
@@ -163,7 +164,7 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
       }
     }
   }
-  return { waiting: live.length - resumed - lost, running: running.length, resumed, failed: failed + lost };
+  return { waiting: live.length - ready.length - lost, running: memory.running.length, resumed, failed: failed + lost };
 }
 
 function waitedFor(w: Waiter): string {

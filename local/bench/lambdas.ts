@@ -33,7 +33,7 @@ const STACK_CONFIG: FunctionConfig = {
   [ENV.refillWatchMs]: '50000',
   [ENV.readinessWatcher]: 'Ec2BuildAction-ReadinessWatcher',
   [ENV.readyWithinMs]: '1320000',
-  [ENV.watchTickMs]: '100',
+  [ENV.watchTickMs]: '200',
   [ENV.watchRunMs]: '60000',
 };
 const STACK_ENV: Record<string, string> = {

@@ -82,17 +82,20 @@ describe('the readiness watcher', () => {
     const aws = fakeAws(online);
     const c = clock();
     await lease('w1');
-    // One round, then the clock passes the run's end.
-    const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 1 }, calls: aws.calls, now: c.now, sleep: c.sleep });
-    expect(summary).toMatchObject({ rounds: 1, resumed: 3, failed: 0, stopped: 'hand-over' });
+    // Two rounds (the first reads the table; the second asks about the running waiters while it reads it again),
+    // then the clock passes the run's end.
+    const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 301 }, calls: aws.calls, now: c.now, sleep: c.sleep });
+    expect(summary).toMatchObject({ rounds: 2, resumed: 3, failed: 0, stopped: 'hand-over' });
     // 120 running waiters: 3 calls (50 + 50 + 20), not 120; the pending ones are not asked about.
     expect(aws.log.agentCalls.map((ids) => ids.length)).toEqual([50, 50, 20]);
     expect(aws.log.agentCalls.flat()).not.toContain(id(125));
     expect(aws.log.resumed.map((r) => r.token).sort()).toEqual(['token-119', 'token-3', 'token-77']);
-    expect(aws.log.resumed[0].output.readyAt).toBe(new Date(T0).toISOString());
-    expect(aws.log.resumed[0].output.buildWaitSeconds).toBe(2700);
-    // The pause grows with the batches: 3 batches, 3 ticks: at most 10 calls a second whatever the number of builds.
-    expect(c.sleeps).toEqual([300]);
+    // Seen online at the second round, after the first round's pause.
+    expect(aws.log.resumed[0].output.readyAt).toBe(new Date(T0 + 300).toISOString());
+    // Run Build's first wait ends at the job's horizon, 2700 s after T0: 2699 whole seconds after readyAt.
+    expect(aws.log.resumed[0].output.buildWaitSeconds).toBe(2699);
+    // The pause grows with the batches: 3 batches, 3 ticks: at most one call a tick whatever the number of builds.
+    expect(c.sleeps).toEqual([300, 300]);
     expect((await listWaiters(t)).length).toBe(127);
   });
 
@@ -130,7 +133,7 @@ describe('the readiness watcher', () => {
     expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-1']);
   });
 
-  it('puts a waiter back when its resume fails (throttled), and resumes it at a later round', async () => {
+  it('leaves a waiter in the table when its resume fails (throttled), and resumes it at a later round', async () => {
     await putWaiter(t, waiter(1, 'running'));
     const aws = fakeAws(new Set([id(1)]));
     let refusals = 1;
@@ -147,8 +150,8 @@ describe('the readiness watcher', () => {
     const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 1_000 }, calls, now: c.now, sleep: c.sleep });
     expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-1']);
     expect(summary.resumed).toBe(1);
-    // The throttled round backed off (2 ticks) before the next one.
-    expect(c.sleeps[0]).toBe(200);
+    // The throttled round (the second: the first reads the table) backed off (2 ticks) before the next one.
+    expect(c.sleeps.slice(0, 2)).toEqual([100, 200]);
   });
 
   it('stops when nothing has waited for a while, giving the lease back', async () => {

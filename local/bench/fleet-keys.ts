@@ -4,6 +4,7 @@ import { parseFleets } from '../../lambdas/shared/fleets';
 import { isWindowsFleet } from '../soak-fleets';
 import type { FleetLatencyFigures } from './fleets';
 import { idlePoolUsdPerHour } from './pool-prices';
+import { SCALE_JOBS, scaleGoals } from './scale-keys';
 
 /** The fleets keys of `npm run bench` (#12): start latencies by capacity source, the claim race, idle pools' cost. */
 
@@ -15,6 +16,7 @@ export const GOALS: Readonly<Record<string, { readonly max?: number; readonly eq
   start_latency_ms_stopped_pool_overhead_ms: { max: 500 },
   start_latency_ms_cold_overhead_ms: { max: 500 },
   pool_claim_race_ok: { equals: 1 },
+  ...scaleGoals(SCALE_JOBS),
 };
 
 /** "goal ≤ 1000 ✔" for a key with a goal, '' otherwise. */

@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { goalMark, putFleetKeys } from './fleet-keys';
 import type { FleetLatencyFigures } from './fleets';
 import { measureLambdas } from './lambdas';
+import type { ScaleFigures } from './scale';
+import { putScaleKeys, SCALE_JOBS } from './scale-keys';
 import { promisify } from 'node:util';
 import { AWS_LATENCY, REAL_TIME, SCALED, type ConcurrencyFigures, type LatencyFigures, type StagingFigures, type TransitionFigures } from './jobs';
 import { codeBuildJobUsd, COST_ASSUMPTIONS, ec2JobUsd, orchestrationUsd, PRICES_READ_ON } from './prices';
@@ -76,6 +78,9 @@ async function main(): Promise<void> {
   log('• fleets: start latency from a hot pool (15 real-time jobs), a stopped pool and cold (5 each), and 50 jobs racing for 10 pool instances');
   const fleetDetails = putFleetKeys(put, await phase<FleetLatencyFigures>('fleets', 15));
 
+  log(`• scale: ${SCALE_JOBS} builds at once, 100 starting each simulated minute: API calls per operation and second, Lambda concurrency`);
+  const scaleDetails = putScaleKeys(put, await phase<ScaleFigures>('scale', SCALE_JOBS));
+
   put('orchestration_usd_per_job_1min', round(orchestrationUsd(one.transitions, one.lambdaInvocations, WATCH_SECONDS), 6), 'USD');
   put('orchestration_usd_per_job_60min', round(orchestrationUsd(sixty.transitions, sixty.lambdaInvocations, WATCH_SECONDS), 6), 'USD');
 
@@ -90,6 +95,7 @@ async function main(): Promise<void> {
   log(`         dispatch overhead of the ${lat.samples} jobs, sorted (ms): ${lat.dispatchSamplesMs.map((ms) => round(ms)).join(' ')}`);
   log(`         1 job ${c.oneJobMs} ms, 100 jobs ${c.hundredJobsMs} ms; staging ${round(st.stagedMs)} ms vs plain ${round(st.plainMs)} ms`);
   for (const line of fleetDetails) log(line);
+  for (const line of scaleDetails) log(line);
   log(`cost per job (prices read ${PRICES_READ_ON}; Lambda billed ${COST_ASSUMPTIONS.lambdaBilledSeconds * 1000} ms per invocation plus ${WATCH_SECONDS} s of instance watching at ${COST_ASSUMPTIONS.lambdaMemoryGb * 1024} MB; EC2 +${COST_ASSUMPTIONS.ec2OverheadSeconds} s per job):`);
   for (const minutes of [1, 10, 60]) {
     const orchestration = orchestrationUsd(minutes === 60 ? sixty.transitions : one.transitions, minutes === 60 ? sixty.lambdaInvocations : one.lambdaInvocations, WATCH_SECONDS);

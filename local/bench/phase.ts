@@ -1,6 +1,10 @@
 import '../polyfills';
 import { fleetLatencies } from './fleets';
 import { buildOfMinutes, concurrency, latencies, staging } from './jobs';
+import { scale, SCALE_DEFAULTS } from './scale';
+
+/** A positive number from the environment (a trial of the scale phase at another pace), or the default. */
+const fromEnv = (name: string, fallback: number) => (Number(process.env[name]) > 0 ? Number(process.env[name]) : fallback);
 
 /**
  * One benchmark phase in its own process (a local cloud per process: the handlers keep the
@@ -12,6 +16,17 @@ const PHASES: Record<string, (arg: string) => Promise<unknown>> = {
   concurrency: (arg) => concurrency(Number(arg)),
   staging: (arg) => staging(Number(arg)),
   fleets: (arg) => fleetLatencies(Number(arg)),
+  scale: (arg) =>
+    scale({
+      ...SCALE_DEFAULTS,
+      jobs: Number(arg),
+      msPerSecond: fromEnv('BENCH_SCALE_MS_PER_SECOND', SCALE_DEFAULTS.msPerSecond),
+      startsPerMinute: fromEnv('BENCH_SCALE_STARTS_PER_MINUTE', SCALE_DEFAULTS.startsPerMinute),
+      buildMinutes: fromEnv('BENCH_SCALE_BUILD_MINUTES', SCALE_DEFAULTS.buildMinutes),
+      environmentsPerFunction: fromEnv('BENCH_SCALE_ENVIRONMENTS', SCALE_DEFAULTS.environmentsPerFunction),
+      maxWallMs: fromEnv('BENCH_SCALE_MAX_WALL_MS', SCALE_DEFAULTS.maxWallMs),
+      log: (line) => process.stderr.write(`${line}\n`),
+    }),
 };
 
 const [name, arg] = process.argv.slice(2);

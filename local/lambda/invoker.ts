@@ -14,8 +14,14 @@ export type { FunctionError } from './worker';
  * 1 MB."). Older pages give 256 KB for asynchronous invocation; the stricter figure would only matter for an
  * EventBridge event, which EventBridge itself caps at 256 KB, so either answer gives the same result here.
  */
-/** Environments one function keeps at most on this machine (see LocalLambda.acquire). */
+/** Environments one function keeps at most on this machine by default (see LocalLambda.acquire). */
 export const MAX_ENVIRONMENTS = 4;
+/**
+ * The cap in force. A run whose invocations mostly wait on timers (the scale benchmark's readiness watchers) raises
+ * it, so that invocations AWS would run at once do not queue here behind a few workers (and hold the account's
+ * concurrency while they queue: account-concurrency.ts counts them from their admission).
+ */
+export const ENVIRONMENTS = { perFunction: MAX_ENVIRONMENTS };
 
 export const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 export const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;
@@ -126,7 +132,7 @@ class Environment {
 export class LocalLambda {
   private readonly idle: Environment[] = [];
   private readonly all = new Set<Environment>();
-  /** Invocations waiting for an environment while MAX_ENVIRONMENTS are busy. */
+  /** Invocations waiting for an environment while ENVIRONMENTS.perFunction are busy. */
   private readonly waiting: ((env: Environment) => void)[] = [];
   private nextId = 0;
   private stopped = false;
@@ -138,7 +144,7 @@ export class LocalLambda {
   ) {}
 
   /**
-   * An idle environment, a new one, or, when MAX_ENVIRONMENTS are busy, the next one freed. On AWS
+   * An idle environment, a new one, or, when ENVIRONMENTS.perFunction are busy, the next one freed. On AWS
    * the account's 1,000 concurrent executions would run them all at once; this machine has two
    * cores, and a worker per concurrent invocation spent them on starting workers. Waiting here is
    * slower than AWS, never more lenient: nothing is throttled or lost.
@@ -148,7 +154,7 @@ export class LocalLambda {
     while (env?.dead) env = this.idle.pop();
     if (env) return Promise.resolve(env);
     if (this.stopped) return Promise.reject(new LambdaServiceError('ResourceNotFoundException', `Function not found: ${this.spec.name} (the local cloud stopped)`, 404));
-    if (this.all.size < MAX_ENVIRONMENTS) return Promise.resolve(this.spawn());
+    if (this.all.size < ENVIRONMENTS.perFunction) return Promise.resolve(this.spawn());
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Job } from '@aws-sdk/client-codepipeline';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { errorCode, errorMessage, JobConfigurationError } from '../shared/errors';
+import { buildExecutionName } from '../shared/execution-names';
 import type { Fleet } from '../shared/fleets';
 import { startBuildExecution } from '../shared/sfn';
 import type { ExecutionInput } from '../shared/types';
@@ -12,10 +12,11 @@ export type DispatchOutcome = 'started' | 'rejected' | 'duplicate' | 'not-starte
 
 /**
  * One execution per dispatch of a job: the same poll (a duplicate event) maps to the same name and
- * starts nothing twice; a job CodePipeline offers again (with a new nonce) gets a fresh execution.
+ * starts nothing twice; a job CodePipeline offers again (with a new nonce) gets a fresh execution. The name also
+ * carries its action's key, for "Stop and abandon" (lambdas/shared/execution-names.ts).
  */
-export function executionName(jobId: string, nonce: string): string {
-  return `${jobId}-${createHash('sha256').update(nonce).digest('hex').slice(0, 12)}`;
+export function executionName(jobId: string, nonce: string, pipeline?: ExecutionInput['pipeline']): string {
+  return buildExecutionName(jobId, nonce, pipeline);
 }
 
 /** Builds the execution's input: the checked job, or the reason its properties are wrong. */
@@ -53,7 +54,7 @@ export async function dispatchJob(
 ): Promise<DispatchOutcome> {
   if (job.data?.continuationToken) return handContinuation(job, stateMachineArn, renewalSeconds, logger, now.getTime());
   const input = executionInput(job, { polledAt: now, seconds: renewalSeconds }, fleets);
-  const name = executionName(input.jobId, input.nonce);
+  const name = executionName(input.jobId, input.nonce, input.pipeline);
   try {
     const started = await startBuildExecution(stateMachineArn, name, input);
     logger.info(started.alreadyStarted ? 'execution already started for this dispatch' : 'execution started', {

@@ -48,8 +48,9 @@ describe('poller', () => {
     const counts = await invoke(handler, started(), 'poller');
     expect(counts.started).toBe(1);
     expect(codepipeline).toHaveReceivedCommandWith(PollForJobsCommand, { actionTypeId: { category: 'Build', owner: 'Custom', provider: 'EC2-Build', version: '1' } });
-    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: STATE_MACHINE, name: executionName(JOB_ID, 'nonce-1') });
     expect(startInput(sfn)).toMatchObject({ jobId: JOB_ID, nonce: 'nonce-1', rejection: null, job: { jobId: JOB_ID, properties: { command: 'make' } } });
+    // Named after the job, its nonce and its action (the pipeline context the input records)
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: STATE_MACHINE, name: executionName(JOB_ID, 'nonce-1', startInput(sfn).pipeline) });
     expect(codepipeline).not.toHaveReceivedCommand(AcknowledgeJobCommand);
   });
 
@@ -88,7 +89,9 @@ describe('poller', () => {
   it('names executions so that the same dispatch maps to one name and a new dispatch to another', () => {
     expect(executionName(JOB_ID, 'nonce-1')).toBe(executionName(JOB_ID, 'nonce-1'));
     expect(executionName(JOB_ID, 'nonce-2')).not.toBe(executionName(JOB_ID, 'nonce-1'));
-    expect(executionName(JOB_ID, 'n').length).toBeLessThanOrEqual(80);
+    const longest = { name: 'p'.repeat(100), executionId: 'e'.repeat(36), stage: 's'.repeat(100), action: 'a'.repeat(100) };
+    expect(executionName(JOB_ID, 'n', longest).length).toBeLessThanOrEqual(80);
+    expect(executionName(JOB_ID, 'nonce-1', longest)).not.toBe(executionName(JOB_ID, 'nonce-1', { ...longest, action: 'other' }));
   });
 
   it('accepts the action version as a number, polls on the safety-net schedule, and ignores another version', async () => {

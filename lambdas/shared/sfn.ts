@@ -79,22 +79,6 @@ export async function executionStatus(executionArn: string): Promise<string | nu
  */
 export const EXECUTIONS_PER_PAGE = 1000;
 
-/** Running executions with their inputs: one DescribeExecution each (the listing gives no input). */
-export async function runningExecutions(stateMachineArn: string): Promise<{ executionArn: string; input: string }[]> {
-  const out: { executionArn: string; input: string }[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: EXECUTIONS_PER_PAGE, nextToken }));
-    for (const e of page.executions ?? []) {
-      if (!e.executionArn) continue;
-      const described = await client.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
-      out.push({ executionArn: e.executionArn, input: described.input ?? '{}' });
-    }
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return out;
-}
-
 /**
  * The names of the running executions, every page, with no call per execution: ceil(running / 1000) ListExecutions calls.
  * ListExecutions is eventually consistent (same page): one started a moment ago may be missing.

@@ -9,7 +9,7 @@ export interface UnawaitedBuild {
   readonly why: string;
 }
 
-/** A running execution as ListExecutions and DescribeExecution give it (lambdas/shared/sfn.ts runningExecutions). */
+/** A running execution and its input (DescribeExecution: lambdas/sweeper/sweep.ts inputsOf). */
 export interface RunningExecution {
   readonly executionArn: string;
   readonly input: string;

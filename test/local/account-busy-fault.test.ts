@@ -16,8 +16,9 @@ let cloud: LocalCloud;
 
 beforeAll(async () => {
   cloud = await LocalCloud.start();
-  // Warm, as a deployed stack's functions are: the quiet builds' dispatch is then not their functions' cold starts.
-  await runJob(cloud, { source: HELLO, command: 'bash build.sh' });
+  // Warm, as a deployed stack's functions are (as many at once as the fault runs): the quiet builds' dispatch is then
+  // not their functions' cold starts.
+  await Promise.all(Array.from({ length: BUSY_BUILDS }, () => runJob(cloud, { source: HELLO, command: 'bash build.sh' })));
 }, 120_000);
 afterAll(async () => {
   await cloud?.stop();

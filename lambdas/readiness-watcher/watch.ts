@@ -82,13 +82,16 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
       renewedAt = now();
     }
     let pauseMs: number;
+    const roundStart = now();
     try {
       const round = await watchRound(ctx, memory, now);
       totals.rounds++;
       totals.resumed += round.resumed;
       totals.failed += round.failed;
       backoffMs = 0;
-      pauseMs = ctx.timing.tickMs * Math.max(1, Math.ceil(round.running / AGENTS_PER_CALL));
+      // A round every tick (per batch), however long the round itself took: the calls keep their rate and an agent
+      // that came online is seen half a tick later on average.
+      pauseMs = Math.max(0, ctx.timing.tickMs * Math.max(1, Math.ceil(round.running / AGENTS_PER_CALL)) - (now() - roundStart));
       if (round.waiting > 0) idleSince = null;
       else if ((idleSince ??= now()) + safetyNetMs(ctx.timing) <= now()) {
         await releaseLease(ctx.table, owner);

@@ -67,6 +67,8 @@ export interface ScaleFigures {
   readonly peakLambdaConcurrency: number;
   /** Synchronous invocations Lambda refused for the account's concurrency. */
   readonly lambdaThrottled: number;
+  /** Each function's own peak of invocations in flight (which function holds the account's concurrency). */
+  readonly peakLambdaConcurrencyByFunction: Readonly<Record<string, number>>;
   readonly apiCallsPerJob: number;
   readonly budget: BudgetLine[];
   readonly timing: { readonly msPerSecond: number; readonly startsPerMinute: number; readonly buildMinutes: number; readonly bootSeconds: number; readonly registerSeconds: number };
@@ -161,6 +163,7 @@ export async function scale(options: ScaleOptions): Promise<ScaleFigures> {
       peakTpsSsmDescribe: meter.operation('SSM:DescribeInstanceInformation').peakPerSecond,
       peakLambdaConcurrency: report.peakLambdaConcurrency,
       lambdaThrottled: report.lambdaThrottled,
+      peakLambdaConcurrencyByFunction: report.peakLambdaConcurrencyByFunction,
       apiCallsPerJob: Number((report.totalCalls / jobs).toFixed(1)),
       budget,
       timing: { msPerSecond, startsPerMinute, buildMinutes, bootSeconds, registerSeconds },

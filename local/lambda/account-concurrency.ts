@@ -36,6 +36,8 @@ export interface ConcurrencyFigures {
   readonly throttled: number;
   /** The most invocations in flight at once, across every function. */
   readonly peakConcurrency: number;
+  /** Each function's own most invocations in flight at once (which function holds the account's concurrency). */
+  readonly peakByFunction: Readonly<Record<string, number>>;
 }
 
 export class AccountConcurrency {
@@ -47,6 +49,8 @@ export class AccountConcurrency {
   private peak = 0;
   private refused = 0;
   private readonly counts = new Map<string, number>();
+  private readonly runningBy = new Map<string, number>();
+  private readonly peakBy = new Map<string, number>();
   /** Asynchronous invocations waiting for an execution to end. */
   private readonly queue: (() => void)[] = [];
 
@@ -61,16 +65,19 @@ export class AccountConcurrency {
   async enter(functionName: string, synchronous: boolean): Promise<void> {
     this.counts.set(functionName, (this.counts.get(functionName) ?? 0) + 1);
     this.onInvoke?.(functionName);
-    if (this.inFlight < this.limit) return this.take();
-    if (synchronous) {
+    if (this.inFlight < this.limit) this.take();
+    else if (synchronous) {
       this.refused++;
       throw new ConcurrencyLimitExceeded(this.limit);
-    }
-    await new Promise<void>((resolve) => this.queue.push(resolve));
+    } else await new Promise<void>((resolve) => this.queue.push(resolve));
+    const running = (this.runningBy.get(functionName) ?? 0) + 1;
+    this.runningBy.set(functionName, running);
+    this.peakBy.set(functionName, Math.max(running, this.peakBy.get(functionName) ?? 0));
   }
 
-  /** An invocation ended: its execution goes to the oldest queued event, if any, or back to the pool. */
-  leave(): void {
+  /** An invocation of `functionName` ended: its execution goes to the oldest queued event, if any, or back to the pool. */
+  leave(functionName: string): void {
+    this.runningBy.set(functionName, (this.runningBy.get(functionName) ?? 1) - 1);
     const next = this.queue.shift();
     if (next) next();
     else this.inFlight--;
@@ -82,12 +89,13 @@ export class AccountConcurrency {
   }
 
   figures(): ConcurrencyFigures {
-    return { invocations: Object.fromEntries(this.counts), throttled: this.refused, peakConcurrency: this.peak };
+    return { invocations: Object.fromEntries(this.counts), throttled: this.refused, peakConcurrency: this.peak, peakByFunction: Object.fromEntries(this.peakBy) };
   }
 
   /** Forgets what was counted (the limit and the invocations in flight stay). */
   resetFigures(): void {
     this.counts.clear();
+    this.peakBy.clear();
     this.refused = 0;
     this.peak = this.inFlight;
   }

@@ -181,7 +181,7 @@ export class LocalLambda {
     try {
       return await this.run(body, type);
     } finally {
-      this.account.leave();
+      this.account.leave(this.spec.name);
     }
   }
 

@@ -28,6 +28,8 @@ export interface MeterReport {
   readonly peakLambdaConcurrency: number;
   /** Synchronous invocations Lambda refused for concurrency. */
   readonly lambdaThrottled: number;
+  /** Each function's own peak of invocations in flight. */
+  readonly peakLambdaConcurrencyByFunction: Readonly<Record<string, number>>;
 }
 
 /** Calls of one operation per whole second of a clock. */
@@ -86,6 +88,7 @@ export class ApiMeter {
       operations,
       peakLambdaConcurrency: figures?.peakConcurrency ?? 0,
       lambdaThrottled: figures?.throttled ?? 0,
+      peakLambdaConcurrencyByFunction: figures?.peakByFunction ?? {},
     };
   }
 

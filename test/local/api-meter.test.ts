@@ -69,10 +69,10 @@ describe('the API meter', () => {
     meter.install(account);
     // WHEN two invocations overlap and a third follows
     await Promise.all([account.enter('a', true), account.enter('b', false)]);
-    account.leave();
-    account.leave();
+    account.leave('a');
+    account.leave('b');
     await account.enter('a', true);
-    account.leave();
+    account.leave('a');
     // THEN
     expect(meter.operation('Lambda:Invoke').calls).toBe(3);
     expect(meter.report().peakLambdaConcurrency).toBe(2);

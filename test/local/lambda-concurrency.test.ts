@@ -59,7 +59,7 @@ describe("the local invoker holds every function to the account's concurrent exe
     await expect(third).rejects.toEqual(expect.objectContaining({ name: 'TooManyRequestsException', statusCode: 429 }));
     await expect(third).rejects.toBeInstanceOf(LambdaServiceError);
     expect(await Promise.all(busy)).toEqual([{ payload: 'woke' }, { payload: 'woke' }]);
-    expect(account.figures()).toEqual({ invocations: { 'fn-a': 2, 'fn-b': 1 }, throttled: 1, peakConcurrency: 2 });
+    expect(account.figures()).toEqual({ invocations: { 'fn-a': 2, 'fn-b': 1 }, throttled: 1, peakConcurrency: 2, peakByFunction: { 'fn-a': 1, 'fn-b': 1 } });
     // AND once they ended, the next one runs
     expect(await b.invoke({ ms: 10 })).toEqual({ payload: 'woke' });
   });
@@ -86,7 +86,7 @@ describe("the local invoker holds every function to the account's concurrent exe
     // THEN none is refused: each runs after the one before it ended, never two at once
     expect(await Promise.all([busy, ...queued])).toEqual([{ payload: 'woke' }, { payload: 'woke' }, { payload: 'woke' }]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-    expect(account.figures()).toEqual({ invocations: { 'fn-async': 3 }, throttled: 0, peakConcurrency: 1 });
+    expect(account.figures()).toEqual({ invocations: { 'fn-async': 3 }, throttled: 0, peakConcurrency: 1, peakByFunction: { 'fn-async': 1 } });
     expect(account.running).toBe(0);
   });
 

@@ -22,7 +22,7 @@ const ctx: FleetContext = {
   sizes: { hotPool: 60, stoppedPool: 0, schedule: null },
   imageId: IMAGE,
   market: 'on-demand',
-  launch: { launchTemplateId: 'lt-0123', subnetIds: [], stackTagValue: 'Ec2BuildAction', rootVolumeGiB: 30 } as unknown as FleetContext['launch'],
+  launch: { launchTemplateId: 'lt-0123', subnetIds: [], stackTagValue: 'Ec2BuildAction', rootVolumeGiB: 30 },
   rootVolume: null,
 };
 const ec2 = mockClient(EC2Client);

@@ -60,7 +60,7 @@ export class Readiness extends Construct {
       environment: { [ENV.poolTableName]: table.tableName, ...timing },
     });
     const watcher = this.watcher;
-    watcher.addToRolePolicy(onPartition('Waiters', ['Query', 'PutItem', 'UpdateItem', 'DeleteItem']));
+    watcher.addToRolePolicy(onPartition('Waiters', ['Query', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem']));
     watcher.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadInstanceState', actions: ['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation'], resources: ['*'] }));
     // SendTaskSuccess and SendTaskFailure support no resource-level permissions (see lib/command-events.ts).
     watcher.addToRolePolicy(new iam.PolicyStatement({ sid: 'SettleWaitingBuilds', actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }));

@@ -6,7 +6,7 @@ import { invokeAsync } from '../shared/lambda';
 import { createLogger } from '../shared/logger';
 import { poolTableFromEnv } from '../shared/pool-store';
 import { leaseMs, type WatcherEvent } from '../shared/readiness';
-import { listWaiters, releaseLease, takeLease } from '../shared/readiness-table';
+import { listWaiterHeads, releaseLease, takeLease } from '../shared/readiness-table';
 import { failTask, resumeTask } from '../shared/sfn';
 import { onlineAgents } from '../shared/ssm';
 import { runWatcher, type WatchSummary } from './watch';
@@ -25,7 +25,7 @@ export const handler: Handler<WatcherEvent, WatchSummary | { readonly stopped: '
   logger.addContext(context);
   const owner = event?.owner ?? randomUUID();
   if (!event?.owner) {
-    if ((await listWaiters(table)).length === 0) return { stopped: 'nothing-waits' };
+    if ((await listWaiterHeads(table)).length === 0) return { stopped: 'nothing-waits' };
     if (!(await takeLease(table, owner, new Date(), leaseMs(timing)))) return { stopped: 'lease-held' };
   }
   const summary = await runWatcher(owner, {

@@ -1,7 +1,7 @@
 import { errorCode, THROTTLING_CODES } from '../shared/errors';
 import type { PoolTable } from '../shared/pool-store';
 import { leaseMs, readyOutput, type WatchTiming } from '../shared/readiness';
-import { listWaiters, markRunning, releaseLease, takeLease, takeWaiter, type Waiter } from '../shared/readiness-table';
+import { getWaiters, listWaiterHeads, markRunning, releaseLease, takeLease, takeWaiter, type Waiter } from '../shared/readiness-table';
 import { AGENTS_PER_CALL } from '../shared/ssm';
 import type { InstanceState } from '../shared/ec2';
 
@@ -44,26 +44,42 @@ const MAX_BACKOFF_MS = 2000;
 const TIMEOUT_MARGIN_MS = 5000;
 
 /**
- * What a watcher remembers between its rounds: when EC2 was last asked about each waiter, the last safety net, and the
- * waiters that ran at the last round (asked about while the table is read again: the two calls overlap).
+ * What a watcher remembers between its rounds: each waiter's whole item (read once: its token does not change while
+ * its registration stands), when EC2 was last asked about each waiter, the last safety net, the waiters that ran at
+ * the last round and where the rotation through them stands (one batch of them is asked about while the table is
+ * read again: the two calls overlap).
  */
 interface Memory {
+  readonly waiters: Map<string, Waiter>;
   readonly ec2LookedAt: Map<string, number>;
   lastSafetyNetAt: number;
   running: readonly string[];
+  /** The last instance asked about: the next batch starts after it (by id, so waiters leaving do not shift the turn). */
+  lastAsked: string;
+}
+
+/** The next batch of running waiters to ask about, in turn: one call a round, each waiter asked every ⌈running/50⌉ rounds. */
+function nextBatch(memory: Memory): string[] {
+  const running = [...memory.running].sort();
+  if (running.length <= AGENTS_PER_CALL) return running;
+  const after = running.findIndex((id) => id > memory.lastAsked);
+  const start = after === -1 ? 0 : after;
+  const batch = [...running.slice(start), ...running.slice(0, start)].slice(0, AGENTS_PER_CALL);
+  memory.lastAsked = batch[batch.length - 1];
+  return batch;
 }
 
 /** The safety net's period: a lost state-change event is noticed within it. Also how long a watcher idles before it stops. */
 export const safetyNetMs = (t: WatchTiming) => t.runMs / 6;
 
 /**
- * Runs the one watcher for up to `timing.runMs`: every tick, every waiting build is read from the table (one Query);
- * the running ones' agents are asked about together (one DescribeInstanceInformation per 50) and each online one is
- * resumed through its task token; a build past its giveUpAt is failed. Every safety-net period, EC2 is asked once
- * (one DescribeInstances per 100) about waiters whose state no event has confirmed lately, for a lost event. The pause
- * grows with the number of 50-instance batches, so Systems Manager sees at most 1000 / tickMs calls a second (5 with
- * the stack's 200 ms) whatever the number of builds. Throttled calls back off (doubling, up to 2 s). The lease is
- * renewed as it goes.
+ * Runs the one watcher for up to `timing.runMs`. Every tick: the waiting builds' heads are read from the table (one
+ * Query, a few attributes each; a waiter's whole item, with its token, is read once, BatchGetItem); one batch of up to
+ * 50 running waiters, in turn, is asked about (one DescribeInstanceInformation: Systems Manager sees at most 1000 /
+ * tickMs calls a second, 5 with the stack's 200 ms, whatever the number of builds) and each online one is resumed
+ * through its token; a build past its giveUpAt is failed. Every safety-net period, EC2 is asked (one DescribeInstances
+ * per 100) about waiters whose state no event has confirmed lately, for a lost event. Throttled calls back off
+ * (doubling, up to 2 s). The lease is renewed as it goes.
  */
 export async function runWatcher(owner: string, ctx: WatchContext): Promise<WatchSummary> {
   const now = ctx.now ?? Date.now;
@@ -71,7 +87,7 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
   const remaining = ctx.remainingMs ?? (() => Infinity);
   const lease = leaseMs(ctx.timing);
   const stopAt = now() + ctx.timing.runMs;
-  const memory: Memory = { ec2LookedAt: new Map(), lastSafetyNetAt: now(), running: [] };
+  const memory: Memory = { waiters: new Map(), ec2LookedAt: new Map(), lastSafetyNetAt: now(), running: [], lastAsked: '' };
   let renewedAt = -Infinity;
   let idleSince: number | null = null;
   let backoffMs = 0;
@@ -89,15 +105,15 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
       totals.resumed += round.resumed;
       totals.failed += round.failed;
       backoffMs = 0;
-      // A round every tick (per batch), however long the round itself took: the calls keep their rate and an agent
-      // that came online is seen half a tick later on average.
-      pauseMs = Math.max(0, ctx.timing.tickMs * Math.max(1, Math.ceil(round.running / AGENTS_PER_CALL)) - (now() - roundStart));
+      // A round (and at most one call to Systems Manager) every tick, however long the round itself took: an agent
+      // that came online is seen half a tick later on average when 50 builds or fewer wait on running instances.
+      pauseMs = Math.max(0, ctx.timing.tickMs - (now() - roundStart));
       if (round.waiting > 0) idleSince = null;
       else if ((idleSince ??= now()) + safetyNetMs(ctx.timing) <= now()) {
         await releaseLease(ctx.table, owner);
         // Looked at once more after the lease is back: a registration that saw it held just before did not start a
         // watcher, and its waiter is in the table by now.
-        if ((await listWaiters(ctx.table)).length === 0) return { ...totals, stopped: 'idle' };
+        if ((await listWaiterHeads(ctx.table)).length === 0) return { ...totals, stopped: 'idle' };
         if (!(await takeLease(ctx.table, owner, new Date(now()), lease))) return { ...totals, stopped: 'lease-lost' };
         renewedAt = now();
         idleSince = null;
@@ -114,11 +130,20 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
 
 /** One round over every waiting build; returns how many still wait, how many of them run, and what it settled. */
 export async function watchRound(ctx: WatchContext, memory: Memory, now: () => number): Promise<{ waiting: number; running: number; resumed: number; failed: number }> {
-  // The agents of the waiters that ran at the last round are asked about while the table is read again; a waiter that
-  // began to run since is asked about at the next round (its agent needs seconds after boot to register anyway).
-  const [waiters, online] = await Promise.all([listWaiters(ctx.table), memory.running.length > 0 ? ctx.calls.onlineAgents(memory.running) : new Set<string>()]);
-  const seen = new Set(waiters.map((w) => w.instanceId));
+  // One batch of the waiters that ran at the last round is asked about while the table is read again; a waiter that
+  // began to run since is asked about from the next round (its agent needs seconds after boot to register anyway).
+  const batch = nextBatch(memory);
+  const [heads, online] = await Promise.all([listWaiterHeads(ctx.table), batch.length > 0 ? ctx.calls.onlineAgents(batch) : new Set<string>()]);
+  const seen = new Set(heads.map((h) => h.instanceId));
   for (const id of memory.ec2LookedAt.keys()) if (!seen.has(id)) memory.ec2LookedAt.delete(id);
+  for (const id of memory.waiters.keys()) if (!seen.has(id)) memory.waiters.delete(id);
+  // A waiter seen for the first time (or registered again, with a new token) is read whole, once.
+  const unread = heads.filter((h) => memory.waiters.get(h.instanceId)?.registeredAt !== h.registeredAt).map((h) => h.instanceId);
+  if (unread.length > 0) for (const w of await getWaiters(ctx.table, unread)) memory.waiters.set(w.instanceId, w);
+  const waiters = heads.flatMap((h) => {
+    const whole = memory.waiters.get(h.instanceId);
+    return whole && whole.registeredAt === h.registeredAt ? [{ ...whole, state: h.state }] : [];
+  });
   let resumed = 0;
   let failed = 0;
   let lost = 0;
@@ -128,6 +153,7 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   const settle = async (w: Waiter, how: (w: Waiter) => Promise<boolean>) => {
     const settled = await how(w);
     await takeWaiter(ctx.table, w.instanceId, w.taskToken);
+    memory.waiters.delete(w.instanceId);
     return settled;
   };
 

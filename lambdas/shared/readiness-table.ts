@@ -1,4 +1,4 @@
-import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { conditionally, epochSeconds, isConditionFailed, queryPages, str, type Item, type PoolTable } from './pool-store';
 
 /**
@@ -128,6 +128,52 @@ export async function listWaiters(t: PoolTable): Promise<Waiter[]> {
     waiters.push(...(page.Items ?? []).map(fromItem));
   }
   return waiters;
+}
+
+/** What the watcher reads of every waiter at each round: small, the task token (up to 2 KB) left out. */
+export type WaiterHead = Pick<Waiter, 'instanceId' | 'state' | 'registeredAt' | 'giveUpAt'>;
+
+/**
+ * Every waiting build's head (all pages), read strongly consistent: a ProjectionExpression keeps each round's read to
+ * these few attributes (a task token alone may be 2,048 characters:
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html), so a round over a few
+ * hundred waiting builds reads a few tens of KB, not megabytes.
+ */
+export async function listWaiterHeads(t: PoolTable): Promise<WaiterHead[]> {
+  const heads: WaiterHead[] = [];
+  for await (const page of queryPages(t, {
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': { S: READINESS_PK }, ':prefix': { S: WAITER_PREFIX } },
+    ProjectionExpression: 'instanceId, #state, registeredAt, giveUpAt',
+    ExpressionAttributeNames: STATE,
+    ConsistentRead: true,
+  })) {
+    for (const item of page.Items ?? []) {
+      heads.push({ instanceId: str(item, 'instanceId'), state: str(item, 'state') as WaiterState, registeredAt: str(item, 'registeredAt'), giveUpAt: str(item, 'giveUpAt') });
+    }
+  }
+  return heads;
+}
+
+/** BatchGetItem's limit: 100 keys a call (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html). */
+const KEYS_PER_BATCH = 100;
+
+/**
+ * The whole items of these waiters (a watcher reads each once, when it first sees it), 100 a call, strongly
+ * consistent; keys DynamoDB left unprocessed (throttling, the 16 MB limit) are asked for again, as the same page says.
+ * A waiter gone meanwhile is simply not in the answer.
+ */
+export async function getWaiters(t: PoolTable, instanceIds: readonly string[]): Promise<Waiter[]> {
+  const found: Waiter[] = [];
+  for (let i = 0; i < instanceIds.length; i += KEYS_PER_BATCH) {
+    let keys: Item[] = instanceIds.slice(i, i + KEYS_PER_BATCH).map(waiterKey);
+    for (let attempt = 0; keys.length > 0 && attempt < 5; attempt++) {
+      const out = await t.client.send(new BatchGetItemCommand({ RequestItems: { [t.tableName]: { Keys: keys, ConsistentRead: true } } }));
+      found.push(...(out.Responses?.[t.tableName] ?? []).map(fromItem));
+      keys = out.UnprocessedKeys?.[t.tableName]?.Keys ?? [];
+    }
+  }
+  return found;
 }
 
 /**

@@ -155,6 +155,8 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
     it('lets the watcher read and settle waiters, describe instances and agents, and hand over to itself only', async () => {
       expect(await decide(watcher, 'dynamodb:Query', table, readiness)).toBe('Allowed');
       expect(await decide(watcher, 'dynamodb:Query', table, fleetItems)).toBe('ImplicitlyDenied');
+      expect(await decide(watcher, 'dynamodb:BatchGetItem', table, readiness)).toBe('Allowed');
+      expect(await decide(watcher, 'dynamodb:BatchGetItem', table, fleetItems)).toBe('ImplicitlyDenied');
       expect(await decide(watcher, 'ssm:DescribeInstanceInformation', '*')).toBe('Allowed');
       expect(await decide(watcher, 'ec2:DescribeInstances', '*')).toBe('Allowed');
       expect(await decide(watcher, 'states:SendTaskFailure', '*')).toBe('Allowed');

@@ -75,27 +75,28 @@ async function lease(owner: string, at = T0) {
 }
 
 describe('the readiness watcher', () => {
-  it('asks about all running waiters in one call per 50, resumes each online one through its token, and leaves pending ones to their events', async () => {
+  it('asks about running waiters one batch of 50 a round, in turn, resumes each online one through its token, and leaves pending ones to their events', async () => {
     for (let i = 1; i <= 120; i++) await putWaiter(t, waiter(i, 'running'));
     for (let i = 121; i <= 130; i++) await putWaiter(t, waiter(i, 'pending'));
     const online = new Set([id(3), id(77), id(119)]);
     const aws = fakeAws(online);
     const c = clock();
     await lease('w1');
-    // Two rounds (the first reads the table; the second asks about the running waiters while it reads it again),
-    // then the clock passes the run's end.
+    // Four rounds: the first reads the table; each of the next three asks about one batch while it reads it again.
     const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 301 }, calls: aws.calls, now: c.now, sleep: c.sleep });
-    expect(summary).toMatchObject({ rounds: 2, resumed: 3, failed: 0, stopped: 'hand-over' });
-    // 120 running waiters: 3 calls (50 + 50 + 20), not 120; the pending ones are not asked about.
-    expect(aws.log.agentCalls.map((ids) => ids.length)).toEqual([50, 50, 20]);
+    expect(summary).toMatchObject({ rounds: 4, resumed: 3, failed: 0, stopped: 'hand-over' });
+    // 120 running waiters: one call of 50 a round (at most 1000 / tickMs calls a second whatever the number of
+    // builds), every running waiter asked about within three rounds; the pending ones are never asked about.
+    expect(aws.log.agentCalls.map((ids) => ids.length)).toEqual([50, 50, 50]);
+    expect(new Set(aws.log.agentCalls.flat()).size).toBe(120);
     expect(aws.log.agentCalls.flat()).not.toContain(id(125));
     expect(aws.log.resumed.map((r) => r.token).sort()).toEqual(['token-119', 'token-3', 'token-77']);
-    // Seen online at the second round, after the first round's pause.
-    expect(aws.log.resumed[0].output.readyAt).toBe(new Date(T0 + 300).toISOString());
+    // Seen online at the second round, one tick after the first.
+    const first = aws.log.resumed.find((r) => r.token === 'token-3')!;
+    expect(first.output.readyAt).toBe(new Date(T0 + 100).toISOString());
     // Run Build's first wait ends at the job's horizon, 2700 s after T0: 2699 whole seconds after readyAt.
-    expect(aws.log.resumed[0].output.buildWaitSeconds).toBe(2699);
-    // The pause grows with the batches: 3 batches, 3 ticks: at most one call a tick whatever the number of builds.
-    expect(c.sleeps).toEqual([300, 300]);
+    expect(first.output.buildWaitSeconds).toBe(2699);
+    expect(c.sleeps).toEqual([100, 100, 100, 100]);
     expect((await listWaiters(t)).length).toBe(127);
   });
 

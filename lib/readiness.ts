@@ -3,6 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env';
 import { READINESS_PK } from '../lambdas/shared/readiness-table';
@@ -60,6 +61,12 @@ export class Readiness extends Construct {
       environment: { [ENV.poolTableName]: table.tableName, ...timing },
     });
     const watcher = this.watcher;
+    // It invokes itself (a hand-over a minute): Lambda's recursive loop detection would stop such a chain, should it
+    // count a function invoking itself (https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html); the
+    // loop is bounded by the lease (one watcher) and ends when no build waits, so it is allowed either way. A failed
+    // asynchronous invocation is not retried: the schedule starts the next watcher.
+    (watcher.node.defaultChild as lambda.CfnFunction).recursiveLoop = 'Allow';
+    watcher.configureAsyncInvoke({ retryAttempts: 0 });
     watcher.addToRolePolicy(onPartition('Waiters', ['Query', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem']));
     watcher.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadInstanceState', actions: ['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation'], resources: ['*'] }));
     // SendTaskSuccess and SendTaskFailure support no resource-level permissions (see lib/command-events.ts).
@@ -90,7 +97,7 @@ export class Readiness extends Construct {
       description: "EC2 state changes: marks a waiting build's instance running, or fails the build when its instance is lost",
       environment: { [ENV.poolTableName]: table.tableName },
     });
-    this.stateEvents.addToRolePolicy(onPartition('Waiters', ['UpdateItem', 'DeleteItem', 'PutItem']));
+    this.stateEvents.addToRolePolicy(onPartition('Waiters', ['UpdateItem', 'BatchGetItem', 'DeleteItem']));
     this.stateEvents.addToRolePolicy(new iam.PolicyStatement({ sid: 'FailWaitingBuild', actions: ['states:SendTaskFailure'], resources: ['*'] }));
     this.stateEvents.acknowledgeUnscopedApis('states:SendTaskFailure (a task token names no resource)');
     new events.Rule(this, 'StateChanges', {

@@ -27,7 +27,13 @@ export interface RegisterContext {
 /** What registration found: ready at once (resumed here), lost (failed here), or waiting for the watcher. */
 export type Registration = 'ready' | 'lost' | 'waiting';
 
-const LIVE_STATES = new Set(['pending', 'running']);
+/**
+ * What registration's one look takes for a lost instance. Not "stopping" or "stopped": a stopped pool member the
+ * launcher has just started may still read as stopped (EC2's reads are eventually consistent:
+ * https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html); the watcher's safety net and the state-change
+ * events decide those.
+ */
+const GONE_STATES = new Set(['shutting-down', 'terminated']);
 
 /**
  * Registers the build with the readiness watcher, then looks once itself: a build that is already ready (a hot pool
@@ -68,7 +74,7 @@ async function lookOnce(waiter: Waiter, ctx: RegisterContext, now: () => Date): 
   if (described === undefined || described === null) return null; // throttled, or not visible yet (EC2 is eventually consistent)
   // Step Functions settles a token once (a second settlement is refused: TaskTimedOut), so settling first and taking
   // the waiter out after is safe against the watcher and the event handler doing the same.
-  if (!LIVE_STATES.has(described.state)) {
+  if (GONE_STATES.has(described.state)) {
     const why = described.reason ? ` (${described.reason})` : '';
     await failTask(waiter.taskToken, 'InstanceLost', `instance ${waiter.instanceId} is ${described.state}${why} before the build finished starting`);
     await takeWaiter(ctx.table, waiter.instanceId, waiter.taskToken);

@@ -1,7 +1,7 @@
 import type { Handler } from 'aws-lambda';
 import { createLogger } from '../shared/logger';
 import { poolTableFromEnv } from '../shared/pool-store';
-import { markRunning, putWaiter, takeWaiter } from '../shared/readiness-table';
+import { getWaiters, markRunning, takeWaiter } from '../shared/readiness-table';
 import { failTask } from '../shared/sfn';
 
 /**
@@ -11,10 +11,21 @@ import { failTask } from '../shared/sfn';
  * readiness table, and for any other the conditional write changes nothing.
  */
 export interface StateChangeEvent {
+  /** When the state changed (EventBridge's `time`, whole seconds). */
+  readonly time?: string;
   readonly detail?: { readonly 'instance-id'?: string; readonly state?: string };
 }
 
-export type StateChangeOutcome = 'marked-running' | 'failed-build' | 'not-waited-for';
+export type StateChangeOutcome = 'marked-running' | 'failed-build' | 'not-waited-for' | 'older-than-the-wait';
+
+/**
+ * EventBridge delivers EC2's events at least once and in no set order, and Lambda retries a failed asynchronous
+ * invocation minutes later (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-delivery-level.html,
+ * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html): a "stopped" event of a stopped
+ * pool member, sent when the refill stopped it, can arrive after a build claimed and started it. Only a change at or
+ * after the build's registration fails it (with a second of slack: the event's time has whole seconds).
+ */
+const TIME_SLACK_MS = 1000;
 
 /** States after which an instance cannot become ready: its waiting build fails with InstanceLost. */
 export const LOST_STATES: ReadonlySet<string> = new Set(['shutting-down', 'terminated', 'stopping', 'stopped']);
@@ -30,15 +41,14 @@ export const handler: Handler<StateChangeEvent, StateChangeOutcome> = async (eve
   if (!instanceId || !state) return 'not-waited-for';
   if (state === 'running') return (await markRunning(table, instanceId)) ? 'marked-running' : 'not-waited-for';
   if (!LOST_STATES.has(state)) return 'not-waited-for';
-  const waiter = await takeWaiter(table, instanceId);
+  const [waiter] = await getWaiters(table, [instanceId]);
   if (!waiter) return 'not-waited-for';
-  try {
-    await failTask(waiter.taskToken, 'InstanceLost', `instance ${instanceId} is ${state} before the build finished starting`);
-  } catch (err) {
-    // Not settled (throttled, say): back in the table, where the watcher's safety net finds the lost instance.
-    await putWaiter(table, waiter);
-    throw err;
-  }
+  const changedAt = event.time ? Date.parse(event.time) : NaN;
+  if (changedAt + TIME_SLACK_MS < Date.parse(waiter.registeredAt)) return 'older-than-the-wait';
+  // Settled first, taken out after: Step Functions settles a token once, and a crash between the two leaves the waiter
+  // for the watcher (whose safety net finds the lost instance), never a build without anyone to settle it.
+  await failTask(waiter.taskToken, 'InstanceLost', `instance ${instanceId} is ${state} before the build finished starting`);
+  await takeWaiter(table, instanceId, waiter.taskToken);
   logger.info('build failed: its instance is lost', { instanceId, state, execution: waiter.executionName });
   return 'failed-build';
 };

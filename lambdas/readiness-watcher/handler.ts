@@ -6,7 +6,7 @@ import { invokeAsync } from '../shared/lambda';
 import { createLogger } from '../shared/logger';
 import { poolTableFromEnv } from '../shared/pool-store';
 import { leaseMs, type WatcherEvent } from '../shared/readiness';
-import { listWaiterHeads, releaseLease, takeLease } from '../shared/readiness-table';
+import { handOverLease, listWaiterHeads, releaseLease, takeLease } from '../shared/readiness-table';
 import { failTask, resumeTask } from '../shared/sfn';
 import { onlineAgents } from '../shared/ssm';
 import { runWatcher, type WatchSummary } from './watch';
@@ -23,8 +23,12 @@ const calls = { onlineAgents, instanceStates, resume: resumeTask, fail: failTask
  */
 export const handler: Handler<WatcherEvent, WatchSummary | { readonly stopped: 'nothing-waits' | 'lease-held' }> = async (event, context) => {
   logger.addContext(context);
-  const owner = event?.owner ?? randomUUID();
-  if (!event?.owner) {
+  // The invocation's own owner: a hand-over or a registration passes its lease on to it, so a duplicate delivery of
+  // the same event finds the lease taken and stops.
+  const owner = randomUUID();
+  if (event?.owner) {
+    if (!(await handOverLease(table, event.owner, owner, new Date(), leaseMs(timing)))) return { stopped: 'lease-held' };
+  } else {
     if ((await listWaiterHeads(table)).length === 0) return { stopped: 'nothing-waits' };
     if (!(await takeLease(table, owner, new Date(), leaseMs(timing)))) return { stopped: 'lease-held' };
   }

@@ -1,7 +1,7 @@
 import { errorCode, THROTTLING_CODES } from '../shared/errors';
 import type { PoolTable } from '../shared/pool-store';
 import { leaseMs, readyOutput, type WatchTiming } from '../shared/readiness';
-import { getWaiters, listWaiterHeads, markRunning, releaseLease, takeLease, takeWaiter, type Waiter } from '../shared/readiness-table';
+import { getWaiters, listWaiterHeads, markRunning, releaseLease, takeLease, takeWaiter, type Waiter, type WaiterHead } from '../shared/readiness-table';
 import { AGENTS_PER_CALL } from '../shared/ssm';
 import type { InstanceState } from '../shared/ec2';
 
@@ -51,6 +51,9 @@ const TIMEOUT_MARGIN_MS = 5000;
  */
 interface Memory {
   readonly waiters: Map<string, Waiter>;
+  /** The heads the last read of the table found, and when it was made. */
+  heads: readonly WaiterHead[];
+  readAt: number;
   readonly ec2LookedAt: Map<string, number>;
   lastSafetyNetAt: number;
   running: readonly string[];
@@ -68,6 +71,14 @@ function nextBatch(memory: Memory): string[] {
   memory.lastAsked = batch[batch.length - 1];
   return batch;
 }
+
+/**
+ * How often the table is read: every item read is billed by its whole size (a projection saves none:
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ProjectionExpressions.html), and a new
+ * waiter, or one whose instance began to run, can wait a second to be seen (its agent takes seconds to register); the
+ * agents are asked about every tick from what the last read found.
+ */
+const READ_EVERY_MS = 1000;
 
 /** The safety net's period: a lost state-change event is noticed within it. Also how long a watcher idles before it stops. */
 export const safetyNetMs = (t: WatchTiming) => t.runMs / 6;
@@ -87,7 +98,7 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
   const remaining = ctx.remainingMs ?? (() => Infinity);
   const lease = leaseMs(ctx.timing);
   const stopAt = now() + ctx.timing.runMs;
-  const memory: Memory = { waiters: new Map(), ec2LookedAt: new Map(), lastSafetyNetAt: now(), running: [], lastAsked: '' };
+  const memory: Memory = { waiters: new Map(), heads: [], readAt: -Infinity, ec2LookedAt: new Map(), lastSafetyNetAt: now(), running: [], lastAsked: '' };
   let renewedAt = -Infinity;
   let idleSince: number | null = null;
   let backoffMs = 0;
@@ -128,12 +139,32 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
   return { ...totals, stopped: 'hand-over' };
 }
 
+/**
+ * The online agents among a batch. Throttling is the round's to back off from; any other refusal (an instance id
+ * Systems Manager calls invalid, say) is logged and counts as none online, so one bad instance delays its batch, not
+ * every build: the safety net finds a lost instance within its period, and a build gives up at its giveUpAt.
+ */
+async function askAgents(ctx: WatchContext, batch: readonly string[]): Promise<Set<string>> {
+  try {
+    return await ctx.calls.onlineAgents(batch);
+  } catch (err) {
+    if (THROTTLING_CODES.has(errorCode(err))) throw err;
+    ctx.log?.('could not ask about agents', { instances: batch.length, error: errorCode(err), message: (err as Error).message });
+    return new Set();
+  }
+}
+
 /** One round over every waiting build; returns how many still wait, how many of them run, and what it settled. */
 export async function watchRound(ctx: WatchContext, memory: Memory, now: () => number): Promise<{ waiting: number; running: number; resumed: number; failed: number }> {
   // One batch of the waiters that ran at the last round is asked about while the table is read again; a waiter that
   // began to run since is asked about from the next round (its agent needs seconds after boot to register anyway).
   const batch = nextBatch(memory);
-  const [heads, online] = await Promise.all([listWaiterHeads(ctx.table), batch.length > 0 ? ctx.calls.onlineAgents(batch) : new Set<string>()]);
+  const reading = now() - memory.readAt >= READ_EVERY_MS;
+  const [heads, online] = await Promise.all([reading ? listWaiterHeads(ctx.table) : memory.heads, batch.length > 0 ? askAgents(ctx, batch) : new Set<string>()]);
+  if (reading) {
+    memory.heads = heads;
+    memory.readAt = now();
+  }
   const seen = new Set(heads.map((h) => h.instanceId));
   for (const id of memory.ec2LookedAt.keys()) if (!seen.has(id)) memory.ec2LookedAt.delete(id);
   for (const id of memory.waiters.keys()) if (!seen.has(id)) memory.waiters.delete(id);
@@ -150,11 +181,19 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   // Step Functions settles a token once: a second SendTaskSuccess or SendTaskFailure for it is refused (TaskTimedOut),
   // so whoever settles first wins and the waiter is taken out after, off the build's path. A call that fails
   // (throttled) leaves the waiter in the table for the next round.
+  // One waiter's failure (throttled, or a token Step Functions refuses for another reason) is logged and leaves it for
+  // a later round; it never holds up the others.
   const settle = async (w: Waiter, how: (w: Waiter) => Promise<boolean>) => {
-    const settled = await how(w);
-    await takeWaiter(ctx.table, w.instanceId, w.taskToken);
-    memory.waiters.delete(w.instanceId);
-    return settled;
+    try {
+      const settled = await how(w);
+      await takeWaiter(ctx.table, w.instanceId, w.taskToken);
+      memory.waiters.delete(w.instanceId);
+      memory.heads = memory.heads.filter((h) => h.instanceId !== w.instanceId);
+      return settled;
+    } catch (err) {
+      if (!THROTTLING_CODES.has(errorCode(err))) ctx.log?.('could not settle a waiting build', { instanceId: w.instanceId, error: errorCode(err), message: (err as Error).message });
+      return false;
+    }
   };
 
   const live: Waiter[] = [];

@@ -194,6 +194,26 @@ export async function takeLease(t: PoolTable, owner: string, now: Date, ms: numb
   );
 }
 
+/**
+ * Passes the lease from `from` (the owner a hand-over or a registration named) to `to`, the invocation's own: Lambda
+ * may deliver an asynchronous event more than once
+ * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html), and only the first copy to take
+ * the lease over runs; a duplicate finds it taken (false).
+ */
+export async function handOverLease(t: PoolTable, from: string, to: string, now: Date, ms: number): Promise<boolean> {
+  return conditionally(() =>
+    t.client.send(
+      new PutItemCommand({
+        TableName: t.tableName,
+        Item: { ...key(LEASE_SK), owner: { S: to }, until: { N: String(now.getTime() + ms) }, expiresAt: { N: String(epochSeconds(now) + 86_400) } },
+        ConditionExpression: '#owner = :from',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':from': { S: from } },
+      }),
+    ),
+  );
+}
+
 /** Gives the lease back, if it is still this owner's. */
 export async function releaseLease(t: PoolTable, owner: string): Promise<void> {
   await conditionally(() =>

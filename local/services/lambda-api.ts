@@ -19,12 +19,19 @@ export class LocalLambdaApi {
     private readonly resolve: (functionName: string) => DeployedFunction | undefined,
     /** Lambda's asynchronous queue: runs the invocation later, with Lambda's retries. */
     private readonly enqueue: (fn: DeployedFunction, payload: Record<string, unknown>) => void,
+    private readonly region = 'us-east-1',
+    private readonly account = '000000000000',
   ) {}
 
   async start(): Promise<string> {
     const server = http.createServer((req, res) => void this.answer(req, res));
     this.server = await listen(server);
     return this.server.endpoint;
+  }
+
+  /** The ARN a FunctionName stands for: itself when it is one, else a function of this account and Region. */
+  private arnOf(name: string): string {
+    return name.startsWith('arn:') ? name : `arn:aws:lambda:${this.region}:${this.account}:function:${name}`;
   }
 
   async stop(): Promise<void> {
@@ -44,9 +51,10 @@ export class LocalLambdaApi {
       await pause();
       const name = decodeURIComponent(match[1]);
       const fn = this.resolve(name);
+      // IAM first, as AWS evaluates it: a caller without the right learns nothing of whether the function exists.
+      await GATE.authorize?.({ service: 'Lambda', operation: 'Invoke', input: { FunctionName: fn?.arn ?? this.arnOf(name) }, accessKeyId: accessKeyOf(req) });
       // Lambda names the function it could not find by its whole ARN.
-      if (!fn) throw new AwsError('ResourceNotFoundException', `Function not found: ${name}`, 404);
-      await GATE.authorize?.({ service: 'Lambda', operation: 'Invoke', input: { FunctionName: fn.arn }, accessKeyId: accessKeyOf(req) });
+      if (!fn) throw new AwsError('ResourceNotFoundException', `Function not found: ${this.arnOf(name)}`, 404);
       const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
       if (!['Event', 'RequestResponse', 'DryRun'].includes(type)) {
         throw new AwsError('InvalidParameterValueException', `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`, 400);

@@ -25,8 +25,9 @@ const waiter = (instanceId: string): Waiter => ({
   renewalSeconds: 2700,
   waitTimeoutSeconds: 4200,
 });
-const change = (instanceId: string, state: string) => ({
+const change = (instanceId: string, state: string, time = new Date().toISOString()) => ({
   version: '0',
+  time,
   source: 'aws.ec2',
   'detail-type': 'EC2 Instance State-change Notification',
   detail: { 'instance-id': instanceId, state },
@@ -68,7 +69,15 @@ describe("EC2's state-change events", () => {
     expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
   });
 
-  it('put the waiter back when the failure cannot be sent (throttled), for the safety net to find', async () => {
+  it('ignore a lost state older than the wait (a stopped pool member\'s "stopped", delivered late or retried after a build started it)', async () => {
+    await putWaiter(t, waiter('i-0aaaaaaaaaaaaaaa4'));
+    const before = new Date(Date.now() - 120_000).toISOString();
+    expect(await invoke(handler, change('i-0aaaaaaaaaaaaaaa4', 'stopped', before))).toBe('older-than-the-wait');
+    expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+    expect((await listWaiters(t)).map((w) => w.instanceId)).toContain('i-0aaaaaaaaaaaaaaa4');
+  });
+
+  it('leave the waiter when the failure cannot be sent (throttled), for the safety net to find', async () => {
     await putWaiter(t, waiter('i-0aaaaaaaaaaaaaaa3'));
     sfn.on(SendTaskFailureCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     await expect(invoke(handler, change('i-0aaaaaaaaaaaaaaa3', 'terminated'))).rejects.toMatchObject({ name: 'ThrottlingException' });

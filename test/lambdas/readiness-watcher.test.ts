@@ -1,7 +1,7 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import type { InstanceState } from '../../lambdas/shared/ec2';
 import type { PoolTable } from '../../lambdas/shared/pool-store';
-import { listWaiters, putWaiter, READINESS_PK, takeLease, takeWaiter, type Waiter } from '../../lambdas/shared/readiness-table';
+import { handOverLease, listWaiters, putWaiter, READINESS_PK, takeLease, takeWaiter, type Waiter } from '../../lambdas/shared/readiness-table';
 import { runWatcher, type WatchCalls } from '../../lambdas/readiness-watcher/watch';
 import { startPoolTable } from '../fixtures/pool-table';
 
@@ -151,8 +151,40 @@ describe('the readiness watcher', () => {
     const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 1_000 }, calls, now: c.now, sleep: c.sleep });
     expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-1']);
     expect(summary.resumed).toBe(1);
-    // The throttled round (the second: the first reads the table) backed off (2 ticks) before the next one.
-    expect(c.sleeps.slice(0, 2)).toEqual([100, 200]);
+    // The refused settlement held up nothing: the next round, a tick later, settled it.
+    expect(c.sleeps.slice(0, 2)).toEqual([100, 100]);
+  });
+
+  it('keeps settling the other builds when one settlement or one batch is refused for good', async () => {
+    await putWaiter(t, waiter(1, 'running'));
+    await putWaiter(t, waiter(2, 'running'));
+    const aws = fakeAws(new Set([id(1), id(2)]));
+    const logged: string[] = [];
+    const calls: WatchCalls = {
+      ...aws.calls,
+      // token-1 is refused for good (a task Step Functions no longer knows, say), token-2 is fine
+      resume: async (token, output) => {
+        if (token === 'token-1') throw Object.assign(new Error('Invalid token'), { name: 'InvalidToken' });
+        return aws.calls.resume(token, output);
+      },
+    };
+    const c = clock();
+    await lease('w1');
+    await runWatcher('w1', { table: t, timing: { ...timing, runMs: 301 }, calls, now: c.now, sleep: c.sleep, log: (m) => void logged.push(m) });
+    expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-2']);
+    expect(logged).toContain('could not settle a waiting build');
+    // A batch Systems Manager refuses (not throttling) counts as none online, and the watcher goes on.
+    const refusing: WatchCalls = { ...aws.calls, onlineAgents: async () => Promise.reject(Object.assign(new Error('bad id'), { name: 'InvalidInstanceId' })) };
+    const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 301 }, calls: refusing, now: c.now, sleep: c.sleep, log: (m) => void logged.push(m) });
+    expect(summary.rounds).toBe(4);
+    expect(logged).toContain('could not ask about agents');
+  });
+
+  it('lets one copy of a handed-over event take the lease: a duplicate delivery stops at once', async () => {
+    await lease('handed');
+    expect(await handOverLease(t, 'handed', 'first-copy', new Date(T0), 15_000)).toBe(true);
+    expect(await handOverLease(t, 'handed', 'second-copy', new Date(T0), 15_000)).toBe(false);
+    expect((await runWatcher('second-copy', { table: t, timing, calls: fakeAws(new Set()).calls, now: clock().now, sleep: clock().sleep })).stopped).toBe('lease-lost');
   });
 
   it('stops when nothing has waited for a while, giving the lease back', async () => {

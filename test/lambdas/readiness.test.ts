@@ -100,6 +100,13 @@ describe('registering a build with the readiness watcher', () => {
     expect((await listWaiters(t)).map((w) => w.instanceId)).not.toContain(e.instanceId);
   });
 
+  it('waits (does not fail) when EC2 still reads "stopped" right after a stopped pool member was started (eventual consistency)', async () => {
+    const e = event();
+    ec2.on(DescribeInstancesCommand).resolves(instance(e.instanceId, 'stopped'));
+    expect(await register(e, ctx())).toBe('waiting');
+    expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+  });
+
   it('waits (does not fail) when EC2 throttles its one look: the watcher looks again', async () => {
     const e = event();
     ec2.on(DescribeInstancesCommand).rejects(Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' }));

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { installIamGate, removeIamGate, stackResourceState } from '../../local/iam/gate';
+import { installIamGate, LOCAL_USER, removeIamGate, stackResourceState } from '../../local/iam/gate';
 import { credentialsFor } from '../../local/iam/identity';
 import type { DeployedFunction } from '../../local/lambda/functions';
 import type { InvokeOutcome } from '../../local/lambda/invoker';
@@ -83,7 +83,9 @@ describe("the local Lambda API", () => {
 
   it('answers ResourceNotFoundException for a function that does not exist, and InvalidRequestContentException for a payload that is not JSON', async () => {
     const role = roleOf('TasksInstanceCheck');
-    await expect(client(role).send(new InvokeCommand({ FunctionName: 'no-such-function', InvocationType: 'Event', Payload: Buffer.from('{}') }))).rejects.toMatchObject({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
+    // A role that may not invoke it is refused before anything says whether it exists, as IAM comes first on AWS.
+    await expect(client(role).send(new InvokeCommand({ FunctionName: 'no-such-function', InvocationType: 'Event', Payload: Buffer.from('{}') }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(client(LOCAL_USER).send(new InvokeCommand({ FunctionName: 'no-such-function', InvocationType: 'Event', Payload: Buffer.from('{}') }))).rejects.toMatchObject({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
     await expect(client(role).send(new InvokeCommand({ FunctionName: fnAt('ReadinessWatcher').name, InvocationType: 'Event', Payload: Buffer.from('not json') }))).rejects.toMatchObject({ name: 'InvalidRequestContentException' });
   });
 

@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env';
-import { READINESS_PK } from '../lambdas/shared/readiness-table';
+import { READINESS_PK } from '../lambdas/shared/readiness-keys';
 import { BuildActionFunction } from './lambda-function';
 
 /** How long a build waits for its instance's agent before it gives up: about 22 minutes, for slow first boots of Windows. */

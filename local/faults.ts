@@ -51,6 +51,12 @@ export interface Fault {
   readonly fleets?: Readonly<Record<string, Fleet>>;
   /** Runs its job (or jobs) itself: prepares the fleet, breaks it, checks what the summary cannot show (local/fault-run.ts). */
   readonly scenario?: (context: FaultContext) => Promise<ScenarioOutcome>;
+  /**
+   * Breaks the whole account for a while (account-busy spends most of its EC2 describe budget): every job that runs
+   * then meets it and slows down or falls back to its safety nets, so the other faults' expectations would not hold
+   * beside it. Never drawn in a shared soak; its own test runs it (test/local/account-busy-fault.test.ts).
+   */
+  readonly accountWide?: boolean;
   /** Jobs one run of it makes. @default 1 */
   readonly jobCount?: number;
 }

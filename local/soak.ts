@@ -74,12 +74,13 @@ export function seededRandom(seed: number): () => number {
 
 /**
  * The fault of each draw, in order: null for a clean job. A fault that shortens every job's timeout needs a cloud of
- * its own (Fault.jobs): never in a shared soak; fleet faults only `withFleets`, a fault of several jobs (pool-claim-race's
+ * its own (Fault.jobs), and one that breaks the whole account (Fault.accountWide) would break its neighbours' expectations:
+ * never in a shared soak; fleet faults only `withFleets`, a fault of several jobs (pool-claim-race's
  * 50) drawn at a tenth of the others' rate per job, so that it does not crowd them out.
  */
 export function drawFaults(jobs: number, seed: number, cleanShare: number, withFleets = false): (Fault | null)[] {
   const random = seededRandom(seed);
-  const shared = FAULTS.filter((f) => !f.jobs && (withFleets || !f.fleets));
+  const shared = FAULTS.filter((f) => !f.jobs && !f.accountWide && (withFleets || !f.fleets));
   const weights = shared.map((f) => Math.min(1, 5 / (f.jobCount ?? 1)));
   const total = weights.reduce((a, b) => a + b, 0);
   const pick = (r: number) => {

@@ -11,7 +11,9 @@ import { conditionally, epochSeconds, isConditionFailed, queryPages, str, type I
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html).
  */
 
-export const READINESS_PK = 'READINESS';
+import { READINESS_PK } from './readiness-keys';
+
+export { READINESS_PK };
 const WAITER_PREFIX = 'WAIT#';
 const LEASE_SK = 'WATCHER';
 

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SweeperConfig } from '../shared/config';
+import { errorCode, THROTTLING_CODES } from '../shared/errors';
 import { listTaggedInstances, type TaggedInstance } from '../shared/ec2';
 import { POOL_TAGS, TAGS } from '../shared/env';
 import type { Fleet } from '../shared/fleets';
@@ -89,7 +90,16 @@ async function part<T>(failures: string[], what: string, run: () => Promise<T>, 
  */
 export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
   const failures: string[] = [];
-  const instances = await listTaggedInstances({ [TAGS.stack]: s.config.stackTagValue });
+  let instances: TaggedInstance[];
+  try {
+    instances = await listTaggedInstances({ [TAGS.stack]: s.config.stackTagValue });
+  } catch (err) {
+    // The account's EC2 budget is spent (by its other clients too): nothing can be judged without the listing, and
+    // the next sweep lists again. Throttling is the account's state, not the sweeper's failure: a warning, not an error.
+    if (!THROTTLING_CODES.has(errorCode(err))) throw err;
+    s.logger.warn('EC2 throttled the sweep\'s listing of instances; the next sweep lists again', { error: errorCode(err) });
+    return { terminated: [], kept: 0, resumed: 0, stopped: [], jobsFailed: 0, slots: { freed: [], dequeued: [], resumed: 0 } };
+  }
   // The running builds' names only (a page per 1000), then the per-build questions for this sweep's turn of them (share.ts).
   const runningNames = await part(failures, 'listing running builds', () => runningExecutionNames(s.stateMachineArn), null);
   const listed = new Set(runningNames ?? []);

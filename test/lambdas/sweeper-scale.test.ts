@@ -112,6 +112,17 @@ describe('sweeper: calls bounded in the number of builds', () => {
     expect(out.kept).toBe(2500);
   });
 
+  it('leaves a sweep whose instance listing EC2 throttles to the next sweep, as a warning, not a function error', async () => {
+    builds(3);
+    ec2.on(DescribeInstancesCommand).rejects(Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' }));
+    const out = await sweepNow();
+    expect(out).toMatchObject({ terminated: [], kept: 0, stopped: [] });
+    expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
+    // Any other refusal still fails the sweep, loudly.
+    ec2.on(DescribeInstancesCommand).rejects(Object.assign(new Error('not authorized'), { name: 'UnauthorizedOperation' }));
+    await expect(sweepNow()).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
+  });
+
   it('lists the running executions in pages of 1000, and describes only this sweep\'s turn of them', async () => {
     // GIVEN 1,000 running builds, each with its instance
     builds(1000);

@@ -1,5 +1,5 @@
 import { describeInstanceState } from '../shared/ec2';
-import { errorCode, ReadinessRegistrationError, THROTTLING_CODES } from '../shared/errors';
+import { errorCode, ReadinessRegistrationFailedError, THROTTLING_CODES } from '../shared/errors';
 import type { PoolTable } from '../shared/pool-store';
 import { kickWatcher, readyOutput, type WatchTiming } from '../shared/readiness';
 import { markRunning, putWaiter, takeWaiter, type Waiter } from '../shared/readiness-table';
@@ -63,8 +63,8 @@ export async function register(event: RegisterEvent, ctx: RegisterContext, now: 
     await kickWatcher(ctx.table, ctx.watcherFunction, ctx.timing, now());
     return 'waiting';
   } catch (err) {
-    if (err instanceof ReadinessRegistrationError) throw err;
-    throw new ReadinessRegistrationError(`could not register instance ${event.instanceId} with the readiness watcher: ${errorCode(err) || (err as Error).message}`, { cause: err });
+    if (err instanceof ReadinessRegistrationFailedError) throw err;
+    throw new ReadinessRegistrationFailedError(`could not register instance ${event.instanceId} with the readiness watcher: ${errorCode(err) || (err as Error).message}`, { cause: err });
   }
 }
 

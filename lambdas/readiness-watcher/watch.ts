@@ -84,13 +84,13 @@ const READ_EVERY_MS = 1000;
 export const safetyNetMs = (t: WatchTiming) => t.runMs / 6;
 
 /**
- * Runs the one watcher for up to `timing.runMs`. Every tick: the waiting builds' heads are read from the table (one
- * Query, a few attributes each; a waiter's whole item, with its token, is read once, BatchGetItem); one batch of up to
- * 50 running waiters, in turn, is asked about (one DescribeInstanceInformation: Systems Manager sees at most 1000 /
- * tickMs calls a second, 5 with the stack's 200 ms, whatever the number of builds) and each online one is resumed
- * through its token; a build past its giveUpAt is failed. Every safety-net period, EC2 is asked (one DescribeInstances
- * per 100) about waiters whose state no event has confirmed lately, for a lost event. Throttled calls back off
- * (doubling, up to 2 s). The lease is renewed as it goes.
+ * Runs the one watcher for up to `timing.runMs`. Every tick, one batch of up to 50 running waiters, in turn, is asked
+ * about (one DescribeInstanceInformation: Systems Manager sees at most 1000 / tickMs calls a second, 5 with the
+ * stack's 200 ms, whatever the number of builds) and each online one is resumed through its token; a build past its
+ * giveUpAt is failed. Once a second the waiting builds are read from the table (one Query; a waiter's whole item, with
+ * its token, is read once, BatchGetItem). Every safety-net period, EC2 is asked (one DescribeInstances per 100) about
+ * waiters whose state no event has confirmed lately, for a lost event. Throttled calls back off (doubling, up to 2 s).
+ * The lease is renewed as it goes.
  */
 export async function runWatcher(owner: string, ctx: WatchContext): Promise<WatchSummary> {
   const now = ctx.now ?? Date.now;

@@ -115,7 +115,7 @@ export class AgentNotOnlineError extends BuildActionError {
  * "Is Instance Ready?" could not register the build with the readiness watcher (a table or Lambda call failed after
  * the SDK's own retries): the state machine registers it again.
  */
-export class ReadinessRegistrationError extends BuildActionError {
+export class ReadinessRegistrationFailedError extends BuildActionError {
   override readonly name = 'ReadinessRegistrationFailed' as const;
 }
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decideOutcome } from '../../lambdas/completion/outcome';
 import * as errors from '../../lambdas/shared/errors';
-import { AgentNotOnlineError, BuildActionError, CapacityError, FAILURE_TYPES, InstanceNotReadyError, ThrottledError } from '../../lambdas/shared/errors';
+import { BuildActionError, CapacityError, FAILURE_TYPES, ReadinessRegistrationFailedError, ThrottledError } from '../../lambdas/shared/errors';
 import type { CompletionInput } from '../../lambdas/shared/types';
 import { buildJob, JOB_ID } from '../fixtures/job';
 
@@ -75,7 +75,9 @@ describe('error names and failure types', () => {
 
   it.each([
     ['Launch Instance', [CapacityError, ThrottledError]],
-    ['Is Instance Ready?', [InstanceNotReadyError, AgentNotOnlineError]],
+    // Its function registers the build and returns; the watcher settles the task (InstanceNotReady, AgentNotOnline after
+    // its bound: not retried). Only a failed registration is the function's own, retried.
+    ['Is Instance Ready?', [ReadinessRegistrationFailedError]],
   ] as [string, ErrorClass[]][])('retries, in "%s", the errors its function throws for the state machine to retry', (state, thrown) => {
     const retried = all.filter((h) => h.state === state && h.kind === 'Retry').flatMap((h) => h.names);
     for (const Class of thrown) expect(retried).toContain(nameOf(Class));

@@ -167,34 +167,10 @@ export interface TaggedInstance {
   readonly tags: Record<string, string>;
 }
 
-/** Instances that carry every given tag and are not terminated yet. */
-export async function findTaggedInstances(tags: Record<string, string>): Promise<TaggedInstance[]> {
-  const Filters = [
-    ...Object.entries(tags).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] })),
-    { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
-  ];
-  const found: TaggedInstance[] = [];
-  let NextToken: string | undefined;
-  do {
-    const out = await client.send(new DescribeInstancesCommand({ Filters, NextToken }));
-    for (const r of out.Reservations ?? []) {
-      for (const i of r.Instances ?? []) {
-        found.push({
-          instanceId: i.InstanceId ?? '',
-          state: i.State?.Name ?? 'unknown',
-          launchTime: i.LaunchTime ?? new Date(0),
-          tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
-        });
-      }
-    }
-    NextToken = out.NextToken;
-  } while (NextToken);
-  return found;
-}
-
 /**
- * Instances in the pages of DescribeInstances: `Filters` narrow them server-side and MaxResults bounds each response, so
- * a listing costs one call per `pageSize` instances and never loads an unbounded response. A paginated request (MaxResults
+ * Instances that carry every given tag and are not terminated yet, in the pages of DescribeInstances: `Filters` narrow
+ * them server-side and MaxResults bounds each response, so a listing costs one call per `pageSize` instances and never
+ * loads an unbounded response. A paginated request (MaxResults
  * or NextToken) with filters takes from the larger non-mutating bucket (100, refilled 20 a second), where an unfiltered
  * and unpaginated one takes from the smaller one (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html);
  * MaxResults is 5 to 1000 and cannot be given with InstanceIds, and only a response without NextToken is the last

@@ -76,9 +76,10 @@ function nextBatch(memory: Memory): string[] {
  * How often the table is read: every item read is billed by its whole size (a projection saves none:
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ProjectionExpressions.html), and a new
  * waiter, or one whose instance began to run, can wait a second to be seen (its agent takes seconds to register); the
- * agents are asked about every tick from what the last read found.
+ * agents are asked about every tick from what the last read found. In ticks, so that a scaled clock scales it too
+ * (a second with the stack's 200 ms).
  */
-const READ_EVERY_MS = 1000;
+const READ_EVERY_TICKS = 5;
 
 /** The safety net's period: a lost state-change event is noticed within it. Also how long a watcher idles before it stops. */
 export const safetyNetMs = (t: WatchTiming) => t.runMs / 6;
@@ -159,7 +160,7 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   // One batch of the waiters that ran at the last round is asked about while the table is read again; a waiter that
   // began to run since is asked about from the next round (its agent needs seconds after boot to register anyway).
   const batch = nextBatch(memory);
-  const reading = now() - memory.readAt >= READ_EVERY_MS;
+  const reading = now() - memory.readAt >= READ_EVERY_TICKS * ctx.timing.tickMs;
   const [heads, online] = await Promise.all([reading ? listWaiterHeads(ctx.table) : memory.heads, batch.length > 0 ? askAgents(ctx, batch) : new Set<string>()]);
   if (reading) {
     memory.heads = heads;

@@ -37,8 +37,8 @@ export interface WatcherEvent {
 
 /**
  * Makes sure a watcher runs: takes the lease when nobody holds it and starts a watcher with it. A watcher that holds
- * the lease looks again within its tick, and one that gives the lease back looks once more after (watch.ts), so a
- * waiter written before this call is never left without a watcher.
+ * the lease reads the table again within a second, and one that gives the lease back looks once more after
+ * (watch.ts), so a waiter written before this call is never left without a watcher.
  */
 export async function kickWatcher(table: PoolTable, watcherFunction: string, timing: WatchTiming, now = new Date()): Promise<boolean> {
   const owner = randomUUID();

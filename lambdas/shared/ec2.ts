@@ -131,8 +131,8 @@ export async function describeInstanceState(instanceId: string): Promise<Instanc
  * InstanceIds, so an id EC2 no longer knows is left out instead of failing the whole call with
  * InvalidInstanceID.NotFound) and paginated (MaxResults), which puts the call in EC2's larger non-mutating bucket
  * (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html). The API reference gives no limit on a
- * filter's values (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Filter.html): 100 per call, a size
- * other EC2 calls accept for their instance ids. A call that names no InstanceIds fails while an Availability Zone is
+ * filter's values (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Filter.html): 100 per call, well within
+ * the 1,000 IDs EC2's pagination guide allows a call (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-pagination.html). A call that names no InstanceIds fails while an Availability Zone is
  * disrupted (API_DescribeInstances.html); the safety net simply looks again at its next round.
  */
 export async function instanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>> {

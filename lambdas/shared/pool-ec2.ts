@@ -10,7 +10,7 @@ import {
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { CAPACITY_CODES, SPOT_MARKET_OPTIONS } from './ec2';
+import { CAPACITY_CODES, instanceStates, SPOT_MARKET_OPTIONS } from './ec2';
 import { POOL_TAGS, TAGS } from './env';
 import { errorCode } from './errors';
 import type { Fleet, Market } from './fleets';
@@ -222,32 +222,14 @@ export async function describeFleetInstances(stackTagValue: string, fleet: strin
 }
 
 /**
- * Instance IDs per DescribeInstances call when members the fleet's listing left out are looked up by id. They are given
- * as an instance-id filter, not InstanceIds: one ID EC2 does not know fails a whole call that names InstanceIds
- * (InvalidInstanceID.NotFound, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html), while a
- * filter just leaves it out; filtered and paginated, the call takes from the larger non-mutating bucket
- * (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html). The API reference states no limit on a
- * filter's values (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Filter.html): 100 a call, well within
- * the 1,000 IDs EC2's pagination guide allows a call (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-pagination.html).
- */
-export const STATE_IDS_PER_CALL = 100;
-
-/**
  * The states of the given instances, terminated ones included (no state filter: EC2 lists a terminated instance for a
- * while, about an hour); an instance EC2 does not know is absent from the map. One call per 100 IDs, whatever their number.
+ * while, about an hour); an instance EC2 does not know is absent from the map. One call per 100 IDs, whatever their
+ * number (ec2.ts instanceStates, which the readiness watcher's safety net uses too).
  */
 export async function instanceStatesById(instanceIds: readonly string[]): Promise<Map<string, string>> {
-  const states = new Map<string, string>();
-  for (let i = 0; i < instanceIds.length; i += STATE_IDS_PER_CALL) {
-    const Filters = [{ Name: 'instance-id', Values: instanceIds.slice(i, i + STATE_IDS_PER_CALL) }];
-    let NextToken: string | undefined;
-    do {
-      const out = await ec2.send(new DescribeInstancesCommand({ Filters, MaxResults: 1000, NextToken }));
-      for (const x of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) if (x.InstanceId) states.set(x.InstanceId, x.State?.Name ?? 'pending');
-      NextToken = out.NextToken;
-    } while (NextToken);
-  }
-  return states;
+  const states = await instanceStates(instanceIds);
+  // An instance EC2 gives no state name for is taken as still pending, as before.
+  return new Map([...states].map(([id, s]) => [id, s.state === 'unknown' ? 'pending' : s.state]));
 }
 
 /**

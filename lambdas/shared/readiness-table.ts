@@ -178,6 +178,14 @@ export async function getWaiters(t: PoolTable, instanceIds: readonly string[]): 
   return found;
 }
 
+/** The lease item: its owner, until when it holds (epoch ms), and a TTL a day on. */
+const leaseItem = (owner: string, now: Date, ms: number): Item => ({
+  ...key(LEASE_SK),
+  owner: { S: owner },
+  until: { N: String(now.getTime() + ms) },
+  expiresAt: { N: String(epochSeconds(now) + 86_400) },
+});
+
 /**
  * The watcher's lease: at most one watcher runs. Taken when free or expired (a watcher that died holds it at most
  * `ms`), kept by renewing it before it expires, given back when the watcher stops.
@@ -187,7 +195,7 @@ export async function takeLease(t: PoolTable, owner: string, now: Date, ms: numb
     t.client.send(
       new PutItemCommand({
         TableName: t.tableName,
-        Item: { ...key(LEASE_SK), owner: { S: owner }, until: { N: String(now.getTime() + ms) }, expiresAt: { N: String(epochSeconds(now) + 86_400) } },
+        Item: leaseItem(owner, now, ms),
         ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR #owner = :owner',
         ExpressionAttributeNames: { '#until': 'until', '#owner': 'owner' },
         ExpressionAttributeValues: { ':now': { N: String(now.getTime()) }, ':owner': { S: owner } },
@@ -207,7 +215,7 @@ export async function handOverLease(t: PoolTable, from: string, to: string, now:
     t.client.send(
       new PutItemCommand({
         TableName: t.tableName,
-        Item: { ...key(LEASE_SK), owner: { S: to }, until: { N: String(now.getTime() + ms) }, expiresAt: { N: String(epochSeconds(now) + 86_400) } },
+        Item: leaseItem(to, now, ms),
         ConditionExpression: '#owner = :from',
         ExpressionAttributeNames: { '#owner': 'owner' },
         ExpressionAttributeValues: { ':from': { S: from } },

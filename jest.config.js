@@ -9,4 +9,6 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0' } }],
   },
   testTimeout: 120000,
+  // test/local/faults.test.ts runs its faults' jobs this many at a time (it.concurrent), as the soak does.
+  maxConcurrency: 8,
 };

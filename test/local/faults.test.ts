@@ -26,8 +26,9 @@ afterAll(async () => {
 describe('injected faults: every job ends with exactly one result and every instance released', () => {
   // Faults that shorten every job's timeout run in a cloud of their own: test/local/job-renewal.test.ts; fleet faults
   // in one started with their fleets: test/local/fleet-faults.test.ts and fleet-queue-fault.test.ts; a fault that runs
-  // its own jobs (a scenario: account-busy) in its own test, test/local/account-busy-fault.test.ts.
-  it.each(FAULTS.filter((f) => !f.jobs && !f.fleets && !f.scenario).map((f) => [f.name, f] as const))('%s', async (_name, fault) => {
+  // its own jobs (a scenario: account-busy) in its own test, test/local/account-busy-fault.test.ts. They run a few at a
+  // time (jest's maxConcurrency), as the soak runs them: each job's fault is its own, and most of a job is waiting.
+  it.concurrent.each(FAULTS.filter((f) => !f.jobs && !f.fleets && !f.scenario).map((f) => [f.name, f] as const))('%s', async (_name, fault) => {
     // WHEN
     const summary = await runJob(cloud, { source: HELLO, command: 'bash build.sh' }, fault);
     // THEN the promises hold

@@ -60,9 +60,15 @@ export interface CloudTiming {
 
 export const DEFAULT_TIMING: CloudTiming = { msPerSecond: 20, bootMs: 600, registerMs: 400 };
 
-/** How often the safety-net poll runs by default (AWS: every 5 minutes), and how long a dispatch waits for its acknowledgement. */
+/** How often the safety-net poll runs by default (AWS: every 5 minutes). */
 const SAFETY_NET_POLL_MS = 1000;
-const DISPATCH_TIMEOUT_MS = 1500;
+/**
+ * How long a polled job waits for its acknowledgement before CodePipeline offers it again. AWS does not publish it
+ * (the job worker's nonce makes a second offer harmless: ours handle either answer, and the racing-pollers fault
+ * offers a job twice on purpose). Here: 30 simulated seconds, and never under 1.5 real seconds, so that this
+ * machine's own pauses (a starved CPU in the 1,000-build benchmark) do not offer jobs again where AWS would not.
+ */
+const dispatchTimeoutMs = (msPerSecond: number) => Math.max(1500, 30 * msPerSecond);
 
 export interface CloudHooks {
   onState?(execution: ExecutionRecord, event: EventLog): void;
@@ -110,8 +116,8 @@ export interface FunctionErrorRecord extends FunctionError {
 /** Variables whose value is a duration in milliseconds: the local cloud runs them in simulated time. */
 const SIMULATED_MS_VARIABLES: string[] = [ENV.checkWatchMs, ENV.eventGraceMs, ENV.refillWatchMs, ENV.readyWithinMs, ENV.watchTickMs, ENV.watchRunMs];
 /**
- * The readiness watcher's tick, in real ms, is never shorter than this here: at 20 ms a simulated second its 200 ms
- * would be 4 real ms, a loop that would take this machine's cores from the builds (every call is authorized against
+ * The readiness watcher's tick, in real ms, is never shorter than this here: at 20 ms a simulated second its 250 ms
+ * would be 5 real ms, a loop that would take this machine's cores from the builds (every call is authorized against
  * the template's IAM). With time scaled by 200 ms a simulated second or more (the benchmark's scale phase), the tick is
  * what it is on AWS; slower clocks see the agents a little later in simulated time, never more often.
  */
@@ -175,7 +181,7 @@ export class LocalCloud {
     // The account's EC2 token buckets refill per simulated second, as every AWS rate here runs in simulated time.
     // So do the other services' buckets (./services/api-quotas.ts): each service refuses an operation without one.
     const throttle = new Ec2Throttle(this.simulatedSeconds);
-    this.codepipeline = new LocalCodePipeline(DISPATCH_TIMEOUT_MS, new ApiThrottle(CODEPIPELINE_THROTTLING, this.simulatedSeconds));
+    this.codepipeline = new LocalCodePipeline(dispatchTimeoutMs(timing.msPerSecond), new ApiThrottle(CODEPIPELINE_THROTTLING, this.simulatedSeconds));
     this.ec2 = new LocalEc2({ bootMs: timing.bootMs, bootJitterMs: timing.bootJitterMs, shutdownMs: Math.round(timing.bootMs / 2), spotNoticeMs: 120 * timing.msPerSecond }, throttle);
     this.actionType = deployment.actionType;
     this.actionTypes = deployment.actionTypes;

@@ -77,17 +77,17 @@ function nextBatch(memory: Memory): string[] {
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ProjectionExpressions.html), and a new
  * waiter, or one whose instance began to run, can wait a second to be seen (its agent takes seconds to register); the
  * agents are asked about every tick from what the last read found. In ticks, so that a scaled clock scales it too
- * (a second with the stack's 200 ms).
+ * (a second with the stack's 250 ms).
  */
-const READ_EVERY_TICKS = 5;
+const READ_EVERY_TICKS = 4;
 
 /** The safety net's period: a lost state-change event is noticed within it. Also how long a watcher idles before it stops. */
 export const safetyNetMs = (t: WatchTiming) => t.runMs / 6;
 
 /**
  * Runs the one watcher for up to `timing.runMs`. Every tick, one batch of up to 50 running waiters, in turn, is asked
- * about (one DescribeInstanceInformation: Systems Manager sees at most 1000 / tickMs calls a second, 5 with the
- * stack's 200 ms, whatever the number of builds) and each online one is resumed through its token; a build past its
+ * about (one DescribeInstanceInformation: Systems Manager sees at most 1000 / tickMs calls a second, 4 with the
+ * stack's 250 ms, whatever the number of builds) and each online one is resumed through its token; a build past its
  * giveUpAt is failed. Once a second the waiting builds are read from the table (one Query; a waiter's whole item, with
  * its token, is read once, BatchGetItem). Every safety-net period, EC2 is asked (one DescribeInstances per 100) about
  * waiters whose state no event has confirmed lately, for a lost event. Throttled calls back off (doubling, up to 2 s).

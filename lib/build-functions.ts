@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env';
 import type { BuilderInstance } from './builder-instance';
-import { grantEbsKey, grantLaunch } from './launch-grants';
+import { grantEbsKey, grantLaunch, grantLaunchChecks } from './launch-grants';
 import { BuildActionFunction } from './lambda-function';
 
 /** How long one instance check of an execution started before the readiness watcher watches (well inside the function's timeout). */
@@ -53,6 +53,7 @@ export class BuildFunctions extends Construct {
       },
     });
     grantLaunch(this.launch, builder);
+    grantLaunchChecks(this.launch);
 
     if (props.ebsKmsKeyArn) grantEbsKey(this.launch, props.ebsKmsKeyArn);
 
@@ -97,7 +98,7 @@ export class BuildFunctions extends Construct {
     // SendTaskSuccess supports no resource-level permissions (see lib/command-events.ts).
     this.waitForBuild.addToRolePolicy(new iam.PolicyStatement({ sid: 'ResumeOwnTask', actions: ['states:SendTaskSuccess'], resources: ['*'] }));
 
-    this.launch.acknowledgeUnscopedApis('ec2:DescribeImages (read-only)');
+    this.launch.acknowledgeUnscopedApis('ec2:DescribeImages and ec2:DescribeInstanceTypes (read-only)');
     this.instanceCheck.acknowledgeUnscopedApis('ec2:DescribeInstances, ssm:DescribeInstanceInformation (read-only) and states:SendTaskSuccess/SendTaskFailure (a task token names no resource)');
     this.artifactUrls.acknowledgeUnscopedApis('codepipeline:GetJobDetails (read-only)');
     this.completion.acknowledgeUnscopedApis('CodePipeline job results (PutJobSuccessResult, PutJobFailureResult)');

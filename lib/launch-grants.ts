@@ -1,6 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { TAGS } from '../lambdas/shared/env';
+import { IMAGE_ALIASES } from '../lambdas/shared/image-aliases';
 import type { BuilderInstance } from './builder-instance';
 import type { BuildActionFunction } from './lambda-function';
 
@@ -56,6 +57,26 @@ export function grantLaunch(fn: BuildActionFunction, builder: BuilderInstance): 
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::image/*]',
     reason: 'The AMI is a property of each job or fleet; RunInstances is still limited to this stack\'s launch template.',
   });
+}
+
+/**
+ * What the launcher's checks before a job's launch need beyond grantLaunch: reading the public parameters behind the
+ * stock image aliases (lambdas/shared/image-aliases.ts) with GetParameter, the call resolveImageId makes (RunInstances
+ * is given the AMI ID, never `resolve:ssm:`, so it needs no ssm:GetParameters), and DescribeInstanceTypes for the
+ * instance types' architectures, which has no resource types or condition keys of its own
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html): Resource "*".
+ * A parameter's ARN is arn:${Partition}:ssm:${Region}:${Account}:parameter/${Name without its leading slash}
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html#awssystemsmanager-resources-for-iam-policies);
+ * AWS's examples write the public ones with no account (arn:aws:ssm:REGION::parameter/aws/service/…:
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-public-parameters-ami.html), so both
+ * forms are granted, as for a fleet's parameters (lib/fleet-pools.ts): either reading works.
+ */
+export function grantLaunchChecks(fn: BuildActionFunction): void {
+  const stack = Stack.of(fn);
+  const arn = (name: string, account: string) => stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, ''), account });
+  const parameters = Object.values(IMAGE_ALIASES).flatMap((name) => [arn(name, ''), arn(name, stack.account)]);
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadStockImageParameters', actions: ['ssm:GetParameter'], resources: parameters }));
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadInstanceTypes', actions: ['ec2:DescribeInstanceTypes'], resources: ['*'] }));
 }
 
 /**

@@ -3,15 +3,18 @@ import type { LaunchConfig } from '../shared/config';
 import { CAPACITY_CODES, describeImage, runInstance, type ImageInfo } from '../shared/ec2';
 import { POOL_TAGS, TAGS } from '../shared/env';
 import { CapacityError, errorCode, errorMessage, JobConfigurationError, THROTTLING_CODES } from '../shared/errors';
+import { resolveImageId } from '../shared/images';
 import { PROPERTY } from '../shared/properties';
 import type { BuildJob, InstanceMarket, LaunchedInstance } from '../shared/types';
+import { checkArchitecture, TypeArchitectures } from './architecture';
 
 /** How much of EC2's own message a ConfigurationError quotes: some list every valid value, and the fix must fit too. */
 const EC2_MESSAGE_CHARS = 300;
 
 /**
- * What to launch: the job's own ImageId and InstanceType, or its fleet's image (resolved to an AMI ID) and instance
- * types in its market. `imageName` and `typesName` say in messages where the values come from.
+ * What to launch: the job's own ImageId (an AMI ID or a stock image alias) and InstanceType, or its fleet's image
+ * (resolved to an AMI ID) and instance types in its market. `imageName` and `typesName` say in messages where the
+ * values come from.
  */
 export interface LaunchSpec {
   readonly imageId: string;
@@ -76,9 +79,13 @@ export const TEMPLATE_ROOT_DEVICE = '/dev/xvda';
  * Available AMIs seen recently, so a warm launcher does not look the same AMI up before every
  * build of a pipeline (one call off the path to a running build). Safe to reuse: an AMI
  * deregistered meanwhile makes RunInstances fail with InvalidAMIID.*, the same ConfigurationError.
+ * A stock image alias is kept the same way, with the image its parameter named: AWS publishes a new image every few
+ * weeks, and a build launched within minutes of that gets the previous one, which stays available. The instance
+ * types' architectures are kept for the container's life: they never change.
  */
 export class ImageCache {
   private readonly seen = new Map<string, { image: ImageInfo; at: number }>();
+  readonly types = new TypeArchitectures();
   constructor(
     private readonly ttlMs = 5 * 60 * 1000,
     private readonly now: () => number = Date.now,
@@ -94,6 +101,32 @@ export class ImageCache {
   put(imageId: string, image: ImageInfo): void {
     this.seen.set(imageId, { image, at: this.now() });
   }
+}
+
+/**
+ * The image to launch, the spec naming its AMI ID: an alias is read from Parameter Store first (and remembered with
+ * the image), so messages say `ImageId (al2023-arm64) "ami-…"`.
+ */
+async function imageOf(spec: LaunchSpec, images: ImageCache): Promise<{ spec: LaunchSpec; image: ImageInfo }> {
+  const remembered = images.get(spec.imageId);
+  const imageId = remembered?.imageId ?? (await resolveImageId(spec.imageId));
+  const resolved = imageId === spec.imageId ? spec : { ...spec, imageId, imageName: `${spec.imageName} (${spec.imageId})` };
+  const image = remembered ?? (await checkImage(resolved, images));
+  if (imageId !== spec.imageId) images.put(spec.imageId, image);
+  return { spec: resolved, image };
+}
+
+/**
+ * The image and the instance types' architectures, looked up together (neither waits for the other); every call
+ * settles before an error is thrown.
+ */
+async function checkBeforeLaunch(spec: LaunchSpec, images: ImageCache, rootVolumeGiB: number): Promise<{ spec: LaunchSpec; image: ImageInfo }> {
+  const [image, types] = await Promise.allSettled([imageOf(spec, images), images.types.of(spec)]);
+  if (image.status === 'rejected') throw image.reason;
+  if (types.status === 'rejected') throw types.reason;
+  checkArchitecture(image.value.spec, image.value.image, types.value);
+  checkRootVolume(image.value.spec, image.value.image, rootVolumeGiB);
+  return image.value;
 }
 
 /** Looks the AMI up before launching, so a wrong ImageId is a ConfigurationError and nothing starts. */
@@ -128,13 +161,12 @@ export async function launchBuildInstance(
   executionName: string,
   config: LaunchConfig,
   images: ImageCache = new ImageCache(0),
-  spec: LaunchSpec = jobSpec(job),
+  requested: LaunchSpec = jobSpec(job),
 ): Promise<LaunchedInstance> {
+  const { spec, image } = await checkBeforeLaunch(requested, images, config.rootVolumeGiB);
   const subnets: (string | null)[] = config.subnetIds.length > 0 ? [...config.subnetIds] : [null];
   const types = spec.instanceTypes;
   const tags = { [TAGS.stack]: config.stackTagValue, [TAGS.jobId]: job.jobId, [TAGS.execution]: executionName, ...(spec.fleet ? { [POOL_TAGS.fleet]: spec.fleet } : {}) };
-  const image = await checkImage(spec, images);
-  checkRootVolume(spec, image, config.rootVolumeGiB);
   const rootVolume =
     image.rootDeviceName && image.rootDeviceName !== TEMPLATE_ROOT_DEVICE ? { deviceName: image.rootDeviceName, sizeGiB: config.rootVolumeGiB } : null;
   const refusals: string[] = [];

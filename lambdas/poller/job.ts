@@ -14,6 +14,7 @@ import {
 } from '../shared/properties';
 import { DEFAULT_RENEWAL_SECONDS, LINE_FIRST_REPORT_SECONDS, LINE_REFRESH_SECONDS } from '../shared/renewal';
 import type { Fleet } from '../shared/fleets';
+import { IMAGE_ALIAS_NAMES, isImageAlias } from '../shared/image-aliases';
 import type { ArtifactLocation, BuildContext, BuildJob, BuildProperties, JobFleet } from '../shared/types';
 
 /** SendCommand's TimeoutSeconds in "Run Build" (the ASL): how long SSM may take to deliver the command. */
@@ -77,8 +78,8 @@ export function parseProperties(config: Record<string, string>): BuildProperties
     const set = [imageId && PROPERTY.imageId, instanceType && PROPERTY.instanceType].filter(Boolean).join(' and ');
     throw new JobConfigurationError(`${PROPERTY.fleet} ${JSON.stringify(fleet)} chooses the image and instance types, but ${set} ${set.includes(' and ') ? 'are' : 'is'} set too. Clear ${set} to build on the fleet, or clear ${PROPERTY.fleet} to launch from them.`);
   }
-  if (fleet === '' && !IMAGE_ID.test(imageId)) {
-    throw invalid(PROPERTY.imageId, imageId, 'must be an AMI ID like ami-0123456789abcdef0', 'Copy the AMI ID from the EC2 console (AMIs) in this pipeline\'s Region, or set Fleet to one of the stack\'s fleets.');
+  if (fleet === '' && !IMAGE_ID.test(imageId) && !isImageAlias(imageId)) {
+    throw invalid(PROPERTY.imageId, imageId, `must be an AMI ID like ami-0123456789abcdef0 or a stock image alias (${IMAGE_ALIAS_NAMES.join(', ')})`, 'Copy the AMI ID from the EC2 console (AMIs) in this pipeline\'s Region, or set Fleet to one of the stack\'s fleets.');
   }
   const [firstType, ...fallbackInstanceTypes] = fleet === '' ? instanceTypes(instanceType) : [''];
   const command = text(config, PROPERTY.command);

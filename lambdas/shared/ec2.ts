@@ -1,4 +1,4 @@
-import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, DescribeInstanceTypesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 
 /**
  * EC2 error codes that mean "no room here now" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html):
@@ -41,11 +41,14 @@ export interface LaunchRequest {
 export const SPOT_MARKET_OPTIONS = { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' } } as const;
 
 export interface ImageInfo {
+  readonly imageId: string;
   readonly rootDeviceName: string;
   readonly platform: string;
   readonly state: string;
   /** Size of the snapshot behind the root device, in GiB: the smallest root volume EC2 accepts. Null when not given. */
   readonly rootSnapshotGiB: number | null;
+  /** i386, x86_64, arm64, x86_64_mac or arm64_mac (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Image.html); null when not given. */
+  readonly architecture: string | null;
 }
 
 /** The AMI's root device, its snapshot size and platform; null when EC2 does not know it. Throws InvalidAMIID.* codes. */
@@ -56,11 +59,29 @@ export async function describeImage(imageId: string): Promise<ImageInfo | null> 
   const rootDeviceName = image.RootDeviceName ?? '';
   const root = image.BlockDeviceMappings?.find((m) => m.DeviceName === rootDeviceName);
   return {
+    imageId: image.ImageId ?? imageId,
     rootDeviceName,
+    architecture: image.Architecture ?? null,
     platform: image.PlatformDetails ?? image.Platform ?? 'Linux/UNIX',
     state: image.State ?? 'available',
     rootSnapshotGiB: root?.Ebs?.VolumeSize ?? null,
   };
+}
+
+/**
+ * The architectures each instance type runs (ProcessorInfo.SupportedArchitectures:
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceTypes.html,
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ProcessorInfo.html), in one call: up to 100 types a call
+ * (the model's InstanceType list) and a job names at most 5. A type EC2 does not offer fails the call with
+ * InvalidInstanceType. A type EC2 leaves out of its answer is left out here.
+ */
+export async function instanceTypeArchitectures(instanceTypes: readonly string[]): Promise<Map<string, readonly string[]>> {
+  const out = await client.send(new DescribeInstanceTypesCommand({ InstanceTypes: [...instanceTypes] as never[] }));
+  const architectures = new Map<string, readonly string[]>();
+  for (const info of out?.InstanceTypes ?? []) {
+    if (info.InstanceType && info.ProcessorInfo?.SupportedArchitectures) architectures.set(info.InstanceType, info.ProcessorInfo.SupportedArchitectures);
+  }
+  return architectures;
 }
 
 export async function runInstance(req: LaunchRequest): Promise<Instance> {

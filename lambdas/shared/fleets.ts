@@ -1,4 +1,5 @@
 import { cronProblem, timeZoneProblem } from './cron';
+import { expandImageAlias, IMAGE_ALIAS_NAMES, isImageAlias } from './image-aliases';
 import { IMAGE_ID, INSTANCE_TYPE, MAX_INSTANCE_TYPES } from './properties';
 
 /**
@@ -33,7 +34,11 @@ export interface FleetSchedule {
 
 /** A fleet as written: the optional settings may be left out. */
 export interface FleetProps {
-  /** An AMI ID (`ami-…`) or `resolve:ssm:` and the name of a Parameter Store parameter holding one, read at each launch. */
+  /**
+   * An AMI ID (`ami-…`), `resolve:ssm:` and the name of a Parameter Store parameter holding one, read at each launch,
+   * or an alias of a stock image (`al2023`, `al2023-arm64`, `ubuntu-24.04`, `ubuntu-24.04-arm64`, `windows-2022`:
+   * lambdas/shared/image-aliases.ts), which the parsed fleet holds as its `resolve:ssm:` parameter.
+   */
   readonly imageId: string;
   /** Instance types, tried in order when EC2 has no capacity for one (1 to 5). */
   readonly instanceTypes: readonly string[];
@@ -124,12 +129,11 @@ const PUBLIC_PARAMETER = /^resolve:ssm:\/aws\/service(\/[A-Za-z0-9_.-]+){1,13}$/
 const OWN_PARAMETER = /^resolve:ssm:((?:\/[A-Za-z0-9_.-]+){1,15}|[A-Za-z0-9_.-]+)(?::([1-9]\d{0,9}|[A-Za-z._-][A-Za-z0-9._-]{0,99}))?$/;
 const RESERVED = /^(aws|ssm)/i;
 
-const IMAGE_ID_EXPECTED =
-  'an AMI ID (ami-0123456789abcdef0) or resolve:ssm: and a parameter (resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64, resolve:ssm:/builds/golden-ami:prod)';
+const IMAGE_ID_EXPECTED = `an AMI ID (ami-0123456789abcdef0), resolve:ssm: and a parameter (resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64, resolve:ssm:/builds/golden-ami:prod) or one of the stock image aliases ${IMAGE_ALIAS_NAMES.join(', ')}`;
 
 /** Why a fleet's imageId cannot be launched, or null. */
 export function imageIdProblem(value: string): string | null {
-  if (IMAGE_ID.test(value) || PUBLIC_PARAMETER.test(value)) return null;
+  if (IMAGE_ID.test(value) || PUBLIC_PARAMETER.test(value) || isImageAlias(value)) return null;
   const own = OWN_PARAMETER.exec(value);
   if (own && own[1].length <= 1011 && !RESERVED.test(own[1].replace(/^\//, '')) && !RESERVED.test(own[2] ?? '')) return null;
   return IMAGE_ID_EXPECTED;
@@ -221,7 +225,9 @@ function fleet(path: string, value: unknown): Fleet {
   const bag = object(path, value, FLEET_KEYS, 'a fleet');
   const get = (key: string, expected: string) => required(path, bag, key, expected);
   const parsed: Fleet = {
-    imageId: text(`${path}.imageId`, get('imageId', 'an AMI ID or alias'), imageIdProblem, IMAGE_ID_EXPECTED),
+    // An alias becomes the resolve:ssm: parameter it names: the refill, the grants (lib/fleet-pools.ts) and the claims
+    // then treat it as any public parameter.
+    imageId: expandImageAlias(text(`${path}.imageId`, get('imageId', 'an AMI ID or alias'), imageIdProblem, IMAGE_ID_EXPECTED)),
     instanceTypes: instanceTypes(`${path}.instanceTypes`, get('instanceTypes', 'a list of instance types')),
     market: text(`${path}.market`, get('market', MARKET_EXPECTED), (s) => ((MARKETS as readonly string[]).includes(s) ? null : MARKET_EXPECTED), MARKET_EXPECTED) as Market,
     hotPool: whole(`${path}.hotPool`, get('hotPool', 'a pool size'), FLEET_LIMITS.pool),

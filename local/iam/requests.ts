@@ -112,6 +112,8 @@ type Checks<I> = (input: I, state: ResourceState) => AuthorizationCheck[];
 export const EC2_REQUESTS: Record<string, Checks<URLSearchParams>> = {
   RunInstances: runInstances,
   DescribeImages: () => [{ action: 'ec2:DescribeImages', resource: ANY }],
+  // No resource types or condition keys of its own (list_amazonec2.html, DescribeInstanceTypes): Resource "*".
+  DescribeInstanceTypes: () => [{ action: 'ec2:DescribeInstanceTypes', resource: ANY }],
   DescribeInstances: () => [{ action: 'ec2:DescribeInstances', resource: ANY }],
   TerminateInstances: (p, s) => instanceChecks('ec2:TerminateInstances', queryList(p, 'InstanceId'), s),
   StopInstances: (p, s) => instanceChecks('ec2:StopInstances', queryList(p, 'InstanceId'), s),

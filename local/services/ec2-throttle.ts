@@ -96,6 +96,8 @@ const instanceIds = (p: URLSearchParams) => listLength(p, 'InstanceId');
 export const EC2_THROTTLING: Readonly<Record<string, ActionThrottling>> = {
   // A Describe* action not listed elsewhere: non-mutating.
   DescribeImages: { request: NON_MUTATING },
+  // Also a Describe* action not listed elsewhere.
+  DescribeInstanceTypes: { request: NON_MUTATING },
   // Listed among the unfiltered and unpaginated non-mutating actions. THROTTLING does not say whether InstanceId.N
   // counts as a filter: only Filter.N does here (the stricter reading), so DescribeInstances by id alone takes from
   // the smaller bucket; MaxResults or NextToken make it paginated. THROTTLING says such requests "use tokens from a

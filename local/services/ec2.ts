@@ -4,13 +4,11 @@ import { TAGS } from '../../lambdas/shared/env';
 import type { Chaos } from './chaos';
 import type { Ec2Throttle } from './ec2-throttle';
 import { checkImageId, checkRootVolume, describeImages, list } from './ec2-images';
+import { checkArchitecture, describeInstanceTypes, instanceTypeExists } from './ec2-instance-types';
 import { interruptionWarning, launchOptions, startRefusal, stateChangeEvent, stopRefusal, type Ec2Event, type LaunchOptions } from './ec2-lifecycle';
 import { serveQueryProtocol, xmlEscape, type LocalServer } from './http';
 
 export { DEFAULT_IMAGE_ID, LOCAL_IMAGES, LOCAL_LAUNCH_TEMPLATES } from './ec2-images';
-
-const FAMILIES = ['t3', 't3a', 't4g', 'm5', 'm6i', 'm6g', 'm7i', 'm7g', 'c5', 'c6i', 'c6g', 'c7i', 'c7g', 'r5', 'r6i', 'r7i', 'g4dn', 'g5', 'g6', 'p4d', 'p5', 'i4i'];
-const SIZES = ['nano', 'micro', 'small', 'medium', 'large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge', '48xlarge', 'metal'];
 
 export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
 const STATE_CODES: Record<InstanceStateName, number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
@@ -64,11 +62,6 @@ export function isReleased(instance: SimInstance): boolean {
   return instance.state === 'shutting-down' || instance.state === 'terminated';
 }
 
-function instanceTypeExists(type: string): boolean {
-  const [family, size] = type.split('.');
-  return FAMILIES.includes(family) && SIZES.includes(size);
-}
-
 
 /**
  * EC2's control plane, simulated: RunInstances, DescribeImages, DescribeInstances and
@@ -99,6 +92,7 @@ export class LocalEc2 {
   async start(): Promise<string> {
     const operations: Record<string, (p: URLSearchParams) => string> = {
       DescribeImages: (p) => describeImages(p),
+      DescribeInstanceTypes: (p) => describeInstanceTypes(p),
       RunInstances: (p) => this.runInstances(p),
       DescribeInstances: (p) => this.describeInstances(p),
       TerminateInstances: (p) => this.terminateInstances(p),
@@ -149,6 +143,7 @@ export class LocalEc2 {
     const instanceType = p.get('InstanceType') ?? '';
     checkImageId(imageId);
     if (!instanceTypeExists(instanceType)) throw new AwsError('InvalidParameterValue', `Invalid value '${instanceType}' for InstanceType.`);
+    checkArchitecture(imageId, instanceType);
     if (!p.get('LaunchTemplate.LaunchTemplateId')) throw new AwsError('MissingParameter', 'The request must contain the parameter LaunchTemplate');
     checkRootVolume(p, imageId);
     const launch = launchOptions(p);

@@ -24,7 +24,8 @@ const refusal = (attempt: () => unknown): string => {
   }
   throw new Error('expected a FleetValueError, got none');
 };
-const IMAGE = 'an AMI ID (ami-0123456789abcdef0) or resolve:ssm: and a parameter (resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64, resolve:ssm:/builds/golden-ami:prod)';
+const IMAGE =
+  'an AMI ID (ami-0123456789abcdef0), resolve:ssm: and a parameter (resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64, resolve:ssm:/builds/golden-ami:prod) or one of the stock image aliases al2023, al2023-arm64, ubuntu-24.04, ubuntu-24.04-arm64, windows-2022';
 
 describe('parseFleets', () => {
   it('applies the defaults: no schedules, pool instances replaced after a day, no hibernation', () => {

@@ -20,7 +20,7 @@ afterAll(async () => {
 
 /** Bad input known before launch: a ConfigurationError naming the property and the fix; nothing launched. */
 const BEFORE_LAUNCH: [string, Partial<JobOptions>, RegExp][] = [
-  ['a malformed ImageId', { imageId: 'latest-linux' }, /^ImageId must be an AMI ID like ami-0123456789abcdef0, got "latest-linux"\. Copy the AMI ID/],
+  ['a malformed ImageId', { imageId: 'latest-linux' }, /^ImageId must be an AMI ID like ami-0123456789abcdef0 or a stock image alias \(al2023, al2023-arm64, ubuntu-24\.04, ubuntu-24\.04-arm64, windows-2022\), got "latest-linux"\. Copy the AMI ID/],
   ['an AMI that does not exist', { imageId: 'ami-0fffffffffffffff0' }, /ImageId "ami-0fffffffffffffff0" .*InvalidAMIID.NotFound.*Use an AMI that exists in this Region/],
   ['an unknown instance type', { instanceType: 'z9.mega' }, /InstanceType "z9.mega" .*InvalidParameterValue.*Pick an instance type offered in this Region/],
   ['a malformed instance type list', { instanceType: 't3.medium;reboot' }, /^InstanceType must be an EC2 instance type/],

@@ -5,6 +5,7 @@ import { ImageCache, launchBuildInstance } from '../../lambdas/launcher/launch';
 import { parseProperties } from '../../lambdas/poller/job';
 import { parseFleets } from '../../lambdas/shared/fleets';
 import { expandImageAlias, IMAGE_ALIASES, IMAGE_ALIAS_NAMES } from '../../lambdas/shared/image-aliases';
+import { isWindowsFleet } from '../../local/soak-fleets';
 import { buildJob } from '../fixtures/job';
 
 /** Stock image aliases: which values ImageId and a fleet's imageId take, and the launcher's checks before a launch. */
@@ -40,6 +41,11 @@ describe('ImageId and a fleet\'s imageId', () => {
     expect(fleets.arm.imageId).toBe('resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id');
     expect(expandImageAlias('windows-2022')).toBe(`resolve:ssm:${IMAGE_ALIASES['windows-2022']}`);
     expect(expandImageAlias('ami-0a1b2c3d4e5f67890')).toBe('ami-0a1b2c3d4e5f67890');
+  });
+
+  it('the platform follows the alias: windows-2022 is a Windows fleet to the local cloud, the Linux aliases are not', () => {
+    const fleetOf = (imageId: string) => parseFleets({ f: { imageId, instanceTypes: ['m7i.large'], market: 'on-demand', hotPool: 0, stoppedPool: 0, maxConcurrent: 1, maxQueueMinutes: 0 } }, 'fleets').f;
+    expect(IMAGE_ALIAS_NAMES.filter((alias) => isWindowsFleet(fleetOf(alias)))).toEqual(['windows-2022']);
   });
 });
 

@@ -5,8 +5,12 @@ import { PROPERTY } from '../lambdas/shared/properties';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { checkActionTypePin, pinFile, readPin, templated, type ActionTypePinOptions } from './action-type-snapshot';
 
-/** How many artifacts an action of this type takes and produces. */
-export const ARTIFACT_BOUNDS = { minInputs: 0, maxInputs: 1, minOutputs: 0, maxOutputs: 1 } as const;
+/**
+ * How many artifacts an action of this type takes and produces: CodePipeline's limit for a custom action, 0 to 5 each
+ * (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ArtifactDetails.html). Version 3 declares them all
+ * so its pinned definition is complete; the poller refuses more than one of each until a stack version serves them.
+ */
+export const ARTIFACT_BOUNDS = { minInputs: 0, maxInputs: 5, minOutputs: 0, maxOutputs: 5 } as const;
 
 export interface BuildActionTypeProps {
   readonly actionType: ActionTypeRef;
@@ -67,6 +71,11 @@ export class BuildActionType extends Construct {
         property(PROPERTY.outputArtifactPath, 'File or directory, relative to the working directory, zipped as the output artifact.', false),
         property(PROPERTY.timeoutMinutes, 'Minutes the build may run (1 to 1440). Empty: 60.', false, 'Number'),
         property(PROPERTY.fleet, "One of the stack's fleets (warm pools, Spot, a concurrency cap), instead of ImageId and InstanceType.", false),
+        // Version 3: ten properties, CodePipeline's limit for a custom action type
+        // (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_CreateCustomActionType.html: configurationProperties, at most 10).
+        property(PROPERTY.environmentVariables, 'JSON array of {"name","value","type"}; type PLAINTEXT, PARAMETER_STORE or SECRETS_MANAGER, as the CodeBuild action takes them.', false),
+        property(PROPERTY.exportedVariables, 'Comma-separated variables whose values at the end of the build become the action\'s output variables.', false),
+        property(PROPERTY.cachePaths, 'Directories saved after a successful build and restored before the next build of this action.', false),
       ],
       settings: {
         entityUrlTemplate: linksToDocument(props.actionType, props.pin)

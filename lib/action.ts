@@ -167,6 +167,8 @@ function configurationOf(props: Ec2BuildActionProps): Record<string, string> {
       },
       undefined,
       fleets,
+      // The provider's parameter and secret settings are checked by the poller, where they are known.
+      null,
     );
   } catch (err) {
     throw new Error(`${owner}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

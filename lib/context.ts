@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import { FLEETS_CONTEXT, FleetValueError, parseFleets, type Fleet } from '../lambdas/shared/fleets';
+import { SCOPE_SETTINGS } from '../lambdas/shared/build-environment';
 import { ACTION_TYPE_RULES, PROVIDER_DEFAULTS, RESOURCE_RULES, type Ec2BuildProviderProps } from './provider-props';
 
 /** Context keys users set with `cdk deploy -c key=value` or in cdk.json. */
@@ -14,6 +15,8 @@ export const CONTEXT = {
   rootVolumeGiB: 'ec2-build-action:rootVolumeGiB',
   ebsKmsKeyArn: 'ec2-build-action:ebsKmsKeyArn',
   fleets: FLEETS_CONTEXT,
+  parameterPrefixes: SCOPE_SETTINGS.parameterPrefixes.context,
+  secretPrefixes: SCOPE_SETTINGS.secretPrefixes.context,
 } as const;
 
 /** What the context sets: the provider's props, and the stack's name. */
@@ -108,5 +111,7 @@ export function readSettings(node: Node): AppSettings {
     rootVolumeGiB: read.integer(CONTEXT.rootVolumeGiB, PROVIDER_DEFAULTS.rootVolumeGiB, rootVolumeGiB.min, rootVolumeGiB.max, 'GiB'),
     ebsKmsKeyArn: read.optional(CONTEXT.ebsKmsKeyArn, kmsKeyArn.pattern, kmsKeyArn.expected),
     fleets: read.fleets(CONTEXT.fleets),
+    parameterPrefixes: read.list(CONTEXT.parameterPrefixes, RESOURCE_RULES.parameterPrefix.pattern, `a comma-separated list of ${RESOURCE_RULES.parameterPrefix.expected}`),
+    secretPrefixes: read.list(CONTEXT.secretPrefixes, RESOURCE_RULES.secretPrefix.pattern, `a comma-separated list of ${RESOURCE_RULES.secretPrefix.expected}`),
   };
 }

@@ -19,7 +19,7 @@ export interface Ec2BuildProviderProps {
   readonly providerName?: string;
   /**
    * The action type's version. A registered version's definition cannot change: a new definition needs a new version.
-   * @default '2' (version 1 had no Fleet; keep it with previousVersions: ['1'] where pipelines use it)
+   * @default '3' (version 1 had no Fleet, version 2 no EnvironmentVariables; keep them with previousVersions where pipelines use them)
    */
   readonly version?: string;
   /**
@@ -61,10 +61,22 @@ export interface Ec2BuildProviderProps {
    * @default - no fleets: every job launches cold
    */
   readonly fleets?: Readonly<Record<string, FleetProps>>;
+  /**
+   * Parameter Store paths whose parameters a job's EnvironmentVariables may name (PARAMETER_STORE), e.g. ['/builds/'].
+   * Only the function that resolves them at dispatch may read them (ssm:GetParameter on exactly these paths); the build
+   * instance never can.
+   * @default - none: a PARAMETER_STORE variable is a ConfigurationError naming this prop
+   */
+  readonly parameterPrefixes?: readonly string[];
+  /**
+   * Secrets Manager name prefixes of the secrets a job's EnvironmentVariables may name (SECRETS_MANAGER), e.g. ['builds/'].
+   * @default - none: a SECRETS_MANAGER variable is a ConfigurationError naming this prop
+   */
+  readonly secretPrefixes?: readonly string[];
 }
 
 /** The defaults of the props that have one, shared with the app's context reader (lib/context.ts). */
-export const PROVIDER_DEFAULTS = { category: 'Build', providerName: 'EC2-Build', version: '2', rootVolumeGiB: 30 } as const;
+export const PROVIDER_DEFAULTS = { category: 'Build', providerName: 'EC2-Build', version: '3', rootVolumeGiB: 30 } as const;
 
 /**
  * The limits of an action type's identity (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionTypeId.html):
@@ -89,6 +101,14 @@ export const RESOURCE_RULES = {
     expected: 'the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; not an alias or a bare key ID)',
   },
   rootVolumeGiB: { min: 8, max: 16384 },
+  /**
+   * A parameter path: / and segments of the characters a parameter name may hold, ending in /
+   * (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-parameter-name-constraints.html); never /aws/,
+   * which AWS reserves. It becomes an IAM resource parameter/<path>*, so no wildcard.
+   */
+  parameterPrefix: { pattern: /^\/(?!aws\/)[A-Za-z0-9_.-]+\/([A-Za-z0-9_.-]+\/)*$/i, expected: 'a parameter path like /builds/ (starting and ending with /, not /aws/)' },
+  /** The start of a secret's name: 1 to 256 of the characters a name may hold (API_CreateSecret.html, Name); no wildcard. */
+  secretPrefix: { pattern: /^[A-Za-z0-9/_+=.@-]{1,256}$/, expected: 'the start of secret names like builds/ (letters, digits and /_+=.@-)' },
 } as const;
 
 /** A prop that cannot be used; the message names the construct and the prop, and echoes the value. */
@@ -110,6 +130,8 @@ export interface ResolvedProviderProps {
   readonly ebsKmsKeyArn?: string;
   readonly actionTypePin?: ActionTypePinOptions;
   readonly fleets?: Readonly<Record<string, Fleet>>;
+  readonly parameterPrefixes: readonly string[];
+  readonly secretPrefixes: readonly string[];
 }
 
 /** The first unresolved token in a value, with its path, or undefined. */
@@ -196,5 +218,14 @@ export function resolveProviderProps(props: Ec2BuildProviderProps, owner = 'Ec2B
     ebsKmsKeyArn: props.ebsKmsKeyArn === undefined ? undefined : check.text('ebsKmsKeyArn', props.ebsKmsKeyArn, RESOURCE_RULES.kmsKeyArn),
     actionTypePin: props.actionTypePin,
     fleets: resolveFleets(owner, props.fleets),
+    // Literals: they name IAM resources and travel to the functions as one variable each.
+    parameterPrefixes: literalList(owner, 'parameterPrefixes', props.parameterPrefixes, check, RESOURCE_RULES.parameterPrefix),
+    secretPrefixes: literalList(owner, 'secretPrefixes', props.secretPrefixes, check, RESOURCE_RULES.secretPrefix),
   };
+}
+
+function literalList(owner: string, prop: string, value: readonly string[] | undefined, check: ReturnType<typeof checker>, rule: { pattern: RegExp; expected: string }): readonly string[] {
+  const token = firstToken(value, prop);
+  if (token) throw new PropValueError(owner, token.path, 'a literal known at synth', token.value);
+  return check.list(prop, value, rule);
 }

@@ -14,6 +14,7 @@ import { FleetPools } from './fleet-pools';
 import { Readiness } from './readiness';
 import { JobPoller } from './job-poller';
 import { FIRST_CONSTRUCT_ID, pinFile, readPin } from './action-type-snapshot';
+import { JobBucket } from './job-bucket';
 import { KeptActionType } from './kept-action-type';
 import { resolveProviderProps, type Ec2BuildProviderProps, type ResolvedProviderProps } from './provider-props';
 import { SafetyNets } from './safety-nets';
@@ -168,6 +169,13 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     const keepsALine = Object.values(this.fleets).some((f) => f.maxQueueMinutes > 0);
     const poller = new JobPoller(this, 'Poller', { actionTypes, stateMachine, executionsArn, safetyNetPollMinutes: keepsALine ? 1 : undefined });
     poller.function.addEnvironment(ENV.fleets, pools.fleetsJson);
+    new JobBucket(this, 'Jobs', {
+      artifactUrls: functions.artifactUrls,
+      completion: functions.completion,
+      poller: poller.function,
+      parameterPrefixes: resolved.parameterPrefixes,
+      secretPrefixes: resolved.secretPrefixes,
+    });
     new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine, executionsArn });
     if (Object.values(this.fleets).some((f) => f.market !== 'on-demand')) {
       new SpotInterruptions(this, 'SpotInterruptions', { stateMachine, executionsArn, table: pools.table });

@@ -18,6 +18,10 @@ const USAGE = `usage: npm run local -- [options]
   --instance-type TYPE       the action's InstanceType (default: t3.medium)
   --timeout-minutes N        the action's TimeoutMinutes (default: 60)
   --property NAME=VALUE      any action property (repeatable); overrides the shorthand above for the same property
+  --parameter NAME=VALUE     a SecureString parameter the local Parameter Store holds (repeatable), for
+                             EnvironmentVariables of type PARAMETER_STORE; the stack lets builds read its path
+  --secret NAME=VALUE        a secret the local Secrets Manager holds (repeatable), for SECRETS_MANAGER variables;
+                             the stack lets builds read secrets named NAME
   --fleets FILE              deploy the stack with these fleets (JSON, as the context key ec2-build-action:fleets);
                              their pools are filled before the job; a job names one with --property Fleet=NAME
   --out FILE                 where to write the output artifact zip
@@ -54,7 +58,26 @@ function readFleets(file: string): Record<string, Fleet> {
   }
 }
 
-function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean; fault?: Fault; template?: string; runs: number; fleets?: Record<string, Fleet> } {
+/** NAME=VALUE pairs of a repeatable option; a pair without a name is a usage error. */
+function pairs(option: string, given: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of (given ?? []) as string[]) {
+    const at = p.indexOf('=');
+    if (at < 1) usage(`--${option} must be NAME=VALUE, got ${JSON.stringify(p)}`);
+    out[p.slice(0, at)] = p.slice(at + 1);
+  }
+  return out;
+}
+
+/** The parent path of a parameter (/builds/token: /builds/); none for a name outside any path. */
+const parentPath = (name: string) => (/^\/.+\//.test(name) ? name.slice(0, name.lastIndexOf('/') + 1) : null);
+
+interface Values {
+  readonly parameters: Record<string, string>;
+  readonly secrets: Record<string, string>;
+}
+
+function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean; fault?: Fault; template?: string; runs: number; fleets?: Record<string, Fleet>; values: Values } {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
@@ -68,6 +91,8 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
         'instance-type': { type: 'string' },
         'timeout-minutes': { type: 'string' },
         property: { type: 'string', multiple: true },
+        parameter: { type: 'string', multiple: true },
+        secret: { type: 'string', multiple: true },
         runs: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
@@ -114,7 +139,12 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
     properties[p.slice(0, at)] = p.slice(at + 1);
   }
   if (values.out !== undefined && !outputPathOf({ properties, outputPath: values['output-path'] as string | undefined })) usage('--out needs --output-path (what to put in the output artifact)');
+  const stored = { parameters: pairs('parameter', values.parameter), secrets: pairs('secret', values.secret) };
+  if (template && (Object.keys(stored.parameters).length || Object.keys(stored.secrets).length)) {
+    usage('--parameter and --secret deploy the stack allowing their paths and names; --template holds its own settings: give one of them');
+  }
   return {
+    values: stored,
     fault,
     template,
     fleets,
@@ -136,11 +166,19 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
 }
 
 async function main(): Promise<void> {
-  const { job, json, quiet, fault, template, runs, fleets } = parse(process.argv.slice(2));
+  const { job, json, quiet, fault, template, runs, fleets, values } = parse(process.argv.slice(2));
   // A fault may shorten the jobs' renewals and timeouts: the cloud starts with them.
   // A fleet fault runs on fleets of its own, deployed beside the file's.
   const deployed = fault?.fleets ? { ...(fleets ?? {}), ...fault.fleets } : fleets;
-  const cloud = await LocalCloud.start(undefined, { template, fleets: deployed, jobs: fault?.jobs, log: (line) => process.stderr.write(`⚙ ${line}\n`) });
+  // The stack deployed as a user would deploy it for these values: builds may read the parameters' paths and the
+  // secrets' names (-c ec2-build-action:parameterPrefixes=… secretPrefixes=…), and nothing else.
+  const environmentScope = {
+    parameterPrefixes: [...new Set(Object.keys(values.parameters).map(parentPath).filter((p): p is string => p !== null))],
+    secretPrefixes: Object.keys(values.secrets),
+  };
+  const cloud = await LocalCloud.start(undefined, { template, fleets: deployed, jobs: fault?.jobs, environmentScope, log: (line) => process.stderr.write(`⚙ ${line}\n`) });
+  for (const [name, value] of Object.entries(values.parameters)) cloud.ssm.parameters.set(name, value, 'SecureString');
+  for (const [name, value] of Object.entries(values.secrets)) cloud.secrets.put(name, value);
   // CodePipeline refuses a configuration key the action type does not declare: so does the runner, before any job.
   const declared = registeredActionTypes(cloud.stack).find((t) => t.id.version === cloud.actionType.version)?.properties.map((p) => p.name) ?? [];
   const unknown = Object.keys(job.properties ?? {}).find((name) => !declared.includes(name));

@@ -6,6 +6,7 @@ import type { RefillReport } from '../lambdas/pool-refill/refill';
 import { ENV, POOL_TAGS, TAGS } from '../lambdas/shared/env';
 import { poolSizesAt } from '../lambdas/shared/fleet-sizes';
 import { FLEETS_CONTEXT, parseFleets, type Fleet } from '../lambdas/shared/fleets';
+import { SCOPE_SETTINGS } from '../lambdas/shared/build-environment';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { applyCommandFault, chaosDispatcher } from './cloud-faults';
 import { deploy, type Deployment } from './deployment';
@@ -33,6 +34,7 @@ import { LocalDynamoDb } from './services/dynamodb';
 import { LocalLambdaApi } from './services/lambda-api';
 import { createTemplateTables } from './services/dynamodb-tables';
 import { LocalS3 } from './s3';
+import { LocalSecretsManager } from './services/secrets-manager';
 import { currentTemplate } from './synthesized';
 import { UserServices } from './user-services';
 
@@ -93,6 +95,11 @@ export interface CloudOptions {
    * ec2-build-action:fleets of its synth. Not with `template`, which holds its own.
    */
   readonly fleets?: Readonly<Record<string, Fleet>>;
+  /**
+   * The parameter paths and secret name prefixes builds may read (`--parameter`, `--secret`): the context keys
+   * ec2-build-action:parameterPrefixes and secretPrefixes of the current stack's synth. Not with `template`.
+   */
+  readonly environmentScope?: { readonly parameterPrefixes: readonly string[]; readonly secretPrefixes: readonly string[] };
 }
 
 /** A local cloud's job renewal interval (seconds) and job timeout (ms). */
@@ -140,6 +147,8 @@ export class LocalCloud {
   readonly logs = new LocalLogs();
   /** DynamoDB: dynalite behind the IAM gate and the model, holding the template's tables. */
   readonly dynamodb = new LocalDynamoDb();
+  /** Secrets Manager: the secrets a build's SECRETS_MANAGER variables name (put()). */
+  readonly secrets = new LocalSecretsManager();
   /** IAM: decides every request by the role that signs it (its denials explain a job that went nowhere). */
   authorizer!: Authorizer;
   readonly s3: LocalS3;
@@ -195,6 +204,9 @@ export class LocalCloud {
     LocalCloud.started = true;
     if (options.template && options.fleets) throw new Error('LocalCloud.start: a template holds its own fleets; give fleets or a template, not both');
     const context: Record<string, string> = options.fleets ? { [FLEETS_CONTEXT]: JSON.stringify(options.fleets) } : {};
+    const scope = options.environmentScope;
+    if (scope?.parameterPrefixes.length) context[SCOPE_SETTINGS.parameterPrefixes.context] = scope.parameterPrefixes.join(',');
+    if (scope?.secretPrefixes.length) context[SCOPE_SETTINGS.secretPrefixes.context] = scope.secretPrefixes.join(',');
     const template = options.template ?? (await currentTemplate(options.log, context));
     const cloud = new LocalCloud(timing, deploy(template));
     if (options.jobs) {
@@ -303,7 +315,9 @@ export class LocalCloud {
     this.ec2.onEvent = (event) => this.bus.put({ ...event });
     // IAM from the template: every request to the local services, Step Functions' invocations and
     // the build instances' agents are authorized as the role that makes them.
-    this.authorizer = installIamGate(stack, stackResourceState(stack, (id) => this.ec2.instances.get(id)?.tags ?? null));
+    const resourceState = stackResourceState(stack, (id) => this.ec2.instances.get(id)?.tags ?? null);
+    resourceState.secretArn = (id) => this.secrets.arnOf(id);
+    this.authorizer = installIamGate(stack, resourceState);
     for (const [logGroup] of stack.resources('AWS::Logs::LogGroup')) this.logs.createLogGroup(stack.ref(logGroup));
     await authorizeServiceUses(stack, this.authorizer);
     this.ssm.agent = { identity: agentIdentity(stack, this.authorizer, (id) => this.ec2.instances.get(id)?.launchTemplateId ?? null), logs: this.logs };
@@ -317,7 +331,10 @@ export class LocalCloud {
       SSM: await this.ssm.start(),
       S3: await this.s3.start(),
       DYNAMODB: await this.dynamodb.start(),
+      SECRETS_MANAGER: await this.secrets.start(),
     };
+    // The template's buckets (the job bucket) exist before anything runs, as CloudFormation creates them first.
+    for (const [bucket] of stack.resources('AWS::S3::Bucket')) await this.s3.createBucket(stack.ref(bucket));
     // The template's tables exist before anything runs, as CloudFormation creates them before their users.
     await createTemplateTables(stack, this.dynamodb);
     // Step Functions needs its functions bound when it is built, and the functions need its endpoint:
@@ -456,7 +473,7 @@ export class LocalCloud {
     removeIamGate();
     await this.bus.drain();
     await this.sfn?.stop();
-    await Promise.all([...this.functions.map((f) => f.lambda.stop()), this.lambdaApi?.stop(), this.codepipeline.stop(), this.user?.stop(), this.ec2.stop(), this.ssm?.stop(), this.s3.stop(), this.dynamodb.stop()]);
+    await Promise.all([...this.functions.map((f) => f.lambda.stop()), this.lambdaApi?.stop(), this.codepipeline.stop(), this.user?.stop(), this.ec2.stop(), this.ssm?.stop(), this.s3.stop(), this.dynamodb.stop(), this.secrets.stop()]);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -44,6 +44,8 @@ export interface JobSummary {
   failureMessage: string | null;
   /** The summary CodePipeline shows for a succeeded job. */
   successSummary: string | null;
+  /** The final result's outputVariables ({} when none): what later actions read as #{Namespace.NAME}. */
+  outputVariables: Record<string, string>;
   /** Results CodePipeline accepted for the job, and for each continuation job of a renewed one: 1 when each had exactly one. */
   jobResults: number;
   /** Job renewals (successes with a continuation token) before the final result. */
@@ -218,6 +220,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     failureType: result.status === 'Failed' ? result.failureDetails.type : null,
     failureMessage: result.status === 'Failed' ? result.failureDetails.message : null,
     successSummary: result.status === 'Succeeded' ? String(result.executionDetails.summary ?? '') : null,
+    outputVariables: result.status === 'Succeeded' ? { ...(result.outputVariables ?? {}) } : {},
     jobResults: jobIds.map((id) => cloud.codepipeline.results(id).length).find((n) => n !== 1) ?? 1,
     continuations: jobIds.length - 1,
     instancesLaunched: launched.length,
@@ -250,6 +253,7 @@ function notPickedUp(jobId: string, message: string, started: number, fault?: Fa
     failureType: null,
     failureMessage: message,
     successSummary: null,
+    outputVariables: {},
     jobResults: 0,
     continuations: 0,
     instancesLaunched: 0,

@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { presignedCheck } from './s3-auth';
+import { roleRequests } from './s3-roles';
+import { credentialsFor, roleOfAccessKey } from './iam/identity';
 import { BucketVersioning } from './s3-versioning';
 // s3rver ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -45,11 +47,12 @@ export class LocalS3 {
     // First in line, before s3rver's own routes.
     this.server.middleware.unshift(
       presignedCheck(
-        (key) => (key === S3_CREDENTIALS.accessKeyId ? S3_CREDENTIALS.secretAccessKey : undefined),
+        // s3rver's account, and the stack's roles (a function presigns its job objects with its own credentials).
+        (key) => (key === S3_CREDENTIALS.accessKeyId ? S3_CREDENTIALS.secretAccessKey : roleOfAccessKey(key) ? credentialsFor(roleOfAccessKey(key)!).secretAccessKey : undefined),
         (objectPath) => new Date(Date.now() + this.clockAheadMs(objectPath.replace(`/${ARTIFACT_BUCKET}/`, ''))),
       ),
     );
-    this.server.middleware.splice(1, 0, this.versioning.middleware());
+    this.server.middleware.splice(1, 0, roleRequests(), this.versioning.middleware());
     const address = await this.server.run();
     this.endpoint = `http://127.0.0.1:${address.port}`;
     this.client = new S3Client({
@@ -61,6 +64,11 @@ export class LocalS3 {
       requestChecksumCalculation: 'WHEN_REQUIRED',
     });
     return this.endpoint;
+  }
+
+  /** Creates a bucket of the template (CloudFormation creates it before its users). */
+  async createBucket(name: string): Promise<void> {
+    await this.client.send(new CreateBucketCommand({ Bucket: name }));
   }
 
   async stop(): Promise<void> {

@@ -1,35 +1,34 @@
 import type { Handler } from 'aws-lambda';
 import { presignDownload, presignUpload } from '../shared/artifacts';
 import { getJobDetails } from '../shared/codepipeline';
-import { loadS3ForcePathStyle } from '../shared/config';
+import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
 import { JobConfigurationError } from '../shared/errors';
+import { JobObjects } from '../shared/job-objects';
 import { createLogger } from '../shared/logger';
-import type { ArtifactDirection, ArtifactUrl, BuildJob } from '../shared/types';
+import { secretText } from '../shared/secrets';
+import { decryptedParameter } from '../shared/ssm';
+import type { ArtifactDirection, ArtifactLocation, ArtifactUrl, BuildJob } from '../shared/types';
+import { environmentUrl, exportsUrl } from './job-environment';
 
 export interface ArtifactUrlEvent {
   readonly job: BuildJob;
   readonly direction: ArtifactDirection;
+  /** The execution's name, which names its objects in the job bucket (absent from executions started before them). */
+  readonly executionName?: string;
 }
 
-const forcePathStyle = loadS3ForcePathStyle();
-const logger = createLogger('artifact-urls');
+/** The artifact's URL, and the job bucket's: the environment's GET beside the input, the exports' PUT beside the output. */
+export type ArtifactUrls = ArtifactUrl & { readonly environmentUrl?: string; readonly exportsUrl?: string };
 
-/**
- * "Get Input Artifact URL" and "Get Output Upload URL": presigned URLs for this job's artifacts,
- * signed with fresh credentials from GetJobDetails: the input while the instance boots (again if
- * that took long), the output right before the upload. Never logs the URL.
- */
-export const handler: Handler<ArtifactUrlEvent, ArtifactUrl> = async (event, context) => {
-  logger.addContext(context);
-  const { job, direction } = event;
-  logger.appendKeys({ jobId: job.jobId, direction });
-  const location = direction === 'input' ? job.input : job.output;
-  if (!location) {
-    if (direction === 'output') throw new JobConfigurationError('The action has no output artifact to upload.');
-    return { url: '', expiresAt: null, refreshAfter: null };
-  }
-  const details = await getJobDetails(job.jobId);
-  const credentials = details.artifactCredentials;
+const forcePathStyle = loadS3ForcePathStyle();
+const jobBucket = loadJobBucket();
+const logger = createLogger('artifact-urls');
+let objects: JobObjects | undefined;
+const jobObjects = () => (objects ??= new JobObjects(jobBucket(), forcePathStyle));
+
+/** A presigned URL for one artifact object, signed with fresh credentials from GetJobDetails. */
+async function artifactUrl(job: BuildJob, direction: ArtifactDirection, location: ArtifactLocation): Promise<ArtifactUrl> {
+  const credentials = (await getJobDetails(job.jobId)).artifactCredentials;
   if (!credentials?.accessKeyId || !credentials.secretAccessKey || !credentials.sessionToken) {
     throw new Error('GetJobDetails returned no artifact credentials');
   }
@@ -37,7 +36,27 @@ export const handler: Handler<ArtifactUrlEvent, ArtifactUrl> = async (event, con
     credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
     forcePathStyle,
   };
-  const url = direction === 'input' ? await presignDownload(location, options) : await presignUpload(location, job.kmsKeyId, options);
-  logger.info('artifact URL signed', { bucket: location.bucket, expiresAt: url.expiresAt });
-  return url;
+  return direction === 'input' ? presignDownload(location, options) : presignUpload(location, job.kmsKeyId, options);
+}
+
+/**
+ * "Get Input Artifact URL" and "Get Output Upload URL": presigned URLs for this job's artifacts, signed with fresh
+ * credentials from GetJobDetails: the input while the instance boots (again if that took long), the output right
+ * before the upload. Beside the input, the build's environment is resolved and written to the job bucket; beside the
+ * output, the exported variables' upload is signed. Never logs a URL or a value.
+ */
+export const handler: Handler<ArtifactUrlEvent, ArtifactUrls> = async (event, context) => {
+  logger.addContext(context);
+  const { job, direction, executionName = '' } = event;
+  logger.appendKeys({ jobId: job.jobId, direction });
+  const location = direction === 'input' ? job.input : job.output;
+  const exported = job.properties.exportedVariables;
+  if (direction === 'output' && !location && !exported) throw new JobConfigurationError('The action has no output artifact to upload.');
+  const url = location ? await artifactUrl(job, direction, location) : { url: '', expiresAt: null, refreshAfter: null };
+  if (location) logger.info('artifact URL signed', { bucket: location.bucket, expiresAt: url.expiresAt });
+  if (direction === 'input') {
+    const sources = { parameter: decryptedParameter, secret: secretText };
+    return { ...url, environmentUrl: await environmentUrl(job.properties.environmentVariables, executionName, jobObjects, sources) };
+  }
+  return { url: url.url, expiresAt: url.expiresAt, refreshAfter: url.refreshAfter, exportsUrl: await exportsUrl(exported, executionName, jobObjects) };
 };

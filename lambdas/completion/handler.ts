@@ -1,10 +1,17 @@
 import type { Handler } from 'aws-lambda';
 import { putJobFailure, putJobSuccess } from '../shared/codepipeline';
+import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
+import { JobObjects } from '../shared/job-objects';
 import { createLogger } from '../shared/logger';
 import type { CompletionInput, JobOutcome } from '../shared/types';
+import { outputVariables, removeJobObjects } from './exports';
 import { decideOutcome } from './outcome';
 
 const logger = createLogger('completion');
+const jobBucket = loadJobBucket();
+const forcePathStyle = loadS3ForcePathStyle();
+let objects: JobObjects | undefined;
+const jobObjects = () => (objects ??= new JobObjects(jobBucket(), forcePathStyle));
 
 export type CompletionResult = JobOutcome & { readonly reported: string };
 
@@ -13,11 +20,22 @@ export const handler: Handler<CompletionInput, CompletionResult> = async (input,
   logger.addContext(context);
   const { jobId } = input.state;
   logger.appendKeys({ jobId, executionArn: input.executionArn });
-  const outcome = decideOutcome(input);
+  let outcome = decideOutcome(input);
+  const properties = input.state.job?.properties;
+  let variables: Record<string, string> | undefined;
+  if (outcome.status === 'Succeeded') {
+    const exports = await outputVariables(properties?.exportedVariables, input.executionArn, jobObjects);
+    variables = exports.variables;
+    outcome = exports.failure ?? outcome;
+  }
   const reported =
     outcome.status === 'Succeeded'
-      ? await putJobSuccess(jobId, input.executionArn, outcome.summary)
+      ? await putJobSuccess(jobId, input.executionArn, outcome.summary, variables)
       : await putJobFailure(jobId, outcome.failureType, outcome.message, input.executionArn);
-  logger.info('job result reported', { status: outcome.status, reported, ...(outcome.status === 'Failed' ? { failureType: outcome.failureType } : {}) });
+  // Names only: the values are the pipeline's to show, not the log's.
+  logger.info('job result reported', { status: outcome.status, reported, ...(outcome.status === 'Failed' ? { failureType: outcome.failureType } : {}), outputVariables: Object.keys(variables ?? {}) });
+  if (properties?.environmentVariables?.length || properties?.exportedVariables) {
+    await removeJobObjects(input.executionArn, jobObjects).catch((err: Error) => logger.warn('job objects left to the bucket\'s expiry', { reason: err.name }));
+  }
   return { ...outcome, reported };
 };

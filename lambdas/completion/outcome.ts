@@ -29,6 +29,10 @@ export const MARKER_TYPES: Record<string, FailureType> = {
   // A staging command of the document itself failed (its ERR trap; on Windows, an unknown phase):
   // JobFailed, as it was when this kind fell through to the default; the text names the line.
   StagingFailed: 'JobFailed',
+  // The build's environment object could not be fetched (network, an expired URL): worth a retry of the stage.
+  EnvironmentDownloadFailed: 'JobFailed',
+  // The build command took over bash's EXIT trap (or ran exec), so its exported variables were never recorded.
+  ExportsMissing: 'JobFailed',
 };
 
 /** Room left in CodePipeline's 5000-character message for the build's last lines. */

@@ -6,7 +6,8 @@ import type { Fleet } from '../shared/fleets';
 import { startBuildExecution } from '../shared/sfn';
 import type { ExecutionInput } from '../shared/types';
 import { handContinuation } from './continuation';
-import { toBuildJob, type RenewalPlan } from './job';
+import { NO_SCOPE, toBuildJob, type RenewalPlan } from './job';
+import type { EnvironmentScope } from '../shared/build-environment';
 
 export type DispatchOutcome = 'started' | 'rejected' | 'duplicate' | 'not-started' | 'continued' | 'continuation-failed';
 
@@ -20,7 +21,7 @@ export function executionName(jobId: string, nonce: string, pipeline?: Execution
 }
 
 /** Builds the execution's input: the checked job, or the reason its properties are wrong. */
-export function executionInput(job: Job, renewal?: RenewalPlan, fleets: Readonly<Record<string, Fleet>> = {}): ExecutionInput {
+export function executionInput(job: Job, renewal?: RenewalPlan, fleets: Readonly<Record<string, Fleet>> = {}, scope: EnvironmentScope = NO_SCOPE): ExecutionInput {
   const jobId = job.id ?? '';
   const nonce = job.nonce ?? '';
   const context = job.data?.pipelineContext;
@@ -32,7 +33,7 @@ export function executionInput(job: Job, renewal?: RenewalPlan, fleets: Readonly
     ...(context?.action?.actionExecutionId ? { actionExecutionId: context.action.actionExecutionId } : {}),
   };
   try {
-    return { jobId, pipeline, nonce, job: toBuildJob(job, renewal, fleets), rejection: null };
+    return { jobId, pipeline, nonce, job: toBuildJob(job, renewal, fleets, scope), rejection: null };
   } catch (err) {
     if (!(err instanceof JobConfigurationError)) throw err;
     return { jobId, pipeline, nonce, job: null, rejection: err.message };
@@ -51,9 +52,10 @@ export async function dispatchJob(
   renewalSeconds: number,
   now = new Date(),
   fleets: Readonly<Record<string, Fleet>> = {},
+  scope: EnvironmentScope = NO_SCOPE,
 ): Promise<DispatchOutcome> {
   if (job.data?.continuationToken) return handContinuation(job, stateMachineArn, renewalSeconds, logger, now.getTime());
-  const input = executionInput(job, { polledAt: now, seconds: renewalSeconds }, fleets);
+  const input = executionInput(job, { polledAt: now, seconds: renewalSeconds }, fleets, scope);
   const name = executionName(input.jobId, input.nonce, input.pipeline);
   try {
     const started = await startBuildExecution(stateMachineArn, name, input);

@@ -1,5 +1,5 @@
 import type { Handler } from 'aws-lambda';
-import { loadActionTypes, loadFleets, loadRenewalSeconds, loadStateMachineArn } from '../shared/config';
+import { loadActionTypes, loadEnvironmentScope, loadFleets, loadRenewalSeconds, loadStateMachineArn } from '../shared/config';
 import { pollForJobs } from '../shared/codepipeline';
 import { createLogger } from '../shared/logger';
 import type { ActionTypeRef } from '../shared/types';
@@ -15,6 +15,7 @@ const actionTypes = loadActionTypes();
 const stateMachineArn = loadStateMachineArn();
 const renewalSeconds = loadRenewalSeconds();
 const fleets = loadFleets();
+const scope = loadEnvironmentScope();
 const logger = createLogger('poller');
 
 /** The rule already filters on owner, category and provider; the version may arrive as a number. */
@@ -66,7 +67,7 @@ async function pollOnce(versions: readonly ActionTypeRef[], counts: Record<Dispa
   const [first] = polls;
   if (polls.every((p) => p.status === 'rejected') && first.status === 'rejected') throw first.reason;
   const jobs = polls.flatMap((p) => (p.status === 'fulfilled' ? p.value : []));
-  const outcomes = await Promise.all(jobs.map((job) => dispatchJob(job, stateMachineArn, logger, renewalSeconds, new Date(), fleets)));
+  const outcomes = await Promise.all(jobs.map((job) => dispatchJob(job, stateMachineArn, logger, renewalSeconds, new Date(), fleets, scope)));
   for (const o of outcomes) counts[o] += 1;
   return { polled: jobs.length, versions: versions.filter((_, i) => { const p = polls[i]; return p.status === 'fulfilled' && p.value.length >= POLL_BATCH; }) };
 }

@@ -15,6 +15,7 @@ import {
 import { DEFAULT_RENEWAL_SECONDS, LINE_FIRST_REPORT_SECONDS, LINE_REFRESH_SECONDS } from '../shared/renewal';
 import type { Fleet } from '../shared/fleets';
 import { IMAGE_ALIAS_NAMES, isImageAlias } from '../shared/image-aliases';
+import { parseEnvironmentVariables, parseExportedVariables, type EnvironmentScope } from '../shared/build-environment';
 import type { ArtifactLocation, BuildContext, BuildJob, BuildProperties, JobFleet } from '../shared/types';
 
 /** SendCommand's TimeoutSeconds in "Run Build" (the ASL): how long SSM may take to deliver the command. */
@@ -69,8 +70,15 @@ function instanceTypes(raw: string): string[] {
   return types;
 }
 
-/** Checks the action's properties; throws a JobConfigurationError naming the property and the fix. */
-export function parseProperties(config: Record<string, string>): BuildProperties {
+/**
+ * Checks the action's properties; throws a JobConfigurationError naming the property and the fix. `scope` null: the
+ * stack's parameter and secret settings are not known here (synth), so any reference passes.
+ */
+export function parseProperties(config: Record<string, string>, scope: EnvironmentScope | null = null): BuildProperties {
+  // Declared by action type version 3 so that its pinned definition is complete; served by a later stack version.
+  if (text(config, PROPERTY.cachePaths).trim() !== '') {
+    throw new JobConfigurationError(`${PROPERTY.cachePaths} is not supported yet by this stack version; remove it (or deploy a stack version that caches).`);
+  }
   const fleet = text(config, PROPERTY.fleet).trim();
   const imageId = text(config, PROPERTY.imageId).trim();
   const instanceType = text(config, PROPERTY.instanceType).trim();
@@ -101,6 +109,8 @@ export function parseProperties(config: Record<string, string>): BuildProperties
     outputArtifactPath,
     timeoutMinutes: timeoutMinutes(text(config, PROPERTY.timeoutMinutes)),
     fleet,
+    environmentVariables: parseEnvironmentVariables(text(config, PROPERTY.environmentVariables), scope),
+    exportedVariables: parseExportedVariables(text(config, PROPERTY.exportedVariables)).join(','),
   };
 }
 
@@ -165,6 +175,9 @@ function buildContext(context: PipelineContext | undefined, revision: string | u
   };
 }
 
+/** A stack that lets builds read no parameters and no secrets (the default). */
+export const NO_SCOPE: EnvironmentScope = { parameterPrefixes: [], secretPrefixes: [] };
+
 /** When a job is renewed: `seconds` after `polledAt`. */
 export interface RenewalPlan {
   readonly polledAt: Date;
@@ -176,12 +189,19 @@ export function toBuildJob(
   job: Job,
   renewal: RenewalPlan = { polledAt: new Date(), seconds: DEFAULT_RENEWAL_SECONDS },
   fleets: Readonly<Record<string, Fleet>> | null = {},
+  scope: EnvironmentScope | null = NO_SCOPE,
 ): BuildJob {
   const data = job.data ?? {};
-  const properties = parseProperties(data.actionConfiguration?.configuration ?? {});
+  const properties = parseProperties(data.actionConfiguration?.configuration ?? {}, scope);
   const fleet = jobFleet(properties.fleet, fleets, renewal.seconds);
   const inputs = data.inputArtifacts ?? [];
   const outputs = data.outputArtifacts ?? [];
+  // Version 3 declares up to 5 of each so that its pinned definition is complete; a later stack version serves them.
+  for (const [list, what] of [[inputs, 'input'], [outputs, 'output']] as const) {
+    if (list.length > 1) {
+      throw new JobConfigurationError(`The action declares ${list.length} ${what} artifacts (${list.map((a) => a.name ?? '').join(', ')}); more than one ${what} artifact is not supported yet by this stack version. Keep one.`);
+    }
+  }
   const input = location(inputs[0]);
   const output = location(outputs[0]);
   if (inputs.length > 0 && !input) {

@@ -73,7 +73,7 @@ async function report(send: () => Promise<unknown>): Promise<ReportResult> {
   }
 }
 
-export function putJobSuccess(jobId: string, executionArn: string, summary: string): Promise<ReportResult> {
+export function putJobSuccess(jobId: string, executionArn: string, summary: string, outputVariables?: Record<string, string>): Promise<ReportResult> {
   return report(() =>
     client.send(
       new PutJobSuccessResultCommand({
@@ -83,6 +83,8 @@ export function putJobSuccess(jobId: string, executionArn: string, summary: stri
           summary: truncate(summary, LIMITS.summary),
           percentComplete: 100,
         },
+        // The final result only: never beside a continuation token (putJobContinuation below).
+        ...(outputVariables && Object.keys(outputVariables).length > 0 ? { outputVariables } : {}),
       }),
     ),
   );

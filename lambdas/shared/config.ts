@@ -1,6 +1,7 @@
 import { ENV } from './env';
 import { FleetValueError, parseFleets, type Fleet } from './fleets';
 import type { ActionTypeRef } from './types';
+import type { EnvironmentScope } from './build-environment';
 
 /** Thrown at cold start when the stack did not set a variable a function needs, or set one it cannot use. */
 export class MissingConfigError extends Error {
@@ -137,4 +138,26 @@ export function loadFleets(env: NodeJS.ProcessEnv = process.env): Record<string,
     if (err instanceof FleetValueError) throw new MissingConfigError(ENV.fleets, { value: raw, expected: `usable fleets (${err.message})`, cause: err });
     throw err;
   }
+}
+
+/** A comma-separated list; unset or empty: none. */
+function list(env: NodeJS.ProcessEnv, name: string): string[] {
+  return (env[name] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+}
+
+/** Which parameters and secrets builds may name (PARAMETER_PREFIXES, SECRET_PREFIXES); unset: none. */
+export function loadEnvironmentScope(env: NodeJS.ProcessEnv = process.env): EnvironmentScope {
+  return { parameterPrefixes: list(env, ENV.parameterPrefixes), secretPrefixes: list(env, ENV.secretPrefixes) };
+}
+
+/**
+ * The stack's job bucket (JOB_BUCKET_NAME), checked when a job first needs it: a function whose jobs need none (no
+ * EnvironmentVariables, no ExportedVariables) works without it.
+ */
+export function loadJobBucket(env: NodeJS.ProcessEnv = process.env): () => string {
+  const value = env[ENV.jobBucketName]?.trim() ?? '';
+  return () => {
+    if (value === '') throw new MissingConfigError(ENV.jobBucketName);
+    return value;
+  };
 }

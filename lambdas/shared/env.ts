@@ -31,6 +31,12 @@ export const ENV = {
   watchTickMs: 'WATCH_TICK_MS',
   /** How long one readiness watcher invocation runs before it hands over. */
   watchRunMs: 'WATCH_RUN_MS',
+  /** Parameter name prefixes builds may read (comma-separated; empty: none), lambdas/shared/build-environment.ts. */
+  parameterPrefixes: 'PARAMETER_PREFIXES',
+  /** Secret name prefixes builds may read (comma-separated; empty: none). */
+  secretPrefixes: 'SECRET_PREFIXES',
+  /** The stack's bucket for per-job build environments and exported variables (lambdas/shared/job-objects.ts). */
+  jobBucketName: 'JOB_BUCKET_NAME',
 } as const;
 
 /**

@@ -12,6 +12,12 @@ export const PROPERTY = {
   timeoutMinutes: 'TimeoutMinutes',
   /** Since action type version 2: a fleet of the stack, instead of ImageId and InstanceType. */
   fleet: 'Fleet',
+  /** Since version 3: the build's own variables, as CodePipeline's CodeBuild action takes them (lambdas/shared/build-environment.ts). */
+  environmentVariables: 'EnvironmentVariables',
+  /** Since version 3: variables whose values at the end of the build become the action's output variables. */
+  exportedVariables: 'ExportedVariables',
+  /** Since version 3 (declared; not served yet by this stack version, which refuses a job that sets it). */
+  cachePaths: 'CachePaths',
 } as const;
 
 export const DEFAULT_TIMEOUT_MINUTES = 60;
@@ -51,6 +57,8 @@ export const SSM_PATTERNS = {
   pipelineName: '^[A-Za-z0-9.@_-]{0,100}$',
   pipelineExecutionId: '^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$',
   revision: '^[A-Za-z0-9._:/+=@-]{0,1500}$',
+  /** ExportedVariables' names, comma-separated (lambdas/shared/build-environment.ts's VARIABLE_NAME each); empty for none. */
+  exportedVariables: '^([A-Za-z_][A-Za-z0-9_]{0,127}(,[A-Za-z_][A-Za-z0-9_]{0,127})*)?$',
 } as const;
 
 const SAFE_PATH = new RegExp(SSM_PATTERNS.path);

@@ -1,4 +1,4 @@
-import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetParameterCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { isRunningStatus } from './types';
 
 /** All Systems Manager calls the Lambdas make. The state machine sends commands itself. */
@@ -101,4 +101,14 @@ export async function buildCommandOf(instanceId: string, executionName: string):
     NextToken = out?.NextToken;
   } while (NextToken);
   return null;
+}
+
+/**
+ * A parameter's value for a build's environment (a String, StringList or SecureString, decrypted): GetParameter with
+ * WithDecryption (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html), which
+ * ignores it for the other types. `name` may carry :version or :label. Throws the SDK's error (ParameterNotFound, …).
+ */
+export async function decryptedParameter(name: string): Promise<string> {
+  const out = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+  return out.Parameter?.Value ?? '';
 }

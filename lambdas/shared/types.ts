@@ -3,6 +3,8 @@
  * Used by the Lambdas, the tests and the local runner alike.
  */
 
+import type { EnvironmentVariable } from './build-environment';
+
 /** The custom action type this stack registers; EventBridge and PollForJobs match on it. */
 export interface ActionTypeRef {
   readonly category: string;
@@ -26,6 +28,16 @@ export interface BuildProperties {
   readonly timeoutMinutes: number;
   /** The fleet the job runs on; '' when it launches cold from imageId and instanceType. */
   readonly fleet: string;
+  /**
+   * The build's own variables (version 3): PLAINTEXT values, and references to parameters and secrets, never their
+   * values. Absent in a job of an execution started before version 3 was deployed: none.
+   */
+  readonly environmentVariables?: readonly EnvironmentVariable[];
+  /**
+   * Variables whose values at the end of the build become the action's output variables (version 3): their names,
+   * comma-separated, as the document's ExportedVariables parameter takes them; '' or absent: none.
+   */
+  readonly exportedVariables?: string;
 }
 
 /**

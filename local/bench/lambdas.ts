@@ -35,6 +35,9 @@ const STACK_CONFIG: FunctionConfig = {
   [ENV.readyWithinMs]: '1320000',
   [ENV.watchTickMs]: '200',
   [ENV.watchRunMs]: '60000',
+  [ENV.parameterPrefixes]: '',
+  [ENV.secretPrefixes]: '',
+  [ENV.jobBucketName]: 'ec2buildaction-jobbucket',
 };
 const STACK_ENV: Record<string, string> = {
   ...STACK_CONFIG,

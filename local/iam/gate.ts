@@ -5,7 +5,7 @@ import { AwsError } from '../services/aws-error';
 import { Authorizer, EC2_DENIALS, JSON_DENIALS, type DenialStyle } from './authorize';
 import { LOCAL_ACCOUNT } from './identity';
 import { instanceRoleOfLaunchTemplate, rolePolicies, type RolePolicies } from './policies';
-import { checksFor, CLOUDFORMATION_REQUESTS, CODEPIPELINE_REQUESTS, DYNAMODB_REQUESTS, EC2_REQUESTS, IAM_REQUESTS, LAMBDA_REQUESTS, SFN_REQUESTS, SSM_REQUESTS, type ResourceState } from './requests';
+import { checksFor, CLOUDFORMATION_REQUESTS, CODEPIPELINE_REQUESTS, DYNAMODB_REQUESTS, EC2_REQUESTS, IAM_REQUESTS, LAMBDA_REQUESTS, S3_REQUESTS, SECRETSMANAGER_REQUESTS, SFN_REQUESTS, SSM_REQUESTS, type ResourceState } from './requests';
 
 interface ServiceEntry {
   readonly table: Record<string, (input: never, state: ResourceState) => ReturnType<typeof checksFor>>;
@@ -31,6 +31,11 @@ const LAMBDA_DENIALS: DenialStyle = {
   denied: (message) => new AwsError('AccessDeniedException', message, 403),
 };
 
+const S3_DENIALS: DenialStyle = {
+  unknownKey: () => new AwsError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', 403),
+  denied: () => new AwsError('AccessDenied', 'Access Denied', 403),
+};
+
 /** The local services by the name they serve under, with their request contexts and error shapes. */
 const SERVICES: Record<string, ServiceEntry> = {
   CodePipeline: { table: CODEPIPELINE_REQUESTS, style: JSON_DENIALS },
@@ -42,6 +47,9 @@ const SERVICES: Record<string, ServiceEntry> = {
   // DynamoDB's AccessDeniedException and UnrecognizedClientException are HTTP 400 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
   DynamoDB: { table: DYNAMODB_REQUESTS, style: JSON_DENIALS },
   Lambda: { table: LAMBDA_REQUESTS, style: LAMBDA_DENIALS },
+  SecretsManager: { table: SECRETSMANAGER_REQUESTS, style: JSON_DENIALS },
+  // S3's unknown key is InvalidAccessKeyId and a denial AccessDenied, both 403 (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+  S3: { table: S3_REQUESTS, style: S3_DENIALS },
 };
 
 /**

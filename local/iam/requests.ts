@@ -20,6 +20,8 @@ export interface ResourceState {
   securityGroups(launchTemplateId: string): string[];
   /** The partition key's attribute name of a DynamoDB table (name or ARN) or of one of its indexes; null for a table the stack does not declare. */
   partitionKey?(table: string, index?: string): string | null;
+  /** The ARN of the secret a SecretId names (local/services/secrets-manager.ts). */
+  secretArn?(secretId: string): string;
 }
 
 const arn = (service: string, resource: string, account = LOCAL_ACCOUNT) => `arn:${LOCAL_PARTITION}:${service}:${LOCAL_REGION}:${account}:${resource}`;
@@ -288,6 +290,29 @@ export const DYNAMODB_REQUESTS: Record<string, Checks<Body>> = {
   TagResource: (b) => [{ action: 'dynamodb:TagResource', resource: str(b.ResourceArn), context: dynamoTagContext(b.Tags) }],
   UntagResource: (b) => [{ action: 'dynamodb:UntagResource', resource: str(b.ResourceArn), context: { 'aws:TagKeys': ((b.TagKeys ?? []) as string[]).map(String) } }],
   ListTagsOfResource: (b) => [{ action: 'dynamodb:ListTagsOfResource', resource: str(b.ResourceArn) }],
+};
+
+/**
+ * Secrets Manager: GetSecretValue on the secret's ARN (its name's, with the suffix Secrets Manager appends), as the
+ * Service Authorization Reference's Secret resource type gives it
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html).
+ */
+export const SECRETSMANAGER_REQUESTS: Record<string, Checks<Body>> = {
+  GetSecretValue: (b, s) => [{ action: 'secretsmanager:GetSecretValue', resource: s.secretArn ? s.secretArn(str(b.SecretId)) : arn('secretsmanager', `secret:${str(b.SecretId)}`) }],
+};
+
+/**
+ * S3 object calls made with a role's credentials (a header signature, or a URL the role presigned: S3 authorizes a
+ * presigned request as its signer): the object's ARN arn:${Partition}:s3:::${BucketName}/${ObjectName}
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html). HEAD is authorized as
+ * s3:GetObject (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+ */
+const objectArn = (b: Body) => `arn:${LOCAL_PARTITION}:s3:::${str(b.Bucket)}/${str(b.Key)}`;
+export const S3_REQUESTS: Record<string, Checks<Body>> = {
+  GetObject: (b) => [{ action: 's3:GetObject', resource: objectArn(b) }],
+  HeadObject: (b) => [{ action: 's3:GetObject', resource: objectArn(b) }],
+  PutObject: (b) => [{ action: 's3:PutObject', resource: objectArn(b) }],
+  DeleteObject: (b) => [{ action: 's3:DeleteObject', resource: objectArn(b) }],
 };
 
 /** Lambda: the caller of Invoke needs lambda:InvokeFunction on the function. */

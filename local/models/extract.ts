@@ -22,6 +22,8 @@ export const SOURCES: Record<string, string> = {
   iam: '2010-05-08',
   // The fleets' pool table (issue #12): a job claims a pool instance with a conditional write.
   dynamodb: '2012-08-10',
+  // A build's SECRETS_MANAGER variables (issue #13): GetSecretValue.
+  secretsmanager: '2017-10-17',
 };
 
 const KEPT = ['type', 'required', 'members', 'member', 'key', 'value', 'min', 'max', 'pattern', 'enum', 'shape', 'locationName', 'queryName', 'flattened'];

@@ -14,7 +14,7 @@ interface ActionTypeId {
 
 /** What a job worker reported for a job (or, for `ended`, how CodePipeline ended it). */
 export type JobResult =
-  | { status: 'Succeeded'; executionDetails: Record<string, unknown>; continuationToken?: string }
+  | { status: 'Succeeded'; executionDetails: Record<string, unknown>; continuationToken?: string; outputVariables?: Record<string, string> }
   | { status: 'Failed'; failureDetails: { type: string; message: string; externalExecutionId?: string } };
 
 /**
@@ -120,6 +120,7 @@ export class LocalCodePipeline {
           status: 'Succeeded',
           executionDetails: (b.executionDetails ?? {}) as Record<string, unknown>,
           ...(typeof b.continuationToken === 'string' ? { continuationToken: b.continuationToken } : {}),
+          ...(b.outputVariables !== undefined ? { outputVariables: b.outputVariables as Record<string, string> } : {}),
         }),
       PutJobFailureResult: (b) => this.putResult(String(b.jobId), { status: 'Failed', failureDetails: b.failureDetails as never }),
     };

@@ -43,6 +43,7 @@ const FILES: Record<string, string> = {
   CloudFormation: 'cloudformation.json',
   IAM: 'iam.json',
   DynamoDB: 'dynamodb.json',
+  SecretsManager: 'secretsmanager.json',
 };
 
 const MODELS_DIR = path.join(__dirname, '..', 'models');

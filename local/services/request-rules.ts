@@ -94,6 +94,22 @@ const outputVariablesOnlyWhenFinal: Rule = (input) =>
     ? new AwsError('ValidationException', 'outputVariables can be included only when there is no continuation token on the request')
     : undefined;
 
+/**
+ * "There is a maximum size limit of 122880 bytes for all output variables combined for a particular action"
+ * (https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html, Variable quotas); PutJobSuccessResult's error
+ * for it is OutputVariablesSizeExceededException ("Exceeded the total size limit for all variables in the pipeline",
+ * API_PutJobSuccessResult.html, Errors). The page does not say whether names count: here they do, the stricter reading.
+ */
+export const OUTPUT_VARIABLES_MAX_BYTES = 122_880;
+const outputVariablesSize: Rule = (input) => {
+  const variables = input.outputVariables as Record<string, string> | undefined;
+  if (!variables) return undefined;
+  const bytes = Object.entries(variables).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
+  return bytes > OUTPUT_VARIABLES_MAX_BYTES
+    ? new AwsError('OutputVariablesSizeExceededException', `Exceeded the total size limit for all variables in the pipeline: ${bytes} bytes, at most ${OUTPUT_VARIABLES_MAX_BYTES}`)
+    : undefined;
+};
+
 /** See SSM_PARAMETERS_BYTES. */
 const parametersSize: Rule = (input) => {
   const parameters = input.Parameters as Record<string, string[]> | undefined;
@@ -155,7 +171,7 @@ const dynamodbBatchTables: Rule = (input) => {
 
 export const RULES: Record<string, Record<string, readonly Rule[]>> = {
   CodePipeline: {
-    PutJobSuccessResult: [outputVariablesOnlyWhenFinal],
+    PutJobSuccessResult: [outputVariablesOnlyWhenFinal, outputVariablesSize],
   },
   SSM: {
     SendCommand: [parametersSize],

@@ -49,8 +49,12 @@ function splitSelector(value: string): { name: string; selector: string | null }
   return at < 0 ? { name: value, selector: null } : { name: value.slice(0, at), selector: value.slice(at + 1) };
 }
 
+/** A parameter's type (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_Parameter.html). */
+export type ParameterType = 'String' | 'StringList' | 'SecureString';
+
 interface Version {
   readonly value: string;
+  readonly type: ParameterType;
   readonly version: number;
   readonly modified: Date;
   readonly labels: Set<string>;
@@ -65,9 +69,9 @@ export class LocalParameters {
   }
 
   /** Puts a new version of a parameter (AWS publishing a new image, or the account's own parameter changing). */
-  set(name: string, value: string): void {
+  set(name: string, value: string, type: ParameterType = 'String'): void {
     const versions = this.history.get(name) ?? [];
-    versions.push({ value, version: versions.length + 1, modified: new Date(), labels: new Set() });
+    versions.push({ value, type, version: versions.length + 1, modified: new Date(), labels: new Set() });
     this.history.set(name, versions);
   }
 
@@ -112,12 +116,14 @@ export class LocalParameters {
   }
 
   /** The Parameter shape (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_Parameter.html). */
-  private describe(requested: string, found: { name: string; version: Version }) {
+  private describe(requested: string, found: { name: string; version: Version }, withDecryption = false) {
     const { selector } = splitSelector(requested);
+    // A SecureString's value is its ciphertext unless WithDecryption is true (API_GetParameter.html); never the text.
+    const hidden = found.version.type === 'SecureString' && !withDecryption;
     return {
       Name: found.name,
-      Type: 'String',
-      Value: found.version.value,
+      Type: found.version.type,
+      Value: hidden ? Buffer.from(`local-ciphertext:${found.name}:${found.version.version}`).toString('base64') : found.version.value,
       Version: found.version.version,
       ...(selector !== null ? { Selector: `:${selector}` } : {}),
       // JSON protocol timestamps are epoch seconds.
@@ -131,7 +137,7 @@ export class LocalParameters {
     const name = String(body.Name);
     const found = this.find(name);
     if (found instanceof AwsError) throw found;
-    return { Parameter: this.describe(name, found) };
+    return { Parameter: this.describe(name, found, body.WithDecryption === true) };
   }
 
   /** Names that do not resolve are listed in InvalidParameters, not an error (API_GetParameters.html). */
@@ -142,7 +148,7 @@ export class LocalParameters {
     for (const name of new Set(names)) {
       const found = this.find(name);
       if (found instanceof AwsError) InvalidParameters.push(name);
-      else Parameters.push(this.describe(name, found));
+      else Parameters.push(this.describe(name, found, body.WithDecryption === true));
     }
     return { Parameters, InvalidParameters };
   }

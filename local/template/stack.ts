@@ -91,6 +91,10 @@ export class LocalStack {
         return named('TableName');
       case 'AWS::EC2::LaunchTemplate':
         return `lt-${createHash('sha256').update(logicalId).digest('hex').slice(0, 17)}`;
+      // A generated bucket name is lowercase and at most 63 characters
+      // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+      case 'AWS::S3::Bucket':
+        return p.BucketName !== undefined ? named('BucketName') : this.generatedName(logicalId, 63).toLowerCase();
       default:
         return this.generatedName(logicalId);
     }
@@ -126,6 +130,9 @@ export class LocalStack {
         return '1';
       case 'AWS::EC2::LaunchTemplate.LaunchTemplateId':
         return ref;
+      // "arn:aws:s3:::amzn-s3-demo-bucket" (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucket.html, Fn::GetAtt Arn).
+      case 'AWS::S3::Bucket.Arn':
+        return `arn:${this.partition}:s3:::${ref}`;
       default:
         throw new Error(`${this.templateFile}: Fn::GetAtt ${logicalId}.${attribute} (${type}) is not simulated locally`);
     }

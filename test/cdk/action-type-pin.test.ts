@@ -7,8 +7,9 @@ import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
 
 const v1 = { owner: 'Custom' as const, category: 'Build', provider: 'EC2-Build', version: '1' };
 /** The version today's definition is pinned as (the provider's default), and the next one. */
-const current = { ...v1, version: '2' };
-const next = { ...v1, version: '3' };
+const v2 = { ...v1, version: '2' };
+const current = { ...v1, version: '3' };
+const next = { ...v1, version: '4' };
 type Pin = { definition: { configurationProperties: { description: string }[]; settings: Record<string, string> } };
 
 function construct(actionType = current, actionTypePin?: ActionTypePinOptions, env?: { account: string; region: string }) {
@@ -26,12 +27,15 @@ function pinsWith(edit: (pin: Pin) => void): string {
 }
 
 describe('the pinned action type definition', () => {
-  it('holds version 2 to its committed pin, which today\'s definition matches (a fresh clone synthesizes), and keeps version 1\'s pin', () => {
+  it('holds version 3 to its committed pin, which today\'s definition matches (a fresh clone synthesizes), and keeps the pins of versions 1 and 2', () => {
     expect(fs.existsSync(pinFile(current, PINS_DIR))).toBe(true);
     expect(fs.existsSync(pinFile(v1, PINS_DIR))).toBe(true);
+    expect(fs.existsSync(pinFile(v2, PINS_DIR))).toBe(true);
     expect(() => construct()).not.toThrow();
-    // Today's definition is not version 1's: it has Fleet, so version 1 can only be kept from its pin.
+    // Today's definition is neither version 1's (no Fleet) nor version 2's (no EnvironmentVariables, one artifact each
+    // way): those can only be kept from their pins.
     expect(() => construct(v1)).toThrow(/version 1 differs from its pinned definition/);
+    expect(() => construct(v2)).toThrow(/version 2 differs from its pinned definition in \S+ \(changed: inputArtifactDetails\.maximumCount, outputArtifactDetails\.maximumCount, configurationProperties\[7\]/);
   });
 
   it('compares equal in any Region and account', () => {
@@ -40,27 +44,27 @@ describe('the pinned action type definition', () => {
 
   it.each([
     ['a property description', (pin: Pin) => void (pin.definition.configurationProperties[0].description = 'AMI to build on.'), /configurationProperties\[0\]\.description/],
-    ['an added property', (pin: Pin) => void pin.definition.configurationProperties.pop(), /configurationProperties\[6\]/],
+    ['an added property', (pin: Pin) => void pin.definition.configurationProperties.pop(), /configurationProperties\[9\]/],
     ['a URL template', (pin: Pin) => void (pin.definition.settings.executionUrlTemplate = 'https://example.com/{ExternalExecutionId}'), /settings\.executionUrlTemplate/],
   ])('refuses %s changed under the same version, saying to deploy a new version', (_, edit, changed) => {
     const directory = pinsWith(edit);
     const attempt = () => construct(current, { directory });
     expect(attempt).toThrow(ActionTypeChangedError);
     expect(attempt).toThrow(changed);
-    expect(attempt).toThrow(/Custom\/Build\/EC2-Build version 2 differs from its pinned definition/);
-    expect(attempt).toThrow(/-c ec2-build-action:version=3 -c ec2-build-action:previousVersions=2 for the app/);
+    expect(attempt).toThrow(/Custom\/Build\/EC2-Build version 3 differs from its pinned definition/);
+    expect(attempt).toThrow(/-c ec2-build-action:version=4 -c ec2-build-action:previousVersions=3 for the app/);
   });
 
   it('pins a new version on its first synth, then holds it to that pin', () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'pins-'));
     construct(next, { directory, writeMissing: true });
     const written = JSON.parse(fs.readFileSync(pinFile(next, directory), 'utf8'));
-    expect(written.definition.version).toBe('3');
+    expect(written.definition.version).toBe('4');
     expect(written.definition.configurationProperties).toEqual((JSON.parse(fs.readFileSync(pinFile(current), 'utf8')) as Pin).definition.configurationProperties);
     expect(() => construct(next, { directory, writeMissing: true })).not.toThrow();
     written.definition.configurationProperties[1].description = 'changed';
     fs.writeFileSync(pinFile(next, directory), JSON.stringify(written));
-    expect(() => construct(next, { directory })).toThrow(/version 3 differs/);
+    expect(() => construct(next, { directory })).toThrow(/version 4 differs/);
   });
 
   it('gives a new version a definition that depends on the Region alone, so a deleted version can be registered again', () => {

@@ -10,13 +10,15 @@ describe('context settings', () => {
       stackName: 'Ec2BuildAction',
       category: 'Build',
       providerName: 'EC2-Build',
-      version: '2',
+      version: '3',
       previousVersions: [],
       subnetIds: [],
       securityGroupIds: [],
       rootVolumeGiB: 30,
       ebsKmsKeyArn: undefined,
       fleets: undefined,
+      parameterPrefixes: [],
+      secretPrefixes: [],
     });
   });
 

@@ -19,7 +19,7 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
   describe('the poller', () => {
     const policies = rolePolicies(stack, 'PollerFunctionRole');
     // arn:${Partition}:codepipeline:${Region}:${Account}:actiontype:${Owner}/${Category}/${Provider}/${Version}
-    const actionTypeArn = (provider: string, version = '2') => `arn:${PARTITION}:codepipeline:${REGION}:${ACCOUNT}:actiontype:Custom/Build/${provider}/${version}`;
+    const actionTypeArn = (provider: string, version = '3') => `arn:${PARTITION}:codepipeline:${REGION}:${ACCOUNT}:actiontype:Custom/Build/${provider}/${version}`;
 
     it('may poll for jobs of its own action type', async () => {
       expect(await decide(policies, 'codepipeline:PollForJobs', actionTypeArn('EC2-Build'))).toBe('Allowed');
@@ -27,7 +27,7 @@ describe('IAM, evaluated against the Service Authorization Reference', () => {
 
     it('may not poll for jobs of another action type or another version', async () => {
       expect(await decide(policies, 'codepipeline:PollForJobs', actionTypeArn('Other-Build'))).toBe('ImplicitlyDenied');
-      expect(await decide(policies, 'codepipeline:PollForJobs', actionTypeArn('EC2-Build', '3'))).toBe('ImplicitlyDenied');
+      expect(await decide(policies, 'codepipeline:PollForJobs', actionTypeArn('EC2-Build', '4'))).toBe('ImplicitlyDenied');
     });
   });
 

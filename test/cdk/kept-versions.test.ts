@@ -8,7 +8,7 @@ import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
 import type { Ec2BuildProviderProps } from '../../lib/provider-props';
 
 /**
- * Moving the app from version 1 to version 2 while pipelines still use 1: the provider keeps registering version 1,
+ * Moving the app to a new version while pipelines still use earlier ones (1 to 2, then to 3): the provider keeps registering version 1,
  * with its pinned definition and under its logical ID, so a stack update adds version 2 and never replaces version 1.
  */
 /** Version 1's resource as the app deployed it before version 2 existed (from the golden template of that time). */
@@ -29,56 +29,58 @@ function synth(props: Ec2BuildProviderProps): Template {
 const actionTypes = (t: Template) => Object.entries(t.findResources('AWS::CodePipeline::CustomActionType')) as [string, { Properties: Record<string, unknown> }][];
 
 describe('keeping an earlier version of the action type', () => {
-  it('registers version 1 exactly as it was (same logical ID and properties) beside version 2, and pins 2 under its own id', () => {
-    // GIVEN the app moving to version 2 while keeping 1
+  it('registers version 1 exactly as it was (same logical ID and properties) beside versions 2 and 3, each under the id its pin records', () => {
+    // GIVEN the app on version 3 while keeping 1 and 2
     const directory = pins();
-    const template = synth({ version: '2', previousVersions: ['1'], actionTypePin: { directory, writeMissing: true } });
+    const template = synth({ version: '3', previousVersions: ['1', '2'], actionTypePin: { directory, writeMissing: true } });
     // THEN version 1 is the golden template's resource, unchanged
     const [goldenId, golden] = [VERSION_1.logicalId, VERSION_1.resource];
     const types = Object.fromEntries(actionTypes(template).map(([id, r]) => [r.Properties.Version as string, { id, properties: r.Properties }]));
     expect(types['1']).toEqual({ id: goldenId, properties: golden.Properties });
-    // AND version 2 is a resource of its own, whose pin records its construct id
-    expect(types['2'].id).not.toBe(goldenId);
-    expect(types['2'].id).toMatch(/^ActionType2/);
-    expect(JSON.parse(fs.readFileSync(pinFile(v('2'), directory), 'utf8')).constructId).toBe('ActionType2');
-    // AND the poller serves both: its permissions, its trigger and its configuration
+    // AND versions 2 and 3 are resources of their own, whose pins record their construct ids
+    for (const version of ['2', '3']) {
+      expect(types[version].id).not.toBe(goldenId);
+      expect(types[version].id).toMatch(new RegExp(`^ActionType${version}`));
+      expect(JSON.parse(fs.readFileSync(pinFile(v(version), directory), 'utf8')).constructId).toBe(`ActionType${version}`);
+    }
+    // AND the poller serves all three: its permissions, its trigger and its configuration
     const pollStatement = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap((p) => (p.Properties.PolicyDocument.Statement as { Sid?: string; Resource: unknown }[]))
       .find((s) => s.Sid === 'PollThisActionType')!;
-    expect(JSON.stringify(pollStatement.Resource)).toMatch(/actiontype:Custom\/Build\/EC2-Build\/1".*actiontype:Custom\/Build\/EC2-Build\/2"/);
+    expect(JSON.stringify(pollStatement.Resource)).toMatch(/actiontype:Custom\/Build\/EC2-Build\/1".*actiontype:Custom\/Build\/EC2-Build\/2".*actiontype:Custom\/Build\/EC2-Build\/3"/);
     const started = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.EventPattern?.detail?.state?.[0] === 'STARTED')!;
-    expect(started.Properties.EventPattern.detail.type.version).toEqual(['1', 1, '2', 2]);
+    expect(started.Properties.EventPattern.detail.type.version).toEqual(['1', 1, '2', 2, '3', 3]);
     const poller = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.ACTION_VERSION)!;
-    expect(poller.Properties.Environment.Variables.ACTION_VERSION).toBe('1,2');
+    expect(poller.Properties.Environment.Variables.ACTION_VERSION).toBe('1,2,3');
   });
 
-  it('keeps version 2 under the id its pin records once version 1 is retired', () => {
+  it('keeps version 3 under the id its pin records once versions 1 and 2 are retired', () => {
     const directory = pins();
-    synth({ version: '2', previousVersions: ['1'], actionTypePin: { directory, writeMissing: true } });
-    const [[id]] = actionTypes(synth({ version: '2', actionTypePin: { directory } }));
-    expect(id).toMatch(/^ActionType2/);
+    synth({ version: '3', previousVersions: ['1', '2'], actionTypePin: { directory, writeMissing: true } });
+    const [[id]] = actionTypes(synth({ version: '3', actionTypePin: { directory } }));
+    expect(id).toMatch(/^ActionType3/);
   });
 
   it('names the kept versions in the fix for a changed definition, so following it keeps them all', () => {
     const directory = pins();
-    synth({ version: '2', previousVersions: ['1'], actionTypePin: { directory, writeMissing: true } });
-    const file = pinFile(v('2'), directory);
+    synth({ version: '3', previousVersions: ['1', '2'], actionTypePin: { directory, writeMissing: true } });
+    const file = pinFile(v('3'), directory);
     const pinned = JSON.parse(fs.readFileSync(file, 'utf8'));
     pinned.definition.configurationProperties[0].description = 'changed';
     fs.writeFileSync(file, JSON.stringify(pinned));
-    expect(() => synth({ version: '2', previousVersions: ['1'], actionTypePin: { directory } })).toThrow(/-c ec2-build-action:version=3 -c ec2-build-action:previousVersions=1,2 for the app/);
+    expect(() => synth({ version: '3', previousVersions: ['1', '2'], actionTypePin: { directory } })).toThrow(/-c ec2-build-action:version=4 -c ec2-build-action:previousVersions=1,2,3 for the app/);
   });
 
   it('refuses a new version beside kept ones unless it is pinned now, and a pin written into node_modules', () => {
     const directory = pins();
-    expect(() => synth({ version: '3', previousVersions: ['1', '2'], actionTypePin: { directory } })).toThrow(/version 3 is registered beside kept versions, so it must be pinned: set actionTypePin: \{ directory: '<a folder you commit>', writeMissing: true \}/);
+    expect(() => synth({ version: '4', previousVersions: ['1', '2', '3'], actionTypePin: { directory } })).toThrow(/version 4 is registered beside kept versions, so it must be pinned: set actionTypePin: \{ directory: '<a folder you commit>', writeMissing: true \}/);
     const installed = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'app-')), 'node_modules', 'ec2-build-action', 'dist', 'action-types');
     fs.cpSync(PINS_DIR, installed, { recursive: true });
-    expect(() => synth({ version: '3', previousVersions: ['2'], actionTypePin: { directory: installed, writeMissing: true } })).toThrow(/inside node_modules, where the next install deletes it/);
+    expect(() => synth({ version: '4', previousVersions: ['3'], actionTypePin: { directory: installed, writeMissing: true } })).toThrow(/inside node_modules, where the next install deletes it/);
   });
 
   it('refuses to keep a version that has no pin, or the current version itself', () => {
-    expect(() => synth({ version: '4', previousVersions: ['3'] })).toThrow(/previousVersions names version 3, which has no pin at .*Build-EC2-Build-3\.json/);
+    expect(() => synth({ version: '5', previousVersions: ['4'] })).toThrow(/previousVersions names version 4, which has no pin at .*Build-EC2-Build-4\.json/);
     expect(() => synth({ version: '2', previousVersions: ['2'] })).toThrow('Ec2BuildProvider: previousVersions must be a list of versions without repeats and without the current version 2, got ["2"]');
   });
 });

@@ -70,8 +70,8 @@ describe('Ec2BuildProvider', () => {
   it('refuses a second provider of the app that registers the same action type, in any stack', () => {
     const app = new App();
     new Ec2BuildProvider(new Stack(app, 'One'), 'Builds');
-    expect(() => new Ec2BuildProvider(new Stack(app, 'Two'), 'Builds')).toThrow("Ec2BuildProvider: One/Builds already registers Custom/Build/EC2-Build/2; give 'Builds' another providerName or version");
-    expect(() => new Ec2BuildProvider(new Stack(app, 'Three'), 'Builds', { version: '3' })).not.toThrow();
+    expect(() => new Ec2BuildProvider(new Stack(app, 'Two'), 'Builds')).toThrow("Ec2BuildProvider: One/Builds already registers Custom/Build/EC2-Build/3; give 'Builds' another providerName or version");
+    expect(() => new Ec2BuildProvider(new Stack(app, 'Three'), 'Builds', { version: '4' })).not.toThrow();
   });
 
   it('refuses a stack name too long to name its state machine', () => {

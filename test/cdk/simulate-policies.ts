@@ -48,6 +48,8 @@ function arnOf(logicalId: string, resources: Resources): string {
       return `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${name}`;
     case 'AWS::DynamoDB::Table':
       return `arn:${PARTITION}:dynamodb:${REGION}:${ACCOUNT}:table/${name}`;
+    case 'AWS::S3::Bucket':
+      return `arn:${PARTITION}:s3:::${name}`;
     default:
       throw new Error(`GetAtt Arn of ${logicalId} (${type}) is not modelled`);
   }

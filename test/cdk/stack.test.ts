@@ -31,9 +31,10 @@ describe('Ec2BuildAction stack', () => {
     template.hasResourceProperties('AWS::CodePipeline::CustomActionType', {
       Category: 'Build',
       Provider: 'EC2-Build',
-      Version: '2',
-      InputArtifactDetails: { MinimumCount: 0, MaximumCount: 1 },
-      OutputArtifactDetails: { MinimumCount: 0, MaximumCount: 1 },
+      Version: '3',
+      // CodePipeline's limits for a custom action, declared by version 3 (the poller refuses more than one for now).
+      InputArtifactDetails: { MinimumCount: 0, MaximumCount: 5 },
+      OutputArtifactDetails: { MinimumCount: 0, MaximumCount: 5 },
       ConfigurationProperties: Match.arrayWith([
         // Either ImageId and InstanceType, or Fleet: the poller requires one or the other.
         Match.objectLike({ Name: 'ImageId', Required: false }),
@@ -43,6 +44,9 @@ describe('Ec2BuildAction stack', () => {
         Match.objectLike({ Name: 'OutputArtifactPath', Required: false }),
         Match.objectLike({ Name: 'TimeoutMinutes', Required: false }),
         Match.objectLike({ Name: 'Fleet', Required: false }),
+        Match.objectLike({ Name: 'EnvironmentVariables', Required: false, Secret: false }),
+        Match.objectLike({ Name: 'ExportedVariables', Required: false }),
+        Match.objectLike({ Name: 'CachePaths', Required: false }),
       ]),
       Settings: {
         EntityUrlTemplate: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('ec2/home\\?region=$')])]) }),
@@ -56,7 +60,7 @@ describe('Ec2BuildAction stack', () => {
       EventPattern: {
         source: ['aws.codepipeline'],
         'detail-type': ['CodePipeline Action Execution State Change'],
-        detail: { state: ['STARTED'], type: { owner: ['Custom'], category: ['Build'], provider: ['EC2-Build'], version: ['2', 2] } },
+        detail: { state: ['STARTED'], type: { owner: ['Custom'], category: ['Build'], provider: ['EC2-Build'], version: ['3', 3] } },
       },
     });
   });

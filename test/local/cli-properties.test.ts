@@ -31,7 +31,7 @@ describe('the local runner\'s --property and --runs', () => {
   it('refuses a property the action type does not declare, naming those it does, with exit status 2', () => {
     const run = local('--property', 'Cache=on');
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('--property Cache: the action type declares no such property; it has ImageId, InstanceType, Command, WorkingDirectory, OutputArtifactPath, TimeoutMinutes, Fleet');
+    expect(run.stderr).toContain('--property Cache: the action type declares no such property; it has ImageId, InstanceType, Command, WorkingDirectory, OutputArtifactPath, TimeoutMinutes, Fleet, EnvironmentVariables, ExportedVariables, CachePaths');
     expect(local('--property', 'novalue').stderr).toContain('--property must be NAME=VALUE, got "novalue"');
   });
 });

@@ -47,7 +47,7 @@ describe('the local cloud authorizes every request as the role that signs it', (
     await Promise.all([pipeline.stop(), ec2.stop()]);
   });
 
-  const actionTypeId = { category: 'Build', owner: 'Custom', provider: 'EC2-Build', version: '2' } as const;
+  const actionTypeId = { category: 'Build', owner: 'Custom', provider: 'EC2-Build', version: '3' } as const;
 
   it('lets the poller poll its own action type', async () => {
     const poller = client(CodePipelineClient, endpoints.codepipeline, roleOf(stack, 'PollerFunction'));
@@ -58,7 +58,7 @@ describe('the local cloud authorizes every request as the role that signs it', (
     const poller = client(CodePipelineClient, endpoints.codepipeline, roleOf(stack, 'PollerFunction'));
     await expect(poller.send(new PollForJobsCommand({ actionTypeId: { ...actionTypeId, provider: 'Other' }, maxBatchSize: 1 }))).rejects.toMatchObject({
       name: 'AccessDeniedException',
-      message: expect.stringContaining('codepipeline:PollForJobs on resource: arn:aws:codepipeline:us-east-1:000000000000:actiontype:Custom/Build/Other/2'),
+      message: expect.stringContaining('codepipeline:PollForJobs on resource: arn:aws:codepipeline:us-east-1:000000000000:actiontype:Custom/Build/Other/3'),
     });
   });
 

@@ -8,6 +8,7 @@ const ok: JobSummary = {
   failureType: null,
   failureMessage: null,
   successSummary: 'Built in 1s',
+  outputVariables: {},
   jobResults: 1,
   continuations: 0,
   instancesLaunched: 1,

@@ -43,6 +43,9 @@ describe('SSM document', () => {
       StageName: SSM_PATTERNS.pipelineName,
       ActionName: SSM_PATTERNS.pipelineName,
       SourceRevision: SSM_PATTERNS.revision,
+      EnvironmentUrl: SSM_PATTERNS.url,
+      ExportsUrl: SSM_PATTERNS.url,
+      ExportedVariables: SSM_PATTERNS.exportedVariables,
     };
     for (const [name, pattern] of Object.entries(expected)) expect([name, doc.parameters[name].allowedPattern]).toEqual([name, pattern]);
   });

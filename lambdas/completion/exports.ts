@@ -1,0 +1,63 @@
+import { jobObjectKey, type JobObjects } from '../shared/job-objects';
+import type { JobOutcome } from '../shared/types';
+
+/**
+ * The exported variables' values, as the build uploaded them (NAME=VALUE records, each ended by a NUL byte, written by
+ * the document at the end of the build command), checked against CodePipeline's limits before they become the final
+ * result's outputVariables: keys of [A-Za-z0-9@\-_]+ (the OutputVariablesKey shape of CodePipeline's published model;
+ * variable names are a subset) and "a maximum size limit of 122880 bytes for all output variables combined for a
+ * particular action" (https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html, Variable quotas). The docs
+ * do not say whether names count toward that size: they are counted here, the stricter reading.
+ */
+export const OUTPUT_VARIABLES_MAX_BYTES = 122_880;
+
+/** The completion's own errors about exports: the build succeeded but its variables cannot be reported. */
+export class ExportsUnusableError extends Error {
+  override readonly name = 'ExportsUnusableError';
+}
+
+/** The values of `names` in an uploaded object; a name the build left unset is exported empty. */
+export function decodeExports(body: Buffer, names: readonly string[]): Record<string, string> {
+  const values = new Map<string, string>();
+  for (const record of body.toString('utf8').split('\0')) {
+    const at = record.indexOf('=');
+    if (at > 0) values.set(record.slice(0, at), record.slice(at + 1));
+  }
+  const out: Record<string, string> = {};
+  for (const name of names) out[name] = values.get(name) ?? '';
+  const bytes = Object.entries(out).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (bytes > OUTPUT_VARIABLES_MAX_BYTES) {
+    const largest = Object.entries(out).sort((a, b) => b[1].length - a[1].length)[0][0];
+    throw new ExportsUnusableError(
+      `the exported variables take ${bytes} bytes (names and values); CodePipeline allows ${OUTPUT_VARIABLES_MAX_BYTES} for an action's output variables combined. Export less (the largest is ${largest}), or pass large data as an output artifact.`,
+    );
+  }
+  return out;
+}
+
+/** An execution's name: the last part of its ARN (arn:…:execution:<state machine>:<name>). */
+export function executionNameOf(executionArn: string): string {
+  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
+}
+
+/**
+ * The output variables of a succeeded build, or the failure that replaces its success when they cannot be reported
+ * (never uploaded, too large). A job that exports nothing reads nothing.
+ */
+export async function outputVariables(exported: string | undefined, executionArn: string, objects: () => JobObjects): Promise<{ variables?: Record<string, string>; failure?: JobOutcome }> {
+  if (!exported) return {};
+  const body = await objects().read(jobObjectKey('exports', executionNameOf(executionArn)));
+  try {
+    if (!body) throw new ExportsUnusableError('the build\'s exported variables never arrived (the upload phase did not send them). Retry the stage.');
+    return { variables: decodeExports(body, exported.split(',')) };
+  } catch (err) {
+    if (!(err instanceof ExportsUnusableError)) throw err;
+    return { failure: { status: 'Failed', failureType: 'JobFailed', message: `Step "Upload Output Artifact" failed: ${err.message}` } };
+  }
+}
+
+/** Deletes the execution's objects in the job bucket (its environment and its exports); a failure is left to the bucket's expiry. */
+export async function removeJobObjects(executionArn: string, objects: () => JobObjects): Promise<void> {
+  const name = executionNameOf(executionArn);
+  await objects().remove([jobObjectKey('environment', name), jobObjectKey('exports', name)]);
+}

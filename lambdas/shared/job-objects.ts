@@ -1,0 +1,52 @@
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { URL_TTL_SECONDS } from './artifacts';
+
+/**
+ * The stack's job bucket: per-build objects that must not travel through Step Functions or Systems Manager, since
+ * both keep what passes through them (execution history, command parameters): a build's resolved environment, and the
+ * values of its exported variables. The instance reaches each through one presigned URL (the function that signs it
+ * is the only principal with access: the instance role has none), the completion function deletes both, and the
+ * bucket's lifecycle rule expires whatever an aborted execution left.
+ */
+
+export { jobObjectKey, type JobObjectKind } from './job-object-keys';
+
+export class JobObjects {
+  private readonly client: S3Client;
+
+  constructor(
+    readonly bucket: string,
+    forcePathStyle: boolean,
+  ) {
+    // WHEN_REQUIRED: no flexible checksum on a presigned PUT, which curl and Invoke-WebRequest could not compute.
+    this.client = new S3Client({ forcePathStyle, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  }
+
+  /** Writes an object; the bucket's default encryption (SSE-KMS) encrypts it. */
+  async put(key: string, body: Buffer): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/octet-stream' }));
+  }
+
+  /** A short-lived URL the instance reads (GET) or writes (PUT) one object with, and nothing else. */
+  async presign(key: string, method: 'GET' | 'PUT', now?: Date): Promise<string> {
+    const command = method === 'GET' ? new GetObjectCommand({ Bucket: this.bucket, Key: key }) : new PutObjectCommand({ Bucket: this.bucket, Key: key });
+    return getSignedUrl(this.client, command, { expiresIn: URL_TTL_SECONDS, signingDate: now });
+  }
+
+  /** An object's bytes, or null when it does not exist. */
+  async read(key: string): Promise<Buffer | null> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return Buffer.from(await out.Body!.transformToByteArray());
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchKey') return null;
+      throw err;
+    }
+  }
+
+  /** Deletes objects; a missing one is no error (DeleteObject answers 204 for it). */
+  async remove(keys: readonly string[]): Promise<void> {
+    await Promise.all(keys.map((Key) => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }))));
+  }
+}

@@ -1,0 +1,89 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { ENV } from '../lambdas/shared/env';
+import { jobObjectKey } from '../lambdas/shared/job-object-keys';
+import type { BuildActionFunction } from './lambda-function';
+
+/** A day: every object is read within minutes of its writing and deleted at the job's result; this is the backstop. */
+export const JOB_OBJECT_EXPIRY_DAYS = 1;
+
+export interface JobBucketProps {
+  /** "Get Input Artifact URL" / "Get Output Upload URL": resolves the environment, writes it, signs the instance's URLs. */
+  readonly artifactUrls: BuildActionFunction;
+  /** "Report Result": reads the exported variables and deletes the job's objects. */
+  readonly completion: BuildActionFunction;
+  /** The poller checks a job's references against the same settings before anything is launched. */
+  readonly poller: BuildActionFunction;
+  readonly parameterPrefixes: readonly string[];
+  readonly secretPrefixes: readonly string[];
+}
+
+/**
+ * The stack's job bucket and the rights around it: per-execution objects (a build's resolved environment, its exported
+ * variables' values) that must never pass through Step Functions or Systems Manager. Only the two functions touch it,
+ * each for its own objects' prefix; the build instance reaches one object through a presigned URL and has no right of
+ * its own (so it can read exactly its job's parameters and secrets, only while the URL lives). Objects are encrypted
+ * with SSE-KMS under the AWS managed key aws/s3, whose key policy lets the account's principals use it through S3, so no
+ * KMS grant is needed (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
+ */
+export class JobBucket extends Construct {
+  readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: JobBucketProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(JOB_OBJECT_EXPIRY_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: false,
+    });
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'Objects live for the minutes of one build and are deleted at its result; every access is by the stack\'s two functions or a presigned URL they signed, recorded by CloudTrail data events where the account enables them.',
+    });
+    const objects = (kind: 'environment' | 'exports') => this.bucket.arnForObjects(jobObjectKey(kind, '*'));
+    // s3:GetObject and s3:PutObject also authorize the presigned GET and PUT the function signs for the instance.
+    props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteBuildEnvironment', actions: ['s3:PutObject', 's3:GetObject'], resources: [objects('environment')] }));
+    props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignExportsUpload', actions: ['s3:PutObject'], resources: [objects('exports')] }));
+    props.completion.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadExports', actions: ['s3:GetObject'], resources: [objects('exports')] }));
+    props.completion.addToRolePolicy(new iam.PolicyStatement({ sid: 'DeleteJobObjects', actions: ['s3:DeleteObject'], resources: [objects('environment'), objects('exports')] }));
+    const objectsReason = 'Per-execution objects, named by the execution: the wildcard is the execution\'s name under one prefix of the stack\'s own job bucket.';
+    for (const fn of [props.artifactUrls, props.completion]) {
+      for (const kind of ['environment', 'exports']) fn.acknowledgeFinding(`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${kind}/*]`, objectsReason);
+    }
+    for (const fn of [props.artifactUrls, props.completion]) fn.addEnvironment(ENV.jobBucketName, this.bucket.bucketName);
+    for (const fn of [props.artifactUrls, props.poller]) {
+      fn.addEnvironment(ENV.parameterPrefixes, props.parameterPrefixes.join(','));
+      fn.addEnvironment(ENV.secretPrefixes, props.secretPrefixes.join(','));
+    }
+    this.grantReferences(props.artifactUrls, props.parameterPrefixes, props.secretPrefixes);
+  }
+
+  /**
+   * The resolving function may read exactly the parameters and secrets under the stack's prefixes: GetParameter on
+   * parameter/<path>* and GetSecretValue on secret:<prefix>* (the resource types' ARN formats:
+   * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html,
+   * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html; a secret's ARN ends
+   * in a hyphen and six random characters, which the wildcard covers). With no prefix, no statement at all.
+   */
+  private grantReferences(fn: BuildActionFunction, parameterPrefixes: readonly string[], secretPrefixes: readonly string[]): void {
+    const stack = Stack.of(this);
+    const reason = 'The parameter paths and secret name prefixes the stack\'s settings name (parameterPrefixes, secretPrefixes): builds may reference what lies under them, and nothing else.';
+    if (parameterPrefixes.length > 0) {
+      const resources = parameterPrefixes.map((p) => stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${p.replace(/^\//, '')}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }));
+      fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadBuildParameters', actions: ['ssm:GetParameter'], resources }));
+      for (const p of parameterPrefixes) fn.acknowledgeFinding(`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/${p.replace(/^\//, '')}*]`, reason);
+    }
+    if (secretPrefixes.length > 0) {
+      const resources = secretPrefixes.map((p) => stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${p}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+      fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadBuildSecrets', actions: ['secretsmanager:GetSecretValue'], resources }));
+      for (const p of secretPrefixes) fn.acknowledgeFinding(`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${p}*]`, reason);
+    }
+  }
+}

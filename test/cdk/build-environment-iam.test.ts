@@ -1,0 +1,54 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { CONTEXT, readSettings } from '../../lib/context';
+import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
+import { ACCOUNT, decide, PARTITION, REGION, rolePolicies } from './simulate-policies';
+
+/** The stack's template without bundling the functions (their code plays no part in IAM). */
+function template(context: Record<string, string> = {}): Template {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  return Template.fromStack(new Ec2BuildActionStack(app, 'Ec2BuildAction', { ...readSettings(app.node), stackName: undefined }));
+}
+
+// The resource types' ARN formats (Service Authorization Reference): parameter/${Name without its leading /}, and a
+// secret's name with the hyphen and six characters Secrets Manager appends.
+const parameter = (name: string) => `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter/${name.replace(/^\//, '')}`;
+const secret = (name: string) => `arn:${PARTITION}:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-AbCdEf`;
+const object = (key: string) => `arn:${PARTITION}:s3:::jobsbucket264fe5c6-name/${key}`;
+
+describe('IAM of a build\'s environment, evaluated against the Service Authorization Reference', () => {
+  const scoped = template({ [CONTEXT.parameterPrefixes]: '/builds/', [CONTEXT.secretPrefixes]: 'builds/' });
+  const resolver = rolePolicies(scoped, 'TasksArtifactUrlsRole');
+
+  it('lets the resolving function read exactly the parameters and secrets under the stack\'s prefixes', async () => {
+    expect(await decide(resolver, 'ssm:GetParameter', parameter('/builds/app/token'))).toBe('Allowed');
+    expect(await decide(resolver, 'secretsmanager:GetSecretValue', secret('builds/db'))).toBe('Allowed');
+    expect(await decide(resolver, 'ssm:GetParameter', parameter('/other/token'))).toBe('ImplicitlyDenied');
+    expect(await decide(resolver, 'ssm:GetParameters', parameter('/builds/app/token'))).toBe('ImplicitlyDenied');
+    expect(await decide(resolver, 'secretsmanager:GetSecretValue', secret('other/db'))).toBe('ImplicitlyDenied');
+  });
+
+  it('gives no one a standing right to them: not the build instance, not any other function, and no one with no prefix set', async () => {
+    for (const role of ['BuilderRole', 'TasksCompletionRole', 'PollerFunctionRole', 'TasksLaunchRole']) {
+      const policies = rolePolicies(scoped, role);
+      expect([role, await decide(policies, 'ssm:GetParameter', parameter('/builds/app/token'))]).toEqual([role, 'ImplicitlyDenied']);
+      expect([role, await decide(policies, 'secretsmanager:GetSecretValue', secret('builds/db'))]).toEqual([role, 'ImplicitlyDenied']);
+    }
+    const unscoped = rolePolicies(template(), 'TasksArtifactUrlsRole');
+    expect(await decide(unscoped, 'ssm:GetParameter', parameter('/builds/app/token'))).toBe('ImplicitlyDenied');
+    expect(await decide(unscoped, 'secretsmanager:GetSecretValue', secret('builds/db'))).toBe('ImplicitlyDenied');
+  });
+
+  it('lets each function reach only its own objects in the job bucket, and the instance none', async () => {
+    expect(await decide(resolver, 's3:PutObject', object('environment/job-1'))).toBe('Allowed');
+    expect(await decide(resolver, 's3:GetObject', object('environment/job-1'))).toBe('Allowed');
+    expect(await decide(resolver, 's3:PutObject', object('exports/job-1'))).toBe('Allowed');
+    expect(await decide(resolver, 's3:GetObject', object('exports/job-1'))).toBe('ImplicitlyDenied');
+    const completion = rolePolicies(scoped, 'TasksCompletionRole');
+    expect(await decide(completion, 's3:GetObject', object('exports/job-1'))).toBe('Allowed');
+    expect(await decide(completion, 's3:DeleteObject', object('environment/job-1'))).toBe('Allowed');
+    expect(await decide(completion, 's3:GetObject', object('environment/job-1'))).toBe('ImplicitlyDenied');
+    const instance = rolePolicies(scoped, 'BuilderRole');
+    for (const action of ['s3:GetObject', 's3:PutObject']) expect(await decide(instance, action, object('environment/job-1'))).toBe('ImplicitlyDenied');
+  });
+});

@@ -48,8 +48,9 @@ export class JobBucket extends Construct {
       reason: 'Objects live for the minutes of one build and are deleted at its result; every access is by the stack\'s two functions or a presigned URL they signed, recorded by CloudTrail data events where the account enables them.',
     });
     const objects = (kind: 'environment' | 'exports') => this.bucket.arnForObjects(jobObjectKey(kind, '*'));
-    // s3:GetObject and s3:PutObject also authorize the presigned GET and PUT the function signs for the instance.
-    props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteBuildEnvironment', actions: ['s3:PutObject', 's3:GetObject'], resources: [objects('environment')] }));
+    // s3:GetObject, s3:DeleteObject and s3:PutObject also authorize the presigned GET, DELETE and PUT the function signs
+    // for the instance (S3 authorizes a presigned request as its signer).
+    props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteBuildEnvironment', actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], resources: [objects('environment')] }));
     props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignExportsUpload', actions: ['s3:PutObject'], resources: [objects('exports')] }));
     props.completion.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadExports', actions: ['s3:GetObject'], resources: [objects('exports')] }));
     props.completion.addToRolePolicy(new iam.PolicyStatement({ sid: 'DeleteJobObjects', actions: ['s3:DeleteObject'], resources: [objects('environment'), objects('exports')] }));

@@ -8,7 +8,7 @@ import { createLogger } from '../shared/logger';
 import { secretText } from '../shared/secrets';
 import { decryptedParameter } from '../shared/ssm';
 import type { ArtifactDirection, ArtifactLocation, ArtifactUrl, BuildJob } from '../shared/types';
-import { environmentUrl, exportsUrl } from './job-environment';
+import { environmentUrls, exportsUrl, type EnvironmentUrls } from './job-environment';
 
 export interface ArtifactUrlEvent {
   readonly job: BuildJob;
@@ -18,7 +18,7 @@ export interface ArtifactUrlEvent {
 }
 
 /** The artifact's URL, and the job bucket's: the environment's GET beside the input, the exports' PUT beside the output. */
-export type ArtifactUrls = ArtifactUrl & { readonly environmentUrl?: string; readonly exportsUrl?: string };
+export type ArtifactUrls = ArtifactUrl & Partial<EnvironmentUrls> & { readonly exportsUrl?: string };
 
 const forcePathStyle = loadS3ForcePathStyle();
 const jobBucket = loadJobBucket();
@@ -56,7 +56,7 @@ export const handler: Handler<ArtifactUrlEvent, ArtifactUrls> = async (event, co
   if (location) logger.info('artifact URL signed', { bucket: location.bucket, expiresAt: url.expiresAt });
   if (direction === 'input') {
     const sources = { parameter: decryptedParameter, secret: secretText };
-    return { ...url, environmentUrl: await environmentUrl(job.properties.environmentVariables, executionName, jobObjects, sources) };
+    return { ...url, ...(await environmentUrls(job.properties.environmentVariables, executionName, jobObjects, sources)) };
   }
   return { url: url.url, expiresAt: url.expiresAt, refreshAfter: url.refreshAfter, exportsUrl: await exportsUrl(exported, executionName, jobObjects) };
 };

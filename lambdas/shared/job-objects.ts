@@ -28,9 +28,10 @@ export class JobObjects {
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/octet-stream' }));
   }
 
-  /** A short-lived URL the instance reads (GET) or writes (PUT) one object with, and nothing else. */
-  async presign(key: string, method: 'GET' | 'PUT', now?: Date): Promise<string> {
-    const command = method === 'GET' ? new GetObjectCommand({ Bucket: this.bucket, Key: key }) : new PutObjectCommand({ Bucket: this.bucket, Key: key });
+  /** A short-lived URL the instance reads (GET), writes (PUT) or deletes (DELETE) one object with, and nothing else. */
+  async presign(key: string, method: 'GET' | 'PUT' | 'DELETE', now?: Date): Promise<string> {
+    const command =
+      method === 'GET' ? new GetObjectCommand({ Bucket: this.bucket, Key: key }) : method === 'PUT' ? new PutObjectCommand({ Bucket: this.bucket, Key: key }) : new DeleteObjectCommand({ Bucket: this.bucket, Key: key });
     return getSignedUrl(this.client, command, { expiresIn: URL_TTL_SECONDS, signingDate: now });
   }
 

@@ -42,6 +42,7 @@ describe('IAM of a build\'s environment, evaluated against the Service Authoriza
   it('lets each function reach only its own objects in the job bucket, and the instance none', async () => {
     expect(await decide(resolver, 's3:PutObject', object('environment/job-1'))).toBe('Allowed');
     expect(await decide(resolver, 's3:GetObject', object('environment/job-1'))).toBe('Allowed');
+    expect(await decide(resolver, 's3:DeleteObject', object('environment/job-1'))).toBe('Allowed');
     expect(await decide(resolver, 's3:PutObject', object('exports/job-1'))).toBe('Allowed');
     expect(await decide(resolver, 's3:GetObject', object('exports/job-1'))).toBe('ImplicitlyDenied');
     const completion = rolePolicies(scoped, 'TasksCompletionRole');

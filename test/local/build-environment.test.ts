@@ -43,7 +43,8 @@ const buildLog = () => JSON.stringify(cloud.stack.resources('AWS::Logs::LogGroup
 describe('a build\'s environment variables and exported variables, end to end', () => {
   it('gives the build its secret and parameter values, which appear nowhere else, and exports variables as the final result\'s outputVariables', async () => {
     // GIVEN a build that proves it sees the values (their hashes) without printing them, and exports two variables
-    const summary = await job('echo "db=$(printf %s "$DB_PASSWORD" | sha256sum | cut -c1-64) token=$(printf %s "$TOKEN" | sha256sum | cut -c1-64) stage=$STAGE"; export VERSION=1.2.3; TAG="a b"', {
+    // (and looks whether its environment object is still there to read: the document deletes it once read)
+    const summary = await job('echo "db=$(printf %s "$DB_PASSWORD" | sha256sum | cut -c1-64) token=$(printf %s "$TOKEN" | sha256sum | cut -c1-64) stage=$STAGE"; echo "object=$(curl -s -o /dev/null -w %{http_code} "$SSM_EnvironmentUrl")"; export VERSION=1.2.3; TAG="a b"', {
       EnvironmentVariables: JSON.stringify([
         { name: 'STAGE', value: 'prod' },
         { name: 'TOKEN', value: '/builds/token', type: 'PARAMETER_STORE' },
@@ -54,6 +55,8 @@ describe('a build\'s environment variables and exported variables, end to end', 
     // THEN the build succeeded with both values in its environment
     expect(summary).toMatchObject({ status: 'Succeeded', jobResults: 1, outputVariables: { VERSION: '1.2.3', TAG: 'a b' } });
     expect(buildLog()).toContain(`db=${sha256(SECRET)} token=${sha256(PARAMETER)} stage=prod`);
+    // AND its environment object was gone before the build command ran: its URL, a command parameter, reads nothing
+    expect(buildLog()).toContain('object=404');
     // AND neither value is in the execution's history, the commands' parameters, the logs or the job's result
     const seen = await visible(summary.jobId);
     expect(seen).toContain('builds/db:password');

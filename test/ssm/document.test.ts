@@ -44,6 +44,7 @@ describe('SSM document', () => {
       ActionName: SSM_PATTERNS.pipelineName,
       SourceRevision: SSM_PATTERNS.revision,
       EnvironmentUrl: SSM_PATTERNS.url,
+      EnvironmentDeleteUrl: SSM_PATTERNS.url,
       ExportsUrl: SSM_PATTERNS.url,
       ExportedVariables: SSM_PATTERNS.exportedVariables,
     };

@@ -23,7 +23,7 @@ export const defaults: Tasks = {
   'Wait For Fleet Slot': () => ({ granted: true, queued: true, waitedMs: 4000, position: 0, line: null }),
   'Launch Instance': () => ({ Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now', capacitySource: 'launched', market: 'on-demand' } }),
   'Refill The Fleet': () => ({ StatusCode: 202, Payload: '' }),
-  'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z', environmentUrl: '' } }),
+  'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z', environmentUrl: '', environmentDeleteUrl: '' } }),
   'Is Instance Ready?': () => ({ readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 2700 }),
   'Run Build': () => ok,
   // The poller's handover, through the task token, and what follows a renewal.

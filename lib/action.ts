@@ -3,6 +3,7 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type { Construct } from 'constructs';
 import { toBuildJob } from '../lambdas/poller/job';
 import { MAX_PROPERTY_LENGTH, PROPERTY } from '../lambdas/shared/properties';
+import type { VariableType } from '../lambdas/shared/build-environment';
 import { ARTIFACT_BOUNDS } from './action-type';
 import type { IEc2BuildProvider } from './provider';
 
@@ -53,6 +54,26 @@ export interface Ec2BuildActionProps extends codepipeline.CommonActionProps {
    * @default Duration.minutes(60)
    */
   readonly timeout?: Duration;
+  /**
+   * The build's own environment variables, by name, as the CodeBuild action takes them: a value (PLAINTEXT, the
+   * default), a Parameter Store parameter's name (PARAMETER_STORE) or a secret's id with its qualifiers
+   * (SECRETS_MANAGER), under the provider's parameterPrefixes / secretPrefixes. Needs action type version 3 or later.
+   * @default - none
+   */
+  readonly environmentVariables?: Readonly<Record<string, BuildEnvironmentVariable>>;
+  /**
+   * Variables whose values at the end of the build become the action's output variables, which later actions read
+   * with `variable(name)`. Needs action type version 3 or later.
+   * @default - none
+   */
+  readonly exportedVariables?: readonly string[];
+}
+
+/** One of `environmentVariables`. */
+export interface BuildEnvironmentVariable {
+  readonly value: string;
+  /** @default 'PLAINTEXT' */
+  readonly type?: VariableType;
 }
 
 /**
@@ -73,7 +94,12 @@ const STAND_INS: Record<string, string> = {
   [PROPERTY.outputArtifactPath]: 'out',
   [PROPERTY.timeoutMinutes]: '60',
   [PROPERTY.fleet]: 'late',
+  [PROPERTY.environmentVariables]: '[]',
+  [PROPERTY.exportedVariables]: '',
 };
+
+/** Versions registered before EnvironmentVariables and ExportedVariables existed; CodePipeline refuses a key the type lacks. */
+const BEFORE_VERSION_3 = ['1', '2'];
 
 /**
  * Runs a build on EC2 through the provider's custom action type. Its props are checked at synth by the parser
@@ -144,6 +170,14 @@ function configurationOf(props: Ec2BuildActionProps): Record<string, string> {
   if (props.workingDirectory) configuration[PROPERTY.workingDirectory] = props.workingDirectory;
   if (props.outputArtifactPath) configuration[PROPERTY.outputArtifactPath] = props.outputArtifactPath;
   if (props.timeout !== undefined) configuration[PROPERTY.timeoutMinutes] = timeoutMinutes(owner, props.timeout);
+  const variables = Object.entries(props.environmentVariables ?? {});
+  const exported = props.exportedVariables ?? [];
+  if ((variables.length > 0 || exported.length > 0) && BEFORE_VERSION_3.includes(props.provider.actionType.version)) {
+    throw new Error(`${owner}: environmentVariables and exportedVariables need action type version 3 or later (the provider's is ${props.provider.actionType.version}); see "Upgrading the action type" in the README`);
+  }
+  // The CodeBuild action's JSON array; a value that is a token or #{Namespace.Variable} is resolved later, as any.
+  if (variables.length > 0) configuration[PROPERTY.environmentVariables] = JSON.stringify(variables.map(([name, v]) => ({ name, value: v.value, type: v.type ?? 'PLAINTEXT' })));
+  if (exported.length > 0) configuration[PROPERTY.exportedVariables] = exported.join(',');
 
   // The length limit holds for the value as written, variable references included.
   for (const [key, value] of Object.entries(configuration)) {
@@ -152,6 +186,8 @@ function configurationOf(props: Ec2BuildActionProps): Record<string, string> {
     }
   }
   const checked = Object.fromEntries(Object.entries(configuration).map(([k, v]) => [k, late(v) ? STAND_INS[k] : v]));
+  // Each variable is checked with its own late value stood in for, so the names and types are still checked at synth.
+  if (variables.length > 0) checked[PROPERTY.environmentVariables] = JSON.stringify(variables.map(([name, v]) => ({ name, value: late(v.value) ? 'late' : v.value, type: v.type ?? 'PLAINTEXT' })));
   const artifact = (a: codepipeline.Artifact, i: number) => ({ name: a.artifactName ?? `artifact${i}`, location: { type: 'S3' as const, s3Location: { bucketName: 'b', objectKey: 'k' } } });
   // The fleet's name is checked against the provider's fleets when this app defines them, and by the poller otherwise.
   const fleets = props.fleet !== undefined && !late(props.fleet) ? (props.provider.fleets ?? null) : null;

@@ -8,6 +8,7 @@ import { LocalCloud } from '../../local/cloud';
 import { credentialsFor } from '../../local/iam/identity';
 import { LOCAL_USER } from '../../local/iam/gate';
 import { runJob, type JobSummary } from '../../local/job';
+import { ENVIRONMENT_STATEMENTS } from './environment-statements';
 
 /**
  * EnvironmentVariables and ExportedVariables through the real poller, state machine, functions and document, on a
@@ -103,5 +104,11 @@ describe('a build\'s environment variables and exported variables, end to end', 
     await expect(put({ outputVariables: { BIG: 'x'.repeat(122_880) } })).rejects.toMatchObject({ name: 'OutputVariablesSizeExceededException' });
     await expect(put({ outputVariables: { 'BAD NAME': 'x' } })).rejects.toMatchObject({ name: 'ValidationException' });
     await expect(put({ outputVariables: { A: 'x' }, continuationToken: 'c' })).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
+  it('used every statement that only builds with an environment need (the faults\' runs leave them out)', () => {
+    const statements = cloud.authorizer.allStatements().filter((s) => ENVIRONMENT_STATEMENTS.test(s));
+    expect(statements).toHaveLength(6);
+    expect(statements.filter((s) => !cloud.authorizer.usedStatements.has(s))).toEqual([]);
   });
 });

@@ -1,0 +1,6 @@
+/**
+ * Statements only a job with EnvironmentVariables or ExportedVariables uses, which the faults' plain jobs never need
+ * (test/local/faults.test.ts): test/local/build-environment.test.ts runs such jobs and checks each was used.
+ */
+export const ENVIRONMENT_STATEMENTS =
+  /^(TasksArtifactUrlsRole\w+ \w+\/(WriteBuildEnvironment|SignExportsUpload|ReadBuildParameters|ReadBuildSecrets)|TasksCompletionRole\w+ \w+\/(ReadExports|DeleteJobObjects))$/;

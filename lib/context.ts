@@ -17,6 +17,7 @@ export const CONTEXT = {
   fleets: FLEETS_CONTEXT,
   parameterPrefixes: SCOPE_SETTINGS.parameterPrefixes.context,
   secretPrefixes: SCOPE_SETTINGS.secretPrefixes.context,
+  alarmTopicArn: 'ec2-build-action:alarmTopicArn',
 } as const;
 
 /** What the context sets: the provider's props, and the stack's name. */
@@ -113,5 +114,6 @@ export function readSettings(node: Node): AppSettings {
     fleets: read.fleets(CONTEXT.fleets),
     parameterPrefixes: read.list(CONTEXT.parameterPrefixes, RESOURCE_RULES.parameterPrefix.pattern, `a comma-separated list of ${RESOURCE_RULES.parameterPrefix.expected}`),
     secretPrefixes: read.list(CONTEXT.secretPrefixes, RESOURCE_RULES.secretPrefix.pattern, `a comma-separated list of ${RESOURCE_RULES.secretPrefix.expected}`),
+    alarmTopicArn: read.optional(CONTEXT.alarmTopicArn, RESOURCE_RULES.snsTopicArn.pattern, RESOURCE_RULES.snsTopicArn.expected),
   };
 }

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_STACK_VARIABLE } from '../lambdas/shared/metric-names';
 import { bundleDir } from './bundling';
 
 export interface BuildActionFunctionProps {
@@ -43,6 +44,8 @@ export class BuildActionFunction extends lambda.Function {
       environment: props.environment,
       logGroup,
     });
+    // Its metrics' Stack dimension (lambdas/shared/metrics.ts), the same on every function.
+    this.addEnvironment(METRICS_STACK_VARIABLE, Stack.of(this).stackName);
     const logsId = Stack.of(this).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logsId}.Arn>:*]`,

@@ -73,6 +73,12 @@ export interface Ec2BuildProviderProps {
    * @default - none: a SECRETS_MANAGER variable is a ConfigurationError naming this prop
    */
   readonly secretPrefixes?: readonly string[];
+  /**
+   * ARN of a standard SNS topic that the stack's alarms notify (lib/observability.ts: failed-job rate, sweeper
+   * terminations, a wait in a fleet's line past its bound, function errors).
+   * @default - no notifications: the alarms and the dashboard show in the CloudWatch console
+   */
+  readonly alarmTopicArn?: string;
 }
 
 /** The defaults of the props that have one, shared with the app's context reader (lib/context.ts). */
@@ -109,6 +115,13 @@ export const RESOURCE_RULES = {
   parameterPrefix: { pattern: /^\/(?!aws\/)[A-Za-z0-9_.-]+\/([A-Za-z0-9_.-]+\/)*$/i, expected: 'a parameter path like /builds/ (starting and ending with /, not /aws/)' },
   /** The start of a secret's name: 1 to 256 of the characters a name may hold (API_CreateSecret.html, Name); no wildcard. */
   secretPrefix: { pattern: /^[A-Za-z0-9/_+=.@-]{1,256}$/, expected: 'the start of secret names like builds/ (letters, digits and /_+=.@-)' },
+  /**
+   * arn:${Partition}:sns:${Region}:${Account}:${TopicName}, a topic name being 1 to 256 letters, digits, - or _
+   * (https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html). A standard topic only: publishing to a FIFO
+   * topic (.fifo) needs a MessageGroupId (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html), which an
+   * alarm action does not send.
+   */
+  snsTopicArn: { pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, expected: 'the ARN of a standard SNS topic (arn:aws:sns:REGION:ACCOUNT:NAME)' },
 } as const;
 
 /** A prop that cannot be used; the message names the construct and the prop, and echoes the value. */
@@ -132,6 +145,7 @@ export interface ResolvedProviderProps {
   readonly fleets?: Readonly<Record<string, Fleet>>;
   readonly parameterPrefixes: readonly string[];
   readonly secretPrefixes: readonly string[];
+  readonly alarmTopicArn?: string;
 }
 
 /** The first unresolved token in a value, with its path, or undefined. */
@@ -221,6 +235,7 @@ export function resolveProviderProps(props: Ec2BuildProviderProps, owner = 'Ec2B
     // Literals: they name IAM resources and travel to the functions as one variable each.
     parameterPrefixes: literalList(owner, 'parameterPrefixes', props.parameterPrefixes, check, RESOURCE_RULES.parameterPrefix),
     secretPrefixes: literalList(owner, 'secretPrefixes', props.secretPrefixes, check, RESOURCE_RULES.secretPrefix),
+    alarmTopicArn: props.alarmTopicArn === undefined ? undefined : check.text('alarmTopicArn', props.alarmTopicArn, RESOURCE_RULES.snsTopicArn),
   };
 }
 

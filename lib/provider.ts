@@ -1,4 +1,5 @@
 import { Stack, Token } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../lambdas/shared/env';
@@ -16,6 +17,7 @@ import { JobPoller } from './job-poller';
 import { FIRST_CONSTRUCT_ID, pinFile, readPin } from './action-type-snapshot';
 import { JobBucket } from './job-bucket';
 import { KeptActionType } from './kept-action-type';
+import { Observability } from './observability';
 import { resolveProviderProps, type Ec2BuildProviderProps, type ResolvedProviderProps } from './provider-props';
 import { SafetyNets } from './safety-nets';
 import { SpotInterruptions } from './spot-interruptions';
@@ -185,5 +187,8 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     this.stateMachine = stateMachine;
     this.documentName = document.documentName;
     this.buildLogGroupName = builder.logGroup.logGroupName;
+    // Last: every function of the provider exists by now, and each gets its error alarm.
+    const allFunctions = this.node.findAll().filter((c): c is lambda.Function => c instanceof lambda.Function);
+    new Observability(this, 'Observability', { functions: allFunctions, alarmTopicArn: resolved.alarmTopicArn });
   }
 }

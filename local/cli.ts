@@ -33,6 +33,8 @@ const USAGE = `usage: npm run local -- [options]
   --fault NAME               inject a named fault (--list-faults lists them)
   --list-faults              list the faults and exit
   --json                     print a JSON summary as the last line of standard output
+  --metrics FILE             write the metric lines the functions emit (CloudWatch embedded metric format,
+                             one JSON object a line) to FILE
   --quiet                    no progress on standard error`;
 
 const EXAMPLE = path.join(__dirname, '..', 'examples', 'hello');
@@ -77,7 +79,7 @@ interface Values {
   readonly secrets: Record<string, string>;
 }
 
-function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean; fault?: Fault; template?: string; runs: number; fleets?: Record<string, Fleet>; values: Values } {
+function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean; fault?: Fault; template?: string; runs: number; fleets?: Record<string, Fleet>; metrics?: string; values: Values } {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
@@ -100,6 +102,7 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
         fault: { type: 'string' },
         template: { type: 'string' },
         fleets: { type: 'string' },
+        metrics: { type: 'string' },
         'list-faults': { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -139,6 +142,8 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
     properties[p.slice(0, at)] = p.slice(at + 1);
   }
   if (values.out !== undefined && !outputPathOf({ properties, outputPath: values['output-path'] as string | undefined })) usage('--out needs --output-path (what to put in the output artifact)');
+  const metrics = values.metrics === undefined ? undefined : path.resolve(String(values.metrics));
+  if (metrics !== undefined && !fs.existsSync(path.dirname(metrics))) usage(`--metrics must be a file in an existing directory, got ${JSON.stringify(values.metrics)}`);
   const stored = { parameters: pairs('parameter', values.parameter), secrets: pairs('secret', values.secret) };
   if (template && (Object.keys(stored.parameters).length || Object.keys(stored.secrets).length)) {
     usage('--parameter and --secret deploy the stack allowing their paths and names; --template holds its own settings: give one of them');
@@ -149,6 +154,7 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
     template,
     fleets,
     runs,
+    metrics,
     json: Boolean(values.json),
     quiet: Boolean(values.quiet),
     job: {
@@ -165,8 +171,14 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
   };
 }
 
+/** The metric lines the functions printed, one a line; a line CloudWatch would drop is said, never written. */
+function writeMetrics(cloud: LocalCloud, file: string): void {
+  for (const r of cloud.metrics.rejected) process.stderr.write(`✘ ${r.functionName} printed a metric line CloudWatch would drop: ${r.problems.join('; ')}\n`);
+  fs.writeFileSync(file, cloud.metrics.lines.map((l) => `${l.text}\n`).join(''));
+}
+
 async function main(): Promise<void> {
-  const { job, json, quiet, fault, template, runs, fleets, values } = parse(process.argv.slice(2));
+  const { job, json, quiet, fault, template, runs, fleets, metrics, values } = parse(process.argv.slice(2));
   // A fault may shorten the jobs' renewals and timeouts: the cloud starts with them.
   // A fleet fault runs on fleets of its own, deployed beside the file's.
   const deployed = fault?.fleets ? { ...(fleets ?? {}), ...fault.fleets } : fleets;
@@ -222,6 +234,8 @@ async function main(): Promise<void> {
     code = summary.status === 'Succeeded' ? 0 : 1;
   } finally {
     await cloud.stop();
+    // After the stop, which waits for every function's output: a line printed last (the result's) is in.
+    if (metrics) writeMetrics(cloud, metrics);
   }
   process.exit(code);
 }

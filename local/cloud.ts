@@ -17,6 +17,7 @@ import { invokeChecks } from './iam/requests';
 import { authorizeServiceUses } from './iam/service-uses';
 import { AwsError } from './services/aws-error';
 import { LocalLogs } from './services/logs';
+import { LocalMetrics } from './services/metrics';
 import { deployFunctions, faultName, invokeForStateMachine, type DeployedFunction } from './lambda/functions';
 import type { FunctionError } from './lambda/invoker';
 import type { Chaos } from './services/chaos';
@@ -145,6 +146,8 @@ export class LocalCloud {
   readonly bus = new LocalEventBus();
   /** CloudWatch Logs: the stack's log groups, where the build instances' agents stream output. */
   readonly logs = new LocalLogs();
+  /** CloudWatch metrics: the embedded-metric-format lines the functions print (`npm run local -- --metrics FILE`). */
+  readonly metrics = new LocalMetrics();
   /** DynamoDB: dynalite behind the IAM gate and the model, holding the template's tables. */
   readonly dynamodb = new LocalDynamoDb();
   /** Secrets Manager: the secrets a build's SECRETS_MANAGER variables name (put()). */
@@ -412,6 +415,10 @@ export class LocalCloud {
         if (!SIMULATED_MS_VARIABLES.includes(name)) return value;
         const scaled = Math.round((Number(value) * this.timing.msPerSecond) / 1000);
         return String(name === ENV.watchTickMs ? Math.max(MIN_WATCH_TICK_MS, scaled) : scaled);
+      },
+      // A metric line goes to CloudWatch's metrics; any other line is printed, as before.
+      (functionName, line) => {
+        if (!this.metrics.accept(functionName, line)) process.stdout.write(`${line}\n`);
       },
     );
     for (const fn of this.functions) {

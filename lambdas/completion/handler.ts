@@ -2,12 +2,15 @@ import type { Handler } from 'aws-lambda';
 import { putJobFailure, putJobSuccess } from '../shared/codepipeline';
 import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
 import { JobObjects } from '../shared/job-objects';
+import { measureJobResult } from '../shared/job-metrics';
 import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
 import type { CompletionInput, JobOutcome } from '../shared/types';
 import { outputVariables, removeJobObjects } from './exports';
 import { decideOutcome } from './outcome';
 
 const logger = createLogger('completion');
+const metrics = createMetrics('completion');
 const jobBucket = loadJobBucket();
 const forcePathStyle = loadS3ForcePathStyle();
 let objects: JobObjects | undefined;
@@ -37,5 +40,8 @@ export const handler: Handler<CompletionInput, CompletionResult> = async (input,
   if (properties?.environmentVariables?.length || properties?.exportedVariables) {
     await removeJobObjects(input.executionArn, jobObjects).catch((err: Error) => logger.warn('job objects left to the bucket\'s expiry', { reason: err.name }));
   }
+  // Counted by the call that reported it: a retried call that finds the result standing counts nothing.
+  if (reported === 'reported') measureJobResult(metrics, input, outcome);
+  metrics.publish();
   return { ...outcome, reported };
 };

@@ -1,5 +1,7 @@
 import type { Handler } from 'aws-lambda';
+import { measureLine } from '../shared/job-metrics';
 import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
 import { poolTableFromEnv } from '../shared/pool-table';
 import type { JobFleet } from '../shared/types';
 import { free, take, waitInLine, type LinePlace, type SlotState, type WaitOutcome } from './slots';
@@ -12,6 +14,7 @@ export type SlotEvent =
 
 const table = poolTableFromEnv();
 const logger = createLogger('fleet-slots');
+const metrics = createMetrics('fleet-slots');
 
 export const handler: Handler<SlotEvent, SlotState | WaitOutcome | { resumed: number }> = async (event, context) => {
   logger.addContext(context);
@@ -20,6 +23,8 @@ export const handler: Handler<SlotEvent, SlotState | WaitOutcome | { resumed: nu
     case 'take': {
       const slot = await take(table, event, new Date());
       logger.info(slot.granted ? 'fleet slot taken' : 'no free fleet slot: in line', { position: slot.position });
+      measureLine(metrics, event.fleet.name, slot);
+      metrics.publish();
       return slot;
     }
     case 'wait': {

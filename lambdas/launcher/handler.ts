@@ -1,7 +1,9 @@
 import type { Handler } from 'aws-lambda';
 import { loadLaunchConfig } from '../shared/config';
 import { errorCode, errorMessage, THROTTLING_CODES, ThrottledError } from '../shared/errors';
+import { measureCapacity } from '../shared/job-metrics';
 import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
 import { poolTableFromEnv } from '../shared/pool-table';
 import type { BuildJob, JobFleet, LaunchedInstance } from '../shared/types';
 import { fleetInstance, type FleetCapacity } from './capacity';
@@ -14,6 +16,7 @@ export interface LaunchEvent {
 
 const config = loadLaunchConfig();
 const logger = createLogger('launcher');
+const metrics = createMetrics('launcher');
 /** Kept while the function stays warm. */
 const images = new ImageCache();
 const capacity: FleetCapacity = { table: poolTableFromEnv(), log: (message, details) => logger.warn(message, details) };
@@ -45,5 +48,7 @@ export const handler: Handler<LaunchEvent, LaunchedInstance> = async (event, con
   const { job, executionName } = event;
   const instance = await throttledAsRetryable(() => (hasFleet(job) ? fleetInstance(job, executionName, config, images, capacity) : launchBuildInstance(job, executionName, config, images)));
   logger.info('instance ready for the job', { ...instance });
+  measureCapacity(metrics, job, instance);
+  metrics.publish();
   return instance;
 };

@@ -1,8 +1,10 @@
 import type { Handler } from 'aws-lambda';
 import { loadFleets, loadStateMachineArn, loadSweeperConfig } from '../shared/config';
+import { measureSweep } from '../shared/job-metrics';
 import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
 import { poolTableFromEnv } from '../shared/pool-table';
-import { sweep, type SweepReport } from './sweep';
+import { sweep, SweepIncompleteError, type SweepReport } from './sweep';
 
 const sweeper = {
   stateMachineArn: loadStateMachineArn(),
@@ -10,6 +12,7 @@ const sweeper = {
   logger: createLogger('sweeper'),
   pools: { table: poolTableFromEnv(), fleets: loadFleets() },
 };
+const metrics = createMetrics('sweeper');
 
 /**
  * On the stack's schedule (an EventBridge scheduled event, whose content it does not need). Lambda
@@ -17,5 +20,15 @@ const sweeper = {
  */
 export const handler: Handler<unknown, SweepReport> = async (_event, context) => {
   sweeper.logger.addContext(context);
-  return sweep(sweeper, new Date());
+  try {
+    const report = await sweep(sweeper, new Date());
+    measureSweep(metrics, report);
+    return report;
+  } catch (err) {
+    // An incomplete sweep still terminated what it could: counted before its error goes up.
+    if (err instanceof SweepIncompleteError && err.report) measureSweep(metrics, err.report);
+    throw err;
+  } finally {
+    metrics.publish();
+  }
 };

@@ -8,6 +8,7 @@ import { transition, type PoolMember, type PoolTable } from '../shared/pool-tabl
 import { forgetPoolInstances } from '../execution-events/fleet-slot';
 import { executionArnOf, executionInputOf, executionState, runningExecutionNames, stopExecution } from '../shared/sfn';
 import { finishedCommands } from '../shared/ssm';
+import { instanceMinutes } from '../shared/job-metrics';
 import { deliverResult } from '../command-events/result';
 import { sweepFleetSlots, type SlotSweep } from './fleet-slots';
 import { ABNORMAL, failLostEnds } from './lost-ends';
@@ -31,6 +32,8 @@ export interface SweepReport {
   readonly jobsFailed: number;
   /** Fleet slots and line places given back for executions that are not running. */
   readonly slots: SlotSweep;
+  /** The terminated instances' minutes from launch to this sweep: what the leak cost (job-metrics.ts measures it). */
+  readonly leakedInstanceMinutes: number;
 }
 
 export interface Sweeper {
@@ -98,7 +101,7 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
     // the next sweep lists again. Throttling is the account's state, not the sweeper's failure: a warning, not an error.
     if (!THROTTLING_CODES.has(errorCode(err))) throw err;
     s.logger.warn('EC2 throttled the sweep\'s listing of instances; the next sweep lists again', { error: errorCode(err) });
-    return { terminated: [], kept: 0, resumed: 0, stopped: [], jobsFailed: 0, slots: { freed: [], dequeued: [], resumed: 0 } };
+    return { terminated: [], kept: 0, resumed: 0, stopped: [], jobsFailed: 0, slots: { freed: [], dequeued: [], resumed: 0 }, leakedInstanceMinutes: 0 };
   }
   // The running builds' names only (a page per 1000), then the per-build questions for this sweep's turn of them (share.ts).
   const runningNames = await part(failures, 'listing running builds', () => runningExecutionNames(s.stateMachineArn), null);
@@ -177,10 +180,10 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
   // Only with the listing: without it no execution can be told not running.
   const slots = runningNames ? await part(failures, 'giving back fleet slots', () => sweepFleetSlots(s.pools.table, s.pools.fleets, s.stateMachineArn, listed, now, s.logger), noSlots) : noSlots;
   const kept = instances.length - candidates.length - releasedWithEnds.size;
-  const report = { terminated, kept, resumed, stopped, jobsFailed: lost.jobsFailed, slots };
+  const report = { terminated, kept, resumed, stopped, jobsFailed: lost.jobsFailed, slots, leakedInstanceMinutes: instanceMinutes(terminated, instances, now) };
   s.logger.info('sweep finished', { terminated: terminated.length, alreadyReleased: candidates.length + lost.released.length - terminated.length, kept, resumed, stopped: stopped.length, jobsFailed: lost.jobsFailed });
   // Loud (the function's error metric) once everything else is done; the next sweep tries again.
-  if (failures.length) throw new SweepIncompleteError(failures);
+  if (failures.length) throw new SweepIncompleteError(failures, report);
   return report;
 }
 
@@ -197,7 +200,11 @@ async function idlePoolLeftover(s: Sweeper, instance: TaggedInstance, member: Po
 }
 
 export class SweepIncompleteError extends Error {
-  constructor(readonly failures: string[]) {
+  /** `report`: what the sweep did nonetheless (its terminations are counted too). */
+  constructor(
+    readonly failures: string[],
+    readonly report?: SweepReport,
+  ) {
     super(`the sweep could not finish ${failures.length} step(s): ${failures.join('; ')}`);
     this.name = 'SweepIncompleteError';
   }

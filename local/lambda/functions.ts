@@ -20,9 +20,15 @@ export interface DeployedFunction {
  * S3Key names) with its Handler, Runtime, Timeout and MemorySize (CloudFormation's defaults 3 s and
  * 128 MB when absent: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-function.html),
  * its own variables and its role. `override` rewrites a variable the local cloud must change
- * (a duration in simulated time); everything else is the template's.
+ * (a duration in simulated time); everything else is the template's. `output` takes each line a function prints
+ * (its log), named by the function: by default it goes to this process's standard output.
  */
-export function deployFunctions(stack: LocalStack, base: BaseEnvironment, override: (name: string, value: string) => string = (_n, v) => v): DeployedFunction[] {
+export function deployFunctions(
+  stack: LocalStack,
+  base: BaseEnvironment,
+  override: (name: string, value: string) => string = (_n, v) => v,
+  output?: (functionName: string, line: string) => void,
+): DeployedFunction[] {
   const prefix = providerPath(stack);
   return stack.resources('AWS::Lambda::Function').map(([logicalId, p]) => {
     const raw = stack.template.Resources[logicalId] as { Metadata?: Record<string, unknown> };
@@ -47,7 +53,7 @@ export function deployFunctions(stack: LocalStack, base: BaseEnvironment, overri
       name,
       arn: stack.getAtt(logicalId, 'Arn'),
       roleLogicalId: role,
-      lambda: new LocalLambda({ name, arn: stack.getAtt(logicalId, 'Arn'), codeDir: path.resolve(codeDir), handler, runtime, timeoutSeconds: Number(p.Timeout ?? 3), memoryMB, env, region: stack.region, accountId: stack.account }),
+      lambda: new LocalLambda({ name, arn: stack.getAtt(logicalId, 'Arn'), codeDir: path.resolve(codeDir), handler, runtime, timeoutSeconds: Number(p.Timeout ?? 3), memoryMB, env, region: stack.region, accountId: stack.account, output: output && ((line) => output(name, line)) }),
     };
   });
 }

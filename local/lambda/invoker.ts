@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
 import { ConcurrencyLimitExceeded, LAMBDA_ACCOUNT, type AccountConcurrency } from './account-concurrency';
@@ -59,7 +60,14 @@ export interface FunctionSpec {
   readonly env: Record<string, string>;
   readonly region: string;
   readonly accountId: string;
+  /**
+   * Where each line the function prints to standard output goes: on Lambda, to its log group, where CloudWatch
+   * extracts the embedded-metric-format lines as metrics. By default, this process's standard output.
+   */
+  readonly output?: (line: string) => void;
 }
+
+const printLine = (line: string) => process.stdout.write(`${line}\n`);
 
 let workerCode: string | undefined;
 
@@ -79,6 +87,8 @@ export function timeoutError(requestId: string, timeoutSeconds: number): Functio
 class Environment {
   private readonly worker: Worker;
   private pending?: { id: number; resolve: (r: ReplyMessage | FunctionError) => void };
+  /** Settles once everything the function printed has been taken (its standard output ended). */
+  private readonly printed: Promise<void>;
   dead = false;
 
   constructor(spec: FunctionSpec) {
@@ -92,8 +102,11 @@ class Environment {
       accountId: spec.accountId,
     };
     // The function's memory bounds the heap, as its MemorySize bounds the whole environment on Lambda.
-    this.worker = new Worker(compiledWorker(), { eval: true, workerData: config, env: { ...spec.env }, resourceLimits: { maxOldGenerationSizeMb: spec.memoryMB } });
+    this.worker = new Worker(compiledWorker(), { eval: true, workerData: config, env: { ...spec.env }, stdout: true, resourceLimits: { maxOldGenerationSizeMb: spec.memoryMB } });
     this.worker.unref();
+    // Line by line, as Lambda makes a log event of each line the function writes.
+    const lines = createInterface({ input: this.worker.stdout, crlfDelay: Infinity }).on('line', spec.output ?? printLine);
+    this.printed = new Promise((resolve) => lines.once('close', resolve));
     const die = (errorType: string, errorMessage: string) => {
       this.dead = true;
       this.pending?.resolve({ errorType, errorMessage, trace: [] });
@@ -121,6 +134,9 @@ class Environment {
   async terminate(): Promise<void> {
     this.dead = true;
     await this.worker.terminate();
+    // What it printed before it ended is still on its way (a metric line written just before its result): taken
+    // before the environment counts as gone, within a second (a stream that never ends must not hold up a stop).
+    await Promise.race([this.printed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   }
 }
 

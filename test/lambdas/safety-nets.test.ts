@@ -203,7 +203,7 @@ describe('sweeper: the last line of defence', () => {
   it('terminates nothing when every instance belongs to a running build', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [tagged('i-running', 'run')] }] });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
-    expect(await sweepAt(now)).toEqual({ terminated: [], kept: 1, resumed: 0, stopped: [], jobsFailed: 0, slots: { freed: [], dequeued: [], resumed: 0 } });
+    expect(await sweepAt(now)).toEqual({ terminated: [], kept: 1, resumed: 0, stopped: [], jobsFailed: 0, slots: { freed: [], dequeued: [], resumed: 0 }, leakedInstanceMinutes: 0 });
     expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
   });
 
@@ -226,7 +226,7 @@ describe('sweeper: the last line of defence', () => {
     // WHEN
     const out = await sweepAt(now);
     // THEN only the lost result is handed over, with the command's own outcome, and nothing is terminated
-    expect(out).toEqual({ terminated: [], kept: 1, resumed: 1, stopped: [], jobsFailed: 0, slots: { freed: [], dequeued: [], resumed: 0 } });
+    expect(out).toEqual({ terminated: [], kept: 1, resumed: 1, stopped: [], jobsFailed: 0, slots: { freed: [], dequeued: [], resumed: 0 }, leakedInstanceMinutes: 0 });
     expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, { InstanceId: 'i-running', Filters: [{ key: 'DocumentName', value: 'Ec2BuildAction-RunBuild' }] });
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'token-new', output: expect.stringContaining('"exitCode":2') });
     expect(ssm).not.toHaveReceivedCommandWith(GetCommandInvocationCommand, { CommandId: 'c-running' });

@@ -227,7 +227,7 @@ describe('sweeper: executions that ended without their status event', () => {
       failureDetails: expect.objectContaining({ type: 'SystemUnavailable', message: expect.stringMatching(/ended ABORTED .*stopped in the console.*instance was terminated/) }),
     });
     // AND the second found nothing left to do
-    expect(second).toEqual({ terminated: [], kept: 0, resumed: 0, stopped: [], jobsFailed: 0, slots: { freed: [], dequeued: [], resumed: 0 } });
+    expect(second).toEqual({ terminated: [], kept: 0, resumed: 0, stopped: [], jobsFailed: 0, slots: { freed: [], dequeued: [], resumed: 0 }, leakedInstanceMinutes: 0 });
     expect(changes).toEqual(['terminate i-0abc']);
     expect(sfn).not.toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: execArn('ancient') });
     expect(sfn).not.toHaveReceivedCommandWith(ListExecutionsCommand, { nextToken: 'never-read' });

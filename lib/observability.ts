@@ -1,0 +1,113 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE, type MetricKey } from '../lambdas/shared/metric-names';
+import type { FailureType } from '../lambdas/shared/types';
+
+export interface ObservabilityProps {
+  /** Every function of the provider: each gets an error alarm and a line on the dashboard. */
+  readonly functions: readonly lambda.IFunction[];
+  /**
+   * An SNS topic every alarm notifies (in alarm only). A standard topic: CloudWatch alarm actions publish to SNS
+   * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html), and a topic encrypted
+   * with a customer managed key must let CloudWatch use the key
+   * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+   * @default - no notifications: the alarms show in the console
+   */
+  readonly alarmTopicArn?: string;
+}
+
+/** Every failure type the completion function reports, for the dashboard's breakdown (a Record: none is forgotten). */
+const FAILURE_TYPES: Record<FailureType, true> = { ConfigurationError: true, JobFailed: true, SystemUnavailable: true };
+
+/** How much of the builds failed, over this period, before the failed-job alarm fires. */
+export const FAILED_JOB_RATE = { threshold: 0.5, period: Duration.hours(1) } as const;
+
+/**
+ * The stack's dashboard and alarms, over the metrics its functions emit (lambdas/shared/metric-names.ts: the same
+ * names on both sides) and each function's own Errors metric. Alarms: a failed-job rate, any instance the sweeper
+ * had to terminate, a job that waited in its fleet's line past maxQueueMinutes (LineWaitExceeded), and any function
+ * error. Missing data is "not breaching": a stack that runs no builds is healthy.
+ */
+export class Observability extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const stackName = Stack.of(this).stackName;
+    const metric = (key: MetricKey, statistic: string, period: Duration, breakdown?: string, label?: string) => {
+      const spec: { name: string; breakdown?: string } = METRICS[key];
+      return new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: spec.name,
+        dimensionsMap: { [METRIC_DIMENSIONS.stack]: stackName, ...(breakdown && spec.breakdown ? { [spec.breakdown]: breakdown } : {}) },
+        statistic,
+        period,
+        // A label only where the graph needs one: an alarm on a labelled metric is rendered as a metric math query.
+        ...(label ? { label } : {}),
+      });
+    };
+    const sum = (key: MetricKey, label?: string) => metric(key, 'Sum', Duration.minutes(5), undefined, label);
+    const topic = props.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) : undefined;
+    const alarm = (alarmId: string, a: cloudwatch.CreateAlarmOptions & { metric: cloudwatch.IMetric }) => {
+      const created = new cloudwatch.Alarm(this, alarmId, { treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, ...a });
+      if (topic) created.addAlarmAction(new actions.SnsAction(topic));
+      this.alarms.push(created);
+      return created;
+    };
+
+    const succeeded = metric('jobsSucceeded', 'Sum', FAILED_JOB_RATE.period);
+    const failed = metric('jobsFailed', 'Sum', FAILED_JOB_RATE.period);
+    alarm('FailedJobRate', {
+      alarmDescription: `More than ${FAILED_JOB_RATE.threshold * 100}% of the builds reported in an hour failed (${stackName}); the dashboard's "Failures by type" says which kind.`,
+      // IF keeps an hour without builds at 0 instead of a division by zero.
+      metric: new cloudwatch.MathExpression({ expression: 'IF((failed + succeeded) > 0, failed / (failed + succeeded), 0)', usingMetrics: { failed, succeeded }, period: FAILED_JOB_RATE.period, label: 'Failed job rate' }),
+      threshold: FAILED_JOB_RATE.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    alarm('SweeperTerminated', {
+      alarmDescription: `The sweeper terminated an instance of ${stackName} that nothing else had released (its log says which and why).`,
+      // The sweeper runs every 15 minutes (lib/safety-nets.ts): one sweep a period.
+      metric: metric('sweeperTerminations', 'Sum', Duration.minutes(15)),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    alarm('LineWaitExceeded', {
+      alarmDescription: `A build of ${stackName} waited in its fleet's line past the fleet's maxQueueMinutes and failed (LineWaitExceeded): raise maxConcurrent or the pools.`,
+      metric: sum('lineWaitExceeded'),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    // Each function by its path in the provider (Tasks/Launch, SafetyNets/Sweeper), unique where its id alone is not.
+    const within = (fn: lambda.IFunction) => fn.node.path.slice(scope.node.path.length + 1);
+    const errors = props.functions.map((fn) => ({ fn, errors: fn.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) }) }));
+    for (const { fn, errors: m } of errors) {
+      alarm(`${within(fn).replace(/[^A-Za-z0-9]/g, '')}Errors`, {
+        alarmDescription: `Function ${within(fn)} of ${stackName} failed an invocation (its log group says why).`,
+        metric: m,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    }
+
+    const graph = (title: string, left: cloudwatch.IMetric[], right?: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, right, width: 12, height: 6 });
+    const latency = (statistic: string) => metric('startLatency', statistic, Duration.minutes(5), undefined, `Start latency ${statistic}`);
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      widgets: [
+        [graph('Jobs by outcome', [sum('jobsSucceeded', 'Succeeded'), sum('jobsFailed', 'Failed')]), graph('Failures by type', Object.keys(FAILURE_TYPES).map((t) => metric('jobsFailed', 'Sum', Duration.minutes(5), t, t)))],
+        [graph('Start latency (poll to instance ready, ms)', [latency('p50'), latency('p90')]), graph('Capacity: pool hits, cold launches, Spot interruptions', [sum('poolHits'), sum('coldLaunches'), sum('spotInterruptions')])],
+        [graph('Sweeper: instances terminated and their instance-minutes', [sum('sweeperTerminations')], [sum('leakedInstanceMinutes')]), graph('Fleet lines: jobs waiting (max) and waits past the bound', [metric('jobsWaiting', 'Maximum', Duration.minutes(5))], [sum('lineWaitExceeded')])],
+        [new cloudwatch.GraphWidget({ title: 'Function errors', left: errors.map((e) => e.errors.with({ label: within(e.fn) })), width: 24, height: 6 })],
+        [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
+      ],
+    });
+  }
+}

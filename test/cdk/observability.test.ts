@@ -1,0 +1,98 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Ec2BuildProvider, PropValueError, type Ec2BuildProviderProps } from '../../lib';
+import { CONTEXT, ContextValueError, readSettings } from '../../lib/context';
+import { METRICS, METRICS_NAMESPACE, METRICS_STACK_VARIABLE } from '../../lambdas/shared/metric-names';
+import { alarmMetrics, dashboardMetrics, type MetricRef } from './dashboard-metrics';
+
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:build-alarms';
+const templateOf = (props: Ec2BuildProviderProps = {}) => Template.fromStack(Stack.of(new Ec2BuildProvider(new Stack(new App(), 'Builds'), 'Ec2Builds', props)));
+const spot = { imageId: 'ami-0123456789abcdef0', instanceTypes: ['c7i.large'], market: 'spot', hotPool: 1, stoppedPool: 0, maxConcurrent: 2, maxQueueMinutes: 5 } as const;
+
+describe('the stack\'s dashboard and alarms', () => {
+  // One synth for the tests that only read it: a stack with a Spot fleet has every function.
+  let template: Template;
+  beforeAll(() => {
+    template = templateOf({ fleets: { spot }, alarmTopicArn: TOPIC });
+  });
+
+  const ours = (refs: MetricRef[]) => refs.filter((r) => r.namespace === METRICS_NAMESPACE);
+
+  it('shows on one dashboard every metric the functions emit, each by the stack it runs in', () => {
+    const refs = ours(dashboardMetrics(template.toJSON().Resources));
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    // Every name it reads is one the metrics module defines (and so one a function emits: test/local/metrics-cli.test.ts).
+    const names = Object.values(METRICS).map((m) => m.name);
+    expect(new Set(refs.map((r) => r.name))).toEqual(new Set(names));
+    for (const r of refs) expect(r.dimensions.Stack).toBe('Builds');
+    // Failures by type: one line per failure type the completion function reports.
+    expect(refs.filter((r) => r.dimensions.FailureType).map((r) => r.dimensions.FailureType).sort()).toEqual(['ConfigurationError', 'JobFailed', 'SystemUnavailable']);
+  });
+
+  it('graphs and alarms on the errors of every function of the stack', () => {
+    const functions = Object.keys(template.findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThan(10);
+    const errorRefs = (refs: MetricRef[]) =>
+      refs.filter((r) => r.namespace === 'AWS/Lambda' && r.name === 'Errors').map((r) => JSON.stringify(r.dimensions.FunctionName));
+    const expected = functions.map((id) => JSON.stringify({ Ref: id })).sort();
+    expect(errorRefs(alarmMetrics(template.toJSON().Resources)).sort()).toEqual(expected);
+    expect(errorRefs(dashboardMetrics(template.toJSON().Resources)).map((s) => s.replace(/^"REF:\{Ref:(.*)\}"$/, '{"Ref":"$1"}')).sort()).toEqual(expected);
+  });
+
+  it('alarms on the failed-job rate, any instance the sweeper terminated and a wait in line past its bound', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF((failed + succeeded) > 0, failed / (failed + succeeded), 0)' })]),
+      Threshold: 0.5,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    for (const name of [METRICS.sweeperTerminations.name, METRICS.lineWaitExceeded.name]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: METRICS_NAMESPACE,
+        MetricName: name,
+        Dimensions: [{ Name: 'Stack', Value: 'Builds' }],
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
+  it('notifies the topic it is given from every alarm, and none without one', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBe(Object.keys(template.findResources('AWS::Lambda::Function')).length + 3);
+    for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([TOPIC]);
+    for (const a of Object.values(templateOf().findResources('AWS::CloudWatch::Alarm'))) expect(a.Properties.AlarmActions).toBeUndefined();
+  });
+
+  it('tells every function its stack, the Stack dimension of its metrics', () => {
+    for (const f of Object.values(template.findResources('AWS::Lambda::Function'))) expect(f.Properties.Environment.Variables[METRICS_STACK_VARIABLE]).toBe('Builds');
+  });
+
+  it.each([
+    ['an SNS topic name', 'build-alarms'],
+    ['a FIFO topic (an alarm sends no MessageGroupId)', 'arn:aws:sns:eu-west-1:123456789012:build-alarms.fifo'],
+    ['another service\'s ARN', 'arn:aws:sqs:eu-west-1:123456789012:build-alarms'],
+  ])('refuses alarmTopicArn as %s, naming the prop', (_what, value) => {
+    expect(() => templateOf({ alarmTopicArn: value })).toThrow(PropValueError);
+    expect(() => templateOf({ alarmTopicArn: value })).toThrow(`Ec2BuildProvider: alarmTopicArn must be the ARN of a standard SNS topic (arn:aws:sns:REGION:ACCOUNT:NAME), got ${JSON.stringify(value)}`);
+  });
+});
+
+describe('the alarm topic context key', () => {
+  const settings = (context: Record<string, unknown>) => readSettings(new App({ context }).node);
+
+  it('is none by default and reads a topic ARN', () => {
+    expect(settings({}).alarmTopicArn).toBeUndefined();
+    expect(settings({ [CONTEXT.alarmTopicArn]: ` ${TOPIC} ` }).alarmTopicArn).toBe(TOPIC);
+    expect(CONTEXT.alarmTopicArn).toBe('ec2-build-action:alarmTopicArn');
+  });
+
+  it.each([['build-alarms'], [`${TOPIC}.fifo`], [42], [true]])('refuses %j, naming the key and echoing the value', (value) => {
+    expect(() => settings({ [CONTEXT.alarmTopicArn]: value })).toThrow(ContextValueError);
+    expect(() => settings({ [CONTEXT.alarmTopicArn]: value })).toThrow(
+      `${CONTEXT.alarmTopicArn} must be the ARN of a standard SNS topic (arn:aws:sns:REGION:ACCOUNT:NAME), got ${JSON.stringify(value)}`,
+    );
+  });
+});

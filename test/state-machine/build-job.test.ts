@@ -109,6 +109,33 @@ describe('build-job.asl.json', () => {
     expect(reported).toMatchObject({ errors: { waitForInstance: { Error: 'ReadinessRegistrationFailed' } } });
   });
 
+  it("retries a function whose invocation hit one of Lambda's transient service errors, ClientExecutionTimeoutException among them", async () => {
+    // https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html: invoking Lambda can fail
+    // with ClientExecutionTimeoutException, ServiceException, AWSLambdaException or SdkClientException (HTTP 500).
+    let attempts = 0;
+    const { calls } = await execute({
+      'Launch Instance': () => {
+        attempts += 1;
+        if (attempts === 1) throw named('Lambda.ClientExecutionTimeoutException', 'Client execution did not complete before the specified timeout configuration');
+        return { Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now', capacitySource: 'launched', market: 'on-demand' } };
+      },
+    });
+    expect(attempts).toBe(2);
+    expect(calls).toContain('Run Build');
+  });
+
+  it("every function a Task invokes and waits for is retried on each of Lambda's transient service errors", () => {
+    const transient = ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+    const states = Object.entries(definition.States as Record<string, { Type: string; Resource?: string; Retry?: { ErrorEquals: string[] }[]; Catch?: { ErrorEquals: string[] }[] }>);
+    const lambdaTasks = states.filter(([, s]) => s.Type === 'Task' && s.Resource?.startsWith('arn:aws:states:::lambda:invoke'));
+    expect(lambdaTasks.length).toBeGreaterThan(10);
+    // A task without retries is best effort by design (Refill The Fleet: the schedule refills later): it catches everything.
+    const unretried = lambdaTasks.filter(([, s]) => !s.Retry).map(([name, s]) => [name, s.Catch?.some((c) => c.ErrorEquals.includes('States.ALL'))]);
+    expect(unretried).toEqual([['Refill The Fleet', true]]);
+    const missing = lambdaTasks.filter(([, s]) => s.Retry).flatMap(([name, s]) => transient.filter((e) => !s.Retry!.some((r) => r.ErrorEquals.includes(e))).map((e) => `${name}: ${e}`));
+    expect(missing).toEqual([]);
+  });
+
   it('reports a failed launch without trying to release anything', async () => {
     const { calls, reported } = await execute({ 'Launch Instance': () => { throw named('JobConfigurationError', 'ImageId bad'); } });
     expect(calls).toEqual(['Acknowledge Job', 'Launch Instance', 'Report Result']);

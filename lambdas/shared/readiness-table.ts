@@ -160,16 +160,24 @@ export async function listWaiterHeads(t: PoolTable): Promise<WaiterHead[]> {
 /** BatchGetItem's limit: 100 keys a call (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html). */
 const KEYS_PER_BATCH = 100;
 
+/** The first pause before asking again for keys DynamoDB left unprocessed; it doubles each time, with full jitter. */
+const UNPROCESSED_BACKOFF_MS = 50;
+const UNPROCESSED_ATTEMPTS = 5;
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * The whole items of these waiters (a watcher reads each once, when it first sees it), 100 a call, strongly
- * consistent; keys DynamoDB left unprocessed (throttling, the 16 MB limit) are asked for again, as the same page says.
+ * consistent. Keys DynamoDB left unprocessed (throttling, the 16 MB limit) are asked for again after an exponential
+ * backoff, as the same page asks ("we strongly recommend that you use an exponential backoff algorithm"): 50 ms,
+ * doubling, full jitter, 5 calls at most; what is still unprocessed then is read at the watcher's next table read.
  * A waiter gone meanwhile is simply not in the answer.
  */
-export async function getWaiters(t: PoolTable, instanceIds: readonly string[]): Promise<Waiter[]> {
+export async function getWaiters(t: PoolTable, instanceIds: readonly string[], sleep: (ms: number) => Promise<void> = pause): Promise<Waiter[]> {
   const found: Waiter[] = [];
   for (let i = 0; i < instanceIds.length; i += KEYS_PER_BATCH) {
     let keys: Item[] = instanceIds.slice(i, i + KEYS_PER_BATCH).map(waiterKey);
-    for (let attempt = 0; keys.length > 0 && attempt < 5; attempt++) {
+    for (let attempt = 0; keys.length > 0 && attempt < UNPROCESSED_ATTEMPTS; attempt++) {
+      if (attempt > 0) await sleep(Math.random() * UNPROCESSED_BACKOFF_MS * 2 ** (attempt - 1));
       const out = await t.client.send(new BatchGetItemCommand({ RequestItems: { [t.tableName]: { Keys: keys, ConsistentRead: true } } }));
       found.push(...(out.Responses?.[t.tableName] ?? []).map(fromItem));
       keys = out.UnprocessedKeys?.[t.tableName]?.Keys ?? [];

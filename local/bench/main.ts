@@ -59,6 +59,9 @@ async function main(): Promise<void> {
   const lat = await phase<LatencyFigures>('latencies', 15);
   put('completion_latency_ms', round(lat.completionLatencyMs), 'ms');
   put('dispatch_overhead_ms', round(lat.dispatchOverheadMs), 'ms');
+  log('• the same with AWS\'s simulated latencies at zero: our own share of the dispatch overhead (15 real-time jobs, median)');
+  const own = await phase<LatencyFigures>('latencies-own', 15);
+  put('dispatch_overhead_ms_own', round(own.dispatchOverheadMs), 'ms');
 
   log('• Lambda bundles: size and cold module load (median of 20 fresh processes)');
   for (const f of await measureLambdas(20)) {
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
   log('');
   log(`details: 1-minute build ${one.transitions} transitions / ${one.lambdaInvocations} Lambda invocations; 60-minute build ${sixty.transitions} / ${sixty.lambdaInvocations}`);
   log(`         dispatch overhead of the ${lat.samples} jobs, sorted (ms): ${lat.dispatchSamplesMs.map((ms) => round(ms)).join(' ')}`);
+  log(`         without AWS's simulated latencies, sorted (ms): ${own.dispatchSamplesMs.map((ms) => round(ms)).join(' ')}; AWS's share, measured: ${round(lat.dispatchOverheadMs - own.dispatchOverheadMs)} ms`);
   log(`         1 job ${c.oneJobMs} ms, 100 jobs ${c.hundredJobsMs} ms; staging ${round(st.stagedMs)} ms vs plain ${round(st.plainMs)} ms`);
   for (const line of fleetDetails) log(line);
   for (const line of scaleDetails) log(line);

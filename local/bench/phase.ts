@@ -1,6 +1,6 @@
 import '../polyfills';
 import { fleetLatencies } from './fleets';
-import { buildOfMinutes, concurrency, latencies, staging } from './jobs';
+import { buildOfMinutes, concurrency, latencies, REAL_TIME_NO_AWS_LATENCY, staging } from './jobs';
 import { scale, SCALE_DEFAULTS } from './scale';
 
 /** A positive number from the environment (a trial of the scale phase at another pace), or the default. */
@@ -13,6 +13,7 @@ const fromEnv = (name: string, fallback: number) => (Number(process.env[name]) >
 const PHASES: Record<string, (arg: string) => Promise<unknown>> = {
   build: (arg) => buildOfMinutes(Number(arg), new Set(process.env.BENCH_LAMBDA_STATES?.split('|') ?? [])),
   latencies: (arg) => latencies(Number(arg)),
+  'latencies-own': (arg) => latencies(Number(arg), REAL_TIME_NO_AWS_LATENCY),
   concurrency: (arg) => concurrency(Number(arg)),
   staging: (arg) => staging(Number(arg)),
   fleets: (arg) => fleetLatencies(Number(arg)),

@@ -38,8 +38,12 @@ export interface WatchSummary {
 
 /** EC2 states in which the instance can still become ready. */
 const LIVE_STATES = new Set(['pending', 'running']);
-/** The longest pause after throttling (as the per-build check had). */
-const MAX_BACKOFF_MS = 2000;
+/**
+ * The longest pause after throttling, in ticks (2 s with the stack's 250 ms, as the per-build check had), so that a
+ * scaled clock scales it too: in real ms, the local cloud's 20 ms a simulated second made it 100 simulated seconds, and
+ * a few throttled rounds outlasted the 22-minute readiness bound.
+ */
+const MAX_BACKOFF_TICKS = 8;
 /** Stop this long before the invocation's own timeout, to hand over in time. */
 const TIMEOUT_MARGIN_MS = 5000;
 
@@ -90,7 +94,7 @@ export const safetyNetMs = (t: WatchTiming) => t.runMs / 6;
  * stack's 250 ms, whatever the number of builds) and each online one is resumed through its token; a build past its
  * giveUpAt is failed. Once a second the waiting builds are read from the table (one Query; a waiter's whole item, with
  * its token, is read once, BatchGetItem). Every safety-net period, EC2 is asked (one DescribeInstances per 100) about
- * waiters whose state no event has confirmed lately, for a lost event. Throttled calls back off (doubling, up to 2 s).
+ * waiters whose state no event has confirmed lately, for a lost event. Throttled calls back off (doubling, up to 8 ticks: 2 s).
  * The lease is renewed as it goes.
  */
 export async function runWatcher(owner: string, ctx: WatchContext): Promise<WatchSummary> {
@@ -131,7 +135,7 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
         idleSince = null;
       }
     } catch (err) {
-      backoffMs = Math.min(Math.max(backoffMs * 2, ctx.timing.tickMs * 2), MAX_BACKOFF_MS);
+      backoffMs = Math.min(Math.max(backoffMs * 2, ctx.timing.tickMs * 2), ctx.timing.tickMs * MAX_BACKOFF_TICKS);
       pauseMs = backoffMs;
       if (!THROTTLING_CODES.has(errorCode(err))) ctx.log?.('watch round failed', { error: errorCode(err), message: (err as Error).message });
     }

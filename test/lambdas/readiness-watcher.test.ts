@@ -155,6 +155,28 @@ describe('the readiness watcher', () => {
     expect(c.sleeps.slice(0, 2)).toEqual([100, 100]);
   });
 
+  it('backs off a throttled Systems Manager by doubling ticks, up to 8 ticks, then looks every tick again', async () => {
+    // GIVEN Systems Manager throttles the first 6 looks
+    await putWaiter(t, waiter(1, 'running'));
+    const aws = fakeAws(new Set([id(1)]));
+    let refusals = 6;
+    const calls: WatchCalls = {
+      ...aws.calls,
+      onlineAgents: async (ids) => {
+        if (refusals-- > 0) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+        return aws.calls.onlineAgents(ids);
+      },
+    };
+    const c = clock();
+    await lease('w1');
+    // WHEN the watcher runs
+    const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 5_000 }, calls, now: c.now, sleep: c.sleep });
+    // THEN after the first round (the table's first read, no look yet) its pauses double from 2 ticks and stop at 8 (in
+    // ticks, so that a scaled clock scales them), and the build is resumed
+    expect(c.sleeps.slice(0, 7)).toEqual([100, 200, 400, 800, 800, 800, 800]);
+    expect(summary.resumed).toBe(1);
+  });
+
   it('keeps settling the other builds when one settlement or one batch is refused for good', async () => {
     await putWaiter(t, waiter(1, 'running'));
     await putWaiter(t, waiter(2, 'running'));

@@ -80,6 +80,10 @@ async function main(): Promise<void> {
 
   log('• fleets: start latency from a hot pool (15 real-time jobs), a stopped pool and cold (5 each), and 50 jobs racing for 10 pool instances');
   const fleetDetails = putFleetKeys(put, await phase<FleetLatencyFigures>('fleets', 15));
+  log('• fleets again with AWS\'s simulated latencies at zero: our own share of the stopped and cold starts\' overhead (5 jobs each)');
+  const fleetsOwn = await phase<FleetLatencyFigures>('fleets-own', 5);
+  put('start_latency_ms_stopped_pool_overhead_ms_own', Math.round(fleetsOwn.stoppedOverheadMs), 'ms');
+  put('start_latency_ms_cold_overhead_ms_own', Math.round(fleetsOwn.coldOverheadMs), 'ms');
 
   log(`• scale: ${SCALE_JOBS} builds at once, 100 starting each simulated minute: API calls per operation and second, Lambda concurrency`);
   const scaleDetails = putScaleKeys(put, await phase<ScaleFigures>('scale', SCALE_JOBS));

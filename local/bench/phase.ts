@@ -17,6 +17,7 @@ const PHASES: Record<string, (arg: string) => Promise<unknown>> = {
   concurrency: (arg) => concurrency(Number(arg)),
   staging: (arg) => staging(Number(arg)),
   fleets: (arg) => fleetLatencies(Number(arg)),
+  'fleets-own': (arg) => fleetLatencies(Number(arg), 5, REAL_TIME_NO_AWS_LATENCY),
   scale: (arg) =>
     scale({
       ...SCALE_DEFAULTS,

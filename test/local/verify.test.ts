@@ -12,6 +12,8 @@ import { main } from '../../scripts/verify/main';
 let cloud: LocalCloud;
 let tmp: string;
 let config: string;
+/** The local cloud's own buckets, before verify runs. */
+let ownBuckets: string[];
 
 beforeAll(async () => {
   cloud = await LocalCloud.start();
@@ -28,6 +30,8 @@ beforeAll(async () => {
       pollMs: 100,
     }),
   );
+  ownBuckets = await bucketNames();
+  expect(ownBuckets).toContain(ARTIFACT_BUCKET);
 });
 afterAll(async () => {
   await cloud.stop();
@@ -50,15 +54,23 @@ async function settle(): Promise<void> {
   }
 }
 
-/** Nothing verify created is left: no pipeline, no role, no bucket but the local cloud's own, no instance running. */
+/** The buckets S3 holds, as the person at the keyboard lists them. */
+async function bucketNames(): Promise<string[]> {
+  const s3 = new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL_S3, region: 'us-east-1', forcePathStyle: true, credentials: credentialsFor(LOCAL_USER) });
+  const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name ?? '') ?? [];
+  s3.destroy();
+  return buckets.sort();
+}
+
+/**
+ * Nothing verify created is left: no pipeline, no role, no bucket but the local cloud's own (its artifact store and the
+ * stack's buckets, there before verify ran), no instance running.
+ */
 async function expectNothingLeft(): Promise<void> {
   expect([...cloud.ec2.instances.values()].filter((i) => !isReleased(i)).map((i) => i.instanceId)).toEqual([]);
   expect(cloud.user.pipelines.names()).toEqual([]);
   expect([...cloud.user.iam.roles.keys()]).toEqual([]);
-  const s3 = new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL_S3, region: 'us-east-1', forcePathStyle: true, credentials: credentialsFor(LOCAL_USER) });
-  const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name);
-  s3.destroy();
-  expect(buckets).toEqual([ARTIFACT_BUCKET]);
+  expect(await bucketNames()).toEqual(ownBuckets);
 }
 
 const PHASES = ['queued', 'instance ready', 'build', 'upload', 'result'];

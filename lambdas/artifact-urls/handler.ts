@@ -1,5 +1,5 @@
 import type { Handler } from 'aws-lambda';
-import { presignDownload, presignUpload } from '../shared/artifacts';
+import { presignDownload, presignUpload, validity } from '../shared/artifacts';
 import { getJobDetails } from '../shared/codepipeline';
 import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
 import { JobConfigurationError } from '../shared/errors';
@@ -56,7 +56,10 @@ export const handler: Handler<ArtifactUrlEvent, ArtifactUrls> = async (event, co
   if (location) logger.info('artifact URL signed', { bucket: location.bucket, expiresAt: url.expiresAt });
   if (direction === 'input') {
     const sources = { parameter: decryptedParameter, secret: secretText };
-    return { ...url, ...(await environmentUrls(job.properties.environmentVariables, executionName, jobObjects, sources)) };
+    const environment = await environmentUrls(job.properties.environmentVariables, executionName, jobObjects, sources);
+    // The environment's URLs expire as the input's do: with no input artifact, they alone say when to sign again (a slow
+    // boot would otherwise hand the build an expired URL: "Is The Input URL Fresh?" keys on refreshAfter).
+    return { ...url, ...(!location && environment.environmentUrl ? validity() : {}), ...environment };
   }
   return { url: url.url, expiresAt: url.expiresAt, refreshAfter: url.refreshAfter, exportsUrl: await exportsUrl(exported, executionName, jobObjects) };
 };

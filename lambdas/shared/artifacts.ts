@@ -37,7 +37,8 @@ function clientFor(options: SigningOptions): S3Client {
   });
 }
 
-function validity(options: SigningOptions): Pick<ArtifactUrl, 'expiresAt' | 'refreshAfter'> {
+/** How long a URL signed now holds, and when the state machine signs it again (every URL this stack signs: URL_TTL_SECONDS). */
+export function validity(options: Pick<SigningOptions, 'now'> = {}): Pick<ArtifactUrl, 'expiresAt' | 'refreshAfter'> {
   const signedAt = (options.now ?? new Date()).getTime();
   return {
     expiresAt: new Date(signedAt + URL_TTL_SECONDS * 1000).toISOString(),

@@ -1,0 +1,32 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { ArtifactUrls } from '../../lambdas/artifact-urls/handler';
+import { buildJob } from '../fixtures/job';
+import { invoke } from '../fixtures/lambda';
+
+/**
+ * "Get Input Artifact URL" for an action with no input artifact but an environment: the environment's URL is all the
+ * build downloads, so it says when to sign again, as the input's would (the state machine re-signs after refreshAfter).
+ */
+process.env.JOB_BUCKET_NAME = 'jobs';
+process.env.AWS_REGION = 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID = 'AKIDFUNCTIONROLE';
+process.env.AWS_SECRET_ACCESS_KEY = 'function-role-secret';
+const s3 = mockClient(S3Client);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { handler } = require('../../lambdas/artifact-urls/handler') as typeof import('../../lambdas/artifact-urls/handler');
+
+describe('artifact URLs: the environment of an action with no input artifact', () => {
+  beforeAll(() => jest.useFakeTimers({ now: new Date('2026-11-22T10:00:00Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
+  afterAll(() => jest.useRealTimers());
+
+  it('says when to sign its URL again, as an input artifact\'s would', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    const job = buildJob({ input: null, properties: { ...buildJob().properties, environmentVariables: [{ name: 'STAGE', value: 'prod', type: 'PLAINTEXT' }] } });
+    const out: ArtifactUrls = await invoke(handler, { job, direction: 'input', executionName: 'exec-1' }, 'artifact-urls');
+    expect(out.url).toBe('');
+    expect(out.environmentUrl).toMatch(/^https:\/\//);
+    expect(out).toMatchObject({ expiresAt: '2026-11-22T10:30:00.000Z', refreshAfter: '2026-11-22T10:05:00.000Z' });
+    expect(new URL(out.environmentUrl!).searchParams.get('X-Amz-Expires')).toBe('1800');
+  });
+});

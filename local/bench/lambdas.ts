@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENV, type FunctionConfig } from '../../lambdas/shared/env';
+import { METRICS_STACK_VARIABLE } from '../../lambdas/shared/metric-names';
 import { bundleLambdas, lambdaEntries } from '../../lib/bundling';
+import { WATCH_TICK_MS } from '../../lib/readiness';
 import { median } from './stats';
 
 /**
@@ -33,7 +35,7 @@ const STACK_CONFIG: FunctionConfig = {
   [ENV.refillWatchMs]: '50000',
   [ENV.readinessWatcher]: 'Ec2BuildAction-ReadinessWatcher',
   [ENV.readyWithinMs]: '1320000',
-  [ENV.watchTickMs]: '200',
+  [ENV.watchTickMs]: String(WATCH_TICK_MS),
   [ENV.watchRunMs]: '60000',
   [ENV.parameterPrefixes]: '',
   [ENV.secretPrefixes]: '',
@@ -43,6 +45,8 @@ const STACK_ENV: Record<string, string> = {
   ...STACK_CONFIG,
   AWS_REGION: 'us-east-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
+  // Every function's metrics name the stack (lib/lambda-function.ts sets it on each).
+  [METRICS_STACK_VARIABLE]: 'Ec2BuildAction',
 };
 
 export interface LambdaFigures {

@@ -100,6 +100,7 @@ export function parseProperties(config: Record<string, string>, scope: Environme
   const outputArtifactPath = text(config, PROPERTY.outputArtifactPath).trim();
   const outProblem = outputPathProblem(outputArtifactPath);
   if (outProblem) throw invalid(PROPERTY.outputArtifactPath, outputArtifactPath, outProblem, 'Name the file or directory your build writes, relative to the working directory.');
+  const environmentVariables = parseEnvironmentVariables(text(config, PROPERTY.environmentVariables), scope);
   return {
     imageId,
     instanceType: firstType,
@@ -109,8 +110,8 @@ export function parseProperties(config: Record<string, string>, scope: Environme
     outputArtifactPath,
     timeoutMinutes: timeoutMinutes(text(config, PROPERTY.timeoutMinutes)),
     fleet,
-    environmentVariables: parseEnvironmentVariables(text(config, PROPERTY.environmentVariables), scope),
-    exportedVariables: parseExportedVariables(text(config, PROPERTY.exportedVariables)).join(','),
+    environmentVariables,
+    exportedVariables: parseExportedVariables(text(config, PROPERTY.exportedVariables), environmentVariables).join(','),
   };
 }
 

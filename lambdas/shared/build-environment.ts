@@ -89,7 +89,11 @@ function checkReference(v: EnvironmentVariable, scope: EnvironmentScope | null):
   }
   if (v.type !== 'SECRETS_MANAGER') return;
   const ref = secretReference(v.value);
-  if (!SECRET_NAME.test(ref.name) || ref.secretId.split(':').length > 7) {
+  const arn = ref.secretId.startsWith('arn:') ? ref.secretId.split(':') : null;
+  const segments = v.value.split(':').length - (arn ? 7 : 1);
+  // At most json-key, version-stage and version-id after the secret (the CodeBuild buildspec's reference), and an ARN
+  // must be a secret's: arn:partition:secretsmanager:region:account:secret:name.
+  if (!SECRET_NAME.test(ref.name) || ref.secretId.split(':').length > 7 || segments > 3 || (arn !== null && (arn[2] !== 'secretsmanager' || arn[5] !== 'secret'))) {
     throw bad(v.name, `must be secret-id[:json-key[:version-stage[:version-id]]] with a secret's name or ARN, got ${JSON.stringify(v.value.slice(0, 80))}.`);
   }
   if (scope && !scope.secretPrefixes.some((p) => ref.name.startsWith(p))) {
@@ -137,8 +141,12 @@ export function parseEnvironmentVariables(raw: string, scope: EnvironmentScope |
   });
 }
 
-/** Parses ExportedVariables: comma-separated variable names, each at most once. */
-export function parseExportedVariables(raw: string): string[] {
+/**
+ * Parses ExportedVariables: comma-separated variable names, each at most once, none of them a PARAMETER_STORE or
+ * SECRETS_MANAGER variable of `environment`: its value would become an output variable, which everyone who can view
+ * the pipeline reads (the issue: secret values never in the job's result).
+ */
+export function parseExportedVariables(raw: string, environment: readonly EnvironmentVariable[] = []): string[] {
   if (raw.trim() === '') return [];
   const names = raw.split(',').map((n) => n.trim());
   for (const name of names) {
@@ -147,5 +155,11 @@ export function parseExportedVariables(raw: string): string[] {
     }
   }
   if (new Set(names).size !== names.length) throw new JobConfigurationError(`${PROPERTY.exportedVariables} names a variable twice: ${raw.trim()}. Keep each once.`);
+  const secret = environment.find((v) => v.type !== 'PLAINTEXT' && names.includes(v.name));
+  if (secret) {
+    throw new JobConfigurationError(
+      `${PROPERTY.exportedVariables} names ${secret.name}, a ${secret.type} variable of ${PROPERTY.environmentVariables}: its value would become an output variable, which anyone who can view the pipeline reads. Remove it from ${PROPERTY.exportedVariables}.`,
+    );
+  }
   return names;
 }

@@ -71,6 +71,41 @@ describe('ExportedVariables', () => {
   });
 });
 
+describe('ExportedVariables and the environment\'s secrets', () => {
+  const scope = { parameterPrefixes: ['/builds/'], secretPrefixes: ['builds/'] };
+  const environment = JSON.stringify([
+    { name: 'STAGE', value: 'prod', type: 'PLAINTEXT' },
+    { name: 'TOKEN', value: '/builds/token', type: 'PARAMETER_STORE' },
+    { name: 'DB', value: 'builds/db:password', type: 'SECRETS_MANAGER' },
+  ]);
+  const variables = parseEnvironmentVariables(environment, scope);
+
+  it('exports a PLAINTEXT variable, and one the build sets itself', () => {
+    expect(parseExportedVariables('STAGE,VERSION', variables)).toEqual(['STAGE', 'VERSION']);
+  });
+
+  it.each([['TOKEN', 'PARAMETER_STORE'], ['DB', 'SECRETS_MANAGER']])('refuses to export %s, a %s variable, whose value would become an output variable', (name, type) => {
+    expect(() => parseExportedVariables(`VERSION,${name}`, variables)).toThrow(
+      expect.objectContaining({ name: 'JobConfigurationError', message: expect.stringContaining(`ExportedVariables names ${name}, a ${type} variable of EnvironmentVariables`) }),
+    );
+  });
+
+  it.each([
+    ['a fifth segment', 'builds/db:password:AWSCURRENT:v1:junk'],
+    ['an ARN of another service', 'arn:aws:ssm:us-east-1:123456789012:parameter/builds/db'],
+    ['an ARN of another secretsmanager resource type', 'arn:aws:secretsmanager:us-east-1:123456789012:other:builds/db-AbCdEf'],
+  ])('refuses a SECRETS_MANAGER reference with %s', (_, value) => {
+    expect(() => parseEnvironmentVariables(JSON.stringify([{ name: 'DB', value, type: 'SECRETS_MANAGER' }]), null)).toThrow(
+      expect.objectContaining({ name: 'JobConfigurationError', message: expect.stringContaining('must be secret-id[:json-key[:version-stage[:version-id]]]') }),
+    );
+  });
+
+  it('takes a secret\'s ARN with a JSON key, a version stage and a version id', () => {
+    const value = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:builds/db-AbCdEf:password:AWSCURRENT:v1';
+    expect(parseEnvironmentVariables(JSON.stringify([{ name: 'DB', value, type: 'SECRETS_MANAGER' }]), scope)).toEqual([{ name: 'DB', value, type: 'SECRETS_MANAGER' }]);
+  });
+});
+
 describe('what version 3 declares but this stack version does not serve yet', () => {
   const base = { ImageId: 'ami-0a1b2c3d4e5f67890', InstanceType: 't3.micro', Command: 'make' };
 

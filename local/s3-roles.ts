@@ -40,6 +40,10 @@ export function roleRequests(): (ctx: CheckContext & { url: string }, next: () =
     delete ctx.req.headers.authorization;
     for (const name of QUERY_AUTH) url.searchParams.delete(name);
     ctx.url = `${url.pathname}${url.search}`;
-    return next();
+    await next();
+    // A missing object is 404 NoSuchKey only to a caller allowed s3:ListBucket on the bucket, 403 AccessDenied to any
+    // other (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions"); no role of the stack
+    // may list the job bucket (test/cdk/build-environment-iam.test.ts), so each of them is told AccessDenied.
+    if (ctx.status === 404 && (operation === 'GetObject' || operation === 'HeadObject')) refuse(ctx, new AwsError('AccessDenied', 'Access Denied', 403));
   };
 }

@@ -1,4 +1,4 @@
-import { jobObjectKey, type JobObjects } from '../shared/job-objects';
+import { jobObjectKey, JobObjectTooLargeError, type JobObjects } from '../shared/job-objects';
 import type { JobOutcome } from '../shared/types';
 
 /**
@@ -46,10 +46,18 @@ export function executionNameOf(executionArn: string): string {
  */
 export async function outputVariables(exported: string | undefined, executionArn: string, objects: () => JobObjects): Promise<{ variables?: Record<string, string>; failure?: JobOutcome }> {
   if (!exported) return {};
-  const body = await objects().read(jobObjectKey('exports', executionNameOf(executionArn)));
+  const names = exported.split(',');
   try {
+    // The upload holds name=value records separated by NUL: at most the limit plus two bytes a name.
+    const body = await objects()
+      .read(jobObjectKey('exports', executionNameOf(executionArn)), OUTPUT_VARIABLES_MAX_BYTES + 2 * names.length)
+      .catch((err: unknown) => {
+        if (err instanceof JobObjectTooLargeError) throw new ExportsUnusableError(`the exported variables take more than the ${OUTPUT_VARIABLES_MAX_BYTES} bytes CodePipeline allows for an action's output variables combined. Export less, or pass large data as an output artifact.`);
+        throw err;
+      });
+    // Missing, or unreadable (S3 answers AccessDenied for a missing object to a caller without s3:ListBucket).
     if (!body) throw new ExportsUnusableError('the build\'s exported variables never arrived (the upload phase did not send them). Retry the stage.');
-    return { variables: decodeExports(body, exported.split(',')) };
+    return { variables: decodeExports(body, names) };
   } catch (err) {
     if (!(err instanceof ExportsUnusableError)) throw err;
     return { failure: { status: 'Failed', failureType: 'JobFailed', message: `Step "Upload Output Artifact" failed: ${err.message}` } };

@@ -12,6 +12,11 @@ import { URL_TTL_SECONDS } from './artifacts';
 
 export { jobObjectKey, type JobObjectKind } from './job-object-keys';
 
+/** A job object larger than its reader takes (the exports' upload is not capped by its presigned URL). */
+export class JobObjectTooLargeError extends Error {
+  override readonly name = 'JobObjectTooLargeError';
+}
+
 export class JobObjects {
   private readonly client: S3Client;
 
@@ -35,13 +40,23 @@ export class JobObjects {
     return getSignedUrl(this.client, command, { expiresIn: URL_TTL_SECONDS, signingDate: now });
   }
 
-  /** An object's bytes, or null when it does not exist. */
-  async read(key: string): Promise<Buffer | null> {
+  /**
+   * An object's bytes, or null when it does not exist: NoSuchKey (404) for a caller allowed s3:ListBucket on the
+   * bucket, AccessDenied (403) for one that is not, as the functions are not
+   * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions"). An object larger than
+   * `maxBytes` is refused before its body is read (a presigned PUT cannot cap what the instance sends).
+   */
+  async read(key: string, maxBytes: number): Promise<Buffer | null> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if ((out.ContentLength ?? 0) > maxBytes) {
+        await out.Body?.transformToByteArray().catch(() => undefined);
+        throw new JobObjectTooLargeError(`${key} holds ${out.ContentLength} bytes, more than the ${maxBytes} it may`);
+      }
       return Buffer.from(await out.Body!.transformToByteArray());
     } catch (err) {
-      if ((err as { name?: string }).name === 'NoSuchKey') return null;
+      const name = (err as { name?: string }).name;
+      if (name === 'NoSuchKey' || name === 'AccessDenied') return null;
       throw err;
     }
   }

@@ -52,4 +52,9 @@ describe('IAM of a build\'s environment, evaluated against the Service Authoriza
     const instance = rolePolicies(scoped, 'BuilderRole');
     for (const action of ['s3:GetObject', 's3:PutObject']) expect(await decide(instance, action, object('environment/job-1'))).toBe('ImplicitlyDenied');
   });
+
+  it('lets no role list the job bucket, so S3 answers a missing object with AccessDenied to each (the local S3 does too)', async () => {
+    const bucket = `arn:${PARTITION}:s3:::jobsbucket264fe5c6-name`;
+    for (const role of ['TasksArtifactUrlsRole', 'TasksCompletionRole', 'BuilderRole']) expect(await decide(rolePolicies(scoped, role), 's3:ListBucket', bucket)).toBe('ImplicitlyDenied');
+  });
 });

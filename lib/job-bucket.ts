@@ -16,6 +16,8 @@ export interface JobBucketProps {
   readonly completion: BuildActionFunction;
   /** The poller checks a job's references against the same settings before anything is launched. */
   readonly poller: BuildActionFunction;
+  /** The watchdog and the sweeper: they delete the objects of an execution that ended without "Report Result". */
+  readonly releasers: readonly BuildActionFunction[];
   readonly parameterPrefixes: readonly string[];
   readonly secretPrefixes: readonly string[];
 }
@@ -53,12 +55,17 @@ export class JobBucket extends Construct {
     props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteBuildEnvironment', actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], resources: [objects('environment')] }));
     props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignExportsUpload', actions: ['s3:PutObject'], resources: [objects('exports')] }));
     props.completion.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadExports', actions: ['s3:GetObject'], resources: [objects('exports')] }));
-    props.completion.addToRolePolicy(new iam.PolicyStatement({ sid: 'DeleteJobObjects', actions: ['s3:DeleteObject'], resources: [objects('environment'), objects('exports')] }));
+    // Deleted at the result; an execution that ended without one (aborted, timed out, its report failed) has them deleted
+    // by whichever safety net releases it, since S3's lifecycle expiry runs late (asynchronously, rounded to midnight
+    // UTC: https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-expire-general-considerations.html).
+    for (const fn of [props.completion, ...props.releasers]) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'DeleteJobObjects', actions: ['s3:DeleteObject'], resources: [objects('environment'), objects('exports')] }));
+    }
     const objectsReason = 'Per-execution objects, named by the execution: the wildcard is the execution\'s name under one prefix of the stack\'s own job bucket.';
-    for (const fn of [props.artifactUrls, props.completion]) {
+    for (const fn of [props.artifactUrls, props.completion, ...props.releasers]) {
       for (const kind of ['environment', 'exports']) fn.acknowledgeFinding(`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${kind}/*]`, objectsReason);
     }
-    for (const fn of [props.artifactUrls, props.completion]) fn.addEnvironment(ENV.jobBucketName, this.bucket.bucketName);
+    for (const fn of [props.artifactUrls, props.completion, ...props.releasers]) fn.addEnvironment(ENV.jobBucketName, this.bucket.bucketName);
     for (const fn of [props.artifactUrls, props.poller]) {
       fn.addEnvironment(ENV.parameterPrefixes, props.parameterPrefixes.join(','));
       fn.addEnvironment(ENV.secretPrefixes, props.secretPrefixes.join(','));

@@ -171,18 +171,19 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     const keepsALine = Object.values(this.fleets).some((f) => f.maxQueueMinutes > 0);
     const poller = new JobPoller(this, 'Poller', { actionTypes, stateMachine, executionsArn, safetyNetPollMinutes: keepsALine ? 1 : undefined });
     poller.function.addEnvironment(ENV.fleets, pools.fleetsJson);
-    new JobBucket(this, 'Jobs', {
-      artifactUrls: functions.artifactUrls,
-      completion: functions.completion,
-      poller: poller.function,
-      parameterPrefixes: resolved.parameterPrefixes,
-      secretPrefixes: resolved.secretPrefixes,
-    });
     new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine, executionsArn });
     if (Object.values(this.fleets).some((f) => f.market !== 'on-demand')) {
       new SpotInterruptions(this, 'SpotInterruptions', { stateMachine, executionsArn, table: pools.table });
     }
-    new SafetyNets(this, 'SafetyNets', { actionTypes, stateMachine, executionsArn, documentName: document.documentName, poolTable: pools.table, fleetsJson: pools.fleetsJson });
+    const safetyNets = new SafetyNets(this, 'SafetyNets', { actionTypes, stateMachine, executionsArn, documentName: document.documentName, poolTable: pools.table, fleetsJson: pools.fleetsJson });
+    new JobBucket(this, 'Jobs', {
+      artifactUrls: functions.artifactUrls,
+      completion: functions.completion,
+      poller: poller.function,
+      releasers: safetyNets.releasers,
+      parameterPrefixes: resolved.parameterPrefixes,
+      secretPrefixes: resolved.secretPrefixes,
+    });
     this.actionTypeResource = registerVersions(this, resolved, document.documentName);
     this.stateMachine = stateMachine;
     this.documentName = document.documentName;

@@ -52,6 +52,9 @@ export const EVENT_GRACE_MS = 5 * 60 * 1000;
  * any instance of this stack that outlived its execution or the longest allowed job.
  */
 export class SafetyNets extends Construct {
+  /** The functions that release what an execution that ended abnormally left (its instance, slot and job objects). */
+  readonly releasers: readonly BuildActionFunction[];
+
   constructor(scope: Construct, id: string, props: SafetyNetsProps) {
     super(scope, id);
     const stack = Stack.of(this);
@@ -121,6 +124,7 @@ export class SafetyNets extends Construct {
         [ENV.fleets]: props.fleetsJson,
       },
     });
+    this.releasers = [watchdog, sweeper];
     sweeper.addToRolePolicy(terminateOwn);
     sweeper.addToRolePolicy(describe);
     sweeper.addToRolePolicy(poolTable('PoolMembersAndFleetSlots'));

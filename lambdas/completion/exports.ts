@@ -66,6 +66,5 @@ export async function outputVariables(exported: string | undefined, executionArn
 
 /** Deletes the execution's objects in the job bucket (its environment and its exports); a failure is left to the bucket's expiry. */
 export async function removeJobObjects(executionArn: string, objects: () => JobObjects): Promise<void> {
-  const name = executionNameOf(executionArn);
-  await objects().remove([jobObjectKey('environment', name), jobObjectKey('exports', name)]);
+  await objects().removeExecution(executionNameOf(executionArn));
 }

@@ -1,5 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { putJobFailure } from '../shared/codepipeline';
+import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
+import type { JobObjects } from '../shared/job-objects';
 import { listTaggedInstances, terminateInstances, type TaggedInstance } from '../shared/ec2';
 import { TAGS } from '../shared/env';
 import type { PoolTable } from '../shared/pool-table';
@@ -54,6 +56,22 @@ export function jobIdOf(detail: EndedExecution): string {
  * fleet slot, and fail its job if it owned it and no result was reported yet. `known`: its instances as a listing of the
  * stack's instances already found them (the sweeper's), so none is looked up again.
  */
+let objects: JobObjects | undefined;
+
+/**
+ * Deletes the execution's objects in the job bucket (its resolved environment, its exports), which "Report Result"
+ * deletes when it runs; a failure is left to the bucket's expiry, and never holds up the job's result.
+ */
+async function removeJobObjects(executionName: string, logger: Logger): Promise<void> {
+  try {
+    // Loaded on first use: the S3 client is large, and most invocations of the watchdog and the sweeper never get here.
+    objects ??= new (await import('../shared/job-objects')).JobObjects(loadJobBucket()(), loadS3ForcePathStyle());
+    await objects.removeExecution(executionName);
+  } catch (err) {
+    logger.warn('could not delete the execution\'s job objects; the job bucket\'s expiry will', { error: (err as Error).name });
+  }
+}
+
 export async function releaseEndedExecution(detail: EndedExecution, logger: Logger, table: PoolTable, now: Date, known?: readonly TaggedInstance[]): Promise<ReleaseResult> {
   const { executionArn, name, status } = detail;
   // The job's result matters more than the instance: a failed release is left to the sweeper.
@@ -74,6 +92,7 @@ export async function releaseEndedExecution(detail: EndedExecution, logger: Logg
     logger.error('could not terminate the instances of an execution that ended abnormally', err as Error);
   }
   await freeFleetSlot(table, detail, now, logger);
+  await removeJobObjects(name, logger);
   const jobId = await ownedJob(detail);
   if (!jobId) {
     logger.info('the execution never owned its job; CodePipeline offers it again');

@@ -10,6 +10,8 @@ import { URL_TTL_SECONDS } from './artifacts';
  * bucket's lifecycle rule expires whatever an aborted execution left.
  */
 
+import { jobObjectKey } from './job-object-keys';
+
 export { jobObjectKey, type JobObjectKind } from './job-object-keys';
 
 /** A job object larger than its reader takes (the exports' upload is not capped by its presigned URL). */
@@ -59,6 +61,11 @@ export class JobObjects {
       if (name === 'NoSuchKey' || name === 'AccessDenied') return null;
       throw err;
     }
+  }
+
+  /** Deletes an execution's objects (its environment and its exports); a missing one is no error. */
+  async removeExecution(executionName: string): Promise<void> {
+    await this.remove([jobObjectKey('environment', executionName), jobObjectKey('exports', executionName)]);
   }
 
   /** Deletes objects; a missing one is no error (DeleteObject answers 204 for it). */

@@ -39,7 +39,7 @@ describe('the exports of a build, read from the job bucket', () => {
   it('refuses an upload larger than CodePipeline takes without reading its body', async () => {
     s3.on(GetObjectCommand).resolves({ Body: body('x'), ContentLength: OUTPUT_VARIABLES_MAX_BYTES + 100 });
     const out = await outputVariables('VERSION', EXECUTION, objects);
-    expect(out.failure?.message).toContain(`more than the ${OUTPUT_VARIABLES_MAX_BYTES} bytes CodePipeline allows`);
+    expect(out.failure).toMatchObject({ message: expect.stringContaining(`more than the ${OUTPUT_VARIABLES_MAX_BYTES} bytes CodePipeline allows`) });
     await expect(objects().read('exports/x', 10)).rejects.toBeInstanceOf(JobObjectTooLargeError);
   });
 

@@ -11,6 +11,7 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { GetCommandInvocationCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadSweeperConfig } from '../../lambdas/shared/config';
@@ -28,6 +29,7 @@ process.env.MAX_JOB_MINUTES = '1500';
 process.env.BUILD_DOCUMENT_NAME = 'Ec2BuildAction-RunBuild';
 process.env.EVENT_GRACE_MS = '300000';
 process.env.POOL_TABLE_NAME = 'PoolTable';
+process.env.JOB_BUCKET_NAME = 'jobs';
 /* eslint-disable @typescript-eslint/no-require-imports */
 const executionEvents = require('../../lambdas/execution-events/handler') as typeof import('../../lambdas/execution-events/handler');
 const abandon = require('../../lambdas/abandon/handler') as typeof import('../../lambdas/abandon/handler');
@@ -41,6 +43,7 @@ const ec2 = mockClient(EC2Client);
 const sfn = mockClient(SFNClient);
 const codepipeline = mockClient(CodePipelineClient);
 const ssm = mockClient(SSMClient);
+const s3 = mockClient(S3Client);
 beforeEach(() => {
   // EC2 answers TerminateInstances with the instances it began to terminate.
   ec2.on(TerminateInstancesCommand).callsFake((input: { InstanceIds: string[] }) => ({
@@ -48,6 +51,7 @@ beforeEach(() => {
   }));
 });
 afterEach(() => {
+  s3.reset();
   ssm.reset();
   ec2.reset();
   sfn.reset();
@@ -79,6 +83,11 @@ describe('execution-events: an execution that ended outside its own Catch', () =
     expect(out).toEqual({ released: 1, reported: 'reported' });
     expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { Filters: expect.arrayContaining([{ Name: 'tag:ec2-build-action:execution', Values: [NAME] }]) });
     expect(ec2).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-0abc'] });
+    // AND its objects in the job bucket (resolved environment, exports), which "Report Result" would have deleted, are
+    expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'jobs', Key: `environment/${NAME}` },
+      { Bucket: 'jobs', Key: `exports/${NAME}` },
+    ]);
     expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
       jobId: JOB_ID,
       failureDetails: expect.objectContaining({
@@ -96,6 +105,13 @@ describe('execution-events: an execution that ended outside its own Catch', () =
     expect(out).toEqual({ released: 0, reported: 'not-owned' });
     expect(ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
     expect(codepipeline).not.toHaveReceivedCommand(PutJobFailureResultCommand);
+  });
+
+  it('still fails the job when its objects cannot be deleted (the job bucket\'s expiry deletes them)', async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    sfn.on(GetExecutionHistoryCommand).resolves(history(true));
+    s3.on(DeleteObjectCommand).rejects(Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' }));
+    expect(await invoke(executionEvents.handler, event('ABORTED'), 'execution-events')).toEqual({ released: 0, reported: 'reported' });
   });
 
   it('accepts that the job already has its result', async () => {

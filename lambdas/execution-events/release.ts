@@ -50,12 +50,6 @@ export function jobIdOf(detail: EndedExecution): string {
   return detail.name.slice(0, 36);
 }
 
-/**
- * An execution that ended FAILED, TIMED_OUT or ABORTED outside its own Catch: terminate whatever
- * instance it launched (and forget it in the pool table when it was a pool instance), give back its
- * fleet slot, and fail its job if it owned it and no result was reported yet. `known`: its instances as a listing of the
- * stack's instances already found them (the sweeper's), so none is looked up again.
- */
 let objects: JobObjects | undefined;
 
 /**
@@ -72,6 +66,12 @@ async function removeJobObjects(executionName: string, logger: Logger): Promise<
   }
 }
 
+/**
+ * An execution that ended FAILED, TIMED_OUT or ABORTED outside its own Catch: terminate whatever
+ * instance it launched (and forget it in the pool table when it was a pool instance), give back its
+ * fleet slot, and fail its job if it owned it and no result was reported yet. `known`: its instances as a listing of the
+ * stack's instances already found them (the sweeper's), so none is looked up again.
+ */
 export async function releaseEndedExecution(detail: EndedExecution, logger: Logger, table: PoolTable, now: Date, known?: readonly TaggedInstance[]): Promise<ReleaseResult> {
   const { executionArn, name, status } = detail;
   // The job's result matters more than the instance: a failed release is left to the sweeper.

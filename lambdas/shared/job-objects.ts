@@ -1,16 +1,15 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { URL_TTL_SECONDS } from './artifacts';
+import { jobObjectKey } from './job-object-keys';
 
 /**
  * The stack's job bucket: per-build objects that must not travel through Step Functions or Systems Manager, since
  * both keep what passes through them (execution history, command parameters): a build's resolved environment, and the
  * values of its exported variables. The instance reaches each through one presigned URL (the function that signs it
  * is the only principal with access: the instance role has none), the completion function deletes both, and the
- * bucket's lifecycle rule expires whatever an aborted execution left.
+ * bucket's lifecycle rule expires whatever an aborted execution left (and the safety nets delete an ended execution's).
  */
-
-import { jobObjectKey } from './job-object-keys';
 
 export { jobObjectKey, type JobObjectKind } from './job-object-keys';
 

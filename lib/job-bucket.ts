@@ -64,8 +64,8 @@ export class JobBucket extends Construct {
     const objectsReason = 'Per-execution objects, named by the execution: the wildcard is the execution\'s name under one prefix of the stack\'s own job bucket.';
     for (const fn of [props.artifactUrls, props.completion, ...props.releasers]) {
       for (const kind of ['environment', 'exports']) fn.acknowledgeFinding(`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${kind}/*]`, objectsReason);
+      fn.addEnvironment(ENV.jobBucketName, this.bucket.bucketName);
     }
-    for (const fn of [props.artifactUrls, props.completion, ...props.releasers]) fn.addEnvironment(ENV.jobBucketName, this.bucket.bucketName);
     for (const fn of [props.artifactUrls, props.poller]) {
       fn.addEnvironment(ENV.parameterPrefixes, props.parameterPrefixes.join(','));
       fn.addEnvironment(ENV.secretPrefixes, props.secretPrefixes.join(','));

@@ -63,8 +63,3 @@ export async function outputVariables(exported: string | undefined, executionArn
     return { failure: { status: 'Failed', failureType: 'JobFailed', message: `Step "Upload Output Artifact" failed: ${err.message}` } };
   }
 }
-
-/** Deletes the execution's objects in the job bucket (its environment and its exports); a failure is left to the bucket's expiry. */
-export async function removeJobObjects(executionArn: string, objects: () => JobObjects): Promise<void> {
-  await objects().removeExecution(executionNameOf(executionArn));
-}

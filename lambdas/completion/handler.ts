@@ -6,7 +6,7 @@ import { measureJobResult } from '../shared/job-metrics';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import type { CompletionInput, JobOutcome } from '../shared/types';
-import { outputVariables, removeJobObjects } from './exports';
+import { executionNameOf, outputVariables } from './exports';
 import { decideOutcome } from './outcome';
 
 const logger = createLogger('completion');
@@ -38,7 +38,8 @@ export const handler: Handler<CompletionInput, CompletionResult> = async (input,
   // Names only: the values are the pipeline's to show, not the log's.
   logger.info('job result reported', { status: outcome.status, reported, ...(outcome.status === 'Failed' ? { failureType: outcome.failureType } : {}), outputVariables: Object.keys(variables ?? {}) });
   if (properties?.environmentVariables?.length || properties?.exportedVariables) {
-    await removeJobObjects(input.executionArn, jobObjects).catch((err: Error) => logger.warn('job objects left to the bucket\'s expiry', { reason: err.name }));
+    // Its environment and its exports; a failure is left to the bucket's expiry.
+    await jobObjects().removeExecution(executionNameOf(input.executionArn)).catch((err: Error) => logger.warn('job objects left to the bucket\'s expiry', { reason: err.name }));
   }
   // Counted by the call that reported it: a retried call that finds the result standing counts nothing.
   if (reported === 'reported') measureJobResult(metrics, input, outcome);

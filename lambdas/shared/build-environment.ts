@@ -93,7 +93,7 @@ function checkReference(v: EnvironmentVariable, scope: EnvironmentScope | null):
   const segments = v.value.split(':').length - (arn ? 7 : 1);
   // At most json-key, version-stage and version-id after the secret (the CodeBuild buildspec's reference), and an ARN
   // must be a secret's: arn:partition:secretsmanager:region:account:secret:name.
-  if (!SECRET_NAME.test(ref.name) || ref.secretId.split(':').length > 7 || segments > 3 || (arn !== null && (arn[2] !== 'secretsmanager' || arn[5] !== 'secret'))) {
+  if (!SECRET_NAME.test(ref.name) || segments > 3 || (arn !== null && (arn[2] !== 'secretsmanager' || arn[5] !== 'secret'))) {
     throw bad(v.name, `must be secret-id[:json-key[:version-stage[:version-id]]] with a secret's name or ARN, got ${JSON.stringify(v.value.slice(0, 80))}.`);
   }
   if (scope && !scope.secretPrefixes.some((p) => ref.name.startsWith(p))) {

@@ -51,7 +51,8 @@ export class JobObjects {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if ((out.ContentLength ?? 0) > maxBytes) {
-        await out.Body?.transformToByteArray().catch(() => undefined);
+        // The body is a stream of the response (an IncomingMessage in Node.js): dropped unread, not loaded.
+        (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
         throw new JobObjectTooLargeError(`${key} holds ${out.ContentLength} bytes, more than the ${maxBytes} it may`);
       }
       return Buffer.from(await out.Body!.transformToByteArray());
@@ -62,13 +63,9 @@ export class JobObjects {
     }
   }
 
-  /** Deletes an execution's objects (its environment and its exports); a missing one is no error. */
+  /** Deletes an execution's objects (its environment and its exports); a missing one is no error (DeleteObject answers 204 for it). */
   async removeExecution(executionName: string): Promise<void> {
-    await this.remove([jobObjectKey('environment', executionName), jobObjectKey('exports', executionName)]);
-  }
-
-  /** Deletes objects; a missing one is no error (DeleteObject answers 204 for it). */
-  async remove(keys: readonly string[]): Promise<void> {
+    const keys = [jobObjectKey('environment', executionName), jobObjectKey('exports', executionName)];
     await Promise.all(keys.map((Key) => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }))));
   }
 }

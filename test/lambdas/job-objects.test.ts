@@ -11,8 +11,13 @@ import { JobObjects, JobObjectTooLargeError } from '../../lambdas/shared/job-obj
 const s3 = mockClient(S3Client);
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:BuildJob:exec-1';
 const objects = () => new JobObjects('jobs', false);
-/** A response body as the SDK hands it: read whole with transformToByteArray. */
-const body = (text: string) => ({ transformToByteArray: () => Promise.resolve(new Uint8Array(Buffer.from(text))) }) as never;
+/** A response body as the SDK hands it: read whole with transformToByteArray, or dropped (destroy); each use recorded. */
+const used: string[] = [];
+const body = (text: string) =>
+  ({
+    transformToByteArray: () => (used.push('read'), Promise.resolve(new Uint8Array(Buffer.from(text)))),
+    destroy: () => void used.push('destroyed'),
+  }) as never;
 const named = (name: string) => Object.assign(new Error(name), { name });
 
 beforeAll(() => {
@@ -20,7 +25,10 @@ beforeAll(() => {
   process.env.AWS_ACCESS_KEY_ID = 'AKIDCOMPLETION';
   process.env.AWS_SECRET_ACCESS_KEY = 'secret';
 });
-afterEach(() => s3.reset());
+afterEach(() => {
+  s3.reset();
+  used.length = 0;
+});
 
 describe('the exports of a build, read from the job bucket', () => {
   it('reports the exported values', async () => {
@@ -41,6 +49,7 @@ describe('the exports of a build, read from the job bucket', () => {
     const out = await outputVariables('VERSION', EXECUTION, objects);
     expect(out.failure).toMatchObject({ message: expect.stringContaining(`more than the ${OUTPUT_VARIABLES_MAX_BYTES} bytes CodePipeline allows`) });
     await expect(objects().read('exports/x', 10)).rejects.toBeInstanceOf(JobObjectTooLargeError);
+    expect(used).toEqual(['destroyed', 'destroyed']);
   });
 
   it('leaves other errors (throttling, a fault) to the state machine\'s retries', async () => {

@@ -1,3 +1,4 @@
+import { executionNameOf } from '../shared/execution-names';
 import { jobObjectKey, JobObjectTooLargeError, type JobObjects } from '../shared/job-objects';
 import type { JobOutcome } from '../shared/types';
 
@@ -33,11 +34,6 @@ export function decodeExports(body: Buffer, names: readonly string[]): Record<st
     );
   }
   return out;
-}
-
-/** An execution's name: the last part of its ARN (arn:…:execution:<state machine>:<name>). */
-export function executionNameOf(executionArn: string): string {
-  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
 }
 
 /**

@@ -6,7 +6,8 @@ import { measureJobResult } from '../shared/job-metrics';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import type { CompletionInput, JobOutcome } from '../shared/types';
-import { executionNameOf, outputVariables } from './exports';
+import { executionNameOf } from '../shared/execution-names';
+import { outputVariables } from './exports';
 import { decideOutcome } from './outcome';
 
 const logger = createLogger('completion');

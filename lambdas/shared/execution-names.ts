@@ -24,3 +24,8 @@ export function buildExecutionName(jobId: string, nonce: string, pipeline?: Pick
 export function actionKeyOf(name: string): string | null {
   return /^.{36}-[0-9a-f]{12}-([0-9a-f]{8})$/.exec(name)?.[1] ?? null;
 }
+
+/** An execution's name: the last part of its ARN (arn:…:execution:<state machine>:<name>). */
+export function executionNameOf(executionArn: string): string {
+  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
+}

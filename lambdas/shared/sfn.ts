@@ -13,6 +13,7 @@ import {
   TaskTimedOut,
   InvalidToken,
 } from '@aws-sdk/client-sfn';
+import { executionNameOf } from './execution-names';
 
 /** All Step Functions calls. */
 const client = new SFNClient({});
@@ -88,7 +89,7 @@ export async function runningExecutionNames(stateMachineArn: string): Promise<st
   let nextToken: string | undefined;
   do {
     const page = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: EXECUTIONS_PER_PAGE, nextToken }));
-    for (const e of page.executions ?? []) if (e.executionArn) names.push(e.executionArn.split(':').pop() ?? '');
+    for (const e of page.executions ?? []) if (e.executionArn) names.push(executionNameOf(e.executionArn));
     nextToken = page.nextToken;
   } while (nextToken);
   return names;

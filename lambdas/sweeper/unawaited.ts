@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { executionNameOf } from '../shared/execution-names';
 import type { ExecutionInput } from '../shared/types';
 import { askedOnce, stillAwaited } from './awaited';
 
@@ -26,7 +27,7 @@ export async function unawaitedBuilds(running: readonly RunningExecution[], now:
   const out: UnawaitedBuild[] = [];
   const ask = askedOnce();
   for (const e of running) {
-    const name = e.executionArn.split(':').pop() ?? '';
+    const name = executionNameOf(e.executionArn);
     let input: Partial<ExecutionInput> = {};
     try {
       input = JSON.parse(e.input) as Partial<ExecutionInput>;

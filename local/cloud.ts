@@ -9,6 +9,7 @@ import { FLEETS_CONTEXT, parseFleets, type Fleet } from '../lambdas/shared/fleet
 import { SCOPE_SETTINGS } from '../lambdas/shared/build-environment';
 import type { ActionTypeRef } from '../lambdas/shared/types';
 import { applyCommandFault, chaosDispatcher } from './cloud-faults';
+import { fillFleet } from './fleet-checks';
 import { deploy, type Deployment } from './deployment';
 import type { LocalStack } from './template/stack';
 import type { Authorizer } from './iam/authorize';
@@ -459,15 +460,14 @@ export class LocalCloud {
   }
 
   /**
-   * Refills until every fleet's pools are at their sizes (as a deployed stack's are by the time a pipeline runs: its
-   * schedule refills every minute), at most `runs` times; returns each fleet's counts and wanted sizes.
+   * Refills until every fleet's pools are at their sizes and the pool table offers them (as a deployed stack's are by
+   * the time a pipeline runs: its schedule refills every minute), for at most `timeoutMs` of real time per fleet;
+   * returns each fleet's counts and wanted sizes (short of them when the time ran out).
    */
-  async fillPools(runs = 10): Promise<Record<string, { hot: number; stopped: number; wanted: { hotPool: number; stoppedPool: number } }>> {
-    const fleets = this.fleets;
-    const state = () => Object.fromEntries(Object.entries(fleets).map(([name, f]) => [name, { ...this.poolCounts(name), wanted: poolSizesAt(f, new Date()) }]));
-    const full = (s: ReturnType<typeof state>) => Object.values(s).every((f) => f.hot >= f.wanted.hotPool && f.stopped >= f.wanted.stoppedPool);
-    for (let run = 0; run < runs && !full(state()); run++) await this.refillFleets();
-    return state();
+  async fillPools(timeoutMs = 60_000): Promise<Record<string, { hot: number; stopped: number; wanted: { hotPool: number; stoppedPool: number } }>> {
+    const names = Object.keys(this.fleets);
+    await Promise.all(names.map((name) => fillFleet(this, name, timeoutMs)));
+    return Object.fromEntries(names.map((name) => [name, { ...this.poolCounts(name), wanted: poolSizesAt(this.fleets[name], new Date()) }]));
   }
 
   /** Invokes the poller directly, as a second concurrent EventBridge delivery would. */

@@ -13,9 +13,10 @@ import type { SimInstance } from './services/ec2';
 /**
  * Refills one fleet until its pools are at their sizes, as its schedule would within a few minutes: EC2 and Systems
  * Manager see the members running with their agent online (or stopped), and the pool table offers them (ready,
- * stopped), which only the refill's next look records. False when they never got there.
+ * stopped), which only the refill's next look records. False when they never got there within `timeoutMs` of real
+ * time (a bound in time, not in refills: on a loaded machine a boot spans many refills).
  */
-export async function fillFleet(cloud: LocalCloud, fleet: string, runs = 20): Promise<boolean> {
+export async function fillFleet(cloud: LocalCloud, fleet: string, timeoutMs = 60_000): Promise<boolean> {
   const settings = cloud.fleets[fleet];
   if (!settings) throw new Error(`the local cloud has no fleet ${fleet} (it has ${Object.keys(cloud.fleets).join(', ') || 'none'})`);
   const full = async () => {
@@ -25,12 +26,19 @@ export async function fillFleet(cloud: LocalCloud, fleet: string, runs = 20): Pr
     const offered = (state: string) => members.filter((m) => m.state === state).length;
     return counts.hot >= wanted.hotPool && counts.stopped >= wanted.stoppedPool && offered('ready') >= wanted.hotPool && offered('stopped') >= wanted.stoppedPool;
   };
-  for (let run = 0; run < runs && !(await full()); run++) {
+  // Members on their way (booting, or stopping after their first boot): while there are any, waiting can still fill the pools.
+  const onTheirWay = async () => (await poolTableMembers(cloud, fleet)).some((m) => m.state === 'warming' || m.state === 'stopping');
+  const until = Date.now() + timeoutMs;
+  let idleLooks = 0;
+  while (!(await full())) {
+    // Out of time, or three refills in a row left nothing on its way (it cannot launch: no capacity, a bad image).
+    if (Date.now() > until || idleLooks >= 3) return false;
     // A refill started by a claim or the schedule may hold the fleet's lease: this run then does nothing, and the next looks again.
     await cloud.refillFleets(fleet);
+    idleLooks = (await onTheirWay()) ? 0 : idleLooks + 1;
     if (!(await full())) await new Promise((r) => setTimeout(r, 100));
   }
-  return full();
+  return true;
 }
 
 /** The instance the job's build ran on (its first command's), as EC2 knows it. */

@@ -45,7 +45,7 @@ describe('fleets in the local cloud', () => {
     expectWhole(s);
     expect(member.state === 'terminated' || member.state === 'shutting-down').toBe(true);
     // Refill The Fleet started the refill; the pool is whole again with another instance.
-    await cloud.fillPools(3);
+    await cloud.fillPools();
     expect(cloud.poolCounts('hot').hot).toBe(1);
   }, 60_000);
 

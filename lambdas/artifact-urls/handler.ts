@@ -1,12 +1,10 @@
 import type { Handler } from 'aws-lambda';
-import { presignDownload, presignUpload, validity } from '../shared/artifacts';
+import { ENVIRONMENT_URL_TTL_SECONDS, presignDownload, presignUpload, validity } from '../shared/artifacts';
 import { getJobDetails } from '../shared/codepipeline';
 import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
 import { JobConfigurationError } from '../shared/errors';
 import { JobObjects } from '../shared/job-objects';
 import { createLogger } from '../shared/logger';
-import { secretText } from '../shared/secrets';
-import { decryptedParameter } from '../shared/ssm';
 import type { ArtifactDirection, ArtifactLocation, ArtifactUrl, BuildJob } from '../shared/types';
 import { environmentUrls, exportsUrl, type EnvironmentUrls } from './job-environment';
 
@@ -42,7 +40,7 @@ async function artifactUrl(job: BuildJob, direction: ArtifactDirection, location
 /**
  * "Get Input Artifact URL" and "Get Output Upload URL": presigned URLs for this job's artifacts, signed with fresh
  * credentials from GetJobDetails: the input while the instance boots (again if that took long), the output right
- * before the upload. Beside the input, the build's environment is resolved and written to the job bucket; beside the
+ * before the upload. Beside the input, the URLs of the build's environment object (written at the acknowledgement); beside the
  * output, the exported variables' upload is signed. Never logs a URL or a value.
  */
 export const handler: Handler<ArtifactUrlEvent, ArtifactUrls> = async (event, context) => {
@@ -55,11 +53,11 @@ export const handler: Handler<ArtifactUrlEvent, ArtifactUrls> = async (event, co
   const url = location ? await artifactUrl(job, direction, location) : { url: '', expiresAt: null, refreshAfter: null };
   if (location) logger.info('artifact URL signed', { bucket: location.bucket, expiresAt: url.expiresAt });
   if (direction === 'input') {
-    const sources = { parameter: decryptedParameter, secret: secretText };
-    const environment = await environmentUrls(job.properties.environmentVariables, executionName, jobObjects, sources);
-    // The environment's URLs expire as the input's do: with no input artifact, they alone say when to sign again (a slow
-    // boot would otherwise hand the build an expired URL: "Is The Input URL Fresh?" keys on refreshAfter).
-    return { ...url, ...(!location && environment.environmentUrl ? validity() : {}), ...environment };
+    const environment = await environmentUrls(job.properties.environmentVariables?.length ?? 0, executionName, jobObjects);
+    // With no input artifact, the environment's URLs alone say when to sign again (a slow boot would otherwise hand the
+    // build an expired URL: "Is The Input URL Fresh?" keys on refreshAfter) and when they expire.
+    const alone = !location && environment.environmentUrl ? { ...validity(), expiresAt: new Date(Date.now() + ENVIRONMENT_URL_TTL_SECONDS * 1000).toISOString() } : {};
+    return { ...url, ...alone, ...environment };
   }
   return { url: url.url, expiresAt: url.expiresAt, refreshAfter: url.refreshAfter, exportsUrl: await exportsUrl(exported, executionName, jobObjects) };
 };

@@ -237,7 +237,8 @@ export type StepName =
 
 /** Everything the execution records as it runs ($ in the state machine). */
 export interface ExecutionState extends ExecutionInput {
-  readonly ack?: { readonly status: string };
+  /** The last acknowledgement; the first one's `rejection` is a parameter or secret the job cannot read (null otherwise). */
+  readonly ack?: { readonly status: string; readonly rejection?: string | null };
   readonly instance?: LaunchedInstance;
   readonly inputUrl?: ArtifactUrl;
   /** When the instance was seen ready, and how long Run Build may wait before the job is renewed. */

@@ -25,6 +25,8 @@ describe('EnvironmentVariables, as the CodeBuild action takes them', () => {
     ['a missing name', vars({ value: 'x' }), /^EnvironmentVariables: variable "#1" needs a "name"/],
     ['a reserved name', vars({ name: 'CODEPIPELINE_JOB_ID', value: 'x' }), /variable "CODEPIPELINE_JOB_ID" is reserved/],
     ['a name set twice', vars({ name: 'A', value: 'x' }, { name: 'A', value: 'y' }), /variable "A" is set twice/],
+    ['a reserved name in another case (one name on Windows)', vars({ name: 'CodePipeline_Job_Id', value: 'x' }), /variable "CodePipeline_Job_Id" is reserved/],
+    ['two names that differ only in case (one variable on Windows)', vars({ name: 'Path', value: 'x' }, { name: 'PATH', value: 'y' }), /variable "PATH" is set twice \(names that differ only in case/],
     ['an empty value', vars({ name: 'A', value: '' }), /variable "A" needs a "value": a string of 1 to 2000 characters/],
     ['an unknown key', vars({ name: 'A', value: 'x', secret: true }), /variable "A" has unknown key\(s\) secret/],
     ['a parameter name with a space', vars({ name: 'P', value: '/builds/a b', type: 'PARAMETER_STORE' }), /variable "P" must name a Parameter Store parameter/],

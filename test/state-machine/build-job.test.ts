@@ -178,7 +178,7 @@ describe('build-job.asl.json', () => {
   });
 
   it('acknowledges first, and ends quietly without launching when another worker owns the job', async () => {
-    const { calls } = await execute({ 'Acknowledge Job': () => ({ Payload: { status: 'NotOurs' } }) });
+    const { calls } = await execute({ 'Acknowledge Job': () => ({ Payload: { status: 'NotOurs', rejection: null } }) });
     expect(calls).toEqual(['Acknowledge Job']);
   });
 
@@ -186,6 +186,19 @@ describe('build-job.asl.json', () => {
     const { calls, reported } = await execute({}, { jobId: 'job', nonce: 'n', job: null, rejection: 'ImageId must be an AMI ID' });
     expect(calls).toEqual(['Acknowledge Job', 'Report Result']);
     expect(reported).toMatchObject({ rejection: 'ImageId must be an AMI ID' });
+  });
+
+  it('reports a job whose environment names a parameter it cannot read without launching anything (the acknowledgement\'s rejection)', async () => {
+    const rejection = 'EnvironmentVariables: variable "TOKEN" names parameter /builds/token, which does not exist';
+    const { calls, reported } = await execute({ 'Acknowledge Job': () => ({ Payload: { status: 'InProgress', rejection } }) });
+    expect(calls).toEqual(['Acknowledge Job', 'Report Result']);
+    expect(reported).toMatchObject({ rejection: null, ack: { status: 'InProgress', rejection } });
+  });
+
+  it('hands the acknowledgement the job and the execution\'s name, which names its environment object', async () => {
+    let payload: Record<string, unknown> = {};
+    await execute({ 'Acknowledge Job': (input) => ((payload = (input as { Payload: Record<string, unknown> }).Payload), { Payload: { status: 'InProgress', rejection: null } }) });
+    expect(payload).toMatchObject({ jobId: 'job', nonce: 'n', job: { jobId: buildJob().jobId }, executionName: expect.any(String) });
   });
 
   it('passes every error after launch through Release Instance (the waits for the build renew the job at their timeout first)', () => {

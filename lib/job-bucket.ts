@@ -10,11 +10,13 @@ import type { BuildActionFunction } from './lambda-function';
 export const JOB_OBJECT_EXPIRY_DAYS = 1;
 
 export interface JobBucketProps {
-  /** "Get Input Artifact URL" / "Get Output Upload URL": resolves the environment, writes it, signs the instance's URLs. */
+  /** "Acknowledge Job": resolves the job's environment variables and writes the environment object, before launch. */
+  readonly acknowledge: BuildActionFunction;
+  /** "Get Input Artifact URL" / "Get Output Upload URL": signs the instance's URLs for the job's objects. */
   readonly artifactUrls: BuildActionFunction;
   /** "Report Result": reads the exported variables and deletes the job's objects. */
   readonly completion: BuildActionFunction;
-  /** The poller checks a job's references against the same settings before anything is launched. */
+  /** The poller checks a job's references against the same settings before the execution starts. */
   readonly poller: BuildActionFunction;
   /** The watchdog and the sweeper: they delete the objects of an execution that ended without "Report Result". */
   readonly releasers: readonly BuildActionFunction[];
@@ -24,8 +26,8 @@ export interface JobBucketProps {
 
 /**
  * The stack's job bucket and the rights around it: per-execution objects (a build's resolved environment, its exported
- * variables' values) that must never pass through Step Functions or Systems Manager. Only the two functions touch it,
- * each for its own objects' prefix; the build instance reaches one object through a presigned URL and has no right of
+ * variables' values) that must never pass through Step Functions or Systems Manager. Only the stack's functions touch
+ * it, each for what it does with its objects' prefix; the build instance reaches one object through a presigned URL and has no right of
  * its own (so it can read exactly its job's parameters and secrets, only while the URL lives). Objects are encrypted
  * with SSE-KMS under the AWS managed key aws/s3, whose key policy lets the account's principals use it through S3, so no
  * KMS grant is needed (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
@@ -52,7 +54,8 @@ export class JobBucket extends Construct {
     const objects = (kind: 'environment' | 'exports') => this.bucket.arnForObjects(jobObjectKey(kind, '*'));
     // s3:GetObject, s3:DeleteObject and s3:PutObject also authorize the presigned GET, DELETE and PUT the function signs
     // for the instance (S3 authorizes a presigned request as its signer).
-    props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteBuildEnvironment', actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], resources: [objects('environment')] }));
+    props.acknowledge.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteBuildEnvironment', actions: ['s3:PutObject'], resources: [objects('environment')] }));
+    props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignBuildEnvironment', actions: ['s3:GetObject', 's3:DeleteObject'], resources: [objects('environment')] }));
     props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignExportsUpload', actions: ['s3:PutObject'], resources: [objects('exports')] }));
     props.completion.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadExports', actions: ['s3:GetObject'], resources: [objects('exports')] }));
     // Deleted at the result; an execution that ended without one (aborted, timed out, its report failed) has them deleted
@@ -62,15 +65,13 @@ export class JobBucket extends Construct {
       fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'DeleteJobObjects', actions: ['s3:DeleteObject'], resources: [objects('environment'), objects('exports')] }));
     }
     const objectsReason = 'Per-execution objects, named by the execution: the wildcard is the execution\'s name under one prefix of the stack\'s own job bucket.';
-    for (const fn of [props.artifactUrls, props.completion, ...props.releasers]) {
-      for (const kind of ['environment', 'exports']) fn.acknowledgeFinding(`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${kind}/*]`, objectsReason);
+    for (const fn of [props.acknowledge, props.artifactUrls, props.completion, ...props.releasers]) {
+      for (const kind of fn === props.acknowledge ? ['environment'] : ['environment', 'exports']) fn.acknowledgeFinding(`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${kind}/*]`, objectsReason);
       fn.addEnvironment(ENV.jobBucketName, this.bucket.bucketName);
     }
-    for (const fn of [props.artifactUrls, props.poller]) {
-      fn.addEnvironment(ENV.parameterPrefixes, props.parameterPrefixes.join(','));
-      fn.addEnvironment(ENV.secretPrefixes, props.secretPrefixes.join(','));
-    }
-    this.grantReferences(props.artifactUrls, props.parameterPrefixes, props.secretPrefixes);
+    props.poller.addEnvironment(ENV.parameterPrefixes, props.parameterPrefixes.join(','));
+    props.poller.addEnvironment(ENV.secretPrefixes, props.secretPrefixes.join(','));
+    this.grantReferences(props.acknowledge, props.parameterPrefixes, props.secretPrefixes);
   }
 
   /**

@@ -177,6 +177,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     }
     const safetyNets = new SafetyNets(this, 'SafetyNets', { actionTypes, stateMachine, executionsArn, documentName: document.documentName, poolTable: pools.table, fleetsJson: pools.fleetsJson });
     new JobBucket(this, 'Jobs', {
+      acknowledge: functions.acknowledge,
       artifactUrls: functions.artifactUrls,
       completion: functions.completion,
       poller: poller.function,

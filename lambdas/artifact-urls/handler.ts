@@ -1,13 +1,11 @@
 import type { Handler } from 'aws-lambda';
-import { validity } from '../shared/artifacts';
+import { ENVIRONMENT_URL_TTL_SECONDS, presignDownload, presignUpload, validity } from '../shared/artifacts';
+import { getJobDetails } from '../shared/codepipeline';
 import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
 import { JobConfigurationError } from '../shared/errors';
 import { JobObjects } from '../shared/job-objects';
 import { createLogger } from '../shared/logger';
-import { secretText } from '../shared/secrets';
-import { decryptedParameter } from '../shared/ssm';
-import type { ArtifactDirection, BuildJob, SignedArtifacts } from '../shared/types';
-import { artifactsOf, signArtifacts } from './artifacts';
+import type { ArtifactDirection, ArtifactLocation, ArtifactUrl, BuildJob } from '../shared/types';
 import { environmentUrls, exportsUrl, type EnvironmentUrls } from './job-environment';
 
 export interface ArtifactUrlEvent {
@@ -17,8 +15,8 @@ export interface ArtifactUrlEvent {
   readonly executionName?: string;
 }
 
-/** The artifacts' URLs (the first's, the others' as name=url), and the job bucket's: the environment's GET beside the input, the exports' PUT beside the output. */
-export type ArtifactUrls = SignedArtifacts & Partial<EnvironmentUrls> & { readonly exportsUrl?: string };
+/** The artifact's URL, and the job bucket's: the environment's GET beside the input, the exports' PUT beside the output. */
+export type ArtifactUrls = ArtifactUrl & Partial<EnvironmentUrls> & { readonly exportsUrl?: string };
 
 const forcePathStyle = loadS3ForcePathStyle();
 const jobBucket = loadJobBucket();
@@ -26,27 +24,40 @@ const logger = createLogger('artifact-urls');
 let objects: JobObjects | undefined;
 const jobObjects = () => (objects ??= new JobObjects(jobBucket(), forcePathStyle));
 
+/** A presigned URL for one artifact object, signed with fresh credentials from GetJobDetails. */
+async function artifactUrl(job: BuildJob, direction: ArtifactDirection, location: ArtifactLocation): Promise<ArtifactUrl> {
+  const credentials = (await getJobDetails(job.jobId)).artifactCredentials;
+  if (!credentials?.accessKeyId || !credentials.secretAccessKey || !credentials.sessionToken) {
+    throw new Error('GetJobDetails returned no artifact credentials');
+  }
+  const options = {
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
+    forcePathStyle,
+  };
+  return direction === 'input' ? presignDownload(location, options) : presignUpload(location, job.kmsKeyId, options);
+}
+
 /**
  * "Get Input Artifact URL" and "Get Output Upload URL": presigned URLs for this job's artifacts, signed with fresh
  * credentials from GetJobDetails: the input while the instance boots (again if that took long), the output right
- * before the upload. Beside the input, the build's environment is resolved and written to the job bucket; beside the
+ * before the upload. Beside the input, the URLs of the build's environment object (written at the acknowledgement); beside the
  * output, the exported variables' upload is signed. Never logs a URL or a value.
  */
 export const handler: Handler<ArtifactUrlEvent, ArtifactUrls> = async (event, context) => {
   logger.addContext(context);
   const { job, direction, executionName = '' } = event;
   logger.appendKeys({ jobId: job.jobId, direction });
-  const { first: location, others } = artifactsOf(job, direction);
+  const location = direction === 'input' ? job.input : job.output;
   const exported = job.properties.exportedVariables;
   if (direction === 'output' && !location && !exported) throw new JobConfigurationError('The action has no output artifact to upload.');
-  const url = await signArtifacts(job, direction, forcePathStyle);
-  if (location) logger.info('artifact URLs signed', { bucket: location.bucket, artifacts: 1 + others.length, expiresAt: url.expiresAt });
+  const url = location ? await artifactUrl(job, direction, location) : { url: '', expiresAt: null, refreshAfter: null };
+  if (location) logger.info('artifact URL signed', { bucket: location.bucket, expiresAt: url.expiresAt });
   if (direction === 'input') {
-    const sources = { parameter: decryptedParameter, secret: secretText };
-    const environment = await environmentUrls(job.properties.environmentVariables, executionName, jobObjects, sources);
-    // The environment's URLs expire as the input's do: with no input artifact, they alone say when to sign again (a slow
-    // boot would otherwise hand the build an expired URL: "Is The Input URL Fresh?" keys on refreshAfter).
-    return { ...url, ...(!location && environment.environmentUrl ? validity() : {}), ...environment };
+    const environment = await environmentUrls(job.properties.environmentVariables?.length ?? 0, executionName, jobObjects);
+    // With no input artifact, the environment's URLs alone say when to sign again (a slow boot would otherwise hand the
+    // build an expired URL: "Is The Input URL Fresh?" keys on refreshAfter) and when they expire.
+    const alone = !location && environment.environmentUrl ? { ...validity(), expiresAt: new Date(Date.now() + ENVIRONMENT_URL_TTL_SECONDS * 1000).toISOString() } : {};
+    return { ...url, ...alone, ...environment };
   }
-  return { url: url.url, expiresAt: url.expiresAt, refreshAfter: url.refreshAfter, secondaryUrls: url.secondaryUrls, exportsUrl: await exportsUrl(exported, executionName, jobObjects) };
+  return { url: url.url, expiresAt: url.expiresAt, refreshAfter: url.refreshAfter, exportsUrl: await exportsUrl(exported, executionName, jobObjects) };
 };

@@ -1,11 +1,10 @@
-import type { EnvironmentVariable } from '../shared/build-environment';
 import { jobObjectKey, type JobObjects } from '../shared/job-objects';
-import { encodeEnvironment, resolveEnvironment, type ValueSources } from './environment';
+import { ENVIRONMENT_URL_TTL_SECONDS } from '../shared/artifacts';
 
 /**
- * The build's environment object and the exported variables' upload, for one execution: written and signed beside
- * the input artifact's URL (while the instance boots) and the output's (right before the upload), so neither adds a
- * state or a wait.
+ * The instance's URLs for the job's objects in the job bucket: the environment's GET and DELETE beside the input
+ * artifact's URL, the exported variables' PUT beside the output's, so neither adds a state or a wait. The environment
+ * object itself was written when the job was acknowledged (lambdas/acknowledge/store-environment.ts).
  */
 
 /** The instance's URLs for its environment object: to read it, and to delete it once read. */
@@ -15,18 +14,18 @@ export interface EnvironmentUrls {
 }
 
 /**
- * Resolves the job's variables, writes them as the execution's environment object, and signs a GET for it and a DELETE
- * the document sends as soon as it has read it: the URLs travel as command parameters (which anyone allowed
- * ssm:ListCommands reads), so the object is gone seconds after the build starts, not at the job's result. '' for none.
+ * A GET for the execution's environment object and a DELETE the document sends as soon as it has read it. The URLs
+ * travel as command parameters and in the execution's history (which anyone allowed ssm:ListCommands or
+ * states:GetExecutionHistory reads): they live ENVIRONMENT_URL_TTL_SECONDS only, and the state machine signs them again
+ * when the instance took longer than REFRESH_AFTER_SECONDS to be ready, so a URL that still opens the object exists
+ * for minutes before the build reads it, and the object is gone seconds after. '' when the job has no variables.
  */
-export async function environmentUrls(variables: readonly EnvironmentVariable[] | undefined, executionName: string, objects: () => JobObjects, sources: ValueSources): Promise<EnvironmentUrls> {
-  if (!variables?.length) return { environmentUrl: '', environmentDeleteUrl: '' };
+export async function environmentUrls(variableCount: number, executionName: string, objects: () => JobObjects): Promise<EnvironmentUrls> {
+  if (variableCount === 0) return { environmentUrl: '', environmentDeleteUrl: '' };
   if (!executionName) throw new Error('the execution\'s name is needed to name its environment object');
-  const pairs = await resolveEnvironment(variables, sources);
   const store = objects();
   const key = jobObjectKey('environment', executionName);
-  await store.put(key, encodeEnvironment(pairs));
-  return { environmentUrl: await store.presign(key, 'GET'), environmentDeleteUrl: await store.presign(key, 'DELETE') };
+  return { environmentUrl: await store.presign(key, 'GET', undefined, ENVIRONMENT_URL_TTL_SECONDS), environmentDeleteUrl: await store.presign(key, 'DELETE', undefined, ENVIRONMENT_URL_TTL_SECONDS) };
 }
 
 /** A PUT URL for the values of the exported variables; '' when the job exports none. */

@@ -143,8 +143,10 @@ function capacityNotes(state: CompletionInput['state']): string {
 /** Decides what CodePipeline is told, from everything the execution recorded. */
 export function decideOutcome(input: CompletionInput, now: Date = new Date()): JobOutcome {
   const state = input.state;
-  if (state.rejection !== null || !state.job) {
-    return { status: 'Failed', failureType: 'ConfigurationError', message: state.rejection ?? 'The job had no configuration.' };
+  // The poller's rejection, or the acknowledgement's (an environment variable naming what the job cannot read).
+  const rejection = state.rejection ?? state.ack?.rejection ?? null;
+  if (rejection !== null || !state.job) {
+    return { status: 'Failed', failureType: 'ConfigurationError', message: rejection ?? 'The job had no configuration.' };
   }
   const job = state.job;
   const errors = state.errors ?? {};

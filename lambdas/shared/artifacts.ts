@@ -16,6 +16,13 @@ export const URL_TTL_SECONDS = 30 * 60;
  */
 export const REFRESH_AFTER_SECONDS = 5 * 60;
 
+/**
+ * The environment object's URLs (a bearer key to the job's secrets until the build reads and deletes the object) live
+ * this long: past REFRESH_AFTER_SECONDS, after which the state machine signs them again before "Run Build", by enough
+ * for the command's delivery and the document's first step (it reads the environment before the input's download).
+ */
+export const ENVIRONMENT_URL_TTL_SECONDS = REFRESH_AFTER_SECONDS + 5 * 60;
+
 /** Headers the SSE-KMS upload sends; they are signed, so they cannot be dropped or changed. */
 export const SSE_HEADERS = ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id'];
 

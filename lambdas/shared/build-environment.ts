@@ -8,7 +8,7 @@ import { PROPERTY } from './properties';
  * secret-id[:json-key[:version-stage[:version-id]]]), https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodeBuild.html
  * and https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html#build-spec.env.secrets-manager.
  * Only PLAINTEXT values travel with the job; the others are references, resolved while the instance boots
- * (lambdas/artifact-urls/environment.ts) into an object only the build reads.
+ * (lambdas/acknowledge/environment.ts) into an object only the build reads.
  */
 
 export const VARIABLE_TYPES = ['PLAINTEXT', 'PARAMETER_STORE', 'SECRETS_MANAGER'] as const;
@@ -41,7 +41,11 @@ export const SCOPE_SETTINGS = {
  * that starts with a digit, so neither may these.
  */
 export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-/** Set by the build document itself (the pipeline's context): a variable may not take them over. */
+/**
+ * Set by the build document itself (the pipeline's context): a variable may not take them over, in any case, since
+ * Windows' environment variable names are case-insensitive
+ * (https://learn.microsoft.com/en-us/windows/win32/procthread/environment-variables).
+ */
 const RESERVED_PREFIX = 'CODEPIPELINE_';
 /** A parameter's name (optionally :version or :label): SSM's PSParameterName is 1 to 2048 of these (its model). */
 const PARAMETER_NAME = /^[A-Za-z0-9_.\-/]{1,2048}(:[A-Za-z0-9_.-]{1,100})?$/;
@@ -126,14 +130,17 @@ export function parseEnvironmentVariables(raw: string, scope: EnvironmentScope |
     const extra = Object.keys(o).filter((k) => !['name', 'value', 'type'].includes(k));
     if (extra.length) throw bad(label, `has unknown key(s) ${extra.join(', ')}; only "name", "value" and "type" are allowed.`);
     if (!VARIABLE_NAME.test(name)) throw bad(label, 'needs a "name" of 1 to 128 letters, digits and underscores, not starting with a digit.');
-    if (name.startsWith(RESERVED_PREFIX)) throw bad(name, `is reserved: the build document sets the ${RESERVED_PREFIX}* variables. Rename it.`);
-    if (seen.has(name)) throw bad(name, 'is set twice. Keep one.');
-    seen.add(name);
+    if (name.toUpperCase().startsWith(RESERVED_PREFIX)) throw bad(name, `is reserved: the build document sets the ${RESERVED_PREFIX}* variables. Rename it.`);
+    // Names that differ only in case are one variable on Windows: refused everywhere, so an action behaves the same on both.
+    if (seen.has(name.toUpperCase())) throw bad(name, 'is set twice (names that differ only in case are one variable on Windows). Keep one.');
+    seen.add(name.toUpperCase());
     const type = o.type === undefined ? 'PLAINTEXT' : o.type;
     if (typeof type !== 'string' || !(VARIABLE_TYPES as readonly string[]).includes(type)) {
       throw bad(name, `has type ${JSON.stringify(type)}; use ${VARIABLE_TYPES.join(', ')}.`);
     }
-    // CodePipeline's EnvironmentVariable value is 1 to 2000 characters (API_EnvironmentVariable.html above).
+    // CodePipeline's EnvironmentVariable value is 1 to 2000 characters (API_EnvironmentVariable.html above); the binding
+    // bound is the property's own, a configuration value of 1 to 1000 characters for the whole array
+    // (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionConfiguration.html).
     if (typeof o.value !== 'string' || o.value.length < 1 || o.value.length > 2000) throw bad(name, 'needs a "value": a string of 1 to 2000 characters.');
     const variable: EnvironmentVariable = { name, type: type as VariableType, value: o.value };
     checkReference(variable, scope);

@@ -35,10 +35,10 @@ export class JobObjects {
   }
 
   /** A short-lived URL the instance reads (GET), writes (PUT) or deletes (DELETE) one object with, and nothing else. */
-  async presign(key: string, method: 'GET' | 'PUT' | 'DELETE', now?: Date): Promise<string> {
+  async presign(key: string, method: 'GET' | 'PUT' | 'DELETE', now?: Date, expiresIn = URL_TTL_SECONDS): Promise<string> {
     const command =
       method === 'GET' ? new GetObjectCommand({ Bucket: this.bucket, Key: key }) : method === 'PUT' ? new PutObjectCommand({ Bucket: this.bucket, Key: key }) : new DeleteObjectCommand({ Bucket: this.bucket, Key: key });
-    return getSignedUrl(this.client, command, { expiresIn: URL_TTL_SECONDS, signingDate: now });
+    return getSignedUrl(this.client, command, { expiresIn, signingDate: now });
   }
 
   /**

@@ -44,6 +44,8 @@ export class LocalDynamoDb {
   private readonly agent = new http.Agent({ keepAlive: true });
   /** Requests that reached dynalite: what the gate and validation refused never counts here. */
   forwarded = 0;
+  /** The same, per table the request names (TableName): a test counts its own table's, whatever the stack's functions do meanwhile. */
+  readonly forwardedByTable = new Map<string, number>();
   endpoint = '';
 
   async start(): Promise<string> {
@@ -71,6 +73,7 @@ export class LocalDynamoDb {
       await pause();
       await GATE.authorize?.({ service: SERVICE, operation, input, accessKeyId: accessKeyOf(req) });
       validateRequest(SERVICE, operation, input);
+      if (typeof input.TableName === 'string') this.forwardedByTable.set(input.TableName, (this.forwardedByTable.get(input.TableName) ?? 0) + 1);
       const answer = await this.forward(req.headers, raw);
       // dynalite's status, headers (its x-amz-crc32, which the SDK checks, among them) and body, as they came;
       // the connection headers are this hop's own.

@@ -18,7 +18,9 @@ const object = (key: string) => `arn:${PARTITION}:s3:::jobsbucket264fe5c6-name/$
 
 describe('IAM of a build\'s environment, evaluated against the Service Authorization Reference', () => {
   const scoped = template({ [CONTEXT.parameterPrefixes]: '/builds/', [CONTEXT.secretPrefixes]: 'builds/' });
-  const resolver = rolePolicies(scoped, 'TasksArtifactUrlsRole');
+  // The acknowledgement resolves the variables (before launch); the artifact URLs function only signs.
+  const resolver = rolePolicies(scoped, 'TasksAcknowledgeRole');
+  const signer = rolePolicies(scoped, 'TasksArtifactUrlsRole');
 
   it('lets the resolving function read exactly the parameters and secrets under the stack\'s prefixes', async () => {
     expect(await decide(resolver, 'ssm:GetParameter', parameter('/builds/app/token'))).toBe('Allowed');
@@ -29,22 +31,27 @@ describe('IAM of a build\'s environment, evaluated against the Service Authoriza
   });
 
   it('gives no one a standing right to them: not the build instance, not any other function, and no one with no prefix set', async () => {
-    for (const role of ['BuilderRole', 'TasksCompletionRole', 'PollerFunctionRole', 'TasksLaunchRole']) {
+    for (const role of ['BuilderRole', 'TasksCompletionRole', 'PollerFunctionRole', 'TasksLaunchRole', 'TasksArtifactUrlsRole']) {
       const policies = rolePolicies(scoped, role);
       expect([role, await decide(policies, 'ssm:GetParameter', parameter('/builds/app/token'))]).toEqual([role, 'ImplicitlyDenied']);
       expect([role, await decide(policies, 'secretsmanager:GetSecretValue', secret('builds/db'))]).toEqual([role, 'ImplicitlyDenied']);
     }
-    const unscoped = rolePolicies(template(), 'TasksArtifactUrlsRole');
+    const unscoped = rolePolicies(template(), 'TasksAcknowledgeRole');
     expect(await decide(unscoped, 'ssm:GetParameter', parameter('/builds/app/token'))).toBe('ImplicitlyDenied');
     expect(await decide(unscoped, 'secretsmanager:GetSecretValue', secret('builds/db'))).toBe('ImplicitlyDenied');
   });
 
   it('lets each function reach only its own objects in the job bucket, and the instance none', async () => {
+    // The acknowledgement writes the environment object and reads nothing back; the signer signs its GET and DELETE
+    // (S3 authorizes a presigned request as its signer) and the exports' PUT, and writes no environment.
     expect(await decide(resolver, 's3:PutObject', object('environment/job-1'))).toBe('Allowed');
-    expect(await decide(resolver, 's3:GetObject', object('environment/job-1'))).toBe('Allowed');
-    expect(await decide(resolver, 's3:DeleteObject', object('environment/job-1'))).toBe('Allowed');
-    expect(await decide(resolver, 's3:PutObject', object('exports/job-1'))).toBe('Allowed');
-    expect(await decide(resolver, 's3:GetObject', object('exports/job-1'))).toBe('ImplicitlyDenied');
+    for (const action of ['s3:GetObject', 's3:DeleteObject']) expect(await decide(resolver, action, object('environment/job-1'))).toBe('ImplicitlyDenied');
+    expect(await decide(resolver, 's3:PutObject', object('exports/job-1'))).toBe('ImplicitlyDenied');
+    expect(await decide(signer, 's3:PutObject', object('environment/job-1'))).toBe('ImplicitlyDenied');
+    expect(await decide(signer, 's3:GetObject', object('environment/job-1'))).toBe('Allowed');
+    expect(await decide(signer, 's3:DeleteObject', object('environment/job-1'))).toBe('Allowed');
+    expect(await decide(signer, 's3:PutObject', object('exports/job-1'))).toBe('Allowed');
+    expect(await decide(signer, 's3:GetObject', object('exports/job-1'))).toBe('ImplicitlyDenied');
     const completion = rolePolicies(scoped, 'TasksCompletionRole');
     expect(await decide(completion, 's3:GetObject', object('exports/job-1'))).toBe('Allowed');
     expect(await decide(completion, 's3:DeleteObject', object('environment/job-1'))).toBe('Allowed');
@@ -55,6 +62,6 @@ describe('IAM of a build\'s environment, evaluated against the Service Authoriza
 
   it('lets no role list the job bucket, so S3 answers a missing object with AccessDenied to each (the local S3 does too)', async () => {
     const bucket = `arn:${PARTITION}:s3:::jobsbucket264fe5c6-name`;
-    for (const role of ['TasksArtifactUrlsRole', 'TasksCompletionRole', 'BuilderRole']) expect(await decide(rolePolicies(scoped, role), 's3:ListBucket', bucket)).toBe('ImplicitlyDenied');
+    for (const role of ['TasksAcknowledgeRole', 'TasksArtifactUrlsRole', 'TasksCompletionRole', 'BuilderRole']) expect(await decide(rolePolicies(scoped, role), 's3:ListBucket', bucket)).toBe('ImplicitlyDenied');
   });
 });

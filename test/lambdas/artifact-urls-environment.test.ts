@@ -6,7 +6,8 @@ import { invoke } from '../fixtures/lambda';
 
 /**
  * "Get Input Artifact URL" for an action with no input artifact but an environment: the environment's URL is all the
- * build downloads, so it says when to sign again, as the input's would (the state machine re-signs after refreshAfter).
+ * build downloads, so it says when to sign again, as the input's would (the state machine re-signs after refreshAfter),
+ * and when it expires: sooner than an artifact's URL, since it opens the job's secrets.
  */
 process.env.JOB_BUCKET_NAME = 'jobs';
 process.env.AWS_REGION = 'us-east-1';
@@ -26,7 +27,11 @@ describe('artifact URLs: the environment of an action with no input artifact', (
     const out: ArtifactUrls = await invoke(handler, { job, direction: 'input', executionName: 'exec-1' }, 'artifact-urls');
     expect(out.url).toBe('');
     expect(out.environmentUrl).toMatch(/^https:\/\//);
-    expect(out).toMatchObject({ expiresAt: '2026-11-22T10:30:00.000Z', refreshAfter: '2026-11-22T10:05:00.000Z' });
-    expect(new URL(out.environmentUrl!).searchParams.get('X-Amz-Expires')).toBe('1800');
+    expect(out).toMatchObject({ expiresAt: '2026-11-22T10:10:00.000Z', refreshAfter: '2026-11-22T10:05:00.000Z' });
+    // A bearer key to the job's secrets until the build reads the object: it lives 10 minutes, not the artifacts' 30.
+    expect(new URL(out.environmentUrl!).searchParams.get('X-Amz-Expires')).toBe('600');
+    expect(new URL(out.environmentDeleteUrl!).searchParams.get('X-Amz-Expires')).toBe('600');
+    // The object was written when the job was acknowledged: this function only signs.
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 });

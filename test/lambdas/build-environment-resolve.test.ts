@@ -1,4 +1,4 @@
-import { encodeEnvironment, resolveEnvironment, type ValueSources } from '../../lambdas/artifact-urls/environment';
+import { encodeEnvironment, resolveEnvironment, type ValueSources } from '../../lambdas/acknowledge/environment';
 import { decodeExports, OUTPUT_VARIABLES_MAX_BYTES } from '../../lambdas/completion/exports';
 import type { EnvironmentVariable } from '../../lambdas/shared/build-environment';
 

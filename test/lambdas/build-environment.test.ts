@@ -1,5 +1,6 @@
 import { parseEnvironmentVariables, parseExportedVariables, secretReference } from '../../lambdas/shared/build-environment';
-import { parseProperties } from '../../lambdas/poller/job';
+import { parseProperties, toBuildJob } from '../../lambdas/poller/job';
+import { polledJob } from '../fixtures/job';
 
 const scope = { parameterPrefixes: ['/builds/'], secretPrefixes: ['builds/'] };
 const vars = (...items: unknown[]) => JSON.stringify(items);
@@ -24,6 +25,8 @@ describe('EnvironmentVariables, as the CodeBuild action takes them', () => {
     ['a missing name', vars({ value: 'x' }), /^EnvironmentVariables: variable "#1" needs a "name"/],
     ['a reserved name', vars({ name: 'CODEPIPELINE_JOB_ID', value: 'x' }), /variable "CODEPIPELINE_JOB_ID" is reserved/],
     ['a name set twice', vars({ name: 'A', value: 'x' }, { name: 'A', value: 'y' }), /variable "A" is set twice/],
+    ['a reserved name in another case (one name on Windows)', vars({ name: 'CodePipeline_Job_Id', value: 'x' }), /variable "CodePipeline_Job_Id" is reserved/],
+    ['two names that differ only in case (one variable on Windows)', vars({ name: 'Path', value: 'x' }, { name: 'PATH', value: 'y' }), /variable "PATH" is set twice \(names that differ only in case/],
     ['an empty value', vars({ name: 'A', value: '' }), /variable "A" needs a "value": a string of 1 to 2000 characters/],
     ['an unknown key', vars({ name: 'A', value: 'x', secret: true }), /variable "A" has unknown key\(s\) secret/],
     ['a parameter name with a space', vars({ name: 'P', value: '/builds/a b', type: 'PARAMETER_STORE' }), /variable "P" must name a Parameter Store parameter/],
@@ -110,5 +113,15 @@ describe('what version 3 declares but this stack version does not serve yet', ()
 
   it('refuses CachePaths before anything is launched, saying to remove it', () => {
     expect(() => parseProperties({ ...base, CachePaths: 'node_modules' })).toThrow(expect.objectContaining({ name: 'JobConfigurationError', message: expect.stringMatching(/^CachePaths is not supported yet by this stack version; remove it/) }));
+  });
+
+  it('refuses more than one input or output artifact', () => {
+    const job = polledJob();
+    const [input] = job.data!.inputArtifacts!;
+    const twoInputs = { ...job, data: { ...job.data, inputArtifacts: [input, { ...input, name: 'Tests' }] } };
+    expect(() => toBuildJob(twoInputs)).toThrow(/declares 2 input artifacts \(Src, Tests\); more than one input artifact is not supported yet by this stack version\. Keep one\./);
+    const output = (name: string) => ({ name, location: { type: 'S3' as const, s3Location: { bucketName: 'artifacts', objectKey: `app/${name}/out.zip` } } });
+    const twoOutputs = { ...job, data: { ...job.data, outputArtifacts: [output('Out'), output('Reports')] } };
+    expect(() => toBuildJob(twoOutputs)).toThrow(/declares 2 output artifacts \(Out, Reports\); more than one output artifact/);
   });
 });

@@ -97,6 +97,13 @@ describe('outcome', () => {
     });
   });
 
+  it('reports a job whose environment the acknowledgement could not resolve as a ConfigurationError with its reason', () => {
+    const rejection = 'EnvironmentVariables: variable "TOKEN" names parameter /builds/token, which does not exist in this account and Region (ParameterNotFound).';
+    expect(decideOutcome(input({ ack: { status: 'InProgress', rejection } }))).toEqual({ status: 'Failed', failureType: 'ConfigurationError', message: rejection });
+    // A later acknowledgement (a continuation job's) carries no rejection: the job goes on to its build's outcome.
+    expect(decideOutcome(input({ ack: { status: 'InProgress' }, instance, build: ok }))).not.toMatchObject({ failureType: 'ConfigurationError' });
+  });
+
   it('never reports success when the declared output was not uploaded', () => {
     expect(decideOutcome(input({ instance, build: ok }))).toMatchObject({ status: 'Failed', failureType: 'SystemUnavailable', message: expect.stringContaining('never uploaded') });
   });

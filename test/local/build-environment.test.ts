@@ -68,9 +68,27 @@ describe('a build\'s environment variables and exported variables, end to end', 
     expect((await cloud.s3.client.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount).toBe(0);
   }, 120_000);
 
-  it('fails a job naming a missing secret with a ConfigurationError naming the variable', async () => {
+  it('masks secret values in the build\'s output: an echoed secret reaches neither the log nor the failure message', async () => {
+    // GIVEN a build that prints its secret and its parameter (and a plain value), then fails
+    const summary = await job('echo "db=$DB_PASSWORD token=[$TOKEN] stage=$STAGE"; exit 3', {
+      EnvironmentVariables: JSON.stringify([
+        { name: 'STAGE', value: 'prod' },
+        { name: 'TOKEN', value: '/builds/token', type: 'PARAMETER_STORE' },
+        { name: 'DB_PASSWORD', value: 'builds/db:password', type: 'SECRETS_MANAGER' },
+      ]),
+    });
+    // THEN the failure message's tail and the log show *** in their place; the plain value as it is
+    expect(summary).toMatchObject({ status: 'Failed', failureType: 'JobFailed', jobResults: 1 });
+    expect(summary.failureMessage).toContain('db=*** token=[***] stage=prod');
+    expect(buildLog()).toContain('db=*** token=[***] stage=prod');
+    const seen = await visible(summary.jobId);
+    expect(seen).not.toContain(SECRET);
+    expect(seen).not.toContain(PARAMETER);
+  }, 120_000);
+
+  it('fails a job naming a missing secret with a ConfigurationError naming the variable, before anything is launched', async () => {
     const summary = await job('true', { EnvironmentVariables: JSON.stringify([{ name: 'API_KEY', value: 'builds/missing', type: 'SECRETS_MANAGER' }]) });
-    expect(summary).toMatchObject({ status: 'Failed', failureType: 'ConfigurationError', jobResults: 1, instancesReleased: summary.instancesLaunched });
+    expect(summary).toMatchObject({ status: 'Failed', failureType: 'ConfigurationError', jobResults: 1, instancesLaunched: 0 });
     expect(summary.failureMessage).toMatch(/EnvironmentVariables: variable "API_KEY" names secret builds\/missing, which does not exist in this account and Region \(ResourceNotFoundException\)/);
   }, 120_000);
 
@@ -85,7 +103,7 @@ describe('a build\'s environment variables and exported variables, end to end', 
 
   it('serves Secrets Manager and Parameter Store as strictly as AWS: by the caller\'s role, by the published model, decrypted only when asked', async () => {
     const as = (path: string) => credentialsFor(cloud.functionAt(path).roleLogicalId);
-    const resolver = new SecretsManagerClient({ credentials: as('Tasks/ArtifactUrls'), maxAttempts: 1 });
+    const resolver = new SecretsManagerClient({ credentials: as('Tasks/Acknowledge'), maxAttempts: 1 });
     expect((await resolver.send(new GetSecretValueCommand({ SecretId: 'builds/db' }))).SecretString).toContain(SECRET);
     await expect(resolver.send(new GetSecretValueCommand({ SecretId: 'other/db' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
     await expect(resolver.send(new GetSecretValueCommand({ SecretId: 'builds/none' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
@@ -93,7 +111,10 @@ describe('a build\'s environment variables and exported variables, end to end', 
     await expect(resolver.send(new GetSecretValueCommand({ SecretId: `builds/${'x'.repeat(2049)}` }))).rejects.toMatchObject({ name: 'ValidationException' });
     const poller = new SecretsManagerClient({ credentials: as('Poller/Function'), maxAttempts: 1 });
     await expect(poller.send(new GetSecretValueCommand({ SecretId: 'builds/db' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
-    const ssm = new SSMClient({ credentials: as('Tasks/ArtifactUrls'), maxAttempts: 1 });
+    // The signing function reads none of them: the acknowledgement resolved them, before launch.
+    const signer = new SecretsManagerClient({ credentials: as('Tasks/ArtifactUrls'), maxAttempts: 1 });
+    await expect(signer.send(new GetSecretValueCommand({ SecretId: 'builds/db' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    const ssm = new SSMClient({ credentials: as('Tasks/Acknowledge'), maxAttempts: 1 });
     expect((await ssm.send(new GetParameterCommand({ Name: '/builds/token', WithDecryption: true }))).Parameter).toMatchObject({ Type: 'SecureString', Value: PARAMETER });
     expect((await ssm.send(new GetParameterCommand({ Name: '/builds/token' }))).Parameter?.Value).not.toBe(PARAMETER);
   });
@@ -108,7 +129,7 @@ describe('a build\'s environment variables and exported variables, end to end', 
 
   it('used every statement that only builds with an environment need (the faults\' runs leave them out)', () => {
     const statements = cloud.authorizer.allStatements().filter((s) => ENVIRONMENT_STATEMENTS.test(s));
-    expect(statements).toHaveLength(6);
+    expect(statements).toHaveLength(7);
     expect(statements.filter((s) => !cloud.authorizer.usedStatements.has(s))).toEqual([]);
   });
 });

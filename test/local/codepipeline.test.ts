@@ -51,7 +51,8 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(f: () => Promise<T | undefined>, ms = 3000): Promise<T> {
+/** Waits for f's value: the bound only ends a wait that would never end (a loaded machine may take seconds). */
+async function until<T>(f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(10)) {
     const v = await f();
     if (v !== undefined) return v;

@@ -19,7 +19,9 @@ const config = (endpoint: string) => ({ endpoint, region: 'us-east-1', maxAttemp
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the simulated EC2 instance lifecycle', () => {
-  const ec2 = new LocalEc2({ bootMs: 20, shutdownMs: 20, startMs: 200, resumeMs: 20, spotNoticeMs: 60 });
+  // Mutable: a test that needs an instance to stay "stopping" lengthens stopMs for its own stop.
+  const timing: ConstructorParameters<typeof LocalEc2>[0] & { stopMs?: number } = { bootMs: 20, shutdownMs: 20, startMs: 200, resumeMs: 20, spotNoticeMs: 60 };
+  const ec2 = new LocalEc2(timing);
   const events: Ec2Event[] = [];
   ec2.onEvent = (e) => events.push(e);
   let client: EC2Client;
@@ -74,7 +76,10 @@ describe('the simulated EC2 instance lifecycle', () => {
     expect((await describe1(spot)).InstanceLifecycle).toBe('spot');
     await expect(client.send(new StopInstancesCommand({ InstanceIds: [spot] }))).rejects.toMatchObject({ name: 'UnsupportedOperation', message: expect.stringContaining('one-time Spot Instance request') });
     const id = await launch();
-    await client.send(new StopInstancesCommand({ InstanceIds: [id] }));
+    // Stopping for a minute, not 20 ms: on a loaded machine the start could otherwise find it stopped already.
+    timing.stopMs = 60_000;
+    await client.send(new StopInstancesCommand({ InstanceIds: [id] })).finally(() => delete timing.stopMs);
+    expect((await describe1(id)).State?.Name).toBe('stopping');
     await expect(client.send(new StartInstancesCommand({ InstanceIds: [id] }))).rejects.toMatchObject({ name: 'IncorrectInstanceState' });
     await expect(client.send(new StopInstancesCommand({ InstanceIds: ['i-0000000000000dead'] }))).rejects.toMatchObject({ name: 'InvalidInstanceID.NotFound' });
   });

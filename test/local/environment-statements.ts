@@ -3,4 +3,4 @@
  * (test/local/faults.test.ts): test/local/build-environment.test.ts runs such jobs and checks each was used.
  */
 export const ENVIRONMENT_STATEMENTS =
-  /^(TasksArtifactUrlsRole\w+ \w+\/(WriteBuildEnvironment|SignExportsUpload|ReadBuildParameters|ReadBuildSecrets)|TasksCompletionRole\w+ \w+\/(ReadExports|DeleteJobObjects))$/;
+  /^(TasksAcknowledgeRole\w+ \w+\/(WriteBuildEnvironment|ReadBuildParameters|ReadBuildSecrets)|TasksArtifactUrlsRole\w+ \w+\/(SignBuildEnvironment|SignExportsUpload)|TasksCompletionRole\w+ \w+\/(ReadExports|DeleteJobObjects))$/;

@@ -1,6 +1,9 @@
 import * as path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseFleets } from '../../lambdas/shared/fleets';
+import { oldestQueued, slotHolders } from '../../lambdas/shared/pool-queue';
 import { LocalCloud } from '../../local/cloud';
+import { credentialsFor } from '../../local/iam/identity';
 import { runJob, type JobOptions, type JobSummary } from '../../local/job';
 
 /**
@@ -57,24 +60,36 @@ describe('fleets in the local cloud', () => {
   }, 60_000);
 
   it('runs the jobs of a fleet capped at one build one at a time, first come first served, each on its own instance', async () => {
-    const results = await Promise.all(
-      [0, 1, 2].map(async (n) => {
-        await new Promise((r) => setTimeout(r, n * 300));
-        return runJob(cloud, job('single', 'sleep 1; echo built'));
-      }),
-    );
-    for (const s of results) {
+    // The executions that took the fleet's slot or a place in its line, as the slot function's table records them: a
+    // job is sent only once the one before it got there, so "the order they came" is defined however loaded the machine.
+    const slots = cloud.functionAt('Fleets/Slots');
+    const table = { client: new DynamoDBClient({ credentials: credentialsFor(slots.roleLogicalId) }), tableName: slots.lambda.spec.env.POOL_TABLE_NAME };
+    const arrived = new Set<string>();
+    const seen = async () => {
+      for (const name of [...(await slotHolders(table, 'single')), ...(await oldestQueued(table, 'single', 10)).map((e) => e.executionName)]) arrived.add(name);
+      return arrived.size;
+    };
+    const results: Promise<JobSummary>[] = [];
+    for (const n of [0, 1, 2]) {
+      for (const until = Date.now() + 60_000; (await seen()) < n; await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() > until) throw new Error(`job ${n - 1} never took the slot or a place in the line`);
+      }
+      results.push(runJob(cloud, job('single', 'sleep 1; echo built')));
+    }
+    const summaries = await Promise.all(results);
+    for (const s of summaries) {
       expect(s.status).toBe('Succeeded');
       expect(s.capacitySource).toBe('launched');
       expectWhole(s);
     }
-    // In the order the jobs came (results are in that order), and never two builds at once.
-    const spans = results.map((s) => ({ from: s.timeline.commands[0].startedAt!, to: s.timeline.result }));
+    // In the order the jobs came (summaries are in that order), and never two builds at once.
+    // A build's span: its first command's start to its last command's end (the slot is freed after the release).
+    const spans = summaries.map((s) => ({ from: Math.min(...s.timeline.commands.map((c) => c.startedAt!)), to: Math.max(...s.timeline.commands.map((c) => c.endedAt!)) }));
     expect(spans.map((x) => x.from)).toEqual([...spans.map((x) => x.from)].sort((a, b) => a - b));
-    for (let i = 1; i < spans.length; i++) expect(spans[i].from).toBeGreaterThanOrEqual(spans[i - 1].to - 500);
+    for (let i = 1; i < spans.length; i++) expect(spans[i].from).toBeGreaterThanOrEqual(spans[i - 1].to);
     // The ones that waited say so.
-    expect(results.filter((s) => /Waited \d+s in fleet "single"'s line\./.test(s.successSummary ?? '')).length).toBeGreaterThanOrEqual(1);
-    expect(new Set(results.flatMap((s) => s.timeline.instances.map((i) => i.instanceId))).size).toBe(3);
+    expect(summaries.filter((s) => /Waited \d+s in fleet "single"'s line\./.test(s.successSummary ?? '')).length).toBeGreaterThanOrEqual(1);
+    expect(new Set(summaries.flatMap((s) => s.timeline.instances.map((i) => i.instanceId))).size).toBe(3);
     // The waiting jobs were resumed by the slot function when a build freed its slot (through IAM, with its own rights).
     const resume = cloud.authorizer.allStatements().filter((st) => /^FleetsSlotsRole\w+ \w+\/ResumeWaitingTasks$/.test(st));
     expect(resume).toHaveLength(1);

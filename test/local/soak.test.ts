@@ -15,7 +15,6 @@ const ok: JobSummary = {
   instancesReleased: 1,
   stateTransitions: 12,
   outputArtifact: null,
-  outputArtifacts: [],
   durationMs: 1,
   executionStatus: 'SUCCEEDED',
   instancesSwept: 0,

@@ -15,7 +15,7 @@ export const ok = { commandId: 'c', status: 'Success', exitCode: 0, outputTail: 
 export const never = () => new Promise(() => undefined);
 
 export const defaults: Tasks = {
-  'Acknowledge Job': () => ({ Payload: { status: 'InProgress' } }),
+  'Acknowledge Job': () => ({ Payload: { status: 'InProgress', rejection: null } }),
   'Take Fleet Slot': () => ({ Payload: { granted: true, queued: false, waitedMs: 0, position: 0, line: null } }),
   // A job in line: the poller's handover after "Report Place In Line", and the wait's grant through the task token.
   'Report Place In Line': () => ({ jobId: 'job-q', nonce: 'n-q', renewAfterSeconds: 300 }),
@@ -23,14 +23,14 @@ export const defaults: Tasks = {
   'Wait For Fleet Slot': () => ({ granted: true, queued: true, waitedMs: 4000, position: 0, line: null }),
   'Launch Instance': () => ({ Payload: { instanceId: 'i-1', instanceType: 't3.medium', subnetId: null, launchedAt: 'now', capacitySource: 'launched', market: 'on-demand' } }),
   'Refill The Fleet': () => ({ StatusCode: 202, Payload: '' }),
-  'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z', secondaryUrls: '', environmentUrl: '', environmentDeleteUrl: '' } }),
+  'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z', environmentUrl: '', environmentDeleteUrl: '' } }),
   'Is Instance Ready?': () => ({ readyAt: '2026-11-22T10:01:00Z', buildWaitSeconds: 2700 }),
   'Run Build': () => ok,
   // The poller's handover, through the task token, and what follows a renewal.
   'Renew Job': () => ({ jobId: 'job-2', nonce: 'n-2', renewAfterSeconds: 2700 }),
   'Acknowledge Continuation Job': () => ({ Payload: { status: 'InProgress' } }),
   'Wait For Build': () => ok,
-  'Get Output Upload URL': () => ({ Payload: { url: 'http://out', expiresAt: '2026-11-22T10:45:00Z', refreshAfter: '2026-11-22T10:20:00Z', secondaryUrls: '', exportsUrl: '' } }),
+  'Get Output Upload URL': () => ({ Payload: { url: 'http://out', expiresAt: '2026-11-22T10:45:00Z', refreshAfter: '2026-11-22T10:20:00Z', exportsUrl: '' } }),
   'Upload Output Artifact': () => ok,
   'Release Interrupted Instance': () => ({ TerminatingInstances: [{ InstanceId: 'i-1', CurrentState: { Name: 'shutting-down' } }] }),
   'Release Instance': () => ({ TerminatingInstances: [{ CurrentState: { Name: 'shutting-down' } }] }),

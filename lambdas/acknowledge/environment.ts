@@ -4,8 +4,9 @@ import { PROPERTY } from '../shared/properties';
 
 /**
  * A build's environment, resolved: PLAINTEXT values as they are, PARAMETER_STORE and SECRETS_MANAGER values read now,
- * while the instance boots. The result goes only into the job's object in the job bucket (lambdas/shared/job-objects.ts);
- * nothing here logs, returns or puts into an error message a value it read.
+ * when the job is acknowledged, before anything is launched (a missing parameter is a ConfigurationError with nothing to
+ * release). The result goes only into the job's object in the job bucket (lambdas/shared/job-objects.ts); nothing here
+ * logs, returns or puts into an error message a value it read.
  */
 
 export interface ValueSources {
@@ -66,10 +67,17 @@ export async function resolveEnvironment(variables: readonly EnvironmentVariable
   });
 }
 
+/** The object's first record when some values are secret: the names whose values the build's output masks. */
+export const MASK_RECORD_PREFIX = '!mask=';
+
 /**
  * The object the build document reads: NAME=VALUE records, each ended by a NUL byte, so any value (newlines, quotes,
- * $) is taken as it is by bash's `read -d ''` and PowerShell's Split, with no parser and no evaluation.
+ * $) is taken as it is by bash's `read -d ''` and PowerShell's Split, with no parser and no evaluation. When `masked`
+ * names variables (the PARAMETER_STORE and SECRETS_MANAGER ones), a first record `!mask=NAME,NAME` (no variable's
+ * name starts with `!`) tells the document to replace their values with *** in the build's output, as CodeBuild masks
+ * them in its logs, so an echoed secret reaches neither the log group nor the failure message.
  */
-export function encodeEnvironment(pairs: readonly (readonly [string, string])[]): Buffer {
-  return Buffer.from(pairs.map(([name, value]) => `${name}=${value}\0`).join(''), 'utf8');
+export function encodeEnvironment(pairs: readonly (readonly [string, string])[], masked: readonly string[] = []): Buffer {
+  const mask = masked.length ? `${MASK_RECORD_PREFIX}${masked.join(',')}\0` : '';
+  return Buffer.from(mask + pairs.map(([name, value]) => `${name}=${value}\0`).join(''), 'utf8');
 }

@@ -17,6 +17,7 @@ export const CONTEXT = {
   fleets: FLEETS_CONTEXT,
   parameterPrefixes: SCOPE_SETTINGS.parameterPrefixes.context,
   secretPrefixes: SCOPE_SETTINGS.secretPrefixes.context,
+  referenceKmsKeyArns: 'ec2-build-action:referenceKmsKeyArns',
   alarmTopicArn: 'ec2-build-action:alarmTopicArn',
 } as const;
 
@@ -114,6 +115,7 @@ export function readSettings(node: Node): AppSettings {
     fleets: read.fleets(CONTEXT.fleets),
     parameterPrefixes: read.list(CONTEXT.parameterPrefixes, RESOURCE_RULES.parameterPrefix.pattern, `a comma-separated list of ${RESOURCE_RULES.parameterPrefix.expected}`),
     secretPrefixes: read.list(CONTEXT.secretPrefixes, RESOURCE_RULES.secretPrefix.pattern, `a comma-separated list of ${RESOURCE_RULES.secretPrefix.expected}`),
+    referenceKmsKeyArns: read.list(CONTEXT.referenceKmsKeyArns, kmsKeyArn.pattern, `a comma-separated list of ${kmsKeyArn.expected}`),
     alarmTopicArn: read.optional(CONTEXT.alarmTopicArn, RESOURCE_RULES.snsTopicArn.pattern, RESOURCE_RULES.snsTopicArn.expected),
   };
 }

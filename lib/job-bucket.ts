@@ -22,6 +22,8 @@ export interface JobBucketProps {
   readonly releasers: readonly BuildActionFunction[];
   readonly parameterPrefixes: readonly string[];
   readonly secretPrefixes: readonly string[];
+  /** Customer managed keys of the parameters and secrets builds name: decrypted only through SSM and Secrets Manager. */
+  readonly referenceKmsKeyArns: readonly string[];
 }
 
 /**
@@ -72,6 +74,7 @@ export class JobBucket extends Construct {
     props.poller.addEnvironment(ENV.parameterPrefixes, props.parameterPrefixes.join(','));
     props.poller.addEnvironment(ENV.secretPrefixes, props.secretPrefixes.join(','));
     this.grantReferences(props.acknowledge, props.parameterPrefixes, props.secretPrefixes);
+    this.grantReferenceKeys(props.acknowledge, props.referenceKmsKeyArns, props.parameterPrefixes.length > 0, props.secretPrefixes.length > 0);
   }
 
   /**
@@ -81,6 +84,20 @@ export class JobBucket extends Construct {
    * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html; a secret's ARN ends
    * in a hyphen and six random characters, which the wildcard covers). With no prefix, no statement at all.
    */
+  /**
+   * kms:Decrypt on the customer managed keys of the referenced values, only as Parameter Store or Secrets Manager asks
+   * on the function's behalf in this Region (kms:ViaService,
+   * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service; both services
+   * call Decrypt with the caller's credentials: https://docs.aws.amazon.com/systems-manager/latest/userguide/secure-string-parameter-kms-encryption.html,
+   * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html). No key, or no prefix of
+   * either kind: no statement.
+   */
+  private grantReferenceKeys(fn: BuildActionFunction, keyArns: readonly string[], parameters: boolean, secrets: boolean): void {
+    const services = [...(parameters ? ['ssm'] : []), ...(secrets ? ['secretsmanager'] : [])].map((s) => `${s}.${Stack.of(this).region}.amazonaws.com`);
+    if (keyArns.length === 0 || services.length === 0) return;
+    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'DecryptBuildReferences', actions: ['kms:Decrypt'], resources: [...keyArns], conditions: { StringEquals: { 'kms:ViaService': services } } }));
+  }
+
   private grantReferences(fn: BuildActionFunction, parameterPrefixes: readonly string[], secretPrefixes: readonly string[]): void {
     const stack = Stack.of(this);
     const reason = 'The parameter paths and secret name prefixes the stack\'s settings name (parameterPrefixes, secretPrefixes): builds may reference what lies under them, and nothing else.';

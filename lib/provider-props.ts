@@ -74,6 +74,14 @@ export interface Ec2BuildProviderProps {
    */
   readonly secretPrefixes?: readonly string[];
   /**
+   * Customer managed KMS keys that encrypt the SecureString parameters and secrets builds name (their ARNs). The
+   * resolving function gets kms:Decrypt on exactly these keys, and only through Parameter Store and Secrets Manager in
+   * the stack's Region (kms:ViaService); each key's policy must also allow the account's IAM policies to grant it
+   * (the default key policy does). Values under AWS managed keys (aws/ssm, aws/secretsmanager) need nothing here.
+   * @default - none: a value under a customer managed key fails as a ConfigurationError naming the variable
+   */
+  readonly referenceKmsKeyArns?: readonly string[];
+  /**
    * ARN of a standard SNS topic that the stack's alarms notify (lib/observability.ts: failed-job rate, sweeper
    * terminations, a wait in a fleet's line past its bound, function errors).
    * @default - no notifications: the alarms and the dashboard show in the CloudWatch console
@@ -145,6 +153,7 @@ export interface ResolvedProviderProps {
   readonly fleets?: Readonly<Record<string, Fleet>>;
   readonly parameterPrefixes: readonly string[];
   readonly secretPrefixes: readonly string[];
+  readonly referenceKmsKeyArns: readonly string[];
   readonly alarmTopicArn?: string;
 }
 
@@ -235,6 +244,7 @@ export function resolveProviderProps(props: Ec2BuildProviderProps, owner = 'Ec2B
     // Literals: they name IAM resources and travel to the functions as one variable each.
     parameterPrefixes: literalList(owner, 'parameterPrefixes', props.parameterPrefixes, check, RESOURCE_RULES.parameterPrefix),
     secretPrefixes: literalList(owner, 'secretPrefixes', props.secretPrefixes, check, RESOURCE_RULES.secretPrefix),
+    referenceKmsKeyArns: check.list('referenceKmsKeyArns', props.referenceKmsKeyArns, RESOURCE_RULES.kmsKeyArn),
     alarmTopicArn: props.alarmTopicArn === undefined ? undefined : check.text('alarmTopicArn', props.alarmTopicArn, RESOURCE_RULES.snsTopicArn),
   };
 }

@@ -184,6 +184,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
       releasers: safetyNets.releasers,
       parameterPrefixes: resolved.parameterPrefixes,
       secretPrefixes: resolved.secretPrefixes,
+      referenceKmsKeyArns: resolved.referenceKmsKeyArns,
     });
     this.actionTypeResource = registerVersions(this, resolved, document.documentName);
     this.stateMachine = stateMachine;

@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CONTEXT, readSettings } from '../../lib/context';
 import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
-import { ACCOUNT, decide, PARTITION, REGION, rolePolicies } from './simulate-policies';
+import { ACCOUNT, decide, decide as decideBy, PARTITION, REGION, rolePolicies } from './simulate-policies';
 
 /** The stack's template without bundling the functions (their code plays no part in IAM). */
 function template(context: Record<string, string> = {}): Template {
@@ -58,6 +58,34 @@ describe('IAM of a build\'s environment, evaluated against the Service Authoriza
     expect(await decide(completion, 's3:GetObject', object('environment/job-1'))).toBe('ImplicitlyDenied');
     const instance = rolePolicies(scoped, 'BuilderRole');
     for (const action of ['s3:GetObject', 's3:PutObject']) expect(await decide(instance, action, object('environment/job-1'))).toBe('ImplicitlyDenied');
+  });
+
+  it('lets the resolving function decrypt with the customer managed keys it is given, only through Parameter Store and Secrets Manager', async () => {
+    const key = `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:key/0b7e1f6a-1c2d-4e5f-8a9b-0c1d2e3f4a5b`;
+    const other = `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:key/11111111-2222-4333-8444-555555555555`;
+    const keyed = rolePolicies(template({ [CONTEXT.parameterPrefixes]: '/builds/', [CONTEXT.secretPrefixes]: 'builds/', [CONTEXT.referenceKmsKeyArns]: key }), 'TasksAcknowledgeRole');
+    const via = (service: string) => ({ 'kms:ViaService': `${service}.${REGION}.amazonaws.com` });
+    // KMS authorizes by the key policy first: the default one lets the account's IAM policies grant the key
+    // (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam).
+    const keyPolicy = { Version: '2012-10-17', Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:${PARTITION}:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }] };
+    const decide = (policies: Parameters<typeof decideBy>[0], action: string, resource: string, context: Record<string, string> = {}) => decideBy(policies, action, resource, context, keyPolicy);
+    expect(await decide(keyed, 'kms:Decrypt', key, via('ssm'))).toBe('Allowed');
+    expect(await decide(keyed, 'kms:Decrypt', key, via('secretsmanager'))).toBe('Allowed');
+    // Not directly, not through another service, not another key.
+    expect(await decide(keyed, 'kms:Decrypt', key)).toBe('ImplicitlyDenied');
+    expect(await decide(keyed, 'kms:Decrypt', key, via('s3'))).toBe('ImplicitlyDenied');
+    expect(await decide(keyed, 'kms:Decrypt', other, via('ssm'))).toBe('ImplicitlyDenied');
+    // Only the services the stack lets builds read: with parameters only, not through Secrets Manager.
+    const parametersOnly = rolePolicies(template({ [CONTEXT.parameterPrefixes]: '/builds/', [CONTEXT.referenceKmsKeyArns]: key }), 'TasksAcknowledgeRole');
+    expect(await decide(parametersOnly, 'kms:Decrypt', key, via('ssm'))).toBe('Allowed');
+    expect(await decide(parametersOnly, 'kms:Decrypt', key, via('secretsmanager'))).toBe('ImplicitlyDenied');
+    // Without the setting, no key at all; no other role gets it.
+    expect(await decide(resolver, 'kms:Decrypt', key, via('ssm'))).toBe('ImplicitlyDenied');
+    for (const role of ['TasksArtifactUrlsRole', 'BuilderRole']) expect(await decide(rolePolicies(template({ [CONTEXT.parameterPrefixes]: '/builds/', [CONTEXT.referenceKmsKeyArns]: key }), role), 'kms:Decrypt', key, via('ssm'))).toBe('ImplicitlyDenied');
+  });
+
+  it('refuses a key that is not a KMS key ARN, naming the setting', () => {
+    expect(() => template({ [CONTEXT.referenceKmsKeyArns]: 'alias/builds' })).toThrow(/ec2-build-action:referenceKmsKeyArns must be a comma-separated list of the ARN of a KMS key/);
   });
 
   it('lets no role list the job bucket, so S3 answers a missing object with AccessDenied to each (the local S3 does too)', async () => {

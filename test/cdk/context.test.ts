@@ -19,6 +19,7 @@ describe('context settings', () => {
       fleets: undefined,
       parameterPrefixes: [],
       secretPrefixes: [],
+      referenceKmsKeyArns: [],
     });
   });
 

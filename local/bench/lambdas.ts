@@ -41,7 +41,8 @@ const STACK_CONFIG: FunctionConfig = {
   [ENV.secretPrefixes]: '',
   [ENV.jobBucketName]: 'ec2buildaction-jobbucket',
 };
-const STACK_ENV: Record<string, string> = {
+/** The environment each bundle loads in: the stack's variables (test/local/bench-lambdas.test.ts checks it has every one). */
+export const STACK_ENV: Record<string, string> = {
   ...STACK_CONFIG,
   AWS_REGION: 'us-east-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',

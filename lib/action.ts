@@ -17,7 +17,14 @@ export interface Ec2BuildActionProps extends codepipeline.CommonActionProps {
    */
   readonly input?: codepipeline.Artifact;
   /**
-   * The artifact the build produces: what `outputArtifactPath` names, zipped.
+   * Other input artifacts (up to 4, after `input`), each unzipped into a directory of its own, which the build finds in
+   * `CODEPIPELINE_SRC_DIR_<artifact name>`. Needs action type version 3 or later.
+   * @default - none
+   */
+  readonly extraInputs?: codepipeline.Artifact[];
+  /**
+   * The artifacts the build produces: what `outputArtifactPath` names, zipped (up to 5; more than one needs action type
+   * version 3 or later, and `outputArtifactPath` as `name=path,name=path`).
    * @default - no output artifact
    */
   readonly outputs?: codepipeline.Artifact[];
@@ -45,7 +52,8 @@ export interface Ec2BuildActionProps extends codepipeline.CommonActionProps {
    */
   readonly workingDirectory?: string;
   /**
-   * File or directory, relative to the working directory, zipped as the output artifact. Required with `outputs`.
+   * File or directory, relative to the working directory, zipped as the output artifact. Required with `outputs`; with
+   * several, each one's as `name=path`, comma-separated (`app=dist,reports=test-results`).
    * @default - no output artifact
    */
   readonly outputArtifactPath?: string;
@@ -124,7 +132,7 @@ export class Ec2BuildAction extends codepipeline.Action {
       provider: actionType.provider,
       version: actionType.version,
       artifactBounds: ARTIFACT_BOUNDS,
-      inputs: props.input ? [props.input] : [],
+      inputs: inputsOf(props),
       outputs: props.outputs ?? [],
     };
     this.provider = props.provider;
@@ -142,6 +150,12 @@ export class Ec2BuildAction extends codepipeline.Action {
     if (type && Stage.of(type) === Stage.of(stage.pipeline)) stage.pipeline.node.addDependency(type);
     return { configuration: this.configuration };
   }
+}
+
+/** The action's input artifacts: `input` (the primary), then `extraInputs`. */
+function inputsOf(props: Ec2BuildActionProps): codepipeline.Artifact[] {
+  if (props.extraInputs?.length && !props.input) throw new Error(`Ec2BuildAction '${props.actionName}': extraInputs need an input (the primary one, unzipped into the working directory)`);
+  return [...(props.input ? [props.input] : []), ...(props.extraInputs ?? [])];
 }
 
 /** The action's configuration, checked as the poller checks a job's (late values aside). */
@@ -172,6 +186,9 @@ function configurationOf(props: Ec2BuildActionProps): Record<string, string> {
   if (props.timeout !== undefined) configuration[PROPERTY.timeoutMinutes] = timeoutMinutes(owner, props.timeout);
   const variables = Object.entries(props.environmentVariables ?? {});
   const exported = props.exportedVariables ?? [];
+  if ((inputsOf(props).length > 1 || (props.outputs ?? []).length > 1) && BEFORE_VERSION_3.includes(props.provider.actionType.version)) {
+    throw new Error(`${owner}: more than one input or output artifact needs action type version 3 or later (the provider's is ${props.provider.actionType.version}); see "Upgrading the action type" in the README`);
+  }
   if ((variables.length > 0 || exported.length > 0) && BEFORE_VERSION_3.includes(props.provider.actionType.version)) {
     throw new Error(`${owner}: environmentVariables and exportedVariables need action type version 3 or later (the provider's is ${props.provider.actionType.version}); see "Upgrading the action type" in the README`);
   }
@@ -197,7 +214,7 @@ function configurationOf(props: Ec2BuildActionProps): Record<string, string> {
         id: 'synth',
         data: {
           actionConfiguration: { configuration: checked },
-          inputArtifacts: props.input ? [artifact(props.input, 0)] : [],
+          inputArtifacts: inputsOf(props).map(artifact),
           outputArtifacts: (props.outputs ?? []).map(artifact),
         },
       },

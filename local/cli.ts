@@ -5,15 +5,20 @@ import { LocalCloud } from './cloud';
 import { FAULTS, faultNamed, type Fault } from './faults';
 import { runFault } from './fault-run';
 import { outputPathOf, type JobOptions, type JobSummary } from './job';
+import { ARTIFACT_NAME, checkDeclared, outputNamesOf, SOURCE_ARTIFACT } from './job-artifacts';
 import { reporter } from './progress';
 import { registeredActionTypes } from './services/pipeline-structure';
 import { FleetValueError, parseFleets, type Fleet } from '../lambdas/shared/fleets';
 
 const USAGE = `usage: npm run local -- [options]
-  --source DIR               directory zipped as the input artifact (default: examples/hello)
+  --source DIR               directory zipped as the input artifact (default: examples/hello, unless --input)
+  --input NAME=DIR           an input artifact named NAME, zipped from DIR (repeatable): beside --source, each
+                             in its own directory (CODEPIPELINE_SRC_DIR_NAME); without --source, the first
+                             is the primary one, unzipped into the working directory
   --command CMD              the action's Command (default: the example's build command)
   --working-directory DIR    the action's WorkingDirectory (default: a fresh temporary directory)
-  --output-path PATH         the action's OutputArtifactPath (default: none)
+  --output-path PATH         the action's OutputArtifactPath (default: none): a path, or NAME=PATH,NAME=PATH
+                             for several output artifacts, which the action then declares by those names
   --image-id ID              the action's ImageId (default: a simulated Amazon Linux AMI)
   --instance-type TYPE       the action's InstanceType (default: t3.medium)
   --timeout-minutes N        the action's TimeoutMinutes (default: 60)
@@ -24,7 +29,7 @@ const USAGE = `usage: npm run local -- [options]
                              the stack lets builds read secrets named NAME
   --fleets FILE              deploy the stack with these fleets (JSON, as the context key ec2-build-action:fleets);
                              their pools are filled before the job; a job names one with --property Fleet=NAME
-  --out FILE                 where to write the output artifact zip
+  --out FILE                 where to write the output artifact zip (several outputs: a directory, NAME.zip each)
   --runs N                   run the same job N times, one after another, in the same local cloud; the
                              summary and the exit status are the last run's (default: 1)
   --template FILE            the synthesized template whose functions, state machine, rules and IAM
@@ -92,6 +97,7 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
         'image-id': { type: 'string' },
         'instance-type': { type: 'string' },
         'timeout-minutes': { type: 'string' },
+        input: { type: 'string', multiple: true },
         property: { type: 'string', multiple: true },
         parameter: { type: 'string', multiple: true },
         secret: { type: 'string', multiple: true },
@@ -121,7 +127,15 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
   }
   const fault = values.fault === undefined ? undefined : faultNamed(String(values.fault));
   if (values.fault !== undefined && !fault) usage(`--fault must be one of: ${FAULTS.map((f) => f.name).join(', ')}; got ${JSON.stringify(values.fault)}`);
-  const source = path.resolve(String(values.source ?? EXAMPLE));
+  const inputs = Object.entries(pairs('input', values.input)).map(([name, dir]) => {
+    if (!ARTIFACT_NAME.test(name)) usage(`--input ${name}: an artifact name is 1 to 100 letters, digits, '_' or '-'`);
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) usage(`--input ${name} must name a directory, got ${JSON.stringify(dir)}`);
+    return { name, dir: path.resolve(dir) };
+  });
+  if (inputs.length !== ((values.input ?? []) as unknown as string[]).length) usage('--input names each artifact once');
+  // Without --source, the first --input is the primary input.
+  const primary = values.source === undefined && inputs.length > 0 ? inputs.shift()! : { name: SOURCE_ARTIFACT, dir: path.resolve(String(values.source ?? EXAMPLE)) };
+  const source = primary.dir;
   if (!fs.existsSync(source) || !fs.statSync(source).isDirectory()) usage(`--source must be a directory, got ${JSON.stringify(values.source)}`);
   let command = values.command as string | undefined;
   if (command === undefined) {
@@ -159,6 +173,8 @@ function parse(argv: string[]): { job: JobOptions; json: boolean; quiet: boolean
     quiet: Boolean(values.quiet),
     job: {
       source,
+      sourceName: primary.name,
+      inputs,
       command,
       workingDirectory: values['working-directory'] as string | undefined,
       outputPath: values['output-path'] as string | undefined,
@@ -198,6 +214,13 @@ async function main(): Promise<void> {
     await cloud.stop();
     usage(`--property ${unknown}: the action type declares no such property; it has ${declared.join(', ')}`);
   }
+  // And the artifacts, as CreatePipeline checks an action's.
+  try {
+    checkDeclared(cloud, cloud.actionType, [job.sourceName ?? SOURCE_ARTIFACT, ...(job.inputs ?? []).map((i) => i.name)], outputNamesOf(outputPathOf(job)));
+  } catch (err) {
+    await cloud.stop();
+    usage(`--input / --output-path: ${(err as Error).message}`);
+  }
   if (!quiet) Object.assign(cloud.hooks, reporter(process.stderr));
   // Said even with --quiet: on AWS this error would only be in the function's logs.
   cloud.hooks.onFunctionError = (e) => process.stderr.write(`⚠ ${e.functionName} (rule ${e.source}) failed every attempt: ${e.errorType}: ${e.errorMessage}\n`);
@@ -230,6 +253,7 @@ async function main(): Promise<void> {
         ? `✔ Job ${summary.jobId} succeeded in ${(summary.durationMs / 1000).toFixed(1)}s${summary.outputArtifact ? `; output artifact: ${summary.outputArtifact}` : ''}`
         : `✘ Job ${summary.jobId} failed (${summary.failureType}): ${summary.failureMessage}`;
     process.stderr.write(`${line}\n`);
+    if (summary.outputArtifacts.length > 1) for (const o of summary.outputArtifacts) process.stderr.write(`  output artifact ${o.name}: ${o.bytes} bytes${o.file ? `, ${o.file}` : ''}\n`);
     if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     code = summary.status === 'Succeeded' ? 0 : 1;
   } finally {

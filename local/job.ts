@@ -1,8 +1,4 @@
-import { execFile } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { promisify } from 'node:util';
+import { randomUUID } from 'node:crypto';
 import { STEP_TITLES } from '../lambdas/completion/outcome';
 import { POOL_TAGS } from '../lambdas/shared/env';
 import { PROPERTY } from '../lambdas/shared/properties';
@@ -13,12 +9,23 @@ import type { CommandRecord } from './services/ssm';
 import type { Fault } from './faults';
 import { finalResult, followContinuations } from './job-chain';
 import { whenNeverPickedUp } from './job-pickup';
-import { ARTIFACT_BUCKET, S3_CREDENTIALS } from './s3';
+import { checkDeclared, collectOutputs, declareOutputs, outputNamesOf, SOURCE_ARTIFACT, stageInputs, type LocalInput, type OutputArtifactSummary } from './job-artifacts';
+import { S3_CREDENTIALS } from './s3';
 
-const run = promisify(execFile);
+export { zipDirectory } from './job-artifacts';
 
 export interface JobOptions {
+  /** The directory zipped as the primary input artifact (the first), unzipped into the working directory; null for none. */
   readonly source: string | null;
+  /** The primary input's artifact name. @default SourceArtifact */
+  readonly sourceName?: string;
+  /** The other input artifacts, after the primary, each zipped from its directory. */
+  readonly inputs?: readonly LocalInput[];
+  /**
+   * The output artifacts the action declares, by name. @default those OutputArtifactPath maps (app=dist,…), or one
+   * BuildArtifact for a plain path
+   */
+  readonly outputs?: readonly string[];
   readonly command: string;
   readonly workingDirectory?: string;
   readonly outputPath?: string;
@@ -54,6 +61,8 @@ export interface JobSummary {
   instancesReleased: number;
   stateTransitions: number;
   outputArtifact: string | null;
+  /** The output artifacts the job uploaded, in the action's order: name, size in the store, and where --out wrote it. */
+  outputArtifacts: OutputArtifactSummary[];
   durationMs: number;
   executionStatus: string | null;
   /** Instances the scheduled sweeper had to terminate after the job. */
@@ -75,11 +84,6 @@ export interface JobSummary {
     instances: { instanceId: string; launchedAt: number; onlineAt: number | null }[];
     result: number;
   };
-}
-
-/** Zips a directory with the zip tool, streaming to disk, as a source stage would. */
-export async function zipDirectory(dir: string, zipFile: string): Promise<void> {
-  await run('zip', ['-q', '-r', '-y', zipFile, '.'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
 }
 
 /** Sweeps the runners started by hand, per cloud: the bus drains the scheduled ones, not these. */
@@ -107,14 +111,6 @@ export function outputPathOf(options: Pick<JobOptions, 'properties' | 'outputPat
   return options.properties?.[PROPERTY.outputArtifactPath] ?? options.outputPath;
 }
 
-/** A file's SHA-1, streamed: an artifact may be larger than this process should hold. */
-function sha1Of(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha1');
-    fs.createReadStream(file).on('data', (chunk) => hash.update(chunk)).on('end', () => resolve(hash.digest('hex'))).on('error', reject);
-  });
-}
-
 export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: Fault): Promise<JobSummary> {
   if (fault?.jobs && (cloud.jobTimeouts?.renewalSeconds !== fault.jobs.renewalSeconds || cloud.jobTimeouts?.timeoutMs !== fault.jobs.timeoutMs)) {
     throw new Error(`fault ${fault.name} needs a local cloud of its own, started with jobs ${JSON.stringify(fault.jobs)} (LocalCloud.start(timing, { jobs }))`);
@@ -126,24 +122,8 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   const tag = randomUUID().slice(0, 8);
   // A pipeline execution id as CodePipeline makes them (PipelineExecutionId's pattern is a UUID): the sweeper asks about it.
   const pipelineExecutionId = randomUUID();
-  let inputArtifacts: unknown[] = [];
-  let inputKey: string | null = null;
-  if (options.source) {
-    const zipFile = path.join(cloud.dir, `input-${tag}.zip`);
-    await zipDirectory(options.source, zipFile);
-    const key = `${pipelineName}/SourceArti/${tag}.zip`;
-    await cloud.s3.upload(key, zipFile);
-    inputKey = key;
-    // The source's revision, as a source action records it (a commit ID): here the SHA-1 of what was zipped.
-    const revision = await sha1Of(zipFile);
-    fs.rmSync(zipFile, { force: true });
-    inputArtifacts = [{ name: 'SourceArtifact', revision, location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: key } } }];
-  }
-  const outputKey = `${pipelineName}/BuildArtif/${tag}.zip`;
-  const outputPath = outputPathOf(options);
-  const outputArtifacts = outputPath
-    ? [{ name: 'BuildArtifact', location: { type: 'S3', s3Location: { bucketName: ARTIFACT_BUCKET, objectKey: outputKey } } }]
-    : [];
+  const inputs = [...(options.source ? [{ name: options.sourceName ?? SOURCE_ARTIFACT, dir: options.source }] : []), ...(options.inputs ?? [])];
+  const outputNames = options.outputs ?? outputNamesOf(outputPathOf(options));
   // A job on a fleet names neither (the fleet chooses), unless asked to.
   const onFleet = Boolean(options.properties?.[PROPERTY.fleet]);
   const configuration: Record<string, string> = { [PROPERTY.command]: options.command };
@@ -155,20 +135,22 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   Object.assign(configuration, options.properties);
   const actionType = options.actionVersion === undefined ? cloud.actionType : cloud.actionTypes.find((t) => t.version === options.actionVersion);
   if (!actionType) throw new Error(`the template registers no version ${options.actionVersion} of the action type (it has ${cloud.actionTypes.map((t) => t.version).join(', ')})`);
+  checkDeclared(cloud, actionType, inputs.map((i) => i.name), outputNames);
+  const staged = await stageInputs(cloud, pipelineName, inputs);
+  const outputs = declareOutputs(pipelineName, outputNames);
   const jobId = cloud.codepipeline.createJob(actionType, {
     actionTypeId: actionType,
     actionConfiguration: { configuration },
     pipelineContext: { pipelineName, pipelineExecutionId, stage: { name: 'Build' }, action: { name: 'BuildOnEc2' } },
-    inputArtifacts,
-    outputArtifacts,
+    inputArtifacts: staged.artifacts,
+    outputArtifacts: outputs.map((o) => o.artifact),
     artifactCredentials: { ...S3_CREDENTIALS, sessionToken: `local-session-${tag}` },
     ...(options.kmsKeyId ? { encryptionKey: { id: options.kmsKeyId, type: 'KMS' } } : {}),
   });
-  if (inputKey) cloud.artifactOwners.set(inputKey, jobId);
-  cloud.artifactOwners.set(outputKey, jobId);
+  for (const key of [...staged.keys, ...outputs.map((o) => o.key)]) cloud.artifactOwners.set(key, jobId);
   cloud.pipelines.set(jobId, { pipeline: pipelineName, executionId: pipelineExecutionId, stage: 'Build', action: 'BuildOnEc2' });
   if (fault?.chaos) cloud.injectFault(jobId, fault.chaos());
-  if (fault?.deleteInput && inputKey) await cloud.s3.remove(inputKey);
+  if (fault?.deleteInput && staged.keys[0]) await cloud.s3.remove(staged.keys[0]);
   const event = {
     source: 'aws.codepipeline',
     'detail-type': 'CodePipeline Action Execution State Change',
@@ -209,11 +191,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   const lastBuild = commands.filter((c) => c.phase === 'build' && c.startedAt !== null).sort((a, b) => b.startedAt! - a.startedAt!)[0];
   const builder = launched.find((i) => i.instanceId === lastBuild?.instanceId) ?? launched[0];
   const pool = builder?.tags[POOL_TAGS.pool];
-  let outputArtifact: string | null = null;
-  if (result.status === 'Succeeded' && outputPath && options.out) {
-    const out = path.resolve(options.out);
-    if (await cloud.s3.download(outputKey, out)) outputArtifact = out;
-  }
+  const outputArtifacts = result.status === 'Succeeded' ? await collectOutputs(cloud, outputs, options.out) : [];
   return {
     status: result.status,
     jobId,
@@ -226,7 +204,8 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     instancesLaunched: launched.length,
     instancesReleased: launched.filter(isReleased).length,
     stateTransitions: execution?.events.filter((e) => e.type === 'StateEntered').length ?? 0,
-    outputArtifact,
+    outputArtifact: outputArtifacts[0]?.file ?? null,
+    outputArtifacts,
     durationMs: Date.now() - started,
     executionStatus: execution?.status ?? null,
     instancesSwept: launched.filter((i) => cloud.sweptInstances.has(i.instanceId)).length,
@@ -260,6 +239,7 @@ function notPickedUp(jobId: string, message: string, started: number, fault?: Fa
     instancesReleased: 0,
     stateTransitions: 0,
     outputArtifact: null,
+    outputArtifacts: [],
     durationMs: now - started,
     executionStatus: null,
     instancesSwept: 0,

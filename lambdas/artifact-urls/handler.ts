@@ -1,11 +1,11 @@
 import type { Handler } from 'aws-lambda';
-import { ENVIRONMENT_URL_TTL_SECONDS, presignDownload, presignUpload, validity } from '../shared/artifacts';
-import { getJobDetails } from '../shared/codepipeline';
+import { ENVIRONMENT_URL_TTL_SECONDS, validity } from '../shared/artifacts';
 import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
 import { JobConfigurationError } from '../shared/errors';
 import { JobObjects } from '../shared/job-objects';
 import { createLogger } from '../shared/logger';
-import type { ArtifactDirection, ArtifactLocation, ArtifactUrl, BuildJob } from '../shared/types';
+import type { ArtifactDirection, BuildJob, SignedArtifacts } from '../shared/types';
+import { artifactsOf, signArtifacts } from './artifacts';
 import { environmentUrls, exportsUrl, type EnvironmentUrls } from './job-environment';
 
 export interface ArtifactUrlEvent {
@@ -15,27 +15,14 @@ export interface ArtifactUrlEvent {
   readonly executionName?: string;
 }
 
-/** The artifact's URL, and the job bucket's: the environment's GET beside the input, the exports' PUT beside the output. */
-export type ArtifactUrls = ArtifactUrl & Partial<EnvironmentUrls> & { readonly exportsUrl?: string };
+/** The artifacts' URLs (the first's, the others' as name=url), and the job bucket's: the environment's GET beside the input, the exports' PUT beside the output. */
+export type ArtifactUrls = SignedArtifacts & Partial<EnvironmentUrls> & { readonly exportsUrl?: string };
 
 const forcePathStyle = loadS3ForcePathStyle();
 const jobBucket = loadJobBucket();
 const logger = createLogger('artifact-urls');
 let objects: JobObjects | undefined;
 const jobObjects = () => (objects ??= new JobObjects(jobBucket(), forcePathStyle));
-
-/** A presigned URL for one artifact object, signed with fresh credentials from GetJobDetails. */
-async function artifactUrl(job: BuildJob, direction: ArtifactDirection, location: ArtifactLocation): Promise<ArtifactUrl> {
-  const credentials = (await getJobDetails(job.jobId)).artifactCredentials;
-  if (!credentials?.accessKeyId || !credentials.secretAccessKey || !credentials.sessionToken) {
-    throw new Error('GetJobDetails returned no artifact credentials');
-  }
-  const options = {
-    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
-    forcePathStyle,
-  };
-  return direction === 'input' ? presignDownload(location, options) : presignUpload(location, job.kmsKeyId, options);
-}
 
 /**
  * "Get Input Artifact URL" and "Get Output Upload URL": presigned URLs for this job's artifacts, signed with fresh
@@ -47,11 +34,11 @@ export const handler: Handler<ArtifactUrlEvent, ArtifactUrls> = async (event, co
   logger.addContext(context);
   const { job, direction, executionName = '' } = event;
   logger.appendKeys({ jobId: job.jobId, direction });
-  const location = direction === 'input' ? job.input : job.output;
+  const { first: location, others } = artifactsOf(job, direction);
   const exported = job.properties.exportedVariables;
   if (direction === 'output' && !location && !exported) throw new JobConfigurationError('The action has no output artifact to upload.');
-  const url = location ? await artifactUrl(job, direction, location) : { url: '', expiresAt: null, refreshAfter: null };
-  if (location) logger.info('artifact URL signed', { bucket: location.bucket, expiresAt: url.expiresAt });
+  const url = await signArtifacts(job, direction, forcePathStyle);
+  if (location) logger.info('artifact URLs signed', { bucket: location.bucket, artifacts: 1 + others.length, expiresAt: url.expiresAt });
   if (direction === 'input') {
     const environment = await environmentUrls(job.properties.environmentVariables?.length ?? 0, executionName, jobObjects);
     // With no input artifact, the environment's URLs alone say when to sign again (a slow boot would otherwise hand the
@@ -59,5 +46,5 @@ export const handler: Handler<ArtifactUrlEvent, ArtifactUrls> = async (event, co
     const alone = !location && environment.environmentUrl ? { ...validity(), expiresAt: new Date(Date.now() + ENVIRONMENT_URL_TTL_SECONDS * 1000).toISOString() } : {};
     return { ...url, ...alone, ...environment };
   }
-  return { url: url.url, expiresAt: url.expiresAt, refreshAfter: url.refreshAfter, exportsUrl: await exportsUrl(exported, executionName, jobObjects) };
+  return { url: url.url, expiresAt: url.expiresAt, refreshAfter: url.refreshAfter, secondaryUrls: url.secondaryUrls, exportsUrl: await exportsUrl(exported, executionName, jobObjects) };
 };

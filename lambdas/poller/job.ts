@@ -15,8 +15,9 @@ import {
 import { DEFAULT_RENEWAL_SECONDS, LINE_FIRST_REPORT_SECONDS, LINE_REFRESH_SECONDS } from '../shared/renewal';
 import type { Fleet } from '../shared/fleets';
 import { IMAGE_ALIAS_NAMES, isImageAlias } from '../shared/image-aliases';
+import { jobArtifacts } from './artifacts';
 import { parseEnvironmentVariables, parseExportedVariables, type EnvironmentScope } from '../shared/build-environment';
-import type { ArtifactLocation, BuildContext, BuildJob, BuildProperties, JobFleet } from '../shared/types';
+import type { BuildContext, BuildJob, BuildProperties, JobFleet } from '../shared/types';
 
 /** SendCommand's TimeoutSeconds in "Run Build" (the ASL): how long SSM may take to deliver the command. */
 export const DELIVERY_TIMEOUT_SECONDS = 600;
@@ -156,11 +157,6 @@ export function jobFleet(name: string, fleets: Readonly<Record<string, Fleet>> |
   };
 }
 
-function location(artifact: { location?: { s3Location?: { bucketName?: string; objectKey?: string } } } | undefined): ArtifactLocation | null {
-  const s3 = artifact?.location?.s3Location;
-  return s3?.bucketName && s3.objectKey ? { bucket: s3.bucketName, key: s3.objectKey } : null;
-}
-
 /** A value the SSM document's pattern accepts, or '' (the build then sees it empty rather than failing). */
 function within(pattern: string, value: string | undefined): string {
   return value !== undefined && new RegExp(pattern).test(value) ? value : '';
@@ -196,33 +192,20 @@ export function toBuildJob(
   const properties = parseProperties(data.actionConfiguration?.configuration ?? {}, scope);
   const fleet = jobFleet(properties.fleet, fleets, renewal.seconds);
   const inputs = data.inputArtifacts ?? [];
-  const outputs = data.outputArtifacts ?? [];
-  // Version 3 declares up to 5 of each so that its pinned definition is complete; a later stack version serves them.
-  for (const [list, what] of [[inputs, 'input'], [outputs, 'output']] as const) {
-    if (list.length > 1) {
-      throw new JobConfigurationError(`The action declares ${list.length} ${what} artifacts (${list.map((a) => a.name ?? '').join(', ')}); more than one ${what} artifact is not supported yet by this stack version. Keep one.`);
-    }
-  }
-  const input = location(inputs[0]);
-  const output = location(outputs[0]);
-  if (inputs.length > 0 && !input) {
-    throw new JobConfigurationError(`The input artifact "${inputs[0].name ?? ''}" has no S3 location. Check that the previous stage produced it.`);
-  }
-  if (output && !properties.outputArtifactPath) {
-    throw new JobConfigurationError(`The action declares the output artifact "${outputs[0].name ?? ''}" but ${PROPERTY.outputArtifactPath} is empty. Set ${PROPERTY.outputArtifactPath} to what your build produces, or remove the output artifact.`);
-  }
-  if (!output && properties.outputArtifactPath) {
-    throw new JobConfigurationError(`${PROPERTY.outputArtifactPath} is "${properties.outputArtifactPath}" but the action declares no output artifact. Add an output artifact to the action, or clear ${PROPERTY.outputArtifactPath}.`);
-  }
+  const artifacts = jobArtifacts(inputs, data.outputArtifacts ?? [], properties.outputArtifactPath);
   const seconds = properties.timeoutMinutes * 60;
   const key = data.encryptionKey;
   return {
     jobId: job.id ?? '',
     pipelineName: data.pipelineContext?.pipelineName ?? '',
-    properties,
+    // The document's OutputArtifactPath is the first output's path; the others travel as secondaryOutputPaths.
+    properties: { ...properties, outputArtifactPath: artifacts.outputArtifactPath },
     context: buildContext(data.pipelineContext, inputs[0]?.revision),
-    input,
-    output,
+    input: artifacts.input,
+    output: artifacts.output,
+    secondaryInputs: artifacts.secondaryInputs,
+    secondaryOutputs: artifacts.secondaryOutputs,
+    secondaryOutputPaths: artifacts.secondaryOutputPaths,
     fleet,
     kmsKeyId: key?.type === 'KMS' && key.id ? key.id : '',
     executionTimeout: String(seconds),

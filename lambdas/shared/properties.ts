@@ -57,6 +57,15 @@ export const SSM_PATTERNS = {
   pipelineName: '^[A-Za-z0-9.@_-]{0,100}$',
   pipelineExecutionId: '^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$',
   revision: '^[A-Za-z0-9._:/+=@-]{0,1500}$',
+  /**
+   * The artifacts after the first of their kind, for the document's SecondaryInputUrls and SecondaryOutputUrls: up to 4
+   * `name=url`, space-separated. A name is CodePipeline's artifact name, 1 to 100 of [A-Za-z0-9_-]
+   * (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_InputArtifact.html); a URL as `url` holds no
+   * space, so the space separates them and nothing else.
+   */
+  secondaryUrls: '^([A-Za-z0-9_-]{1,100}=https?://[^\\s"\'`]{1,8000}( [A-Za-z0-9_-]{1,100}=https?://[^\\s"\'`]{1,8000}){0,3})?$',
+  /** The outputs after the first, for the document's SecondaryOutputPaths: up to 4 `name=path`, comma-separated (a path as `path`, without a comma). */
+  secondaryOutputPaths: '^([A-Za-z0-9_-]{1,100}=[^\\x00-\\x1f\\x7f"\'`$;&|<>*?,]{1,1000}(,[A-Za-z0-9_-]{1,100}=[^\\x00-\\x1f\\x7f"\'`$;&|<>*?,]{1,1000}){0,3})?$',
   /** ExportedVariables' names, comma-separated (lambdas/shared/build-environment.ts's VARIABLE_NAME each); empty for none. */
   exportedVariables: '^([A-Za-z_][A-Za-z0-9_]{0,127}(,[A-Za-z_][A-Za-z0-9_]{0,127})*)?$',
 } as const;

@@ -70,6 +70,16 @@ export interface ArtifactLocation {
   readonly key: string;
 }
 
+/** An artifact of the job other than the first of its kind, by its CodePipeline name (1 to 100 of [A-Za-z0-9_-]). */
+export interface NamedArtifact extends ArtifactLocation {
+  readonly name: string;
+}
+
+/** An output artifact other than the first, and the file or directory (relative to the working directory) zipped into it. */
+export interface NamedOutput extends NamedArtifact {
+  readonly path: string;
+}
+
 export interface PipelineRef {
   readonly name: string;
   readonly executionId: string;
@@ -98,8 +108,19 @@ export interface BuildJob {
   readonly pipelineName: string;
   readonly properties: BuildProperties;
   readonly context: BuildContext;
+  /** The primary input artifact (the job's first), unzipped into the working directory. */
   readonly input: ArtifactLocation | null;
+  /** The first output artifact: what properties.outputArtifactPath names. */
   readonly output: ArtifactLocation | null;
+  /**
+   * The other input artifacts (up to 4), each unzipped into its own directory, CODEPIPELINE_SRC_DIR_<name>. Absent in a
+   * job of an execution started before several artifacts were served: none.
+   */
+  readonly secondaryInputs?: readonly NamedArtifact[];
+  /** The other output artifacts (up to 4), each with its path; absent as secondaryInputs is. */
+  readonly secondaryOutputs?: readonly NamedOutput[];
+  /** secondaryOutputs as the document's SecondaryOutputPaths takes them: name=path, comma-separated; '' for none. */
+  readonly secondaryOutputPaths?: string;
   /** The fleet of `properties.fleet`, or null for a cold launch. */
   readonly fleet: JobFleet | null;
   /** KMS key that encrypts the pipeline's artifacts; empty means the S3 managed key (aws/s3). */
@@ -195,6 +216,12 @@ export interface ArtifactUrl {
   readonly expiresAt: string | null;
   /** After this (ISO 8601) the state machine signs the URL again before using it. */
   readonly refreshAfter: string | null;
+}
+
+/** The first artifact's URL and the others', as the document's SecondaryInputUrls / SecondaryOutputUrls take them. */
+export interface SignedArtifacts extends ArtifactUrl {
+  /** name=url for each artifact after the first, space-separated (a presigned URL holds no space); '' for none. */
+  readonly secondaryUrls: string;
 }
 
 export type ArtifactDirection = 'input' | 'output';

@@ -16,10 +16,12 @@ export const SFN_PAYLOAD_BYTES = 262_144;
  * Systems Manager: the total size of a command's parameters, 64 KB. SendCommand's only documented
  * size limit is its MaxDocumentSizeExceeded error, "The size limit of a document is 64 KB"
  * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html#API_SendCommand_Errors);
- * the API reference gives no separate limit on Parameters, nor says whether the parameters count
- * toward the document's 64 KB. The local service refuses parameters over 64 KB with that error;
- * the product's parameters (presigned URLs, a task token, the build command) are a few KB, well
- * under either reading.
+ * the API reference gives no separate limit on Parameters. CreateDocument's Content says the parameters count
+ * toward the document's 64 KB ("This quota also includes the content specified for input parameters at runtime":
+ * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html#systemsmanager-CreateDocument-request-Content).
+ * The local service refuses parameters over 64 KB with that error here, and the document and its parameters together
+ * over 64 KB in SendCommand itself (ssm.ts, which knows the document); the product's largest command (five presigned
+ * URLs, the environment's two, a task token, the build command) is checked against both in test/lambdas/artifact-sizes.test.ts.
  */
 export const SSM_PARAMETERS_BYTES = 65_536;
 
@@ -110,11 +112,14 @@ const outputVariablesSize: Rule = (input) => {
     : undefined;
 };
 
+/** The bytes of a command's parameters: each name and its values. */
+export const parameterBytes = (parameters: Record<string, string[]>) => Object.entries(parameters).reduce((n, [k, vs]) => n + bytes(k) + vs.reduce((m, v) => m + bytes(v), 0), 0);
+
 /** See SSM_PARAMETERS_BYTES. */
 const parametersSize: Rule = (input) => {
   const parameters = input.Parameters as Record<string, string[]> | undefined;
   if (!parameters) return undefined;
-  const size = Object.entries(parameters).reduce((n, [k, vs]) => n + bytes(k) + vs.reduce((m, v) => m + bytes(v), 0), 0);
+  const size = parameterBytes(parameters);
   return size > SSM_PARAMETERS_BYTES ? new AwsError('MaxDocumentSizeExceeded', `The parameters total ${size} bytes; the size limit is 64 KB (${SSM_PARAMETERS_BYTES} bytes)`) : undefined;
 };
 

@@ -10,7 +10,8 @@ import { serveJsonProtocol, type LocalServer } from './http';
 import { isReleased, jobOf, type SimInstance } from './ec2';
 import { mayReceiveCommands, mayRegister, openOutputStreams, type AgentIdentity, type OutputStreams } from './agent';
 import type { LocalLogs } from './logs';
-import { loadDocument, resolveParameters, stepFor, type CommandDocument } from './ssm-document';
+import { DOCUMENT_FILE, loadDocument, resolveParameters, stepFor, type CommandDocument } from './ssm-document';
+import { parameterBytes, SSM_PARAMETERS_BYTES } from './request-rules';
 import { LocalParameters } from './ssm-parameters';
 
 /** SSM's own limits on the output GetCommandInvocation returns. */
@@ -93,6 +94,7 @@ export class LocalSsm {
   }
   private readonly invocations = new Map<string, Invocation>();
   private readonly document: CommandDocument = loadDocument();
+  private readonly documentBytes = fs.statSync(DOCUMENT_FILE).size;
   private server?: LocalServer;
   private readonly timers = new Set<NodeJS.Timeout>();
   chaos: Chaos = {};
@@ -224,10 +226,16 @@ export class LocalSsm {
   private sendCommand(body: Record<string, unknown>) {
     const documentName = String(body.DocumentName);
     if (documentName !== this.options.documentName) throw new AwsError('InvalidDocument', `Document ${documentName} does not exist`);
+    const parameters = (body.Parameters ?? {}) as Record<string, string[]>;
+    // "The content of the document must not exceed 64KB. This quota also includes the content specified for input
+    // parameters at runtime" (CreateDocument's Content: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html#systemsmanager-CreateDocument-request-Content):
+    // the document and the command's parameters together, here the document file's bytes (request-rules.ts checks the
+    // parameters alone first).
+    const size = this.documentBytes + parameterBytes(parameters);
+    if (size > SSM_PARAMETERS_BYTES) throw new AwsError('MaxDocumentSizeExceeded', `The document and its parameters total ${size} bytes; the size limit of a document is 64 KB (${SSM_PARAMETERS_BYTES} bytes), its runtime parameters included`);
     const ids = (body.InstanceIds ?? []) as string[];
     if (ids.length !== 1 || !this.online.has(ids[0])) throw new AwsError('InvalidInstanceId', 'Instances not in a valid state for account');
     this.throttled('SendCommand', ids[0]);
-    const parameters = (body.Parameters ?? {}) as Record<string, string[]>;
     let resolved: ReturnType<typeof resolveParameters>;
     try {
       resolved = resolveParameters(this.document, parameters);

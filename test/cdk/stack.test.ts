@@ -32,7 +32,7 @@ describe('Ec2BuildAction stack', () => {
       Category: 'Build',
       Provider: 'EC2-Build',
       Version: '3',
-      // CodePipeline's limits for a custom action, declared by version 3 (the poller refuses more than one for now).
+      // CodePipeline's limits for a custom action, declared by version 3 and served (lambdas/poller/artifacts.ts).
       InputArtifactDetails: { MinimumCount: 0, MaximumCount: 5 },
       OutputArtifactDetails: { MinimumCount: 0, MaximumCount: 5 },
       ConfigurationProperties: Match.arrayWith([

@@ -19,7 +19,7 @@ describe('artifact URLs', () => {
     codepipeline.on(GetJobDetailsCommand).resolves(details);
     const out = await invoke(handler, { job: buildJob(), direction: 'input' }, 'artifact-urls');
     expect(codepipeline).toHaveReceivedCommandWith(GetJobDetailsCommand, { jobId: JOB_ID });
-    expect(out).toEqual({ url: expect.any(String), expiresAt: '2026-11-22T10:30:00.000Z', refreshAfter: '2026-11-22T10:05:00.000Z', environmentUrl: '', environmentDeleteUrl: '' });
+    expect(out).toEqual({ url: expect.any(String), expiresAt: '2026-11-22T10:30:00.000Z', refreshAfter: '2026-11-22T10:05:00.000Z', secondaryUrls: '', environmentUrl: '', environmentDeleteUrl: '' });
     const url = new URL(out.url);
     expect(url.pathname).toContain('app/Src/in.zip');
     expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIASECRETID\//);
@@ -36,8 +36,27 @@ describe('artifact URLs', () => {
     expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-amz-server-side-encryption;x-amz-server-side-encryption-aws-kms-key-id');
   });
 
+  it('signs every artifact of a direction with one GetJobDetails: the others as name=url, each output for its own object with SSE-KMS', async () => {
+    codepipeline.on(GetJobDetailsCommand).resolves(details);
+    const job = buildJob({
+      kmsKeyId: 'alias/artifacts',
+      secondaryInputs: [{ name: 'Tools', bucket: 'artifacts', key: 'app/Tools/t.zip' }, { name: 'lib-2', bucket: 'artifacts', key: 'app/lib/l.zip' }],
+      secondaryOutputs: [{ name: 'reports', bucket: 'artifacts', key: 'app/reports/r.zip', path: 'test-results' }],
+    });
+    const input = await invoke(handler, { job, direction: 'input' }, 'artifact-urls');
+    const pairs = input.secondaryUrls.split(' ').map((p) => [p.slice(0, p.indexOf('=')), new URL(p.slice(p.indexOf('=') + 1))] as const);
+    expect(pairs.map(([name, url]) => [name, url.pathname])).toEqual([['Tools', '/app/Tools/t.zip'], ['lib-2', '/app/lib/l.zip']].map(([n, k]) => [n, expect.stringContaining(k)]));
+    expect(pairs.every(([, url]) => url.searchParams.get('X-Amz-Security-Token') === 'secret-session-token')).toBe(true);
+    const output = await invoke(handler, { job, direction: 'output' }, 'artifact-urls');
+    expect(new URL(output.url).pathname).toContain('app/Out/out.zip');
+    const [name, url] = [output.secondaryUrls.slice(0, output.secondaryUrls.indexOf('=')), new URL(output.secondaryUrls.slice(output.secondaryUrls.indexOf('=') + 1))];
+    expect([name, url.pathname]).toEqual(['reports', expect.stringContaining('app/reports/r.zip')]);
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-amz-server-side-encryption;x-amz-server-side-encryption-aws-kms-key-id');
+    expect(codepipeline).toHaveReceivedCommandTimes(GetJobDetailsCommand, 2);
+  });
+
   it('returns an empty URL, with nothing to refresh, when the action has no input artifact', async () => {
-    expect(await invoke(handler, { job: buildJob({ input: null }), direction: 'input' }, 'artifact-urls')).toEqual({ url: '', expiresAt: null, refreshAfter: null, environmentUrl: '', environmentDeleteUrl: '' });
+    expect(await invoke(handler, { job: buildJob({ input: null }), direction: 'input' }, 'artifact-urls')).toEqual({ url: '', expiresAt: null, refreshAfter: null, secondaryUrls: '', environmentUrl: '', environmentDeleteUrl: '' });
     expect(codepipeline).not.toHaveReceivedCommand(GetJobDetailsCommand);
   });
 

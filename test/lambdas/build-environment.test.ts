@@ -1,6 +1,5 @@
 import { parseEnvironmentVariables, parseExportedVariables, secretReference } from '../../lambdas/shared/build-environment';
-import { parseProperties, toBuildJob } from '../../lambdas/poller/job';
-import { polledJob } from '../fixtures/job';
+import { parseProperties } from '../../lambdas/poller/job';
 
 const scope = { parameterPrefixes: ['/builds/'], secretPrefixes: ['builds/'] };
 const vars = (...items: unknown[]) => JSON.stringify(items);
@@ -113,15 +112,5 @@ describe('what version 3 declares but this stack version does not serve yet', ()
 
   it('refuses CachePaths before anything is launched, saying to remove it', () => {
     expect(() => parseProperties({ ...base, CachePaths: 'node_modules' })).toThrow(expect.objectContaining({ name: 'JobConfigurationError', message: expect.stringMatching(/^CachePaths is not supported yet by this stack version; remove it/) }));
-  });
-
-  it('refuses more than one input or output artifact', () => {
-    const job = polledJob();
-    const [input] = job.data!.inputArtifacts!;
-    const twoInputs = { ...job, data: { ...job.data, inputArtifacts: [input, { ...input, name: 'Tests' }] } };
-    expect(() => toBuildJob(twoInputs)).toThrow(/declares 2 input artifacts \(Src, Tests\); more than one input artifact is not supported yet by this stack version\. Keep one\./);
-    const output = (name: string) => ({ name, location: { type: 'S3' as const, s3Location: { bucketName: 'artifacts', objectKey: `app/${name}/out.zip` } } });
-    const twoOutputs = { ...job, data: { ...job.data, outputArtifacts: [output('Out'), output('Reports')] } };
-    expect(() => toBuildJob(twoOutputs)).toThrow(/declares 2 output artifacts \(Out, Reports\); more than one output artifact/);
   });
 });

@@ -15,6 +15,7 @@ const ok: JobSummary = {
   instancesReleased: 1,
   stateTransitions: 12,
   outputArtifact: null,
+  outputArtifacts: [],
   durationMs: 1,
   executionStatus: 'SUCCEEDED',
   instancesSwept: 0,

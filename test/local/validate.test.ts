@@ -83,6 +83,11 @@ describe('Systems Manager refuses what its model and documentation refuse', () =
     await expect(send({ Parameters: { Phase: ['build'], Command: ['x'.repeat(65_536)] } })).rejects.toMatchObject({ name: 'MaxDocumentSizeExceeded', message: expect.stringContaining('65536 bytes') });
   });
 
+  it('refuses parameters that take the document past 64 KB, parameters under 64 KB alone (MaxDocumentSizeExceeded)', async () => {
+    // CreateDocument's Content: the document's 64 KB "also includes the content specified for input parameters at runtime".
+    await expect(send({ Parameters: { Phase: ['build'], Command: ['x'.repeat(60_000)] } })).rejects.toMatchObject({ name: 'MaxDocumentSizeExceeded', message: expect.stringMatching(/^The document and its parameters total \d+ bytes/) });
+  });
+
   it('refuses an instance id that is not one, and more than 50 of them (ValidationException)', async () => {
     await expect(send({ InstanceIds: ['i-123'] })).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining("at 'instanceIds.1.member'") });
     await expect(send({ InstanceIds: Array.from({ length: 51 }, () => INSTANCE_ID) })).rejects.toMatchObject({ name: 'ValidationException' });

@@ -143,7 +143,7 @@ describe('Step Functions refuses what its model and API reference refuse', () =>
   });
 
   it('fails an execution whose task returns more than 256 KiB with States.DataLimitExceeded, which States.ALL neither retries nor catches', async () => {
-    const { executionArn } = await start({ name: 'big-result', input: JSON.stringify({ jobId: JOB_ID, nonce: 'n' }) });
+    const { executionArn } = await start({ name: 'big-result', input: JSON.stringify({ jobId: JOB_ID, nonce: 'n', job: null, rejection: null }) });
     const execution = sfn.executions.get(executionArn!)!;
     await execution.done;
     expect(execution).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });

@@ -8,7 +8,7 @@ import { METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE, type MetricKey } from '.
 import type { FailureType } from '../lambdas/shared/types';
 
 export interface ObservabilityProps {
-  /** Every function of the provider: each gets an error alarm and a line on the dashboard. */
+  /** Every function of the provider: each gets an alarm on its unexpected errors and lines on the dashboard. */
   readonly functions: readonly lambda.IFunction[];
   /**
    * An SNS topic every alarm notifies (in alarm only). A standard topic: CloudWatch alarm actions publish to SNS
@@ -29,8 +29,8 @@ export const FAILED_JOB_RATE = { threshold: 0.5, period: Duration.hours(1) } as 
 /**
  * The stack's dashboard and alarms, over the metrics its functions emit (lambdas/shared/metric-names.ts: the same
  * names on both sides) and each function's own Errors metric. Alarms: a failed-job rate, any instance the sweeper
- * had to terminate, a job that waited in its fleet's line past maxQueueMinutes (LineWaitExceeded), and any function
- * error. Missing data is "not breaching": a stack that runs no builds is healthy.
+ * had to terminate, a job that waited in its fleet's line past maxQueueMinutes (LineWaitExceeded), and any unexpected
+ * error of a function. Missing data is "not breaching": a stack that runs no builds is healthy.
  */
 export class Observability extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -87,16 +87,21 @@ export class Observability extends Construct {
     });
     // Each function by its path in the provider (Tasks/Launch, SafetyNets/Sweeper), unique where its id alone is not.
     const within = (fn: lambda.IFunction) => fn.node.path.slice(scope.node.path.length + 1);
-    const errors = props.functions.map((fn) => ({ fn, errors: fn.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) }) }));
-    for (const { fn, errors: m } of errors) {
-      alarm(`${within(fn).replace(/[^A-Za-z0-9]/g, '')}Errors`, {
-        alarmDescription: `Function ${within(fn)} of ${stackName} failed an invocation (its log group says why).`,
-        metric: m,
+    // Not Lambda's Errors: it counts the typed errors the state machine retries or catches as part of its work (a job
+    // that joins its fleet's line, a Spot launch retried, a user's configuration error), and would fire when all goes
+    // as designed (lambdas/shared/error-metrics.ts). UnexpectedErrors counts the others, by the function's name, the
+    // value Lambda's context gives the function at run time and AWS/Lambda's FunctionName dimension holds.
+    for (const fn of props.functions) {
+      alarm(`${within(fn).replace(/[^A-Za-z0-9]/g, '')}UnexpectedErrors`, {
+        alarmDescription: `Function ${within(fn)} of ${stackName} failed an invocation with an error the state machine does not expect (its log group says which).`,
+        metric: metric('unexpectedErrors', 'Sum', Duration.minutes(5), fn.functionName),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
       });
     }
+    const errors = props.functions.map((fn) => fn.metricErrors({ statistic: 'Sum', period: Duration.minutes(5), label: within(fn) }));
+    const unexpected = props.functions.map((fn) => metric('unexpectedErrors', 'Sum', Duration.minutes(5), fn.functionName, within(fn)));
 
     const graph = (title: string, left: cloudwatch.IMetric[], right?: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, right, width: 12, height: 6 });
     const latency = (statistic: string) => metric('startLatency', statistic, Duration.minutes(5), undefined, `Start latency ${statistic}`);
@@ -105,7 +110,11 @@ export class Observability extends Construct {
         [graph('Jobs by outcome', [sum('jobsSucceeded', 'Succeeded'), sum('jobsFailed', 'Failed')]), graph('Failures by type', Object.keys(FAILURE_TYPES).map((t) => metric('jobsFailed', 'Sum', Duration.minutes(5), t, t)))],
         [graph('Start latency (poll to instance ready, ms)', [latency('p50'), latency('p90')]), graph('Capacity: pool hits, cold launches, Spot interruptions', [sum('poolHits'), sum('coldLaunches'), sum('spotInterruptions')])],
         [graph('Sweeper: instances terminated and their instance-minutes', [sum('sweeperTerminations')], [sum('leakedInstanceMinutes')]), graph('Fleet lines: jobs waiting (max) and waits past the bound', [metric('jobsWaiting', 'Maximum', Duration.minutes(5))], [sum('lineWaitExceeded')])],
-        [new cloudwatch.GraphWidget({ title: 'Function errors', left: errors.map((e) => e.errors.with({ label: within(e.fn) })), width: 24, height: 6 })],
+        [
+          graph('Unexpected function errors (the alarms\' metric)', unexpected),
+          // Every error Lambda counts, the expected ones included (a job joining its fleet's line, a retried launch): context, not an alarm.
+          graph('Function errors as Lambda counts them (expected ones included)', errors),
+        ],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
       ],
     });

@@ -3,7 +3,9 @@ import { acknowledgeJob } from '../shared/codepipeline';
 import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
 import { JobConfigurationError } from '../shared/errors';
 import { JobObjects } from '../shared/job-objects';
+import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
 import { secretText } from '../shared/secrets';
 import { decryptedParameter } from '../shared/ssm';
 import type { BuildJob } from '../shared/types';
@@ -25,6 +27,7 @@ export interface AcknowledgeResult {
 }
 
 const logger = createLogger('acknowledge');
+const metrics = createMetrics('acknowledge');
 const forcePathStyle = loadS3ForcePathStyle();
 const jobBucket = loadJobBucket();
 let objects: JobObjects | undefined;
@@ -39,7 +42,7 @@ const jobObjects = () => (objects ??= new JobObjects(jobBucket(), forcePathStyle
  * variable, reported by "Report Result"). Other errors fail the task, for the state machine to retry (AcknowledgeJob
  * again with the same nonce answers InProgress).
  */
-export const handler: Handler<AcknowledgeEvent, AcknowledgeResult> = async (event, context) => {
+export const handler: Handler<AcknowledgeEvent, AcknowledgeResult> = countingErrors(metrics, async (event, context) => {
   logger.addContext(context);
   logger.appendKeys({ jobId: event.jobId });
   const ack = await acknowledgeJob(event.jobId, event.nonce);
@@ -58,4 +61,4 @@ export const handler: Handler<AcknowledgeEvent, AcknowledgeResult> = async (even
     return { status: ack.status, rejection: err.message };
   }
   return { status: ack.status, rejection: null };
-};
+});

@@ -3,7 +3,9 @@ import { ENVIRONMENT_URL_TTL_SECONDS, validity } from '../shared/artifacts';
 import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
 import { JobConfigurationError } from '../shared/errors';
 import { JobObjects } from '../shared/job-objects';
+import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
 import type { ArtifactDirection, BuildJob, SignedArtifacts } from '../shared/types';
 import { artifactsOf, signArtifacts } from './artifacts';
 import { environmentUrls, exportsUrl, type EnvironmentUrls } from './job-environment';
@@ -21,6 +23,7 @@ export type ArtifactUrls = SignedArtifacts & Partial<EnvironmentUrls> & { readon
 const forcePathStyle = loadS3ForcePathStyle();
 const jobBucket = loadJobBucket();
 const logger = createLogger('artifact-urls');
+const metrics = createMetrics('artifact-urls');
 let objects: JobObjects | undefined;
 const jobObjects = () => (objects ??= new JobObjects(jobBucket(), forcePathStyle));
 
@@ -30,7 +33,7 @@ const jobObjects = () => (objects ??= new JobObjects(jobBucket(), forcePathStyle
  * before the upload. Beside the input, the URLs of the build's environment object (written at the acknowledgement); beside the
  * output, the exported variables' upload is signed. Never logs a URL or a value.
  */
-export const handler: Handler<ArtifactUrlEvent, ArtifactUrls> = async (event, context) => {
+export const handler: Handler<ArtifactUrlEvent, ArtifactUrls> = countingErrors(metrics, async (event, context) => {
   logger.addContext(context);
   const { job, direction, executionName = '' } = event;
   logger.appendKeys({ jobId: job.jobId, direction });
@@ -47,4 +50,4 @@ export const handler: Handler<ArtifactUrlEvent, ArtifactUrls> = async (event, co
     return { ...url, ...alone, ...environment };
   }
   return { url: url.url, expiresAt: url.expiresAt, refreshAfter: url.refreshAfter, secondaryUrls: url.secondaryUrls, exportsUrl: await exportsUrl(exported, executionName, jobObjects) };
-};
+});

@@ -1,6 +1,8 @@
 import type { Handler } from 'aws-lambda';
 import { loadStateMachineArn } from '../shared/config';
+import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
 import { isRunningStatus } from '../shared/types';
 import { deliverResult } from './result';
 
@@ -17,12 +19,13 @@ export type CommandEventResult = 'resumed' | 'stale' | 'ignored';
 
 const stateMachineArn = loadStateMachineArn();
 const logger = createLogger('command-events');
+const metrics = createMetrics('command-events');
 
 /**
  * Resumes the state machine when a build command finishes, so waiting costs no polling:
  * the task token travels as the command's TaskToken parameter.
  */
-export const handler: Handler<CommandEvent, CommandEventResult> = async (event, context) => {
+export const handler: Handler<CommandEvent, CommandEventResult> = countingErrors(metrics, async (event, context) => {
   logger.addContext(context);
   const { 'command-id': commandId, 'instance-id': instanceId, status } = event.detail;
   logger.appendKeys({ commandId, instanceId, status });
@@ -34,4 +37,4 @@ export const handler: Handler<CommandEvent, CommandEventResult> = async (event, 
   }
   logger.info(delivery.outcome === 'resumed' ? 'build execution resumed' : 'the waiting task had already ended', { exitCode: delivery.exitCode });
   return delivery.outcome;
-};
+});

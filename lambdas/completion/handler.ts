@@ -3,6 +3,7 @@ import { putJobFailure, putJobSuccess } from '../shared/codepipeline';
 import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
 import { JobObjects } from '../shared/job-objects';
 import { measureJobResult } from '../shared/job-metrics';
+import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import type { CompletionInput, JobOutcome } from '../shared/types';
@@ -20,7 +21,7 @@ const jobObjects = () => (objects ??= new JobObjects(jobBucket(), forcePathStyle
 export type CompletionResult = JobOutcome & { readonly reported: string };
 
 /** "Report Result": exactly one result per job; a retried call finds the first one standing. */
-export const handler: Handler<CompletionInput, CompletionResult> = async (input, context) => {
+export const handler: Handler<CompletionInput, CompletionResult> = countingErrors(metrics, async (input, context) => {
   logger.addContext(context);
   const { jobId } = input.state;
   logger.appendKeys({ jobId, executionArn: input.executionArn });
@@ -44,6 +45,5 @@ export const handler: Handler<CompletionInput, CompletionResult> = async (input,
   }
   // Counted by the call that reported it: a retried call that finds the result standing counts nothing.
   if (reported === 'reported') measureJobResult(metrics, input, outcome);
-  metrics.publish();
   return { ...outcome, reported };
-};
+});

@@ -1,5 +1,7 @@
 import type { Handler } from 'aws-lambda';
+import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
 import { poolTableFromEnv } from '../shared/pool-table';
 import { jobIdOf, releaseEndedExecution, type EndedExecution, type ReleaseResult } from './release';
 
@@ -9,12 +11,13 @@ export interface ExecutionEvent {
 }
 
 const logger = createLogger('execution-events');
+const metrics = createMetrics('execution-events');
 const table = poolTableFromEnv();
 
 /** A build execution ended outside its own Catch: release its instance and fleet slot, fail the job it owned. */
-export const handler: Handler<ExecutionEvent, ReleaseResult> = async (event, context) => {
+export const handler: Handler<ExecutionEvent, ReleaseResult> = countingErrors(metrics, async (event, context) => {
   logger.addContext(context);
   const { executionArn, status } = event.detail;
   logger.appendKeys({ jobId: jobIdOf(event.detail), executionArn, status });
   return releaseEndedExecution(event.detail, logger, table, new Date());
-};
+});

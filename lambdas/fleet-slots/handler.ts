@@ -1,5 +1,6 @@
 import type { Handler } from 'aws-lambda';
 import { measureLine } from '../shared/job-metrics';
+import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import { poolTableFromEnv } from '../shared/pool-table';
@@ -16,7 +17,7 @@ const table = poolTableFromEnv();
 const logger = createLogger('fleet-slots');
 const metrics = createMetrics('fleet-slots');
 
-export const handler: Handler<SlotEvent, SlotState | WaitOutcome | { resumed: number }> = async (event, context) => {
+export const handler: Handler<SlotEvent, SlotState | WaitOutcome | { resumed: number }> = countingErrors(metrics, async (event, context) => {
   logger.addContext(context);
   logger.appendKeys({ jobId: event.jobId, fleet: event.fleet.name });
   switch (event.action) {
@@ -24,7 +25,6 @@ export const handler: Handler<SlotEvent, SlotState | WaitOutcome | { resumed: nu
       const slot = await take(table, event, new Date());
       logger.info(slot.granted ? 'fleet slot taken' : 'no free fleet slot: in line', { position: slot.position });
       measureLine(metrics, event.fleet.name, slot);
-      metrics.publish();
       return slot;
     }
     case 'wait': {
@@ -38,4 +38,4 @@ export const handler: Handler<SlotEvent, SlotState | WaitOutcome | { resumed: nu
       return freed;
     }
   }
-};
+});

@@ -1,6 +1,8 @@
 import type { Handler } from 'aws-lambda';
 import { loadCheckWatchMs, loadReadinessWatcher, loadReadyWithinMs, loadWatchTiming } from '../shared/config';
+import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
 import { poolTableFromEnv } from '../shared/pool-store';
 import { readyOutput, type ReadyForBuild } from '../shared/readiness';
 import { watchInstance } from './check';
@@ -35,6 +37,7 @@ const LATE_INTERVAL_MS = 1000;
 /** While running, EC2 is asked as well every 20 looks, to stop at once on a lost instance. */
 const EC2_EVERY = 20;
 const logger = createLogger('instance-check');
+const metrics = createMetrics('instance-check');
 
 /**
  * "Is Instance Ready?". With a task token (lambda:invoke.waitForTaskToken), it registers the build with the readiness
@@ -42,7 +45,7 @@ const logger = createLogger('instance-check');
  * execution began under the earlier definition, which waits for this call's answer: it watches the instance itself for
  * a while, as that definition expects, so that executions running across a deployment finish.
  */
-export const handler: Handler<RegisterEvent | CheckEvent, Registration | ReadyForBuild> = async (event, context) => {
+export const handler: Handler<RegisterEvent | CheckEvent, Registration | ReadyForBuild> = countingErrors(metrics, async (event, context) => {
   logger.addContext(context);
   logger.appendKeys({ instanceId: event.instanceId });
   if ('taskToken' in event && typeof event.taskToken === 'string') {
@@ -60,4 +63,4 @@ export const handler: Handler<RegisterEvent | CheckEvent, Registration | ReadyFo
     ec2Every: EC2_EVERY,
   });
   return readyOutput(event, new Date(readiness.readyAt));
-};
+});

@@ -1,5 +1,7 @@
 import type { Handler } from 'aws-lambda';
+import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
 import { poolTableFromEnv } from '../shared/pool-store';
 import { getWaiters, markRunning, takeWaiter } from '../shared/readiness-table';
 import { failTask } from '../shared/sfn';
@@ -32,9 +34,10 @@ export const LOST_STATES: ReadonlySet<string> = new Set(['shutting-down', 'termi
 
 const table = poolTableFromEnv();
 const logger = createLogger('instance-events');
+const metrics = createMetrics('instance-events');
 
 /** Marks a waiting build's instance running (the watcher then asks for its agent), or fails the build at once when it is lost. */
-export const handler: Handler<StateChangeEvent, StateChangeOutcome> = async (event, context) => {
+export const handler: Handler<StateChangeEvent, StateChangeOutcome> = countingErrors(metrics, async (event, context) => {
   logger.addContext(context);
   const instanceId = event?.detail?.['instance-id'];
   const state = event?.detail?.state;
@@ -51,4 +54,4 @@ export const handler: Handler<StateChangeEvent, StateChangeOutcome> = async (eve
   await takeWaiter(table, instanceId, waiter.taskToken);
   logger.info('build failed: its instance is lost', { instanceId, state, execution: waiter.executionName });
   return 'failed-build';
-};
+});

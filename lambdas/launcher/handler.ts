@@ -2,6 +2,7 @@ import type { Handler } from 'aws-lambda';
 import { loadLaunchConfig } from '../shared/config';
 import { errorCode, errorMessage, THROTTLING_CODES, ThrottledError } from '../shared/errors';
 import { measureCapacity } from '../shared/job-metrics';
+import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import { poolTableFromEnv } from '../shared/pool-table';
@@ -42,13 +43,12 @@ async function throttledAsRetryable<T>(launch: () => Promise<T>): Promise<T> {
  * JobConfigurationError, CapacityError, Throttled or NoFreeFleetSlot, which the state machine retries or catches.
  * "Refill The Fleet" follows for a fleet's job.
  */
-export const handler: Handler<LaunchEvent, LaunchedInstance> = async (event, context) => {
+export const handler: Handler<LaunchEvent, LaunchedInstance> = countingErrors(metrics, async (event, context) => {
   logger.addContext(context);
   logger.appendKeys({ jobId: event.job.jobId });
   const { job, executionName } = event;
   const instance = await throttledAsRetryable(() => (hasFleet(job) ? fleetInstance(job, executionName, config, images, capacity) : launchBuildInstance(job, executionName, config, images)));
   logger.info('instance ready for the job', { ...instance });
   measureCapacity(metrics, job, instance);
-  metrics.publish();
   return instance;
-};
+});

@@ -1,7 +1,9 @@
 import type { Handler } from 'aws-lambda';
 import { loadActionTypes, loadEnvironmentScope, loadFleets, loadRenewalSeconds, loadStateMachineArn } from '../shared/config';
 import { pollForJobs } from '../shared/codepipeline';
+import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
 import type { ActionTypeRef } from '../shared/types';
 import { dispatchJob, type DispatchOutcome } from './dispatch';
 
@@ -17,6 +19,7 @@ const renewalSeconds = loadRenewalSeconds();
 const fleets = loadFleets();
 const scope = loadEnvironmentScope();
 const logger = createLogger('poller');
+const metrics = createMetrics('poller');
 
 /** The rule already filters on owner, category and provider; the version may arrive as a number. */
 export function isOurAction(event: PollerEvent, ours: ActionTypeRef): boolean {
@@ -28,7 +31,7 @@ export function isOurAction(event: PollerEvent, ours: ActionTypeRef): boolean {
  * Polls the version a STARTED event names (when it is one this provider serves), and every version on the schedule
  * that catches jobs offered again.
  */
-export const handler: Handler<PollerEvent, Record<DispatchOutcome, number>> = async (event, context) => {
+export const handler: Handler<PollerEvent, Record<DispatchOutcome, number>> = countingErrors(metrics, async (event, context) => {
   logger.addContext(context);
   const counts: Record<DispatchOutcome, number> = { started: 0, rejected: 0, duplicate: 0, 'not-started': 0, continued: 0, 'continuation-failed': 0 };
   const pollable = event.source === 'aws.events' ? actionTypes : actionTypes.filter((t) => isOurAction(event, t));
@@ -49,7 +52,7 @@ export const handler: Handler<PollerEvent, Record<DispatchOutcome, number>> = as
   }
   logger.info('poll finished', { polled, ...counts });
   return counts;
-};
+});
 
 /** Time the schedule's draining polls leave the function for the last dispatch. */
 const DRAIN_MARGIN_MS = 15_000;

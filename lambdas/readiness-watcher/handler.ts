@@ -3,7 +3,9 @@ import type { Handler } from 'aws-lambda';
 import { loadWatchTiming } from '../shared/config';
 import { instanceStates } from '../shared/ec2';
 import { invokeAsync } from '../shared/lambda';
+import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
+import { createMetrics } from '../shared/metrics';
 import { poolTableFromEnv } from '../shared/pool-store';
 import { leaseMs, type WatcherEvent } from '../shared/readiness';
 import { handOverLease, listWaiterHeads, releaseLease, takeLease } from '../shared/readiness-table';
@@ -14,6 +16,7 @@ import { runWatcher, type WatchSummary } from './watch';
 const table = poolTableFromEnv();
 const timing = loadWatchTiming();
 const logger = createLogger('readiness-watcher');
+const metrics = createMetrics('readiness-watcher');
 const calls = { onlineAgents, instanceStates, resume: resumeTask, fail: failTask };
 
 /**
@@ -21,7 +24,7 @@ const calls = { onlineAgents, instanceStates, resume: resumeTask, fail: failTask
  * is up and builds still wait (hand-over, same lease), and every minute by its schedule (a watcher that died): the
  * schedule's run takes a lease of its own, and stops at once when nothing waits or another watcher holds it.
  */
-export const handler: Handler<WatcherEvent, WatchSummary | { readonly stopped: 'nothing-waits' | 'lease-held' }> = async (event, context) => {
+export const handler: Handler<WatcherEvent, WatchSummary | { readonly stopped: 'nothing-waits' | 'lease-held' }> = countingErrors(metrics, async (event, context) => {
   logger.addContext(context);
   // The invocation's own owner: a hand-over or a registration passes its lease on to it, so a duplicate delivery of
   // the same event finds the lease taken and stops.
@@ -50,4 +53,4 @@ export const handler: Handler<WatcherEvent, WatchSummary | { readonly stopped: '
   }
   logger.info('watcher stopped', { ...summary });
   return summary;
-};
+});

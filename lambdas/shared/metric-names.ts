@@ -13,9 +13,12 @@ export const METRICS_NAMESPACE = 'EC2BuildAction';
 /**
  * Dimensions, few and of low cardinality (each value combination is a metric billed on its own:
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Dimension): the stack on
- * every metric, and a breakdown by fleet or failure type on the metrics that have one. Never a job or instance id.
+ * every metric, and a breakdown by fleet, failure type or function on the metrics that have one. Never a job or
+ * instance id. FunctionName is the function's name as Lambda's context object gives it
+ * (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html): the value AWS/Lambda's own FunctionName dimension
+ * has, one per function of the stack.
  */
-export const METRIC_DIMENSIONS = { stack: 'Stack', fleet: 'Fleet', failureType: 'FailureType' } as const;
+export const METRIC_DIMENSIONS = { stack: 'Stack', fleet: 'Fleet', failureType: 'FailureType', functionName: 'FunctionName' } as const;
 
 /** The variable that tells a function its stack's name (lib/lambda-function.ts sets it on every function). */
 export const METRICS_STACK_VARIABLE = 'METRICS_STACK';
@@ -26,7 +29,7 @@ export interface MetricSpec {
   readonly name: string;
   readonly unit: MetricUnitName;
   /** The dimension a metric is also broken down by (besides the stack alone), when it has one. */
-  readonly breakdown?: typeof METRIC_DIMENSIONS.fleet | typeof METRIC_DIMENSIONS.failureType;
+  readonly breakdown?: typeof METRIC_DIMENSIONS.fleet | typeof METRIC_DIMENSIONS.failureType | typeof METRIC_DIMENSIONS.functionName;
 }
 
 /**
@@ -57,6 +60,12 @@ export const METRICS = {
    * 0 when a slot was freed meanwhile. Read as the period's maximum.
    */
   jobsWaiting: { name: 'JobsWaiting', unit: 'Count', breakdown: METRIC_DIMENSIONS.fleet },
+  /**
+   * An invocation that failed with an error no state expects by name (every function, error-metrics.ts): not one of
+   * the typed errors the state machine retries or catches as part of its work (errors.ts FAILURE_TYPES), but an SDK
+   * error past its retries, a bug, an incomplete sweep. By function.
+   */
+  unexpectedErrors: { name: 'UnexpectedErrors', unit: 'Count', breakdown: METRIC_DIMENSIONS.functionName },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;

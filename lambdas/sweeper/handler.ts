@@ -1,6 +1,7 @@
 import type { Handler } from 'aws-lambda';
 import { loadFleets, loadStateMachineArn, loadSweeperConfig } from '../shared/config';
 import { measureSweep } from '../shared/job-metrics';
+import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import { poolTableFromEnv } from '../shared/pool-table';
@@ -18,7 +19,7 @@ const metrics = createMetrics('sweeper');
  * On the stack's schedule (an EventBridge scheduled event, whose content it does not need). Lambda
  * passes the context object second: the clock is read here, never taken from an argument.
  */
-export const handler: Handler<unknown, SweepReport> = async (_event, context) => {
+export const handler: Handler<unknown, SweepReport> = countingErrors(metrics, async (_event, context) => {
   sweeper.logger.addContext(context);
   try {
     const report = await sweep(sweeper, new Date());
@@ -28,7 +29,5 @@ export const handler: Handler<unknown, SweepReport> = async (_event, context) =>
     // An incomplete sweep still terminated what it could: counted before its error goes up.
     if (err instanceof SweepIncompleteError && err.report) measureSweep(metrics, err.report);
     throw err;
-  } finally {
-    metrics.publish();
   }
-};
+});

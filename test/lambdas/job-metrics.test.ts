@@ -5,27 +5,9 @@ import { instanceMinutes, measureCapacity, measureJobResult, measureLine, startL
 import { METRICS_STACK_VARIABLE } from '../../lambdas/shared/metric-names';
 import { createMetrics } from '../../lambdas/shared/metrics';
 import type { CompletionInput, ExecutionState, JobFleet, LaunchedInstance } from '../../lambdas/shared/types';
-import { emfProblems } from '../../local/services/metrics';
 import { buildJob, JOB_ID } from '../fixtures/job';
 import { invoke } from '../fixtures/lambda';
-
-type Emf = Record<string, unknown> & { _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] } };
-
-/** What a function prints while `run` runs: its metric lines (test/setup/quiet-logs.ts disables them; this enables them). */
-async function printed(run: () => unknown): Promise<Emf[]> {
-  const lines: string[] = [];
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n').filter(Boolean));
-    return true;
-  });
-  try {
-    await run();
-  } finally {
-    write.mockRestore();
-  }
-  for (const line of lines) expect(emfProblems(line)).toEqual([]);
-  return lines.map((l) => JSON.parse(l) as Emf);
-}
+import { printed } from '../fixtures/metric-lines';
 
 // Metric lines on for this file (test/setup/quiet-logs.ts turns them off): Powertools reads the setting when a
 // function starts, and a breakdown's instance starts at its first value.

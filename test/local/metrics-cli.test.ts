@@ -75,7 +75,7 @@ describe('the local runner\'s --metrics', () => {
             expect(doc[m.Name]).toEqual(expect.anything());
           }
           // Never a job's or an instance's id as a dimension: few metrics, whatever the number of builds.
-          expect(d.Dimensions.flat().every((k) => ['Stack', 'Fleet', 'FailureType'].includes(k))).toBe(true);
+          expect(d.Dimensions.flat().every((k) => ['Stack', 'Fleet', 'FailureType', 'FunctionName'].includes(k))).toBe(true);
         }
       }
     }

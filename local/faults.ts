@@ -118,6 +118,16 @@ export const FAULTS: readonly Fault[] = [
     },
   },
   {
+    name: 'acknowledge-throttled',
+    description: 'CodePipeline throttles the job\'s first 6 AcknowledgeJob calls: all 3 of the SDK\'s attempts of an invocation, even when a second dispatch of the job (offered again while the first waits) interleaves its own',
+    handling: 'the acknowledge function fails with ThrottlingException, an unexpected error it counts (UnexpectedErrors, whose alarm tells the operator); Acknowledge Job retries it',
+    expect: { status: 'Succeeded' },
+    chaos: () => {
+      let throttled = 0;
+      return { throttle: (service, op) => service === 'codepipeline' && op === 'AcknowledgeJob' && throttled++ < 6 };
+    },
+  },
+  {
     name: 'readiness-checks-throttled',
     description: 'Systems Manager throttles the first 12 DescribeInstanceInformation calls of the job, more than the SDK\'s own retries absorb',
     handling: 'the readiness watcher counts a throttled look as no answer, backs off (doubling, up to 2 s between looks) and keeps watching',

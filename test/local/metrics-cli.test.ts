@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { METRICS, METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
 import { currentTemplate } from '../../local/synthesized';
 import { EMF_LIMITS, emfProblems, type EmfDocument } from '../../local/services/metrics';
-import { dashboardMetrics } from '../cdk/dashboard-metrics';
+import { alarmMetrics, dashboardMetrics } from '../cdk/dashboard-metrics';
 
 /**
  * `npm run local -- --metrics FILE` (CONTRACTS): the metric lines the functions print, each a valid document of
@@ -25,12 +25,17 @@ const local = (...args: string[]) =>
 
 const IMAGE = 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
 
-/** Runs that between them go through every fact the functions measure: a pool hit, a Spot interruption, a line timeout, a leak. */
-const RUNS: Record<string, { args: string[]; fact: string }> = {
-  'pool-hit': { args: ['--fleets', 'FLEETS', '--property', 'Fleet=warm', '--command', 'echo built'], fact: METRICS.poolHits.name },
-  'spot-interruption': { args: ['--fault', 'spot-interruption'], fact: METRICS.spotInterruptions.name },
-  'queue-timeout': { args: ['--fault', 'queue-timeout'], fact: METRICS.lineWaitExceeded.name },
-  'release-fails-always': { args: ['--fault', 'release-fails-always'], fact: METRICS.sweeperTerminations.name },
+/**
+ * Runs that between them go through every fact the functions measure: a pool hit, a Spot interruption, a line timeout,
+ * a leak, an unexpected function error. Each names what its fact must add up to, by metric, in the [Stack] series.
+ */
+const RUNS: Record<string, { args: string[]; facts: Record<string, (sum: number) => boolean> }> = {
+  'pool-hit': { args: ['--fleets', 'FLEETS', '--property', 'Fleet=warm', '--command', 'echo built'], facts: { [METRICS.poolHits.name]: (n) => n >= 1 } },
+  'spot-interruption': { args: ['--fault', 'spot-interruption'], facts: { [METRICS.spotInterruptions.name]: (n) => n >= 1 } },
+  'queue-timeout': { args: ['--fault', 'queue-timeout'], facts: { [METRICS.lineWaitExceeded.name]: (n) => n === 1 } },
+  // The sweeper terminates the instance Release Instance could not: a count, and minutes since its launch.
+  'release-fails-always': { args: ['--fault', 'release-fails-always'], facts: { [METRICS.sweeperTerminations.name]: (n) => n >= 1, [METRICS.leakedInstanceMinutes.name]: (n) => n > 0 } },
+  'acknowledge-throttled': { args: ['--fault', 'acknowledge-throttled'], facts: { [METRICS.unexpectedErrors.name]: (n) => n >= 1 } },
 };
 
 describe('the local runner\'s --metrics', () => {
@@ -38,7 +43,7 @@ describe('the local runner\'s --metrics', () => {
   beforeAll(async () => {
     const fleets = path.join(DIR, 'fleets.json');
     fs.writeFileSync(fleets, JSON.stringify({ warm: { imageId: IMAGE, instanceTypes: ['c7i.large'], market: 'on-demand', hotPool: 1, stoppedPool: 0, maxConcurrent: 2, maxQueueMinutes: 5 } }));
-    // The four runs at once: each is a local cloud of its own, mostly waiting on simulated time.
+    // The runs at once: each is a local cloud of its own, mostly waiting on simulated time.
     const runs = await Promise.all(
       Object.entries(RUNS).map(async ([name, { args }]) => {
         files[name] = path.join(DIR, `${name}.jsonl`);
@@ -81,20 +86,38 @@ describe('the local runner\'s --metrics', () => {
     }
   });
 
-  it('emits, in each run, the metric of the fact the run goes through', () => {
-    const namesOf = (name: string) => new Set(linesOf(name).flatMap((l) => (JSON.parse(l) as EmfDocument)._aws.CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name))));
-    expect(Object.fromEntries(Object.entries(RUNS).map(([name, { fact }]) => [name, namesOf(name).has(fact)]))).toEqual(Object.fromEntries(Object.keys(RUNS).map((name) => [name, true])));
+  it('adds up, in each run, the values of the facts the run goes through', () => {
+    const sums = (name: string) => {
+      const total: Record<string, number> = {};
+      for (const line of linesOf(name)) {
+        const doc = JSON.parse(line) as EmfDocument;
+        for (const d of doc._aws.CloudWatchMetrics) {
+          // The [Stack] series only: a breakdown's line repeats the same values.
+          if (JSON.stringify(d.Dimensions) !== '[["Stack"]]') continue;
+          for (const m of d.Metrics) total[m.Name] = (total[m.Name] ?? 0) + [doc[m.Name]].flat().reduce((a: number, v) => a + Number(v), 0);
+        }
+      }
+      return total;
+    };
+    const verdicts = Object.entries(RUNS).flatMap(([name, { facts }]) => {
+      const total = sums(name);
+      return Object.entries(facts).map(([metric, holds]) => `${name}: ${metric} = ${total[metric] ?? 'none'}: ${holds(total[metric] ?? NaN) ? 'holds' : 'FAILS'}`);
+    });
+    expect(verdicts.filter((v) => v.endsWith('FAILS'))).toEqual([]);
   });
 
-  it('emits every metric the stack\'s dashboard and alarms read, by the names the metrics module defines', async () => {
+  it('emits every metric the stack\'s dashboard and alarms read, with the dimension keys they read it by', async () => {
+    // A metric is its name and its dimension set: JobsFailed by {Stack} and by {Stack, FailureType} are two series.
+    const series = (name: string, keys: readonly string[]) => `${name}|${[...keys].sort().join(',')}`;
     const emitted = new Set<string>();
     for (const name of Object.keys(RUNS)) {
-      for (const line of linesOf(name)) for (const d of (JSON.parse(line) as EmfDocument)._aws.CloudWatchMetrics) for (const m of d.Metrics) emitted.add(m.Name);
+      for (const line of linesOf(name)) for (const d of (JSON.parse(line) as EmfDocument)._aws.CloudWatchMetrics) for (const m of d.Metrics) for (const set of d.Dimensions) emitted.add(series(m.Name, set));
     }
     const template = JSON.parse(fs.readFileSync(await currentTemplate(), 'utf8')) as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
-    const read = new Set(dashboardMetrics(template.Resources).filter((r) => r.namespace === METRICS_NAMESPACE).map((r) => r.name));
-    expect(read.size).toBeGreaterThan(0);
-    expect([...read].filter((n) => !emitted.has(n))).toEqual([]);
-    expect(read).toEqual(new Set(Object.values(METRICS).map((m) => m.name)));
+    const refs = [...dashboardMetrics(template.Resources), ...alarmMetrics(template.Resources)].filter((r) => r.namespace === METRICS_NAMESPACE);
+    const read = new Set(refs.map((r) => series(r.name, Object.keys(r.dimensions))));
+    expect(alarmMetrics(template.Resources).filter((r) => r.namespace === METRICS_NAMESPACE).length).toBeGreaterThan(0);
+    expect([...read].filter((s) => !emitted.has(s))).toEqual([]);
+    expect(new Set(refs.map((r) => r.name))).toEqual(new Set(Object.values(METRICS).map((m) => m.name)));
   });
 });

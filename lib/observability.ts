@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE, type MetricKey } from '../lambdas/shared/metric-names';
 import type { FailureType } from '../lambdas/shared/types';
@@ -10,6 +11,8 @@ import type { FailureType } from '../lambdas/shared/types';
 export interface ObservabilityProps {
   /** Every function of the provider: each gets an alarm on its unexpected errors and lines on the dashboard. */
   readonly functions: readonly lambda.IFunction[];
+  /** The build state machine: an execution that fails or times out outside its own Catch is an alarm. */
+  readonly stateMachine: sfn.IStateMachine;
   /**
    * An SNS topic every alarm notifies (in alarm only). A standard topic: CloudWatch alarm actions publish to SNS
    * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html), and a topic encrypted
@@ -29,8 +32,8 @@ export const FAILED_JOB_RATE = { threshold: 0.5, period: Duration.hours(1) } as 
 /**
  * The stack's dashboard and alarms, over the metrics its functions emit (lambdas/shared/metric-names.ts: the same
  * names on both sides) and each function's own Errors metric. Alarms: a failed-job rate, any instance the sweeper
- * had to terminate, a job that waited in its fleet's line past maxQueueMinutes (LineWaitExceeded), and any unexpected
- * error of a function. Missing data is "not breaching": a stack that runs no builds is healthy.
+ * had to terminate, a job that waited in its fleet's line past maxQueueMinutes (LineWaitExceeded), a build execution
+ * that failed or timed out, and any unexpected error of a function. Missing data is "not breaching": a stack that runs no builds is healthy.
  */
 export class Observability extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -85,6 +88,29 @@ export class Observability extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
     });
+    // An execution ends FAILED or TIMED_OUT only outside its own Catch (Report Result out of retries, the execution's
+    // timeout): the watchdog fails its job, and this says the system broke. AWS/States' ExecutionsFailed and
+    // ExecutionsTimedOut by StateMachineArn (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html);
+    // a series has no datapoint in a period without such an end, hence FILL
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html). ExecutionsAborted is no
+    // alarm: a user's "Stop and abandon" aborts an execution (lambdas/abandon), as the sweeper does for a build
+    // CodePipeline no longer waits for; it is graphed.
+    const executions = { period: Duration.minutes(5), statistic: 'Sum' };
+    const executionsFailed = props.stateMachine.metricFailed({ ...executions, label: 'Failed' });
+    const executionsTimedOut = props.stateMachine.metricTimedOut({ ...executions, label: 'Timed out' });
+    const executionsAborted = props.stateMachine.metricAborted({ ...executions, label: 'Aborted (Stop and abandon, or stopped by the sweeper)' });
+    alarm('ExecutionsFailed', {
+      alarmDescription: `A build execution of ${stackName} failed or timed out outside its own Catch; its job was failed for it (SystemUnavailable). The execution's history says which state.`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
+        usingMetrics: { failed: props.stateMachine.metricFailed(executions), timedOut: props.stateMachine.metricTimedOut(executions) },
+        period: executions.period,
+        label: 'Executions failed or timed out',
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
     // Each function by its path in the provider (Tasks/Launch, SafetyNets/Sweeper), unique where its id alone is not.
     const within = (fn: lambda.IFunction) => fn.node.path.slice(scope.node.path.length + 1);
     // Not Lambda's Errors: it counts the typed errors the state machine retries or catches as part of its work (a job
@@ -115,6 +141,7 @@ export class Observability extends Construct {
           // Every error Lambda counts, the expected ones included (a job joining its fleet's line, a retried launch): context, not an alarm.
           graph('Function errors as Lambda counts them (expected ones included)', errors),
         ],
+        [graph('Build executions that ended outside their own Catch', [executionsFailed, executionsTimedOut, executionsAborted])],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
       ],
     });

@@ -1,9 +1,10 @@
 import type { Handler } from 'aws-lambda';
 import { countingErrors } from '../shared/error-metrics';
+import { measureReportedFailures } from '../shared/job-metrics';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import { poolTableFromEnv } from '../shared/pool-table';
-import { jobIdOf, releaseEndedExecution, type EndedExecution, type ReleaseResult } from './release';
+import { ENDED_EXECUTION_FAILURE, jobIdOf, releaseEndedExecution, type EndedExecution, type ReleaseResult } from './release';
 
 /** The part of a "Step Functions Execution Status Change" event this handler reads. */
 export interface ExecutionEvent {
@@ -19,5 +20,8 @@ export const handler: Handler<ExecutionEvent, ReleaseResult> = countingErrors(me
   logger.addContext(context);
   const { executionArn, status } = event.detail;
   logger.appendKeys({ jobId: jobIdOf(event.detail), executionArn, status });
-  return releaseEndedExecution(event.detail, logger, table, new Date());
+  const result = await releaseEndedExecution(event.detail, logger, table, new Date());
+  // Counted by the call that failed the job: a duplicate event finds its result standing.
+  if (result.reported === 'reported') measureReportedFailures(metrics, ENDED_EXECUTION_FAILURE);
+  return result;
 });

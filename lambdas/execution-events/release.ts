@@ -7,7 +7,7 @@ import { TAGS } from '../shared/env';
 import type { PoolTable } from '../shared/pool-table';
 import { STATES } from '../shared/renewal';
 import { latestAcknowledgement } from '../shared/sfn';
-import type { ExecutionInput } from '../shared/types';
+import type { ExecutionInput, FailureType } from '../shared/types';
 import { forgetPoolInstances, freeFleetSlot } from './fleet-slot';
 
 /** What a "Step Functions Execution Status Change" event says about the execution that ended. */
@@ -24,6 +24,9 @@ export interface ReleaseResult {
   readonly released: number;
   readonly reported: string;
 }
+
+/** How a job whose execution ended outside its own Catch fails: the system's, not the user's (retrying may succeed). */
+export const ENDED_EXECUTION_FAILURE: FailureType = 'SystemUnavailable';
 
 /** The state whose output says the execution owns its job. */
 export const ACK_STATE = 'Acknowledge Job';
@@ -101,7 +104,7 @@ export async function releaseEndedExecution(detail: EndedExecution, logger: Logg
   const why = [detail.error, detail.cause].filter(Boolean).join(': ') || 'no cause given';
   const reported = await putJobFailure(
     jobId,
-    'SystemUnavailable',
+    ENDED_EXECUTION_FAILURE,
     `The build execution ended ${status} before it reported a result (${why}). ${instanceNote} Retry the stage; if it persists, open the execution link.`,
     executionArn,
   );

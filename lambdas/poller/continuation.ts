@@ -4,9 +4,12 @@ import { acknowledgeJob, putJobFailure } from '../shared/codepipeline';
 import { errorCode, errorMessage } from '../shared/errors';
 import { buildDeadline, RENEWING_STATES, roundSeconds } from '../shared/renewal';
 import { executionArnOf, executionStatus, latestExit, latestWaitingTask, resumeTask } from '../shared/sfn';
-import type { ContinuationHandover, JobRenewal } from '../shared/types';
+import type { ContinuationHandover, FailureType, JobRenewal } from '../shared/types';
 
 export type ContinuationOutcome = 'continued' | 'continuation-failed' | 'not-started' | 'duplicate';
+
+/** How a continuation job no execution waits for fails (its build is gone: the stage must run again). */
+export const CONTINUATION_FAILURE: FailureType = 'JobFailed';
 
 /**
  * A continuation job (its data carries the continuation token: the name of the execution whose
@@ -54,7 +57,7 @@ export async function handContinuation(job: Job, stateMachineArn: string, renewa
     }
     await putJobFailure(
       jobId,
-      'JobFailed',
+      CONTINUATION_FAILURE,
       `This job continues the build of execution ${name || '(none named)'}, which ${why}: the build is not running any more, so this job cannot report its result. Retry the stage.`,
       executionArn,
     );

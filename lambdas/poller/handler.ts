@@ -2,9 +2,11 @@ import type { Handler } from 'aws-lambda';
 import { loadActionTypes, loadEnvironmentScope, loadFleets, loadRenewalSeconds, loadStateMachineArn } from '../shared/config';
 import { pollForJobs } from '../shared/codepipeline';
 import { countingErrors } from '../shared/error-metrics';
+import { measureReportedFailures } from '../shared/job-metrics';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import type { ActionTypeRef } from '../shared/types';
+import { CONTINUATION_FAILURE } from './continuation';
 import { dispatchJob, type DispatchOutcome } from './dispatch';
 
 /** A "CodePipeline Action Execution State Change" event, or the safety-net schedule's event. */
@@ -72,6 +74,8 @@ async function pollOnce(versions: readonly ActionTypeRef[], counts: Record<Dispa
   const jobs = polls.flatMap((p) => (p.status === 'fulfilled' ? p.value : []));
   const outcomes = await Promise.all(jobs.map((job) => dispatchJob(job, stateMachineArn, logger, renewalSeconds, new Date(), fleets, scope)));
   for (const o of outcomes) counts[o] += 1;
+  // A continuation job failed here was acknowledged by this dispatch just before: its failure is this call's to count.
+  measureReportedFailures(metrics, CONTINUATION_FAILURE, outcomes.filter((o) => o === 'continuation-failed').length);
   return { polled: jobs.length, versions: versions.filter((_, i) => { const p = polls[i]; return p.status === 'fulfilled' && p.value.length >= POLL_BATCH; }) };
 }
 

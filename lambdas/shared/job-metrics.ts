@@ -1,5 +1,5 @@
 import type { BuildMetrics } from './metrics';
-import type { BuildJob, CompletionInput, JobOutcome, LaunchedInstance } from './types';
+import type { BuildJob, CompletionInput, FailureType, JobOutcome, LaunchedInstance } from './types';
 
 /**
  * What each function measures, from what it already knows: pure functions of the facts, so that handlers only add
@@ -17,6 +17,19 @@ export function measureJobResult(m: BuildMetrics, input: CompletionInput, outcom
   const latency = startLatencyMs(input);
   if (latency !== null) m.add('startLatency', latency);
   if (input.state.errors?.takeFleetSlot?.Error === 'LineWaitExceeded') m.add('lineWaitExceeded', 1, input.state.job?.fleet?.name);
+}
+
+/**
+ * Jobs failed outside Report Result (the watchdog and the sweeper for an execution that ended FAILED, TIMED_OUT or
+ * ABORTED; the poller for a continuation job whose execution no longer waits): counted as Report Result counts its
+ * own, JobsFailed by failure type and JobsSucceeded 0, so the dashboard's outcomes and the failed-job rate see them.
+ * Only for failures the caller reported itself (not one that found the job's result standing).
+ */
+export function measureReportedFailures(m: BuildMetrics, failureType: FailureType, count = 1): void {
+  for (let i = 0; i < count; i += 1) {
+    m.add('jobsSucceeded', 0);
+    m.add('jobsFailed', 1, failureType);
+  }
 }
 
 /**
@@ -42,10 +55,14 @@ export function measureInterruption(m: BuildMetrics, outcome: { readonly outcome
   if (outcome.outcome !== 'not-ours') m.add('spotInterruptions', 1, outcome.fleet || undefined);
 }
 
-/** One sweep: the instances it terminated (0 for none, so the alarm sees the sweeps) and their minutes since launch. */
-export function measureSweep(m: BuildMetrics, report: { readonly terminated: readonly unknown[]; readonly leakedInstanceMinutes: number }): void {
+/**
+ * One sweep: the instances it terminated (0 for none, so the alarm sees the sweeps) and their minutes since launch, and
+ * the jobs it failed for executions whose end event was lost (`lostEndFailure`: the type it reported them with).
+ */
+export function measureSweep(m: BuildMetrics, report: { readonly terminated: readonly unknown[]; readonly leakedInstanceMinutes: number; readonly jobsFailed: number }, lostEndFailure: FailureType): void {
   m.add('sweeperTerminations', report.terminated.length);
   m.add('leakedInstanceMinutes', report.leakedInstanceMinutes);
+  measureReportedFailures(m, lostEndFailure, report.jobsFailed);
 }
 
 /** Minutes from each terminated instance's launch to `now`, summed (an instance not in the listing counts 0). */

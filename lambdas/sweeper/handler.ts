@@ -1,6 +1,7 @@
 import type { Handler } from 'aws-lambda';
 import { loadFleets, loadStateMachineArn, loadSweeperConfig } from '../shared/config';
 import { measureSweep } from '../shared/job-metrics';
+import { ENDED_EXECUTION_FAILURE } from '../execution-events/release';
 import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
@@ -23,11 +24,11 @@ export const handler: Handler<unknown, SweepReport> = countingErrors(metrics, as
   sweeper.logger.addContext(context);
   try {
     const report = await sweep(sweeper, new Date());
-    measureSweep(metrics, report);
+    measureSweep(metrics, report, ENDED_EXECUTION_FAILURE);
     return report;
   } catch (err) {
     // An incomplete sweep still terminated what it could: counted before its error goes up.
-    if (err instanceof SweepIncompleteError && err.report) measureSweep(metrics, err.report);
+    if (err instanceof SweepIncompleteError && err.report) measureSweep(metrics, err.report, ENDED_EXECUTION_FAILURE);
     throw err;
   }
 });

@@ -67,9 +67,25 @@ describe('the stack\'s dashboard and alarms', () => {
     }
   });
 
+  it('alarms on a build execution that failed or timed out (its job failed outside Report Result), not on one a user aborted', () => {
+    const machine = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machine).toHaveLength(1);
+    const states = alarmMetrics(template.toJSON().Resources).filter((r) => r.namespace === 'AWS/States');
+    expect(states.map((r) => r.name).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const r of states) expect(r.dimensions).toEqual({ StateMachineArn: { Ref: machine[0] } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(failed, 0) + FILL(timedOut, 0)' })]),
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    // Aborted ones ("Stop and abandon") on the dashboard only.
+    expect(dashboardMetrics(template.toJSON().Resources).filter((r) => r.namespace === 'AWS/States').map((r) => r.name).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+  });
+
   it('notifies the topic it is given from every alarm, and none without one', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(Object.keys(template.findResources('AWS::Lambda::Function')).length + 3);
+    expect(alarms.length).toBe(Object.keys(template.findResources('AWS::Lambda::Function')).length + 4);
     for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([TOPIC]);
     for (const a of Object.values(templateOf().findResources('AWS::CloudWatch::Alarm'))) expect(a.Properties.AlarmActions).toBeUndefined();
   });

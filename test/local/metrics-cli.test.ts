@@ -40,6 +40,8 @@ const RUNS: Record<string, { args: string[]; facts: Record<string, (sum: number)
 
 describe('the local runner\'s --metrics', () => {
   const files: Record<string, string> = {};
+  /** What each run said on standard error: its outcome, for a fact that did not add up. */
+  const said: Record<string, string> = {};
   beforeAll(async () => {
     const fleets = path.join(DIR, 'fleets.json');
     fs.writeFileSync(fleets, JSON.stringify({ warm: { imageId: IMAGE, instanceTypes: ['c7i.large'], market: 'on-demand', hotPool: 1, stoppedPool: 0, maxConcurrent: 2, maxQueueMinutes: 5 } }));
@@ -52,6 +54,7 @@ describe('the local runner\'s --metrics', () => {
     );
     for (const [i, name] of Object.keys(RUNS).entries()) {
       // A line CloudWatch would drop is said on standard error, never written to the file.
+      said[name] = runs[i].stderr;
       expect(runs[i].stderr).not.toContain('printed a metric line CloudWatch would drop');
       expect(fs.existsSync(files[name])).toBe(true);
     }
@@ -101,9 +104,10 @@ describe('the local runner\'s --metrics', () => {
     };
     const verdicts = Object.entries(RUNS).flatMap(([name, { facts }]) => {
       const total = sums(name);
-      return Object.entries(facts).map(([metric, holds]) => `${name}: ${metric} = ${total[metric] ?? 'none'}: ${holds(total[metric] ?? NaN) ? 'holds' : 'FAILS'}`);
+      const outcome = said[name].split('\n').filter((l) => /^[✔✘⚠]/.test(l)).join(' / ');
+      return Object.entries(facts).map(([metric, holds]) => (holds(total[metric] ?? NaN) ? `${name}: ${metric} holds` : `${name}: ${metric} = ${total[metric] ?? 'none'}: FAILS (the run: ${outcome || 'no outcome printed'})`));
     });
-    expect(verdicts.filter((v) => v.endsWith('FAILS'))).toEqual([]);
+    expect(verdicts.filter((v) => v.includes(': FAILS'))).toEqual([]);
   });
 
   it('emits every metric the stack\'s dashboard and alarms read, with the dimension keys they read it by', async () => {

@@ -13,6 +13,8 @@ export interface ObservabilityProps {
   readonly functions: readonly lambda.IFunction[];
   /** The build state machine: an execution that fails or times out outside its own Catch is an alarm. */
   readonly stateMachine: sfn.IStateMachine;
+  /** Minutes between two sweeps (SafetyNets.sweepMinutes): the sweeper alarm's period, one sweep each. */
+  readonly sweepMinutes: number;
   /**
    * An SNS topic every alarm notifies (in alarm only). A standard topic: CloudWatch alarm actions publish to SNS
    * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html), and a topic encrypted
@@ -26,12 +28,25 @@ export interface ObservabilityProps {
 /** Every failure type the completion function reports, for the dashboard's breakdown (a Record: none is forgotten). */
 const FAILURE_TYPES: Record<FailureType, true> = { ConfigurationError: true, JobFailed: true, SystemUnavailable: true };
 
-/** How much of the builds failed, over this period, before the failed-job alarm fires. */
-export const FAILED_JOB_RATE = { threshold: 0.5, period: Duration.hours(1) } as const;
+/**
+ * The system failure rate alarm: the share of the jobs reported over the period that failed as SystemUnavailable (the
+ * provider's own failures: capacity, a lost instance of AWS's, an execution that ended outside its Catch), once the
+ * period has at least `minJobs` jobs. Users' red builds (JobFailed) and settings (ConfigurationError) are theirs to
+ * fix, not the operator's; they are on the dashboard. A quiet hour's single failure is not a rate.
+ */
+export const SYSTEM_FAILURE_RATE = { threshold: 0.5, minJobs: 5, period: Duration.hours(1) } as const;
+
+/**
+ * How the alarms on the functions' embedded-metric-format metrics evaluate: any 1 of the last 2 periods. A function's
+ * line reaches CloudWatch through its log, whose flush Lambda controls: AWS recommends "M out of N" alarms there
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Alarms.html), so a
+ * datapoint that lands late is still seen by the next evaluation.
+ */
+const EMF_EVALUATION = { evaluationPeriods: 2, datapointsToAlarm: 1 } as const;
 
 /**
  * The stack's dashboard and alarms, over the metrics its functions emit (lambdas/shared/metric-names.ts: the same
- * names on both sides) and each function's own Errors metric. Alarms: a failed-job rate, any instance the sweeper
+ * names on both sides) and each function's own Errors metric. Alarms: the system failure rate, any instance the sweeper
  * had to terminate, a job that waited in its fleet's line past maxQueueMinutes (LineWaitExceeded), a build execution
  * that failed or timed out, and any unexpected error of a function. Missing data is "not breaching": a stack that runs no builds is healthy.
  */
@@ -63,30 +78,38 @@ export class Observability extends Construct {
       return created;
     };
 
-    const succeeded = metric('jobsSucceeded', 'Sum', FAILED_JOB_RATE.period);
-    const failed = metric('jobsFailed', 'Sum', FAILED_JOB_RATE.period);
-    alarm('FailedJobRate', {
-      alarmDescription: `More than ${FAILED_JOB_RATE.threshold * 100}% of the builds reported in an hour failed (${stackName}); the dashboard's "Failures by type" says which kind.`,
-      // IF keeps an hour without builds at 0 instead of a division by zero.
-      metric: new cloudwatch.MathExpression({ expression: 'IF((failed + succeeded) > 0, failed / (failed + succeeded), 0)', usingMetrics: { failed, succeeded }, period: FAILED_JOB_RATE.period, label: 'Failed job rate' }),
-      threshold: FAILED_JOB_RATE.threshold,
+    const hourly = SYSTEM_FAILURE_RATE.period;
+    const jobs = { failed: metric('jobsFailed', 'Sum', hourly), succeeded: metric('jobsSucceeded', 'Sum', hourly) };
+    // The {Stack, FailureType} series has no datapoint in an hour without such a failure, and neither series in an hour
+    // without jobs: FILL makes them 0 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html),
+    // and IF keeps a quiet hour at 0 instead of a division by zero or a rate of one job.
+    const total = 'FILL(failed, 0) + FILL(succeeded, 0)';
+    alarm('SystemFailureRate', {
+      alarmDescription: `More than ${SYSTEM_FAILURE_RATE.threshold * 100}% of the builds reported in an hour (at least ${SYSTEM_FAILURE_RATE.minJobs}) failed as SystemUnavailable, the provider's own failures (${stackName}); users' failing builds do not count. The dashboard's "Failures by type" and the function logs say more.`,
+      metric: new cloudwatch.MathExpression({
+        expression: `IF((${total}) >= ${SYSTEM_FAILURE_RATE.minJobs}, FILL(system, 0) / (${total}), 0)`,
+        usingMetrics: { ...jobs, system: metric('jobsFailed', 'Sum', hourly, 'SystemUnavailable') },
+        period: hourly,
+        label: 'System failure rate',
+      }),
+      threshold: SYSTEM_FAILURE_RATE.threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
+      ...EMF_EVALUATION,
     });
     alarm('SweeperTerminated', {
       alarmDescription: `The sweeper terminated an instance of ${stackName} that nothing else had released (its log says which and why).`,
-      // The sweeper runs every 15 minutes (lib/safety-nets.ts): one sweep a period.
-      metric: metric('sweeperTerminations', 'Sum', Duration.minutes(15)),
+      // One sweep a period.
+      metric: metric('sweeperTerminations', 'Sum', Duration.minutes(props.sweepMinutes)),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
+      ...EMF_EVALUATION,
     });
     alarm('LineWaitExceeded', {
       alarmDescription: `A build of ${stackName} waited in its fleet's line past the fleet's maxQueueMinutes and failed (LineWaitExceeded): raise maxConcurrent or the pools.`,
       metric: sum('lineWaitExceeded'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
+      ...EMF_EVALUATION,
     });
     // An execution ends FAILED or TIMED_OUT only outside its own Catch (Report Result out of retries, the execution's
     // timeout): the watchdog fails its job, and this says the system broke. AWS/States' ExecutionsFailed and
@@ -123,17 +146,21 @@ export class Observability extends Construct {
         metric: metric('unexpectedErrors', 'Sum', Duration.minutes(5), fn.functionName),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
+        ...EMF_EVALUATION,
       });
     }
     const errors = props.functions.map((fn) => fn.metricErrors({ statistic: 'Sum', period: Duration.minutes(5), label: within(fn) }));
     const unexpected = props.functions.map((fn) => metric('unexpectedErrors', 'Sum', Duration.minutes(5), fn.functionName, within(fn)));
 
+    // Beside the alarm's rate, every failure type's: users' red builds included, for context.
+    const hourlyRate = (label: string, failures: string) => new cloudwatch.MathExpression({ expression: `IF((${total}) > 0, ${failures} / (${total}), 0)`, usingMetrics: { ...jobs, system: metric('jobsFailed', 'Sum', hourly, 'SystemUnavailable') }, period: hourly, label });
+    const failedRate = hourlyRate('Failed job rate, every type', 'FILL(failed, 0)');
+    const systemRate = hourlyRate('System failure rate (SystemUnavailable)', 'FILL(system, 0)');
     const graph = (title: string, left: cloudwatch.IMetric[], right?: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, right, width: 12, height: 6 });
     const latency = (statistic: string) => metric('startLatency', statistic, Duration.minutes(5), undefined, `Start latency ${statistic}`);
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       widgets: [
-        [graph('Jobs by outcome', [sum('jobsSucceeded', 'Succeeded'), sum('jobsFailed', 'Failed')]), graph('Failures by type', Object.keys(FAILURE_TYPES).map((t) => metric('jobsFailed', 'Sum', Duration.minutes(5), t, t)))],
+        [graph('Jobs by outcome; hourly failed rates (right)', [sum('jobsSucceeded', 'Succeeded'), sum('jobsFailed', 'Failed')], [failedRate, systemRate]), graph('Failures by type', Object.keys(FAILURE_TYPES).map((t) => metric('jobsFailed', 'Sum', Duration.minutes(5), t, t)))],
         [graph('Start latency (poll to instance ready, ms)', [latency('p50'), latency('p90')]), graph('Capacity: pool hits, cold launches, Spot interruptions', [sum('poolHits'), sum('coldLaunches'), sum('spotInterruptions')])],
         [graph('Sweeper: instances terminated and their instance-minutes', [sum('sweeperTerminations')], [sum('leakedInstanceMinutes')]), graph('Fleet lines: jobs waiting (max) and waits past the bound', [metric('jobsWaiting', 'Maximum', Duration.minutes(5))], [sum('lineWaitExceeded')])],
         [

@@ -192,6 +192,6 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     this.buildLogGroupName = builder.logGroup.logGroupName;
     // Last: every function of the provider exists by now, and each gets its error alarm.
     const allFunctions = this.node.findAll().filter((c): c is lambda.Function => c instanceof lambda.Function);
-    new Observability(this, 'Observability', { functions: allFunctions, stateMachine, alarmTopicArn: resolved.alarmTopicArn });
+    new Observability(this, 'Observability', { functions: allFunctions, stateMachine, sweepMinutes: safetyNets.sweepMinutes, alarmTopicArn: resolved.alarmTopicArn });
   }
 }

@@ -54,12 +54,15 @@ export const EVENT_GRACE_MS = 5 * 60 * 1000;
 export class SafetyNets extends Construct {
   /** The functions that release what an execution that ended abnormally left (its instance, slot and job objects). */
   readonly releasers: readonly BuildActionFunction[];
+  /** Minutes between two sweeps: the sweeper alarm's period (lib/observability.ts), one sweep each. */
+  readonly sweepMinutes: number;
 
   constructor(scope: Construct, id: string, props: SafetyNetsProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const { stateMachine } = props;
     const { executionsArn } = props;
+    this.sweepMinutes = props.sweepMinutes ?? 15;
     const instances = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
     const terminateOwn = new iam.PolicyStatement({
       sid: 'TerminateOwnInstances',
@@ -154,7 +157,7 @@ export class SafetyNets extends Construct {
     );
     new events.Rule(this, 'Sweep', {
       description: 'Sweeps leftover build instances',
-      schedule: events.Schedule.rate(Duration.minutes(props.sweepMinutes ?? 15)),
+      schedule: events.Schedule.rate(Duration.minutes(this.sweepMinutes)),
       targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 0 })],
     });
 

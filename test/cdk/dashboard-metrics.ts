@@ -29,6 +29,8 @@ export function dashboardMetrics(resources: Resources): MetricRef[] {
       let before: unknown[] = [];
       for (const entry of w.properties.metrics ?? []) {
         const parts = entry.filter((p) => typeof p !== 'object' || p === null).map((p, i) => (p === '.' ? before[i] : p));
+        // A math expression's entry is its options alone ([{ expression, id, label }]): the metrics it uses have entries of their own.
+        if (parts.length === 0) continue;
         before = parts;
         const dimensions: Record<string, unknown> = {};
         for (let i = 2; i + 1 < parts.length; i += 2) dimensions[String(parts[i])] = parts[i + 1];

@@ -26,7 +26,7 @@ describe('the stack\'s dashboard and alarms', () => {
     expect(new Set(refs.map((r) => r.name))).toEqual(new Set(names));
     for (const r of refs) expect(r.dimensions.Stack).toBe('Builds');
     // Failures by type: one line per failure type the completion function reports.
-    expect(refs.filter((r) => r.dimensions.FailureType).map((r) => r.dimensions.FailureType).sort()).toEqual(['ConfigurationError', 'JobFailed', 'SystemUnavailable']);
+    expect([...new Set(refs.filter((r) => r.dimensions.FailureType).map((r) => r.dimensions.FailureType))].sort()).toEqual(['ConfigurationError', 'JobFailed', 'SystemUnavailable']);
   });
 
   it('alarms on the unexpected errors of every function, and graphs Lambda\'s Errors without an alarm on them', () => {
@@ -47,13 +47,21 @@ describe('the stack\'s dashboard and alarms', () => {
     for (const r of alarms.filter((x) => x.name === METRICS.unexpectedErrors.name)) expect(Object.keys(r.dimensions).sort()).toEqual(['FunctionName', 'Stack']);
   });
 
-  it('alarms on the failed-job rate, any instance the sweeper terminated and a wait in line past its bound', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF((failed + succeeded) > 0, failed / (failed + succeeded), 0)' })]),
-      Threshold: 0.5,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
+  it('alarms on the rate of the system\'s own failures over at least 5 jobs, any instance the sweeper terminated and a wait in line past its bound', () => {
+    // GIVEN the rate alarm: SystemUnavailable failures only, over every job reported, from 5 jobs in the hour
+    const rate = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) => JSON.stringify(a.Properties.Metrics ?? []).includes('FILL(system, 0)'));
+    expect(rate).toBeDefined();
+    const metrics = rate!.Properties.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] }; Period: number; Stat: string } }[];
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe('IF((FILL(failed, 0) + FILL(succeeded, 0)) >= 5, FILL(system, 0) / (FILL(failed, 0) + FILL(succeeded, 0)), 0)');
+    const dims = (d: { Name: string; Value: string }[]) => Object.fromEntries(d.map((x) => [x.Name, x.Value]));
+    const byId = Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, { name: m.MetricStat!.Metric.MetricName, dimensions: dims(m.MetricStat!.Metric.Dimensions), period: m.MetricStat!.Period, stat: m.MetricStat!.Stat }]));
+    expect(byId).toEqual({
+      failed: { name: 'JobsFailed', dimensions: { Stack: 'Builds' }, period: 3600, stat: 'Sum' },
+      succeeded: { name: 'JobsSucceeded', dimensions: { Stack: 'Builds' }, period: 3600, stat: 'Sum' },
+      // Not the users' JobFailed or ConfigurationError: their red builds are theirs to fix.
+      system: { name: 'JobsFailed', dimensions: { Stack: 'Builds', FailureType: 'SystemUnavailable' }, period: 3600, stat: 'Sum' },
     });
+    expect(rate!.Properties).toMatchObject({ Threshold: 0.5, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching', EvaluationPeriods: 2, DatapointsToAlarm: 1 });
     for (const name of [METRICS.sweeperTerminations.name, METRICS.lineWaitExceeded.name]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: METRICS_NAMESPACE,
@@ -63,8 +71,15 @@ describe('the stack\'s dashboard and alarms', () => {
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'notBreaching',
+        // Embedded-metric-format data: any 1 of 2 periods, so a late datapoint is still seen.
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 1,
       });
     }
+    // One sweep a period: the sweeper's own schedule.
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.Description === 'Sweeps leftover build instances');
+    expect(rule?.Properties.ScheduleExpression).toBe('rate(15 minutes)');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: METRICS.sweeperTerminations.name, Period: 900 });
   });
 
   it('alarms on a build execution that failed or timed out (its job failed outside Report Result), not on one a user aborted', () => {

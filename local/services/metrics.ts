@@ -37,6 +37,15 @@ export interface EmfDocument {
   readonly [member: string]: unknown;
 }
 
+/**
+ * A dimension's name and value as CloudWatch's Dimension takes them: ASCII only, no control characters, at least one
+ * character that is not whitespace; a name never starts with a colon; a value is 1 to 1024 characters
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Dimension.html). The specification says less
+ * about them: the API's rules are the stricter reading.
+ */
+const DIMENSION_VALUE_MAX = 1024;
+const isDimensionText = (v: string) => /^[\x20-\x7e]+$/.test(v) && /\S/.test(v);
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isName = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= EMF_LIMITS.nameLength;
 const extra = (o: Record<string, unknown>, allowed: readonly string[]) => Object.keys(o).filter((k) => !allowed.includes(k));
@@ -62,7 +71,9 @@ function directiveProblems(root: Record<string, unknown>, d: unknown, at: string
       if (set.length > EMF_LIMITS.keysPerDimensionSet) problems.push(`${at}.Dimensions[${i}] has ${set.length} keys (at most ${EMF_LIMITS.keysPerDimensionSet})`);
       for (const key of set) {
         if (!isName(key)) problems.push(`${at}.Dimensions[${i}] holds ${JSON.stringify(key)}: a key is a string of 1 to 255 characters`);
+        else if (!isDimensionText(key as string) || (key as string).startsWith(':')) problems.push(`dimension key ${JSON.stringify(key)} must be printable ASCII with a non-whitespace character, not starting with a colon`);
         else if (typeof root[key as string] !== 'string') problems.push(`dimension ${JSON.stringify(key)} must be a member of the root with a string value`);
+        else if (!isDimensionText(root[key as string] as string) || (root[key as string] as string).length > DIMENSION_VALUE_MAX) problems.push(`dimension ${JSON.stringify(key)}'s value must be 1 to ${DIMENSION_VALUE_MAX} printable ASCII characters, one of them not whitespace`);
       }
       return undefined;
     });

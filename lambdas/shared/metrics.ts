@@ -12,6 +12,11 @@ import { METRICS, METRIC_DIMENSIONS, METRICS_NAMESPACE, METRICS_STACK_VARIABLE, 
  */
 export class BuildMetrics {
   private readonly total: Metrics;
+  /**
+   * Per process, as the functions run on standard Lambda (one invocation at a time per environment). Were they ever
+   * run with several invocations at once in one environment (Lambda Managed Instances' multi-concurrency), this Map
+   * would have to become invocation-scoped as Powertools' own stores then are: one invocation's publish() clears it.
+   */
   private readonly byBreakdown = new Map<string, Metrics>();
 
   constructor(

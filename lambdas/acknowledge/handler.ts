@@ -2,14 +2,10 @@ import type { Handler } from 'aws-lambda';
 import { acknowledgeJob } from '../shared/codepipeline';
 import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
 import { JobConfigurationError } from '../shared/errors';
-import { JobObjects } from '../shared/job-objects';
 import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
-import { secretText } from '../shared/secrets';
-import { decryptedParameter } from '../shared/ssm';
 import type { BuildJob } from '../shared/types';
-import { storeEnvironment } from './store-environment';
 
 export interface AcknowledgeEvent {
   readonly jobId: string;
@@ -30,8 +26,17 @@ const logger = createLogger('acknowledge');
 const metrics = createMetrics('acknowledge');
 const forcePathStyle = loadS3ForcePathStyle();
 const jobBucket = loadJobBucket();
-let objects: JobObjects | undefined;
-const jobObjects = () => (objects ??= new JobObjects(jobBucket(), forcePathStyle));
+/**
+ * Stores the job's environment. Its module (the S3, Parameter Store and Secrets Manager clients) is loaded on the first
+ * job that has variables: "Acknowledge Job" is on every job's way to its instance, and a job without variables (most)
+ * should not pay for their load in the function's cold start.
+ */
+async function storeVariables(job: BuildJob, executionName: string): Promise<boolean> {
+  const variables = job.properties.environmentVariables;
+  if (!variables?.length) return false;
+  const { storeWithStackSources } = await import('./store-environment');
+  return storeWithStackSources(variables, executionName, jobBucket(), forcePathStyle);
+}
 
 /**
  * "Acknowledge Job", the execution's first step: from here on the job has an owner that will
@@ -51,9 +56,10 @@ export const handler: Handler<AcknowledgeEvent, AcknowledgeResult> = countingErr
     return { status: 'NotOurs', rejection: null };
   }
   logger.info('job acknowledged', { status: ack.status });
-  const variables = ack.status === 'InProgress' ? event.job?.properties.environmentVariables : undefined;
   try {
-    if (await storeEnvironment(variables, event.executionName ?? '', jobObjects, { parameter: decryptedParameter, secret: secretText })) logger.info('build environment stored', { variables: variables!.length });
+    if (ack.status === 'InProgress' && event.job && (await storeVariables(event.job, event.executionName ?? ''))) {
+      logger.info('build environment stored', { variables: event.job.properties.environmentVariables?.length });
+    }
   } catch (err) {
     if (!(err instanceof JobConfigurationError)) throw err;
     // Its message names the variable and the parameter or secret, never a value.

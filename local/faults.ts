@@ -118,13 +118,14 @@ export const FAULTS: readonly Fault[] = [
     },
   },
   {
-    name: 'acknowledge-throttled',
-    description: 'CodePipeline throttles the job\'s first 6 AcknowledgeJob calls: all 3 of the SDK\'s attempts of an invocation, even when a second dispatch of the job (offered again while the first waits) interleaves its own',
-    handling: 'the acknowledge function fails with ThrottlingException, an unexpected error it counts (UnexpectedErrors, whose alarm tells the operator); Acknowledge Job retries it',
+    name: 'report-throttled',
+    description: 'CodePipeline throttles the job\'s first 3 PutJobSuccessResult and PutJobFailureResult calls: all 3 of the SDK\'s attempts of the first Report Result',
+    handling: 'the completion function fails with ThrottlingException, an unexpected error it counts (UnexpectedErrors, whose alarm tells the operator); Report Result retries it and the job gets its one result',
     expect: { status: 'Succeeded' },
     chaos: () => {
+      // Only the execution that owns the job reports, one call at a time: the first 3 calls are one invocation's.
       let throttled = 0;
-      return { throttle: (service, op) => service === 'codepipeline' && op === 'AcknowledgeJob' && throttled++ < 6 };
+      return { throttle: (service, op) => service === 'codepipeline' && op === 'PutJobResult' && throttled++ < 3 };
     },
   },
   {

@@ -35,7 +35,7 @@ const RUNS: Record<string, { args: string[]; facts: Record<string, (sum: number)
   'queue-timeout': { args: ['--fault', 'queue-timeout'], facts: { [METRICS.lineWaitExceeded.name]: (n) => n === 1 } },
   // The sweeper terminates the instance Release Instance could not: a count, and minutes since its launch.
   'release-fails-always': { args: ['--fault', 'release-fails-always'], facts: { [METRICS.sweeperTerminations.name]: (n) => n >= 1, [METRICS.leakedInstanceMinutes.name]: (n) => n > 0 } },
-  'acknowledge-throttled': { args: ['--fault', 'acknowledge-throttled'], facts: { [METRICS.unexpectedErrors.name]: (n) => n >= 1 } },
+  'report-throttled': { args: ['--fault', 'report-throttled'], facts: { [METRICS.unexpectedErrors.name]: (n) => n >= 1 } },
 };
 
 describe('the local runner\'s --metrics', () => {

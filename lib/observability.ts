@@ -158,11 +158,14 @@ export class Observability extends Construct {
     const systemRate = hourlyRate('System failure rate (SystemUnavailable)', 'FILL(system, 0)');
     const graph = (title: string, left: cloudwatch.IMetric[], right?: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, right, width: 12, height: 6 });
     const latency = (statistic: string) => metric('startLatency', statistic, Duration.minutes(5), undefined, `Start latency ${statistic}`);
+    const phase = (key: MetricKey, label: string) => metric(key, 'p50', Duration.minutes(5), undefined, label);
+    const phases = [phase('phaseQueued', 'queued'), phase('phaseInstanceReady', 'instance ready'), phase('phaseStagingIn', 'input staged'), phase('phaseBuild', 'build'), phase('phaseStagingOut', 'output staged'), phase('phaseRelease', 'released')];
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       widgets: [
         [graph('Jobs by outcome; hourly failed rates (right)', [sum('jobsSucceeded', 'Succeeded'), sum('jobsFailed', 'Failed')], [failedRate, systemRate]), graph('Failures by type', Object.keys(FAILURE_TYPES).map((t) => metric('jobsFailed', 'Sum', Duration.minutes(5), t, t)))],
         [graph('Start latency (poll to instance ready, ms)', [latency('p50'), latency('p90')]), graph('Capacity: pool hits, cold launches, Spot interruptions', [sum('poolHits'), sum('coldLaunches'), sum('spotInterruptions')])],
         [graph('Sweeper: instances terminated and their instance-minutes', [sum('sweeperTerminations')], [sum('leakedInstanceMinutes')]), graph('Fleet lines: jobs waiting (max) and waits past the bound', [metric('jobsWaiting', 'Maximum', Duration.minutes(5))], [sum('lineWaitExceeded')])],
+        [new cloudwatch.GraphWidget({ title: 'Phases of a job (p50, ms)', left: phases, stacked: true, width: 24, height: 6 })],
         [
           graph('Unexpected function errors (the alarms\' metric)', unexpected),
           // Every error Lambda counts, the expected ones included (a job joining its fleet's line, a retried launch): context, not an alarm.

@@ -9,6 +9,7 @@ import { ARTIFACT_NAME, checkDeclared, outputNamesOf, SOURCE_ARTIFACT } from './
 import { reporter } from './progress';
 import { registeredActionTypes } from './services/pipeline-structure';
 import { FleetValueError, parseFleets, type Fleet } from '../lambdas/shared/fleets';
+import { formatPhases } from '../lambdas/shared/phases';
 
 const USAGE = `usage: npm run local -- [options]
   --source DIR               directory zipped as the input artifact (default: examples/hello, unless --input)
@@ -254,6 +255,8 @@ async function main(): Promise<void> {
         : `✘ Job ${summary.jobId} failed (${summary.failureType}): ${summary.failureMessage}`;
     process.stderr.write(`${line}\n`);
     if (summary.outputArtifacts.length > 1) for (const o of summary.outputArtifacts) process.stderr.write(`  output artifact ${o.name}: ${o.bytes} bytes${o.file ? `, ${o.file}` : ''}\n`);
+    const phases = formatPhases(summary.phases);
+    if (phases) process.stderr.write(`⏱ phases: ${phases}\n`);
     if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     code = summary.status === 'Succeeded' ? 0 : 1;
   } finally {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STEP_TITLES } from '../lambdas/completion/outcome';
 import { POOL_TAGS } from '../lambdas/shared/env';
+import type { JobPhases } from '../lambdas/shared/phases';
 import { PROPERTY } from '../lambdas/shared/properties';
 import type { LocalCloud } from './cloud';
 import { DEFAULT_IMAGE_ID, isReleased, jobOf } from './services/ec2';
@@ -76,6 +77,8 @@ export interface JobSummary {
   market: 'on-demand' | 'spot' | null;
   /** From the STARTED event to the build's first command running on its instance (null when it never ran). */
   startLatencyMs: number | null;
+  /** The job's phase timings, as its execution's output gives them ($.result.phases); each null when the job never got there. */
+  phases: JobPhases;
   /** When things happened (epoch ms), for benchmarks. */
   timeline: {
     startedEvent: number;
@@ -214,6 +217,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     capacitySource: builder ? (pool === 'hot' ? 'hot-pool' : pool === 'stopped' ? 'stopped-pool' : 'launched') : null,
     market: builder ? builder.launch.market : null,
     startLatencyMs: Number.isFinite(firstStart) ? firstStart - startedEvent : null,
+    phases: phasesOf(execution?.output),
     timeline: {
       startedEvent,
       commands,
@@ -221,6 +225,13 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
       result: resultAt,
     },
   };
+}
+
+/** The phases the completion reported into the execution's output; all null without one (an execution that failed). */
+function phasesOf(output: string | undefined): JobPhases {
+  const reported = output ? (JSON.parse(output) as { result?: { phases?: Partial<JobPhases> } }).result?.phases : undefined;
+  const value = (k: keyof JobPhases) => (typeof reported?.[k] === 'number' ? reported[k] : null);
+  return { queuedMs: value('queuedMs'), readyMs: value('readyMs'), stagingInMs: value('stagingInMs'), buildMs: value('buildMs'), stagingOutMs: value('stagingOutMs'), releaseMs: value('releaseMs') };
 }
 
 /** The summary of a job no execution ever picked up: failed, no result, nothing launched. */
@@ -248,6 +259,7 @@ function notPickedUp(jobId: string, message: string, started: number, fault?: Fa
     capacitySource: null,
     market: null,
     startLatencyMs: null,
+    phases: phasesOf(undefined),
     timeline: { startedEvent: started, commands: [], instances: [], result: now },
   };
 }

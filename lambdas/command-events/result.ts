@@ -1,3 +1,4 @@
+import { commandTime, documentMarks } from '../shared/phases';
 import { STATES } from '../shared/renewal';
 import { executionArnOf, latestWaitingTask, resumeTask } from '../shared/sfn';
 import { getCommand } from '../shared/ssm';
@@ -39,6 +40,10 @@ export async function collectResult(commandId: string, instanceId: string, event
       exitCode: invocation.exitCode,
       outputTail: tail(invocation.stdout),
       errorTail: tail(invocation.stderr),
+      // Phase timings (shared/phases.ts): read from the whole of what SSM returned, before it is cut to its tail.
+      startedAt: commandTime(invocation.startedAt),
+      endedAt: commandTime(invocation.endedAt),
+      marks: documentMarks(invocation.stderr),
     },
   };
 }

@@ -36,7 +36,7 @@ export async function stepThatRan(commandId: string, instanceId: string, command
       // InvocationDoesNotExist but not which such a command gets. Either way the command's own
       // status (ListCommands: Status and StatusDetails) says what happened.
       if (errorCode(err) !== 'InvalidPluginName' && errorCode(err) !== 'InvocationDoesNotExist') throw err;
-      return { status: command.status, statusDetails: command.statusDetails, exitCode: -1, stdout: '', stderr: '' };
+      return { status: command.status, statusDetails: command.statusDetails, exitCode: -1, stdout: '', stderr: '', startedAt: '', endedAt: '' };
     }
     if (!wasSkipped(last)) return last;
   }

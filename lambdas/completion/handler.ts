@@ -8,6 +8,7 @@ import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import type { CompletionInput, JobOutcome } from '../shared/types';
 import { executionNameOf } from '../shared/execution-names';
+import { jobPhases, type JobPhases } from '../shared/phases';
 import { outputVariables } from './exports';
 import { decideOutcome } from './outcome';
 
@@ -18,14 +19,17 @@ const forcePathStyle = loadS3ForcePathStyle();
 let objects: JobObjects | undefined;
 const jobObjects = () => (objects ??= new JobObjects(jobBucket(), forcePathStyle));
 
-export type CompletionResult = JobOutcome & { readonly reported: string };
+/** What CodePipeline was told, whether this call told it, and the job's phase timings (kept in the execution's output). */
+export type CompletionResult = JobOutcome & { readonly reported: string; readonly phases: JobPhases };
 
 /** "Report Result": exactly one result per job; a retried call finds the first one standing. */
 export const handler: Handler<CompletionInput, CompletionResult> = countingErrors(metrics, async (input, context) => {
   logger.addContext(context);
   const { jobId } = input.state;
   logger.appendKeys({ jobId, executionArn: input.executionArn });
-  let outcome = decideOutcome(input);
+  const now = new Date();
+  const phases = jobPhases(input, now);
+  let outcome = decideOutcome(input, now);
   const properties = input.state.job?.properties;
   let variables: Record<string, string> | undefined;
   if (outcome.status === 'Succeeded') {
@@ -44,6 +48,6 @@ export const handler: Handler<CompletionInput, CompletionResult> = countingError
     await jobObjects().removeExecution(executionNameOf(input.executionArn)).catch((err: Error) => logger.warn('job objects left to the bucket\'s expiry', { reason: err.name }));
   }
   // Counted by the call that reported it: a retried call that finds the result standing counts nothing.
-  if (reported === 'reported') measureJobResult(metrics, input, outcome);
-  return { ...outcome, reported };
+  if (reported === 'reported') measureJobResult(metrics, input, outcome, phases);
+  return { ...outcome, reported, phases };
 });

@@ -1,5 +1,6 @@
 import { duration } from '../shared/duration';
 import { failureTypeOf, type BuildActionErrorName } from '../shared/errors';
+import { formatPhases, isPhaseMarker, jobPhases } from '../shared/phases';
 import { ERROR_MARKER, statusKey, type BuildJob, type CaughtError, type CommandResult, type CompletionInput, type FailureType, type JobOutcome, type StepName } from '../shared/types';
 
 /** The state names users see in the execution graph, for messages. */
@@ -93,7 +94,7 @@ function markerIn(stderr: string): { kind: string; text: string } | null {
 function logTail(result: CommandResult): string {
   const own = result.errorTail
     .split('\n')
-    .filter((l) => !l.startsWith(`${ERROR_MARKER} `))
+    .filter((l) => !l.startsWith(`${ERROR_MARKER} `) && !isPhaseMarker(l))
     .join('\n')
     .trim();
   const text = own || result.outputTail.trim();
@@ -179,8 +180,9 @@ export function decideOutcome(input: CompletionInput, now: Date = new Date()): J
   if (outcome && outcome.status === 'Failed') return { ...outcome, message: outcome.message + notes };
   const instance = state.instance;
   const took = duration(now.getTime() - new Date(input.executionStartTime).getTime());
+  const phases = formatPhases(jobPhases(input, now));
   return {
     status: 'Succeeded',
-    summary: `Built in ${took} on ${instance?.instanceId ?? 'an instance'} (${instance?.instanceType ?? job.properties.instanceType}${instance?.capacitySource && instance.capacitySource !== 'launched' ? `, ${instance.capacitySource}` : ''}).${notes}`,
+    summary: `Built in ${took} on ${instance?.instanceId ?? 'an instance'} (${instance?.instanceType ?? job.properties.instanceType}${instance?.capacitySource && instance.capacitySource !== 'launched' ? `, ${instance.capacitySource}` : ''}).${phases ? ` Phases: ${phases}.` : ''}${notes}`,
   };
 }

@@ -1,4 +1,6 @@
+import type { MetricKey } from './metric-names';
 import type { BuildMetrics } from './metrics';
+import type { JobPhases } from './phases';
 import type { BuildJob, CompletionInput, FailureType, JobOutcome, LaunchedInstance } from './types';
 
 /**
@@ -10,14 +12,29 @@ import type { BuildJob, CompletionInput, FailureType, JobOutcome, LaunchedInstan
  * The job's result (completion): one JobsSucceeded or JobsFailed (by failure type), the other 0, so that the failed
  * rate is a plain ratio of sums; its start latency; a wait in its fleet's line past maxQueueMinutes.
  */
-export function measureJobResult(m: BuildMetrics, input: CompletionInput, outcome: JobOutcome): void {
+export function measureJobResult(m: BuildMetrics, input: CompletionInput, outcome: JobOutcome, phases?: JobPhases): void {
   const failed = outcome.status === 'Failed';
   m.add('jobsSucceeded', failed ? 0 : 1);
   m.add('jobsFailed', failed ? 1 : 0, failed ? outcome.failureType : undefined);
   const latency = startLatencyMs(input);
   if (latency !== null) m.add('startLatency', latency);
   if (input.state.errors?.takeFleetSlot?.Error === 'LineWaitExceeded') m.add('lineWaitExceeded', 1, input.state.job?.fleet?.name);
+  // Each phase the job got to (shared/phases.ts).
+  for (const [phase, metric] of Object.entries(PHASE_METRICS) as [keyof JobPhases, MetricKey][]) {
+    const ms = phases?.[phase];
+    if (ms !== null && ms !== undefined) m.add(metric, ms);
+  }
 }
+
+/** The metric of each phase. */
+export const PHASE_METRICS: Record<keyof JobPhases, MetricKey> = {
+  queuedMs: 'phaseQueued',
+  readyMs: 'phaseInstanceReady',
+  stagingInMs: 'phaseStagingIn',
+  buildMs: 'phaseBuild',
+  stagingOutMs: 'phaseStagingOut',
+  releaseMs: 'phaseRelease',
+};
 
 /**
  * Jobs failed outside Report Result (the watchdog and the sweeper for an execution that ended FAILED, TIMED_OUT or

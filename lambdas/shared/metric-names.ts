@@ -66,6 +66,13 @@ export const METRICS = {
    * error past its retries, a bug, an incomplete sweep. By function.
    */
   unexpectedErrors: { name: 'UnexpectedErrors', unit: 'Count', breakdown: METRIC_DIMENSIONS.functionName },
+  /** Each phase of a job, as its result reports them (completion; shared/phases.ts): only the phases the job got to. */
+  phaseQueued: { name: 'PhaseQueued', unit: 'Milliseconds' },
+  phaseInstanceReady: { name: 'PhaseInstanceReady', unit: 'Milliseconds' },
+  phaseStagingIn: { name: 'PhaseStagingIn', unit: 'Milliseconds' },
+  phaseBuild: { name: 'PhaseBuild', unit: 'Milliseconds' },
+  phaseStagingOut: { name: 'PhaseStagingOut', unit: 'Milliseconds' },
+  phaseRelease: { name: 'PhaseRelease', unit: 'Milliseconds' },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;

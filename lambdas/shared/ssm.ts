@@ -57,6 +57,9 @@ export interface Invocation {
   readonly exitCode: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** ExecutionStartDateTime and ExecutionEndDateTime as SSM gives them ('' until the step runs). */
+  readonly startedAt: string;
+  readonly endedAt: string;
 }
 
 /**
@@ -72,6 +75,8 @@ export async function getInvocation(commandId: string, instanceId: string, plugi
     exitCode: out.ResponseCode ?? -1,
     stdout: out.StandardOutputContent ?? '',
     stderr: out.StandardErrorContent ?? '',
+    startedAt: out.ExecutionStartDateTime ?? '',
+    endedAt: out.ExecutionEndDateTime ?? '',
   };
 }
 

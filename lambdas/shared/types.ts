@@ -4,6 +4,7 @@
  */
 
 import type { EnvironmentVariable } from './build-environment';
+import type { DocumentMarks } from './phases';
 
 /** The custom action type this stack registers; EventBridge and PollForJobs match on it. */
 export interface ActionTypeRef {
@@ -243,6 +244,11 @@ export interface CommandResult {
   readonly outputTail: string;
   /** The command's standard error: the build's own errors and this tool's markers. */
   readonly errorTail: string;
+  /** When the command's step started and ended on the instance (ISO 8601; null when SSM did not say). Absent in older results. */
+  readonly startedAt?: string | null;
+  readonly endedAt?: string | null;
+  /** The phase durations the document measured on the instance (shared/phases.ts). Absent in older results. */
+  readonly marks?: DocumentMarks;
 }
 
 /** A Step Functions error caught into $.errors.<step>. */
@@ -280,6 +286,8 @@ export interface ExecutionState extends ExecutionInput {
   readonly errors?: Partial<Record<StepName, CaughtError>>;
   /** Take Fleet Slot's output: whether the job waited in its fleet's line, and how long. */
   readonly slot?: { readonly queued: boolean; readonly waitedMs: number };
+  /** "Release Instance"'s result: the instance's state, and when the state was entered ($$.State.EnteredTime). */
+  readonly release?: { readonly state: string; readonly enteredAt?: string };
   /** Set when the build ran again on on-demand after its Spot instance was interrupted. */
   readonly rerun?: { readonly interruptedInstanceId: string };
 }

@@ -19,6 +19,13 @@ import type * as Interpreter from 'aws-local-stepfunctions';
  * raw input to the timeout. Whether InputPath applies first is not spelled out; the build ASL has
  * no InputPath on its Task states, so both readings give the same timeout.
  *
+ * Third, it gives no state its part of the Context object: `$$.State.EnteredTime` and `$$.State.Name`, which a
+ * JSONPath state may read from Parameters and ResultSelector among others
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html: "State": { "EnteredTime":
+ * ISO 8601, "Name", "RetryCount" }), were missing, and a path to them failed the state. The fix sets both as each
+ * state is entered; RetryCount is left out (the interpreter does not count a state's retries where the context sees
+ * them), so that a definition reading it fails here, loudly, rather than reading a wrong 0.
+ *
  * Each patch names the exact text it replaces: an interpreter release that changes it fails here,
  * loudly, instead of running unpatched.
  */
@@ -32,6 +39,10 @@ export const PATCHES: readonly { readonly from: string; readonly to: string }[] 
   {
     from: 'const timeoutMs = this.getTimeoutMs(input, context);',
     to: 'const timeoutMs = this.getTimeoutMs(options.timeoutInput ?? input, context);',
+  },
+  {
+    from: 'options.eventLogger.dispatchStateEnteredEvent(currStateName, currState.Type, currInput);',
+    to: 'options.eventLogger.dispatchStateEnteredEvent(currStateName, currState.Type, currInput); context.State = { EnteredTime: new Date().toISOString(), Name: currStateName };',
   },
 ];
 

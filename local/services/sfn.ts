@@ -38,6 +38,8 @@ export interface ExecutionRecord {
   stopDate?: Date;
   error?: string;
   cause?: string;
+  /** A succeeded execution's output (JSON), as DescribeExecution gives it. */
+  output?: string;
   abort?: () => void;
   /** Ends the execution as TIMED_OUT, as its TimeoutSeconds would. */
   timeOut?: () => void;
@@ -288,7 +290,7 @@ export class LocalStepFunctions {
     })();
     record.done = (async () => {
       try {
-        await run.result;
+        record.output = JSON.stringify(await run.result);
         record.status = 'SUCCEEDED';
       } catch (err) {
         const e = err as Error;
@@ -342,8 +344,11 @@ export class LocalStepFunctions {
   private describeExecution(body: Record<string, unknown>) {
     const e = this.executions.get(String(body.executionArn));
     if (!e) throw new AwsError('ExecutionDoesNotExist', 'Execution Does Not Exist');
-    // https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html: an ended execution has its stopDate, error and cause.
-    const ended = e.stopDate ? { stopDate: e.stopDate.getTime() / 1000, ...(e.error ? { error: e.error } : {}), ...(e.cause ? { cause: e.cause } : {}) } : {};
+    // https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html: an ended execution has its stopDate, error and cause,
+    // a succeeded one its output.
+    const ended = e.stopDate
+      ? { stopDate: e.stopDate.getTime() / 1000, ...(e.error ? { error: e.error } : {}), ...(e.cause ? { cause: e.cause } : {}), ...(e.output !== undefined ? { output: e.output } : {}) }
+      : {};
     return { executionArn: e.executionArn, name: e.name, status: e.status, startDate: e.startDate.getTime() / 1000, input: e.input, ...ended };
   }
 

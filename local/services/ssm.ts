@@ -389,6 +389,10 @@ export class LocalSsm {
         ? `Step execution skipped due to unsatisfied preconditions: '"StringEquals": [${other?.precondition?.StringEquals?.join(', ')}]'. Step name: ${plugin}`
         : inv.stdout,
       StandardErrorContent: skipped ? '' : inv.stderr,
+      // ISO 8601, empty until the plugin runs (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetCommandInvocation.html);
+      // a skipped step never ran.
+      ExecutionStartDateTime: !skipped && inv.startedAt !== undefined ? new Date(inv.startedAt).toISOString() : '',
+      ExecutionEndDateTime: !skipped && inv.startedAt !== undefined && inv.endedAt !== undefined ? new Date(inv.endedAt).toISOString() : '',
     };
   }
 

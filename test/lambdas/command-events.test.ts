@@ -14,7 +14,7 @@ const sfn = mockClient(SFNClient);
 const event = (status: string) => ({ detail: { 'command-id': 'c-1', 'instance-id': 'i-0abc', status } });
 const SKIP_MESSAGE = 'Step execution skipped due to unsatisfied preconditions: \'"StringEquals": [platformType, Linux]\'. Step name: runBuildLinux';
 
-type Answer = { Status: string; StatusDetails: string; ResponseCode: number; StandardOutputContent?: string; StandardErrorContent?: string };
+type Answer = { Status: string; StatusDetails: string; ResponseCode: number; StandardOutputContent?: string; StandardErrorContent?: string; ExecutionStartDateTime?: string; ExecutionEndDateTime?: string };
 
 /**
  * GetCommandInvocation as the API reference describes it for a document with more than one step:
@@ -46,7 +46,19 @@ describe('command-events: a build command finished', () => {
     expect(await invoke(handler, event('Failed'), 'command-events')).toBe('resumed');
     expect(ssm).toHaveReceivedCommandWith(GetCommandInvocationCommand, { CommandId: 'c-1', InstanceId: 'i-0abc', PluginName: 'runBuildLinux' });
     expect(ssm).not.toHaveReceivedCommandWith(GetCommandInvocationCommand, { PluginName: 'runBuildWindows' });
-    expect(resumedWith()).toEqual({ commandId: 'c-1', status: 'Failed', statusDetails: 'Failed', exitCode: 2, outputTail: 'compiling', errorTail: 'make: *** Error 2' });
+    expect(resumedWith()).toEqual({ commandId: 'c-1', status: 'Failed', statusDetails: 'Failed', exitCode: 2, outputTail: 'compiling', errorTail: 'make: *** Error 2', startedAt: null, endedAt: null, marks: {} });
+  });
+
+  it('records when the step ran and the phase times the document measured, read from the whole of its standard error', async () => {
+    const stderr = `ec2-build-action-phase stagingIn 1200\nec2-build-action-phase build 64000\n${'x'.repeat(9000)}\nmake: *** Error 2`;
+    steps({
+      runBuildLinux: { Status: 'Failed', StatusDetails: 'Failed', ResponseCode: 2, StandardErrorContent: stderr, ExecutionStartDateTime: '2026-11-22T10:01:02.500Z', ExecutionEndDateTime: '2026-11-22T10:02:08.000Z' },
+      runBuildWindows: { Status: 'Success', StatusDetails: 'Success', ResponseCode: 0, StandardOutputContent: SKIP_MESSAGE.replace(/Linux/g, 'Windows') },
+    });
+    expect(await invoke(handler, event('Failed'), 'command-events')).toBe('resumed');
+    expect(resumedWith()).toMatchObject({ startedAt: '2026-11-22T10:01:02.500Z', endedAt: '2026-11-22T10:02:08.000Z', marks: { stagingIn: 1200, build: 64000 } });
+    // The markers were cut from the tail that travels on, not from what was read.
+    expect(resumedWith().errorTail).not.toContain('ec2-build-action-phase');
   });
 
   it.each([
@@ -56,7 +68,7 @@ describe('command-events: a build command finished', () => {
     ssm.on(ListCommandsCommand, { CommandId: 'c-1' }).resolves({ Commands: [{ CommandId: 'c-1', Parameters: { TaskToken: ['token-1'] }, Status: 'TimedOut', StatusDetails: 'DeliveryTimedOut' }] });
     ssm.on(GetCommandInvocationCommand).rejects(error());
     expect(await invoke(handler, event('TimedOut'), 'command-events')).toBe('resumed');
-    expect(resumedWith()).toEqual({ commandId: 'c-1', status: 'TimedOut', statusDetails: 'DeliveryTimedOut', exitCode: -1, outputTail: '', errorTail: '' });
+    expect(resumedWith()).toEqual({ commandId: 'c-1', status: 'TimedOut', statusDetails: 'DeliveryTimedOut', exitCode: -1, outputTail: '', errorTail: '', startedAt: null, endedAt: null, marks: {} });
   });
 
   it.each([

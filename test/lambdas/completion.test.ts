@@ -1,6 +1,7 @@
 import { CodePipelineClient, InvalidJobStateException, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
 import { decideOutcome } from '../../lambdas/completion/outcome';
+import { jobPhases } from '../../lambdas/shared/phases';
 import type { CommandResult, CompletionInput, ExecutionState } from '../../lambdas/shared/types';
 import { buildJob, JOB_ID } from '../fixtures/job';
 import { invoke } from '../fixtures/lambda';
@@ -22,6 +23,32 @@ describe('outcome', () => {
   it('succeeds with the duration, instance id and type', () => {
     const out = decideOutcome(input({ instance, build: ok, upload: ok }), new Date('2026-01-01T00:03:12Z'));
     expect(out).toEqual({ status: 'Succeeded', summary: 'Built in 3m12s on i-0abc (c7i.large).' });
+  });
+
+  it('gives the job\'s phases in the summary, each from what the execution recorded', () => {
+    // Polled at 10:00:00 (renewBy less the renewal interval), launched 10:00:05, ready 10:00:45, the build command ran
+    // 10:00:46 to 10:02:00 (staging in 2 s, the build 70 s, packaging 1 s), the upload ended 10:02:04, released 10:02:05.
+    const job = buildJob({ renewBy: '2026-11-22T10:45:00.000Z', renewalSeconds: 2700 });
+    const state: Partial<ExecutionState> = {
+      job,
+      instance: { ...instance, launchedAt: '2026-11-22T10:00:05.000Z' },
+      ready: { readyAt: '2026-11-22T10:00:45.000Z', buildWaitSeconds: 2700 },
+      build: { ...ok, startedAt: '2026-11-22T10:00:46.000Z', endedAt: '2026-11-22T10:02:00.000Z', marks: { stagingIn: 2000, build: 70000, stagingOut: 1000 } },
+      upload: { ...ok, endedAt: '2026-11-22T10:02:04.000Z' },
+      release: { state: 'shutting-down', enteredAt: '2026-11-22T10:02:05.000Z' },
+    };
+    const reportedAt = new Date('2026-11-22T10:02:06.000Z');
+    expect(jobPhases({ ...input(state), executionStartTime: '2026-11-22T10:00:01.000Z' }, reportedAt)).toEqual({ queuedMs: 5000, readyMs: 40000, stagingInMs: 3000, buildMs: 70000, stagingOutMs: 5000, releaseMs: 1000 });
+    const out = decideOutcome({ ...input(state), executionStartTime: '2026-11-22T10:00:01.000Z' }, reportedAt);
+    expect(out.status === 'Succeeded' && out.summary).toBe('Built in 2m05s on i-0abc (c7i.large). Phases: queued 5s, instance ready 40s, input staged 3s, build 1m10s, output staged 5s, released 1s.');
+  });
+
+  it('leaves out the phases a failed job never got to, and keeps the document\'s phase lines out of the failure message', () => {
+    const build = { ...ok, status: 'Failed', exitCode: 2, errorTail: 'ec2-build-action-phase stagingIn 2000\nec2-build-action-phase build 9000\nmake: *** Error 2', marks: { stagingIn: 2000, build: 9000 } };
+    const state: Partial<ExecutionState> = { instance, ready: { readyAt: '2026-01-01T00:01:00Z', buildWaitSeconds: 2700 }, build };
+    expect(jobPhases(input(state), new Date('2026-01-01T00:02:00Z'))).toMatchObject({ stagingInMs: 2000, buildMs: 9000, stagingOutMs: null, releaseMs: null });
+    const out = decideOutcome(input(state));
+    expect(out.status === 'Failed' && out.message).toBe('Step "Run Build" failed: the build command exited with code 2.\nLast lines of its output:\nmake: *** Error 2');
   });
 
   it('reports a failed build as JobFailed with its exit code and last lines', () => {

@@ -1,4 +1,5 @@
 import { MARKER_TYPES } from '../../lambdas/completion/outcome';
+import { documentMarks, PHASE_MARKER } from '../../lambdas/shared/phases';
 import { ERROR_MARKER } from '../../lambdas/shared/types';
 import { loadDocument, stepFor } from '../../local/services/ssm-document';
 
@@ -34,5 +35,33 @@ describe('the SSM document\'s error markers', () => {
   it('map no kind that neither step writes', () => {
     const written = new Set(Object.values(scripts).flatMap((s) => [...s.source.matchAll(s.calls)].map((m) => m[1])));
     for (const kind of Object.keys(MARKER_TYPES)) expect([kind, written.has(kind)]).toEqual([kind, true]);
+  });
+});
+
+/**
+ * The document's phase timings: `<PHASE_MARKER> name ms` on standard error, through one helper per platform
+ * (bash `phase_took name "$started"`, PowerShell `Write-PhaseTook 'name' $watch`); the job's result reads each name
+ * (shared/phases.ts). A name written but not read, or read but written by neither platform, is a phase nobody sees.
+ */
+const phaseScripts = {
+  Linux: { source: scripts.Linux.source, helper: /^\s*phase_took\(\) \{\n\s*printf '(.*?) %s %s\\n' "\$1" /m, calls: /^\s*phase_took ([A-Za-z]+) /gm },
+  Windows: {
+    source: scripts.Windows.source,
+    helper: /^\s*function Write-PhaseTook\(\[string\]\$Phase, \[System\.Diagnostics\.Stopwatch\]\$Watch\) \{\n\s*\[Console\]::Error\.WriteLine\("(.*?) \$\{Phase\} /m,
+    calls: /^\s*Write-PhaseTook '([A-Za-z]+)' /gm,
+  },
+};
+
+describe('the SSM document\'s phase markers', () => {
+  it.each(Object.entries(phaseScripts))('are written on %s only by its one helper, with the marker the job\'s result reads', (_platform, s) => {
+    expect(s.source.match(s.helper)?.[1]).toBe(PHASE_MARKER);
+    expect(s.source.split(PHASE_MARKER).length - 1).toBe(1);
+  });
+
+  it.each(Object.entries(phaseScripts))('on %s, measure staging in, the build and staging out, each once', (_platform, s) => {
+    const names = [...s.source.matchAll(s.calls)].map((m) => m[1]);
+    expect(names).toEqual(['stagingIn', 'build', 'stagingOut']);
+    const stderr = names.map((n, i) => `${PHASE_MARKER} ${n} ${i + 1}`).join('\n');
+    expect(documentMarks(stderr)).toEqual({ stagingIn: 1, build: 2, stagingOut: 3 });
   });
 });

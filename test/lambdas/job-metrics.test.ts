@@ -35,6 +35,20 @@ describe('what the functions measure', () => {
     expect(startLatencyMs(input({ ready: { readyAt: '2026-11-22T10:00:42Z', buildWaitSeconds: 60 }, rerun: { interruptedInstanceId: 'i-1' } }))).toBeNull();
   });
 
+  it('emits each phase the job got to as a duration, and none for a phase it never reached', async () => {
+    const m = createMetrics('completion', { [METRICS_STACK_VARIABLE]: 'Builds' });
+    const phases = { queuedMs: 5000, readyMs: 40000, stagingInMs: 3000, buildMs: 70000, stagingOutMs: null, releaseMs: null };
+    const lines = await printed(() => {
+      measureJobResult(m, input({ instance, build: ok }), { status: 'Failed', failureType: 'JobFailed', message: 'm' }, phases);
+      m.publish();
+    });
+    const total = lines.find((l) => l._aws.CloudWatchMetrics[0].Dimensions[0].length === 1)!;
+    expect([total.PhaseQueued, total.PhaseInstanceReady, total.PhaseStagingIn, total.PhaseBuild]).toEqual([5000, 40000, 3000, 70000]);
+    expect(total).not.toHaveProperty('PhaseStagingOut');
+    expect(total).not.toHaveProperty('PhaseRelease');
+    expect(total._aws.CloudWatchMetrics[0].Metrics).toEqual(expect.arrayContaining([{ Name: 'PhaseBuild', Unit: 'Milliseconds' }]));
+  });
+
   it('counts a succeeded job, a failed one by its failure type, and a wait in line past its bound by fleet', async () => {
     const m = createMetrics('completion', { [METRICS_STACK_VARIABLE]: 'Builds' });
     const lines = await printed(() => {

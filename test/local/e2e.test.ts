@@ -48,6 +48,16 @@ describe('local runner, end to end', () => {
     expect(greeting).toBe('Hello, CodePipeline!\n');
   });
 
+  it('times every phase of a job, in the summary, the execution\'s output and the runner\'s phases', async () => {
+    const summary = await job({ command: 'sleep 1; bash build.sh', outputPath: 'dist' });
+    const { phases } = summary;
+    for (const [name, ms] of Object.entries(phases)) expect([name, typeof ms]).toEqual([name, 'number']);
+    expect(phases.buildMs).toBeGreaterThanOrEqual(1000);
+    // Phases follow each other: together they fit in the job's run.
+    expect(Object.values(phases).reduce((a, b) => a! + b!, 0)).toBeLessThanOrEqual(summary.durationMs);
+    expect(summary.successSummary).toMatch(/ Phases: queued \d+s, instance ready \d+s, input staged \d+s, build \d+s, output staged \d+s, released \d+s\./);
+  });
+
   it('gives the build the pipeline\'s context in CODEPIPELINE_* variables, as CodeBuild does', async () => {
     // GIVEN a build that records its environment as its output
     const out = path.join(tmp, 'context.zip');

@@ -74,6 +74,15 @@ describe('build-job.asl.json', () => {
     expect(reported).toMatchObject({ build: ok, upload: ok, instance: { instanceId: 'i-1' } });
   });
 
+  it('keeps when Release Instance was entered for the release phase, and the job\'s phases in the execution\'s output', async () => {
+    const before = Date.now();
+    const phases = { queuedMs: 1, readyMs: 2, stagingInMs: 3, buildMs: 4, stagingOutMs: 5, releaseMs: 6 };
+    const { reported, output } = await execute({ 'Report Result': () => ({ Payload: { status: 'reported', phases } }) });
+    const enteredAt = (reported.release as { enteredAt: string }).enteredAt;
+    expect(Date.parse(enteredAt)).toBeGreaterThanOrEqual(before - 1000);
+    expect(output.result).toEqual({ status: 'reported', phases });
+  });
+
   it('still releases the instance when the command fails, and skips the upload', async () => {
     const { calls, reported } = await execute({ 'Run Build': () => ({ ...ok, status: 'Failed', exitCode: 2 }) });
     expect(calls).not.toContain('Upload Output Artifact');

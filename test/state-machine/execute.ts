@@ -36,7 +36,7 @@ export const defaults: Tasks = {
   'Release Instance': () => ({ TerminatingInstances: [{ CurrentState: { Name: 'shutting-down' } }] }),
   'Free Fleet Slot': () => ({ Payload: { resumed: 0 } }),
   "Leave The Fleet's Line": () => ({ Payload: { resumed: 0 } }),
-  'Report Result': (input) => ({ Payload: { status: 'reported', input } }),
+  'Report Result': (input) => ({ Payload: { status: 'reported', phases: {}, input } }),
 };
 
 /**
@@ -65,6 +65,6 @@ export async function execute(overrides: Partial<Tasks>, input: Record<string, u
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
     context: { Execution: { Id: 'arn:exec', Name: 'job', StartTime: 'now' }, Task: { Token: 'token' } },
   });
-  await run.result;
-  return { calls, inputs, reported: reported ?? {} };
+  const output = (await run.result) as Record<string, unknown>;
+  return { calls, inputs, reported: reported ?? {}, output };
 }

@@ -32,4 +32,21 @@ describe('the local ASL interpreter (patched)', () => {
     expect(await outcome(unpatched.StateMachine as never, { Variable: '$.a', IsNull: false }, { a: 1 })).toBe('default');
     expect(await outcome(StateMachine, { Variable: '$.a', IsNull: false }, { a: 1 })).toBe('matched');
   });
+
+  it('gives each state its entered time and name in the Context object ($$.State), which a ResultSelector reads', async () => {
+    const definition = {
+      StartAt: 'First',
+      States: {
+        First: { Type: 'Pass', Parameters: { 'name.$': '$$.State.Name', 'enteredAt.$': '$$.State.EnteredTime' }, ResultPath: '$.first', Next: 'Second' },
+        Second: { Type: 'Pass', Parameters: { 'name.$': '$$.State.Name', 'enteredAt.$': '$$.State.EnteredTime' }, ResultPath: '$.second', End: true },
+      },
+    };
+    const before = Date.now();
+    const run = (Machine: typeof StateMachine) => new Machine(definition as never, { validationOptions: { checkArn: false } }).run({}).result as Promise<Record<string, { name: string; enteredAt: string }>>;
+    const out = await run(StateMachine);
+    expect([out.first.name, out.second.name]).toEqual(['First', 'Second']);
+    for (const s of [out.first, out.second]) expect(Date.parse(s.enteredAt)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(out.second.enteredAt)).toBeGreaterThanOrEqual(Date.parse(out.first.enteredAt));
+    await expect(run(unpatched.StateMachine as never)).rejects.toThrow();
+  });
 });

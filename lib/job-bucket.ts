@@ -57,7 +57,9 @@ export class JobBucket extends Construct {
     // s3:GetObject, s3:DeleteObject and s3:PutObject also authorize the presigned GET, DELETE and PUT the function signs
     // for the instance (S3 authorizes a presigned request as its signer).
     props.acknowledge.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteBuildEnvironment', actions: ['s3:PutObject'], resources: [objects('environment')] }));
-    props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignBuildEnvironment', actions: ['s3:GetObject', 's3:DeleteObject'], resources: [objects('environment')] }));
+    // The signer copies the acknowledgement's object to the one the instance reads and deletes (environmentReadKey), so
+    // a build that runs again gets a copy of its own; it reads, writes and signs nothing outside the environment prefix.
+    props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignBuildEnvironment', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [objects('environment')] }));
     props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignExportsUpload', actions: ['s3:PutObject'], resources: [objects('exports')] }));
     props.completion.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadExports', actions: ['s3:GetObject'], resources: [objects('exports')] }));
     // Deleted at the result; an execution that ended without one (aborted, timed out, its report failed) has them deleted

@@ -1,4 +1,4 @@
-import { jobObjectKey, type JobObjects } from '../shared/job-objects';
+import { environmentReadKey, jobObjectKey, type JobObjects } from '../shared/job-objects';
 import { ENVIRONMENT_URL_TTL_SECONDS } from '../shared/artifacts';
 
 /**
@@ -24,9 +24,20 @@ export async function environmentUrls(variableCount: number, executionName: stri
   if (variableCount === 0) return { environmentUrl: '', environmentDeleteUrl: '' };
   if (!executionName) throw new Error('the execution\'s name is needed to name its environment object');
   const store = objects();
-  const key = jobObjectKey('environment', executionName);
+  // The instance reads (and deletes) a copy: the acknowledgement's object stays for a build that runs again.
+  const environment = await store.read(jobObjectKey('environment', executionName), ENVIRONMENT_OBJECT_MAX_BYTES);
+  if (!environment) throw new Error(`the environment object of ${executionName} is missing from the job bucket: the acknowledgement stores it before the launch`);
+  const key = environmentReadKey(executionName);
+  await store.put(key, environment);
   return { environmentUrl: await store.presign(key, 'GET', undefined, ENVIRONMENT_URL_TTL_SECONDS), environmentDeleteUrl: await store.presign(key, 'DELETE', undefined, ENVIRONMENT_URL_TTL_SECONDS) };
 }
+
+/**
+ * An environment object's largest size: the property's 1,000 characters name at most a few hundred variables, and a
+ * secret's value is at most 65,536 bytes (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html),
+ * a parameter's 8 KB (advanced tier); 4 MB leaves room for every variable a secret, well inside a Lambda's memory.
+ */
+const ENVIRONMENT_OBJECT_MAX_BYTES = 4 * 1024 * 1024;
 
 /** A PUT URL for the values of the exported variables; '' when the job exports none. */
 export async function exportsUrl(exported: string | undefined, executionName: string, objects: () => JobObjects): Promise<string> {

@@ -8,3 +8,11 @@ export type JobObjectKind = 'environment' | 'exports';
 export function jobObjectKey(kind: JobObjectKind, executionName: string): string {
   return `${kind}/${executionName}`;
 }
+
+/**
+ * The copy of the environment object the instance reads and deletes: the acknowledgement's own stays until the job's
+ * result, so a build that runs again (a Spot interruption's rerun on on-demand) gets a fresh copy to read.
+ */
+export function environmentReadKey(executionName: string): string {
+  return `${jobObjectKey('environment', executionName)}.read`;
+}

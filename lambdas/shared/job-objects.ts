@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { URL_TTL_SECONDS } from './artifacts';
-import { jobObjectKey } from './job-object-keys';
+import { environmentReadKey, jobObjectKey } from './job-object-keys';
 
 /**
  * The stack's job bucket: per-build objects that must not travel through Step Functions or Systems Manager, since
@@ -11,7 +11,7 @@ import { jobObjectKey } from './job-object-keys';
  * bucket's lifecycle rule expires whatever an aborted execution left (and the safety nets delete an ended execution's).
  */
 
-export { jobObjectKey, type JobObjectKind } from './job-object-keys';
+export { environmentReadKey, jobObjectKey, type JobObjectKind } from './job-object-keys';
 
 /** A job object larger than its reader takes (the exports' upload is not capped by its presigned URL). */
 export class JobObjectTooLargeError extends Error {
@@ -63,9 +63,9 @@ export class JobObjects {
     }
   }
 
-  /** Deletes an execution's objects (its environment and its exports); a missing one is no error (DeleteObject answers 204 for it). */
+  /** Deletes an execution's objects (its environment, its read copy, its exports); a missing one is no error (DeleteObject answers 204 for it). */
   async removeExecution(executionName: string): Promise<void> {
-    const keys = [jobObjectKey('environment', executionName), jobObjectKey('exports', executionName)];
+    const keys = [jobObjectKey('environment', executionName), environmentReadKey(executionName), jobObjectKey('exports', executionName)];
     await Promise.all(keys.map((Key) => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }))));
   }
 }

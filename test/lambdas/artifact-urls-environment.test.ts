@@ -1,4 +1,4 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ArtifactUrls } from '../../lambdas/artifact-urls/handler';
 import { buildJob } from '../fixtures/job';
@@ -23,6 +23,8 @@ describe('artifact URLs: the environment of an action with no input artifact', (
 
   it('says when to sign its URL again, as an input artifact\'s would', async () => {
     s3.on(PutObjectCommand).resolves({});
+    const stored = 'STAGE=prod\0';
+    s3.on(GetObjectCommand, { Bucket: 'jobs', Key: 'environment/exec-1' }).resolves({ ContentLength: stored.length, Body: { transformToByteArray: async () => new Uint8Array(Buffer.from(stored)) } as never });
     const job = buildJob({ input: null, properties: { ...buildJob().properties, environmentVariables: [{ name: 'STAGE', value: 'prod', type: 'PLAINTEXT' }] } });
     const out: ArtifactUrls = await invoke(handler, { job, direction: 'input', executionName: 'exec-1' }, 'artifact-urls');
     expect(out.url).toBe('');
@@ -31,7 +33,18 @@ describe('artifact URLs: the environment of an action with no input artifact', (
     // A bearer key to the job's secrets until the build reads the object: it lives 10 minutes, not the artifacts' 30.
     expect(new URL(out.environmentUrl!).searchParams.get('X-Amz-Expires')).toBe('600');
     expect(new URL(out.environmentDeleteUrl!).searchParams.get('X-Amz-Expires')).toBe('600');
-    // The object was written when the job was acknowledged: this function only signs.
+    // The object was written when the job was acknowledged: this function copies it to the one the instance reads
+    // (and deletes), so that a build that runs again gets one too, and signs that copy's URLs.
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input)).toEqual([expect.objectContaining({ Bucket: 'jobs', Key: 'environment/exec-1.read' })]);
+    expect(Buffer.from(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as Buffer).toString()).toBe(stored);
+    expect(new URL(out.environmentUrl!).pathname).toMatch(/\/environment\/exec-1\.read$/);
+  });
+
+  it('fails, for the state machine to retry and then report, when the acknowledgement\'s object is missing', async () => {
+    s3.reset();
+    s3.on(GetObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    const job = buildJob({ input: null, properties: { ...buildJob().properties, environmentVariables: [{ name: 'STAGE', value: 'prod', type: 'PLAINTEXT' }] } });
+    await expect(invoke(handler, { job, direction: 'input', executionName: 'exec-2' }, 'artifact-urls')).rejects.toThrow(/environment object of exec-2 is missing/);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 });

@@ -49,6 +49,15 @@ describe('Spot fleets in the local cloud', () => {
     expect(markets).toEqual(['on-demand', 'spot']);
   }, 60_000);
 
+  it('gives the rerun its environment variables too: the first build read and deleted its own copy of them', async () => {
+    let struck = false;
+    const options: JobOptions = { ...job('spot', 'test "$STAGE" = prod; sleep 2; echo built'), properties: { Fleet: 'spot', EnvironmentVariables: JSON.stringify([{ name: 'STAGE', value: 'prod' }]) } };
+    const s = await runJob(cloud, options, fault('interrupted', () => ({ commandRunning: (_j, phase) => (phase === 'build' && !struck ? ((struck = true), { interruptSpot: true }) : undefined) })));
+    expect(s).toMatchObject({ status: 'Succeeded', instancesLaunched: 2, market: 'on-demand' });
+    expect(s.successSummary).toMatch(/Ran again on on-demand after Spot instance/);
+    expectWhole(s);
+  }, 60_000);
+
   it('runs the build again on on-demand when its Spot instance is lost without a warning', async () => {
     let struck = false;
     const s = await runJob(cloud, job('spot'), fault('lost', () => ({ commandRunning: (_j, phase) => (phase === 'build' && !struck ? ((struck = true), { terminateInstance: true }) : undefined) })));

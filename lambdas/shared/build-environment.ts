@@ -47,6 +47,21 @@ export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
  * (https://learn.microsoft.com/en-us/windows/win32/procthread/environment-variables).
  */
 const RESERVED_PREFIX = 'CODEPIPELINE_';
+/**
+ * Names the build document itself reads or sets before the build command runs, which a variable would take over: its
+ * parameters (SSM_*, Systems Manager's ENV_VAR interpolation), its own variables (EC2_BUILD_ACTION_*, but for the
+ * settings an action gives through EnvironmentVariables), the exports hook's BASH_ENV, and bash's read-only variables,
+ * which bash refuses to set (https://www.gnu.org/software/bash/manual/html_node/Bash-Variables.html).
+ */
+const DOCUMENT_PREFIXES = ['SSM_', 'EC2_BUILD_ACTION_'];
+const DOCUMENT_NAMES = new Set(['BASH_ENV', 'BASHOPTS', 'BASH_VERSINFO', 'EUID', 'PPID', 'SHELLOPTS', 'UID']);
+/** Settings an action gives as variables (version 3 has CodePipeline's ten properties already). */
+export const ACTION_SETTING_VARIABLES: ReadonlySet<string> = new Set(['EC2_BUILD_ACTION_HOLD_MINUTES']);
+function isDocumentName(name: string): boolean {
+  const upper = name.toUpperCase();
+  if (ACTION_SETTING_VARIABLES.has(upper)) return false;
+  return DOCUMENT_NAMES.has(upper) || DOCUMENT_PREFIXES.some((p) => upper.startsWith(p));
+}
 /** A parameter's name (optionally :version or :label): SSM's PSParameterName is 1 to 2048 of these (its model). */
 const PARAMETER_NAME = /^[A-Za-z0-9_.\-/]{1,2048}(:[A-Za-z0-9_.-]{1,100})?$/;
 /** A secret's name: 1 to 512 of ASCII letters, digits and /_+=.@- (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html#SecretsManager-CreateSecret-request-Name). */
@@ -131,6 +146,7 @@ export function parseEnvironmentVariables(raw: string, scope: EnvironmentScope |
     if (extra.length) throw bad(label, `has unknown key(s) ${extra.join(', ')}; only "name", "value" and "type" are allowed.`);
     if (!VARIABLE_NAME.test(name)) throw bad(label, 'needs a "name" of 1 to 128 letters, digits and underscores, not starting with a digit.');
     if (name.toUpperCase().startsWith(RESERVED_PREFIX)) throw bad(name, `is reserved: the build document sets the ${RESERVED_PREFIX}* variables. Rename it.`);
+    if (isDocumentName(name)) throw bad(name, `is reserved: the build document itself uses ${DOCUMENT_PREFIXES.map((p) => `${p}*`).join(', ')}, ${[...DOCUMENT_NAMES].join(', ')}. Rename it.`);
     // Names that differ only in case are one variable on Windows: refused everywhere, so an action behaves the same on both.
     if (seen.has(name.toUpperCase())) throw bad(name, 'is set twice (names that differ only in case are one variable on Windows). Keep one.');
     seen.add(name.toUpperCase());
@@ -162,7 +178,9 @@ export function parseExportedVariables(raw: string, environment: readonly Enviro
     }
   }
   if (new Set(names).size !== names.length) throw new JobConfigurationError(`${PROPERTY.exportedVariables} names a variable twice: ${raw.trim()}. Keep each once.`);
-  const secret = environment.find((v) => v.type !== 'PLAINTEXT' && names.includes(v.name));
+  // In any case: Windows' names are case-insensitive, so "token" would export the secret TOKEN there.
+  const upper = new Set(names.map((n) => n.toUpperCase()));
+  const secret = environment.find((v) => v.type !== 'PLAINTEXT' && upper.has(v.name.toUpperCase()));
   if (secret) {
     throw new JobConfigurationError(
       `${PROPERTY.exportedVariables} names ${secret.name}, a ${secret.type} variable of ${PROPERTY.environmentVariables}: its value would become an output variable, which anyone who can view the pipeline reads. Remove it from ${PROPERTY.exportedVariables}.`,

@@ -25,6 +25,10 @@ describe('EnvironmentVariables, as the CodeBuild action takes them', () => {
     ['a reserved name', vars({ name: 'CODEPIPELINE_JOB_ID', value: 'x' }), /variable "CODEPIPELINE_JOB_ID" is reserved/],
     ['a name set twice', vars({ name: 'A', value: 'x' }, { name: 'A', value: 'y' }), /variable "A" is set twice/],
     ['a reserved name in another case (one name on Windows)', vars({ name: 'CodePipeline_Job_Id', value: 'x' }), /variable "CodePipeline_Job_Id" is reserved/],
+    ['a name the document reads (its parameters)', vars({ name: 'SSM_Command', value: 'echo hijacked' }), /variable "SSM_Command" is reserved: the build document itself uses SSM_\*, EC2_BUILD_ACTION_\*/],
+    ['a name the document sets for the exports hook', vars({ name: 'BASH_ENV', value: '/tmp/x' }), /variable "BASH_ENV" is reserved/],
+    ['one of the document\'s own, in another case', vars({ name: 'ec2_build_action_exports', value: 'x' }), /variable "ec2_build_action_exports" is reserved/],
+    ['a read-only variable of bash', vars({ name: 'UID', value: '0' }), /variable "UID" is reserved/],
     ['two names that differ only in case (one variable on Windows)', vars({ name: 'Path', value: 'x' }, { name: 'PATH', value: 'y' }), /variable "PATH" is set twice \(names that differ only in case/],
     ['an empty value', vars({ name: 'A', value: '' }), /variable "A" needs a "value": a string of 1 to 2000 characters/],
     ['an unknown key', vars({ name: 'A', value: 'x', secret: true }), /variable "A" has unknown key\(s\) secret/],
@@ -89,6 +93,10 @@ describe('ExportedVariables and the environment\'s secrets', () => {
     expect(() => parseExportedVariables(`VERSION,${name}`, variables)).toThrow(
       expect.objectContaining({ name: 'JobConfigurationError', message: expect.stringContaining(`ExportedVariables names ${name}, a ${type} variable of EnvironmentVariables`) }),
     );
+  });
+
+  it('refuses to export a secret named in another case (one variable on Windows, which would export its value)', () => {
+    expect(() => parseExportedVariables('token', variables)).toThrow(expect.objectContaining({ message: expect.stringContaining('ExportedVariables names TOKEN, a PARAMETER_STORE variable') }));
   });
 
   it.each([

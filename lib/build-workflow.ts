@@ -108,9 +108,23 @@ export class BuildWorkflow extends Construct {
         conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.stack}`]: stack.stackName } },
       }),
     );
+    // Hold on failure ("Hold The Instance"): the hold's end, on the stack's instances, and no other tag key. CreateTags
+    // on an instance takes aws:ResourceTag, aws:RequestTag and aws:TagKeys
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html, CreateTags).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TagHeldInstances',
+        actions: ['ec2:CreateTags'],
+        resources: [instances],
+        conditions: {
+          StringEquals: { [`aws:ResourceTag/${TAGS.stack}`]: stack.stackName },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.holdUntil] },
+        },
+      }),
+    );
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
-      reason: 'Instance IDs are not known in advance: SendCommand and TerminateInstances are allowed only on instances tagged with this stack.',
+      reason: 'Instance IDs are not known in advance: SendCommand, TerminateInstances and CreateTags (the hold tag only) are allowed only on instances tagged with this stack.',
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -1,6 +1,7 @@
 import type { Node } from 'constructs';
 import { FLEETS_CONTEXT, FleetValueError, parseFleets, type Fleet } from '../lambdas/shared/fleets';
 import { SCOPE_SETTINGS } from '../lambdas/shared/build-environment';
+import { HOLD_LIMITS, HOLD_SETTING } from '../lambdas/shared/hold';
 import { ACTION_TYPE_RULES, PROVIDER_DEFAULTS, RESOURCE_RULES, type Ec2BuildProviderProps } from './provider-props';
 
 /** Context keys users set with `cdk deploy -c key=value` or in cdk.json. */
@@ -19,6 +20,7 @@ export const CONTEXT = {
   secretPrefixes: SCOPE_SETTINGS.secretPrefixes.context,
   referenceKmsKeyArns: 'ec2-build-action:referenceKmsKeyArns',
   alarmTopicArn: 'ec2-build-action:alarmTopicArn',
+  holdOnFailureMinutes: HOLD_SETTING.context,
 } as const;
 
 /** What the context sets: the provider's props, and the stack's name. */
@@ -117,5 +119,6 @@ export function readSettings(node: Node): AppSettings {
     secretPrefixes: read.list(CONTEXT.secretPrefixes, RESOURCE_RULES.secretPrefix.pattern, `a comma-separated list of ${RESOURCE_RULES.secretPrefix.expected}`),
     referenceKmsKeyArns: read.list(CONTEXT.referenceKmsKeyArns, kmsKeyArn.pattern, `a comma-separated list of ${kmsKeyArn.expected}`),
     alarmTopicArn: read.optional(CONTEXT.alarmTopicArn, RESOURCE_RULES.snsTopicArn.pattern, RESOURCE_RULES.snsTopicArn.expected),
+    holdOnFailureMinutes: read.integer(CONTEXT.holdOnFailureMinutes, 0, HOLD_LIMITS.min, HOLD_LIMITS.max, 'minutes'),
   };
 }

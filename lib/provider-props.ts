@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import { FleetValueError, parseFleets, type Fleet, type FleetProps } from '../lambdas/shared/fleets';
 import type { ActionTypeRef } from '../lambdas/shared/types';
+import { HOLD_LIMITS, HOLD_SETTING, isHoldMinutes } from '../lambdas/shared/hold';
 import type { ActionTypePinOptions } from './action-type-snapshot';
 
 export type { FleetProps, FleetSchedule, Market } from '../lambdas/shared/fleets';
@@ -87,6 +88,13 @@ export interface Ec2BuildProviderProps {
    * @default - no notifications: the alarms and the dashboard show in the CloudWatch console
    */
   readonly alarmTopicArn?: string;
+  /**
+   * Minutes the instance of a failed build is kept, so that a person can open a session on it (its failure message
+   * gives the `aws ssm start-session` command); the failure is reported at once. A whole number from 0 to 720. An
+   * action sets its own with the variable EC2_BUILD_ACTION_HOLD_MINUTES in EnvironmentVariables.
+   * @default 0 - the instance is terminated as soon as the build fails
+   */
+  readonly holdOnFailureMinutes?: number;
 }
 
 /** The defaults of the props that have one, shared with the app's context reader (lib/context.ts). */
@@ -155,6 +163,7 @@ export interface ResolvedProviderProps {
   readonly secretPrefixes: readonly string[];
   readonly referenceKmsKeyArns: readonly string[];
   readonly alarmTopicArn?: string;
+  readonly holdOnFailureMinutes: number;
 }
 
 /** The first unresolved token in a value, with its path, or undefined. */
@@ -246,7 +255,17 @@ export function resolveProviderProps(props: Ec2BuildProviderProps, owner = 'Ec2B
     secretPrefixes: literalList(owner, 'secretPrefixes', props.secretPrefixes, check, RESOURCE_RULES.secretPrefix),
     referenceKmsKeyArns: check.list('referenceKmsKeyArns', props.referenceKmsKeyArns, RESOURCE_RULES.kmsKeyArn),
     alarmTopicArn: props.alarmTopicArn === undefined ? undefined : check.text('alarmTopicArn', props.alarmTopicArn, RESOURCE_RULES.snsTopicArn),
+    holdOnFailureMinutes: holdMinutes(owner, props.holdOnFailureMinutes),
   };
+}
+
+/** The stack's hold on failure: a literal (it travels to the poller as one variable) whole number of minutes. */
+function holdMinutes(owner: string, value: number | undefined): number {
+  if (value === undefined) return 0;
+  if (Token.isUnresolved(value) || !isHoldMinutes(value)) {
+    throw new PropValueError(owner, HOLD_SETTING.prop, `a whole number of minutes from ${HOLD_LIMITS.min} to ${HOLD_LIMITS.max}, known at synth`, value);
+  }
+  return value;
 }
 
 function literalList(owner: string, prop: string, value: readonly string[] | undefined, check: ReturnType<typeof checker>, rule: { pattern: RegExp; expected: string }): readonly string[] {

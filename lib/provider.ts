@@ -171,6 +171,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     const keepsALine = Object.values(this.fleets).some((f) => f.maxQueueMinutes > 0);
     const poller = new JobPoller(this, 'Poller', { actionTypes, stateMachine, executionsArn, safetyNetPollMinutes: keepsALine ? 1 : undefined });
     poller.function.addEnvironment(ENV.fleets, pools.fleetsJson);
+    poller.function.addEnvironment(ENV.holdOnFailureMinutes, String(resolved.holdOnFailureMinutes));
     new CommandEvents(this, 'CommandEvents', { documentName: document.documentName, stateMachine, executionsArn });
     if (Object.values(this.fleets).some((f) => f.market !== 'on-demand')) {
       new SpotInterruptions(this, 'SpotInterruptions', { stateMachine, executionsArn, table: pools.table });

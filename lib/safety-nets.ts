@@ -141,7 +141,7 @@ export class SafetyNets extends Construct {
     // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodepipeline.html); the pipelines are the
     // users', of any name, so every pipeline of this account and Region, read-only.
     const pipelines = stack.formatArn({ service: 'codepipeline', resource: '*' });
-    sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'AskCodePipeline', actions: ['codepipeline:ListActionExecutions', 'codepipeline:GetPipelineExecution'], resources: [pipelines] }));
+    sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'AskCodePipeline', actions: ['codepipeline:ListActionExecutions', 'codepipeline:GetPipelineExecution', 'codepipeline:GetPipelineState'], resources: [pipelines] }));
     // PutJobFailureResult supports no resource-level permissions (same reference).
     sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'FailLostJobs', actions: ['codepipeline:PutJobFailureResult'], resources: ['*'] }));
     sweeper.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadCommands', actions: ['ssm:ListCommands', 'ssm:GetCommandInvocation'], resources: ['*'] }));
@@ -153,7 +153,7 @@ export class SafetyNets extends Construct {
     );
     sweeper.acknowledgeFinding(
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:*]',
-      'Read-only ListActionExecutions and GetPipelineExecution on the pipelines that use the action: they are the users\', of any name.',
+      'Read-only ListActionExecutions, GetPipelineExecution and GetPipelineState on the pipelines that use the action: they are the users\', of any name.',
     );
     new events.Rule(this, 'Sweep', {
       description: 'Sweeps leftover build instances',

@@ -411,6 +411,8 @@ export class LocalCloud {
           POWERTOOLS_LOG_LEVEL: logLevel('POWERTOOLS_LOG_LEVEL'),
           LOG_LEVEL: logLevel('LOG_LEVEL'),
           ...(this.jobTimeouts?.queueMinuteSeconds ? { QUEUE_MINUTE_SECONDS: String(this.jobTimeouts.queueMinuteSeconds) } : {}),
+          // A hold on failure's minutes in simulated time (whole seconds, at least 1): a hold runs out within a test.
+          HOLD_MINUTE_SECONDS: String(Math.max(1, Math.round((60 * this.timing.msPerSecond) / 1000))),
         },
       },
       (name, value) => {

@@ -5,6 +5,7 @@ import type { JobTimeouts } from './cloud';
 import { FLEET_FAULTS, type FaultContext, type ScenarioOutcome } from './faults-fleet';
 import { SPOT_FAULTS } from './faults-spot';
 import { SCALE_FAULTS } from './faults-scale';
+import { HOLD_FAULTS } from './faults-hold';
 import type { JobOptions } from './job';
 
 /** What a job under a fault must end with (besides the invariants every job keeps). */
@@ -343,6 +344,7 @@ export const FAULTS: readonly Fault[] = [
   ...FLEET_FAULTS,
   ...SPOT_FAULTS,
   ...SCALE_FAULTS,
+  ...HOLD_FAULTS,
 ];
 
 export function faultNamed(name: string): Fault | undefined {

@@ -1,6 +1,6 @@
 import type { Handler } from 'aws-lambda';
 import { putJobFailure, putJobSuccess } from '../shared/codepipeline';
-import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
+import { loadHoldMinuteSeconds, loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
 import { JobObjects } from '../shared/job-objects';
 import { measureJobResult } from '../shared/job-metrics';
 import { countingErrors } from '../shared/error-metrics';
@@ -10,17 +10,19 @@ import type { CompletionInput, JobOutcome } from '../shared/types';
 import { executionNameOf } from '../shared/execution-names';
 import { jobPhases, type JobPhases } from '../shared/phases';
 import { outputVariables } from './exports';
+import { holdOutcome } from './hold';
 import { decideOutcome } from './outcome';
 
 const logger = createLogger('completion');
 const metrics = createMetrics('completion');
 const jobBucket = loadJobBucket();
+const holdMinuteSeconds = loadHoldMinuteSeconds();
 const forcePathStyle = loadS3ForcePathStyle();
 let objects: JobObjects | undefined;
 const jobObjects = () => (objects ??= new JobObjects(jobBucket(), forcePathStyle));
 
 /** What CodePipeline was told, whether this call told it, and the job's phase timings (kept in the execution's output). */
-export type CompletionResult = JobOutcome & { readonly reported: string; readonly phases: JobPhases };
+export type CompletionResult = JobOutcome & { readonly reported: string; readonly phases: JobPhases; readonly holdUntil?: string };
 
 /** "Report Result": exactly one result per job; a retried call finds the first one standing. */
 export const handler: Handler<CompletionInput, CompletionResult> = countingErrors(metrics, async (input, context) => {
@@ -30,6 +32,13 @@ export const handler: Handler<CompletionInput, CompletionResult> = countingError
   const now = new Date();
   const phases = jobPhases(input, now);
   let outcome = decideOutcome(input, now);
+  if (input.state.held) {
+    // The failure was reported when the hold began ("Report Failure And Hold"): one result per job.
+    logger.info('job result was reported when its hold began', { holdUntil: input.state.held.holdUntil });
+    return { ...outcome, reported: 'reported-before-hold', phases };
+  }
+  let holdUntil: string | undefined;
+  if (input.hold) ({ outcome, holdUntil } = holdOutcome(input, outcome, now, holdMinuteSeconds));
   const properties = input.state.job?.properties;
   let variables: Record<string, string> | undefined;
   if (outcome.status === 'Succeeded') {
@@ -49,5 +58,5 @@ export const handler: Handler<CompletionInput, CompletionResult> = countingError
   }
   // Counted by the call that reported it: a retried call that finds the result standing counts nothing.
   if (reported === 'reported') measureJobResult(metrics, input, outcome, phases);
-  return { ...outcome, reported, phases };
+  return { ...outcome, reported, phases, ...(holdUntil ? { holdUntil } : {}) };
 });

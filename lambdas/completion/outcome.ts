@@ -13,6 +13,7 @@ export const STEP_TITLES: Record<StepName, string> = {
   prepareOutput: 'Get Output Upload URL',
   uploadOutput: 'Upload Output Artifact',
   releaseInstance: 'Release Instance',
+  holdInstance: 'Hold The Instance',
 };
 
 /**
@@ -35,6 +36,15 @@ export const MARKER_TYPES: Record<string, FailureType> = {
   // The build command took over bash's EXIT trap (or ran exec), so its exported variables were never recorded.
   ExportsMissing: 'JobFailed',
 };
+
+/** Where the build's last lines begin in a failure message: everything added to a message goes before them. */
+export const LAST_LINES = '\nLast lines of its output:\n';
+
+/** `text` added to a failure message before the build's last lines (at its end when it has none), so it still ends with the end of the log. */
+export function beforeLastLines(message: string, text: string): string {
+  const at = message.indexOf(LAST_LINES);
+  return at >= 0 ? `${message.slice(0, at)}${text}${message.slice(at)}` : `${message}${text}`;
+}
 
 /** Room left in CodePipeline's 5000-character message for the build's last lines. */
 const LOG_BUDGET = 3500;
@@ -114,7 +124,7 @@ function fromCommand(step: StepName, result: CommandResult, job: BuildJob): JobO
   const marker = markerIn(result.errorTail);
   if (marker) return failed(MARKER_TYPES[marker.kind] ?? 'JobFailed', step, marker.text);
   const lines = logTail(result);
-  const shown = lines ? `\nLast lines of its output:\n${lines}` : ' It printed nothing.';
+  const shown = lines ? `${LAST_LINES}${lines}` : ' It printed nothing.';
   const details = statusKey(result.statusDetails);
   if (details === 'ExecutionTimedOut') {
     return failed('JobFailed', step, `the build ran longer than TimeoutMinutes (${job.properties.timeoutMinutes}) and was stopped.${shown}`);
@@ -176,8 +186,9 @@ export function decideOutcome(input: CompletionInput, now: Date = new Date()): J
   if (!outcome && job.output && !state.upload) {
     outcome = failed('SystemUnavailable', 'uploadOutput', 'the output artifact was never uploaded. Open the execution link for details.');
   }
-  const notes = capacityNotes(state) + releaseNote;
-  if (outcome && outcome.status === 'Failed') return { ...outcome, message: outcome.message + notes };
+  const holdNote = errors.holdInstance ? ` Note: the instance could not be held on failure (${causeText(errors.holdInstance)}); it was released at once.` : '';
+  const notes = capacityNotes(state) + holdNote + releaseNote;
+  if (outcome && outcome.status === 'Failed') return { ...outcome, message: beforeLastLines(outcome.message, notes) };
   const instance = state.instance;
   const took = duration(now.getTime() - new Date(input.executionStartTime).getTime());
   const phases = formatPhases(jobPhases(input, now));

@@ -21,7 +21,7 @@ export function executionName(jobId: string, nonce: string, pipeline?: Execution
 }
 
 /** Builds the execution's input: the checked job, or the reason its properties are wrong. */
-export function executionInput(job: Job, renewal?: RenewalPlan, fleets: Readonly<Record<string, Fleet>> = {}, scope: EnvironmentScope = NO_SCOPE): ExecutionInput {
+export function executionInput(job: Job, renewal?: RenewalPlan, fleets: Readonly<Record<string, Fleet>> = {}, scope: EnvironmentScope = NO_SCOPE, holdMinutes = 0): ExecutionInput {
   const jobId = job.id ?? '';
   const nonce = job.nonce ?? '';
   const context = job.data?.pipelineContext;
@@ -33,7 +33,7 @@ export function executionInput(job: Job, renewal?: RenewalPlan, fleets: Readonly
     ...(context?.action?.actionExecutionId ? { actionExecutionId: context.action.actionExecutionId } : {}),
   };
   try {
-    return { jobId, pipeline, nonce, job: toBuildJob(job, renewal, fleets, scope), rejection: null };
+    return { jobId, pipeline, nonce, job: toBuildJob(job, renewal, fleets, scope, holdMinutes), rejection: null };
   } catch (err) {
     if (!(err instanceof JobConfigurationError)) throw err;
     return { jobId, pipeline, nonce, job: null, rejection: err.message };
@@ -53,9 +53,10 @@ export async function dispatchJob(
   now = new Date(),
   fleets: Readonly<Record<string, Fleet>> = {},
   scope: EnvironmentScope = NO_SCOPE,
+  holdMinutes = 0,
 ): Promise<DispatchOutcome> {
   if (job.data?.continuationToken) return handContinuation(job, stateMachineArn, renewalSeconds, logger, now.getTime());
-  const input = executionInput(job, { polledAt: now, seconds: renewalSeconds }, fleets, scope);
+  const input = executionInput(job, { polledAt: now, seconds: renewalSeconds }, fleets, scope, holdMinutes);
   const name = executionName(input.jobId, input.nonce, input.pipeline);
   try {
     const started = await startBuildExecution(stateMachineArn, name, input);

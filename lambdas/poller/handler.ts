@@ -1,5 +1,5 @@
 import type { Handler } from 'aws-lambda';
-import { loadActionTypes, loadEnvironmentScope, loadFleets, loadRenewalSeconds, loadStateMachineArn } from '../shared/config';
+import { loadActionTypes, loadEnvironmentScope, loadFleets, loadHoldOnFailureMinutes, loadRenewalSeconds, loadStateMachineArn } from '../shared/config';
 import { pollForJobs } from '../shared/codepipeline';
 import { countingErrors } from '../shared/error-metrics';
 import { measureReportedFailures } from '../shared/job-metrics';
@@ -20,6 +20,7 @@ const stateMachineArn = loadStateMachineArn();
 const renewalSeconds = loadRenewalSeconds();
 const fleets = loadFleets();
 const scope = loadEnvironmentScope();
+const holdMinutes = loadHoldOnFailureMinutes();
 const logger = createLogger('poller');
 const metrics = createMetrics('poller');
 
@@ -72,7 +73,7 @@ async function pollOnce(versions: readonly ActionTypeRef[], counts: Record<Dispa
   const [first] = polls;
   if (polls.every((p) => p.status === 'rejected') && first.status === 'rejected') throw first.reason;
   const jobs = polls.flatMap((p) => (p.status === 'fulfilled' ? p.value : []));
-  const outcomes = await Promise.all(jobs.map((job) => dispatchJob(job, stateMachineArn, logger, renewalSeconds, new Date(), fleets, scope)));
+  const outcomes = await Promise.all(jobs.map((job) => dispatchJob(job, stateMachineArn, logger, renewalSeconds, new Date(), fleets, scope, holdMinutes)));
   for (const o of outcomes) counts[o] += 1;
   // A continuation job failed here was acknowledged by this dispatch just before: its failure is this call's to count.
   measureReportedFailures(metrics, CONTINUATION_FAILURE, outcomes.filter((o) => o === 'continuation-failed').length);

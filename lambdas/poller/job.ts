@@ -17,6 +17,7 @@ import type { Fleet } from '../shared/fleets';
 import { IMAGE_ALIAS_NAMES, isImageAlias } from '../shared/image-aliases';
 import { jobArtifacts } from './artifacts';
 import { parseEnvironmentVariables, parseExportedVariables, type EnvironmentScope } from '../shared/build-environment';
+import { actionHoldMinutes } from '../shared/hold';
 import type { BuildContext, BuildJob, BuildProperties, JobFleet } from '../shared/types';
 
 /** SendCommand's TimeoutSeconds in "Run Build" (the ASL): how long SSM may take to deliver the command. */
@@ -113,6 +114,7 @@ export function parseProperties(config: Record<string, string>, scope: Environme
     fleet,
     environmentVariables,
     exportedVariables: parseExportedVariables(text(config, PROPERTY.exportedVariables), environmentVariables).join(','),
+    ...holdOf(environmentVariables),
   };
 }
 
@@ -181,12 +183,22 @@ export interface RenewalPlan {
   readonly seconds: number;
 }
 
-/** Turns a polled CodePipeline job into the state machine's input, or throws a JobConfigurationError. */
+/** The action's own hold on failure, when it sets one (shared/hold.ts). */
+function holdOf(environmentVariables: Parameters<typeof actionHoldMinutes>[0]): { holdMinutes?: number } {
+  const minutes = actionHoldMinutes(environmentVariables);
+  return minutes === undefined ? {} : { holdMinutes: minutes };
+}
+
+/**
+ * Turns a polled CodePipeline job into the state machine's input, or throws a JobConfigurationError. `holdMinutes`:
+ * the stack's hold on failure, for an action that sets none.
+ */
 export function toBuildJob(
   job: Job,
   renewal: RenewalPlan = { polledAt: new Date(), seconds: DEFAULT_RENEWAL_SECONDS },
   fleets: Readonly<Record<string, Fleet>> | null = {},
   scope: EnvironmentScope | null = NO_SCOPE,
+  holdMinutes = 0,
 ): BuildJob {
   const data = job.data ?? {};
   const properties = parseProperties(data.actionConfiguration?.configuration ?? {}, scope);
@@ -212,5 +224,6 @@ export function toBuildJob(
     waitTimeoutSeconds: seconds + WAIT_MARGIN_SECONDS,
     renewBy: new Date(renewal.polledAt.getTime() + renewal.seconds * 1000).toISOString(),
     renewalSeconds: renewal.seconds,
+    holdMinutes: properties.holdMinutes ?? holdMinutes,
   };
 }

@@ -3,6 +3,7 @@ import {
   CodePipelineClient,
   GetJobDetailsCommand,
   GetPipelineExecutionCommand,
+  GetPipelineStateCommand,
   InvalidJobStateException,
   InvalidNonceException,
   ListActionExecutionsCommand,
@@ -130,6 +131,31 @@ export function putJobFailure(
       }),
     ),
   );
+}
+
+/** The latest run of one action, as GetPipelineState shows it. */
+export interface LatestAction {
+  /** The pipeline execution that last ran the action's stage. */
+  readonly pipelineExecutionId?: string;
+  readonly actionExecutionId?: string;
+  /** InProgress | Abandoned | Succeeded | Failed (ActionExecution.status). */
+  readonly status?: string;
+}
+
+/**
+ * The latest run of a stage's action: the stage's latest pipeline execution and the action's latest action execution
+ * (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_GetPipelineState.html, StageState.latestExecution and
+ * ActionState.latestExecution: https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionExecution.html).
+ * A retried stage gives its action a new action execution; a newer pipeline execution that reaches the stage becomes
+ * its latest. Null when the pipeline does not exist; an empty object when it has no such stage or action (any more).
+ */
+export function latestActionRun(pipelineName: string, stageName: string, actionName: string): Promise<LatestAction | null> {
+  return unlessGone(async () => {
+    const out = await client.send(new GetPipelineStateCommand({ name: pipelineName }));
+    const stage = out.stageStates?.find((s) => s.stageName === stageName);
+    const action = stage?.actionStates?.find((a) => a.actionName === actionName);
+    return { pipelineExecutionId: stage?.latestExecution?.pipelineExecutionId, actionExecutionId: action?.latestExecution?.actionExecutionId, status: action?.latestExecution?.status };
+  });
 }
 
 /** Null when the pipeline or its execution does not exist (deleted, or another pipeline now has the name). */

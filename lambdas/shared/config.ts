@@ -2,6 +2,7 @@ import { ENV } from './env';
 import { FleetValueError, parseFleets, type Fleet } from './fleets';
 import type { ActionTypeRef } from './types';
 import type { EnvironmentScope } from './build-environment';
+import { HOLD_LIMITS, isHoldMinutes } from './hold';
 
 /** Thrown at cold start when the stack did not set a variable a function needs, or set one it cannot use. */
 export class MissingConfigError extends Error {
@@ -143,6 +144,24 @@ export function loadFleets(env: NodeJS.ProcessEnv = process.env): Record<string,
 /** A comma-separated list; unset or empty: none. */
 function list(env: NodeJS.ProcessEnv, name: string): string[] {
   return (env[name] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+}
+
+/** The stack's hold on failure in minutes (HOLD_ON_FAILURE_MINUTES, shared/hold.ts); unset: 0, no hold. */
+export function loadHoldOnFailureMinutes(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[ENV.holdOnFailureMinutes];
+  if (raw === undefined || raw.trim() === '') return 0;
+  const minutes = Number(raw);
+  if (!isHoldMinutes(minutes)) throw new MissingConfigError(ENV.holdOnFailureMinutes, { value: raw, expected: `a whole number of minutes from ${HOLD_LIMITS.min} to ${HOLD_LIMITS.max}` });
+  return minutes;
+}
+
+/**
+ * Seconds in one minute of a hold: 60. The local cloud shortens it (HOLD_MINUTE_SECONDS), as it shortens a fleet's
+ * queue minutes, for a fault that runs a whole hold in real time.
+ */
+export function loadHoldMinuteSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.HOLD_MINUTE_SECONDS ?? 60);
+  return Number.isInteger(value) && value >= 1 ? value : 60;
 }
 
 /** Which parameters and secrets builds may name (PARAMETER_PREFIXES, SECRET_PREFIXES); unset: none. */

@@ -37,6 +37,8 @@ export const ENV = {
   secretPrefixes: 'SECRET_PREFIXES',
   /** The stack's bucket for per-job build environments and exported variables (lambdas/shared/job-objects.ts). */
   jobBucketName: 'JOB_BUCKET_NAME',
+  /** Minutes the instance of a failed build is kept by default (0: none), lambdas/shared/hold.ts. */
+  holdOnFailureMinutes: 'HOLD_ON_FAILURE_MINUTES',
 } as const;
 
 /**
@@ -50,6 +52,11 @@ export const TAGS = {
   stack: 'ec2-build-action:stack',
   jobId: 'ec2-build-action:job-id',
   execution: 'ec2-build-action:execution',
+  /**
+   * When a failed build's hold ends (ISO 8601): set by the state machine ("Hold The Instance", ec2:CreateTags allowed
+   * for this key only, on the stack's instances), read by the sweeper, which keeps a held instance until then.
+   */
+  holdUntil: 'ec2-build-action:hold-until',
 } as const;
 
 /** Tags a pool instance carries beside the stack's: its fleet and the pool it was launched for. */

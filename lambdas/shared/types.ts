@@ -39,6 +39,8 @@ export interface BuildProperties {
    * comma-separated, as the document's ExportedVariables parameter takes them; '' or absent: none.
    */
   readonly exportedVariables?: string;
+  /** The action's own hold on failure, in minutes (its EC2_BUILD_ACTION_HOLD_MINUTES variable: shared/hold.ts); absent: the stack's. */
+  readonly holdMinutes?: number;
 }
 
 /**
@@ -141,6 +143,11 @@ export interface BuildJob {
   readonly renewBy: string;
   /** The renewal interval in seconds (the stack's JOB_RENEWAL_SECONDS). */
   readonly renewalSeconds: number;
+  /**
+   * Minutes the instance of a failed build is kept (shared/hold.ts): the action's, else the stack's; 0 for none.
+   * Absent in a job of an execution started before holds existed: none.
+   */
+  readonly holdMinutes?: number;
 }
 
 /**
@@ -266,7 +273,8 @@ export type StepName =
   | 'runBuild'
   | 'prepareOutput'
   | 'uploadOutput'
-  | 'releaseInstance';
+  | 'releaseInstance'
+  | 'holdInstance';
 
 /** Everything the execution records as it runs ($ in the state machine). */
 export interface ExecutionState extends ExecutionInput {
@@ -286,6 +294,8 @@ export interface ExecutionState extends ExecutionInput {
   readonly errors?: Partial<Record<StepName, CaughtError>>;
   /** Take Fleet Slot's output: whether the job waited in its fleet's line, and how long. */
   readonly slot?: { readonly queued: boolean; readonly waitedMs: number };
+  /** Set by "Report Failure And Hold": the failure was reported when the hold began, which ends at holdUntil (ISO 8601). */
+  readonly held?: { readonly status: string; readonly holdUntil: string };
   /** "Release Instance"'s result: the instance's state, and when the state was entered ($$.State.EnteredTime). */
   readonly release?: { readonly state: string; readonly enteredAt?: string };
   /** Set when the build ran again on on-demand after its Spot instance was interrupted. */
@@ -297,6 +307,8 @@ export interface CompletionInput {
   readonly state: ExecutionState;
   readonly executionArn: string;
   readonly executionStartTime: string;
+  /** Set by "Report Failure And Hold": report the build's failure now and keep its instance for the job's holdMinutes. */
+  readonly hold?: boolean;
 }
 
 /** The CodePipeline failure types this action reports. */

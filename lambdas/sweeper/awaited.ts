@@ -1,10 +1,11 @@
-import { listActionExecutions, pipelineExecutionStatus } from '../shared/codepipeline';
+import { latestActionRun, listActionExecutions, pipelineExecutionStatus } from '../shared/codepipeline';
 import type { PipelineRef } from '../shared/types';
 
-/** The two questions asked of CodePipeline about a pipeline execution (lambdas/shared/codepipeline.ts). */
+/** The questions asked of CodePipeline about a pipeline execution, and about a held build's action (lambdas/shared/codepipeline.ts). */
 export interface PipelineQuestions {
   readonly actions: typeof listActionExecutions;
   readonly status: typeof pipelineExecutionStatus;
+  readonly latest: typeof latestActionRun;
 }
 
 /**
@@ -13,12 +14,12 @@ export interface PipelineQuestions {
  * the pipeline executions it asks about, never with their builds. A failed answer is not kept: the next build asks again.
  */
 export function askedOnce(): PipelineQuestions {
-  const memo = <T>(call: (name: string, id: string) => Promise<T>) => {
+  const memo = <T, A extends string[]>(call: (...args: A) => Promise<T>) => {
     const answers = new Map<string, Promise<T>>();
-    return (name: string, id: string): Promise<T> => {
-      const key = `${name}\n${id}`;
+    return (...args: A): Promise<T> => {
+      const key = args.join('\n');
       if (!answers.has(key)) {
-        answers.set(key, call(name, id).catch((err: unknown) => {
+        answers.set(key, call(...args).catch((err: unknown) => {
           answers.delete(key);
           throw err;
         }));
@@ -26,10 +27,10 @@ export function askedOnce(): PipelineQuestions {
       return answers.get(key)!;
     };
   };
-  return { actions: memo(listActionExecutions), status: memo(pipelineExecutionStatus) };
+  return { actions: memo(listActionExecutions), status: memo(pipelineExecutionStatus), latest: memo(latestActionRun) };
 }
 
-const DIRECT: PipelineQuestions = { actions: listActionExecutions, status: pipelineExecutionStatus };
+const DIRECT: PipelineQuestions = { actions: listActionExecutions, status: pipelineExecutionStatus, latest: latestActionRun };
 
 /** Whether CodePipeline still waits for a build, and why not. */
 export type Awaited = { readonly awaited: true; readonly why: string } | { readonly awaited: false; readonly why: string };

@@ -16,6 +16,7 @@ import { buildStart, poolMembersOf, poolVerdict } from './pool-members';
 import { BUILDS_ASKED_PER_SWEEP, LEFTOVERS_DESCRIBED_PER_SWEEP, sweepShare } from './share';
 import { terminateBounded } from './terminate';
 import { unawaitedBuilds, type RunningExecution } from './unawaited';
+import { holdRuns } from './hold';
 
 export interface SweepDecision {
   readonly instanceId: string;
@@ -109,7 +110,9 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
   const share = runningNames ? await part(failures, 'taking turns among running builds', () => sweepShare(s.pools.table, runningNames), runningNames.slice(0, BUILDS_ASKED_PER_SWEEP)) : [];
   const asked = new Set(share);
   const running = await part(failures, 'reading running builds', () => inputsOf(s.stateMachineArn, share), []);
-  const unawaited = running.length ? await part(failures, 'asking about running builds', () => unawaitedBuilds(running, now, s.config.eventGraceMs, s.logger), []) : [];
+  // Held builds (hold on failure): their instance's hold tag, by execution name.
+  const holds = new Map(instances.filter((i) => i.tags[TAGS.execution] && i.tags[TAGS.holdUntil] !== undefined).map((i) => [i.tags[TAGS.execution], i.tags[TAGS.holdUntil]]));
+  const unawaited = running.length ? await part(failures, 'asking about running builds', () => unawaitedBuilds(running, now, s.config.eventGraceMs, s.logger, holds), []) : [];
   // Null when the table cannot be read: idle pool instances are then kept, and builds on pool instances aged by their launch.
   const members = await part(failures, 'reading the pool table', () => poolMembersOf(s.pools.table, instances), null);
   const stopping = new Map(unawaited.map((u) => [u.name, u]));
@@ -131,7 +134,8 @@ export async function sweep(s: Sweeper, now: Date): Promise<SweepReport> {
     }
     const ageMinutes = (now.getTime() - buildStart(instance, member).getTime()) / 60000;
     let reason: string | null = null;
-    if (ageMinutes > s.config.maxJobMinutes) {
+    // A held instance outlives the longest job by its hold (hold.ts bounds it by the longest hold).
+    if (ageMinutes > s.config.maxJobMinutes && !holdRuns(instance.tags[TAGS.holdUntil], now)) {
       reason = `older than the longest allowed job (${Math.round(ageMinutes)} > ${s.config.maxJobMinutes} minutes)`;
     } else if (!name) {
       reason = 'it carries no execution tag';

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { executionNameOf } from '../shared/execution-names';
 import type { ExecutionInput } from '../shared/types';
 import { askedOnce, stillAwaited } from './awaited';
+import { holdStillWanted } from './hold';
 
 /** A running build CodePipeline no longer waits for. */
 export interface UnawaitedBuild {
@@ -18,12 +19,13 @@ export interface RunningExecution {
 
 /**
  * The running build executions (`running`: those still waiting for an instance too) whose action CodePipeline
- * no longer waits for: abandoned, failed (its job timed out), superseded, or its pipeline gone.
+ * no longer waits for: abandoned, failed (its job timed out), superseded, or its pipeline gone; a held build (`holds`:
+ * its execution's name to its instance's hold tag) when its hold no longer runs.
  * Neither "Stop and abandon"'s ABANDONED event (whether one is sent is not documented) nor any
  * other event is needed. A build whose pipeline cannot be asked now (throttled, denied) is kept
  * and asked again at the next sweep; the age limit still bounds it.
  */
-export async function unawaitedBuilds(running: readonly RunningExecution[], now: Date, graceMs: number, logger: Logger): Promise<UnawaitedBuild[]> {
+export async function unawaitedBuilds(running: readonly RunningExecution[], now: Date, graceMs: number, logger: Logger, holds: ReadonlyMap<string, string> = new Map()): Promise<UnawaitedBuild[]> {
   const out: UnawaitedBuild[] = [];
   const ask = askedOnce();
   for (const e of running) {
@@ -35,7 +37,9 @@ export async function unawaitedBuilds(running: readonly RunningExecution[], now:
       // an input that is not JSON names no pipeline: kept, like any build CodePipeline cannot be asked about
     }
     try {
-      const verdict = await stillAwaited(input.pipeline, now, graceMs, ask);
+      // A held build (its failure reported, its instance kept: hold.ts) is judged by its hold, not by its failed action.
+      const holdUntil = holds.get(name);
+      const verdict = holdUntil !== undefined ? await holdStillWanted(input.pipeline, holdUntil, now, ask.latest) : await stillAwaited(input.pipeline, now, graceMs, ask);
       if (!verdict.awaited) out.push({ executionArn: e.executionArn, name, why: verdict.why });
     } catch (err) {
       const { name: errorName, message } = err as Error;

@@ -82,12 +82,39 @@ function executionOf(actions: ActionView[], pipelineName: string, id: unknown): 
 }
 
 /**
- * The two operations for hand-made jobs, falling back to `served` (the pipeline API) for any
+ * GetPipelineState (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_GetPipelineState.html) of a
+ * pipeline made of hand-made jobs: each stage's latest pipeline execution, and each action's latest action execution
+ * (the newest, whichever pipeline execution started it: a newer execution's or a retry's).
+ */
+function pipelineState(actions: ActionView[], name: string) {
+  const newest = [...actions].sort((x, y) => y.startTime.getTime() - x.startTime.getTime());
+  const stages = [...new Set(newest.map((a) => a.stageName))];
+  return {
+    pipelineName: name,
+    pipelineVersion: 1,
+    stageStates: stages.map((stageName) => {
+      const inStage = newest.filter((a) => a.stageName === stageName);
+      const latestId = inStage[0].pipelineExecutionId;
+      return {
+        stageName,
+        inboundTransitionState: { enabled: true },
+        latestExecution: { pipelineExecutionId: latestId, status: pipelineStatus(inStage.filter((a) => a.pipelineExecutionId === latestId)) },
+        actionStates: [...new Set(inStage.map((a) => a.actionName))].map((actionName) => {
+          const a = inStage.find((x) => x.actionName === actionName)!;
+          return { actionName, latestExecution: { actionExecutionId: a.actionExecutionId, status: a.status, lastStatusChange: seconds(a.lastUpdateTime) } };
+        }),
+      };
+    }),
+  };
+}
+
+/**
+ * The operations for hand-made jobs, falling back to `served` (the pipeline API) for any
  * pipeline no hand-made job names; PipelineNotFoundException when neither knows it.
  */
 export function handMadeOperations(jobs: () => readonly HandMadeJob[], served: Partial<Record<string, Operation>>): Record<string, Operation> {
-  const answer = (operation: string, respond: (actions: ActionView[], name: string, b: Record<string, unknown>) => unknown): Operation => (b) => {
-    const name = String(b.pipelineName);
+  const answer = (operation: string, respond: (actions: ActionView[], name: string, b: Record<string, unknown>) => unknown, nameField = 'pipelineName'): Operation => (b) => {
+    const name = String(b[nameField]);
     const actions = actionsOf(jobs(), name);
     if (actions.length) return respond(actions, name, b);
     const op = served[operation];
@@ -106,6 +133,8 @@ export function handMadeOperations(jobs: () => readonly HandMadeJob[], served: P
           .map(({ pipelineName: _name, ...a }) => ({ ...a, pipelineVersion: 1, startTime: seconds(a.startTime), lastUpdateTime: seconds(a.lastUpdateTime) })),
       };
     }),
+    // Its request names the pipeline `name`, not `pipelineName`.
+    GetPipelineState: answer('GetPipelineState', (actions, name) => pipelineState(actions, name), 'name'),
     // https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_GetPipelineExecution.html
     GetPipelineExecution: answer('GetPipelineExecution', (actions, name, b) => {
       const mine = executionOf(actions, name, b.pipelineExecutionId);

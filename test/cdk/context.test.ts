@@ -20,7 +20,15 @@ describe('context settings', () => {
       parameterPrefixes: [],
       secretPrefixes: [],
       referenceKmsKeyArns: [],
+      holdOnFailureMinutes: 0,
     });
+  });
+
+  it('reads the hold on failure in minutes, and refuses one past 12 hours or not whole', () => {
+    expect(settings({ [CONTEXT.holdOnFailureMinutes]: '30' }).holdOnFailureMinutes).toBe(30);
+    expect(settings({ [CONTEXT.holdOnFailureMinutes]: 45 }).holdOnFailureMinutes).toBe(45);
+    expect(() => settings({ [CONTEXT.holdOnFailureMinutes]: '721' })).toThrow(/ec2-build-action:holdOnFailureMinutes.*721/);
+    expect(() => settings({ [CONTEXT.holdOnFailureMinutes]: '1.5' })).toThrow(/ec2-build-action:holdOnFailureMinutes/);
   });
 
   it('reads the versions kept beside the current one, and refuses one that cannot be a version', () => {

@@ -16,6 +16,24 @@ function template(context: Record<string, string> = {}): Template {
 describe('IAM, evaluated against the Service Authorization Reference', () => {
   const stack = template();
 
+  describe('hold on failure', () => {
+    const instance = `arn:${PARTITION}:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`;
+    const ours = { 'aws:ResourceTag/ec2-build-action:stack': 'Ec2BuildAction' };
+    const workflow = rolePolicies(stack, 'WorkflowRole');
+    const sweeper = rolePolicies(stack, 'SafetyNetsSweeperRole');
+
+    it('lets the state machine tag this stack\'s instances with the hold\'s end, and with no other tag, nor another stack\'s', async () => {
+      expect(await decide(workflow, 'ec2:CreateTags', instance, { ...ours, 'aws:TagKeys': ['ec2-build-action:hold-until'], 'aws:RequestTag/ec2-build-action:hold-until': '2026-11-22T11:00:00.000Z' })).toBe('Allowed');
+      expect(await decide(workflow, 'ec2:CreateTags', instance, { ...ours, 'aws:TagKeys': ['ec2-build-action:hold-until', 'ec2-build-action:stack'] })).toBe('ImplicitlyDenied');
+      expect(await decide(workflow, 'ec2:CreateTags', instance, { ...ours, 'aws:TagKeys': ['ec2-build-action:execution'] })).toBe('ImplicitlyDenied');
+      expect(await decide(workflow, 'ec2:CreateTags', instance, { 'aws:ResourceTag/ec2-build-action:stack': 'SomeoneElse', 'aws:TagKeys': ['ec2-build-action:hold-until'] })).toBe('ImplicitlyDenied');
+    });
+
+    it('lets the sweeper ask for a pipeline\'s state (the latest run of a held build\'s action)', async () => {
+      expect(await decide(sweeper, 'codepipeline:GetPipelineState', `arn:${PARTITION}:codepipeline:${REGION}:${ACCOUNT}:app`)).toBe('Allowed');
+    });
+  });
+
   describe('the poller', () => {
     const policies = rolePolicies(stack, 'PollerFunctionRole');
     // arn:${Partition}:codepipeline:${Region}:${Account}:actiontype:${Owner}/${Category}/${Provider}/${Version}

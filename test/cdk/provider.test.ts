@@ -15,11 +15,20 @@ describe('Ec2BuildProvider', () => {
     ['securityGroupIds', { securityGroupIds: ['default'] }, 'securityGroupIds[0] must be a security group ID (sg-0123abcd...), got "default"'],
     ['rootVolumeGiB', { rootVolumeGiB: 7 }, 'rootVolumeGiB must be a whole number of GiB from 8 to 16384, got 7'],
     ['rootVolumeGiB', { rootVolumeGiB: 30.5 }, 'rootVolumeGiB must be a whole number of GiB from 8 to 16384, got 30.5'],
+    ['holdOnFailureMinutes', { holdOnFailureMinutes: 721 }, 'holdOnFailureMinutes must be a whole number of minutes from 0 to 720, known at synth, got 721'],
+    ['holdOnFailureMinutes', { holdOnFailureMinutes: 2.5 }, 'holdOnFailureMinutes must be a whole number of minutes from 0 to 720, known at synth, got 2.5'],
     ['ebsKmsKeyArn', { ebsKmsKeyArn: 'alias/aws/ebs' }, 'ebsKmsKeyArn must be the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; not an alias or a bare key ID), got "alias/aws/ebs"'],
   ])('refuses a bad %s, naming the prop and echoing the value', (_prop, props, message) => {
     const attempt = () => build(props);
     expect(attempt).toThrow(PropValueError);
     expect(attempt).toThrow(`Ec2BuildProvider: ${message}`);
+  });
+
+  it('gives the poller the stack\'s hold on failure (0 by default)', () => {
+    const holdOf = (provider: Ec2BuildProvider) =>
+      Object.entries(Template.fromStack(Stack.of(provider)).findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('Ec2BuildsPollerFunction'))?.[1].Properties.Environment.Variables.HOLD_ON_FAILURE_MINUTES;
+    expect(holdOf(build({ holdOnFailureMinutes: 20 }))).toBe('20');
+    expect(holdOf(build())).toBe('0');
   });
 
   it('checks fleets with the fleets parser, naming the fleet and the setting, and wants literals', () => {

@@ -164,6 +164,25 @@ describe('completion handler', () => {
     await expect(invoke(handler, input({ build: ok, upload: ok }), 'completion')).resolves.toMatchObject({ reported: 'already-reported' });
   });
 
+  it('reports a held build\'s failure when the hold begins, with how to reach the instance, and never again after it', async () => {
+    codepipeline.on(PutJobFailureResultCommand).resolves({});
+    const failed = { ...ok, status: 'Failed', exitCode: 3, errorTail: 'make: *** Error 3' };
+    const before = Date.now();
+    const held = (await invoke(handler, { ...input({ job: buildJob({ holdMinutes: 30 }), instance, build: failed }), hold: true }, 'completion')) as { holdUntil: string };
+    // Held until 30 minutes from now (test/setup leaves HOLD_MINUTE_SECONDS unset: 60 s a minute).
+    expect(Date.parse(held.holdUntil) - before).toBeGreaterThanOrEqual(30 * 60_000 - 1000);
+    const message = codepipeline.commandCalls(PutJobFailureResultCommand)[0].args[0].input.failureDetails!.message!;
+    expect(message).toContain('kept for 30 minutes');
+    expect(message).toContain('aws ssm start-session --target i-0abc --region eu-west-1');
+    expect(message).toContain('https://eu-west-1.console.aws.amazon.com/systems-manager/session-manager/i-0abc?region=eu-west-1');
+    // The message still ends with the end of the log.
+    expect(message.endsWith('\nLast lines of its output:\nmake: *** Error 3')).toBe(true);
+    // After the hold, Report Result finds it reported: no second call.
+    const after = await invoke(handler, input({ job: buildJob({ holdMinutes: 30 }), instance, build: failed, held: { status: 'Failed', holdUntil: held.holdUntil } }), 'completion');
+    expect(after).toMatchObject({ status: 'Failed', reported: 'reported-before-hold' });
+    expect(codepipeline.commandCalls(PutJobFailureResultCommand)).toHaveLength(1);
+  });
+
   it('fails (so the state machine retries) on any other error', async () => {
     codepipeline.on(PutJobSuccessResultCommand).rejects(new Error('network down'));
     await expect(invoke(handler, input({ build: ok, upload: ok }), 'completion')).rejects.toThrow('network down');

@@ -125,3 +125,23 @@ describe('Fleet (action type version 2)', () => {
     expect(toBuildJob(onFleet('anything'), renewal, null).fleet).toBeNull();
   });
 });
+
+describe('hold on failure (EC2_BUILD_ACTION_HOLD_MINUTES in EnvironmentVariables, else the stack\'s)', () => {
+  const withHold = (value: string, type = 'PLAINTEXT') => polledJob({ EnvironmentVariables: JSON.stringify([{ name: 'EC2_BUILD_ACTION_HOLD_MINUTES', value, type }]) });
+
+  it('takes the stack\'s hold for an action that sets none, and the action\'s own over it', () => {
+    expect(toBuildJob(polledJob(), undefined, {}, undefined, 15).holdMinutes).toBe(15);
+    expect(toBuildJob(polledJob()).holdMinutes).toBe(0);
+    expect(toBuildJob(withHold('30'), undefined, {}, undefined, 15).holdMinutes).toBe(30);
+    expect(toBuildJob(withHold('0'), undefined, {}, undefined, 15).holdMinutes).toBe(0);
+  });
+
+  it.each([['-1'], ['1.5'], ['721'], ['ten'], ['']])('refuses %j as a ConfigurationError naming the variable, before anything is launched', (value) => {
+    expect(() => toBuildJob(withHold(value))).toThrow(JobConfigurationError);
+    expect(() => toBuildJob(withHold(value))).toThrow(/EC2_BUILD_ACTION_HOLD_MINUTES/);
+  });
+
+  it('refuses a hold that is not PLAINTEXT', () => {
+    expect(() => toBuildJob(withHold('/builds/hold', 'PARAMETER_STORE'), undefined, {}, { parameterPrefixes: ['/builds/'], secretPrefixes: [] })).toThrow(/EC2_BUILD_ACTION_HOLD_MINUTES must be PLAINTEXT/);
+  });
+});

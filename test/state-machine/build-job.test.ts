@@ -1,5 +1,6 @@
 import { DELIVERY_TIMEOUT_SECONDS } from '../../lambdas/poller/job';
 import aslValidator from 'asl-validator';
+import { TAGS } from '../../lambdas/shared/env';
 import { buildJob } from '../fixtures/job';
 import { definition, execute as run, named, never, ok, raw, type Tasks } from './execute';
 
@@ -81,6 +82,36 @@ describe('build-job.asl.json', () => {
     const enteredAt = (reported.release as { enteredAt: string }).enteredAt;
     expect(Date.parse(enteredAt)).toBeGreaterThanOrEqual(before - 1000);
     expect(output.result).toEqual({ status: 'reported', phases });
+  });
+
+  it('holds the instance of a failed build whose job asks for it: reports first, tags it with the hold\'s end, waits, then releases', async () => {
+    const job = buildJob({ holdMinutes: 30 });
+    const { calls, inputs, reported } = await execute({ 'Run Build': () => ({ ...ok, status: 'Failed', exitCode: 2 }) }, { jobId: 'job', nonce: 'n', job, rejection: null });
+    expect(calls.slice(-5)).toEqual(['Run Build', 'Report Failure And Hold', 'Hold The Instance', 'Release Instance', 'Report Result']);
+    expect((inputs.find((i) => i.name === 'Report Failure And Hold')!.input.Payload as { hold: boolean }).hold).toBe(true);
+    // The tag the sweeper reads, with the end the report computed.
+    expect(inputs.find((i) => i.name === 'Hold The Instance')!.input).toEqual({ Resources: ['i-1'], Tags: [{ Key: TAGS.holdUntil, Value: '2020-01-01T00:00:00.000Z' }] });
+    // Report Result then sees the failure reported (and reports nothing: the completion's part).
+    expect(reported).toMatchObject({ held: { status: 'Failed', holdUntil: '2020-01-01T00:00:00.000Z' } });
+  });
+
+  it('holds nothing for a build that succeeded, a job without a hold, or an instance Systems Manager lost', async () => {
+    const job = buildJob({ holdMinutes: 30 });
+    const input = { jobId: 'job', nonce: 'n', job, rejection: null };
+    expect((await execute({}, input)).calls).not.toContain('Report Failure And Hold');
+    expect((await execute({ 'Run Build': () => ({ ...ok, status: 'Failed', exitCode: 2 }) })).calls).not.toContain('Report Failure And Hold');
+    const lost = await execute({ 'Run Build': () => ({ ...ok, status: 'TimedOut', statusDetails: 'DeliveryTimedOut', exitCode: -1 }) }, input);
+    expect(lost.calls).not.toContain('Report Failure And Hold');
+  });
+
+  it('releases at once when the instance cannot be held', async () => {
+    const job = buildJob({ holdMinutes: 30 });
+    const { calls, reported } = await execute(
+      { 'Run Build': () => ({ ...ok, status: 'Failed', exitCode: 2 }), 'Hold The Instance': () => { throw named('Ec2.UnauthorizedOperation', 'denied'); } },
+      { jobId: 'job', nonce: 'n', job, rejection: null },
+    );
+    expect(calls.slice(-2)).toEqual(['Release Instance', 'Report Result']);
+    expect(reported).toMatchObject({ errors: { holdInstance: { Error: 'Ec2.UnauthorizedOperation' } } });
   });
 
   it('still releases the instance when the command fails, and skips the upload', async () => {

@@ -36,6 +36,9 @@ export const defaults: Tasks = {
   'Release Instance': () => ({ TerminatingInstances: [{ CurrentState: { Name: 'shutting-down' } }] }),
   'Free Fleet Slot': () => ({ Payload: { resumed: 0 } }),
   "Leave The Fleet's Line": () => ({ Payload: { resumed: 0 } }),
+  // Hold on failure: reported, then held until a time already past (the Wait ends at once).
+  'Report Failure And Hold': () => ({ Payload: { status: 'Failed', holdUntil: '2020-01-01T00:00:00.000Z', phases: {} } }),
+  'Hold The Instance': () => ({}),
   'Report Result': (input) => ({ Payload: { status: 'reported', phases: {}, input } }),
 };
 

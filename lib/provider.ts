@@ -160,6 +160,8 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
       documentArn: document.documentArn,
       buildLogGroupName: builder.logGroup.logGroupName,
     });
+    // Its failure messages and summaries link to the build's output (lambdas/shared/log-link.ts).
+    functions.completion.addEnvironment(ENV.buildLogGroupName, builder.logGroup.logGroupName);
     const { stateMachine, executionsArn } = workflow;
     pools.grantLineChecks(executionsArn);
     const actionTypes = [...resolved.previousVersions, this.actionType];

@@ -257,6 +257,7 @@ async function main(): Promise<void> {
     if (summary.outputArtifacts.length > 1) for (const o of summary.outputArtifacts) process.stderr.write(`  output artifact ${o.name}: ${o.bytes} bytes${o.file ? `, ${o.file}` : ''}\n`);
     const phases = formatPhases(summary.phases);
     if (phases) process.stderr.write(`⏱ phases: ${phases}\n`);
+    if (summary.logUrl) process.stderr.write(`📜 the build's whole output: ${summary.logUrl}\n`);
     if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     code = summary.status === 'Succeeded' ? 0 : 1;
   } finally {

@@ -79,6 +79,8 @@ export interface JobSummary {
   startLatencyMs: number | null;
   /** The job's phase timings, as its execution's output gives them ($.result.phases); each null when the job never got there. */
   phases: JobPhases;
+  /** The console link to the build's output in the stack's log group ($.result.logUrl); null when no command ran. */
+  logUrl: string | null;
   /** When things happened (epoch ms), for benchmarks. */
   timeline: {
     startedEvent: number;
@@ -218,6 +220,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     market: builder ? builder.launch.market : null,
     startLatencyMs: Number.isFinite(firstStart) ? firstStart - startedEvent : null,
     phases: phasesOf(execution?.output),
+    logUrl: logUrlOf(execution?.output),
     timeline: {
       startedEvent,
       commands,
@@ -232,6 +235,12 @@ function phasesOf(output: string | undefined): JobPhases {
   const reported = output ? (JSON.parse(output) as { result?: { phases?: Partial<JobPhases> } }).result?.phases : undefined;
   const value = (k: keyof JobPhases) => (typeof reported?.[k] === 'number' ? reported[k] : null);
   return { queuedMs: value('queuedMs'), readyMs: value('readyMs'), stagingInMs: value('stagingInMs'), buildMs: value('buildMs'), stagingOutMs: value('stagingOutMs'), releaseMs: value('releaseMs') };
+}
+
+/** The log link the completion reported into the execution's output. */
+function logUrlOf(output: string | undefined): string | null {
+  const url = output ? (JSON.parse(output) as { result?: { logUrl?: unknown } }).result?.logUrl : undefined;
+  return typeof url === 'string' ? url : null;
 }
 
 /** The summary of a job no execution ever picked up: failed, no result, nothing launched. */
@@ -260,6 +269,7 @@ function notPickedUp(jobId: string, message: string, started: number, fault?: Fa
     market: null,
     startLatencyMs: null,
     phases: phasesOf(undefined),
+    logUrl: null,
     timeline: { startedEvent: started, commands: [], instances: [], result: now },
   };
 }

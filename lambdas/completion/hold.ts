@@ -1,6 +1,6 @@
 import { holdNote, regionOf } from '../shared/hold';
 import type { CompletionInput, JobOutcome } from '../shared/types';
-import { beforeLastLines } from './outcome';
+import { beforeLastLines, fitFailureMessage } from './outcome';
 
 /**
  * "Report Failure And Hold": the build's failure, reported now, says how to reach the held instance and until when
@@ -13,5 +13,5 @@ export function holdOutcome(input: CompletionInput, outcome: JobOutcome, now: Da
   const instanceId = input.state.instance?.instanceId;
   if (outcome.status !== 'Failed' || !instanceId || minutes <= 0) return { outcome, holdUntil: now.toISOString() };
   const note = holdNote(instanceId, regionOf(input.executionArn), minutes, until);
-  return { outcome: { ...outcome, message: beforeLastLines(outcome.message, note) }, holdUntil: until.toISOString() };
+  return { outcome: { ...outcome, message: fitFailureMessage(beforeLastLines(outcome.message, note)) }, holdUntil: until.toISOString() };
 }

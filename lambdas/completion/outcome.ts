@@ -1,5 +1,8 @@
 import { duration } from '../shared/duration';
+import { LIMITS } from '../shared/codepipeline';
 import { failureTypeOf, type BuildActionErrorName } from '../shared/errors';
+import { regionOf } from '../shared/hold';
+import { logConsoleUrl, logStreamPrefix } from '../shared/log-link';
 import { formatPhases, isPhaseMarker, jobPhases } from '../shared/phases';
 import { ERROR_MARKER, statusKey, type BuildJob, type CaughtError, type CommandResult, type CompletionInput, type FailureType, type JobOutcome, type StepName } from '../shared/types';
 
@@ -44,6 +47,30 @@ export const LAST_LINES = '\nLast lines of its output:\n';
 export function beforeLastLines(message: string, text: string): string {
   const at = message.indexOf(LAST_LINES);
   return at >= 0 ? `${message.slice(0, at)}${text}${message.slice(at)}` : `${message}${text}`;
+}
+
+/**
+ * A failure message within CodePipeline's limit (LIMITS.failureMessage): when too long, the beginning of the build's
+ * last lines goes, never the message's start (the step, the cause, the log link) nor the log's end.
+ */
+export function fitFailureMessage(message: string, max: number = LIMITS.failureMessage): string {
+  if (message.length <= max) return message;
+  const at = message.indexOf(LAST_LINES);
+  const head = at >= 0 ? message.slice(0, at + LAST_LINES.length) : message;
+  const room = max - head.length - 1;
+  if (at < 0 || room < 1) return `${message.slice(0, max - 1)}…`;
+  return `${head}…${message.slice(message.length - room)}`;
+}
+
+/**
+ * The console link to the output of the command that tells what happened (the upload's when it failed, else the
+ * build's), or null when no command ran or the stack's log group is not known (shared/log-link.ts).
+ */
+export function logLinkOf(input: CompletionInput, logGroup: string): string | null {
+  const { instance, build, upload } = input.state;
+  const command = upload && upload.status !== 'Success' ? upload : build;
+  if (!logGroup || !instance?.instanceId || !command?.commandId) return null;
+  return logConsoleUrl(regionOf(input.executionArn), logGroup, logStreamPrefix(command.commandId, instance.instanceId));
 }
 
 /** Room left in CodePipeline's 5000-character message for the build's last lines. */
@@ -152,7 +179,7 @@ function capacityNotes(state: CompletionInput['state']): string {
 }
 
 /** Decides what CodePipeline is told, from everything the execution recorded. */
-export function decideOutcome(input: CompletionInput, now: Date = new Date()): JobOutcome {
+export function decideOutcome(input: CompletionInput, now: Date = new Date(), logGroup = ''): JobOutcome {
   const state = input.state;
   // The poller's rejection, or the acknowledgement's (an environment variable naming what the job cannot read).
   const rejection = state.rejection ?? state.ack?.rejection ?? null;
@@ -188,12 +215,18 @@ export function decideOutcome(input: CompletionInput, now: Date = new Date()): J
   }
   const holdNote = errors.holdInstance ? ` Note: the instance could not be held on failure (${causeText(errors.holdInstance)}); it was released at once.` : '';
   const notes = capacityNotes(state) + holdNote + releaseNote;
-  if (outcome && outcome.status === 'Failed') return { ...outcome, message: beforeLastLines(outcome.message, notes) };
+  const link = logLinkOf(input, logGroup);
+  if (outcome && outcome.status === 'Failed') {
+    // The link right after the cause, before the notes and the log's last lines: never cut (fitFailureMessage).
+    const logNote = link ? ` Full log: ${link}` : '';
+    return { ...outcome, message: fitFailureMessage(beforeLastLines(outcome.message, logNote + notes)) };
+  }
   const instance = state.instance;
   const took = duration(now.getTime() - new Date(input.executionStartTime).getTime());
   const phases = formatPhases(jobPhases(input, now));
   return {
     status: 'Succeeded',
-    summary: `Built in ${took} on ${instance?.instanceId ?? 'an instance'} (${instance?.instanceType ?? job.properties.instanceType}${instance?.capacitySource && instance.capacitySource !== 'launched' ? `, ${instance.capacitySource}` : ''}).${phases ? ` Phases: ${phases}.` : ''}${notes}`,
+    // The link early: a summary past its limit loses its end, never the link.
+    summary: `Built in ${took} on ${instance?.instanceId ?? 'an instance'} (${instance?.instanceType ?? job.properties.instanceType}${instance?.capacitySource && instance.capacitySource !== 'launched' ? `, ${instance.capacitySource}` : ''}).${link ? ` Log: ${link}` : ''}${phases ? ` Phases: ${phases}.` : ''}${notes}`,
   };
 }

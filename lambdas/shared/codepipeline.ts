@@ -22,7 +22,13 @@ import type { ActionTypeRef, FailureType } from './types';
 /** All CodePipeline job-worker calls. Nothing else imports the CodePipeline client. */
 const client = new CodePipelineClient({});
 
-/** CodePipeline's limits on the texts a job worker reports. */
+/**
+ * CodePipeline's limits on the texts a job worker reports: FailureDetails.message 1 to 5000 characters
+ * (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_FailureDetails.html), ExecutionDetails.summary up
+ * to 2048 (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ExecutionDetails.html), the external
+ * execution id up to 1500 (both pages). The completion fits its texts itself (the log link early, the log's end kept:
+ * lambdas/completion/outcome.ts); the cut here is the last resort.
+ */
 export const LIMITS = { failureMessage: 5000, summary: 2048, externalExecutionId: 1500 } as const;
 
 export async function pollForJobs(actionType: ActionTypeRef, maxBatchSize = 10): Promise<Job[]> {

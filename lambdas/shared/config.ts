@@ -146,6 +146,11 @@ function list(env: NodeJS.ProcessEnv, name: string): string[] {
   return (env[name] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
 }
 
+/** The stack's build log group (BUILD_LOG_GROUP_NAME), for the link to a build's output; '' when unset: no link. */
+export function loadBuildLogGroup(env: NodeJS.ProcessEnv = process.env): string {
+  return env[ENV.buildLogGroupName]?.trim() ?? '';
+}
+
 /** The stack's hold on failure in minutes (HOLD_ON_FAILURE_MINUTES, shared/hold.ts); unset: 0, no hold. */
 export function loadHoldOnFailureMinutes(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env[ENV.holdOnFailureMinutes];

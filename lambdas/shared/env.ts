@@ -39,6 +39,8 @@ export const ENV = {
   jobBucketName: 'JOB_BUCKET_NAME',
   /** Minutes the instance of a failed build is kept by default (0: none), lambdas/shared/hold.ts. */
   holdOnFailureMinutes: 'HOLD_ON_FAILURE_MINUTES',
+  /** The stack's build log group, where the SSM agent writes every build's output (lambdas/shared/log-link.ts). */
+  buildLogGroupName: 'BUILD_LOG_GROUP_NAME',
 } as const;
 
 /**

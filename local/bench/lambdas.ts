@@ -41,6 +41,7 @@ const STACK_CONFIG: FunctionConfig = {
   [ENV.secretPrefixes]: '',
   [ENV.jobBucketName]: 'ec2buildaction-jobbucket',
   [ENV.holdOnFailureMinutes]: '0',
+  [ENV.buildLogGroupName]: 'Ec2BuildAction-BuilderBuildLogs',
 };
 /** The environment each bundle loads in: the stack's variables (test/local/bench-lambdas.test.ts checks it has every one). */
 export const STACK_ENV: Record<string, string> = {

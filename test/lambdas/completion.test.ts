@@ -1,6 +1,6 @@
 import { CodePipelineClient, InvalidJobStateException, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
-import { decideOutcome } from '../../lambdas/completion/outcome';
+import { decideOutcome, fitFailureMessage } from '../../lambdas/completion/outcome';
 import { jobPhases } from '../../lambdas/shared/phases';
 import type { CommandResult, CompletionInput, ExecutionState } from '../../lambdas/shared/types';
 import { buildJob, JOB_ID } from '../fixtures/job';
@@ -23,6 +23,42 @@ describe('outcome', () => {
   it('succeeds with the duration, instance id and type', () => {
     const out = decideOutcome(input({ instance, build: ok, upload: ok }), new Date('2026-01-01T00:03:12Z'));
     expect(out).toEqual({ status: 'Succeeded', summary: 'Built in 3m12s on i-0abc (c7i.large).' });
+  });
+
+  describe('the link to the build\'s whole output', () => {
+    const GROUP = '/ec2-build-action/builds';
+    const url = (commandId: string) =>
+      `https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Fec2-build-action$252Fbuilds$3FlogStreamNameFilter$3D${commandId}$252Fi-0abc$252F`;
+
+    it('is in every failure message of a build that ran, right after the cause, and the message still ends with the end of the log', () => {
+      const build = { ...ok, commandId: 'cmd-1', status: 'Failed', exitCode: 2, errorTail: 'make: *** Error 2' };
+      const out = decideOutcome(input({ instance, build, slot: { queued: true, waitedMs: 5000 } }), new Date(), GROUP);
+      expect(out.status === 'Failed' && out.message).toBe(
+        `Step "Run Build" failed: the build command exited with code 2. Full log: ${url('cmd-1')} Waited 5s in fleet ""'s line.\nLast lines of its output:\nmake: *** Error 2`,
+      );
+    });
+
+    it('names the upload\'s output when the upload failed, and is absent when no command ran', () => {
+      const upload = { ...ok, commandId: 'cmd-up', status: 'Failed', exitCode: 1, errorTail: 'ec2-build-action-error OutputUploadFailed: refused' };
+      const failedUpload = decideOutcome(input({ instance, build: { ...ok, commandId: 'cmd-1' }, upload }), new Date(), GROUP);
+      expect(failedUpload.status === 'Failed' && failedUpload.message).toContain(url('cmd-up'));
+      const launchFailed = decideOutcome(input({ errors: { launchInstance: lambdaError('JobConfigurationError', 'bad AMI') } }), new Date(), GROUP);
+      expect(launchFailed.status === 'Failed' && launchFailed.message).not.toContain('Full log');
+    });
+
+    it('is never cut from a message past CodePipeline\'s 5000 characters: the beginning of the last lines goes', () => {
+      const long = Array.from({ length: 400 }, (_, i) => `line ${i} of a very chatty build`).join('\n');
+      const build = { ...ok, commandId: 'cmd-1', status: 'Failed', exitCode: 2, errorTail: `${long}\nthe very end` };
+      const message = fitFailureMessage(`${(decideOutcome(input({ instance, build }), new Date(), GROUP) as { message: string }).message}`.replace('Last lines', `${'x'.repeat(1500)}\nLast lines`));
+      expect(message.length).toBeLessThanOrEqual(5000);
+      expect(message).toContain(url('cmd-1'));
+      expect(message.endsWith('the very end')).toBe(true);
+    });
+
+    it('is in the summary of a succeeded build, before anything that may be cut', () => {
+      const out = decideOutcome(input({ instance, build: { ...ok, commandId: 'cmd-1' }, upload: ok }), new Date('2026-01-01T00:03:12Z'), GROUP);
+      expect(out.status === 'Succeeded' && out.summary).toBe(`Built in 3m12s on i-0abc (c7i.large). Log: ${url('cmd-1')}`);
+    });
   });
 
   it('gives the job\'s phases in the summary, each from what the execution recorded', () => {

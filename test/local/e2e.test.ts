@@ -56,6 +56,8 @@ describe('local runner, end to end', () => {
     // Phases follow each other: together they fit in the job's run.
     expect(Object.values(phases).reduce((a, b) => a! + b!, 0)).toBeLessThanOrEqual(summary.durationMs);
     expect(summary.successSummary).toMatch(/ Phases: queued \d+s, instance ready \d+s, input staged \d+s, build \d+s, output staged \d+s, released \d+s\./);
+    // The summary links to the build's whole output too.
+    expect(summary.successSummary).toContain(` Log: ${summary.logUrl!}`);
   });
 
   it('gives the build the pipeline\'s context in CODEPIPELINE_* variables, as CodeBuild does', async () => {
@@ -102,6 +104,19 @@ describe('local runner, end to end', () => {
     expect(summary).toMatchObject({ status: 'Failed', failureType: 'JobFailed' });
     expect(summary.failureMessage).toContain('exited with code 3');
     expect(summary.failureMessage).toContain('error: missing semicolon');
+  });
+
+  it('links a failed build\'s message to its whole output in the stack\'s log group, and ends the message with the end of the log', async () => {
+    const summary = await job({ command: 'for i in $(seq 1 300); do echo "step $i"; done; echo "error: the last words" >&2; exit 4' });
+    expect(summary.failureMessage).toMatch(/ Full log: https:\/\/[a-z0-9-]+\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=[a-z0-9-]+#logsV2:log-groups\/log-group\//);
+    expect(summary.failureMessage!.endsWith('error: the last words')).toBe(true);
+    // The link names the log group and the build command's streams, which hold the whole output (all 300 steps).
+    const [, group, prefix] = summary.logUrl!.match(/log-group\/(.*)\$3FlogStreamNameFilter\$3D(.*)$/)!.map((p) => decodeURIComponent(p.replace(/\$25/g, '%')));
+    expect(summary.failureMessage).toContain(summary.logUrl!);
+    const stdout = cloud.logs.streams(group).find((s) => s.startsWith(prefix) && s.endsWith('/stdout'));
+    const output = cloud.logs.events(group, stdout!)!.join('');
+    expect(output).toContain('step 1\n');
+    expect(output).toContain('step 300\n');
   });
 
   it('fails a multi-line command at its first failing line, not its last', async () => {

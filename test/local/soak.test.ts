@@ -25,6 +25,7 @@ const ok: JobSummary = {
   market: 'on-demand',
   startLatencyMs: 900,
   phases: { queuedMs: 100, readyMs: 800, stagingInMs: 50, buildMs: 1000, stagingOutMs: 60, releaseMs: 40 },
+  logUrl: null,
   timeline: { startedEvent: 0, commands: [], instances: [], result: 1 },
 };
 

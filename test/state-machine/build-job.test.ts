@@ -78,10 +78,11 @@ describe('build-job.asl.json', () => {
   it('keeps when Release Instance was entered for the release phase, and the job\'s phases in the execution\'s output', async () => {
     const before = Date.now();
     const phases = { queuedMs: 1, readyMs: 2, stagingInMs: 3, buildMs: 4, stagingOutMs: 5, releaseMs: 6 };
-    const { reported, output } = await execute({ 'Report Result': () => ({ Payload: { status: 'reported', phases } }) });
+    const logUrl = 'https://eu-west-1.console.aws.amazon.com/cloudwatch/home';
+    const { reported, output } = await execute({ 'Report Result': () => ({ Payload: { status: 'reported', phases, logUrl } }) });
     const enteredAt = (reported.release as { enteredAt: string }).enteredAt;
     expect(Date.parse(enteredAt)).toBeGreaterThanOrEqual(before - 1000);
-    expect(output.result).toEqual({ status: 'reported', phases });
+    expect(output.result).toEqual({ status: 'reported', phases, logUrl });
   });
 
   it('holds the instance of a failed build whose job asks for it: reports first, tags it with the hold\'s end, waits, then releases', async () => {

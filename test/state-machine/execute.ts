@@ -39,7 +39,7 @@ export const defaults: Tasks = {
   // Hold on failure: reported, then held until a time already past (the Wait ends at once).
   'Report Failure And Hold': () => ({ Payload: { status: 'Failed', holdUntil: '2020-01-01T00:00:00.000Z', phases: {} } }),
   'Hold The Instance': () => ({}),
-  'Report Result': (input) => ({ Payload: { status: 'reported', phases: {}, input } }),
+  'Report Result': (input) => ({ Payload: { status: 'reported', phases: {}, logUrl: null, input } }),
 };
 
 /**

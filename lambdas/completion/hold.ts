@@ -9,6 +9,9 @@ import { beforeLastLines, fitFailureMessage } from './outcome';
  */
 export function holdOutcome(input: CompletionInput, outcome: JobOutcome, now: Date, minuteSeconds: number): { outcome: JobOutcome; holdUntil: string } {
   const minutes = input.state.job?.holdMinutes ?? 0;
+  // toISOString: RFC 3339 with an uppercase T and Z, as a Wait state's TimestampPath wants; Step Functions truncates
+  // its milliseconds (https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html): the Wait ends at most a
+  // second before the tag's end, never after it.
   const until = new Date(now.getTime() + minutes * minuteSeconds * 1000);
   const instanceId = input.state.instance?.instanceId;
   if (outcome.status !== 'Failed' || !instanceId || minutes <= 0) return { outcome, holdUntil: now.toISOString() };

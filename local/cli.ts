@@ -258,7 +258,8 @@ async function main(): Promise<void> {
     const phases = formatPhases(summary.phases);
     if (phases) process.stderr.write(`⏱ phases: ${phases}\n`);
     if (summary.logUrl) process.stderr.write(`📜 the build's whole output: ${summary.logUrl}\n`);
-    if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    // CONTRACTS.md: --json's phases are numbers; a phase the job never reached (a failed build's output) is 0 there.
+    if (json) process.stdout.write(`${JSON.stringify({ ...summary, phases: Object.fromEntries(Object.entries(summary.phases).map(([k, v]) => [k, v ?? 0])) })}\n`);
     code = summary.status === 'Succeeded' ? 0 : 1;
   } finally {
     await cloud.stop();

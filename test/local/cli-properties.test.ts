@@ -18,6 +18,15 @@ describe('the local runner\'s --property and --runs', () => {
     expect(fs.existsSync(out)).toBe(true);
   });
 
+  it('gives every phase as a number in --json, 0 for a phase a failed build never reached (its output staged)', () => {
+    const run = local('--command', 'exit 3', '--json');
+    expect(run.status).toBe(1);
+    const { phases } = JSON.parse(run.stdout.trim().split('\n').pop()!) as { phases: Record<string, unknown> };
+    expect(Object.keys(phases).sort()).toEqual(['buildMs', 'queuedMs', 'readyMs', 'releaseMs', 'stagingInMs', 'stagingOutMs']);
+    for (const [name, ms] of Object.entries(phases)) expect([name, typeof ms]).toEqual([name, 'number']);
+    expect(phases.stagingOutMs).toBe(0);
+  });
+
   it('runs the same job several times in one local cloud with --runs, reporting the last run', () => {
     const run = local('--command', 'echo run', '--runs', '2', '--json');
     expect(run.status).toBe(0);

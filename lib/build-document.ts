@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { parse } from 'yaml';
+import { documentContent } from './document-content';
 
 export const DOCUMENT_FILE = path.join(__dirname, '..', 'ssm-documents', 'run-build.yaml');
 
@@ -16,7 +16,8 @@ export class BuildDocument extends Construct {
     this.document = new ssm.CfnDocument(this, 'Resource', {
       documentType: 'Command',
       documentFormat: 'YAML',
-      content: parse(fs.readFileSync(DOCUMENT_FILE, 'utf8')) as Record<string, unknown>,
+      // Without the scripts' comment lines (lib/document-content.ts): they would take the room of the parameters.
+      content: documentContent(fs.readFileSync(DOCUMENT_FILE, 'utf8')) as Record<string, unknown>,
       // A changed document becomes a new version, made the default ("When you specify NewVersion, the default version of
       // the document is changed to the newly created version":
       // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ssm-document.html), before the

@@ -21,6 +21,7 @@ export const CONTEXT = {
   referenceKmsKeyArns: 'ec2-build-action:referenceKmsKeyArns',
   alarmTopicArn: 'ec2-build-action:alarmTopicArn',
   holdOnFailureMinutes: HOLD_SETTING.context,
+  cacheExpiryDays: 'ec2-build-action:cacheExpiryDays',
 } as const;
 
 /** What the context sets: the provider's props, and the stack's name. */
@@ -120,5 +121,6 @@ export function readSettings(node: Node): AppSettings {
     referenceKmsKeyArns: read.list(CONTEXT.referenceKmsKeyArns, kmsKeyArn.pattern, `a comma-separated list of ${kmsKeyArn.expected}`),
     alarmTopicArn: read.optional(CONTEXT.alarmTopicArn, RESOURCE_RULES.snsTopicArn.pattern, RESOURCE_RULES.snsTopicArn.expected),
     holdOnFailureMinutes: read.integer(CONTEXT.holdOnFailureMinutes, 0, HOLD_LIMITS.min, HOLD_LIMITS.max, 'minutes'),
+    cacheExpiryDays: read.integer(CONTEXT.cacheExpiryDays, PROVIDER_DEFAULTS.cacheExpiryDays, RESOURCE_RULES.cacheExpiryDays.min, RESOURCE_RULES.cacheExpiryDays.max, 'days'),
   };
 }

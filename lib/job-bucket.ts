@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env';
+import { CACHE_PREFIX } from '../lambdas/shared/cache-paths';
 import { jobObjectKey } from '../lambdas/shared/job-object-keys';
 import type { BuildActionFunction } from './lambda-function';
 
@@ -24,12 +25,17 @@ export interface JobBucketProps {
   readonly secretPrefixes: readonly string[];
   /** Customer managed keys of the parameters and secrets builds name: decrypted only through SSM and Secrets Manager. */
   readonly referenceKmsKeyArns: readonly string[];
+  /** Days a build's cache lives after its last save (the cache/ prefix's lifecycle rule). */
+  readonly cacheExpiryDays: number;
 }
 
 /**
  * The stack's job bucket and the rights around it: per-execution objects (a build's resolved environment, its exported
- * variables' values) that must never pass through Step Functions or Systems Manager. Only the stack's functions touch
- * it, each for what it does with its objects' prefix; the build instance reaches one object through a presigned URL and has no right of
+ * variables' values) that must never pass through Step Functions or Systems Manager, and the builds' caches (CachePaths)
+ * under cache/. The caches share this bucket rather than having one of their own: they need exactly its settings
+ * (encrypted, TLS only, no public access, reached only through URLs the signing function presigns), and a prefix gives
+ * them their own lifecycle rule and the signer rights scoped to them alone. Only the stack's functions touch it, each
+ * for what it does with its objects' prefix; the build instance reaches one object through a presigned URL and has no right of
  * its own (so it can read exactly its job's parameters and secrets, only while the URL lives). Objects are encrypted
  * with SSE-KMS under the AWS managed key aws/s3, whose key policy lets the account's principals use it through S3, so no
  * KMS grant is needed (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
@@ -45,13 +51,21 @@ export class JobBucket extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(JOB_OBJECT_EXPIRY_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      // One rule per prefix: where two expiration rules overlap, S3 applies the shorter
+      // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-conflicts.html), so a bucket-wide day would
+      // expire the caches too. Days count from an object's creation, and each successful build writes its caches anew
+      // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html).
+      lifecycleRules: [
+        ...(['environment', 'exports'] as const).map((kind) => ({ id: `${kind}-objects`, prefix: jobObjectKey(kind, ''), expiration: Duration.days(JOB_OBJECT_EXPIRY_DAYS) })),
+        { id: 'caches', prefix: CACHE_PREFIX, expiration: Duration.days(props.cacheExpiryDays) },
+        { id: 'incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: false,
     });
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'Objects live for the minutes of one build and are deleted at its result; every access is by the stack\'s two functions or a presigned URL they signed, recorded by CloudTrail data events where the account enables them.',
+      reason: 'Job objects live for the minutes of one build and are deleted at its result, caches until their lifecycle expiry; every access is by the stack\'s functions or a presigned URL they signed, recorded by CloudTrail data events where the account enables them.',
     });
     const objects = (kind: 'environment' | 'exports') => this.bucket.arnForObjects(jobObjectKey(kind, '*'));
     // s3:GetObject, s3:DeleteObject and s3:PutObject also authorize the presigned GET, DELETE and PUT the function signs
@@ -61,6 +75,10 @@ export class JobBucket extends Construct {
     // a build that runs again gets a copy of its own; it reads, writes and signs nothing outside the environment prefix.
     props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignBuildEnvironment', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [objects('environment')] }));
     props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignExportsUpload', actions: ['s3:PutObject'], resources: [objects('exports')] }));
+    // The caches: a GET signed for the restore, a PUT for the save, both by the signing function alone (the instance has no
+    // right of its own); no list right, so a missing cache is a 403 to the instance, which it takes as a miss.
+    props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignCacheTransfers', actions: ['s3:GetObject', 's3:PutObject'], resources: [this.bucket.arnForObjects(`${CACHE_PREFIX}*`)] }));
+    props.artifactUrls.acknowledgeFinding(`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${CACHE_PREFIX}*]`, 'Build caches, one object per action and directory (hashed names) under the cache/ prefix of the stack\'s own job bucket.');
     props.completion.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadExports', actions: ['s3:GetObject'], resources: [objects('exports')] }));
     // Deleted at the result; an execution that ended without one (aborted, timed out, its report failed) has them deleted
     // by whichever safety net releases it, since S3's lifecycle expiry runs late (asynchronously, rounded to midnight

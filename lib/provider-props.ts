@@ -95,10 +95,16 @@ export interface Ec2BuildProviderProps {
    * @default 0 - the instance is terminated as soon as the build fails
    */
   readonly holdOnFailureMinutes?: number;
+  /**
+   * Days a build's cache (CachePaths) is kept after it was last saved: the job bucket's lifecycle rule for its cache/
+   * prefix. Each successful build saves its caches again, so only an action that has not built for this long loses them.
+   * @default 7
+   */
+  readonly cacheExpiryDays?: number;
 }
 
 /** The defaults of the props that have one, shared with the app's context reader (lib/context.ts). */
-export const PROVIDER_DEFAULTS = { category: 'Build', providerName: 'EC2-Build', version: '3', rootVolumeGiB: 30 } as const;
+export const PROVIDER_DEFAULTS = { category: 'Build', providerName: 'EC2-Build', version: '3', rootVolumeGiB: 30, cacheExpiryDays: 7 } as const;
 
 /**
  * The limits of an action type's identity (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionTypeId.html):
@@ -123,6 +129,8 @@ export const RESOURCE_RULES = {
     expected: 'the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; not an alias or a bare key ID)',
   },
   rootVolumeGiB: { min: 8, max: 16384 },
+  /** A lifecycle expiration's Days: a positive whole number (https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleExpiration.html); a year at most here. */
+  cacheExpiryDays: { min: 1, max: 365 },
   /**
    * A parameter path: / and segments of the characters a parameter name may hold, ending in /
    * (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-parameter-name-constraints.html); never /aws/,
@@ -164,6 +172,7 @@ export interface ResolvedProviderProps {
   readonly referenceKmsKeyArns: readonly string[];
   readonly alarmTopicArn?: string;
   readonly holdOnFailureMinutes: number;
+  readonly cacheExpiryDays: number;
 }
 
 /** The first unresolved token in a value, with its path, or undefined. */
@@ -229,6 +238,11 @@ export function resolveProviderProps(props: Ec2BuildProviderProps, owner = 'Ec2B
   if (!Token.isUnresolved(rootVolumeGiB) && (!Number.isInteger(rootVolumeGiB) || rootVolumeGiB < min || rootVolumeGiB > max)) {
     throw new PropValueError(owner, 'rootVolumeGiB', `a whole number of GiB from ${min} to ${max}`, rootVolumeGiB);
   }
+  const cacheExpiryDays = props.cacheExpiryDays ?? PROVIDER_DEFAULTS.cacheExpiryDays;
+  const expiry = RESOURCE_RULES.cacheExpiryDays;
+  if (!Token.isUnresolved(cacheExpiryDays) && (!Number.isInteger(cacheExpiryDays) || cacheExpiryDays < expiry.min || cacheExpiryDays > expiry.max)) {
+    throw new PropValueError(owner, 'cacheExpiryDays', `a whole number of days from ${expiry.min} to ${expiry.max}`, cacheExpiryDays);
+  }
   const actionType: ActionTypeRef = {
     owner: 'Custom',
     category,
@@ -256,6 +270,7 @@ export function resolveProviderProps(props: Ec2BuildProviderProps, owner = 'Ec2B
     referenceKmsKeyArns: check.list('referenceKmsKeyArns', props.referenceKmsKeyArns, RESOURCE_RULES.kmsKeyArn),
     alarmTopicArn: props.alarmTopicArn === undefined ? undefined : check.text('alarmTopicArn', props.alarmTopicArn, RESOURCE_RULES.snsTopicArn),
     holdOnFailureMinutes: holdMinutes(owner, props.holdOnFailureMinutes),
+    cacheExpiryDays,
   };
 }
 

@@ -188,6 +188,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
       parameterPrefixes: resolved.parameterPrefixes,
       secretPrefixes: resolved.secretPrefixes,
       referenceKmsKeyArns: resolved.referenceKmsKeyArns,
+      cacheExpiryDays: resolved.cacheExpiryDays,
     });
     this.actionTypeResource = registerVersions(this, resolved, document.documentName);
     this.stateMachine = stateMachine;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { STEP_TITLES } from '../lambdas/completion/outcome';
+import { cacheReport, type CacheOutcome } from '../lambdas/shared/cache-report';
 import { POOL_TAGS } from '../lambdas/shared/env';
 import type { JobPhases } from '../lambdas/shared/phases';
 import { PROPERTY } from '../lambdas/shared/properties';
@@ -40,6 +41,8 @@ export interface JobOptions {
   readonly actionVersion?: string;
   /** Any action properties, by name; they override the options above for the same property. */
   readonly properties?: Readonly<Record<string, string>>;
+  /** The action's name in the pipeline (its caches are its own: CachePaths). @default BuildOnEc2 */
+  readonly actionName?: string;
   /** Called when the input is in the store, just before the STARTED event (a benchmark flushes the disk). */
   readonly beforeStarted?: () => void | Promise<void>;
 }
@@ -81,6 +84,8 @@ export interface JobSummary {
   phases: JobPhases;
   /** The console link to the build's output in the stack's log group ($.result.logUrl); null when no command ran. */
   logUrl: string | null;
+  /** What the build's restore found (CachePaths): every directory (hit), not all (miss), or no cache at all (none). */
+  cache: CacheOutcome;
   /** When things happened (epoch ms), for benchmarks. */
   timeline: {
     startedEvent: number;
@@ -124,6 +129,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   const started = Date.now();
   const options: JobOptions = { ...requested, ...(fault?.job ?? {}) };
   const pipelineName = 'local-pipeline';
+  const actionName = options.actionName ?? 'BuildOnEc2';
   const tag = randomUUID().slice(0, 8);
   // A pipeline execution id as CodePipeline makes them (PipelineExecutionId's pattern is a UUID): the sweeper asks about it.
   const pipelineExecutionId = randomUUID();
@@ -146,20 +152,20 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   const jobId = cloud.codepipeline.createJob(actionType, {
     actionTypeId: actionType,
     actionConfiguration: { configuration },
-    pipelineContext: { pipelineName, pipelineExecutionId, stage: { name: 'Build' }, action: { name: 'BuildOnEc2' } },
+    pipelineContext: { pipelineName, pipelineExecutionId, stage: { name: 'Build' }, action: { name: actionName } },
     inputArtifacts: staged.artifacts,
     outputArtifacts: outputs.map((o) => o.artifact),
     artifactCredentials: { ...S3_CREDENTIALS, sessionToken: `local-session-${tag}` },
     ...(options.kmsKeyId ? { encryptionKey: { id: options.kmsKeyId, type: 'KMS' } } : {}),
   });
   for (const key of [...staged.keys, ...outputs.map((o) => o.key)]) cloud.artifactOwners.set(key, jobId);
-  cloud.pipelines.set(jobId, { pipeline: pipelineName, executionId: pipelineExecutionId, stage: 'Build', action: 'BuildOnEc2' });
+  cloud.pipelines.set(jobId, { pipeline: pipelineName, executionId: pipelineExecutionId, stage: 'Build', action: actionName });
   if (fault?.chaos) cloud.injectFault(jobId, fault.chaos());
   if (fault?.deleteInput && staged.keys[0]) await cloud.s3.remove(staged.keys[0]);
   const event = {
     source: 'aws.codepipeline',
     'detail-type': 'CodePipeline Action Execution State Change',
-    detail: { pipeline: pipelineName, 'execution-id': pipelineExecutionId, stage: 'Build', action: 'BuildOnEc2', state: 'STARTED', type: { ...actionType } },
+    detail: { pipeline: pipelineName, 'execution-id': pipelineExecutionId, stage: 'Build', action: actionName, state: 'STARTED', type: { ...actionType } },
   };
   await options.beforeStarted?.();
   const startedEvent = Date.now();
@@ -221,6 +227,7 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
     startLatencyMs: Number.isFinite(firstStart) ? firstStart - startedEvent : null,
     phases: phasesOf(execution?.output),
     logUrl: logUrlOf(execution?.output),
+    cache: builder ? cacheOf(cloud, builder.instanceId) : 'none',
     timeline: {
       startedEvent,
       commands,
@@ -241,6 +248,13 @@ function phasesOf(output: string | undefined): JobPhases {
 function logUrlOf(output: string | undefined): string | null {
   const url = output ? (JSON.parse(output) as { result?: { logUrl?: unknown } }).result?.logUrl : undefined;
   return typeof url === 'string' ? url : null;
+}
+
+/** What the last build command on the instance said of its restore, as the completion reads it (lambdas/shared/cache-report.ts). */
+function cacheOf(cloud: LocalCloud, instanceId: string): CacheOutcome {
+  const outputs = cloud.ssm.errorOutputsOn(instanceId);
+  const build = outputs.filter((o) => o.phase === 'build').pop();
+  return cacheReport(build?.stderr, undefined)?.restore ?? 'none';
 }
 
 /** The summary of a job no execution ever picked up: failed, no result, nothing launched. */
@@ -270,6 +284,7 @@ function notPickedUp(jobId: string, message: string, started: number, fault?: Fa
     startLatencyMs: null,
     phases: phasesOf(undefined),
     logUrl: null,
+    cache: 'none',
     timeline: { startedEvent: started, commands: [], instances: [], result: now },
   };
 }

@@ -1,3 +1,4 @@
+import { CACHE_MARKER, cacheReport, cacheSentence } from '../shared/cache-report';
 import { duration } from '../shared/duration';
 import { LIMITS } from '../shared/codepipeline';
 import { failureTypeOf, type BuildActionErrorName } from '../shared/errors';
@@ -131,7 +132,7 @@ function markerIn(stderr: string): { kind: string; text: string } | null {
 function logTail(result: CommandResult): string {
   const own = result.errorTail
     .split('\n')
-    .filter((l) => !l.startsWith(`${ERROR_MARKER} `) && !isPhaseMarker(l))
+    .filter((l) => !l.startsWith(`${ERROR_MARKER} `) && !isPhaseMarker(l) && !l.startsWith(`${CACHE_MARKER} `))
     .join('\n')
     .trim();
   const text = own || result.outputTail.trim();
@@ -192,7 +193,10 @@ export function decideOutcome(input: CompletionInput, now: Date = new Date(), lo
     ? ` Note: instance ${state.instance?.instanceId ?? ''} could not be terminated (${causeText(errors.releaseInstance)}); the stack's sweeper will terminate it.`
     : '';
   let outcome: JobOutcome | null = null;
+  // A job that uploads nothing but its caches: whatever happens to that upload is no failure of the job.
+  const cachesOnly = !job.output && !job.properties.exportedVariables;
   for (const step of ORDER) {
+    if (cachesOnly && (step === 'prepareOutput' || step === 'uploadOutput')) continue;
     const caught = errors[step];
     if (caught) {
       outcome = fromCaught(step, caught);
@@ -227,6 +231,6 @@ export function decideOutcome(input: CompletionInput, now: Date = new Date(), lo
   return {
     status: 'Succeeded',
     // The link early: a summary past its limit loses its end, never the link.
-    summary: `Built in ${took} on ${instance?.instanceId ?? 'an instance'} (${instance?.instanceType ?? job.properties.instanceType}${instance?.capacitySource && instance.capacitySource !== 'launched' ? `, ${instance.capacitySource}` : ''}).${link ? ` Log: ${link}` : ''}${phases ? ` Phases: ${phases}.` : ''}${notes}`,
+    summary: `Built in ${took} on ${instance?.instanceId ?? 'an instance'} (${instance?.instanceType ?? job.properties.instanceType}${instance?.capacitySource && instance.capacitySource !== 'launched' ? `, ${instance.capacitySource}` : ''}).${link ? ` Log: ${link}` : ''}${cacheSentence(cacheReport(state.build?.errorTail, state.upload?.errorTail))}${phases ? ` Phases: ${phases}.` : ''}${notes}`,
   };
 }

@@ -18,6 +18,7 @@ import { IMAGE_ALIAS_NAMES, isImageAlias } from '../shared/image-aliases';
 import { jobArtifacts } from './artifacts';
 import { parseEnvironmentVariables, parseExportedVariables, type EnvironmentScope } from '../shared/build-environment';
 import { actionHoldMinutes } from '../shared/hold';
+import { parseCachePaths } from '../shared/cache-paths';
 import type { BuildContext, BuildJob, BuildProperties, JobFleet } from '../shared/types';
 
 /** SendCommand's TimeoutSeconds in "Run Build" (the ASL): how long SSM may take to deliver the command. */
@@ -77,10 +78,6 @@ function instanceTypes(raw: string): string[] {
  * stack's parameter and secret settings are not known here (synth), so any reference passes.
  */
 export function parseProperties(config: Record<string, string>, scope: EnvironmentScope | null = null): BuildProperties {
-  // Declared by action type version 3 so that its pinned definition is complete; served by a later stack version.
-  if (text(config, PROPERTY.cachePaths).trim() !== '') {
-    throw new JobConfigurationError(`${PROPERTY.cachePaths} is not supported yet by this stack version; remove it (or deploy a stack version that caches).`);
-  }
   const fleet = text(config, PROPERTY.fleet).trim();
   const imageId = text(config, PROPERTY.imageId).trim();
   const instanceType = text(config, PROPERTY.instanceType).trim();
@@ -115,6 +112,7 @@ export function parseProperties(config: Record<string, string>, scope: Environme
     environmentVariables,
     exportedVariables: parseExportedVariables(text(config, PROPERTY.exportedVariables), environmentVariables).join(','),
     ...holdOf(environmentVariables),
+    cachePaths: parseCachePaths(text(config, PROPERTY.cachePaths)).join(','),
   };
 }
 

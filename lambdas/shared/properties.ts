@@ -16,7 +16,7 @@ export const PROPERTY = {
   environmentVariables: 'EnvironmentVariables',
   /** Since version 3: variables whose values at the end of the build become the action's output variables. */
   exportedVariables: 'ExportedVariables',
-  /** Since version 3 (declared; not served yet by this stack version, which refuses a job that sets it). */
+  /** Since version 3: directories saved after a successful build and restored before the next (lambdas/shared/cache-paths.ts). */
   cachePaths: 'CachePaths',
 } as const;
 
@@ -68,6 +68,8 @@ export const SSM_PATTERNS = {
   secondaryOutputPaths: '^([A-Za-z0-9_-]{1,100}=[^\\x00-\\x1f\\x7f"\'`$;&|<>*?,]{1,1000}(,[A-Za-z0-9_-]{1,100}=[^\\x00-\\x1f\\x7f"\'`$;&|<>*?,]{1,1000}){0,3})?$',
   /** ExportedVariables' names, comma-separated (lambdas/shared/build-environment.ts's VARIABLE_NAME each); empty for none. */
   exportedVariables: '^([A-Za-z_][A-Za-z0-9_]{0,127}(,[A-Za-z_][A-Za-z0-9_]{0,127})*)?$',
+  /** CachePaths' directories, comma-separated: a path's characters, 300 at most (lambdas/shared/cache-paths.ts). */
+  cachePaths: "^[^\\x00-\\x1f\\x7f\"'`$;&|<>*?]{0,300}$",
 } as const;
 
 const SAFE_PATH = new RegExp(SSM_PATTERNS.path);

@@ -41,6 +41,11 @@ export interface BuildProperties {
   readonly exportedVariables?: string;
   /** The action's own hold on failure, in minutes (its EC2_BUILD_ACTION_HOLD_MINUTES variable: shared/hold.ts); absent: the stack's. */
   readonly holdMinutes?: number;
+  /**
+   * CachePaths (version 3): directories, relative to the working directory or absolute, comma-separated as the
+   * document's CachePaths parameter takes them (lambdas/shared/cache-paths.ts); '' or absent: no cache.
+   */
+  readonly cachePaths?: string;
 }
 
 /**

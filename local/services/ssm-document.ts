@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse } from 'yaml';
+import { documentContent, documentContentBytes } from '../../lib/document-content';
 
 export const DOCUMENT_FILE = path.join(__dirname, '..', '..', 'ssm-documents', 'run-build.yaml');
 
@@ -24,8 +24,14 @@ export interface CommandDocument {
   mainSteps: Step[];
 }
 
+/** The document as the stack deploys it (lib/document-content.ts): what the local agent runs. */
 export function loadDocument(file = DOCUMENT_FILE): CommandDocument {
-  return parse(fs.readFileSync(file, 'utf8')) as CommandDocument;
+  return documentContent(fs.readFileSync(file, 'utf8')) as unknown as CommandDocument;
+}
+
+/** The deployed document's size, which Systems Manager counts with a command's parameters toward 64 KB. */
+export function documentBytes(doc: CommandDocument = loadDocument()): number {
+  return documentContentBytes(doc);
 }
 
 /** The step an agent on this platform runs (its platformType precondition matches). */

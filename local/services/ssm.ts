@@ -10,7 +10,7 @@ import { serveJsonProtocol, type LocalServer } from './http';
 import { isReleased, jobOf, type SimInstance } from './ec2';
 import { mayReceiveCommands, mayRegister, openOutputStreams, type AgentIdentity, type OutputStreams } from './agent';
 import type { LocalLogs } from './logs';
-import { DOCUMENT_FILE, loadDocument, resolveParameters, stepFor, type CommandDocument } from './ssm-document';
+import { documentBytes, loadDocument, resolveParameters, stepFor, type CommandDocument } from './ssm-document';
 import { parameterBytes, SSM_PARAMETERS_BYTES } from './request-rules';
 import { LocalParameters } from './ssm-parameters';
 
@@ -94,7 +94,7 @@ export class LocalSsm {
   }
   private readonly invocations = new Map<string, Invocation>();
   private readonly document: CommandDocument = loadDocument();
-  private readonly documentBytes = fs.statSync(DOCUMENT_FILE).size;
+  private readonly documentBytes = documentBytes(this.document);
   private server?: LocalServer;
   private readonly timers = new Set<NodeJS.Timeout>();
   chaos: Chaos = {};
@@ -145,6 +145,11 @@ export class LocalSsm {
     return [...this.invocations.values()]
       .filter((i) => i.instanceId === instanceId)
       .map((i) => ({ phase: i.phase, status: i.status, startedAt: i.startedAt ?? null, endedAt: i.endedAt ?? null }));
+  }
+
+  /** Each command's standard error on an instance, oldest first, by phase: the document's cache report (local/job.ts). */
+  errorOutputsOn(instanceId: string): { phase: string; stderr: string }[] {
+    return [...this.invocations.values()].filter((i) => i.instanceId === instanceId).map((i) => ({ phase: i.phase, stderr: i.stderr }));
   }
 
   /** The EC2 simulation reports state changes here. */

@@ -21,6 +21,7 @@ describe('context settings', () => {
       secretPrefixes: [],
       referenceKmsKeyArns: [],
       holdOnFailureMinutes: 0,
+      cacheExpiryDays: 7,
     });
   });
 

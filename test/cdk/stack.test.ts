@@ -1,10 +1,10 @@
+import { documentContent } from '../../lib/document-content';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parse } from 'yaml';
 import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
 
 
@@ -102,9 +102,9 @@ describe('Ec2BuildAction stack', () => {
     expect(subs).toEqual(placeholders);
   });
 
-  it('puts the SSM document in the template as the file says', () => {
+  it('puts the SSM document in the template as the file says, its scripts without comment lines', () => {
     const [doc] = Object.values(template.findResources('AWS::SSM::Document'));
-    expect(doc.Properties.Content).toEqual(parse(fs.readFileSync(path.join(__dirname, '../../ssm-documents/run-build.yaml'), 'utf8')));
+    expect(doc.Properties.Content).toEqual(documentContent(fs.readFileSync(path.join(__dirname, '../../ssm-documents/run-build.yaml'), 'utf8')));
   });
 
   it('limits RunInstances to the launch template and the stack tag', () => {

@@ -1,7 +1,7 @@
-import * as fs from 'node:fs';
 import { presignDownload, presignUpload } from '../../lambdas/shared/artifacts';
+import { MAX_CACHE_PATHS_LENGTH } from '../../lambdas/shared/cache-paths';
 import { MAX_PROPERTY_LENGTH } from '../../lambdas/shared/properties';
-import { DOCUMENT_FILE, loadDocument, resolveParameters } from '../../local/services/ssm-document';
+import { documentBytes as deployedBytes, loadDocument, resolveParameters } from '../../local/services/ssm-document';
 import { parameterBytes, SSM_PARAMETERS_BYTES } from '../../local/services/request-rules';
 
 /**
@@ -23,7 +23,8 @@ const signed = async (upload: boolean) =>
     return (upload ? await presignUpload(at, 'arn:aws:kms:us-east-1:123456789012:key/'.padEnd(2048, 'k').slice(0, 2048), options) : await presignDownload(at, options)).url;
   }));
 const pairs = (urls: string[]) => urls.slice(1).map((u, i) => `${name(i + 1)}=${u}`).join(' ');
-const documentBytes = fs.statSync(DOCUMENT_FILE).size;
+// The document as deployed: its scripts without their comment lines (lib/document-content.ts).
+const documentBytes = deployedBytes();
 const within = (parameters: Record<string, string>) => {
   const given = Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, [v]]));
   // Every value passes the document's own patterns (SSM refuses the command otherwise) ...
@@ -47,9 +48,9 @@ describe('the build document\'s commands with five artifacts', () => {
       WorkingDirectory: `/${longest(MAX_PROPERTY_LENGTH - 1)}`, OutputArtifactPath: longest(200), SecondaryOutputPaths: [1, 2, 3, 4].map((i) => `${name(i)}=${longest(100)}`).join(','),
       InputUrl: inputs[0], SecondaryInputUrls: pairs(inputs), EnvironmentUrl: inputs[0], EnvironmentDeleteUrl: inputs[0],
       ExecutionName: longest(80), PipelineName: longest(100), PipelineExecutionId: '0123abcd-0123-0123-0123-0123456789ab', StageName: longest(100), ActionName: longest(100),
-      SourceRevision: longest(1500), ExportedVariables: 'A',
+      SourceRevision: longest(1500), ExportedVariables: 'A', CachePaths: longest(MAX_CACHE_PATHS_LENGTH), CacheUrl: inputs[0],
     });
-    const upload = within({ Phase: 'upload', JobId: longest(36), ExecutionTimeout: '86400', TaskToken: longest(4096), OutputUrl: outputs[0], SecondaryOutputUrls: pairs(outputs), KmsKeyId: longest(2048), ExportsUrl: outputs[0] });
+    const upload = within({ Phase: 'upload', JobId: longest(36), ExecutionTimeout: '86400', TaskToken: longest(4096), OutputUrl: outputs[0], SecondaryOutputUrls: pairs(outputs), KmsKeyId: longest(2048), ExportsUrl: outputs[0], CacheUrl: inputs[0] });
     expect(Math.max(build, upload)).toBeLessThanOrEqual(SSM_PARAMETERS_BYTES);
     // Said for whoever grows the document next: the room left.
     console.info(`build command with the document: ${build} bytes, upload: ${upload}, of ${SSM_PARAMETERS_BYTES}`);

@@ -19,7 +19,7 @@ describe('artifact URLs', () => {
     codepipeline.on(GetJobDetailsCommand).resolves(details);
     const out = await invoke(handler, { job: buildJob(), direction: 'input' }, 'artifact-urls');
     expect(codepipeline).toHaveReceivedCommandWith(GetJobDetailsCommand, { jobId: JOB_ID });
-    expect(out).toEqual({ url: expect.any(String), expiresAt: '2026-11-22T10:30:00.000Z', refreshAfter: '2026-11-22T10:05:00.000Z', secondaryUrls: '', environmentUrl: '', environmentDeleteUrl: '' });
+    expect(out).toEqual({ url: expect.any(String), expiresAt: '2026-11-22T10:30:00.000Z', refreshAfter: '2026-11-22T10:05:00.000Z', secondaryUrls: '', environmentUrl: '', environmentDeleteUrl: '', cacheUrl: '' });
     const url = new URL(out.url);
     expect(url.pathname).toContain('app/Src/in.zip');
     expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIASECRETID\//);
@@ -56,7 +56,7 @@ describe('artifact URLs', () => {
   });
 
   it('returns an empty URL, with nothing to refresh, when the action has no input artifact', async () => {
-    expect(await invoke(handler, { job: buildJob({ input: null }), direction: 'input' }, 'artifact-urls')).toEqual({ url: '', expiresAt: null, refreshAfter: null, secondaryUrls: '', environmentUrl: '', environmentDeleteUrl: '' });
+    expect(await invoke(handler, { job: buildJob({ input: null }), direction: 'input' }, 'artifact-urls')).toEqual({ url: '', expiresAt: null, refreshAfter: null, secondaryUrls: '', environmentUrl: '', environmentDeleteUrl: '', cacheUrl: '' });
     expect(codepipeline).not.toHaveReceivedCommand(GetJobDetailsCommand);
   });
 

@@ -114,11 +114,3 @@ describe('ExportedVariables and the environment\'s secrets', () => {
     expect(parseEnvironmentVariables(JSON.stringify([{ name: 'DB', value, type: 'SECRETS_MANAGER' }]), scope)).toEqual([{ name: 'DB', value, type: 'SECRETS_MANAGER' }]);
   });
 });
-
-describe('what version 3 declares but this stack version does not serve yet', () => {
-  const base = { ImageId: 'ami-0a1b2c3d4e5f67890', InstanceType: 't3.micro', Command: 'make' };
-
-  it('refuses CachePaths before anything is launched, saying to remove it', () => {
-    expect(() => parseProperties({ ...base, CachePaths: 'node_modules' })).toThrow(expect.objectContaining({ name: 'JobConfigurationError', message: expect.stringMatching(/^CachePaths is not supported yet by this stack version; remove it/) }));
-  });
-});

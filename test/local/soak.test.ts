@@ -26,6 +26,7 @@ const ok: JobSummary = {
   startLatencyMs: 900,
   phases: { queuedMs: 100, readyMs: 800, stagingInMs: 50, buildMs: 1000, stagingOutMs: 60, releaseMs: 40 },
   logUrl: null,
+  cache: 'none',
   timeline: { startedEvent: 0, commands: [], instances: [], result: 1 },
 };
 

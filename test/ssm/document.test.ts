@@ -47,6 +47,8 @@ describe('SSM document', () => {
       EnvironmentDeleteUrl: SSM_PATTERNS.url,
       ExportsUrl: SSM_PATTERNS.url,
       ExportedVariables: SSM_PATTERNS.exportedVariables,
+      CachePaths: SSM_PATTERNS.cachePaths,
+      CacheUrl: SSM_PATTERNS.url,
     };
     for (const [name, pattern] of Object.entries(expected)) expect([name, doc.parameters[name].allowedPattern]).toEqual([name, pattern]);
   });

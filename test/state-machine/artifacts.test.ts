@@ -9,8 +9,8 @@ describe('build-job.asl.json with several artifacts', () => {
     const single = await execute({}, { jobId: 'job', nonce: 'n', job: buildJob(), rejection: null });
     const { calls, inputs } = await execute(
       {
-        'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z', secondaryUrls: 'Tools=http://tools', environmentUrl: '', environmentDeleteUrl: '' } }),
-        'Get Output Upload URL': () => ({ Payload: { url: 'http://out', expiresAt: '2026-11-22T10:45:00Z', refreshAfter: null, secondaryUrls: 'reports=http://reports', exportsUrl: '' } }),
+        'Get Input Artifact URL': () => ({ Payload: { url: 'http://in', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z', secondaryUrls: 'Tools=http://tools', environmentUrl: '', environmentDeleteUrl: '', cacheUrl: '' } }),
+        'Get Output Upload URL': () => ({ Payload: { url: 'http://out', expiresAt: '2026-11-22T10:45:00Z', refreshAfter: null, secondaryUrls: 'reports=http://reports', exportsUrl: '', cacheUrl: '' } }),
       },
       { jobId: 'job', nonce: 'n', job, rejection: null },
     );

@@ -42,8 +42,8 @@ describe('build-job.asl.json', () => {
   it('signs the input URL again when the instance became ready after the URL\'s refresh time, and only then', async () => {
     // GIVEN a slow boot: the instance is ready at 10:07, two minutes after the first URL's refresh time
     const urls = [
-      { url: 'http://in-1', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z', secondaryUrls: '', environmentUrl: '', environmentDeleteUrl: '' },
-      { url: 'http://in-2', expiresAt: '2026-11-22T10:37:00Z', refreshAfter: '2026-11-22T10:12:00Z', secondaryUrls: '', environmentUrl: '', environmentDeleteUrl: '' },
+      { url: 'http://in-1', expiresAt: '2026-11-22T10:30:00Z', refreshAfter: '2026-11-22T10:05:00Z', secondaryUrls: '', environmentUrl: '', environmentDeleteUrl: '', cacheUrl: '' },
+      { url: 'http://in-2', expiresAt: '2026-11-22T10:37:00Z', refreshAfter: '2026-11-22T10:12:00Z', secondaryUrls: '', environmentUrl: '', environmentDeleteUrl: '', cacheUrl: '' },
     ];
     const readyAt = ['2026-11-22T10:07:00Z', '2026-11-22T10:07:01Z'];
     let signed = 0;
@@ -62,7 +62,7 @@ describe('build-job.asl.json', () => {
 
   it('uses the URL as signed when the action has no input artifact (no refresh time)', async () => {
     const { calls } = await execute({
-      'Get Input Artifact URL': () => ({ Payload: { url: '', expiresAt: null, refreshAfter: null, secondaryUrls: '', environmentUrl: '', environmentDeleteUrl: '' } }),
+      'Get Input Artifact URL': () => ({ Payload: { url: '', expiresAt: null, refreshAfter: null, secondaryUrls: '', environmentUrl: '', environmentDeleteUrl: '', cacheUrl: '' } }),
       'Is Instance Ready?': () => ({ readyAt: '2030-01-01T00:00:00Z', buildWaitSeconds: 2700 }),
     });
     expect(calls.filter((c) => c === 'Get Input Artifact URL')).toHaveLength(1);

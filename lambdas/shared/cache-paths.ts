@@ -14,9 +14,9 @@ import type { BuildContext } from './types';
 export const MAX_CACHE_PATHS = 5;
 /**
  * At most this many characters, not the 1,000 of any property: the document and a command's parameters share 64 KB
- * (test/lambdas/artifact-sizes.test.ts), and five paths of 60 characters are plenty.
+ * (test/lambdas/artifact-sizes.test.ts), and five paths of 40 characters are plenty.
  */
-export const MAX_CACHE_PATHS_LENGTH = 300;
+export const MAX_CACHE_PATHS_LENGTH = 200;
 
 /** The job bucket's prefix for caches: its own lifecycle rule (lib/job-bucket.ts) and the signer's only rights. */
 export const CACHE_PREFIX = 'cache/';

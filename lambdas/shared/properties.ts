@@ -68,8 +68,8 @@ export const SSM_PATTERNS = {
   secondaryOutputPaths: '^([A-Za-z0-9_-]{1,100}=[^\\x00-\\x1f\\x7f"\'`$;&|<>*?,]{1,1000}(,[A-Za-z0-9_-]{1,100}=[^\\x00-\\x1f\\x7f"\'`$;&|<>*?,]{1,1000}){0,3})?$',
   /** ExportedVariables' names, comma-separated (lambdas/shared/build-environment.ts's VARIABLE_NAME each); empty for none. */
   exportedVariables: '^([A-Za-z_][A-Za-z0-9_]{0,127}(,[A-Za-z_][A-Za-z0-9_]{0,127})*)?$',
-  /** CachePaths' directories, comma-separated: a path's characters, 300 at most (lambdas/shared/cache-paths.ts). */
-  cachePaths: "^[^\\x00-\\x1f\\x7f\"'`$;&|<>*?]{0,300}$",
+  /** CachePaths' directories, comma-separated: a path's characters, 200 at most (lambdas/shared/cache-paths.ts). */
+  cachePaths: "^[^\\x00-\\x1f\\x7f\"'`$;&|<>*?]{0,200}$",
 } as const;
 
 const SAFE_PATH = new RegExp(SSM_PATTERNS.path);

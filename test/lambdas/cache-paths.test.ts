@@ -32,7 +32,7 @@ describe('CachePaths', () => {
     ['C:\\', /^CachePaths names "C:", which is the working directory or a root/],
     ['a,b,c,d,e,f', /^CachePaths lists 6 directories; at most 5 are cached.*Cache their common parent directory instead\./],
     ['deps,deps/', /^CachePaths lists a directory twice/],
-    [`deps,${'d'.repeat(300)}`, /^CachePaths is 305 characters long; at most 300/],
+    [`deps,${'d'.repeat(200)}`, /^CachePaths is 205 characters long; at most 200/],
   ])('refuses %j before launch, naming CachePaths and the fix', (value, message) => {
     const text = problem(value);
     expect(text).toMatch(message);

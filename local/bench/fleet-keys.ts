@@ -16,6 +16,7 @@ export const GOALS: Readonly<Record<string, { readonly max?: number; readonly eq
   start_latency_ms_stopped_pool_overhead_ms: { max: 500 },
   start_latency_ms_cold_overhead_ms: { max: 500 },
   pool_claim_race_ok: { equals: 1 },
+  cache_restore_ratio_500mb: { max: 1.3 },
   ...scaleGoals(SCALE_JOBS),
 };
 

@@ -1,4 +1,5 @@
 import '../polyfills';
+import { cacheRestore } from './cache';
 import { fleetLatencies } from './fleets';
 import { buildOfMinutes, concurrency, latencies, REAL_TIME_NO_AWS_LATENCY, staging } from './jobs';
 import { scale, SCALE_DEFAULTS } from './scale';
@@ -16,6 +17,7 @@ const PHASES: Record<string, (arg: string) => Promise<unknown>> = {
   'latencies-own': (arg) => latencies(Number(arg), REAL_TIME_NO_AWS_LATENCY),
   concurrency: (arg) => concurrency(Number(arg)),
   staging: (arg) => staging(Number(arg)),
+  cache: (arg) => cacheRestore(Number(arg), fromEnv('BENCH_CACHE_RUNS', 5)),
   fleets: (arg) => fleetLatencies(Number(arg)),
   'fleets-own': (arg) => fleetLatencies(Number(arg), 5, REAL_TIME_NO_AWS_LATENCY),
   scale: (arg) =>

@@ -18,7 +18,8 @@ export const HOLD_FAULTS: readonly Fault[] = [
     description: `the build fails, and its action holds the instance on failure (${HOLD_VARIABLE}=${HOLD_MINUTES} in EnvironmentVariables)`,
     handling: 'the failure is reported at once with the aws ssm start-session command and the console link; the instance is tagged with the hold\'s end and kept, then released when the hold runs out (the sweeper would end it earlier on a retry)',
     expect: { status: 'Failed', failureType: 'JobFailed', message: /kept for 3 minutes .*aws ssm start-session --target i-[0-9a-f]+ .*Last lines of its output:\n.*failing on purpose/s, launched: 1 },
-    job: { command: 'echo "failing on purpose" >&2; exit 3', properties: { [PROPERTY.environmentVariables]: JSON.stringify([{ name: HOLD_VARIABLE, value: String(HOLD_MINUTES) }]) } },
+    // A pipeline of its own: in a soak, the jobs beside it are newer runs of the local pipeline's stage, which end a hold.
+    job: { ownPipeline: true, command: 'echo "failing on purpose" >&2; exit 3', properties: { [PROPERTY.environmentVariables]: JSON.stringify([{ name: HOLD_VARIABLE, value: String(HOLD_MINUTES) }]) } },
     scenario: async ({ cloud, run }) => {
       const violations: string[] = [];
       let heldAfterResult = false;

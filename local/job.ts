@@ -37,6 +37,12 @@ export interface JobOptions {
   readonly out?: string;
   /** The artifact store's KMS key, as a pipeline names it. */
   readonly kmsKeyId?: string;
+  /**
+   * A pipeline of its own instead of the runner's one local-pipeline, whose every job is another run of the same
+   * stage: a job whose handling looks at the stage's other runs (a hold on failure ends when the stage runs again)
+   * runs apart from the jobs beside it (a soak's). @default false
+   */
+  readonly ownPipeline?: boolean;
   /** The action type version the pipeline names: one the template registers. @default the provider's current version */
   readonly actionVersion?: string;
   /** Any action properties, by name; they override the options above for the same property. */
@@ -128,9 +134,9 @@ export async function runJob(cloud: LocalCloud, requested: JobOptions, fault?: F
   followContinuations(cloud.codepipeline);
   const started = Date.now();
   const options: JobOptions = { ...requested, ...(fault?.job ?? {}) };
-  const pipelineName = 'local-pipeline';
   const actionName = options.actionName ?? 'BuildOnEc2';
   const tag = randomUUID().slice(0, 8);
+  const pipelineName = options.ownPipeline ? `local-pipeline-${tag}` : 'local-pipeline';
   // A pipeline execution id as CodePipeline makes them (PipelineExecutionId's pattern is a UUID): the sweeper asks about it.
   const pipelineExecutionId = randomUUID();
   const inputs = [...(options.source ? [{ name: options.sourceName ?? SOURCE_ARTIFACT, dir: options.source }] : []), ...(options.inputs ?? [])];

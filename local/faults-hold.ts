@@ -15,6 +15,8 @@ const HOLD_MINUTES = 3;
 export const HOLD_FAULTS: readonly Fault[] = [
   {
     name: 'hold-on-failure',
+    // Its scenario sweeps the account during the hold: not beside a shared soak's jobs (Fault.accountWide).
+    accountWide: true,
     description: `the build fails, and its action holds the instance on failure (${HOLD_VARIABLE}=${HOLD_MINUTES} in EnvironmentVariables)`,
     handling: 'the failure is reported at once with the aws ssm start-session command and the console link; the instance is tagged with the hold\'s end and kept, then released when the hold runs out (the sweeper would end it earlier on a retry)',
     expect: { status: 'Failed', failureType: 'JobFailed', message: /kept for 3 minutes .*aws ssm start-session --target i-[0-9a-f]+ .*Last lines of its output:\n.*failing on purpose/s, launched: 1 },

@@ -83,9 +83,10 @@ describe('execution-events: an execution that ended outside its own Catch', () =
     expect(out).toEqual({ released: 1, reported: 'reported' });
     expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { Filters: expect.arrayContaining([{ Name: 'tag:ec2-build-action:execution', Values: [NAME] }]) });
     expect(ec2).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-0abc'] });
-    // AND its objects in the job bucket (resolved environment, exports), which "Report Result" would have deleted, are
+    // AND its objects in the job bucket (resolved environment, its read copy, exports), which "Report Result" would have deleted, are
     expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([
       { Bucket: 'jobs', Key: `environment/${NAME}` },
+      { Bucket: 'jobs', Key: `environment/${NAME}.read` },
       { Bucket: 'jobs', Key: `exports/${NAME}` },
     ]);
     expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {

@@ -90,15 +90,14 @@ const buildAction = async (id: string) => (await client.send(new ListActionExecu
 
 describe('local CodePipeline: job timeout', () => {
   it('times a job out and refuses its late result with InvalidJobStateException', async () => {
-    // GIVEN a job timeout of 100 ms and an acknowledged job
-    jobs.jobTimeoutMs = 100;
+    // GIVEN a job timeout of 3 s (long enough for a loaded machine to poll the job first: it runs from the job's
+    // creation) and an acknowledged job
+    jobs.jobTimeoutMs = 3000;
     const id = jobs.createJob(TYPE, { hello: 1 });
     const job = await takeJob();
     expect(job.id).toBe(id);
-    // WHEN the timeout passes before the result
-    await sleep(150);
-    // THEN the job is TimedOut and the result is refused
-    expect(jobs.statusOf(id)).toBe('TimedOut');
+    // WHEN the timeout passes before the result THEN the job is TimedOut and the result is refused
+    await until(async () => (jobs.statusOf(id) === 'TimedOut' ? true : undefined));
     await expect(client.send(new PutJobSuccessResultCommand({ jobId: id }))).rejects.toMatchObject({ name: 'InvalidJobStateException' });
     await expect(jobs.waitForResult(id)).resolves.toMatchObject({ status: 'Failed' });
   });

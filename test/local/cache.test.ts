@@ -3,6 +3,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalCloud } from '../../local/cloud';
 import { runJob, type JobSummary } from '../../local/job';
 import { cacheKey, cacheOwner } from '../../lambdas/shared/cache-paths';
+import { CACHE_STATEMENTS } from './environment-statements';
 
 /**
  * CachePaths through the real poller, state machine, functions and document (run with bash against the local S3):
@@ -97,4 +98,10 @@ describe('CachePaths, end to end', () => {
       cloud.s3.clockAheadMs = clock;
     }
   }, 180_000);
+
+  it('used the statement only cached builds need (the faults\' runs leave it out)', () => {
+    const statements = cloud.authorizer.allStatements().filter((st) => CACHE_STATEMENTS.test(st));
+    expect(statements).toHaveLength(1);
+    expect(cloud.authorizer.usedStatements.has(statements[0])).toBe(true);
+  });
 });

@@ -4,3 +4,6 @@
  */
 export const ENVIRONMENT_STATEMENTS =
   /^(TasksAcknowledgeRole\w+ \w+\/(WriteBuildEnvironment|ReadBuildParameters|ReadBuildSecrets)|TasksArtifactUrlsRole\w+ \w+\/(SignBuildEnvironment|SignExportsUpload)|TasksCompletionRole\w+ \w+\/(ReadExports|DeleteJobObjects))$/;
+
+/** The statement only a job with CachePaths uses (test/local/cache.test.ts checks it was used). */
+export const CACHE_STATEMENTS = /^TasksArtifactUrlsRole\w+ \w+\/SignCacheTransfers$/;

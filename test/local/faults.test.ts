@@ -5,7 +5,7 @@ import { LocalCloud } from '../../local/cloud';
 import { FAULTS, sweptAsExpected } from '../../local/faults';
 import { runJob } from '../../local/job';
 import { FLEET_STATEMENTS } from './fleet-statements';
-import { ENVIRONMENT_STATEMENTS } from './environment-statements';
+import { CACHE_STATEMENTS, ENVIRONMENT_STATEMENTS } from './environment-statements';
 import { HOLD_STATEMENTS } from './hold-statements';
 
 /**
@@ -62,7 +62,7 @@ describe('injected faults: every job ends with exactly one result and every inst
 
   it('every statement of every role allowed a request these runs made: none is there for nothing', () => {
     // With IAM enforced, a statement that allowed a call the run needed is one whose removal fails a fault's run.
-    const unused = cloud.authorizer.allStatements().filter((s) => !cloud.authorizer.usedStatements.has(s) && !RENEWAL_STATEMENTS.test(s) && !FLEET_STATEMENTS.test(s) && !ALIAS_STATEMENTS.test(s) && !ENVIRONMENT_STATEMENTS.test(s) && !HOLD_STATEMENTS.test(s) && !s.startsWith('LocalUser '));
+    const unused = cloud.authorizer.allStatements().filter((s) => !cloud.authorizer.usedStatements.has(s) && !RENEWAL_STATEMENTS.test(s) && !FLEET_STATEMENTS.test(s) && !ALIAS_STATEMENTS.test(s) && !ENVIRONMENT_STATEMENTS.test(s) && !CACHE_STATEMENTS.test(s) && !HOLD_STATEMENTS.test(s) && !s.startsWith('LocalUser '));
     expect(unused).toEqual([]);
   });
 });

@@ -60,7 +60,10 @@ describe('soak on fleets: a small run', () => {
     const drawn = drawFaults(24, 19, 0.3, true).filter((f) => f?.fleets).map((f) => f!.name);
     expect(drawn.length).toBeGreaterThanOrEqual(3);
     // WHEN
-    const report = await runSoak({ jobs: 24, seed: 19, concurrency: 8, cleanShare: 0.3, fleets: EXAMPLE });
+    // The fleets without their schedules: linux-office's office hours (a hot pool of 4 from 08:00 in Berlin) would
+    // otherwise decide, by the hour the tests run at, whether its jobs ever reach its stopped pool.
+    const unscheduled = Object.fromEntries(Object.entries(EXAMPLE).map(([name, f]) => [name, { ...f, schedules: [] }]));
+    const report = await runSoak({ jobs: 24, seed: 19, concurrency: 8, cleanShare: 0.3, fleets: unscheduled });
     // THEN nothing is lost and no instance built twice
     expect(report.violations).toEqual([]);
     expect(report.withoutExactlyOneResult).toBe(0);

@@ -2,8 +2,6 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { LocalCloud } from '../../local/cloud';
 import { runJob } from '../../local/job';
 
@@ -25,25 +23,14 @@ function sha256(file: string): string {
   return execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0];
 }
 
-// A garbage collection on demand (V8's --expose-gc, set at run time): what this process still holds, not what it has
-// dropped and not yet collected (a resident set size also counts garbage, so it grew by 742 MB once while streaming).
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-/** The memory this process holds after a collection: its heap and its buffers (where an artifact read whole would be). */
-function liveBytes(): number {
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
-
-/** The most memory this process held while `work` ran, sampled after a collection every 250 ms. */
-async function peakHeld<T>(work: () => Promise<T>): Promise<{ result: T; growth: number }> {
-  const before = liveBytes();
+/** Highest resident set size of this process while `work` runs, sampled every 50 ms. */
+async function peakRss<T>(work: () => Promise<T>): Promise<{ result: T; growth: number }> {
+  const before = process.memoryUsage().rss;
   let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, liveBytes())), 250);
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   try {
     const result = await work();
-    return { result, growth: Math.max(peak, liveBytes()) - before };
+    return { result, growth: Math.max(peak, process.memoryUsage().rss) - before };
   } finally {
     clearInterval(sampler);
   }
@@ -67,7 +54,7 @@ describe('a 500 MB artifact', () => {
     expect((await runJob(cloud, { source: warm, command: 'mkdir -p dist && cp a.txt dist/', outputPath: 'dist' })).status).toBe('Succeeded');
 
     // WHEN a build moves it into its output
-    const { result: summary, growth } = await peakHeld(() =>
+    const { result: summary, growth } = await peakRss(() =>
       runJob(cloud, { source, command: 'mkdir -p dist && mv data.bin dist/ && ls -l dist', outputPath: 'dist', out }),
     );
 

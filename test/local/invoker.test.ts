@@ -135,6 +135,9 @@ describe('the local invoker runs a function as Lambda does', () => {
     // THEN every one ran; no more environments than the cap started (each counts its own invocations)
     const counts = all.map((o) => ('payload' in o ? (o.payload as number) : -1));
     expect(counts.filter((c) => c === 1)).toHaveLength(MAX_ENVIRONMENTS);
-    expect(counts.every((c) => c >= 1 && c <= 3)).toBe(true);
+    // and each environment counted 1, 2, ... up to its share: an n-th invocation only where an (n-1)-th was (the shares
+    // need not be equal: an environment that started later on a loaded machine serves fewer)
+    expect(counts.every((c) => c >= 1)).toBe(true);
+    for (let n = 2; n <= Math.max(...counts); n++) expect(counts.filter((c) => c === n).length).toBeLessThanOrEqual(counts.filter((c) => c === n - 1).length);
   });
 });

@@ -133,8 +133,8 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     name: 'readiness-checks-throttled',
-    description: 'Systems Manager throttles the first 12 DescribeInstanceInformation calls of the job, more than the SDK\'s own retries absorb',
-    handling: 'the readiness watcher counts a throttled look as no answer, backs off (doubling, up to 2 s between looks) and keeps watching',
+    description: 'Systems Manager throttles the first 12 DescribeInstanceInformation calls of the job',
+    handling: 'the readiness watcher (its SDK client does not retry: its next round is the retry) counts a throttled look as no answer, backs off (doubling, up to 2 s between looks) and keeps watching',
     expect: { status: 'Succeeded' },
     chaos: () => {
       let throttled = 0;
@@ -272,6 +272,13 @@ export const FAULTS: readonly Fault[] = [
     handling: 'one gets the job; the other polls nothing',
     expect: { status: 'Succeeded' },
     delivery: 'concurrently',
+  },
+  {
+    name: 'acknowledged-too-late',
+    description: 'CodePipeline offers the job again (a new nonce) before the first execution acknowledges it',
+    handling: 'the first execution is told its nonce is stale (NotOurs) and ends, launching nothing; the safety-net poll starts the new offer, which builds',
+    expect: { status: 'Succeeded', launched: 1 },
+    chaos: () => ({ offeredAgain: (_job, call) => call === 1 }),
   },
   {
     name: 'poller-dies-before-start',

@@ -3,6 +3,14 @@ import { isRunningStatus } from './types';
 
 /** All Systems Manager calls the Lambdas make. The state machine sends commands itself. */
 const client = new SSMClient({});
+/**
+ * The readiness watcher's, without retries of its own: the watcher asks again every tick and backs off in ticks when
+ * throttled (lambdas/readiness-watcher/watch.ts), while the SDK's retries wait in real time with every other build's
+ * round held up behind them (the standard mode's exponential backoff, 3 attempts:
+ * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html). Under the local cloud's scaled clock
+ * those real seconds were minutes, and three throttled builds in one batch outwaited the 22-minute readiness bound.
+ */
+const watcherClient = new SSMClient({ maxAttempts: 1 });
 
 /** The SSM agent's ping status for an instance; null when it has not registered. */
 export async function agentPingStatus(instanceId: string): Promise<string | null> {
@@ -18,6 +26,7 @@ export async function agentPingStatus(instanceId: string): Promise<string | null
  * to 50: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_InstanceInformationStringFilter.html,
  * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_DescribeInstanceInformation.html; 50 ids fit one
  * page, and a NextToken is followed anyway). An instance that has not registered yet is simply not in the answer.
+ * A throttled call is not retried here: the watcher's next round is the retry.
  */
 export async function onlineAgents(instanceIds: readonly string[]): Promise<Set<string>> {
   const online = new Set<string>();
@@ -25,7 +34,7 @@ export async function onlineAgents(instanceIds: readonly string[]): Promise<Set<
     const Values = instanceIds.slice(i, i + AGENTS_PER_CALL);
     let NextToken: string | undefined;
     do {
-      const out = await client.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values }], MaxResults: AGENTS_PER_CALL, NextToken }));
+      const out = await watcherClient.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values }], MaxResults: AGENTS_PER_CALL, NextToken }));
       for (const node of out.InstanceInformationList ?? []) if (node.PingStatus === 'Online' && node.InstanceId) online.add(node.InstanceId);
       NextToken = out.NextToken;
     } while (NextToken);

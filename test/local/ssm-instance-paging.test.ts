@@ -14,6 +14,7 @@ import { LocalSsm } from '../../local/services/ssm';
 const ssm = new LocalSsm({ documentName: 'BuildDoc', timing: { registerMs: 1 }, disksDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ssm-paging-')), onEvent: () => undefined });
 let client: SSMClient;
 let poolEc2: typeof import('../../lambdas/shared/pool-ec2');
+let sharedSsm: typeof import('../../lambdas/shared/ssm');
 const ids = Array.from({ length: 120 }, (_, i) => `i-${(0x1000 + i).toString(16).padStart(17, '0')}`);
 const offline = ids.filter((_, i) => i % 7 === 0);
 const online = ids.filter((id) => !offline.includes(id));
@@ -25,6 +26,8 @@ beforeAll(async () => {
   // The module builds its SDK client when loaded: after the endpoint is set.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   poolEc2 = require('../../lambdas/shared/pool-ec2') as typeof import('../../lambdas/shared/pool-ec2');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  sharedSsm = require('../../lambdas/shared/ssm') as typeof import('../../lambdas/shared/ssm');
   // Each agent registers a moment after its instance runs.
   for (const instanceId of online) ssm.instanceChanged({ instanceId, state: 'running', tags: {} } as unknown as SimInstance);
   await new Promise((r) => setTimeout(r, 50));
@@ -76,5 +79,20 @@ describe('the local SSM pages DescribeInstanceInformation', () => {
 describe("the functions' callers follow NextToken", () => {
   it('agentsOnline finds every online node of 120, asked 50 at a time', async () => {
     expect([...(await poolEc2.agentsOnline(ids))].sort()).toEqual([...online].sort());
+  });
+
+  it('the readiness watcher\'s onlineAgents finds every online node of 120, and leaves a throttled call to the watcher\'s next round (one call, no SDK retry)', async () => {
+    expect([...(await sharedSsm.onlineAgents(ids))].sort()).toEqual([...online].sort());
+    let calls = 0;
+    // (the local SSM throttles a call by the job of its first instance, known from EC2)
+    ssm.instanceState = (instanceId) => ({ instanceId, state: 'running', tags: {} }) as unknown as SimInstance;
+    ssm.chaos = { throttle: (_service, operation) => operation === 'DescribeInstanceInformation' && ++calls > 0 };
+    try {
+      await expect(sharedSsm.onlineAgents(online.slice(0, 5))).rejects.toMatchObject({ name: 'ThrottlingException' });
+      expect(calls).toBe(1);
+    } finally {
+      ssm.chaos = {};
+      ssm.instanceState = () => undefined;
+    }
   });
 });

@@ -71,6 +71,8 @@ export class JobBucket extends Construct {
     // s3:GetObject, s3:DeleteObject and s3:PutObject also authorize the presigned GET, DELETE and PUT the function signs
     // for the instance (S3 authorizes a presigned request as its signer).
     props.acknowledge.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteBuildEnvironment', actions: ['s3:PutObject'], resources: [objects('environment')] }));
+    // Stored before the acknowledgement, deleted when the job turns out to be another execution's.
+    props.acknowledge.addToRolePolicy(new iam.PolicyStatement({ sid: 'DiscardBuildEnvironment', actions: ['s3:DeleteObject'], resources: [objects('environment')] }));
     // The signer copies the acknowledgement's object to the one the instance reads and deletes (environmentReadKey), so
     // a build that runs again gets a copy of its own; it reads, writes and signs nothing outside the environment prefix.
     props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignBuildEnvironment', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [objects('environment')] }));

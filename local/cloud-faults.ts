@@ -16,6 +16,7 @@ export function chaosDispatcher(jobChaos: ReadonlyMap<string, Chaos>): Chaos {
     neverRegisters: (j) => of(j)?.neverRegisters?.(j) ?? false,
     missingTools: (j) => of(j)?.missingTools?.(j),
     commandRunning: (j, phase) => of(j)?.commandRunning?.(j, phase),
+    offeredAgain: (j, call) => of(j)?.offeredAgain?.(j, call) ?? false,
     badCredentials: (j, call) => of(j)?.badCredentials?.(j, call) ?? false,
     throttle: (service, op, j) => of(j)?.throttle?.(service, op, j) ?? false,
     dropEvent: (j, phase, status) => of(j)?.dropEvent?.(j, phase, status) ?? false,

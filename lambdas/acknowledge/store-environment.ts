@@ -1,4 +1,4 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { EnvironmentVariable } from '../shared/build-environment';
 import { jobObjectKey } from '../shared/job-object-keys';
 import { secretText } from '../shared/secrets';
@@ -8,6 +8,7 @@ import { encodeEnvironment, resolveEnvironment, type ValueSources } from './envi
 /** Where the object goes: the job bucket, through an S3 client. */
 export interface ObjectWriter {
   put(key: string, body: Buffer): Promise<void>;
+  remove(key: string): Promise<void>;
 }
 
 /**
@@ -28,16 +29,29 @@ export async function storeEnvironment(variables: readonly EnvironmentVariable[]
 
 let writer: ObjectWriter | undefined;
 
+/** The job bucket's writer, made on the first job with variables. */
+function stackWriter(bucket: string, forcePathStyle: boolean): ObjectWriter {
+  writer ??= (() => {
+    const client = new S3Client({ forcePathStyle });
+    return {
+      // The bucket's default encryption (SSE-KMS) encrypts the object.
+      put: async (key, body) => void (await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/octet-stream' }))),
+      remove: async (key) => void (await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))),
+    };
+  })();
+  return writer;
+}
+
 /**
  * The stack's own sources and job bucket (what the acknowledge handler loads on its first job with variables: this
  * module holds the S3, Parameter Store and Secrets Manager clients, so a job without variables never loads them).
  */
 export function storeWithStackSources(variables: readonly EnvironmentVariable[], executionName: string, bucket: string, forcePathStyle: boolean): Promise<boolean> {
-  writer ??= (() => {
-    const client = new S3Client({ forcePathStyle });
-    // The bucket's default encryption (SSE-KMS) encrypts the object.
-    return { put: async (key, body) => void (await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/octet-stream' }))) };
-  })();
-  const store = writer;
+  const store = stackWriter(bucket, forcePathStyle);
   return storeEnvironment(variables, executionName, () => store, { parameter: decryptedParameter, secret: secretText });
+}
+
+/** Deletes the execution's environment object (its job turned out to be another execution's). */
+export function discardWithStackSources(executionName: string, bucket: string, forcePathStyle: boolean): Promise<void> {
+  return stackWriter(bucket, forcePathStyle).remove(jobObjectKey('environment', executionName));
 }

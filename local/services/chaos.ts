@@ -22,6 +22,8 @@ export interface Chaos {
   neverRegisters?(jobId: string): boolean;
   /** Something happening to a command once it runs. */
   commandRunning?(jobId: string, phase: string): { timeoutSeconds?: number; terminateInstance?: boolean; interruptSpot?: boolean; abortExecution?: boolean; timeOutExecution?: boolean; abandon?: boolean } | undefined;
+  /** Whether CodePipeline offers the job again (a new nonce) just before its n-th AcknowledgeJob arrives: as if it came after the dispatch timeout. */
+  offeredAgain?(jobId: string, call: number): boolean;
   /** Whether GetJobDetails (its n-th call for the job) returns credentials the artifact store refuses. */
   badCredentials?(jobId: string, call: number): boolean;
   /** An error for StartExecution (its n-th attempt for the job). */

@@ -71,6 +71,7 @@ export class LocalCodePipeline {
   private server?: LocalServer;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly detailCalls = new Map<string, number>();
+  private readonly acknowledgeCalls = new Map<string, number>();
   chaos: Chaos = {};
   /** Every result call received, including refused ones: the invariant is exactly one accepted. */
   readonly resultCalls = new Map<string, number>();
@@ -230,14 +231,17 @@ export class LocalCodePipeline {
       // Not acknowledged in time: offered again, with a new nonce.
       const t = setTimeout(() => {
         this.timers.delete(t);
-        if (j.status === 'Dispatched') {
-          j.status = 'Queued';
-          j.nonce = randomUUID();
-        }
+        if (j.status === 'Dispatched') this.offerAgain(j);
       }, this.dispatchTimeoutMs);
       this.timers.add(t);
     }
     return { jobs: batch.map((j) => ({ id: j.id, data: j.data, nonce: j.nonce, accountId: '000000000000' })) };
+  }
+
+  /** Offered again, with a new nonce: the old nonce's AcknowledgeJob is refused with InvalidNonceException. */
+  private offerAgain(job: StoredJob): void {
+    job.status = 'Queued';
+    job.nonce = randomUUID();
   }
 
   /** "Stop and abandon": the job ends; results reported after this are refused. */
@@ -259,6 +263,9 @@ export class LocalCodePipeline {
   private acknowledge(body: Record<string, unknown>) {
     this.throttled('AcknowledgeJob', String(body.jobId));
     const job = this.get(String(body.jobId));
+    const call = (this.acknowledgeCalls.get(job.id) ?? 0) + 1;
+    this.acknowledgeCalls.set(job.id, call);
+    if (job.status === 'Dispatched' && this.chaos.offeredAgain?.(job.id, call)) this.offerAgain(job);
     if (body.nonce !== job.nonce) throw new AwsError('InvalidNonceException', 'The nonce was specified in an invalid format.');
     if (job.status === 'Dispatched') job.status = 'InProgress';
     return { status: job.status };

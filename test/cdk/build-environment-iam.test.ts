@@ -42,11 +42,12 @@ describe('IAM of a build\'s environment, evaluated against the Service Authoriza
   });
 
   it('lets each function reach only its own objects in the job bucket, and the instance none', async () => {
-    // The acknowledgement writes the environment object and reads nothing back; the signer copies it to the one the
-    // instance reads, signs that one's GET and DELETE (S3 authorizes a presigned request as its signer) and the exports' PUT.
-    expect(await decide(resolver, 's3:PutObject', object('environment/job-1'))).toBe('Allowed');
-    for (const action of ['s3:GetObject', 's3:DeleteObject']) expect(await decide(resolver, action, object('environment/job-1'))).toBe('ImplicitlyDenied');
-    expect(await decide(resolver, 's3:PutObject', object('exports/job-1'))).toBe('ImplicitlyDenied');
+    // The acknowledgement writes the environment object (and deletes it when the job is not its execution's) and reads
+    // nothing back; the signer copies it to the one the instance reads, signs that one's GET and DELETE (S3 authorizes a
+    // presigned request as its signer) and the exports' PUT.
+    for (const action of ['s3:PutObject', 's3:DeleteObject']) expect(await decide(resolver, action, object('environment/job-1'))).toBe('Allowed');
+    expect(await decide(resolver, 's3:GetObject', object('environment/job-1'))).toBe('ImplicitlyDenied');
+    for (const action of ['s3:PutObject', 's3:DeleteObject']) expect(await decide(resolver, action, object('exports/job-1'))).toBe('ImplicitlyDenied');
     expect(await decide(signer, 's3:PutObject', object('environment/job-1.read'))).toBe('Allowed');
     expect(await decide(signer, 's3:GetObject', object('environment/job-1'))).toBe('Allowed');
     expect(await decide(signer, 's3:DeleteObject', object('environment/job-1'))).toBe('Allowed');

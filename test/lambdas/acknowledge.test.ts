@@ -1,5 +1,5 @@
 import { AcknowledgeJobCommand, CodePipelineClient, InvalidNonceException, JobNotFoundException } from '@aws-sdk/client-codepipeline';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildJob } from '../fixtures/job';
@@ -59,13 +59,32 @@ describe('acknowledge job', () => {
       await expect(invoke(handler, { jobId: 'j', nonce: 'n', job, executionName: 'exec-1' }, 'acknowledge')).rejects.toThrow('Rate exceeded');
     });
 
-    it('stores nothing for a job another worker owns, or one the poller rejected (no job)', async () => {
+    it('deletes what it stored when another worker owns the job, and stores nothing for a job the poller rejected (no job)', async () => {
       codepipeline.on(AcknowledgeJobCommand).rejects(new InvalidNonceException({ message: 'stale', $metadata: {} }));
-      await invoke(handler, { jobId: 'j', nonce: 'n', job, executionName: 'exec-1' }, 'acknowledge');
+      ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 's3cr3t' } });
+      s3.on(PutObjectCommand).resolves({}).on(DeleteObjectCommand).resolves({});
+      await expect(invoke(handler, { jobId: 'j', nonce: 'n', job, executionName: 'exec-1' }, 'acknowledge')).resolves.toEqual({ status: 'NotOurs', rejection: null });
+      expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'jobs', Key: 'environment/exec-1' }]);
+      s3.resetHistory();
+      ssm.resetHistory();
       codepipeline.on(AcknowledgeJobCommand).resolves({ status: 'InProgress' });
       await invoke(handler, { jobId: 'j', nonce: 'n', job: null, executionName: 'exec-1' }, 'acknowledge');
       expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
       expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(0);
+    });
+
+    it('stores before it acknowledges: a failed store fails the task without acknowledging, so a retry acknowledges once', async () => {
+      codepipeline.on(AcknowledgeJobCommand).resolves({ status: 'InProgress' });
+      ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 's3cr3t' } });
+      s3.on(PutObjectCommand).rejects(Object.assign(new Error('Slow Down'), { name: 'SlowDown' }));
+      await expect(invoke(handler, { jobId: 'j', nonce: 'n', job, executionName: 'exec-1' }, 'acknowledge')).rejects.toThrow('Slow Down');
+      expect(codepipeline.commandCalls(AcknowledgeJobCommand)).toHaveLength(0);
+    });
+
+    it('a job that is not its to run (owned but no longer waiting) keeps no environment and gets no rejection', async () => {
+      codepipeline.on(AcknowledgeJobCommand).resolves({ status: 'TimedOut' });
+      ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
+      await expect(invoke(handler, { jobId: 'j', nonce: 'n', job, executionName: 'exec-1' }, 'acknowledge')).resolves.toEqual({ status: 'TimedOut', rejection: null });
     });
   });
 });

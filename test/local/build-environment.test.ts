@@ -7,6 +7,7 @@ import { PutJobSuccessResultCommand, CodePipelineClient } from '@aws-sdk/client-
 import { LocalCloud } from '../../local/cloud';
 import { credentialsFor } from '../../local/iam/identity';
 import { LOCAL_USER } from '../../local/iam/gate';
+import { FAULTS } from '../../local/faults';
 import { runJob, type JobSummary } from '../../local/job';
 import { ENVIRONMENT_STATEMENTS } from './environment-statements';
 
@@ -101,6 +102,24 @@ describe('a build\'s environment variables and exported variables, end to end', 
     expect(bad.failureMessage).toMatch(/^EnvironmentVariables is not valid JSON/);
   }, 120_000);
 
+  it('deletes the environment an execution stored for a job it turned out not to own; the execution that owns it builds with its own', async () => {
+    // GIVEN CodePipeline offers the job again (a new nonce) before the first execution acknowledges it
+    const summary = await runJob(
+      cloud,
+      { source: path.join(__dirname, '../../examples/hello'), command: 'echo "token=$(printf %s "$TOKEN" | sha256sum | cut -c1-64)"', properties: { EnvironmentVariables: JSON.stringify([{ name: 'TOKEN', value: '/builds/token', type: 'PARAMETER_STORE' }]) } },
+      FAULTS.find((f) => f.name === 'acknowledged-too-late'),
+    );
+    // THEN the execution of the new offer built it, with the value, once
+    expect(summary).toMatchObject({ status: 'Succeeded', jobResults: 1, instancesLaunched: 1, instancesReleased: 1 });
+    expect(buildLog()).toContain(`token=${sha256(PARAMETER)}`);
+    const executions = [...cloud.sfn.executions.values()].filter((e) => e.name.startsWith(summary.jobId));
+    expect(executions.length).toBeGreaterThanOrEqual(2);
+    // AND no environment object is left behind, the first execution's included (it stored one before it was told NotOurs)
+    const [bucket] = cloud.stack.resources('AWS::S3::Bucket').map(([id]) => cloud.stack.ref(id));
+    const left = await cloud.s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'environment/' }));
+    expect(left.KeyCount).toBe(0);
+  }, 120_000);
+
   it('serves Secrets Manager and Parameter Store as strictly as AWS: by the caller\'s role, by the published model, decrypted only when asked', async () => {
     const as = (path: string) => credentialsFor(cloud.functionAt(path).roleLogicalId);
     const resolver = new SecretsManagerClient({ credentials: as('Tasks/Acknowledge'), maxAttempts: 1 });
@@ -129,7 +148,7 @@ describe('a build\'s environment variables and exported variables, end to end', 
 
   it('used every statement that only builds with an environment need (the faults\' runs leave them out)', () => {
     const statements = cloud.authorizer.allStatements().filter((s) => ENVIRONMENT_STATEMENTS.test(s));
-    expect(statements).toHaveLength(7);
+    expect(statements).toHaveLength(8);
     expect(statements.filter((s) => !cloud.authorizer.usedStatements.has(s))).toEqual([]);
   });
 });

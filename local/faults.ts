@@ -55,8 +55,7 @@ export interface Fault {
   /**
    * Breaks or sweeps the whole account for a while (account-busy spends most of its EC2 describe budget;
    * hold-on-failure's scenario runs the sweeper during its hold): every job that runs then meets it and slows down or
-   * falls back to its safety nets, so the other faults' expectations would not hold beside it (beside three held
-   * builds' sweeps, a 100-job soak's readiness-checks-throttled builds outwaited their bound). Never drawn in a shared
+   * falls back to its safety nets, so the other faults' expectations would not hold beside it. Never drawn in a shared
    * soak; their own tests run them (test/local/account-busy-fault.test.ts, test/local/hold-fault.test.ts).
    */
   readonly accountWide?: boolean;

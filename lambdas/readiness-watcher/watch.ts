@@ -165,10 +165,20 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   // began to run since is asked about from the next round (its agent needs seconds after boot to register anyway).
   const batch = nextBatch(memory);
   const reading = now() - memory.readAt >= READ_EVERY_TICKS * ctx.timing.tickMs;
-  const [heads, online] = await Promise.all([reading ? listWaiterHeads(ctx.table) : memory.heads, batch.length > 0 ? askAgents(ctx, batch) : new Set<string>()]);
+  const [heads, asked] = await Promise.all([reading ? listWaiterHeads(ctx.table) : memory.heads, batch.length > 0 ? askAgents(ctx, batch) : new Set<string>()]);
+  let online = asked;
   if (reading) {
     memory.heads = heads;
     memory.readAt = now();
+  }
+  // Nothing was asked about while the table was read (a watcher's first round, or no waiter ran at the last one): the
+  // running waiters just read are asked about now, after the read. Without it a watcher asks about none in its first
+  // round, and one that hands over after a round or two (its run shorter than a few rounds take, as on a machine
+  // running a scaled clock under load) would never see an agent come online.
+  if (batch.length === 0 && reading) {
+    memory.running = heads.filter((h) => h.state === 'running').map((h) => h.instanceId);
+    const late = nextBatch(memory);
+    if (late.length > 0) online = await askAgents(ctx, late);
   }
   const seen = new Set(heads.map((h) => h.instanceId));
   for (const id of memory.ec2LookedAt.keys()) if (!seen.has(id)) memory.ec2LookedAt.delete(id);

@@ -7,8 +7,8 @@ const client = new SSMClient({});
  * The readiness watcher's, without retries of its own: the watcher asks again every tick and backs off in ticks when
  * throttled (lambdas/readiness-watcher/watch.ts), while the SDK's retries wait in real time with every other build's
  * round held up behind them (the standard mode's exponential backoff, 3 attempts:
- * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html). Under the local cloud's scaled clock
- * those real seconds were minutes, and three throttled builds in one batch outwaited the 22-minute readiness bound.
+ * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html); under the local cloud's scaled clock,
+ * those real seconds are minutes of simulated time.
  */
 const watcherClient = new SSMClient({ maxAttempts: 1 });
 

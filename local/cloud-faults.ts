@@ -12,6 +12,7 @@ export function chaosDispatcher(jobChaos: ReadonlyMap<string, Chaos>): Chaos {
     startInstances: (j, type, market) => of(j)?.startInstances?.(j, type, market),
     neverRuns: (j) => of(j)?.neverRuns?.(j) ?? false,
     terminatedWhilePendingMs: (j) => of(j)?.terminatedWhilePendingMs?.(j),
+    readsLag: (j) => of(j)?.readsLag?.(j),
     terminate: (j) => of(j)?.terminate?.(j),
     neverRegisters: (j) => of(j)?.neverRegisters?.(j) ?? false,
     missingTools: (j) => of(j)?.missingTools?.(j),

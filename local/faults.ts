@@ -153,8 +153,13 @@ export const FAULTS: readonly Fault[] = [
     handling: "EC2's state-change event fails the waiting build at once (InstanceLost), with no wait for the readiness bound; the instance is released",
     expect: { status: 'Failed', failureType: 'JobFailed', message: /is (shutting-down|terminated).* before the build finished starting\. It was stopped or terminated from outside/ },
     // Pending for good, and terminated 5 real seconds after its launch: well after "Is Instance Ready?" registered the
-    // build, even on a loaded machine (a registration that finds it terminated fails it too, but through another path).
-    chaos: () => ({ neverRuns: () => true, terminatedWhilePendingMs: () => 5000 }),
+    // build, even on a loaded machine. EC2's reads lag behind and still say pending for 15 s (as they may), so the
+    // registration's look and the watcher's safety net, which would fail it too through other paths, do not race the
+    // event; then they catch up (the sweeper, say, sees it terminated and leaves it).
+    chaos: () => {
+      const lagUntil = Date.now() + 15_000;
+      return { neverRuns: () => true, terminatedWhilePendingMs: () => 5000, readsLag: () => (Date.now() < lagUntil ? ('pending' as const) : undefined) };
+    },
   },
   {
     name: 'agent-never-registers',

@@ -14,6 +14,11 @@ export interface Chaos {
   neverRuns?(jobId: string): boolean;
   /** Someone terminates the instance this many real ms after its launch if it is still pending then. */
   terminatedWhilePendingMs?(jobId: string): number | undefined;
+  /**
+   * The state DescribeInstances shows for the job's instances, whatever their real state: EC2's reads lag behind its
+   * changes (https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html); its state-change events do not.
+   */
+  readsLag?(jobId: string): 'pending' | undefined;
   /** An error for TerminateInstances. */
   terminate?(jobId: string): AwsError | undefined;
   /** Programs the instance's image lacks (its build step runs without them). */

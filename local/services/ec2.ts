@@ -191,6 +191,11 @@ export class LocalEc2 {
   private describeInstances(p: URLSearchParams): string {
     let found = this.found(p);
     if (!p.has('InstanceId.1')) found = [...this.instances.values()];
+    // What EC2's reads say, which may lag behind the instance (a fault's readsLag): filtered and answered as read.
+    found = found.map((i) => {
+      const lagging = this.chaos.readsLag?.(jobOf(i));
+      return lagging ? { ...i, state: lagging, stateReason: '' } : i;
+    });
     for (let f = 1; p.has(`Filter.${f}.Name`); f++) {
       const name = p.get(`Filter.${f}.Name`)!;
       const values = list(p, `Filter.${f}.Value`);

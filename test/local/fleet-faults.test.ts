@@ -3,7 +3,7 @@ import { LocalCloud } from '../../local/cloud';
 import { runFault } from '../../local/fault-run';
 import { FAULTS } from '../../local/faults';
 import { cloudKey } from '../../local/faults-fleet';
-import { FLEET_LINE_STATEMENTS, FLEET_SAFETY_NET_STATEMENTS, FLEET_STATEMENTS } from './fleet-statements';
+import { FLEET_LINE_STATEMENTS, FLEET_SAFETY_NET_STATEMENTS, FLEET_STATEMENTS, FLEET_TAKE_OVER_STATEMENT } from './fleet-statements';
 import { expectFaultKept } from './fleet-fault-checks';
 
 /**
@@ -37,7 +37,7 @@ describe('fleet faults: one result per job, instances released = launched, no in
   }, 180_000);
 
   it('used every statement of the fleets\' launcher, slot and refill rights: none is there for nothing', () => {
-    const unused = cloud.authorizer.allStatements().filter((s) => FLEET_STATEMENTS.test(s) && !FLEET_SAFETY_NET_STATEMENTS.test(s) && !FLEET_LINE_STATEMENTS.test(s) && !cloud.authorizer.usedStatements.has(s));
+    const unused = cloud.authorizer.allStatements().filter((s) => FLEET_STATEMENTS.test(s) && !FLEET_SAFETY_NET_STATEMENTS.test(s) && !FLEET_LINE_STATEMENTS.test(s) && !FLEET_TAKE_OVER_STATEMENT.test(s) && !cloud.authorizer.usedStatements.has(s));
     expect(unused).toEqual([]);
   });
 });

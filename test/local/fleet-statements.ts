@@ -12,3 +12,10 @@ export const FLEET_SAFETY_NET_STATEMENTS = /^SafetyNets(ExecutionEvents|Sweeper)
  * function reads a job's place in line (test/local/fleet-queue-fault.test.ts, whose waiting job reports it).
  */
 export const FLEET_LINE_STATEMENTS = /^(FleetsSlotsRole\w+ \w+\/(ResumeWaitingTasks|IsWaitingExecutionRunning)|TasksRenewRole\w+ \w+\/ReadPlaceInLine)$/;
+/**
+ * The launcher's StartInstances and TerminateInstances on a pool member it takes over: a stopped member it starts for
+ * its job (checked by test/local/fleets.test.ts, whose stopped fleet's job always takes one). The fleet faults' jobs
+ * take hot members; whether pool-instance-dead's launcher claims a dead member (and terminates it) or its refill drops
+ * the member first is a race, so their cloud does not check it.
+ */
+export const FLEET_TAKE_OVER_STATEMENT = /^TasksLaunchRole\w+ \w+\/TakeOverPoolInstances$/;

@@ -5,6 +5,7 @@ import { oldestQueued, slotHolders } from '../../lambdas/shared/pool-queue';
 import { LocalCloud } from '../../local/cloud';
 import { credentialsFor } from '../../local/iam/identity';
 import { runJob, type JobOptions, type JobSummary } from '../../local/job';
+import { FLEET_TAKE_OVER_STATEMENT } from './fleet-statements';
 
 /**
  * Fleets end to end in the local cloud (IAM enforced, the real functions, table and state machine): a job claims a
@@ -57,6 +58,10 @@ describe('fleets in the local cloud', () => {
     expect(s.status).toBe('Succeeded');
     expect(s.capacitySource).toBe('stopped-pool');
     expectWhole(s);
+    // The launcher started it through its own right on the stack's instances (IAM enforced)
+    const takeOver = cloud.authorizer.allStatements().filter((st) => FLEET_TAKE_OVER_STATEMENT.test(st));
+    expect(takeOver).toHaveLength(1);
+    expect(cloud.authorizer.usedStatements.has(takeOver[0])).toBe(true);
   }, 60_000);
 
   it('runs the jobs of a fleet capped at one build one at a time, first come first served, each on its own instance', async () => {

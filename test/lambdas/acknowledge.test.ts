@@ -83,8 +83,15 @@ describe('acknowledge job', () => {
 
     it('a job that is not its to run (owned but no longer waiting) keeps no environment and gets no rejection', async () => {
       codepipeline.on(AcknowledgeJobCommand).resolves({ status: 'TimedOut' });
+      ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 's3cr3t' } });
+      s3.on(PutObjectCommand).resolves({}).on(DeleteObjectCommand).resolves({});
+      await expect(invoke(handler, { jobId: 'j', nonce: 'n', job, executionName: 'exec-1' }, 'acknowledge')).resolves.toEqual({ status: 'TimedOut', rejection: null });
+      expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'jobs', Key: 'environment/exec-1' }]);
+      // nor one it could not have run anyway: a missing parameter is no rejection for a job that is not its
+      s3.resetHistory();
       ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
       await expect(invoke(handler, { jobId: 'j', nonce: 'n', job, executionName: 'exec-1' }, 'acknowledge')).resolves.toEqual({ status: 'TimedOut', rejection: null });
+      expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
     });
   });
 });

@@ -152,13 +152,12 @@ export const FAULTS: readonly Fault[] = [
     description: 'the instance is terminated while it boots, before its agent is online (by a person, a policy or EC2)',
     handling: "EC2's state-change event fails the waiting build at once (InstanceLost), with no wait for the readiness bound; the instance is released",
     expect: { status: 'Failed', failureType: 'JobFailed', message: /is (shutting-down|terminated).* before the build finished starting\. It was stopped or terminated from outside/ },
-    // Pending for good, and terminated 5 real seconds after its launch: well after "Is Instance Ready?" registered the
-    // build, even on a loaded machine. EC2's reads lag behind and still say pending for 15 s (as they may), so the
-    // registration's look and the watcher's safety net, which would fail it too through other paths, do not race the
-    // event; then they catch up (the sweeper, say, sees it terminated and leaves it).
+    // Pending for good, and terminated half a second after the build's registration looked at it (its waiter is in the
+    // table by then, however slow the machine). EC2's reads lag behind and say pending for 30 s (as they may), so the
+    // watcher's safety net, which would fail it too through another path, does not race the event; then they catch up.
     chaos: () => {
-      const lagUntil = Date.now() + 15_000;
-      return { neverRuns: () => true, terminatedWhilePendingMs: () => 5000, readsLag: () => (Date.now() < lagUntil ? ('pending' as const) : undefined) };
+      const lagUntil = Date.now() + 30_000;
+      return { neverRuns: () => true, terminatedAfterLookMs: () => 500, readsLag: () => (Date.now() < lagUntil ? ('pending' as const) : undefined) };
     },
   },
   {

@@ -72,6 +72,8 @@ export class LocalEc2 {
   readonly instances = new Map<string, SimInstance>();
   private readonly tokens = new Map<string, string>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Instances a DescribeInstances has named by id (terminatedAfterLookMs). */
+  private readonly lookedAt = new Set<string>();
   private server?: LocalServer;
   chaos: Chaos = {};
   /** Called when an instance changes state (the SSM simulation registers agents on running). */
@@ -174,12 +176,6 @@ export class LocalEc2 {
     this.instances.set(instance.instanceId, instance);
     if (token) this.tokens.set(token, instance.instanceId);
     this.onEvent(stateChangeEvent(instance.instanceId, 'pending'));
-    const terminatedAfterMs = this.chaos.terminatedWhilePendingMs?.(jobId);
-    if (terminatedAfterMs !== undefined) {
-      this.later(terminatedAfterMs, () => {
-        if (instance.state === 'pending') this.terminate(instance, 'Client.UserInitiatedShutdown: User initiated shutdown');
-      });
-    }
     if (!this.chaos.neverRuns?.(jobId)) {
       this.later(this.timing.bootMs + Math.random() * (this.timing.bootJitterMs ?? 0), () => {
         if (instance.state === 'pending') this.setState(instance, 'running');
@@ -190,7 +186,8 @@ export class LocalEc2 {
 
   private describeInstances(p: URLSearchParams): string {
     let found = this.found(p);
-    if (!p.has('InstanceId.1')) found = [...this.instances.values()];
+    if (p.has('InstanceId.1')) for (const i of found) this.lookedAtById(i);
+    else found = [...this.instances.values()];
     // What EC2's reads say, which may lag behind the instance (a fault's readsLag): filtered and answered as read.
     found = found.map((i) => {
       const lagging = this.chaos.readsLag?.(jobOf(i));
@@ -210,6 +207,17 @@ export class LocalEc2 {
     const items = page.map((i) => `<item><reservationId>r-local</reservationId><ownerId>000000000000</ownerId><instancesSet>${this.instanceXml(i)}</instancesSet></item>`);
     const next = nextToken ? `<nextToken>${nextToken}</nextToken>` : '';
     return `<DescribeInstancesResponse><requestId>local</requestId><reservationSet>${items.join('')}</reservationSet>${next}</DescribeInstancesResponse>`;
+  }
+
+  /** The first look at an instance by id: a fault may have someone terminate it a moment later (terminatedAfterLookMs). */
+  private lookedAtById(instance: SimInstance): void {
+    if (this.lookedAt.has(instance.instanceId)) return;
+    this.lookedAt.add(instance.instanceId);
+    const ms = this.chaos.terminatedAfterLookMs?.(jobOf(instance));
+    if (ms === undefined) return;
+    this.later(ms, () => {
+      if (instance.state === 'pending') this.terminate(instance, 'Client.UserInitiatedShutdown: User initiated shutdown');
+    });
   }
 
   /** Terminates an instance, as TerminateInstances or a Spot interruption does. */

@@ -65,11 +65,16 @@ interface Memory {
   lastAsked: string;
 }
 
-/** The next batch of running waiters to ask about, in turn: one call a round, each waiter asked every ⌈running/50⌉ rounds. */
+/**
+ * The next batch of running waiters to ask about, in turn: one call a round, each waiter asked every ⌈running/50⌉ rounds.
+ * A watcher's first batch starts at a random waiter: a watcher's turn does not outlive its run, and if every watcher
+ * began at the first id, one whose run lasts only a round or two (a loaded machine's) would ask about the same 50 each
+ * time and never about the others.
+ */
 function nextBatch(memory: Memory): string[] {
   const running = [...memory.running].sort();
   if (running.length <= AGENTS_PER_CALL) return running;
-  const after = running.findIndex((id) => id > memory.lastAsked);
+  const after = memory.lastAsked ? running.findIndex((id) => id > memory.lastAsked) : Math.floor(Math.random() * running.length);
   const start = after === -1 ? 0 : after;
   const batch = [...running.slice(start), ...running.slice(0, start)].slice(0, AGENTS_PER_CALL);
   memory.lastAsked = batch[batch.length - 1];

@@ -82,6 +82,8 @@ describe('the readiness watcher', () => {
     const aws = fakeAws(online);
     const c = clock();
     await lease('w1');
+    // (its turn starts at a random waiter: here the first)
+    jest.spyOn(Math, 'random').mockReturnValueOnce(0);
     // Four rounds: the first reads the table, then asks about a first batch of what it read; each of the next asks
     // about the next batch (while it reads the table again, when due).
     const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 301 }, calls: aws.calls, now: c.now, sleep: c.sleep });
@@ -257,5 +259,20 @@ describe('the readiness watcher', () => {
     expect(summary).toMatchObject({ rounds: 1, resumed: 1, stopped: 'hand-over' });
     expect(aws.log.agentCalls).toEqual([[id(1)]]);
     expect(await listWaiters(t)).toEqual([]);
+  });
+
+  it('gets to every waiter of more than 50 even when each watcher hands over after one round: a watcher starts its turn at a random one', async () => {
+    // GIVEN 120 running builds, only the last (by id) online, and watchers whose run is one round each
+    for (let i = 1; i <= 120; i++) await putWaiter(t, waiter(i, 'running'));
+    const aws = fakeAws(new Set([id(120)]));
+    await lease('w1');
+    // WHEN up to 40 such watchers run one after another (without the random start each asks about the first 50 ids)
+    for (let n = 0; n < 40 && aws.log.resumed.length === 0; n++) {
+      const c = clock();
+      await runWatcher('w1', { table: t, timing: { ...timing, runMs: 1 }, calls: aws.calls, now: c.now, sleep: c.sleep });
+    }
+    // THEN the online build was resumed (the chance that 40 random starts all miss it: (70/120)^40, about 4e-10)
+    expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-120']);
+    expect(aws.log.agentCalls.every((ids) => ids.length === 50)).toBe(true);
   });
 });

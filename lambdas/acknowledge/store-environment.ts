@@ -12,8 +12,8 @@ export interface ObjectWriter {
 }
 
 /**
- * Resolves the job's variables and writes them as the execution's environment object, when the job is acknowledged:
- * before any instance is launched, so a parameter or secret the job cannot read is a ConfigurationError with nothing
+ * Resolves the job's variables and writes them as the execution's environment object, in "Acknowledge Job" (just before
+ * its AcknowledgeJob), before any instance is launched, so a parameter or secret the job cannot read is a ConfigurationError with nothing
  * to release (issue #13: "before launch where it can be known"). The object is read by no one but the function that
  * signs the instance's URL for it, minutes later ("Get Input Artifact URL"); the job's result deletes it, and the
  * safety nets delete an ended execution's. False when the job has no variables (no object).

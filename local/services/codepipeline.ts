@@ -228,10 +228,11 @@ export class LocalCodePipeline {
     const batch = matching.slice(0, max);
     for (const j of batch) {
       j.status = 'Dispatched';
-      // Not acknowledged in time: offered again, with a new nonce.
+      // Not acknowledged in time: offered again, with a new nonce (only this dispatch's: an offer made since has its own timer).
+      const nonce = j.nonce;
       const t = setTimeout(() => {
         this.timers.delete(t);
-        if (j.status === 'Dispatched') this.offerAgain(j);
+        if (j.status === 'Dispatched' && j.nonce === nonce) this.offerAgain(j);
       }, this.dispatchTimeoutMs);
       this.timers.add(t);
     }

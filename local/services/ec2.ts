@@ -211,10 +211,9 @@ export class LocalEc2 {
 
   /** The first look at an instance by id: a fault may have someone terminate it a moment later (terminatedAfterLookMs). */
   private lookedAtById(instance: SimInstance): void {
-    if (this.lookedAt.has(instance.instanceId)) return;
-    this.lookedAt.add(instance.instanceId);
     const ms = this.chaos.terminatedAfterLookMs?.(jobOf(instance));
-    if (ms === undefined) return;
+    if (ms === undefined || this.lookedAt.has(instance.instanceId)) return;
+    this.lookedAt.add(instance.instanceId);
     this.later(ms, () => {
       if (instance.state === 'pending') this.terminate(instance, 'Client.UserInitiatedShutdown: User initiated shutdown');
     });

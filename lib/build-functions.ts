@@ -22,6 +22,7 @@ export interface BuildFunctionsProps {
 /** The functions the state machine's tasks invoke, each with only the rights its task needs. */
 export class BuildFunctions extends Construct {
   readonly acknowledge: BuildActionFunction;
+  readonly buildEnvironment: BuildActionFunction;
   readonly launch: BuildActionFunction;
   readonly instanceCheck: BuildActionFunction;
   readonly artifactUrls: BuildActionFunction;
@@ -40,6 +41,12 @@ export class BuildFunctions extends Construct {
     });
     this.acknowledge.addToRolePolicy(new iam.PolicyStatement({ sid: 'AcknowledgeJob', actions: ['codepipeline:AcknowledgeJob'], resources: ['*'] }));
     this.acknowledge.acknowledgeUnscopedApis('codepipeline:AcknowledgeJob (which also needs the job\'s nonce)');
+
+    // Its rights (the parameters and secrets under the stack's prefixes, the environment objects) are lib/job-bucket.ts's.
+    this.buildEnvironment = new BuildActionFunction(this, 'BuildEnvironment', {
+      entry: 'build-environment',
+      description: 'Store Build Environment: resolves a job\'s environment variables into its object in the job bucket, before launch',
+    });
 
     this.launch = new BuildActionFunction(this, 'Launch', {
       entry: 'launcher',

@@ -12,6 +12,7 @@ export const DEFINITION_FILE = path.join(__dirname, '..', 'state-machines', 'bui
 
 export interface BuildWorkflowProps {
   readonly acknowledgeFunction: lambda.IFunction;
+  readonly buildEnvironmentFunction: lambda.IFunction;
   readonly launchFunction: lambda.IFunction;
   readonly instanceCheckFunction: lambda.IFunction;
   readonly artifactUrlsFunction: lambda.IFunction;
@@ -49,6 +50,7 @@ export class BuildWorkflow extends Construct {
       definitionBody: sfn.DefinitionBody.fromString(fs.readFileSync(DEFINITION_FILE, 'utf8')),
       definitionSubstitutions: {
         AcknowledgeFunctionArn: props.acknowledgeFunction.functionArn,
+        BuildEnvironmentFunctionArn: props.buildEnvironmentFunction.functionArn,
         LaunchFunctionArn: props.launchFunction.functionArn,
         InstanceCheckFunctionArn: props.instanceCheckFunction.functionArn,
         ArtifactUrlsFunctionArn: props.artifactUrlsFunction.functionArn,
@@ -73,6 +75,7 @@ export class BuildWorkflow extends Construct {
         actions: ['lambda:InvokeFunction'],
         resources: [
           props.acknowledgeFunction,
+          props.buildEnvironmentFunction,
           props.launchFunction,
           props.instanceCheckFunction,
           props.artifactUrlsFunction,

@@ -11,8 +11,8 @@ import type { BuildActionFunction } from './lambda-function';
 export const JOB_OBJECT_EXPIRY_DAYS = 1;
 
 export interface JobBucketProps {
-  /** "Acknowledge Job": resolves the job's environment variables and writes the environment object, before launch. */
-  readonly acknowledge: BuildActionFunction;
+  /** "Store Build Environment": resolves the job's environment variables and writes the environment object, before launch. */
+  readonly buildEnvironment: BuildActionFunction;
   /** "Get Input Artifact URL" / "Get Output Upload URL": signs the instance's URLs for the job's objects. */
   readonly artifactUrls: BuildActionFunction;
   /** "Report Result": reads the exported variables and deletes the job's objects. */
@@ -70,10 +70,8 @@ export class JobBucket extends Construct {
     const objects = (kind: 'environment' | 'exports') => this.bucket.arnForObjects(jobObjectKey(kind, '*'));
     // s3:GetObject, s3:DeleteObject and s3:PutObject also authorize the presigned GET, DELETE and PUT the function signs
     // for the instance (S3 authorizes a presigned request as its signer).
-    props.acknowledge.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteBuildEnvironment', actions: ['s3:PutObject'], resources: [objects('environment')] }));
-    // Stored before the acknowledgement, deleted when the job turns out to be another execution's.
-    props.acknowledge.addToRolePolicy(new iam.PolicyStatement({ sid: 'DiscardBuildEnvironment', actions: ['s3:DeleteObject'], resources: [objects('environment')] }));
-    // The signer copies the acknowledgement's object to the one the instance reads and deletes (environmentReadKey), so
+    props.buildEnvironment.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteBuildEnvironment', actions: ['s3:PutObject'], resources: [objects('environment')] }));
+    // The signer copies Store Build Environment's object to the one the instance reads and deletes (environmentReadKey), so
     // a build that runs again gets a copy of its own; it reads, writes and signs nothing outside the environment prefix.
     props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignBuildEnvironment', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [objects('environment')] }));
     props.artifactUrls.addToRolePolicy(new iam.PolicyStatement({ sid: 'SignExportsUpload', actions: ['s3:PutObject'], resources: [objects('exports')] }));
@@ -89,14 +87,14 @@ export class JobBucket extends Construct {
       fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'DeleteJobObjects', actions: ['s3:DeleteObject'], resources: [objects('environment'), objects('exports')] }));
     }
     const objectsReason = 'Per-execution objects, named by the execution: the wildcard is the execution\'s name under one prefix of the stack\'s own job bucket.';
-    for (const fn of [props.acknowledge, props.artifactUrls, props.completion, ...props.releasers]) {
-      for (const kind of fn === props.acknowledge ? ['environment'] : ['environment', 'exports']) fn.acknowledgeFinding(`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${kind}/*]`, objectsReason);
+    for (const fn of [props.buildEnvironment, props.artifactUrls, props.completion, ...props.releasers]) {
+      for (const kind of fn === props.buildEnvironment ? ['environment'] : ['environment', 'exports']) fn.acknowledgeFinding(`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${kind}/*]`, objectsReason);
       fn.addEnvironment(ENV.jobBucketName, this.bucket.bucketName);
     }
     props.poller.addEnvironment(ENV.parameterPrefixes, props.parameterPrefixes.join(','));
     props.poller.addEnvironment(ENV.secretPrefixes, props.secretPrefixes.join(','));
-    this.grantReferences(props.acknowledge, props.parameterPrefixes, props.secretPrefixes);
-    this.grantReferenceKeys(props.acknowledge, props.referenceKmsKeyArns, props.parameterPrefixes.length > 0, props.secretPrefixes.length > 0);
+    this.grantReferences(props.buildEnvironment, props.parameterPrefixes, props.secretPrefixes);
+    this.grantReferenceKeys(props.buildEnvironment, props.referenceKmsKeyArns, props.parameterPrefixes.length > 0, props.secretPrefixes.length > 0);
   }
 
   /**

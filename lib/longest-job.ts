@@ -155,7 +155,7 @@ export function longestJobMinutes(definition: StateMachineDefinition, limits: Lo
 }
 
 /**
- * The longest execution, in seconds: acknowledging, the fleet's line, the longest job from its launch on (twice: a
+ * The longest execution, in seconds: acknowledging, storing the build's environment, the fleet's line, the longest job from its launch on (twice: a
  * Spot build's rerun), and reporting. The execution's own TimeoutSeconds must be at least this, or Step Functions
  * would end a job that is still within its bounds, outside its Catch.
  */
@@ -163,7 +163,7 @@ export function longestExecutionSeconds(definition: StateMachineDefinition, limi
   // A fleet's job may pass Launch Instance twice: once finding no free slot (NoFreeFleetSlot), then, after the line,
   // the launch counted in longestJobPhases.
   const before =
-    stateSeconds(definition, 'Acknowledge Job', limits) + stateSeconds(definition, 'Launch Instance', limits) + stateSeconds(definition, 'Take Fleet Slot', limits) + lineSeconds(definition, limits);
+    stateSeconds(definition, 'Acknowledge Job', limits) + stateSeconds(definition, 'Store Build Environment', limits) + stateSeconds(definition, 'Launch Instance', limits) + stateSeconds(definition, 'Take Fleet Slot', limits) + lineSeconds(definition, limits);
   const after = Object.values(longestJobPhases(definition, limits)).reduce((a, b) => a + b, 0);
   // A Spot build that was interrupted runs once more, from the launch, on on-demand ("Rerun On Demand").
   const runs = 2;

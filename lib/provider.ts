@@ -148,6 +148,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     new Readiness(this, 'Readiness', { table: pools.table, instanceCheck: functions.instanceCheck });
     const workflow = new BuildWorkflow(this, 'Workflow', {
       acknowledgeFunction: functions.acknowledge,
+      buildEnvironmentFunction: functions.buildEnvironment,
       launchFunction: functions.launch,
       instanceCheckFunction: functions.instanceCheck,
       artifactUrlsFunction: functions.artifactUrls,
@@ -180,7 +181,7 @@ export class Ec2BuildProvider extends Construct implements IEc2BuildProvider {
     }
     const safetyNets = new SafetyNets(this, 'SafetyNets', { actionTypes, stateMachine, executionsArn, documentName: document.documentName, poolTable: pools.table, fleetsJson: pools.fleetsJson });
     new JobBucket(this, 'Jobs', {
-      acknowledge: functions.acknowledge,
+      buildEnvironment: functions.buildEnvironment,
       artifactUrls: functions.artifactUrls,
       completion: functions.completion,
       poller: poller.function,

@@ -31,7 +31,7 @@ const jobObjects = () => (objects ??= new JobObjects(jobBucket(), forcePathStyle
 /**
  * "Get Input Artifact URL" and "Get Output Upload URL": presigned URLs for this job's artifacts, signed with fresh
  * credentials from GetJobDetails: the input while the instance boots (again if that took long), the output right
- * before the upload. Beside the input, the URLs of the build's environment object (written at the acknowledgement); beside the
+ * before the upload. Beside the input, the URLs of the build's environment object (written by Store Build Environment, before the launch); beside the
  * output, the exported variables' upload is signed. Never logs a URL or a value.
  */
 export const handler: Handler<ArtifactUrlEvent, ArtifactUrls> = countingErrors(metrics, async (event, context) => {

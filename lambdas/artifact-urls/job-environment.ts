@@ -4,7 +4,7 @@ import { ENVIRONMENT_URL_TTL_SECONDS } from '../shared/artifacts';
 /**
  * The instance's URLs for the job's objects in the job bucket: the environment's GET and DELETE beside the input
  * artifact's URL, the exported variables' PUT beside the output's, so neither adds a state or a wait. The environment
- * object itself was written when the job was acknowledged (lambdas/acknowledge/store-environment.ts).
+ * object itself was written right after the job was acknowledged ("Store Build Environment": lambdas/build-environment/store-environment.ts).
  */
 
 /** The instance's URLs for its environment object: to read it, and to delete it once read. */
@@ -24,9 +24,9 @@ export async function environmentUrls(variableCount: number, executionName: stri
   if (variableCount === 0) return { environmentUrl: '', environmentDeleteUrl: '' };
   if (!executionName) throw new Error('the execution\'s name is needed to name its environment object');
   const store = objects();
-  // The instance reads (and deletes) a copy: the acknowledgement's object stays for a build that runs again.
+  // The instance reads (and deletes) a copy: Store Build Environment's object stays for a build that runs again.
   const environment = await store.read(jobObjectKey('environment', executionName), ENVIRONMENT_OBJECT_MAX_BYTES);
-  if (!environment) throw new Error(`the environment object of ${executionName} is missing from the job bucket: the acknowledgement stores it before the launch`);
+  if (!environment) throw new Error(`the environment object of ${executionName} is missing from the job bucket: Store Build Environment stores it before the launch`);
   const key = environmentReadKey(executionName);
   await store.put(key, environment);
   return { environmentUrl: await store.presign(key, 'GET', undefined, ENVIRONMENT_URL_TTL_SECONDS), environmentDeleteUrl: await store.presign(key, 'DELETE', undefined, ENVIRONMENT_URL_TTL_SECONDS) };

@@ -9,6 +9,7 @@ import { ERROR_MARKER, statusKey, type BuildJob, type CaughtError, type CommandR
 
 /** The state names users see in the execution graph, for messages. */
 export const STEP_TITLES: Record<StepName, string> = {
+  storeEnvironment: 'Store Build Environment',
   takeFleetSlot: 'Take Fleet Slot',
   launchInstance: 'Launch Instance',
   waitForInstance: 'Is Instance Ready?',
@@ -170,7 +171,7 @@ function fromCommand(step: StepName, result: CommandResult, job: BuildJob): JobO
   return failed('JobFailed', step, `the build command exited with code ${result.exitCode}.${shown}`);
 }
 
-const ORDER: StepName[] = ['takeFleetSlot', 'launchInstance', 'waitForInstance', 'prepareInput', 'runBuild', 'prepareOutput', 'uploadOutput'];
+const ORDER: StepName[] = ['storeEnvironment', 'takeFleetSlot', 'launchInstance', 'waitForInstance', 'prepareInput', 'runBuild', 'prepareOutput', 'uploadOutput'];
 
 /** What the job's capacity went through, for the summary and the failure message: a wait in line, a Spot rerun. */
 function capacityNotes(state: CompletionInput['state']): string {
@@ -182,8 +183,8 @@ function capacityNotes(state: CompletionInput['state']): string {
 /** Decides what CodePipeline is told, from everything the execution recorded. */
 export function decideOutcome(input: CompletionInput, now: Date = new Date(), logGroup = ''): JobOutcome {
   const state = input.state;
-  // The poller's rejection, or the acknowledgement's (an environment variable naming what the job cannot read).
-  const rejection = state.rejection ?? state.ack?.rejection ?? null;
+  // The poller's rejection, or Store Build Environment's (an environment variable naming what the job cannot read).
+  const rejection = state.rejection ?? state.environment?.rejection ?? null;
   if (rejection !== null || !state.job) {
     return { status: 'Failed', failureType: 'ConfigurationError', message: rejection ?? 'The job had no configuration.' };
   }

@@ -8,7 +8,7 @@ import { PROPERTY } from './properties';
  * secret-id[:json-key[:version-stage[:version-id]]]), https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodeBuild.html
  * and https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html#build-spec.env.secrets-manager.
  * Only PLAINTEXT values travel with the job; the others are references, resolved while the instance boots
- * (lambdas/acknowledge/environment.ts) into an object only the build reads.
+ * (lambdas/build-environment/environment.ts) into an object only the build reads.
  */
 
 export const VARIABLE_TYPES = ['PLAINTEXT', 'PARAMETER_STORE', 'SECRETS_MANAGER'] as const;

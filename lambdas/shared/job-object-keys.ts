@@ -10,7 +10,7 @@ export function jobObjectKey(kind: JobObjectKind, executionName: string): string
 }
 
 /**
- * The copy of the environment object the instance reads and deletes: the acknowledgement's own stays until the job's
+ * The copy of the environment object the instance reads and deletes: Store Build Environment's own stays until the job's
  * result, so a build that runs again (a Spot interruption's rerun on on-demand) gets a fresh copy to read.
  */
 export function environmentReadKey(executionName: string): string {

@@ -271,6 +271,7 @@ export interface CaughtError {
 
 /** Steps whose errors the state machine catches, keyed as in $.errors. */
 export type StepName =
+  | 'storeEnvironment'
   | 'takeFleetSlot'
   | 'launchInstance'
   | 'waitForInstance'
@@ -283,8 +284,10 @@ export type StepName =
 
 /** Everything the execution records as it runs ($ in the state machine). */
 export interface ExecutionState extends ExecutionInput {
-  /** The last acknowledgement; the first one's `rejection` is a parameter or secret the job cannot read (null otherwise). */
-  readonly ack?: { readonly status: string; readonly rejection?: string | null };
+  /** The last acknowledgement. */
+  readonly ack?: { readonly status: string };
+  /** Store Build Environment's output (a job with environment variables): a parameter or secret the job cannot read, or null once stored. */
+  readonly environment?: { readonly rejection: string | null };
   readonly instance?: LaunchedInstance;
   readonly inputUrl?: ArtifactUrl;
   /** When the instance was seen ready, and how long Run Build may wait before the job is renewed. */

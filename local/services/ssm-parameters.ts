@@ -63,6 +63,11 @@ interface Version {
 /** The parameters, with every version kept (GetParameter may name one). */
 export class LocalParameters {
   private readonly history = new Map<string, Version[]>();
+  /**
+   * Parameters whose every GetParameter Systems Manager throttles (a test's fault: another client of the account spends
+   * their budget), answered with the ThrottlingException its token buckets answer (./api-throttle.ts).
+   */
+  readonly throttled = new Set<string>();
 
   constructor(seed: Record<string, string> = PUBLIC_AMI_PARAMETERS) {
     for (const [name, value] of Object.entries(seed)) this.set(name, value);
@@ -135,6 +140,7 @@ export class LocalParameters {
 
   private getParameter(body: Record<string, unknown>) {
     const name = String(body.Name);
+    if (this.throttled.has(splitSelector(name).name)) throw new AwsError('ThrottlingException', 'Rate exceeded');
     const found = this.find(name);
     if (found instanceof AwsError) throw found;
     return { Parameter: this.describe(name, found, body.WithDecryption === true) };

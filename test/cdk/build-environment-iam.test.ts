@@ -18,8 +18,8 @@ const object = (key: string) => `arn:${PARTITION}:s3:::jobsbucket264fe5c6-name/$
 
 describe('IAM of a build\'s environment, evaluated against the Service Authorization Reference', () => {
   const scoped = template({ [CONTEXT.parameterPrefixes]: '/builds/', [CONTEXT.secretPrefixes]: 'builds/' });
-  // The acknowledgement resolves the variables (before launch); the artifact URLs function only signs.
-  const resolver = rolePolicies(scoped, 'TasksAcknowledgeRole');
+  // Store Build Environment resolves the variables (after the acknowledgement, before launch); the artifact URLs function only signs.
+  const resolver = rolePolicies(scoped, 'TasksBuildEnvironmentRole');
   const signer = rolePolicies(scoped, 'TasksArtifactUrlsRole');
 
   it('lets the resolving function read exactly the parameters and secrets under the stack\'s prefixes', async () => {
@@ -31,22 +31,23 @@ describe('IAM of a build\'s environment, evaluated against the Service Authoriza
   });
 
   it('gives no one a standing right to them: not the build instance, not any other function, and no one with no prefix set', async () => {
-    for (const role of ['BuilderRole', 'TasksCompletionRole', 'PollerFunctionRole', 'TasksLaunchRole', 'TasksArtifactUrlsRole']) {
+    for (const role of ['BuilderRole', 'TasksAcknowledgeRole', 'TasksCompletionRole', 'PollerFunctionRole', 'TasksLaunchRole', 'TasksArtifactUrlsRole']) {
       const policies = rolePolicies(scoped, role);
       expect([role, await decide(policies, 'ssm:GetParameter', parameter('/builds/app/token'))]).toEqual([role, 'ImplicitlyDenied']);
       expect([role, await decide(policies, 'secretsmanager:GetSecretValue', secret('builds/db'))]).toEqual([role, 'ImplicitlyDenied']);
     }
-    const unscoped = rolePolicies(template(), 'TasksAcknowledgeRole');
+    const unscoped = rolePolicies(template(), 'TasksBuildEnvironmentRole');
     expect(await decide(unscoped, 'ssm:GetParameter', parameter('/builds/app/token'))).toBe('ImplicitlyDenied');
     expect(await decide(unscoped, 'secretsmanager:GetSecretValue', secret('builds/db'))).toBe('ImplicitlyDenied');
   });
 
   it('lets each function reach only its own objects in the job bucket, and the instance none', async () => {
-    // The acknowledgement writes the environment object (and deletes it when the job is not its execution's) and reads
-    // nothing back; the signer copies it to the one the instance reads, signs that one's GET and DELETE (S3 authorizes a
-    // presigned request as its signer) and the exports' PUT.
-    for (const action of ['s3:PutObject', 's3:DeleteObject']) expect(await decide(resolver, action, object('environment/job-1'))).toBe('Allowed');
-    expect(await decide(resolver, 's3:GetObject', object('environment/job-1'))).toBe('ImplicitlyDenied');
+    // Store Build Environment writes the environment object and neither reads nor deletes it; the signer copies it to
+    // the one the instance reads, signs that one's GET and DELETE (S3 authorizes a presigned request as its signer) and
+    // the exports' PUT. The acknowledging function touches no object.
+    expect(await decide(resolver, 's3:PutObject', object('environment/job-1'))).toBe('Allowed');
+    for (const action of ['s3:GetObject', 's3:DeleteObject']) expect(await decide(resolver, action, object('environment/job-1'))).toBe('ImplicitlyDenied');
+    for (const action of ['s3:PutObject', 's3:GetObject', 's3:DeleteObject']) expect(await decide(rolePolicies(scoped, 'TasksAcknowledgeRole'), action, object('environment/job-1'))).toBe('ImplicitlyDenied');
     for (const action of ['s3:PutObject', 's3:DeleteObject']) expect(await decide(resolver, action, object('exports/job-1'))).toBe('ImplicitlyDenied');
     expect(await decide(signer, 's3:PutObject', object('environment/job-1.read'))).toBe('Allowed');
     expect(await decide(signer, 's3:GetObject', object('environment/job-1'))).toBe('Allowed');
@@ -64,7 +65,7 @@ describe('IAM of a build\'s environment, evaluated against the Service Authoriza
   it('lets the resolving function decrypt with the customer managed keys it is given, only through Parameter Store and Secrets Manager', async () => {
     const key = `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:key/0b7e1f6a-1c2d-4e5f-8a9b-0c1d2e3f4a5b`;
     const other = `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:key/11111111-2222-4333-8444-555555555555`;
-    const keyed = rolePolicies(template({ [CONTEXT.parameterPrefixes]: '/builds/', [CONTEXT.secretPrefixes]: 'builds/', [CONTEXT.referenceKmsKeyArns]: key }), 'TasksAcknowledgeRole');
+    const keyed = rolePolicies(template({ [CONTEXT.parameterPrefixes]: '/builds/', [CONTEXT.secretPrefixes]: 'builds/', [CONTEXT.referenceKmsKeyArns]: key }), 'TasksBuildEnvironmentRole');
     const via = (service: string) => ({ 'kms:ViaService': `${service}.${REGION}.amazonaws.com` });
     // KMS authorizes by the key policy first: the default one lets the account's IAM policies grant the key
     // (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam).
@@ -77,12 +78,12 @@ describe('IAM of a build\'s environment, evaluated against the Service Authoriza
     expect(await decide(keyed, 'kms:Decrypt', key, via('s3'))).toBe('ImplicitlyDenied');
     expect(await decide(keyed, 'kms:Decrypt', other, via('ssm'))).toBe('ImplicitlyDenied');
     // Only the services the stack lets builds read: with parameters only, not through Secrets Manager.
-    const parametersOnly = rolePolicies(template({ [CONTEXT.parameterPrefixes]: '/builds/', [CONTEXT.referenceKmsKeyArns]: key }), 'TasksAcknowledgeRole');
+    const parametersOnly = rolePolicies(template({ [CONTEXT.parameterPrefixes]: '/builds/', [CONTEXT.referenceKmsKeyArns]: key }), 'TasksBuildEnvironmentRole');
     expect(await decide(parametersOnly, 'kms:Decrypt', key, via('ssm'))).toBe('Allowed');
     expect(await decide(parametersOnly, 'kms:Decrypt', key, via('secretsmanager'))).toBe('ImplicitlyDenied');
     // Without the setting, no key at all; no other role gets it.
     expect(await decide(resolver, 'kms:Decrypt', key, via('ssm'))).toBe('ImplicitlyDenied');
-    for (const role of ['TasksArtifactUrlsRole', 'BuilderRole']) expect(await decide(rolePolicies(template({ [CONTEXT.parameterPrefixes]: '/builds/', [CONTEXT.referenceKmsKeyArns]: key }), role), 'kms:Decrypt', key, via('ssm'))).toBe('ImplicitlyDenied');
+    for (const role of ['TasksAcknowledgeRole', 'TasksArtifactUrlsRole', 'BuilderRole']) expect(await decide(rolePolicies(template({ [CONTEXT.parameterPrefixes]: '/builds/', [CONTEXT.referenceKmsKeyArns]: key }), role), 'kms:Decrypt', key, via('ssm'))).toBe('ImplicitlyDenied');
   });
 
   it('refuses a key that is not a KMS key ARN, naming the setting', () => {
@@ -91,6 +92,6 @@ describe('IAM of a build\'s environment, evaluated against the Service Authoriza
 
   it('lets no role list the job bucket, so S3 answers a missing object with AccessDenied to each (the local S3 does too)', async () => {
     const bucket = `arn:${PARTITION}:s3:::jobsbucket264fe5c6-name`;
-    for (const role of ['TasksAcknowledgeRole', 'TasksArtifactUrlsRole', 'TasksCompletionRole', 'BuilderRole']) expect(await decide(rolePolicies(scoped, role), 's3:ListBucket', bucket)).toBe('ImplicitlyDenied');
+    for (const role of ['TasksBuildEnvironmentRole', 'TasksArtifactUrlsRole', 'TasksCompletionRole', 'BuilderRole']) expect(await decide(rolePolicies(scoped, role), 's3:ListBucket', bucket)).toBe('ImplicitlyDenied');
   });
 });

@@ -146,7 +146,7 @@ describe('Ec2BuildAction stack', () => {
 
   it('runs every function on Node.js 22', () => {
     const fns = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(fns.length).toBe(16);
+    expect(fns.length).toBe(17);
     for (const fn of fns) expect(fn.Properties.Runtime).toBe('nodejs22.x');
   });
 });

@@ -1,4 +1,4 @@
-import { encodeEnvironment, resolveEnvironment, type ValueSources } from '../../lambdas/acknowledge/environment';
+import { encodeEnvironment, resolveEnvironment, type ValueSources } from '../../lambdas/build-environment/environment';
 import { decodeExports, OUTPUT_VARIABLES_MAX_BYTES } from '../../lambdas/completion/exports';
 import type { EnvironmentVariable } from '../../lambdas/shared/build-environment';
 

@@ -160,11 +160,18 @@ describe('outcome', () => {
     });
   });
 
-  it('reports a job whose environment the acknowledgement could not resolve as a ConfigurationError with its reason', () => {
+  it('reports a job whose environment Store Build Environment could not resolve as a ConfigurationError with its reason', () => {
     const rejection = 'EnvironmentVariables: variable "TOKEN" names parameter /builds/token, which does not exist in this account and Region (ParameterNotFound).';
-    expect(decideOutcome(input({ ack: { status: 'InProgress', rejection } }))).toEqual({ status: 'Failed', failureType: 'ConfigurationError', message: rejection });
-    // A later acknowledgement (a continuation job's) carries no rejection: the job goes on to its build's outcome.
-    expect(decideOutcome(input({ ack: { status: 'InProgress' }, instance, build: ok }))).not.toMatchObject({ failureType: 'ConfigurationError' });
+    expect(decideOutcome(input({ ack: { status: 'InProgress' }, environment: { rejection } }))).toEqual({ status: 'Failed', failureType: 'ConfigurationError', message: rejection });
+    // A stored environment is no rejection: the job goes on to its build's outcome.
+    expect(decideOutcome(input({ ack: { status: 'InProgress' }, environment: { rejection: null }, instance, build: ok, upload: ok }))).toMatchObject({ status: 'Succeeded' });
+  });
+
+  it('reports a job whose environment could not be stored (its task failed past its retries) as SystemUnavailable, naming the step and the cause', () => {
+    const caught = { Error: 'ThrottlingException', Cause: JSON.stringify({ errorType: 'ThrottlingException', errorMessage: 'Rate exceeded' }) };
+    const outcome = decideOutcome(input({ ack: { status: 'InProgress' }, errors: { storeEnvironment: caught } }));
+    expect(outcome).toMatchObject({ status: 'Failed', failureType: 'SystemUnavailable' });
+    expect(outcome.status === 'Failed' && outcome.message).toMatch(/Store Build Environment.*ThrottlingException: Rate exceeded/);
   });
 
   it('never reports success when the declared output was not uploaded', () => {

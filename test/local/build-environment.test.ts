@@ -93,6 +93,22 @@ describe('a build\'s environment variables and exported variables, end to end', 
     expect(summary.failureMessage).toMatch(/EnvironmentVariables: variable "API_KEY" names secret builds\/missing, which does not exist in this account and Region \(ResourceNotFoundException\)/);
   }, 120_000);
 
+  it('reports a job whose environment cannot be stored (Parameter Store keeps throttling its parameter) as SystemUnavailable, with nothing launched', async () => {
+    // GIVEN a parameter whose every read Systems Manager throttles, past the SDK's and the state machine's retries
+    cloud.ssm.parameters.set('/builds/busy', 'value-of-busy', 'SecureString');
+    cloud.ssm.parameters.throttled.add('/builds/busy');
+    try {
+      const summary = await job('true', { EnvironmentVariables: JSON.stringify([{ name: 'BUSY', value: '/builds/busy', type: 'PARAMETER_STORE' }]) });
+      // THEN the job gets one result, which names the step and the cause and asks for a retry; nothing was launched
+      expect(summary).toMatchObject({ status: 'Failed', failureType: 'SystemUnavailable', jobResults: 1, instancesLaunched: 0 });
+      expect(summary.failureMessage).toMatch(/Step "Store Build Environment" failed: ThrottlingException: Rate exceeded\. Retry the stage/);
+      // AND one execution owned it throughout (the store's retries are its own task's; no offer went unanswered)
+      expect([...cloud.sfn.executions.values()].filter((e) => e.name.startsWith(summary.jobId))).toHaveLength(1);
+    } finally {
+      cloud.ssm.parameters.throttled.delete('/builds/busy');
+    }
+  }, 180_000);
+
   it('refuses, before any launch, a parameter outside the stack\'s paths and bad JSON, naming the variable and the setting', async () => {
     const outside = await job('true', { EnvironmentVariables: JSON.stringify([{ name: 'TOKEN', value: '/other/token', type: 'PARAMETER_STORE' }]) });
     expect(outside).toMatchObject({ status: 'Failed', failureType: 'ConfigurationError', instancesLaunched: 0 });
@@ -102,7 +118,7 @@ describe('a build\'s environment variables and exported variables, end to end', 
     expect(bad.failureMessage).toMatch(/^EnvironmentVariables is not valid JSON/);
   }, 120_000);
 
-  it('deletes the environment an execution stored for a job it turned out not to own; the execution that owns it builds with its own', async () => {
+  it('an execution told the job is not its own (NotOurs) stores no environment; the execution that owns it builds with its own', async () => {
     // GIVEN CodePipeline offers the job again (a new nonce) before the first execution acknowledges it
     const summary = await runJob(
       cloud,
@@ -114,7 +130,7 @@ describe('a build\'s environment variables and exported variables, end to end', 
     expect(buildLog()).toContain(`token=${sha256(PARAMETER)}`);
     const executions = [...cloud.sfn.executions.values()].filter((e) => e.name.startsWith(summary.jobId));
     expect(executions.length).toBeGreaterThanOrEqual(2);
-    // AND no environment object is left behind, the first execution's included (it stored one before it was told NotOurs)
+    // AND no environment object is left behind: the first execution, told NotOurs, stored none
     const [bucket] = cloud.stack.resources('AWS::S3::Bucket').map(([id]) => cloud.stack.ref(id));
     const left = await cloud.s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'environment/' }));
     expect(left.KeyCount).toBe(0);
@@ -122,7 +138,7 @@ describe('a build\'s environment variables and exported variables, end to end', 
 
   it('serves Secrets Manager and Parameter Store as strictly as AWS: by the caller\'s role, by the published model, decrypted only when asked', async () => {
     const as = (path: string) => credentialsFor(cloud.functionAt(path).roleLogicalId);
-    const resolver = new SecretsManagerClient({ credentials: as('Tasks/Acknowledge'), maxAttempts: 1 });
+    const resolver = new SecretsManagerClient({ credentials: as('Tasks/BuildEnvironment'), maxAttempts: 1 });
     expect((await resolver.send(new GetSecretValueCommand({ SecretId: 'builds/db' }))).SecretString).toContain(SECRET);
     await expect(resolver.send(new GetSecretValueCommand({ SecretId: 'other/db' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
     await expect(resolver.send(new GetSecretValueCommand({ SecretId: 'builds/none' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
@@ -130,10 +146,12 @@ describe('a build\'s environment variables and exported variables, end to end', 
     await expect(resolver.send(new GetSecretValueCommand({ SecretId: `builds/${'x'.repeat(2049)}` }))).rejects.toMatchObject({ name: 'ValidationException' });
     const poller = new SecretsManagerClient({ credentials: as('Poller/Function'), maxAttempts: 1 });
     await expect(poller.send(new GetSecretValueCommand({ SecretId: 'builds/db' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
-    // The signing function reads none of them: the acknowledgement resolved them, before launch.
+    // The signing function reads none of them, nor does the acknowledging one: Store Build Environment resolved them, before launch.
+    const acknowledger = new SecretsManagerClient({ credentials: as('Tasks/Acknowledge'), maxAttempts: 1 });
+    await expect(acknowledger.send(new GetSecretValueCommand({ SecretId: 'builds/db' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
     const signer = new SecretsManagerClient({ credentials: as('Tasks/ArtifactUrls'), maxAttempts: 1 });
     await expect(signer.send(new GetSecretValueCommand({ SecretId: 'builds/db' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
-    const ssm = new SSMClient({ credentials: as('Tasks/Acknowledge'), maxAttempts: 1 });
+    const ssm = new SSMClient({ credentials: as('Tasks/BuildEnvironment'), maxAttempts: 1 });
     expect((await ssm.send(new GetParameterCommand({ Name: '/builds/token', WithDecryption: true }))).Parameter).toMatchObject({ Type: 'SecureString', Value: PARAMETER });
     expect((await ssm.send(new GetParameterCommand({ Name: '/builds/token' }))).Parameter?.Value).not.toBe(PARAMETER);
   });
@@ -148,7 +166,7 @@ describe('a build\'s environment variables and exported variables, end to end', 
 
   it('used every statement that only builds with an environment need (the faults\' runs leave them out)', () => {
     const statements = cloud.authorizer.allStatements().filter((s) => ENVIRONMENT_STATEMENTS.test(s));
-    expect(statements).toHaveLength(8);
+    expect(statements).toHaveLength(7);
     expect(statements.filter((s) => !cloud.authorizer.usedStatements.has(s))).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
  * (test/local/faults.test.ts): test/local/build-environment.test.ts runs such jobs and checks each was used.
  */
 export const ENVIRONMENT_STATEMENTS =
-  /^(TasksAcknowledgeRole\w+ \w+\/(WriteBuildEnvironment|DiscardBuildEnvironment|ReadBuildParameters|ReadBuildSecrets)|TasksArtifactUrlsRole\w+ \w+\/(SignBuildEnvironment|SignExportsUpload)|TasksCompletionRole\w+ \w+\/(ReadExports|DeleteJobObjects))$/;
+  /^(TasksBuildEnvironmentRole\w+ \w+\/(WriteBuildEnvironment|ReadBuildParameters|ReadBuildSecrets)|TasksArtifactUrlsRole\w+ \w+\/(SignBuildEnvironment|SignExportsUpload)|TasksCompletionRole\w+ \w+\/(ReadExports|DeleteJobObjects))$/;
 
 /** The statement only a job with CachePaths uses (test/local/cache.test.ts checks it was used). */
 export const CACHE_STATEMENTS = /^TasksArtifactUrlsRole\w+ \w+\/SignCacheTransfers$/;

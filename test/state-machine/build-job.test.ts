@@ -220,7 +220,7 @@ describe('build-job.asl.json', () => {
   });
 
   it('acknowledges first, and ends quietly without launching when another worker owns the job', async () => {
-    const { calls } = await execute({ 'Acknowledge Job': () => ({ Payload: { status: 'NotOurs', rejection: null } }) });
+    const { calls } = await execute({ 'Acknowledge Job': () => ({ Payload: { status: 'NotOurs' } }) });
     expect(calls).toEqual(['Acknowledge Job']);
   });
 
@@ -230,24 +230,52 @@ describe('build-job.asl.json', () => {
     expect(reported).toMatchObject({ rejection: 'ImageId must be an AMI ID' });
   });
 
-  it('reports a job whose environment names a parameter it cannot read without launching anything (the acknowledgement\'s rejection)', async () => {
-    const rejection = 'EnvironmentVariables: variable "TOKEN" names parameter /builds/token, which does not exist';
-    const { calls, reported } = await execute({ 'Acknowledge Job': () => ({ Payload: { status: 'InProgress', rejection } }) });
-    expect(calls).toEqual(['Acknowledge Job', 'Report Result']);
-    expect(reported).toMatchObject({ rejection: null, ack: { status: 'InProgress', rejection } });
-  });
+  describe('a job with environment variables', () => {
+    const job = buildJob({ properties: { ...buildJob().properties, environmentVariables: [{ name: 'TOKEN', value: '/builds/token', type: 'PARAMETER_STORE' }] } });
+    const input = { jobId: 'job', nonce: 'n', job, rejection: null };
 
-  it('hands the acknowledgement the job and the execution\'s name, which names its environment object', async () => {
-    let payload: Record<string, unknown> = {};
-    await execute({ 'Acknowledge Job': (input) => ((payload = (input as { Payload: Record<string, unknown> }).Payload), { Payload: { status: 'InProgress', rejection: null } }) });
-    expect(payload).toMatchObject({ jobId: 'job', nonce: 'n', job: { jobId: buildJob().jobId }, executionName: expect.any(String) });
+    it('acknowledges with the nonce alone, then stores the environment with the job and the execution\'s name, then launches', async () => {
+      const { calls, inputs } = await execute({}, input);
+      expect(calls.slice(0, 3)).toEqual(['Acknowledge Job', 'Store Build Environment', 'Launch Instance']);
+      expect(inputs.find((i) => i.name === 'Acknowledge Job')?.input.Payload).toEqual({ jobId: 'job', nonce: 'n' });
+      expect(inputs.find((i) => i.name === 'Store Build Environment')?.input.Payload).toEqual({ job, executionName: expect.any(String) });
+    });
+
+    it('stores nothing for a job it does not own (NotOurs), nor for a job without variables', async () => {
+      expect((await execute({ 'Acknowledge Job': () => ({ Payload: { status: 'NotOurs' } }) }, input)).calls).toEqual(['Acknowledge Job']);
+      expect((await execute({})).calls).not.toContain('Store Build Environment');
+      const empty = buildJob({ properties: { ...buildJob().properties, environmentVariables: [] } });
+      expect((await execute({}, { ...input, job: empty })).calls).not.toContain('Store Build Environment');
+    });
+
+    it('reports a parameter it cannot read without launching anything (Store Build Environment\'s rejection)', async () => {
+      const rejection = 'EnvironmentVariables: variable "TOKEN" names parameter /builds/token, which does not exist';
+      const { calls, reported } = await execute({ 'Store Build Environment': () => ({ Payload: { rejection } }) }, input);
+      expect(calls).toEqual(['Acknowledge Job', 'Store Build Environment', 'Report Result']);
+      expect(reported).toMatchObject({ rejection: null, environment: { rejection } });
+    });
+
+    it('retries a failed store without acknowledging again, and reports one that keeps failing without launching anything', async () => {
+      let attempts = 0;
+      const throttled = () => {
+        attempts += 1;
+        throw named('ThrottlingException', 'Rate exceeded');
+      };
+      const { calls, reported } = await execute({ 'Store Build Environment': throttled }, input);
+      expect(attempts).toBe(6);
+      expect(calls.filter((c) => c === 'Acknowledge Job')).toHaveLength(1);
+      expect(calls.filter((c) => c !== 'Store Build Environment')).toEqual(['Acknowledge Job', 'Report Result']);
+      expect(reported).toMatchObject({ errors: { storeEnvironment: { Error: 'ThrottlingException' } } });
+    });
   });
 
   it('passes every error after launch through Release Instance (the waits for the build renew the job at their timeout first)', () => {
     // Before the launch and after the release: the fleet's slot states (test/state-machine/fleet-slots.test.ts).
     // "Refill The Fleet" goes on to the build either way: the refill is the pool's, not the job's.
     const line = ['Take Fleet Slot', 'Report Place In Line', 'Acknowledge Queued Continuation Job', 'Wait For Fleet Slot'];
-    const beforeOrAfter = [...line, 'Launch Instance', 'Refill The Fleet', 'Release Interrupted Instance', 'Release Instance', 'Free Fleet Slot', "Leave The Fleet's Line", 'Report Result'];
+    // Store Build Environment runs before the launch and the line, with nothing to give back: its errors are reported at once.
+    expect(definition.States['Store Build Environment'].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.errors.storeEnvironment', Next: 'Report Result' }]);
+    const beforeOrAfter = [...line, 'Store Build Environment', 'Launch Instance', 'Refill The Fleet', 'Release Interrupted Instance', 'Release Instance', 'Free Fleet Slot', "Leave The Fleet's Line", 'Report Result'];
     // Before the launch, every error of the line gives the slot back (if the job got one) and reports.
     for (const name of line) {
       const catches = (definition.States[name] as { Catch: { ErrorEquals: string[]; Next: string }[] }).Catch;

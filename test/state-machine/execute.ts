@@ -15,7 +15,8 @@ export const ok = { commandId: 'c', status: 'Success', exitCode: 0, outputTail: 
 export const never = () => new Promise(() => undefined);
 
 export const defaults: Tasks = {
-  'Acknowledge Job': () => ({ Payload: { status: 'InProgress', rejection: null } }),
+  'Acknowledge Job': () => ({ Payload: { status: 'InProgress' } }),
+  'Store Build Environment': () => ({ Payload: { rejection: null } }),
   'Take Fleet Slot': () => ({ Payload: { granted: true, queued: false, waitedMs: 0, position: 0, line: null } }),
   // A job in line: the poller's handover after "Report Place In Line", and the wait's grant through the task token.
   'Report Place In Line': () => ({ jobId: 'job-q', nonce: 'n-q', renewAfterSeconds: 300 }),

@@ -4,7 +4,7 @@ import { PROPERTY } from '../shared/properties';
 
 /**
  * A build's environment, resolved: PLAINTEXT values as they are, PARAMETER_STORE and SECRETS_MANAGER values read now,
- * in "Acknowledge Job" (just before its AcknowledgeJob), before anything is launched (a missing parameter is a ConfigurationError with nothing to
+ * in "Store Build Environment" (right after the job is acknowledged), before anything is launched (a missing parameter is a ConfigurationError with nothing to
  * release). The result goes only into the job's object in the job bucket (lambdas/shared/job-objects.ts); nothing here
  * logs, returns or puts into an error message a value it read.
  */

@@ -1,0 +1,23 @@
+import type { EnvironmentVariable } from '../shared/build-environment';
+import { jobObjectKey } from '../shared/job-object-keys';
+import { encodeEnvironment, resolveEnvironment, type ValueSources } from './environment';
+
+/** Where the object goes: the job bucket (lambdas/shared/job-objects.ts's JobObjects). */
+export interface ObjectWriter {
+  put(key: string, body: Buffer): Promise<void>;
+}
+
+/**
+ * Resolves the job's variables and writes them as the execution's environment object, in "Store Build Environment"
+ * (after the job is acknowledged, before any instance is launched), so a parameter or secret the job cannot read is a
+ * ConfigurationError with nothing to release (issue #13: "before launch where it can be known"). The object is read by
+ * no one but the function that signs the instance's URL for it, minutes later ("Get Input Artifact URL"); the job's
+ * result deletes it, and the safety nets delete an ended execution's.
+ */
+export async function storeEnvironment(variables: readonly EnvironmentVariable[], executionName: string, objects: ObjectWriter, sources: ValueSources): Promise<void> {
+  if (variables.length === 0) throw new Error('a job without environment variables has no environment object to store');
+  if (!executionName) throw new Error('the execution\'s name is needed to name its environment object');
+  const pairs = await resolveEnvironment(variables, sources);
+  const masked = variables.filter((v) => v.type !== 'PLAINTEXT').map((v) => v.name);
+  await objects.put(jobObjectKey('environment', executionName), encodeEnvironment(pairs, masked));
+}

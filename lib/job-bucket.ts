@@ -98,13 +98,6 @@ export class JobBucket extends Construct {
   }
 
   /**
-   * The resolving function may read exactly the parameters and secrets under the stack's prefixes: GetParameter on
-   * parameter/<path>* and GetSecretValue on secret:<prefix>* (the resource types' ARN formats:
-   * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html,
-   * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html; a secret's ARN ends
-   * in a hyphen and six random characters, which the wildcard covers). With no prefix, no statement at all.
-   */
-  /**
    * kms:Decrypt on the customer managed keys of the referenced values, only as Parameter Store or Secrets Manager asks
    * on the function's behalf in this Region (kms:ViaService,
    * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service; both services
@@ -118,6 +111,13 @@ export class JobBucket extends Construct {
     fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'DecryptBuildReferences', actions: ['kms:Decrypt'], resources: [...keyArns], conditions: { StringEquals: { 'kms:ViaService': services } } }));
   }
 
+  /**
+   * The resolving function may read exactly the parameters and secrets under the stack's prefixes: GetParameter on
+   * parameter/<path>* and GetSecretValue on secret:<prefix>* (the resource types' ARN formats:
+   * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html,
+   * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html; a secret's ARN ends
+   * in a hyphen and six random characters, which the wildcard covers). With no prefix, no statement at all.
+   */
   private grantReferences(fn: BuildActionFunction, parameterPrefixes: readonly string[], secretPrefixes: readonly string[]): void {
     const stack = Stack.of(this);
     const reason = 'The parameter paths and secret name prefixes the stack\'s settings name (parameterPrefixes, secretPrefixes): builds may reference what lies under them, and nothing else.';

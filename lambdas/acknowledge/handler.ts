@@ -12,6 +12,13 @@ export interface AcknowledgeEvent {
 export interface AcknowledgeResult {
   /** The job's status after the acknowledgement (InProgress for a job this execution runs), or NotOurs. */
   readonly status: string;
+  /**
+   * Always null. Executions started on the definition before "Store Build Environment" select `$.Payload.rejection`
+   * from this function's result, and Step Functions may start executions on the previous definition for a moment after
+   * an update (https://docs.aws.amazon.com/step-functions/latest/apireference/API_UpdateStateMachine.html): without
+   * the field their ResultSelector would fail after the job was acknowledged, leaving it without a result.
+   */
+  readonly rejection: null;
 }
 
 const logger = createLogger('acknowledge');
@@ -31,8 +38,8 @@ export const handler: Handler<AcknowledgeEvent, AcknowledgeResult> = countingErr
   const ack = await acknowledgeJob(event.jobId, event.nonce);
   if (!ack.owned) {
     logger.info('another worker owns this job');
-    return { status: 'NotOurs' };
+    return { status: 'NotOurs', rejection: null };
   }
   logger.info('job acknowledged', { status: ack.status });
-  return { status: ack.status };
+  return { status: ack.status, rejection: null };
 });

@@ -1,6 +1,6 @@
 import type { Handler } from 'aws-lambda';
 import { loadJobBucket, loadS3ForcePathStyle } from '../shared/config';
-import { JobConfigurationError } from '../shared/errors';
+import { errorCode, errorMessage, JobConfigurationError, THROTTLING_CODES, ThrottledError } from '../shared/errors';
 import { countingErrors } from '../shared/error-metrics';
 import { JobObjects } from '../shared/job-objects';
 import { createLogger } from '../shared/logger';
@@ -41,14 +41,18 @@ export const handler: Handler<StoreEnvironmentEvent, StoreEnvironmentResult> = c
   logger.appendKeys({ jobId: event.job.jobId });
   const variables = event.job.properties.environmentVariables ?? [];
   objects ??= new JobObjects(jobBucket(), forcePathStyle);
+  let stored: boolean;
   try {
-    await storeEnvironment(variables, event.executionName, objects, { parameter: decryptedParameter, secret: secretText });
+    stored = await storeEnvironment(variables, event.executionName, objects, { parameter: decryptedParameter, secret: secretText });
   } catch (err) {
+    // Throttling is the account's passing state, not a fault of this function: a typed error (not counted as an
+    // unexpected one, so its alarm stays quiet while the state machine's retries absorb it).
+    if (THROTTLING_CODES.has(errorCode(err))) throw new ThrottledError(`AWS throttled reading or storing the build's environment (${errorCode(err)}: ${errorMessage(err)})`, { cause: err });
     if (!(err instanceof JobConfigurationError)) throw err;
     // Its message names the variable and the parameter or secret, never a value.
     logger.warn('build environment refused', { reason: err.message });
     return { rejection: err.message };
   }
-  logger.info('build environment stored', { variables: variables.length });
+  if (stored) logger.info('build environment stored', { variables: variables.length });
   return { rejection: null };
 });

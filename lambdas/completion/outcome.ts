@@ -96,6 +96,8 @@ export function causeText(error: CaughtError): string {
 
 /** What each caught error adds for the user, by the name Step Functions caught it under. */
 const EXPLAIN: Partial<Record<BuildActionErrorName | 'States.Timeout', (text: string, step: StepName) => string>> = {
+  // The account's request rate, past the SDK's and the step's retries: a passing state, worth a later retry.
+  Throttled: (text) => `${text}, past every retry. Retry the stage later; if it persists, another client of the account may be using the operation's quota.`,
   InstanceLost: (text) => `${text}. It was stopped or terminated from outside (a Spot interruption, a person or a policy); retry the stage.`,
   InstanceNotReady: (text) => `the instance did not reach "running" in time (${text}). Retry the stage; if it persists, check the AMI boots with this instance type.`,
   AgentNotOnline: (text) =>
@@ -183,8 +185,9 @@ function capacityNotes(state: CompletionInput['state']): string {
 /** Decides what CodePipeline is told, from everything the execution recorded. */
 export function decideOutcome(input: CompletionInput, now: Date = new Date(), logGroup = ''): JobOutcome {
   const state = input.state;
-  // The poller's rejection, or Store Build Environment's (an environment variable naming what the job cannot read).
-  const rejection = state.rejection ?? state.environment?.rejection ?? null;
+  // The poller's rejection, or Store Build Environment's (an environment variable naming what the job cannot read); an
+  // execution on the definition before that state has its acknowledgement's (reported by this version after an update).
+  const rejection = state.rejection ?? state.environment?.rejection ?? state.ack?.rejection ?? null;
   if (rejection !== null || !state.job) {
     return { status: 'Failed', failureType: 'ConfigurationError', message: rejection ?? 'The job had no configuration.' };
   }

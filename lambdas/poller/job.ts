@@ -109,7 +109,10 @@ export function parseProperties(config: Record<string, string>, scope: Environme
     outputArtifactPath,
     timeoutMinutes: timeoutMinutes(text(config, PROPERTY.timeoutMinutes)),
     fleet,
-    environmentVariables,
+    // Left out when there are none: the state machine's "Does The Job Have Environment Variables?" asks whether the key
+    // is present (IsPresent, which AWS documents for a key that may not exist:
+    // https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html), not about an array's elements.
+    ...(environmentVariables.length > 0 ? { environmentVariables } : {}),
     exportedVariables: parseExportedVariables(text(config, PROPERTY.exportedVariables), environmentVariables).join(','),
     ...holdOf(environmentVariables),
     cachePaths: parseCachePaths(text(config, PROPERTY.cachePaths)).join(','),

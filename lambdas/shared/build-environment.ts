@@ -7,8 +7,8 @@ import { PROPERTY } from './properties';
  * PARAMETER_STORE (value: a Parameter Store parameter's name) or SECRETS_MANAGER (value:
  * secret-id[:json-key[:version-stage[:version-id]]]), https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodeBuild.html
  * and https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html#build-spec.env.secrets-manager.
- * Only PLAINTEXT values travel with the job; the others are references, resolved while the instance boots
- * (lambdas/build-environment/environment.ts) into an object only the build reads.
+ * Only PLAINTEXT values travel with the job; the others are references, resolved right after the job is acknowledged,
+ * before the launch (lambdas/build-environment/environment.ts), into an object only the build reads.
  */
 
 export const VARIABLE_TYPES = ['PLAINTEXT', 'PARAMETER_STORE', 'SECRETS_MANAGER'] as const;

@@ -114,21 +114,6 @@ export async function stopExecution(executionArn: string, cause: string): Promis
   }
 }
 
-/** Whether the execution acknowledged its job (so it, and nobody else, owns the job's result). */
-export async function acknowledgedJob(executionArn: string, ackState: string): Promise<boolean> {
-  const out = await client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 20, includeExecutionData: true }));
-  for (const e of out.events ?? []) {
-    const exited = e.stateExitedEventDetails;
-    if (exited?.name !== ackState) continue;
-    try {
-      return (JSON.parse(exited.output ?? '{}') as { ack?: { status?: string } }).ack?.status === 'InProgress';
-    } catch {
-      return false;
-    }
-  }
-  return false;
-}
-
 /** An execution that ended, as DescribeExecution gives it (the fields of a status-change event). */
 export interface EndedExecutionRecord {
   readonly executionArn: string;

@@ -284,8 +284,8 @@ export type StepName =
 
 /** Everything the execution records as it runs ($ in the state machine). */
 export interface ExecutionState extends ExecutionInput {
-  /** The last acknowledgement. */
-  readonly ack?: { readonly status: string };
+  /** The last acknowledgement; `rejection` only in an execution on the definition before Store Build Environment. */
+  readonly ack?: { readonly status: string; readonly rejection?: string | null };
   /** Store Build Environment's output (a job with environment variables): a parameter or secret the job cannot read, or null once stored. */
   readonly environment?: { readonly rejection: string | null };
   readonly instance?: LaunchedInstance;

@@ -9,19 +9,19 @@ describe('acknowledge job', () => {
 
   it('acknowledges with the nonce and returns the job status', async () => {
     codepipeline.on(AcknowledgeJobCommand).resolves({ status: 'InProgress' });
-    await expect(invoke(handler, { jobId: 'j', nonce: 'n' }, 'acknowledge')).resolves.toEqual({ status: 'InProgress' });
+    await expect(invoke(handler, { jobId: 'j', nonce: 'n' }, 'acknowledge')).resolves.toEqual({ status: 'InProgress', rejection: null });
     expect(codepipeline).toHaveReceivedCommandWith(AcknowledgeJobCommand, { jobId: 'j', nonce: 'n' });
     expect(codepipeline.commandCalls(AcknowledgeJobCommand)).toHaveLength(1);
   });
 
   it('says NotOurs when another worker acknowledged the job first', async () => {
     codepipeline.on(AcknowledgeJobCommand).rejects(new InvalidNonceException({ message: 'stale', $metadata: {} }));
-    await expect(invoke(handler, { jobId: 'j', nonce: 'old' }, 'acknowledge')).resolves.toEqual({ status: 'NotOurs' });
+    await expect(invoke(handler, { jobId: 'j', nonce: 'old' }, 'acknowledge')).resolves.toEqual({ status: 'NotOurs', rejection: null });
   });
 
   it('says the status of a job it owns that no longer waits (the execution ends without launching)', async () => {
     codepipeline.on(AcknowledgeJobCommand).resolves({ status: 'TimedOut' });
-    await expect(invoke(handler, { jobId: 'j', nonce: 'n' }, 'acknowledge')).resolves.toEqual({ status: 'TimedOut' });
+    await expect(invoke(handler, { jobId: 'j', nonce: 'n' }, 'acknowledge')).resolves.toEqual({ status: 'TimedOut', rejection: null });
   });
 
   it('fails on other errors, for the state machine to retry', async () => {

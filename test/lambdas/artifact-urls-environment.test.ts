@@ -33,14 +33,14 @@ describe('artifact URLs: the environment of an action with no input artifact', (
     // A bearer key to the job's secrets until the build reads the object: it lives 10 minutes, not the artifacts' 30.
     expect(new URL(out.environmentUrl!).searchParams.get('X-Amz-Expires')).toBe('600');
     expect(new URL(out.environmentDeleteUrl!).searchParams.get('X-Amz-Expires')).toBe('600');
-    // The object was written when the job was acknowledged: this function copies it to the one the instance reads
+    // The object was written by Store Build Environment, before the launch: this function copies it to the one the instance reads
     // (and deletes), so that a build that runs again gets one too, and signs that copy's URLs.
     expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input)).toEqual([expect.objectContaining({ Bucket: 'jobs', Key: 'environment/exec-1.read' })]);
     expect(Buffer.from(s3.commandCalls(PutObjectCommand)[0].args[0].input.Body as Buffer).toString()).toBe(stored);
     expect(new URL(out.environmentUrl!).pathname).toMatch(/\/environment\/exec-1\.read$/);
   });
 
-  it('fails, for the state machine to retry and then report, when the acknowledgement\'s object is missing', async () => {
+  it('fails, for the state machine to retry and then report, when Store Build Environment\'s object is missing', async () => {
     s3.reset();
     s3.on(GetObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
     const job = buildJob({ input: null, properties: { ...buildJob().properties, environmentVariables: [{ name: 'STAGE', value: 'prod', type: 'PLAINTEXT' }] } });

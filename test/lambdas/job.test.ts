@@ -17,7 +17,7 @@ function problem(config: Record<string, string>): string {
 
 describe('action properties', () => {
   it('accepts a minimal configuration and fills the defaults', () => {
-    expect(parseProperties(base)).toEqual({ ...{ imageId: base.ImageId, instanceType: 't3.medium', fallbackInstanceTypes: [], command: 'make' }, workingDirectory: '', outputArtifactPath: '', timeoutMinutes: 60, fleet: '', environmentVariables: [], exportedVariables: '', cachePaths: '' });
+    expect(parseProperties(base)).toEqual({ ...{ imageId: base.ImageId, instanceType: 't3.medium', fallbackInstanceTypes: [], command: 'make' }, workingDirectory: '', outputArtifactPath: '', timeoutMinutes: 60, fleet: '', exportedVariables: '', cachePaths: '' });
   });
 
   it.each([

@@ -55,6 +55,17 @@ describe('Store Build Environment', () => {
     await expect(invoke(handler, event, 'build-environment')).rejects.toThrow(message);
   });
 
+  it('stores nothing for an empty list (a job from the poller of the version before, during a deployment)', async () => {
+    const empty = buildJob({ properties: { ...buildJob().properties, environmentVariables: [] } });
+    await expect(invoke(handler, { job: empty, executionName: 'exec-1' }, 'build-environment')).resolves.toEqual({ rejection: null });
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('turns throttling into a typed error (the state machine retries it; it is not counted as unexpected)', async () => {
+    ssm.on(GetParameterCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }));
+    await expect(invoke(handler, event, 'build-environment')).rejects.toMatchObject({ name: 'Throttled', message: expect.stringContaining('ThrottlingException: Rate exceeded') });
+  });
+
   it('refuses an event without the execution\'s name, which names the object', async () => {
     await expect(invoke(handler, { job, executionName: '' }, 'build-environment')).rejects.toThrow(/execution's name/);
     expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(0);

@@ -101,7 +101,7 @@ describe('a build\'s environment variables and exported variables, end to end', 
       const summary = await job('true', { EnvironmentVariables: JSON.stringify([{ name: 'BUSY', value: '/builds/busy', type: 'PARAMETER_STORE' }]) });
       // THEN the job gets one result, which names the step and the cause and asks for a retry; nothing was launched
       expect(summary).toMatchObject({ status: 'Failed', failureType: 'SystemUnavailable', jobResults: 1, instancesLaunched: 0 });
-      expect(summary.failureMessage).toMatch(/Step "Store Build Environment" failed: ThrottlingException: Rate exceeded\. Retry the stage/);
+      expect(summary.failureMessage).toMatch(/Step "Store Build Environment" failed: AWS throttled reading or storing the build's environment \(ThrottlingException: Rate exceeded\), past every retry\. Retry the stage later/);
       // AND one execution owned it throughout (the store's retries are its own task's; no offer went unanswered)
       expect([...cloud.sfn.executions.values()].filter((e) => e.name.startsWith(summary.jobId))).toHaveLength(1);
     } finally {
@@ -130,7 +130,11 @@ describe('a build\'s environment variables and exported variables, end to end', 
     expect(buildLog()).toContain(`token=${sha256(PARAMETER)}`);
     const executions = [...cloud.sfn.executions.values()].filter((e) => e.name.startsWith(summary.jobId));
     expect(executions.length).toBeGreaterThanOrEqual(2);
-    // AND no environment object is left behind: the first execution, told NotOurs, stored none
+    // AND only the execution that owns the job stored its environment: the one told NotOurs never got to the store
+    const stores = executions.map((e) => [e.status, (e.tasks ?? []).filter((t) => t.state === 'Store Build Environment').length]);
+    expect(stores.filter(([, n]) => n === 1)).toHaveLength(1);
+    expect(stores.filter(([, n]) => n !== 0 && n !== 1)).toEqual([]);
+    // AND no environment object is left behind
     const [bucket] = cloud.stack.resources('AWS::S3::Bucket').map(([id]) => cloud.stack.ref(id));
     const left = await cloud.s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'environment/' }));
     expect(left.KeyCount).toBe(0);

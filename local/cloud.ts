@@ -30,7 +30,7 @@ import { CODEPIPELINE_THROTTLING, SFN_THROTTLING, SSM_THROTTLING } from './servi
 import { eventRules, schedulePeriodMs } from './services/event-rules';
 import { LocalEventBus } from './services/events';
 import { LocalStepFunctions, type EventLog, type ExecutionRecord, type LocalFunction } from './services/sfn';
-import { SIMULATED } from './services/http';
+import { AUDIT, SIMULATED } from './services/http';
 import { LocalSsm } from './services/ssm';
 import { LocalDynamoDb } from './services/dynamodb';
 import { LocalLambdaApi } from './services/lambda-api';
@@ -324,6 +324,14 @@ export class LocalCloud {
     const resourceState = stackResourceState(stack, (id) => this.ec2.instances.get(id)?.tags ?? null);
     resourceState.secretArn = (id) => this.secrets.arnOf(id);
     this.authorizer = installIamGate(stack, resourceState);
+    // The instances the sweeper's own role terminated, from the requests EC2 answered (a sweep that times out or fails
+    // after terminating returns no payload to observe).
+    AUDIT.onSucceeded = (service, operation, input, accessKeyId) => {
+      if (service !== 'EC2' || operation !== 'TerminateInstances') return;
+      const sweeper = this.functions.find((f) => f.path === 'SafetyNets/Sweeper');
+      if (!sweeper || this.authorizer.roleOf(accessKeyId)?.role !== sweeper.roleLogicalId) return;
+      for (const [key, value] of input) if (/^InstanceId\.\d+$/.test(key)) this.sweptInstances.add(value);
+    };
     for (const [logGroup] of stack.resources('AWS::Logs::LogGroup')) this.logs.createLogGroup(stack.ref(logGroup));
     await authorizeServiceUses(stack, this.authorizer);
     this.ssm.agent = { identity: agentIdentity(stack, this.authorizer, (id) => this.ec2.instances.get(id)?.launchTemplateId ?? null), logs: this.logs };
@@ -482,6 +490,7 @@ export class LocalCloud {
   async stop(): Promise<void> {
     this.bus.stopSchedules();
     removeIamGate();
+    delete AUDIT.onSucceeded;
     await this.bus.drain();
     await this.sfn?.stop();
     await Promise.all([...this.functions.map((f) => f.lambda.stop()), this.lambdaApi?.stop(), this.codepipeline.stop(), this.user?.stop(), this.ec2.stop(), this.ssm?.stop(), this.s3.stop(), this.dynamodb.stop(), this.secrets.stop()]);

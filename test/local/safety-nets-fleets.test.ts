@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { LocalCloud } from '../../local/cloud';
 import { credentialsFor } from '../../local/iam/identity';
 import { runJob, type JobSummary } from '../../local/job';
@@ -198,6 +199,22 @@ describe('the watchdog and a claimed pool instance', () => {
     await waitFor('the item to go', async () => !(await pools.listMembers(table, 'warm')).some((m) => m.instanceId === claimed.instanceId), 30_000);
     expect(running(claimed.instanceId)).toBe(false);
     await job;
+  }, 120_000);
+});
+
+describe('the runner\'s count of instances the sweeper terminated', () => {
+  it('counts what the sweeper\'s own role terminated, from the requests EC2 answered, and nothing another role terminated', async () => {
+    // GIVEN two idle pool members
+    await cloud.fillPools();
+    const [a, b] = (await pools.listMembers(table, 'warm')).map((m) => m.instanceId);
+    const as = (logicalId: string) => new EC2Client({ credentials: credentialsFor(logicalId), maxAttempts: 1 });
+    const workflowRole = cloud.stack.resources('AWS::IAM::Role').map(([id]) => id).find((id) => id.startsWith('WorkflowRole'))!;
+    // WHEN the sweeper's role terminates one (no sweep ran: there is no payload to observe) and the state machine's role the other
+    await as(cloud.functionAt('SafetyNets/Sweeper').roleLogicalId).send(new TerminateInstancesCommand({ InstanceIds: [a] }));
+    await as(workflowRole).send(new TerminateInstancesCommand({ InstanceIds: [b] }));
+    // THEN only the first counts as swept
+    expect(cloud.sweptInstances.has(a)).toBe(true);
+    expect(cloud.sweptInstances.has(b)).toBe(false);
   }, 120_000);
 });
 

@@ -325,12 +325,15 @@ export class LocalCloud {
     resourceState.secretArn = (id) => this.secrets.arnOf(id);
     this.authorizer = installIamGate(stack, resourceState);
     // The instances the sweeper's own role terminated, from the requests EC2 answered (a sweep that times out or fails
-    // after terminating returns no payload to observe).
-    AUDIT.onSucceeded = (service, operation, input, accessKeyId) => {
+    // after terminating returns no payload to observe): those its request moved out of a live state, not one another
+    // caller had already terminated (EC2 answers that request too, with shutting-down or terminated as its previous state).
+    AUDIT.onSucceeded = (service, operation, _input, accessKeyId, output) => {
       if (service !== 'EC2' || operation !== 'TerminateInstances') return;
       const sweeper = this.functions.find((f) => f.path === 'SafetyNets/Sweeper');
       if (!sweeper || this.authorizer.roleOf(accessKeyId)?.role !== sweeper.roleLogicalId) return;
-      for (const [key, value] of input) if (/^InstanceId\.\d+$/.test(key)) this.sweptInstances.add(value);
+      for (const [, id, previous] of output.matchAll(/<instanceId>([^<]+)<\/instanceId>.*?<previousState><code>\d+<\/code><name>([a-z-]+)<\/name>/g)) {
+        if (previous !== 'shutting-down' && previous !== 'terminated') this.sweptInstances.add(id);
+      }
     };
     for (const [logGroup] of stack.resources('AWS::Logs::LogGroup')) this.logs.createLogGroup(stack.ref(logGroup));
     await authorizeServiceUses(stack, this.authorizer);

@@ -32,11 +32,12 @@ export const GATE: { authorize?: (call: GatedCall) => Promise<void> } = {};
 export const METER: { onCall?: (service: string, operation: string) => void } = {};
 
 /**
- * Told of every EC2 request that succeeded, with the access key that signed it, as CloudTrail records who called: the
+ * Told of every EC2 request that succeeded, with the access key that signed it and the answer, as CloudTrail records who
+ * called and what came of it: the
  * local cloud counts the instances the sweeper's own role terminated (the runner's swept count) from it, whatever
  * became of the sweeper's invocation afterwards (a run that times out or fails after terminating returns nothing).
  */
-export const AUDIT: { onSucceeded?: (service: string, operation: string, input: URLSearchParams, accessKeyId: string | null) => void } = {};
+export const AUDIT: { onSucceeded?: (service: string, operation: string, input: URLSearchParams, accessKeyId: string | null, output: string) => void } = {};
 
 /** The access key id a request is signed with (its Authorization header's Credential), or null. */
 export function accessKeyOf(req: http.IncomingMessage): string | null {
@@ -136,7 +137,7 @@ export function serveQueryProtocol(
       await GATE.authorize?.({ service: name, operation: action, input: params, accessKeyId: accessKeyOf(req) });
       validateQueryRequest(name, action, params);
       const xml = await handler(params);
-      AUDIT.onSucceeded?.(name, action, params, accessKeyOf(req));
+      AUDIT.onSucceeded?.(name, action, params, accessKeyOf(req), xml);
       res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8' });
       res.end(xml);
     } catch (err) {

@@ -7,6 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Ec2BuildActionStack } from '../../lib/ec2-build-action-stack';
 
+// aws-cdk-lib's built-in CloudFormation validation, off for the other tests (test/setup/synth.ts): on here, where the
+// validation report of the synthesized app must be empty, as `npx cdk synth` runs it.
+process.env.CDK_VALIDATION = 'true';
 
 function synth(): { template: Template; outdir: string } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-'));

@@ -38,11 +38,11 @@ export async function pollForJobs(actionType: ActionTypeRef, maxBatchSize = 10):
 
 /**
  * What AcknowledgeJob said: the job's status (InProgress when this worker now owns it), or that the
- * nonce was stale. CodePipeline offers a job not acknowledged in time again with a new nonce, and
- * answers the old one with InvalidNonceException: another worker (or another offer) owns the job,
- * and this one must leave it alone
- * (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_AcknowledgeJob.html: the nonce
- * "ensure[s] that the job is being worked on by only one job worker").
+ * nonce was refused (InvalidNonceException): the nonce "ensure[s] that the job is being worked on by only one job
+ * worker" (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_AcknowledgeJob.html), so a refused one
+ * means another worker (or another offer of the job) owns it, and this one must leave it alone. The reference does not
+ * say when CodePipeline offers a job again, nor that a later offer carries a new nonce; either way the job ends with
+ * one owner: the worker whose nonce is accepted, or, if none is, the next poll's (the safety-net poll finds it).
  */
 export type Acknowledgement = { readonly owned: true; readonly status: string } | { readonly owned: false };
 

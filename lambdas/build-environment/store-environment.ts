@@ -1,11 +1,7 @@
 import type { EnvironmentVariable } from '../shared/build-environment';
 import { jobObjectKey } from '../shared/job-object-keys';
+import type { JobObjects } from '../shared/job-objects';
 import { encodeEnvironment, resolveEnvironment, type ValueSources } from './environment';
-
-/** Where the object goes: the job bucket (lambdas/shared/job-objects.ts's JobObjects). */
-export interface ObjectWriter {
-  put(key: string, body: Buffer): Promise<void>;
-}
 
 /**
  * Resolves the job's variables and writes them as the execution's environment object, in "Store Build Environment"
@@ -14,7 +10,7 @@ export interface ObjectWriter {
  * no one but the function that signs the instance's URL for it, minutes later ("Get Input Artifact URL"); the job's
  * result deletes it, and the safety nets delete an ended execution's. False when there was nothing to store.
  */
-export async function storeEnvironment(variables: readonly EnvironmentVariable[], executionName: string, objects: ObjectWriter, sources: ValueSources): Promise<boolean> {
+export async function storeEnvironment(variables: readonly EnvironmentVariable[], executionName: string, objects: Pick<JobObjects, 'put'>, sources: ValueSources): Promise<boolean> {
   // No variables, no object (what "Get Input Artifact URL" expects of such a job): a job from a poller of the version
   // before this state, which sent an empty list, may come here while a deployment updates the stack.
   if (variables.length === 0) return false;

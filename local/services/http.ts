@@ -33,9 +33,9 @@ export const METER: { onCall?: (service: string, operation: string) => void } = 
 
 /**
  * Told of every EC2 request that succeeded, with the access key that signed it and the answer, as CloudTrail records who
- * called and what came of it: the
- * local cloud counts the instances the sweeper's own role terminated (the runner's swept count) from it, whatever
- * became of the sweeper's invocation afterwards (a run that times out or fails after terminating returns nothing).
+ * called and what came of it: the local cloud counts the instances the sweeper's own role terminated (the runner's
+ * swept count) from it, whatever became of the sweeper's invocation afterwards (a run that times out or fails after
+ * terminating returns nothing).
  */
 export const AUDIT: { onSucceeded?: (service: string, operation: string, input: URLSearchParams, accessKeyId: string | null, output: string) => void } = {};
 

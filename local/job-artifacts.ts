@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { mappedOutputNames } from '../lambdas/poller/artifacts';
 import type { LocalCloud } from './cloud';
 import { registeredActionTypes, type ActionTypeId } from './services/pipeline-structure';
 import { ARTIFACT_BUCKET } from './s3';
-
-const run = promisify(execFile);
+import { runProgram } from './spawner';
 
 /**
  * A local job's input and output artifacts, as a pipeline declares them for the action and CodePipeline hands them to
@@ -75,7 +72,8 @@ function sha1Of(file: string): Promise<string> {
 
 /** Zips a directory with the zip tool, streaming to disk, as a source stage would. */
 export async function zipDirectory(dir: string, zipFile: string): Promise<void> {
-  await run('zip', ['-q', '-r', '-y', zipFile, '.'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+  // Through the spawner's small process: a fork of this one blocks its main thread (local/spawner).
+  await runProgram('zip', ['-q', '-r', '-y', zipFile, '.'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
 }
 
 /** Each input zipped into the store, as a source action leaves it: JobData's inputArtifacts, and each one's key. */

@@ -91,7 +91,7 @@ function progress(cloud: LocalCloud): string {
   const count = (xs: string[]) => Object.entries(xs.reduce<Record<string, number>>((by, x) => ({ ...by, [x]: (by[x] ?? 0) + 1 }), {})).map(([k, v]) => `${k} ${v}`).join(', ');
   const running = [...cloud.sfn.executions.values()].filter((e) => e.status === 'RUNNING');
   const states = running.map((e) => [...e.events].reverse().find((ev) => ev.type === 'StateEntered')?.state?.name ?? '?');
-  return `executions: ${count(states) || 'none running'}; instances: ${count([...cloud.ec2.instances.values()].map((i) => i.state))}; Lambda in flight ${LAMBDA_ACCOUNT.running}`;
+  return `executions: ${count(states) || 'none running'}; instances: ${count([...cloud.ec2.instances.values()].map((i) => i.state))}; Lambda in flight ${LAMBDA_ACCOUNT.running} (${Object.entries(LAMBDA_ACCOUNT.runningByFunction()).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([f, n]) => `${f.replace(/^Ec2BuildAction-/, '').replace(/[0-9A-F]{8}$/, '')} ${n}`).join(', ')})`;
 }
 
 /** The soak's end-of-run checks: no instance of a job left pending or running, no execution left running, no lost function error. */

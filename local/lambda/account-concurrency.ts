@@ -58,6 +58,11 @@ export class AccountConcurrency {
     return this.inFlight;
   }
 
+  /** Invocations in flight now, by function (those with none left out). */
+  runningByFunction(): Record<string, number> {
+    return Object.fromEntries([...this.runningBy].filter(([, n]) => n > 0));
+  }
+
   /**
    * Admits one invocation of `functionName`: at once under the limit; beyond it, a synchronous one is refused
    * (ConcurrencyLimitExceeded) and an asynchronous one waits for a free execution. Call `leave` when it ends.

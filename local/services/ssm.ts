@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { pathWithout } from './instance-tools';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -13,6 +12,7 @@ import type { LocalLogs } from './logs';
 import { documentBytes, loadDocument, resolveParameters, stepFor, type CommandDocument } from './ssm-document';
 import { parameterBytes, SSM_PARAMETERS_BYTES } from './request-rules';
 import { LocalParameters } from './ssm-parameters';
+import { spawnProgram, type SpawnedProgram } from '../spawner';
 
 /** SSM's own limits on the output GetCommandInvocation returns. */
 export const OUTPUT_LIMITS = { stdout: 24000, stderr: 8000 } as const;
@@ -35,7 +35,7 @@ interface Invocation {
   exitCode: number;
   stdout: string;
   stderr: string;
-  process?: ChildProcess;
+  process?: SpawnedProgram;
   /** The document's Phase parameter (build, upload). */
   phase: string;
   /** Where its output streams in CloudWatch Logs; null when the agent may not stream it. */
@@ -317,10 +317,10 @@ export class LocalSsm {
     const instance = this.instanceState(inv.instanceId);
     const missing = instance ? this.chaos.missingTools?.(jobOf(instance)) : undefined;
     const PATH = missing?.length ? pathWithout(path.join(disk, 'image'), missing) : (process.env.PATH ?? '/usr/bin:/bin');
-    const child = spawn('bash', [script], {
+    // Started by the spawner's small process: a fork of this one blocks its main thread (local/spawner).
+    const child = spawnProgram('bash', [script], {
       cwd: orchestration,
       env: { PATH, HOME: disk, LANG: 'C.UTF-8', TMPDIR: path.join(disk, 'tmp'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so that stopping the command stops everything the build started.
       detached: true,
     });
@@ -339,7 +339,7 @@ export class LocalSsm {
       // Status TimedOut, StatusDetails ExecutionTimedOut: it ran, and outlived its executionTimeout.
       this.finish(inv, 'TimedOut', -1, 'ExecutionTimedOut');
     }, timeoutSeconds * 1000);
-    child.on('close', (code) => {
+    child.on('close', (code: number | null) => {
       clearTimeout(timer);
       inv.process = undefined;
       this.finish(inv, code === 0 ? 'Success' : 'Failed', code ?? -1);
@@ -411,7 +411,7 @@ export class LocalSsm {
 }
 
 /** Stops a command and every process it started, as the agent does when a command ends unfinished. */
-function killTree(child: ChildProcess | undefined): void {
+function killTree(child: SpawnedProgram | undefined): void {
   if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
   try {
     process.kill(-child.pid, 'SIGKILL');

@@ -8,28 +8,27 @@ import type { RolePolicies } from './policies';
  * benchmark's local cloud about a sixth of its main thread.
  *
  * Two checks share a key only when they are the same role and action, their request contexts agree on every key a
- * Condition of the role names (and have the same keys), their ARNs agree on partition,
- * service, Region, account, the resource part's first name (the resource type: "instance", "execution", a bucket) and
- * the order of its '/' and ':' separators, and every Resource and NotResource pattern of every statement of the role
- * matches both or neither: the simulation reads the resource only through those patterns and its resource type
+ * Condition of the role names (and have the same keys), their ARNs agree on everything but the resource part's last
+ * name (an instance id, an execution name; arnShape), or are the same ARN where it has a wildcard, and every Resource
+ * and NotResource pattern of every statement of the role matches both or neither: the simulation reads the resource
+ * only through those patterns and its resource type
  * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html: "You can use wildcard
- * characters (* and ?) within any ARN segment"). A match is taken both case-sensitively and not, so the key is never
- * coarser than IAM's own matching either way. A pattern with a policy variable (${aws:username}) depends on the request,
- * which this does not evaluate: such a role's checks (and those of a role with a policy variable in a Condition) keep
- * the exact ARN and context, as does any resource that is not an ARN.
+ * characters (* and ?) within any ARN segment"). Matches are taken three ways as to case (Pattern), so the key is never
+ * coarser than IAM's or the simulation's matching. A policy variable (${aws:username}) in a pattern or a condition
+ * depends on the request, which this does not evaluate: such a role's checks keep the exact ARN and context.
  */
 export function decisionKey(role: RolePolicies, check: AuthorizationCheck): string {
   const exact = JSON.stringify([role.role, check.action, check.resource, check.context ?? {}]);
-  const shape = arnShape(check.resource);
-  if (shape === null) return exact;
   const patterns = patternsOf(role);
-  if (patterns === null) return exact;
   const read = conditionKeysOf(role);
-  if (read === null) return exact;
-  const vector = patterns.map((p) => `${Number(p.exact(check.resource))}${Number(p.folded(check.resource))}`).join('');
+  if (patterns === null || read === null) return exact;
+  // A resource with a wildcard (instance/* for what RunInstances creates) is simulated per resource type and matched
+  // against the patterns by overlap, not as a name: it keeps its exact ARN, as does what is not an ARN.
+  const shape = /[*?]/.test(check.resource) ? null : arnShape(check.resource);
+  const resource = shape === null ? check.resource : [shape, patterns.map((p) => p.matches.map((m) => Number(m(check.resource))).join('')).join('')];
   // A context value no Condition reads cannot change the decision (its key's name stays: the simulation checks names).
   const context = Object.fromEntries(Object.entries(check.context ?? {}).map(([k, v]) => [k, read.has(k.toLowerCase()) ? v : UNREAD]));
-  return JSON.stringify([role.role, check.action, shape, vector, context]);
+  return JSON.stringify([role.role, check.action, resource, context]);
 }
 
 const UNREAD = '(no condition reads it)';
@@ -46,7 +45,7 @@ function conditionKeysOf(role: RolePolicies): Set<string> | null {
   const keys = new Set<string>();
   let variables = false;
   for (const p of role.policies) {
-    for (const s of p.policy.Statement) {
+    for (const s of ([] as unknown[]).concat(p.policy.Statement)) {
       const condition = (s as { Condition?: Record<string, Record<string, unknown>> }).Condition ?? {};
       for (const block of Object.values(condition)) {
         for (const [key, value] of Object.entries(block)) {
@@ -61,19 +60,27 @@ function conditionKeysOf(role: RolePolicies): Set<string> | null {
   return result;
 }
 
-/** partition:service:region:account:type, and the resource part's separators; null for what is not an ARN. */
+/**
+ * partition:service:region:account, and the resource part with only its last name left out (kept: whether it is empty):
+ * the simulation finds the resource type by matching the ARN against the Service Authorization Reference's ARN formats,
+ * whose fixed words and separators (log-group:NAME:log-stream:NAME, execution:MACHINE:NAME) this keeps, and whose
+ * placeholders match one character at least. Null for what is not an ARN.
+ */
 function arnShape(resource: string): string | null {
   const parts = resource.split(':');
   if (parts.length < 6 || parts[0] !== 'arn') return null;
   const rest = parts.slice(5).join(':');
-  const type = /^[^/:]*/.exec(rest)?.[0] ?? '';
-  return `${parts.slice(1, 5).join(':')}:${type}|${rest.slice(type.length).replace(/[^/:]/g, '')}`;
+  const last = /[^/:]*$/.exec(rest)?.[0] ?? '';
+  return `${parts.slice(1, 5).join(':')}:${rest.slice(0, rest.length - last.length)}${last ? '…' : ''}`;
 }
 
-/** One Resource or NotResource pattern, matched as IAM matches it: segment by segment, with and without case. */
+/**
+ * One Resource or NotResource pattern, matched segment by segment three ways: with case, without, and as iam-simulate
+ * does (the first five segments without case, the resource part with it). AWS does not say which segments ignore case:
+ * a key that keeps all three is never coarser than any of them.
+ */
 interface Pattern {
-  readonly exact: (resource: string) => boolean;
-  readonly folded: (resource: string) => boolean;
+  readonly matches: readonly ((resource: string) => boolean)[];
 }
 
 const compiled = new WeakMap<RolePolicies, Pattern[] | null>();
@@ -82,7 +89,7 @@ const compiled = new WeakMap<RolePolicies, Pattern[] | null>();
 function patternsOf(role: RolePolicies): Pattern[] | null {
   if (compiled.has(role)) return compiled.get(role)!;
   const texts = role.policies.flatMap((p) =>
-    p.policy.Statement.flatMap((s) => {
+    ([] as unknown[]).concat(p.policy.Statement).flatMap((s) => {
       const st = s as { Resource?: unknown; NotResource?: unknown };
       return [st.Resource, st.NotResource].flatMap((r) => (r === undefined ? [] : ([] as unknown[]).concat(r)));
     }),
@@ -98,22 +105,23 @@ const segments = (arn: string) => {
   return parts.length < 6 ? null : [...parts.slice(0, 5), parts.slice(5).join(':')];
 };
 
-/** A segment's glob as a regular expression: * any run of characters, ? any one, the rest literal. */
-const glob = (text: string, flags: string) => new RegExp(`^${text.replace(/[.+^$(){}|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, flags);
+/** A segment's glob as a regular expression: * any run of characters, ? any one (neither a line break), the rest literal. */
+const glob = (text: string, ignoreCase: boolean) => new RegExp(`^${text.replace(/[.+^$(){}|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, ignoreCase ? 'i' : '');
 
 function compile(pattern: string): Pattern {
-  const matcher = (flags: string) => {
+  /** `folded(i)`: whether segment i is matched without case. */
+  const matcher = (folded: (segment: number) => boolean) => {
     const parts = segments(pattern);
     // "*" alone, or a pattern that is not an ARN: matched whole.
     if (!parts) {
-      const whole = glob(pattern, flags);
+      const whole = glob(pattern, folded(5));
       return (resource: string) => whole.test(resource);
     }
-    const each = parts.map((p) => glob(p, flags));
+    const each = parts.map((p, i) => glob(p, folded(i)));
     return (resource: string) => {
       const r = segments(resource);
       return !!r && each.every((re, i) => re.test(r[i]));
     };
   };
-  return { exact: matcher('s'), folded: matcher('is') };
+  return { matches: [matcher(() => false), matcher(() => true), matcher((i) => i < 5)] };
 }

@@ -69,11 +69,43 @@ describe('the local IAM decisions kept by what the policies can tell apart', () 
     expect(key(INSTANCE('i-1'))).not.toBe(key('arn:aws:ec2:us-west-2:000000000000:instance/i-1'));
   });
 
-  it('matches each ARN segment on its own, as IAM does', () => {
-    // A '*' in the Region cannot stand for the account and resource too.
+  it('reuses a decision within the names a pattern allows, and not across a path it does not', () => {
     const r = role([{ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: 'arn:aws:ssm:*:000000000000:parameter/app/*' }]);
     const key = (name: string) => decisionKey(r, { action: 'ssm:GetParameter', resource: `arn:aws:ssm:us-east-1:000000000000:parameter/${name}` });
     expect(key('app/a')).toBe(key('app/b'));
     expect(key('app/a')).not.toBe(key('other/a'));
+  });
+
+  it('simulates each resource with a wildcard on its own (the simulation matches it by overlap, not by name)', async () => {
+    // GIVEN a role allowed to describe one stack (its ARN as Ref AWS::StackId gives it)
+    const stack = (name: string) => `arn:aws:cloudformation:us-east-1:000000000000:stack/${name}`;
+    const a = authorizer(role([{ Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: stack('Mine/1111-2222') }]));
+    // THEN its own stack named with a wildcard is allowed and another's refused (one key for both would allow both)
+    expect(await a.isAllowed('R', { action: 'cloudformation:DescribeStacks', resource: stack('Mine/*') })).toBe(true);
+    expect(await a.isAllowed('R', { action: 'cloudformation:DescribeStacks', resource: stack('Other/*') })).toBe(false);
+  });
+
+  it('matches the first five segments without case and the resource part with it, as the simulation does', async () => {
+    // GIVEN a pattern whose service is written in capitals
+    const a = authorizer(role([{ Effect: 'Allow', Action: 'ec2:TerminateInstances', Resource: 'arn:aws:EC2:us-east-1:000000000000:instance/i-1' }]));
+    // THEN the instance it names is allowed, and one named with other capitals is not
+    expect(await a.isAllowed('R', { action: 'ec2:TerminateInstances', resource: INSTANCE('i-1') })).toBe(true);
+    expect(await a.isAllowed('R', { action: 'ec2:TerminateInstances', resource: INSTANCE('I-1') })).toBe(false);
+  });
+
+  it('keeps apart what the simulation types differently: an empty name, other fixed words, a line break', () => {
+    const r = role([{ Effect: 'Allow', Action: '*', Resource: '*' }]);
+    const key = (resource: string) => decisionKey(r, { action: 'logs:PutLogEvents', resource });
+    expect(key('arn:aws:ec2:us-east-1::image/ami-1')).not.toBe(key('arn:aws:ec2:us-east-1::image/'));
+    expect(key('arn:aws:states:us-east-1:000000000000:execution:sm:e1')).not.toBe(key('arn:aws:states:us-east-1:000000000000:execution::e1'));
+    expect(key('arn:aws:logs:us-east-1:000000000000:log-group:g:log-stream:s')).not.toBe(key('arn:aws:logs:us-east-1:000000000000:log-group:g:other:s'));
+    const objects = role([{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bucket/*' }]);
+    const object = (k: string) => decisionKey(objects, { action: 's3:GetObject', resource: `arn:aws:s3:::bucket/${k}` });
+    expect(object('a')).not.toBe(object('a\nb'));
+  });
+
+  it('reads a policy whose Statement is one object, as IAM allows', () => {
+    const single: RolePolicies = { ...role([]), policies: [{ name: 'P', policy: { Statement: { Effect: 'Allow', Action: 'ec2:TerminateInstances', Resource: INSTANCE('i-1') } as unknown as unknown[] } }] };
+    expect(decisionKey(single, { action: 'ec2:TerminateInstances', resource: INSTANCE('i-1') })).not.toBe(decisionKey(single, { action: 'ec2:TerminateInstances', resource: INSTANCE('i-2') }));
   });
 });

@@ -412,7 +412,12 @@ export class LocalSsm {
 
 /** Stops a command and every process it started, as the agent does when a command ends unfinished. */
 function killTree(child: SpawnedProgram | undefined): void {
-  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  // Its pid not known here yet (the spawner has just been asked to start it): kill sends the signal once it is.
+  if (child.pid === undefined) {
+    child.kill('SIGKILL');
+    return;
+  }
   try {
     process.kill(-child.pid, 'SIGKILL');
   } catch {

@@ -61,11 +61,11 @@ const QUEUE_FLEETS: Readonly<Record<string, Fleet>> = parseFleets(
 
 const onFleet = (name: string): Partial<JobOptions> => ({ properties: { [PROPERTY.fleet]: name } });
 
-/** Waits until a new execution (not in `before`) has entered `state`, or gives up after `ms`. */
-async function untilEntered(cloud: LocalCloud, before: ReadonlySet<string>, state: string, ms: number): Promise<boolean> {
+/** Waits until a new execution (not in `before`) has left `state` as it does when its task succeeded, or gives up after `ms`. */
+async function untilExited(cloud: LocalCloud, before: ReadonlySet<string>, state: string, ms: number): Promise<boolean> {
   for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
-    const entered = [...cloud.sfn.executions.values()].some((e) => !before.has(e.name) && e.events.some((ev) => ev.type === 'StateEntered' && ev.state?.name === state));
-    if (entered) return true;
+    const exited = [...cloud.sfn.executions.values()].some((e) => !before.has(e.name) && e.events.some((ev) => ev.type === 'StateExited' && ev.state?.name === state));
+    if (exited) return true;
   }
   return false;
 }
@@ -186,7 +186,10 @@ export const FLEET_FAULTS: readonly Fault[] = [
       const violations: string[] = [];
       const before = new Set([...cloud.sfn.executions.values()].map((e) => e.name));
       const holder = run({ command: 'sleep 12 && bash build.sh' }, true);
-      if (!(await untilEntered(cloud, before, 'Launch Instance', 30_000))) violations.push('the build that should hold the slot never reached Launch Instance');
+      // The slot is taken inside Launch Instance (lambdas/launcher/capacity.ts), so the next job starts once the holder
+      // has left it: started when the holder had only entered it, the next job's launch could take the slot first
+      // (the holder's invocation can be the function's first, slower, on a loaded machine).
+      if (!(await untilExited(cloud, before, 'Launch Instance', 30_000))) violations.push('the build that should hold the slot never left Launch Instance');
       const waiting = await run();
       const held = await holder;
       if (held.status !== 'Succeeded') violations.push(`${held.jobId} (holding the slot): ${held.status}: ${held.failureMessage ?? ''}`);

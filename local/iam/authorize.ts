@@ -3,6 +3,7 @@ import { AwsError } from '../services/aws-error';
 import { LOCAL_ACCOUNT, roleOfAccessKey } from './identity';
 import type { RolePolicies } from './policies';
 import { forSimulation } from './aws-owned';
+import { decisionKey } from './decision-key';
 
 /** One authorization AWS makes for a request: an action on a resource, in a context. */
 export interface AuthorizationCheck {
@@ -57,10 +58,13 @@ export interface Decision {
 /**
  * Decides requests with @cloud-copilot/iam-simulate, which evaluates identity policies with AWS's
  * own authorization data (actions, resource types, condition keys of the Service Authorization
- * Reference). Decisions are cached: the policies do not change while the cloud runs.
+ * Reference). Decisions are cached: the policies do not change while the cloud runs; a resource the role's policies
+ * cannot tell from one already decided reuses its decision (decision-key.ts).
  */
 export class Authorizer {
   private readonly cache = new Map<string, Promise<boolean>>();
+  /** IAM simulations run (decisions not found in the cache), for tests. */
+  simulations = 0;
   /** Every denial, for tests and the runner's explanation of a job that was never picked up. */
   readonly denials: { role: string; action: string; resource: string }[] = [];
   /** The statements that allowed at least one request, as `<role> <policy>/<Sid or index>`. */
@@ -80,11 +84,12 @@ export class Authorizer {
   }
 
   private allowed(role: RolePolicies, check: AuthorizationCheck): Promise<boolean> {
-    const key = JSON.stringify([role.role, check.action, check.resource, check.context ?? {}]);
+    const key = decisionKey(role, check);
     let decision = this.cache.get(key);
     if (!decision) {
       // ARNs without an account (AWS's public parameters) are simulated with a stand-in: see aws-owned.ts.
       const simulated = forSimulation(check, role.policies);
+      this.simulations++;
       decision = runSimulation(
         {
           request: {

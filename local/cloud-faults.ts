@@ -11,7 +11,7 @@ export function chaosDispatcher(jobChaos: ReadonlyMap<string, Chaos>): Chaos {
     runInstances: (j, subnet, type, market) => of(j)?.runInstances?.(j, subnet, type, market),
     startInstances: (j, type, market) => of(j)?.startInstances?.(j, type, market),
     neverRuns: (j) => of(j)?.neverRuns?.(j) ?? false,
-    terminatedAfterLookMs: (j) => of(j)?.terminatedAfterLookMs?.(j),
+    terminatedAfterRegisteredMs: (j) => of(j)?.terminatedAfterRegisteredMs?.(j),
     readsLag: (j) => of(j)?.readsLag?.(j),
     terminate: (j) => of(j)?.terminate?.(j),
     neverRegisters: (j) => of(j)?.neverRegisters?.(j) ?? false,

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { RefillReport } from '../lambdas/pool-refill/refill';
 import { ENV, POOL_TAGS, TAGS } from '../lambdas/shared/env';
 import { poolSizesAt } from '../lambdas/shared/fleet-sizes';
+import { READINESS_PK } from '../lambdas/shared/readiness-keys';
 import { FLEETS_CONTEXT, parseFleets, type Fleet } from '../lambdas/shared/fleets';
 import { SCOPE_SETTINGS } from '../lambdas/shared/build-environment';
 import type { ActionTypeRef } from '../lambdas/shared/types';
@@ -198,6 +199,12 @@ export class LocalCloud {
     const throttle = new Ec2Throttle(this.simulatedSeconds);
     this.codepipeline = new LocalCodePipeline(dispatchTimeoutMs(timing.msPerSecond), new ApiThrottle(CODEPIPELINE_THROTTLING, this.simulatedSeconds));
     this.ec2 = new LocalEc2({ bootMs: timing.bootMs, bootJitterMs: timing.bootJitterMs, shutdownMs: Math.round(timing.bootMs / 2), spotNoticeMs: 120 * timing.msPerSecond }, throttle);
+    // A build's readiness waiter written (lambdas/shared/readiness-table.ts putWaiter) is the moment a fault may strike
+    // its instance (Chaos.terminatedAfterRegisteredMs).
+    this.dynamodb.onAnswered = (operation, input) => {
+      const item = input.Item as Record<string, { S?: string }> | undefined;
+      if (operation === 'PutItem' && item?.pk?.S === READINESS_PK && item.instanceId?.S) this.ec2.registered(item.instanceId.S);
+    };
     this.actionType = deployment.actionType;
     this.actionTypes = deployment.actionTypes;
     this.stateMachineArn = deployment.stateMachine.arn;

@@ -162,12 +162,12 @@ export const FAULTS: readonly Fault[] = [
     description: 'the instance is terminated while it boots, before its agent is online (by a person, a policy or EC2)',
     handling: "EC2's state-change event fails the waiting build at once (InstanceLost), with no wait for the readiness bound; the instance is released",
     expect: { status: 'Failed', failureType: 'JobFailed', message: /is (shutting-down|terminated).* before the build finished starting\. It was stopped or terminated from outside/ },
-    // Pending for good, and terminated half a second after the build's registration looked at it (its waiter is in the
-    // table by then, however slow the machine). EC2's reads lag behind and say pending for 30 s (as they may), so the
+    // Pending for good, and terminated half a second after the build registered for it (its waiter is in the table by
+    // then, however slow the machine). EC2's reads lag behind and say pending for 30 s (as they may), so the
     // watcher's safety net, which would fail it too through another path, does not race the event; then they catch up.
     chaos: () => {
       const lagUntil = Date.now() + 30_000;
-      return { neverRuns: () => true, terminatedAfterLookMs: () => 500, readsLag: () => (Date.now() < lagUntil ? ('pending' as const) : undefined) };
+      return { neverRuns: () => true, terminatedAfterRegisteredMs: () => 500, readsLag: () => (Date.now() < lagUntil ? ('pending' as const) : undefined) };
     },
   },
   {

@@ -9,6 +9,11 @@ import { agentPingStatus } from '../shared/ssm';
 /** "Is Instance Ready?" (lambda:invoke.waitForTaskToken): what the state machine sends. */
 export interface RegisterEvent {
   readonly instanceId: string;
+  /**
+   * Where Launch Instance got the instance: 'launched' (RunInstances, just now), 'hot-pool' or 'stopped-pool'. Absent
+   * from executions started before it was passed: those are looked at, as before.
+   */
+  readonly capacitySource?: string;
   readonly taskToken: string;
   readonly executionName: string;
   /** The job's horizon and the build's wait (from the poller): Run Build's first wait is computed from them. */
@@ -39,7 +44,12 @@ const GONE_STATES = new Set(['shutting-down', 'terminated']);
  * Registers the build with the readiness watcher, then looks once itself: a build that is already ready (a hot pool
  * instance) or already lost is settled here, without waiting for a watcher's round. The waiter is written BEFORE the
  * look, so an EC2 state-change event that arrives after the look finds it, and one that arrived before is covered by
- * the look. Whoever takes the waiter out of the table (here, the watcher, the event handler) settles the task, once.
+ * the look. An instance RunInstances has just launched is not looked at: it is pending (RunInstances answers so:
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html) for the whole of its boot, so the look
+ * could only say so, one DescribeInstances per build (half of all the stack's at 1,000 builds: issue #16's budget);
+ * its state-change events reach the waiter, and one that came before the waiter was written, or never came (EventBridge
+ * delivers on a best-effort basis), is found by the watcher's safety net, which asks EC2 about every waiter no event has
+ * confirmed, once a period (lambdas/readiness-watcher/watch.ts). Whoever takes the waiter out of the table (here, the watcher, the event handler) settles the task, once.
  * A throttled look is no answer: the watcher looks again. Any other failure is ReadinessRegistrationFailed, which the
  * state machine retries with a new token (the waiter is replaced).
  */
@@ -58,7 +68,7 @@ export async function register(event: RegisterEvent, ctx: RegisterContext, now: 
       waitTimeoutSeconds: event.waitTimeoutSeconds,
     };
     await putWaiter(ctx.table, waiter);
-    const settled = await lookOnce(waiter, ctx, now);
+    const settled = event.capacitySource === 'launched' ? null : await lookOnce(waiter, ctx, now);
     if (settled) return settled;
     await kickWatcher(ctx.table, ctx.watcherFunction, ctx.timing, now());
     return 'waiting';

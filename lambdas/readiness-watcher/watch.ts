@@ -98,8 +98,9 @@ export const safetyNetMs = (t: WatchTiming) => t.runMs / 6;
  * about (one DescribeInstanceInformation: Systems Manager sees at most 1000 / tickMs calls a second, 4 with the
  * stack's 250 ms, whatever the number of builds) and each online one is resumed through its token; a build past its
  * giveUpAt is failed. Once a second the waiting builds are read from the table (one Query; a waiter's whole item, with
- * its token, is read once, BatchGetItem). Every safety-net period, EC2 is asked (one DescribeInstances per 100) about
- * waiters whose state no event has confirmed lately, for a lost event. Throttled calls back off (doubling, up to 8 ticks: 2 s).
+ * its token, is read once, BatchGetItem). EC2 is asked (one DescribeInstances per 100) about the pending waiters each
+ * read finds new, and every safety-net period about waiters it was not asked about lately, for an event that came
+ * before the waiter was written or was lost. Throttled calls back off (doubling, up to 8 ticks: 2 s).
  * The lease is renewed as it goes.
  */
 export async function runWatcher(owner: string, ctx: WatchContext): Promise<WatchSummary> {
@@ -236,23 +237,40 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   memory.running = running.filter((w) => !online.has(w.instanceId)).map((w) => w.instanceId);
 
   const safety = safetyNetMs(ctx.timing);
-  if (now() - memory.lastSafetyNetAt >= safety) {
-    memory.lastSafetyNetAt = now();
-    const stale = live.filter((w) => now() - (memory.ec2LookedAt.get(w.instanceId) ?? Date.parse(w.registeredAt)) >= safety);
-    if (stale.length > 0) {
-      const states = await ctx.calls.instanceStates(stale.map((w) => w.instanceId));
-      for (const w of stale) {
-        memory.ec2LookedAt.set(w.instanceId, now());
-        const s = states.get(w.instanceId);
-        if (!s) continue; // not visible yet (EC2 is eventually consistent): giveUpAt bounds it
-        if (s.state === 'running' && w.state === 'pending') await markRunning(ctx.table, w.instanceId);
-        if (LIVE_STATES.has(s.state)) continue;
-        const why = s.reason ? ` (${s.reason})` : '';
-        if (await settle(w, (t) => ctx.calls.fail(t.taskToken, 'InstanceLost', `instance ${w.instanceId} is ${s.state}${why} before the build finished starting`))) lost++;
+  const due = now() - memory.lastSafetyNetAt >= safety;
+  if (due) memory.lastSafetyNetAt = now();
+  // EC2 is asked about the pending waiters registered since the last read (a freshly launched instance is not looked at
+  // when it registers: lambdas/instance-check/register.ts), all in one call: its running event may have come before its
+  // waiter was written, when the registration came late. At most one call a read (a second), whatever the number of
+  // builds. Then, every safety-net period, about every waiter EC2 was not asked about within it.
+  const fresh = new Set(unread);
+  const stale = live.filter(
+    (w) =>
+      (fresh.has(w.instanceId) && w.state === 'pending' && now() - Date.parse(w.registeredAt) < safety) ||
+      (due && now() - (memory.ec2LookedAt.get(w.instanceId) ?? Date.parse(w.registeredAt)) >= safety),
+  );
+  if (stale.length > 0) {
+    const states = await ctx.calls.instanceStates(stale.map((w) => w.instanceId));
+    for (const w of stale) {
+      memory.ec2LookedAt.set(w.instanceId, now());
+      const s = states.get(w.instanceId);
+      if (!s) continue; // not visible yet (EC2 is eventually consistent): giveUpAt bounds it
+      if (s.state === 'running' && w.state === 'pending') {
+        await markRunning(ctx.table, w.instanceId);
+        runsNow(memory, w.instanceId);
       }
+      if (LIVE_STATES.has(s.state)) continue;
+      const why = s.reason ? ` (${s.reason})` : '';
+      if (await settle(w, (t) => ctx.calls.fail(t.taskToken, 'InstanceLost', `instance ${w.instanceId} is ${s.state}${why} before the build finished starting`))) lost++;
     }
   }
   return { waiting: live.length - ready.length - lost, running: memory.running.length, resumed, failed: failed + lost };
+}
+
+/** A waiter EC2 says runs is asked about from the next round, without waiting for the next read of the table. */
+function runsNow(memory: Memory, instanceId: string): void {
+  memory.heads = memory.heads.map((h) => (h.instanceId === instanceId ? { ...h, state: 'running' } : h));
+  if (!memory.running.includes(instanceId)) memory.running = [...memory.running, instanceId];
 }
 
 function waitedFor(w: Waiter): string {

@@ -13,10 +13,10 @@ export interface Chaos {
   /** The instance never leaves pending. */
   neverRuns?(jobId: string): boolean;
   /**
-   * Someone terminates the instance this many real ms after the first DescribeInstances that names it by id (a build's
-   * registration look, made once its waiter is in the table), if it is still pending then.
+   * Someone terminates the instance this many real ms after a build registered for it (its readiness waiter is in the
+   * table), if it is still pending then.
    */
-  terminatedAfterLookMs?(jobId: string): number | undefined;
+  terminatedAfterRegisteredMs?(jobId: string): number | undefined;
   /**
    * The state DescribeInstances shows for the job's instances, whatever their real state: EC2's reads lag behind its
    * changes (https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html); its state-change events do not.

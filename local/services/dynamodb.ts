@@ -1,13 +1,14 @@
+import { fork, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import { LOCAL_REGION } from '../iam/identity';
 import { AwsError } from './aws-error';
 import { accessKeyOf, GATE, listen, METER, pause, readBody, type LocalServer } from './http';
 import { modelOf } from './model';
 import { validateRequest } from './validate';
 
-// dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: Record<string, unknown>) => http.Server;
+/** dynalite in a process of its own (dynalite-server.cjs says why). */
+const SERVER = path.join(__dirname, 'dynalite-server.cjs');
 
 /** The local service's name (the gate's and the model's), and the JSON protocol's target prefix. */
 const SERVICE = 'DynamoDB';
@@ -28,9 +29,9 @@ function replyError(res: http.ServerResponse, e: AwsError): void {
 export type CreateTableInput = Record<string, unknown> & { readonly TableName: string };
 
 /**
- * DynamoDB, locally: dynalite (a DynamoDB implementation on LevelDB, here its in-memory store) on
- * a 127.0.0.1 port of its own, behind an endpoint that does what AWS does before the table is
- * touched: every request is authorized by the IAM gate (dynamodb:<Operation> on the table or index
+ * DynamoDB, locally: dynalite (a DynamoDB implementation on LevelDB, here its in-memory store) in a
+ * process and on a 127.0.0.1 port of its own (dynalite-server.cjs), behind an endpoint that does
+ * what AWS does before the table is touched: every request is authorized by the IAM gate (dynamodb:<Operation> on the table or index
  * ARN, local/iam/requests.ts), then validated against DynamoDB's published model and documented
  * rules (validate.ts), then forwarded to dynalite unchanged, whose answer (conditional-write
  * failures, missing tables, its own validation) goes back unchanged. Tables are created and
@@ -38,7 +39,8 @@ export type CreateTableInput = Record<string, unknown> & { readonly TableName: s
  * the template's tables before anything runs, as CloudFormation finishes a table before its users.
  */
 export class LocalDynamoDb {
-  private backend?: LocalServer;
+  private backend?: ChildProcess;
+  private backendEndpoint = '';
   private front?: LocalServer;
   /** One connection pool to dynalite, closed with it (dynalite's close waits for idle keep-alive sockets). */
   private readonly agent = new http.Agent({ keepAlive: true });
@@ -47,9 +49,11 @@ export class LocalDynamoDb {
   /** The same, per table the request names (TableName): a test counts its own table's, whatever the stack's functions do meanwhile. */
   readonly forwardedByTable = new Map<string, number>();
   endpoint = '';
+  /** Told of every request dynalite carried out (answered 200), with its input: the local cloud's faults watch for a build's registration. */
+  onAnswered?: (operation: string, input: Record<string, unknown>) => void;
 
   async start(): Promise<string> {
-    this.backend = await listen(dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }));
+    this.backendEndpoint = await this.startBackend({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     // void: every error is answered by handle's catch.
     this.front = await listen(http.createServer((req, res) => void this.handle(req, res)));
     this.endpoint = this.front.endpoint;
@@ -80,6 +84,7 @@ export class LocalDynamoDb {
       const { connection: _c, 'keep-alive': _k, 'transfer-encoding': _t, ...headers } = answer.headers;
       res.writeHead(answer.status, headers);
       res.end(answer.body);
+      if (answer.status === 200) this.onAnswered?.(operation, input);
     } catch (err) {
       replyError(res, err instanceof AwsError ? err : new AwsError('InternalServerError', String(err), 500));
     }
@@ -88,7 +93,7 @@ export class LocalDynamoDb {
   /** Sends a request to dynalite as it came (headers and body), and returns its answer as it came. */
   private forward(headers: http.IncomingHttpHeaders, body: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
     this.forwarded++;
-    const url = new URL(this.backend?.endpoint ?? '');
+    const url = new URL(this.backendEndpoint);
     return new Promise((resolve, reject) => {
       const out = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/', agent: this.agent, headers: { ...headers, host: url.host } }, (answer) => {
         const chunks: Buffer[] = [];
@@ -134,11 +139,34 @@ export class LocalDynamoDb {
     throw new Error(`DynamoDB (local): table ${input.TableName} did not become ACTIVE`);
   }
 
+  /** dynalite's process id while it runs, for tests. */
+  get backendPid(): number | undefined {
+    return this.backend?.pid;
+  }
+
+  /** Forks dynalite-server.cjs and returns its endpoint once it listens; a server that exits before is an error. */
+  private startBackend(options: Record<string, unknown>): Promise<string> {
+    const child = fork(SERVER, [JSON.stringify(options)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+    this.backend = child;
+    return new Promise((resolve, reject) => {
+      const exited = (code: number | null) => reject(new Error(`DynamoDB (local): dynalite exited (${code}) before it listened`));
+      child.once('exit', exited);
+      child.once('error', reject);
+      child.once('message', (m: { port?: number }) => {
+        child.off('exit', exited);
+        resolve(`http://127.0.0.1:${m.port}`);
+      });
+    });
+  }
+
   async stop(): Promise<void> {
     await this.front?.close();
     this.agent.destroy();
-    await this.backend?.close();
+    const backend = this.backend;
+    if (backend && backend.exitCode === null && backend.signalCode === null) {
+      const exited = new Promise((r) => backend.once('exit', r));
+      backend.disconnect();
+      await exited;
+    }
   }
 }
-
-

@@ -72,8 +72,8 @@ export class LocalEc2 {
   readonly instances = new Map<string, SimInstance>();
   private readonly tokens = new Map<string, string>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  /** Instances a DescribeInstances has named by id (terminatedAfterLookMs). */
-  private readonly lookedAt = new Set<string>();
+  /** Instances a build has registered for (terminatedAfterRegisteredMs). */
+  private readonly registeredFor = new Set<string>();
   private server?: LocalServer;
   chaos: Chaos = {};
   /** Called when an instance changes state (the SSM simulation registers agents on running). */
@@ -186,8 +186,7 @@ export class LocalEc2 {
 
   private describeInstances(p: URLSearchParams): string {
     let found = this.found(p);
-    if (p.has('InstanceId.1')) for (const i of found) this.lookedAtById(i);
-    else found = [...this.instances.values()];
+    if (!p.has('InstanceId.1')) found = [...this.instances.values()];
     // What EC2's reads say, which may lag behind the instance (a fault's readsLag): filtered and answered as read.
     found = found.map((i) => {
       const lagging = this.chaos.readsLag?.(jobOf(i));
@@ -209,11 +208,16 @@ export class LocalEc2 {
     return `<DescribeInstancesResponse><requestId>local</requestId><reservationSet>${items.join('')}</reservationSet>${next}</DescribeInstancesResponse>`;
   }
 
-  /** The first look at an instance by id: a fault may have someone terminate it a moment later (terminatedAfterLookMs). */
-  private lookedAtById(instance: SimInstance): void {
-    const ms = this.chaos.terminatedAfterLookMs?.(jobOf(instance));
-    if (ms === undefined || this.lookedAt.has(instance.instanceId)) return;
-    this.lookedAt.add(instance.instanceId);
+  /**
+   * A build registered for the instance (its readiness waiter was written: local/cloud.ts watches the table for it): a
+   * fault may have someone terminate it a moment later (terminatedAfterRegisteredMs), once only.
+   */
+  registered(instanceId: string): void {
+    const instance = this.instances.get(instanceId);
+    if (!instance) return;
+    const ms = this.chaos.terminatedAfterRegisteredMs?.(jobOf(instance));
+    if (ms === undefined || this.registeredFor.has(instanceId)) return;
+    this.registeredFor.add(instanceId);
     this.later(ms, () => {
       if (instance.state === 'pending') this.terminate(instance, 'Client.UserInitiatedShutdown: User initiated shutdown');
     });

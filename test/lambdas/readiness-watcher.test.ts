@@ -138,6 +138,30 @@ describe('the readiness watcher', () => {
     expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-1']);
   });
 
+  it('asks EC2 about the pending waiters just registered, all in one call, at once: a running event that came before the waiter is not waited for', async () => {
+    // GIVEN three builds registered a moment ago whose instances were launched just before (not looked at when they
+    // registered), one of them already running (its state-change event came before its waiter was written), and one
+    // build registered long ago (the safety net's, not looked at again before its period)
+    for (const i of [1, 2, 3]) await putWaiter(t, waiter(i, 'pending', { registeredAt: new Date(T0 - 500).toISOString() }));
+    await putWaiter(t, waiter(4, 'pending', { registeredAt: new Date(T0 - 3_600_000).toISOString(), giveUpAt: new Date(T0 + 60_000).toISOString() }));
+    const aws = fakeAws(new Set([id(2)]), new Map([[id(2), { state: 'running', reason: '' }]]));
+    const c = clock();
+    await lease('w1');
+    // WHEN the watcher runs for two rounds (its run, and so its safety-net period, as the stack's)
+    let rounds = 0;
+    await runWatcher('w1', { table: t, timing, calls: aws.calls, now: c.now, sleep: c.sleep, remainingMs: () => (rounds++ < 2 ? Infinity : 0) });
+    // THEN one EC2 call about the three new ones, at the first round; the running one is asked about at the next round
+    // (not at the next read of the table, a second later) and resumed
+    expect(aws.log.ec2Calls).toEqual([[id(1), id(2), id(3)]]);
+    expect(aws.log.agentCalls).toEqual([[id(2)]]);
+    expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-2']);
+    expect((await listWaiters(t)).map((w) => [w.instanceId, w.state])).toEqual([
+      [id(1), 'pending'],
+      [id(3), 'pending'],
+      [id(4), 'pending'],
+    ]);
+  });
+
   it('leaves a waiter in the table when its resume fails (throttled), and resumes it at a later round', async () => {
     await putWaiter(t, waiter(1, 'running'));
     const aws = fakeAws(new Set([id(1)]));

@@ -81,6 +81,28 @@ describe('registering a build with the readiness watcher', () => {
     expect(ssm).not.toHaveReceivedCommand(DescribeInstanceInformationCommand);
   });
 
+  it('does not look at an instance RunInstances has just launched: it waits, pending, for its state-change events and the watcher', async () => {
+    const e = { ...event(), capacitySource: 'launched' };
+    // Were it looked at, this would settle it at once (as for a hot pool member): the look is what is left out.
+    ec2.on(DescribeInstancesCommand).resolves(instance(e.instanceId, 'running'));
+    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: e.instanceId, PingStatus: 'Online' }] });
+    expect(await register(e, ctx())).toBe('waiting');
+    expect(ec2).not.toHaveReceivedCommand(DescribeInstancesCommand);
+    expect(ssm).not.toHaveReceivedCommand(DescribeInstanceInformationCommand);
+    expect((await listWaiters(t)).find((w) => w.instanceId === e.instanceId)).toMatchObject({ taskToken: e.taskToken, state: 'pending' });
+    expect(lambda).toHaveReceivedCommandWith(InvokeCommand, { FunctionName: 'watcher-fn', InvocationType: 'Event' });
+  });
+
+  it('looks at a pool member it was given (hot or stopped): a hot one may be ready at once', async () => {
+    for (const capacitySource of ['hot-pool', 'stopped-pool']) {
+      ec2.resetHistory();
+      const e = { ...event(), capacitySource };
+      ec2.on(DescribeInstancesCommand).resolves(instance(e.instanceId, 'pending'));
+      expect(await register(e, ctx())).toBe('waiting');
+      expect(ec2).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1);
+    }
+  });
+
   it('marks a running instance whose agent is not online yet as running, for the watcher to ask about', async () => {
     const e = event();
     ec2.on(DescribeInstancesCommand).resolves(instance(e.instanceId, 'running'));

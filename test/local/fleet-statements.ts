@@ -1,10 +1,11 @@
 /**
  * Statements only fleets use, which the faults' cloud (no fleets) never needs (test/local/faults.test.ts): the fleet faults' cloud checks the launcher's,
- * the instance check's SettleOwnTask (a claimed hot member is ready when its build registers, and is resumed at once),
+ * the instance check's SettleOwnTask (a claimed hot member is ready when its build registers, and is resumed at once)
+ * and ReadInstanceState (a build's registration looks at a pool member; a just-launched instance is not looked at),
  * the slot function's and the refill's (test/local/fleet-faults.test.ts), the fleets' safety nets check the
  * watchdog's and the sweeper's (test/local/safety-nets-fleets.test.ts).
  */
-export const FLEET_STATEMENTS = /^(TasksInstanceCheckRole\w+ \w+\/SettleOwnTask$|TasksRenewRole\w+ \w+\/ReadPlaceInLine$|FleetsSlotsRole\w+ |FleetsRefillRole\w+ |TasksLaunchRole\w+ \w+\/(ClaimPoolInstances|TakeOverPoolInstances|CheckPoolMembers|TagClaimedForJob)$|SafetyNets(ExecutionEvents|Sweeper)Role\w+ \w+\/(GiveBackFleetSlots|ResumeWaitingJobs|PoolMembersAndFleetSlots)$)/;
+export const FLEET_STATEMENTS = /^(TasksInstanceCheckRole\w+ \w+\/(SettleOwnTask|ReadInstanceState)$|TasksRenewRole\w+ \w+\/ReadPlaceInLine$|FleetsSlotsRole\w+ |FleetsRefillRole\w+ |TasksLaunchRole\w+ \w+\/(ClaimPoolInstances|TakeOverPoolInstances|CheckPoolMembers|TagClaimedForJob)$|SafetyNets(ExecutionEvents|Sweeper)Role\w+ \w+\/(GiveBackFleetSlots|ResumeWaitingJobs|PoolMembersAndFleetSlots)$)/;
 export const FLEET_SAFETY_NET_STATEMENTS = /^SafetyNets(ExecutionEvents|Sweeper)Role\w+ /;
 /**
  * The line's: the slot function resumes waiting jobs (checked by test/local/fleets.test.ts, whose capped fleet runs

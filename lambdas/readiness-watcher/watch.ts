@@ -39,6 +39,12 @@ export interface WatchSummary {
 /** EC2 states in which the instance can still become ready. */
 const LIVE_STATES = new Set(['pending', 'running']);
 /**
+ * What a waiter registered within the last safety-net period must read to be taken for lost: a stopped pool member the
+ * launcher has just started may still read "stopping" or "stopped" for a while (EC2's reads are eventually consistent:
+ * https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html), as in registration's own look.
+ */
+const GONE_STATES = new Set(['shutting-down', 'terminated']);
+/**
  * The longest pause after throttling, in ticks (2 s with the stack's 250 ms, as the per-build check had), so that a
  * scaled clock scales it too: in real ms, the local cloud's 20 ms a simulated second made it 100 simulated seconds, and
  * a few throttled rounds outlasted the 22-minute readiness bound.
@@ -260,6 +266,7 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
         runsNow(memory, w.instanceId);
       }
       if (LIVE_STATES.has(s.state)) continue;
+      if (now() - Date.parse(w.registeredAt) < safety && !GONE_STATES.has(s.state)) continue;
       const why = s.reason ? ` (${s.reason})` : '';
       if (await settle(w, (t) => ctx.calls.fail(t.taskToken, 'InstanceLost', `instance ${w.instanceId} is ${s.state}${why} before the build finished starting`))) lost++;
     }

@@ -162,6 +162,21 @@ describe('the readiness watcher', () => {
     ]);
   });
 
+  it('does not take a just-registered pool member that still reads "stopped" for lost (EC2 is eventually consistent); a terminated one it fails', async () => {
+    for (const i of [1, 2]) await putWaiter(t, waiter(i, 'pending', { registeredAt: new Date(T0 - 500).toISOString() }));
+    const aws = fakeAws(new Set(), new Map<string, InstanceState>([
+      [id(1), { state: 'stopped', reason: '' }],
+      [id(2), { state: 'terminated', reason: 'Client.UserInitiatedShutdown' }],
+    ]));
+    const c = clock();
+    await lease('w1');
+    let rounds = 0;
+    await runWatcher('w1', { table: t, timing, calls: aws.calls, now: c.now, sleep: c.sleep, remainingMs: () => (rounds++ < 2 ? Infinity : 0) });
+    expect(aws.log.ec2Calls).toEqual([[id(1), id(2)]]);
+    expect(aws.log.failed.map((f) => [f.token, f.error])).toEqual([['token-2', 'InstanceLost']]);
+    expect((await listWaiters(t)).map((w) => w.instanceId)).toEqual([id(1)]);
+  });
+
   it('leaves a waiter in the table when its resume fails (throttled), and resumes it at a later round', async () => {
     await putWaiter(t, waiter(1, 'running'));
     const aws = fakeAws(new Set([id(1)]));

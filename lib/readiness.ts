@@ -12,6 +12,13 @@ import { BuildActionFunction } from './lambda-function';
 /** How long a build waits for its instance's agent before it gives up: about 22 minutes, for slow first boots of Windows. */
 export const READY_WITHIN_SECONDS = 1320;
 /**
+ * How soon after RunInstances "Is Instance Ready?" takes the instance for pending and does not look at it (5 s): it
+ * registers right after the launch (well within this, on AWS), and EC2 publishes no shortest boot. An instance that
+ * runs sooner is found by the watcher's look at new waiters within a second, so this trades one DescribeInstances per
+ * build against nothing but that second (lambdas/instance-check/register.ts).
+ */
+export const PENDING_AFTER_LAUNCH_SECONDS = 5;
+/**
  * The watcher's pause between looks at the running waiters: 4 looks a second, one DescribeInstanceInformation each per
  * 50 waiting instances, the pause growing with the batches (lambdas/readiness-watcher/watch.ts), so Systems Manager
  * sees at most 4 calls a second from the stack, whatever the number of builds. Systems Manager publishes no rate for
@@ -88,6 +95,7 @@ export class Readiness extends Construct {
     instanceCheck.addEnvironment(ENV.poolTableName, table.tableName);
     instanceCheck.addEnvironment(ENV.readinessWatcher, watcher.functionName);
     instanceCheck.addEnvironment(ENV.readyWithinMs, String(READY_WITHIN_SECONDS * 1000));
+    instanceCheck.addEnvironment(ENV.pendingAfterLaunchMs, String(PENDING_AFTER_LAUNCH_SECONDS * 1000));
     for (const [name, value] of Object.entries(timing)) instanceCheck.addEnvironment(name, value);
     instanceCheck.addToRolePolicy(onPartition('RegisterWaiter', ['PutItem', 'UpdateItem', 'DeleteItem']));
     instanceCheck.addToRolePolicy(new iam.PolicyStatement({ sid: 'SettleOwnTask', actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }));

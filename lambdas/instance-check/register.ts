@@ -14,6 +14,8 @@ export interface RegisterEvent {
    * from executions started before it was passed: those are looked at, as before.
    */
   readonly capacitySource?: string;
+  /** When Launch Instance got it (ISO 8601): a registration soon after a launch is the build's first. */
+  readonly launchedAt?: string;
   readonly taskToken: string;
   readonly executionName: string;
   /** The job's horizon and the build's wait (from the poller): Run Build's first wait is computed from them. */
@@ -26,6 +28,7 @@ export interface RegisterContext {
   readonly table: PoolTable;
   readonly watcherFunction: string;
   readonly readyWithinMs: number;
+  readonly pendingAfterLaunchMs: number;
   readonly timing: WatchTiming;
 }
 
@@ -41,16 +44,25 @@ export type Registration = 'ready' | 'lost' | 'waiting';
 const GONE_STATES = new Set(['shutting-down', 'terminated']);
 
 /**
+ * A registration within ctx.pendingAfterLaunchMs of RunInstances (lib/readiness.ts PENDING_AFTER_LAUNCH_SECONDS): the
+ * build's first, right after its launch. Not a pool member's, and not a later one (a registration that came late, or
+ * the one after the input URL aged past its refresh, 5 minutes on), whose instance may well be ready: those look.
+ */
+function justLaunched(event: RegisterEvent, ctx: RegisterContext, now: Date): boolean {
+  return event.capacitySource === 'launched' && event.launchedAt !== undefined && now.getTime() - Date.parse(event.launchedAt) < ctx.pendingAfterLaunchMs;
+}
+
+/**
  * Registers the build with the readiness watcher, then looks once itself: a build that is already ready (a hot pool
  * instance) or already lost is settled here, without waiting for a watcher's round. The waiter is written BEFORE the
  * look, so an EC2 state-change event that arrives after the look finds it, and one that arrived before is covered by
- * the look. An instance RunInstances has just launched is not looked at: it is pending (RunInstances answers so:
- * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html) for the whole of its boot, so the look
- * could only say so, one DescribeInstances per build (half of all the stack's at 1,000 builds: issue #16's budget);
- * its state-change events reach the waiter, and one that came before the waiter was written, or never came (EventBridge
- * delivers on a best-effort basis), is found by the watcher's safety net, which asks EC2 about every waiter no event has
- * confirmed, once a period (lambdas/readiness-watcher/watch.ts). Whoever takes the waiter out of the table (here, the watcher, the event handler) settles the task, once.
- * A throttled look is no answer: the watcher looks again. Any other failure is ReadinessRegistrationFailed, which the
+ * the look. An instance RunInstances has just launched is not looked at (justLaunched): it is pending (RunInstances
+ * answers so: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html) for its boot, so the look
+ * would say so, one DescribeInstances per build (half of all the stack's at 1,000 builds: issue #16's budget); its
+ * state-change events reach the waiter, and one that came before the waiter was written is found by the watcher's look
+ * at new waiters within a second, one that never came (EventBridge delivers on a best-effort basis) by that look or
+ * the watcher's safety net (lambdas/readiness-watcher/watch.ts). Whoever takes the waiter out of the table (here, the
+ * watcher, the event handler) settles the task, once. A throttled look is no answer: the watcher looks again. Any other failure is ReadinessRegistrationFailed, which the
  * state machine retries with a new token (the waiter is replaced).
  */
 export async function register(event: RegisterEvent, ctx: RegisterContext, now: () => Date = () => new Date()): Promise<Registration> {
@@ -68,7 +80,7 @@ export async function register(event: RegisterEvent, ctx: RegisterContext, now: 
       waitTimeoutSeconds: event.waitTimeoutSeconds,
     };
     await putWaiter(ctx.table, waiter);
-    const settled = event.capacitySource === 'launched' ? null : await lookOnce(waiter, ctx, now);
+    const settled = justLaunched(event, ctx, registeredAt) ? null : await lookOnce(waiter, ctx, now);
     if (settled) return settled;
     await kickWatcher(ctx.table, ctx.watcherFunction, ctx.timing, now());
     return 'waiting';

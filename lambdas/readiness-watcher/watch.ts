@@ -55,9 +55,9 @@ const TIMEOUT_MARGIN_MS = 5000;
 
 /**
  * What a watcher remembers between its rounds: each waiter's whole item (read once: its token does not change while
- * its registration stands), when EC2 was last asked about each waiter, the last safety net, the waiters that ran at
- * the last round and where the rotation through them stands (one batch of them is asked about while the table is
- * read again: the two calls overlap).
+ * its registration stands), when EC2 was last asked about each waiter, the new waiters EC2 has not answered about
+ * yet, the last safety net, the waiters that ran at the last round and where the rotation through them stands (one
+ * batch of them is asked about while the table is read again: the two calls overlap).
  */
 interface Memory {
   readonly waiters: Map<string, Waiter>;
@@ -65,6 +65,8 @@ interface Memory {
   heads: readonly WaiterHead[];
   readAt: number;
   readonly ec2LookedAt: Map<string, number>;
+  /** Pending waiters seen new whose instance EC2 has not yet answered about (a failed or too early look is tried again). */
+  readonly unanswered: Set<string>;
   lastSafetyNetAt: number;
   running: readonly string[];
   /** The last instance asked about: the next batch starts after it (by id, so waiters leaving do not shift the turn). */
@@ -115,7 +117,7 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
   const remaining = ctx.remainingMs ?? (() => Infinity);
   const lease = leaseMs(ctx.timing);
   const stopAt = now() + ctx.timing.runMs;
-  const memory: Memory = { waiters: new Map(), heads: [], readAt: -Infinity, ec2LookedAt: new Map(), lastSafetyNetAt: now(), running: [], lastAsked: '' };
+  const memory: Memory = { waiters: new Map(), heads: [], readAt: -Infinity, ec2LookedAt: new Map(), unanswered: new Set(), lastSafetyNetAt: now(), running: [], lastAsked: '' };
   let renewedAt = -Infinity;
   let idleSince: number | null = null;
   let backoffMs = 0;
@@ -194,10 +196,12 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   }
   const seen = new Set(heads.map((h) => h.instanceId));
   for (const id of memory.ec2LookedAt.keys()) if (!seen.has(id)) memory.ec2LookedAt.delete(id);
+  for (const id of memory.unanswered) if (!seen.has(id)) memory.unanswered.delete(id);
   for (const id of memory.waiters.keys()) if (!seen.has(id)) memory.waiters.delete(id);
   // A waiter seen for the first time (or registered again, with a new token) is read whole, once.
   const unread = heads.filter((h) => memory.waiters.get(h.instanceId)?.registeredAt !== h.registeredAt).map((h) => h.instanceId);
   if (unread.length > 0) for (const w of await getWaiters(ctx.table, unread)) memory.waiters.set(w.instanceId, w);
+  for (const id of unread) memory.unanswered.add(id);
   const waiters = heads.flatMap((h) => {
     const whole = memory.waiters.get(h.instanceId);
     return whole && whole.registeredAt === h.registeredAt ? [{ ...whole, state: h.state }] : [];
@@ -245,31 +249,37 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   const safety = safetyNetMs(ctx.timing);
   const due = now() - memory.lastSafetyNetAt >= safety;
   if (due) memory.lastSafetyNetAt = now();
-  // EC2 is asked about the pending waiters registered since the last read (a freshly launched instance is not looked at
-  // when it registers: lambdas/instance-check/register.ts), all in one call: its running event may have come before its
-  // waiter was written, when the registration came late. At most one call a read (a second), whatever the number of
-  // builds. Then, every safety-net period, about every waiter EC2 was not asked about within it.
-  const fresh = new Set(unread);
+  // EC2 is asked about the pending waiters registered since they were last read (a freshly launched instance is not
+  // looked at when it registers: lambdas/instance-check/register.ts): its running event may have come before its waiter
+  // was written, when the registration came late. On rounds that read the table (a second), one call per 100 of them,
+  // whatever the number of builds; asked again at the next read until EC2 answers about them (a failed call, an id not
+  // visible yet: https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html), for a safety-net period.
+  // Then, every safety-net period, about every waiter EC2 was not asked about within it.
+  for (const w of live) if (w.state !== 'pending' || now() - Date.parse(w.registeredAt) >= safety) memory.unanswered.delete(w.instanceId);
   const stale = live.filter(
-    (w) =>
-      (fresh.has(w.instanceId) && w.state === 'pending' && now() - Date.parse(w.registeredAt) < safety) ||
-      (due && now() - (memory.ec2LookedAt.get(w.instanceId) ?? Date.parse(w.registeredAt)) >= safety),
+    (w) => (reading && memory.unanswered.has(w.instanceId)) || (due && now() - (memory.ec2LookedAt.get(w.instanceId) ?? Date.parse(w.registeredAt)) >= safety),
   );
   if (stale.length > 0) {
     const states = await ctx.calls.instanceStates(stale.map((w) => w.instanceId));
-    for (const w of stale) {
-      memory.ec2LookedAt.set(w.instanceId, now());
-      const s = states.get(w.instanceId);
-      if (!s) continue; // not visible yet (EC2 is eventually consistent): giveUpAt bounds it
-      if (s.state === 'running' && w.state === 'pending') {
-        await markRunning(ctx.table, w.instanceId);
-        runsNow(memory, w.instanceId);
-      }
-      if (LIVE_STATES.has(s.state)) continue;
-      if (now() - Date.parse(w.registeredAt) < safety && !GONE_STATES.has(s.state)) continue;
-      const why = s.reason ? ` (${s.reason})` : '';
-      if (await settle(w, (t) => ctx.calls.fail(t.taskToken, 'InstanceLost', `instance ${w.instanceId} is ${s.state}${why} before the build finished starting`))) lost++;
-    }
+    // Each waiter's writes run together, not one after another: a look can find 50 builds' instances running at once
+    // (registrations that came late, on a busy account), and 50 writes in a row would hold up the agents' next look.
+    const outcomes = await Promise.all(
+      stale.map(async (w) => {
+        memory.ec2LookedAt.set(w.instanceId, now());
+        const s = states.get(w.instanceId);
+        if (!s) return false; // not visible yet (EC2 is eventually consistent): asked again, and giveUpAt bounds it
+        memory.unanswered.delete(w.instanceId);
+        if (s.state === 'running' && w.state === 'pending') {
+          runsNow(memory, w.instanceId);
+          await markRunning(ctx.table, w.instanceId);
+        }
+        if (LIVE_STATES.has(s.state)) return false;
+        if (now() - Date.parse(w.registeredAt) < safety && !GONE_STATES.has(s.state)) return false;
+        const why = s.reason ? ` (${s.reason})` : '';
+        return settle(w, (t) => ctx.calls.fail(t.taskToken, 'InstanceLost', `instance ${w.instanceId} is ${s.state}${why} before the build finished starting`));
+      }),
+    );
+    lost += outcomes.filter(Boolean).length;
   }
   return { waiting: live.length - ready.length - lost, running: memory.running.length, resumed, failed: failed + lost };
 }

@@ -108,6 +108,11 @@ export function loadReadyWithinMs(env: NodeJS.ProcessEnv = process.env): number 
   return positiveMs(env, ENV.readyWithinMs);
 }
 
+/** How soon after its launch a registration does not look at the instance (lambdas/instance-check/register.ts). */
+export function loadPendingAfterLaunchMs(env: NodeJS.ProcessEnv = process.env): number {
+  return positiveMs(env, ENV.pendingAfterLaunchMs);
+}
+
 /** The readiness watcher's timing (lambdas/shared/readiness.ts WatchTiming). */
 export function loadWatchTiming(env: NodeJS.ProcessEnv = process.env): { tickMs: number; runMs: number } {
   return { tickMs: positiveMs(env, ENV.watchTickMs), runMs: positiveMs(env, ENV.watchRunMs) };

@@ -162,6 +162,25 @@ describe('the readiness watcher', () => {
     ]);
   });
 
+  it('asks again at the next read when its look at new waiters failed or EC2 did not know them yet, until EC2 answers', async () => {
+    for (const i of [1, 2]) await putWaiter(t, waiter(i, 'pending', { registeredAt: new Date(T0 - 500).toISOString() }));
+    const aws = fakeAws(new Set(), new Map([[id(1), { state: 'pending', reason: '' }]]));
+    let refusals = 1;
+    const calls: WatchCalls = {
+      ...aws.calls,
+      instanceStates: async (ids) => {
+        if (refusals-- > 0) throw Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' });
+        return aws.calls.instanceStates(ids);
+      },
+    };
+    const c = clock();
+    await lease('w1');
+    // Three reads of the table, 400 ms apart (with the backoff after the refused call), all within the safety-net period.
+    await runWatcher('w1', { table: t, timing, calls, now: c.now, sleep: c.sleep, remainingMs: () => (c.now() - T0 < 1_500 ? Infinity : 0) });
+    // The refused look is not counted (fakeAws logs answered calls): then both asked; then only id(2), which EC2 did not know.
+    expect(aws.log.ec2Calls.slice(0, 2)).toEqual([[id(1), id(2)], [id(2)]]);
+  });
+
   it('does not take a just-registered pool member that still reads "stopped" for lost (EC2 is eventually consistent); a terminated one it fails', async () => {
     for (const i of [1, 2]) await putWaiter(t, waiter(i, 'pending', { registeredAt: new Date(T0 - 500).toISOString() }));
     const aws = fakeAws(new Set(), new Map<string, InstanceState>([
@@ -279,10 +298,12 @@ describe('the readiness watcher', () => {
     const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 12_000 }, calls: aws.calls, now: c.now, sleep: c.sleep });
     expect(summary.stopped).toBe('hand-over');
     expect(c.now() - T0).toBeGreaterThanOrEqual(12_000);
-    // Within its run (120 rounds), EC2 was asked about the pending instance once per safety-net period (2 s): flat, not per round.
+    // Within its run (120 rounds), EC2, which never knew the instance, was asked about it at each read of the table
+    // (every 4 rounds) while it was new (its first safety-net period, 2 s: 5 reads), then once per safety-net period
+    // (4 more): flat, never per round.
     expect(summary.rounds).toBeGreaterThan(100);
-    expect(aws.log.ec2Calls.length).toBeLessThanOrEqual(6);
-    expect(aws.log.ec2Calls.length).toBeGreaterThanOrEqual(5);
+    expect(aws.log.ec2Calls.length).toBeLessThanOrEqual(10);
+    expect(aws.log.ec2Calls.length).toBeGreaterThanOrEqual(9);
   });
 
   it('asks about the running waiters it reads in its first round: a watcher that hands over after each round still resumes them', async () => {

@@ -21,7 +21,7 @@ const ssm = mockClient(SSMClient);
 const sfn = mockClient(SFNClient);
 const lambda = mockClient(LambdaClient);
 const timing = { tickMs: 100, runMs: 60_000 };
-const ctx = () => ({ table: t, watcherFunction: 'watcher-fn', readyWithinMs: 1_320_000, timing });
+const ctx = () => ({ table: t, watcherFunction: 'watcher-fn', readyWithinMs: 1_320_000, pendingAfterLaunchMs: 5_000, timing });
 let n = 0;
 const event = (): RegisterEvent => ({
   instanceId: `i-0${(++n).toString(16).padStart(16, '0')}`,
@@ -82,7 +82,7 @@ describe('registering a build with the readiness watcher', () => {
   });
 
   it('does not look at an instance RunInstances has just launched: it waits, pending, for its state-change events and the watcher', async () => {
-    const e = { ...event(), capacitySource: 'launched' };
+    const e = { ...event(), capacitySource: 'launched', launchedAt: new Date(Date.now() - 2_000).toISOString() };
     // Were it looked at, this would settle it at once (as for a hot pool member): the look is what is left out.
     ec2.on(DescribeInstancesCommand).resolves(instance(e.instanceId, 'running'));
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: e.instanceId, PingStatus: 'Online' }] });
@@ -91,6 +91,14 @@ describe('registering a build with the readiness watcher', () => {
     expect(ssm).not.toHaveReceivedCommand(DescribeInstanceInformationCommand);
     expect((await listWaiters(t)).find((w) => w.instanceId === e.instanceId)).toMatchObject({ taskToken: e.taskToken, state: 'pending' });
     expect(lambda).toHaveReceivedCommandWith(InvokeCommand, { FunctionName: 'watcher-fn', InvocationType: 'Event' });
+  });
+
+  it('looks at a launched instance registered later than pendingAfterLaunchMs (late, or again to refresh its input URL): it may be ready at once', async () => {
+    const e = { ...event(), capacitySource: 'launched', launchedAt: new Date(Date.now() - 6_000).toISOString() };
+    ec2.on(DescribeInstancesCommand).resolves(instance(e.instanceId, 'running'));
+    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: e.instanceId, PingStatus: 'Online' }] });
+    expect(await register(e, ctx())).toBe('ready');
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: e.taskToken });
   });
 
   it('looks at a pool member it was given (hot or stopped): a hot one may be ready at once', async () => {

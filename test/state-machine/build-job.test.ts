@@ -147,7 +147,7 @@ describe('build-job.asl.json', () => {
     expect(checks).toBe(5);
     const payload = (inputs.find((i) => i.name === 'Is Instance Ready?')!.input as { Payload: Record<string, unknown> }).Payload;
     // capacitySource as Launch Instance gave it: a just-launched instance is not looked at (lambdas/instance-check/register.ts).
-    expect(payload).toMatchObject({ instanceId: expect.any(String), capacitySource: 'launched', taskToken: expect.any(String), executionName: expect.any(String) });
+    expect(payload).toMatchObject({ instanceId: expect.any(String), capacitySource: 'launched', launchedAt: 'now', taskToken: expect.any(String), executionName: expect.any(String) });
     expect(calls.slice(-2)).toEqual(['Release Instance', 'Report Result']);
     expect(reported).toMatchObject({ errors: { waitForInstance: { Error: 'ReadinessRegistrationFailed' } } });
   });

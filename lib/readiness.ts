@@ -12,12 +12,16 @@ import { BuildActionFunction } from './lambda-function';
 /** How long a build waits for its instance's agent before it gives up: about 22 minutes, for slow first boots of Windows. */
 export const READY_WITHIN_SECONDS = 1320;
 /**
- * How soon after RunInstances "Is Instance Ready?" takes the instance for pending and does not look at it (5 s): it
- * registers right after the launch (well within this, on AWS), and EC2 publishes no shortest boot. An instance that
- * runs sooner is found by the watcher's look at new waiters within a second, so this trades one DescribeInstances per
- * build against nothing but that second (lambdas/instance-check/register.ts).
+ * How long after RunInstances a registration of its instance is the build's first (4 minutes), which does not look at
+ * the instance: the state machine registers a build right after its launch, and again only once its input URL is
+ * older than 5 minutes (lambdas/shared/artifacts.ts REFRESH_AFTER_SECONDS; the URL is signed after the launch), which
+ * looks and is resumed at once if the instance is ready. A first registration's look would find the instance pending
+ * (it comes right after the launch, on AWS) and cost a DescribeInstances per build; under load, when registrations
+ * come late and many at once, a look and the settling after it made registration the bottleneck (measured: its
+ * invocations queued and held Lambda's concurrency). The watcher's look at new waiters, one call a second for all of
+ * them, finds an instance that already runs (lambdas/instance-check/register.ts, lambdas/readiness-watcher/watch.ts).
  */
-export const PENDING_AFTER_LAUNCH_SECONDS = 5;
+export const FIRST_REGISTRATION_SECONDS = 240;
 /**
  * The watcher's pause between looks at the running waiters: 4 looks a second, one DescribeInstanceInformation each per
  * 50 waiting instances, the pause growing with the batches (lambdas/readiness-watcher/watch.ts), so Systems Manager
@@ -95,7 +99,7 @@ export class Readiness extends Construct {
     instanceCheck.addEnvironment(ENV.poolTableName, table.tableName);
     instanceCheck.addEnvironment(ENV.readinessWatcher, watcher.functionName);
     instanceCheck.addEnvironment(ENV.readyWithinMs, String(READY_WITHIN_SECONDS * 1000));
-    instanceCheck.addEnvironment(ENV.pendingAfterLaunchMs, String(PENDING_AFTER_LAUNCH_SECONDS * 1000));
+    instanceCheck.addEnvironment(ENV.firstRegistrationMs, String(FIRST_REGISTRATION_SECONDS * 1000));
     for (const [name, value] of Object.entries(timing)) instanceCheck.addEnvironment(name, value);
     instanceCheck.addToRolePolicy(onPartition('RegisterWaiter', ['PutItem', 'UpdateItem', 'DeleteItem']));
     instanceCheck.addToRolePolicy(new iam.PolicyStatement({ sid: 'SettleOwnTask', actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }));

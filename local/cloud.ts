@@ -126,7 +126,7 @@ export interface FunctionErrorRecord extends FunctionError {
 }
 
 /** Variables whose value is a duration in milliseconds: the local cloud runs them in simulated time. */
-const SIMULATED_MS_VARIABLES: string[] = [ENV.checkWatchMs, ENV.eventGraceMs, ENV.refillWatchMs, ENV.readyWithinMs, ENV.pendingAfterLaunchMs, ENV.watchTickMs, ENV.watchRunMs];
+const SIMULATED_MS_VARIABLES: string[] = [ENV.checkWatchMs, ENV.eventGraceMs, ENV.refillWatchMs, ENV.readyWithinMs, ENV.firstRegistrationMs, ENV.watchTickMs, ENV.watchRunMs];
 /**
  * The readiness watcher's tick, in real ms, is never shorter than this here: at 20 ms a simulated second its 250 ms
  * would be 5 real ms, a loop that would take this machine's cores from the builds (every call is authorized against

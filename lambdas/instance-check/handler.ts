@@ -1,5 +1,5 @@
 import type { Handler } from 'aws-lambda';
-import { loadCheckWatchMs, loadPendingAfterLaunchMs, loadReadinessWatcher, loadReadyWithinMs, loadWatchTiming } from '../shared/config';
+import { loadCheckWatchMs, loadFirstRegistrationMs, loadReadinessWatcher, loadReadyWithinMs, loadWatchTiming } from '../shared/config';
 import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
@@ -25,7 +25,7 @@ const registration = {
   table: poolTableFromEnv(),
   watcherFunction: loadReadinessWatcher(),
   readyWithinMs: loadReadyWithinMs(),
-  pendingAfterLaunchMs: loadPendingAfterLaunchMs(),
+  firstRegistrationMs: loadFirstRegistrationMs(),
   timing: loadWatchTiming(),
 };
 /** Looks while EC2 says pending: EC2 only, 2 a second (the agent cannot be online yet). */

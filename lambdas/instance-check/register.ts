@@ -28,7 +28,7 @@ export interface RegisterContext {
   readonly table: PoolTable;
   readonly watcherFunction: string;
   readonly readyWithinMs: number;
-  readonly pendingAfterLaunchMs: number;
+  readonly firstRegistrationMs: number;
   readonly timing: WatchTiming;
 }
 
@@ -44,26 +44,26 @@ export type Registration = 'ready' | 'lost' | 'waiting';
 const GONE_STATES = new Set(['shutting-down', 'terminated']);
 
 /**
- * A registration within ctx.pendingAfterLaunchMs of RunInstances (lib/readiness.ts PENDING_AFTER_LAUNCH_SECONDS): the
- * build's first, right after its launch. Not a pool member's, and not a later one (a registration that came late, or
- * the one after the input URL aged past its refresh, 5 minutes on), whose instance may well be ready: those look.
+ * A registration within ctx.firstRegistrationMs of RunInstances (lib/readiness.ts FIRST_REGISTRATION_SECONDS): the
+ * build's first, after its launch. Not a pool member's, and not the one after the input URL aged past its refresh (5
+ * minutes on), whose instance may well be ready: those look.
  */
-function justLaunched(event: RegisterEvent, ctx: RegisterContext, now: Date): boolean {
-  return event.capacitySource === 'launched' && event.launchedAt !== undefined && now.getTime() - Date.parse(event.launchedAt) < ctx.pendingAfterLaunchMs;
+function firstAfterLaunch(event: RegisterEvent, ctx: RegisterContext, now: Date): boolean {
+  return event.capacitySource === 'launched' && event.launchedAt !== undefined && now.getTime() - Date.parse(event.launchedAt) < ctx.firstRegistrationMs;
 }
 
 /**
  * Registers the build with the readiness watcher, then looks once itself: a build that is already ready (a hot pool
  * instance) or already lost is settled here, without waiting for a watcher's round. The waiter is written BEFORE the
  * look, so an EC2 state-change event that arrives after the look finds it, and one that arrived before is covered by
- * the look. An instance RunInstances has just launched is not looked at (justLaunched): it is pending (RunInstances
- * answers so: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html) for its boot, so the look
- * would say so, one DescribeInstances per build (half of all the stack's at 1,000 builds: issue #16's budget); its
- * state-change events reach the waiter, and one that came before the waiter was written is found by the watcher's look
- * at new waiters within a second, one that never came (EventBridge delivers on a best-effort basis) by that look or
- * the watcher's safety net (lambdas/readiness-watcher/watch.ts). Whoever takes the waiter out of the table (here, the
- * watcher, the event handler) settles the task, once. A throttled look is no answer: the watcher looks again. Any other failure is ReadinessRegistrationFailed, which the
- * state machine retries with a new token (the waiter is replaced).
+ * the look. A build's first registration after RunInstances is not looked at (firstAfterLaunch): its instance is
+ * pending then (RunInstances answers so: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html),
+ * so the look would cost a DescribeInstances per build (half of all the stack's at 1,000 builds: issue #16's budget)
+ * to say so; its state-change events reach the waiter, and one that came before the waiter was written, or never came
+ * (EventBridge delivers on a best-effort basis), is found by the watcher's look at new waiters within a second or its
+ * safety net (lambdas/readiness-watcher/watch.ts). Whoever takes the waiter out of the table (here, the watcher, the
+ * event handler) settles the task, once. A throttled look is no answer: the watcher looks again. Any other failure is
+ * ReadinessRegistrationFailed, which the state machine retries with a new token (the waiter is replaced).
  */
 export async function register(event: RegisterEvent, ctx: RegisterContext, now: () => Date = () => new Date()): Promise<Registration> {
   try {
@@ -80,7 +80,7 @@ export async function register(event: RegisterEvent, ctx: RegisterContext, now: 
       waitTimeoutSeconds: event.waitTimeoutSeconds,
     };
     await putWaiter(ctx.table, waiter);
-    const settled = justLaunched(event, ctx, registeredAt) ? null : await lookOnce(waiter, ctx, now);
+    const settled = firstAfterLaunch(event, ctx, registeredAt) ? null : await lookOnce(waiter, ctx, now);
     if (settled) return settled;
     await kickWatcher(ctx.table, ctx.watcherFunction, ctx.timing, now());
     return 'waiting';

@@ -108,9 +108,9 @@ export function loadReadyWithinMs(env: NodeJS.ProcessEnv = process.env): number 
   return positiveMs(env, ENV.readyWithinMs);
 }
 
-/** How soon after its launch a registration does not look at the instance (lambdas/instance-check/register.ts). */
-export function loadPendingAfterLaunchMs(env: NodeJS.ProcessEnv = process.env): number {
-  return positiveMs(env, ENV.pendingAfterLaunchMs);
+/** How long after its launch a registration is the build's first, which does not look (lambdas/instance-check/register.ts). */
+export function loadFirstRegistrationMs(env: NodeJS.ProcessEnv = process.env): number {
+  return positiveMs(env, ENV.firstRegistrationMs);
 }
 
 /** The readiness watcher's timing (lambdas/shared/readiness.ts WatchTiming). */

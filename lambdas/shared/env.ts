@@ -27,8 +27,8 @@ export const ENV = {
   readinessWatcher: 'READINESS_WATCHER',
   /** How long a build waits for its instance's agent to come online before it gives up. */
   readyWithinMs: 'READY_WITHIN_MS',
-  /** How soon after its launch "Is Instance Ready?" leaves an instance to its events and the watcher, unlooked at. */
-  pendingAfterLaunchMs: 'PENDING_AFTER_LAUNCH_MS',
+  /** How long after its launch a registration is the build's first, which leaves the instance to its events and the watcher. */
+  firstRegistrationMs: 'FIRST_REGISTRATION_MS',
   /** The readiness watcher's pause between looks at the running waiters. */
   watchTickMs: 'WATCH_TICK_MS',
   /** How long one readiness watcher invocation runs before it hands over. */

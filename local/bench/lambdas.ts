@@ -35,7 +35,7 @@ const STACK_CONFIG: FunctionConfig = {
   [ENV.refillWatchMs]: '50000',
   [ENV.readinessWatcher]: 'Ec2BuildAction-ReadinessWatcher',
   [ENV.readyWithinMs]: '1320000',
-  [ENV.pendingAfterLaunchMs]: '5000',
+  [ENV.firstRegistrationMs]: '240000',
   [ENV.watchTickMs]: String(WATCH_TICK_MS),
   [ENV.watchRunMs]: '60000',
   [ENV.parameterPrefixes]: '',

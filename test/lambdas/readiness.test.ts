@@ -21,7 +21,7 @@ const ssm = mockClient(SSMClient);
 const sfn = mockClient(SFNClient);
 const lambda = mockClient(LambdaClient);
 const timing = { tickMs: 100, runMs: 60_000 };
-const ctx = () => ({ table: t, watcherFunction: 'watcher-fn', readyWithinMs: 1_320_000, pendingAfterLaunchMs: 5_000, timing });
+const ctx = () => ({ table: t, watcherFunction: 'watcher-fn', readyWithinMs: 1_320_000, firstRegistrationMs: 240_000, timing });
 let n = 0;
 const event = (): RegisterEvent => ({
   instanceId: `i-0${(++n).toString(16).padStart(16, '0')}`,
@@ -93,8 +93,8 @@ describe('registering a build with the readiness watcher', () => {
     expect(lambda).toHaveReceivedCommandWith(InvokeCommand, { FunctionName: 'watcher-fn', InvocationType: 'Event' });
   });
 
-  it('looks at a launched instance registered later than pendingAfterLaunchMs (late, or again to refresh its input URL): it may be ready at once', async () => {
-    const e = { ...event(), capacitySource: 'launched', launchedAt: new Date(Date.now() - 6_000).toISOString() };
+  it('looks at a launched instance when it registers again to refresh its input URL (5 minutes after the launch): it may be ready at once', async () => {
+    const e = { ...event(), capacitySource: 'launched', launchedAt: new Date(Date.now() - 5 * 60_000).toISOString() };
     ec2.on(DescribeInstancesCommand).resolves(instance(e.instanceId, 'running'));
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: e.instanceId, PingStatus: 'Online' }] });
     expect(await register(e, ctx())).toBe('ready');

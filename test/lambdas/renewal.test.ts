@@ -10,7 +10,7 @@ import type { BuildWait, JobRenewal } from '../../lambdas/shared/types';
 import { invoke } from '../fixtures/lambda';
 
 process.env.CHECK_WATCH_MS = '20000';
-Object.assign(process.env, { POOL_TABLE_NAME: 'pool', READINESS_WATCHER: 'watcher', READY_WITHIN_MS: '1320000', WATCH_TICK_MS: '100', WATCH_RUN_MS: '60000' });
+Object.assign(process.env, { POOL_TABLE_NAME: 'pool', READINESS_WATCHER: 'watcher', READY_WITHIN_MS: '1320000', FIRST_REGISTRATION_MS: '240000', WATCH_TICK_MS: '100', WATCH_RUN_MS: '60000' });
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { handler: instanceCheck } = require('../../lambdas/instance-check/handler') as typeof import('../../lambdas/instance-check/handler');
 

@@ -1,7 +1,7 @@
 import { describeInstanceState } from '../shared/ec2';
 import { errorCode, ReadinessRegistrationFailedError, THROTTLING_CODES } from '../shared/errors';
 import type { PoolTable } from '../shared/pool-store';
-import { kickWatcher, readyOutput, type WatchTiming } from '../shared/readiness';
+import { GONE_STATES, kickWatcher, readyOutput, type WatchTiming } from '../shared/readiness';
 import { markRunning, putWaiter, takeWaiter, type Waiter } from '../shared/readiness-table';
 import { failTask, resumeTask } from '../shared/sfn';
 import { agentPingStatus } from '../shared/ssm';
@@ -34,14 +34,6 @@ export interface RegisterContext {
 
 /** What registration found: ready at once (resumed here), lost (failed here), or waiting for the watcher. */
 export type Registration = 'ready' | 'lost' | 'waiting';
-
-/**
- * What registration's one look takes for a lost instance. Not "stopping" or "stopped": a stopped pool member the
- * launcher has just started may still read as stopped (EC2's reads are eventually consistent:
- * https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html); the watcher's safety net and the state-change
- * events decide those.
- */
-const GONE_STATES = new Set(['shutting-down', 'terminated']);
 
 /**
  * A registration within ctx.firstRegistrationMs of RunInstances (lib/readiness.ts FIRST_REGISTRATION_SECONDS): the

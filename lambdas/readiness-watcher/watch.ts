@@ -1,6 +1,6 @@
 import { errorCode, THROTTLING_CODES } from '../shared/errors';
 import type { PoolTable } from '../shared/pool-store';
-import { leaseMs, readyOutput, type WatchTiming } from '../shared/readiness';
+import { GONE_STATES, leaseMs, readyOutput, type WatchTiming } from '../shared/readiness';
 import { getWaiters, listWaiterHeads, markRunning, releaseLease, takeLease, takeWaiter, type Waiter, type WaiterHead } from '../shared/readiness-table';
 import { AGENTS_PER_CALL } from '../shared/ssm';
 import type { InstanceState } from '../shared/ec2';
@@ -38,12 +38,6 @@ export interface WatchSummary {
 
 /** EC2 states in which the instance can still become ready. */
 const LIVE_STATES = new Set(['pending', 'running']);
-/**
- * What a waiter registered within the last safety-net period must read to be taken for lost: a stopped pool member the
- * launcher has just started may still read "stopping" or "stopped" for a while (EC2's reads are eventually consistent:
- * https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html), as in registration's own look.
- */
-const GONE_STATES = new Set(['shutting-down', 'terminated']);
 /**
  * The longest pause after throttling, in ticks (2 s with the stack's 250 ms, as the per-build check had), so that a
  * scaled clock scales it too: in real ms, the local cloud's 20 ms a simulated second made it 100 simulated seconds, and

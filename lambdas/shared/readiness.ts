@@ -29,6 +29,15 @@ export interface WatchTiming {
 /** The lease outlives a quarter of a run: a watcher that died is replaced within that, by the next kick or the schedule. */
 export const leaseMs = (t: WatchTiming) => Math.max(t.runMs / 4, 10 * t.tickMs);
 
+/**
+ * What a look at EC2 soon after a build registered takes for a lost instance (registration's own look, and the
+ * watcher's within a safety-net period of the registration). Not "stopping" or "stopped": a stopped pool member the
+ * launcher has just started may still read as stopped (EC2's reads are eventually consistent:
+ * https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html); the watcher's later looks and the
+ * state-change events decide those.
+ */
+export const GONE_STATES: ReadonlySet<string> = new Set(['shutting-down', 'terminated']);
+
 /** What starts the watcher: an "Is Instance Ready?" registration, the watcher's own hand-over, or its schedule. */
 export interface WatcherEvent {
   /** The lease the caller took for the new watcher; absent from the schedule, which takes its own. */

@@ -70,6 +70,15 @@ function clock(start = T0) {
   return { now: () => now, sleep: async (ms: number) => void (sleeps.push(ms), (now += ms)), sleeps, advance: (ms: number) => (now += ms) };
 }
 
+/** Lambda's remaining time as a watcher sees it, running out after `n` rounds. */
+function forRounds(n: number) {
+  let rounds = 0;
+  return () => (rounds++ < n ? Infinity : 0);
+}
+
+/** Registered half a second before T0, within any safety-net period: a waiter the watcher sees as new. */
+const justRegistered = { registeredAt: new Date(T0 - 500).toISOString() };
+
 async function lease(owner: string, at = T0) {
   expect(await takeLease(t, owner, new Date(at), 15_000)).toBe(true);
 }
@@ -142,14 +151,13 @@ describe('the readiness watcher', () => {
     // GIVEN three builds registered a moment ago whose instances were launched just before (not looked at when they
     // registered), one of them already running (its state-change event came before its waiter was written), and one
     // build registered long ago (the safety net's, not looked at again before its period)
-    for (const i of [1, 2, 3]) await putWaiter(t, waiter(i, 'pending', { registeredAt: new Date(T0 - 500).toISOString() }));
+    for (const i of [1, 2, 3]) await putWaiter(t, waiter(i, 'pending', justRegistered));
     await putWaiter(t, waiter(4, 'pending', { registeredAt: new Date(T0 - 3_600_000).toISOString(), giveUpAt: new Date(T0 + 60_000).toISOString() }));
     const aws = fakeAws(new Set([id(2)]), new Map([[id(2), { state: 'running', reason: '' }]]));
     const c = clock();
     await lease('w1');
     // WHEN the watcher runs for two rounds (its run, and so its safety-net period, as the stack's)
-    let rounds = 0;
-    await runWatcher('w1', { table: t, timing, calls: aws.calls, now: c.now, sleep: c.sleep, remainingMs: () => (rounds++ < 2 ? Infinity : 0) });
+    await runWatcher('w1', { table: t, timing, calls: aws.calls, now: c.now, sleep: c.sleep, remainingMs: forRounds(2) });
     // THEN one EC2 call about the three new ones, at the first round; the running one is asked about at the next round
     // (not at the next read of the table, a second later) and resumed
     expect(aws.log.ec2Calls).toEqual([[id(1), id(2), id(3)]]);
@@ -163,7 +171,7 @@ describe('the readiness watcher', () => {
   });
 
   it('asks again at the next read when its look at new waiters failed or EC2 did not know them yet, until EC2 answers', async () => {
-    for (const i of [1, 2]) await putWaiter(t, waiter(i, 'pending', { registeredAt: new Date(T0 - 500).toISOString() }));
+    for (const i of [1, 2]) await putWaiter(t, waiter(i, 'pending', justRegistered));
     const aws = fakeAws(new Set(), new Map([[id(1), { state: 'pending', reason: '' }]]));
     let refusals = 1;
     const calls: WatchCalls = {
@@ -182,15 +190,14 @@ describe('the readiness watcher', () => {
   });
 
   it('does not take a just-registered pool member that still reads "stopped" for lost (EC2 is eventually consistent); a terminated one it fails', async () => {
-    for (const i of [1, 2]) await putWaiter(t, waiter(i, 'pending', { registeredAt: new Date(T0 - 500).toISOString() }));
+    for (const i of [1, 2]) await putWaiter(t, waiter(i, 'pending', justRegistered));
     const aws = fakeAws(new Set(), new Map<string, InstanceState>([
       [id(1), { state: 'stopped', reason: '' }],
       [id(2), { state: 'terminated', reason: 'Client.UserInitiatedShutdown' }],
     ]));
     const c = clock();
     await lease('w1');
-    let rounds = 0;
-    await runWatcher('w1', { table: t, timing, calls: aws.calls, now: c.now, sleep: c.sleep, remainingMs: () => (rounds++ < 2 ? Infinity : 0) });
+    await runWatcher('w1', { table: t, timing, calls: aws.calls, now: c.now, sleep: c.sleep, remainingMs: forRounds(2) });
     expect(aws.log.ec2Calls).toEqual([[id(1), id(2)]]);
     expect(aws.log.failed.map((f) => [f.token, f.error])).toEqual([['token-2', 'InstanceLost']]);
     expect((await listWaiters(t)).map((w) => w.instanceId)).toEqual([id(1)]);

@@ -134,6 +134,15 @@ const SIMULATED_MS_VARIABLES: string[] = [ENV.checkWatchMs, ENV.eventGraceMs, EN
  * what it is on AWS; slower clocks see the agents a little later in simulated time, never more often.
  */
 const MIN_WATCH_TICK_MS = 40;
+/**
+ * The execution-events handler's grace (the sweeper leaves an execution that ended abnormally to its status event for
+ * this long, lib/safety-nets.ts EVENT_GRACE_MS) is never shorter than this here, in real ms. On AWS the grace is 5
+ * minutes and the event and its handler take seconds; at 20 ms a simulated second it would be 6 real seconds, and this
+ * machine's own pauses are as long: a 100-job soak beside another suite measured the handler's first invocations at
+ * 8 s (worker start-up on busy cores), and the sweeper then released instances the handler was about to. Either answer
+ * keeps every promise (one result, the instance released) but the soak holds each safety net to its own job.
+ */
+export const MIN_EVENT_GRACE_MS = 20_000;
 
 /**
  * Everything a build job talks to, on this machine: CodePipeline, Step Functions, EC2 and SSM on
@@ -241,6 +250,9 @@ export class LocalCloud {
   get pickupBoundMs(): number {
     return Math.max(10_000, 5 * (this.timing.safetyPollMs ?? SAFETY_NET_POLL_MS));
   }
+
+  /** The sweeper's grace for an execution's status event, in real ms (MIN_EVENT_GRACE_MS): a test waits past it. */
+  eventGraceMs = MIN_EVENT_GRACE_MS;
 
   /** Installs a fault's hooks for one job. */
   injectFault(jobId: string, chaos: Chaos): void {
@@ -437,7 +449,10 @@ export class LocalCloud {
         if (name === ENV.jobRenewalSeconds && this.jobTimeouts) return String(this.jobTimeouts.renewalSeconds);
         if (!SIMULATED_MS_VARIABLES.includes(name)) return value;
         const scaled = Math.round((Number(value) * this.timing.msPerSecond) / 1000);
-        return String(name === ENV.watchTickMs ? Math.max(MIN_WATCH_TICK_MS, scaled) : scaled);
+        if (name === ENV.watchTickMs) return String(Math.max(MIN_WATCH_TICK_MS, scaled));
+        if (name !== ENV.eventGraceMs) return String(scaled);
+        this.eventGraceMs = Math.max(MIN_EVENT_GRACE_MS, scaled);
+        return String(this.eventGraceMs);
       },
       // A metric line goes to CloudWatch's metrics; any other line is printed, as before.
       (functionName, line) => {

@@ -141,7 +141,7 @@ describe('fleet slots of executions that ended without "Free Fleet Slot"', () =>
     expect(report.slots).toMatchObject({ freed: [`capped/${holder}`], resumed: 1 });
     await expect(within(60_000, second)).resolves.toMatchObject({ status: 'Succeeded' });
     // The lost end's job is failed by a later sweep, past the event grace.
-    await new Promise((r) => setTimeout(r, 7000));
+    await new Promise((r) => setTimeout(r, cloud.eventGraceMs + 1000));
     await cloud.sweep();
     await first;
   }, 240_000);

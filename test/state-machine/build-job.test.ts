@@ -200,6 +200,26 @@ describe('build-job.asl.json', () => {
     expect((reported.errors as object | undefined) ?? {}).not.toHaveProperty('releaseInstance');
   });
 
+  it.each([
+    ['Run Build', 'Ssm.ThrottlingException'],
+    ['Run Build', 'Ssm.SsmException'],
+    ['Upload Output Artifact', 'Ssm.ThrottlingException'],
+  ])('retries %s when Systems Manager throttles its SendCommand (%s: either name Step Functions may give it), then builds', async (state, error) => {
+    // GIVEN a SendCommand refused once for the account's rate, as 1,000 builds ready together may be
+    let attempts = 0;
+    const { calls, reported } = await execute({
+      [state]: () => {
+        attempts += 1;
+        if (attempts === 1) throw named(error, 'Rate exceeded (Service: Ssm, Error Code: ThrottlingException)');
+        return ok;
+      },
+    });
+    // THEN the state is retried and the job reports its build, not the refusal
+    expect(calls.filter((c) => c === state)).toHaveLength(2);
+    expect(calls[calls.length - 1]).toBe('Report Result');
+    expect(reported).not.toHaveProperty('errors');
+  });
+
   it('reports a release that keeps failing instead of leaving the job hanging', async () => {
     const { calls, reported } = await execute({ 'Release Instance': () => { throw named('Ec2.Ec2Exception', 'broken'); } });
     expect(calls.filter((c) => c === 'Release Instance')).toHaveLength(6);

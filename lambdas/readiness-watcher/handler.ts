@@ -40,11 +40,12 @@ export const handler: Handler<WatcherEvent, WatchSummary | { readonly stopped: '
     timing,
     calls,
     remainingMs: () => context.getRemainingTimeInMillis(),
+    ...(typeof event?.agentsAskedAt === 'number' ? { agentsAskedAt: event.agentsAskedAt } : {}),
     log: (message, details) => logger.warn(message, details),
   });
   if (summary.stopped === 'hand-over') {
     try {
-      await invokeAsync(context.invokedFunctionArn, { owner } satisfies WatcherEvent);
+      await invokeAsync(context.invokedFunctionArn, { owner, ...(summary.agentsAskedAt !== undefined ? { agentsAskedAt: summary.agentsAskedAt } : {}) } satisfies WatcherEvent);
     } catch (err) {
       // The schedule starts the next watcher within a minute, once this lease is back.
       logger.error('could not hand over to the next watcher', { error: (err as Error).message });

@@ -25,6 +25,8 @@ export interface WatchContext {
   /** What is left of the invocation (Lambda's context.getRemainingTimeInMillis). */
   readonly remainingMs?: () => number;
   readonly log?: (message: string, details: Record<string, unknown>) => void;
+  /** When the watcher this one took over from last asked Systems Manager (epoch ms): its first ask keeps the pace. */
+  readonly agentsAskedAt?: number;
 }
 
 /** What one watcher invocation did, and whether a successor must carry on. */
@@ -34,6 +36,8 @@ export interface WatchSummary {
   readonly failed: number;
   /** idle: nothing waits; lease-lost: another watcher holds the lease; hand-over: time is up and builds still wait. */
   readonly stopped: 'idle' | 'lease-lost' | 'hand-over';
+  /** When it last asked Systems Manager (epoch ms), for the watcher it hands over to; absent when it never did. */
+  readonly agentsAskedAt?: number;
 }
 
 /** EC2 states in which the instance can still become ready. */
@@ -65,6 +69,8 @@ interface Memory {
   running: readonly string[];
   /** The last instance asked about: the next batch starts after it (by id, so waiters leaving do not shift the turn). */
   lastAsked: string;
+  /** When Systems Manager was last asked (askAgents): never again within a tick. */
+  agentsAskedAt: number;
 }
 
 /**
@@ -111,11 +117,12 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
   const remaining = ctx.remainingMs ?? (() => Infinity);
   const lease = leaseMs(ctx.timing);
   const stopAt = now() + ctx.timing.runMs;
-  const memory: Memory = { waiters: new Map(), heads: [], readAt: -Infinity, ec2LookedAt: new Map(), unanswered: new Set(), lastSafetyNetAt: now(), running: [], lastAsked: '' };
+  const memory: Memory = { waiters: new Map(), heads: [], readAt: -Infinity, ec2LookedAt: new Map(), unanswered: new Set(), lastSafetyNetAt: now(), running: [], lastAsked: '', agentsAskedAt: ctx.agentsAskedAt ?? -Infinity };
   let renewedAt = -Infinity;
   let idleSince: number | null = null;
   let backoffMs = 0;
   const totals = { rounds: 0, resumed: 0, failed: 0 };
+  const asked = () => (Number.isFinite(memory.agentsAskedAt) ? { agentsAskedAt: memory.agentsAskedAt } : {});
   while (now() < stopAt && remaining() > TIMEOUT_MARGIN_MS) {
     if (now() - renewedAt >= lease / 3) {
       if (!(await takeLease(ctx.table, owner, new Date(now()), lease))) return { ...totals, stopped: 'lease-lost' };
@@ -149,15 +156,21 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
     }
     await sleep(pauseMs);
   }
-  return { ...totals, stopped: 'hand-over' };
+  return { ...totals, ...asked(), stopped: 'hand-over' };
 }
 
 /**
  * The online agents among a batch. Throttling is the round's to back off from; any other refusal (an instance id
  * Systems Manager calls invalid, say) is logged and counts as none online, so one bad instance delays its batch, not
  * every build: the safety net finds a lost instance within its period, and a build gives up at its giveUpAt.
+ * Never within a tick of the last ask (this watcher's, or the one's it took over from): a round's late ask, made after
+ * its read of the table, came less than a tick before the next round's, and the scale phase counted 5 calls within one
+ * second (issue #16's budget: under half of the 10 a second the README assumes for Systems Manager's reads).
  */
-async function askAgents(ctx: WatchContext, batch: readonly string[]): Promise<Set<string>> {
+async function askAgents(ctx: WatchContext, memory: Memory, now: () => number, batch: readonly string[]): Promise<Set<string>> {
+  const wait = memory.agentsAskedAt + ctx.timing.tickMs - now();
+  if (wait > 0) await (ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))))(wait);
+  memory.agentsAskedAt = now();
   try {
     return await ctx.calls.onlineAgents(batch);
   } catch (err) {
@@ -173,7 +186,7 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   // began to run since is asked about from the next round (its agent needs seconds after boot to register anyway).
   const batch = nextBatch(memory);
   const reading = now() - memory.readAt >= READ_EVERY_TICKS * ctx.timing.tickMs;
-  const [heads, asked] = await Promise.all([reading ? listWaiterHeads(ctx.table) : memory.heads, batch.length > 0 ? askAgents(ctx, batch) : new Set<string>()]);
+  const [heads, asked] = await Promise.all([reading ? listWaiterHeads(ctx.table) : memory.heads, batch.length > 0 ? askAgents(ctx, memory, now, batch) : new Set<string>()]);
   let online = asked;
   if (reading) {
     memory.heads = heads;
@@ -186,7 +199,7 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   if (batch.length === 0 && reading) {
     memory.running = heads.filter((h) => h.state === 'running').map((h) => h.instanceId);
     const late = nextBatch(memory);
-    if (late.length > 0) online = await askAgents(ctx, late);
+    if (late.length > 0) online = await askAgents(ctx, memory, now, late);
   }
   const seen = new Set(heads.map((h) => h.instanceId));
   for (const id of memory.ec2LookedAt.keys()) if (!seen.has(id)) memory.ec2LookedAt.delete(id);

@@ -68,6 +68,13 @@ export interface LatencyFigures {
   readonly samples: number;
   /** Every job's dispatch overhead, sorted, to show the spread around the median. */
   readonly dispatchSamplesMs: number[];
+  /**
+   * The overhead's two parts, medians: from the STARTED event to RunInstances (event, poller, execution, acknowledgement,
+   * launch) and from the agent online to the build command running (the readiness watcher's next look, the task's
+   * resumption, SendCommand), so that the budget shows where the time goes.
+   */
+  readonly beforeLaunchMs: number;
+  readonly afterOnlineMs: number;
 }
 
 /** Median over `runs` real-time jobs of our own overhead before and after the command (timing: with AWS's latencies or without). */
@@ -76,6 +83,8 @@ export async function latencies(runs: number, timing: CloudTiming = REAL_TIME): 
   try {
     const dispatch: number[] = [];
     const completion: number[] = [];
+    const beforeLaunch: number[] = [];
+    const afterOnline: number[] = [];
     for (let i = 0; i < runs; i++) {
       const s = checked(await runJob(cloud, { source: HELLO, command: 'true' }), 'latency job');
       const build = s.timeline.commands.find((c) => c.phase === 'build');
@@ -84,9 +93,18 @@ export async function latencies(runs: number, timing: CloudTiming = REAL_TIME): 
       if (!instance?.onlineAt) throw new Error('the build instance has no launch or online time');
       // Minus this instance's simulated boot and registration: from RunInstances to its agent online.
       dispatch.push(build.startedAt - s.timeline.startedEvent - (instance.onlineAt - instance.launchedAt));
+      beforeLaunch.push(instance.launchedAt - s.timeline.startedEvent);
+      afterOnline.push(build.startedAt - instance.onlineAt);
       completion.push(s.timeline.result - build.endedAt);
     }
-    return { dispatchOverheadMs: median(dispatch), completionLatencyMs: median(completion), samples: runs, dispatchSamplesMs: [...dispatch].sort((a, b) => a - b) };
+    return {
+      dispatchOverheadMs: median(dispatch),
+      completionLatencyMs: median(completion),
+      samples: runs,
+      dispatchSamplesMs: [...dispatch].sort((a, b) => a - b),
+      beforeLaunchMs: median(beforeLaunch),
+      afterOnlineMs: median(afterOnline),
+    };
   } finally {
     await cloud.stop();
   }

@@ -107,6 +107,7 @@ async function main(): Promise<void> {
   log(`details: 1-minute build ${one.transitions} transitions / ${one.lambdaInvocations} Lambda invocations; 60-minute build ${sixty.transitions} / ${sixty.lambdaInvocations}`);
   log(`         dispatch overhead of the ${lat.samples} jobs, sorted (ms): ${lat.dispatchSamplesMs.map((ms) => round(ms)).join(' ')}`);
   log(`         without AWS's simulated latencies, sorted (ms): ${own.dispatchSamplesMs.map((ms) => round(ms)).join(' ')}; AWS's share, measured: ${round(lat.dispatchOverheadMs - own.dispatchOverheadMs)} ms`);
+  log(`         of which, medians: STARTED event to RunInstances ${round(lat.beforeLaunchMs)} ms (${round(own.beforeLaunchMs)} without AWS's latencies), agent online to the build command ${round(lat.afterOnlineMs)} ms (${round(own.afterOnlineMs)})`);
   log(`         1 job ${c.oneJobMs} ms, 100 jobs ${c.hundredJobsMs} ms; staging ${round(st.stagedMs)} ms vs plain ${round(st.plainMs)} ms`);
   log(`         cache of ${cache.sizeMb} MB (${round(cache.archivedBytes / 1e6)} MB compressed): ${round(cache.cachedMs)} ms vs plain tar and untar through the store ${round(cache.plainMs)} ms, on the local disk ${round(cache.localTarMs)} ms (runs, cache/store/local: ${cache.samples.map((s) => `${s.cachedMs}/${round(s.plainMs)}/${round(s.localTarMs)}`).join(' ')})`);
   for (const line of fleetDetails) log(line);

@@ -342,4 +342,30 @@ describe('the readiness watcher', () => {
     expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-120']);
     expect(aws.log.agentCalls.every((ids) => ids.length === 50)).toBe(true);
   });
+
+  it('never asks Systems Manager twice within a tick, even when a round\'s ask comes after its read of the table, nor within a tick of the watcher it took over from', async () => {
+    // GIVEN a running build whose agent stays offline, and a table whose every request takes 40 ms (so a round that
+    // reads before it asks, its first, asks 40 ms into its tick)
+    await putWaiter(t, waiter(1, 'running'));
+    const c = clock();
+    const asked: number[] = [];
+    const aws = fakeAws(new Set());
+    const calls: WatchCalls = { ...aws.calls, onlineAgents: async (ids) => (asked.push(c.now()), aws.calls.onlineAgents(ids)) };
+    const slow: PoolTable = { tableName: t.tableName, client: { send: async (command: never) => (c.advance(40), t.client.send(command)) } as never };
+    await lease('w1');
+    // WHEN it runs a few rounds, then hands over
+    const summary = await runWatcher('w1', { table: slow, timing: { ...timing, runMs: 500 }, calls, now: c.now, sleep: c.sleep });
+    // THEN its asks are a tick apart at least (without the pace, the second came 60 ms after the first)
+    expect(asked.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < asked.length; i++) expect(asked[i] - asked[i - 1]).toBeGreaterThanOrEqual(timing.tickMs);
+    // AND it tells the next watcher when it last asked, which keeps the pace from its first ask
+    expect(summary).toMatchObject({ stopped: 'hand-over', agentsAskedAt: asked[asked.length - 1] });
+    const next: number[] = [];
+    const nextCalls: WatchCalls = { ...aws.calls, onlineAgents: async (ids) => (next.push(c.now()), aws.calls.onlineAgents(ids)) };
+    expect(await handOverLease(t, 'w1', 'w2', new Date(c.now()), 15_000)).toBe(true);
+    const before = c.now() - 10;
+    await runWatcher('w2', { table: t, timing: { ...timing, runMs: 1 }, calls: nextCalls, now: c.now, sleep: c.sleep, agentsAskedAt: before });
+    expect(next).toHaveLength(1);
+    expect(next[0] - before).toBeGreaterThanOrEqual(timing.tickMs);
+  });
 });

@@ -168,7 +168,8 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
  * second (issue #16's budget: under half of the 10 a second the README assumes for Systems Manager's reads).
  */
 async function askAgents(ctx: WatchContext, memory: Memory, now: () => number, batch: readonly string[]): Promise<Set<string>> {
-  const wait = memory.agentsAskedAt + ctx.timing.tickMs - now();
+  // At most a tick: a predecessor's clock (another environment's) may run ahead of this one's.
+  const wait = Math.min(ctx.timing.tickMs, memory.agentsAskedAt + ctx.timing.tickMs - now());
   if (wait > 0) await (ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))))(wait);
   memory.agentsAskedAt = now();
   try {

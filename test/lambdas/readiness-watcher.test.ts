@@ -367,5 +367,13 @@ describe('the readiness watcher', () => {
     await runWatcher('w2', { table: t, timing: { ...timing, runMs: 1 }, calls: nextCalls, now: c.now, sleep: c.sleep, agentsAskedAt: before });
     expect(next).toHaveLength(1);
     expect(next[0] - before).toBeGreaterThanOrEqual(timing.tickMs);
+    // AND a predecessor's time from a clock a minute ahead holds its first ask back a tick at most
+    const third: number[] = [];
+    const thirdCalls: WatchCalls = { ...aws.calls, onlineAgents: async (ids) => (third.push(c.now()), aws.calls.onlineAgents(ids)) };
+    expect(await handOverLease(t, 'w2', 'w3', new Date(c.now()), 15_000)).toBe(true);
+    const started = c.now();
+    await runWatcher('w3', { table: t, timing: { ...timing, runMs: 1 }, calls: thirdCalls, now: c.now, sleep: c.sleep, agentsAskedAt: started + 60_000 });
+    expect(third).toHaveLength(1);
+    expect(third[0] - started).toBeLessThanOrEqual(timing.tickMs);
   });
 });

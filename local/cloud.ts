@@ -251,8 +251,11 @@ export class LocalCloud {
     return Math.max(10_000, 5 * (this.timing.safetyPollMs ?? SAFETY_NET_POLL_MS));
   }
 
-  /** The sweeper's grace for an execution's status event, in real ms (MIN_EVENT_GRACE_MS): a test waits past it. */
-  eventGraceMs = MIN_EVENT_GRACE_MS;
+  private graceMs = MIN_EVENT_GRACE_MS;
+  /** The sweeper's grace for an execution's status event, in real ms (MIN_EVENT_GRACE_MS at least): a test waits past it. */
+  get eventGraceMs(): number {
+    return this.graceMs;
+  }
 
   /** Installs a fault's hooks for one job. */
   injectFault(jobId: string, chaos: Chaos): void {
@@ -451,8 +454,8 @@ export class LocalCloud {
         const scaled = Math.round((Number(value) * this.timing.msPerSecond) / 1000);
         if (name === ENV.watchTickMs) return String(Math.max(MIN_WATCH_TICK_MS, scaled));
         if (name !== ENV.eventGraceMs) return String(scaled);
-        this.eventGraceMs = Math.max(MIN_EVENT_GRACE_MS, scaled);
-        return String(this.eventGraceMs);
+        this.graceMs = Math.max(MIN_EVENT_GRACE_MS, scaled);
+        return String(this.graceMs);
       },
       // A metric line goes to CloudWatch's metrics; any other line is printed, as before.
       (functionName, line) => {

@@ -84,7 +84,7 @@ export const FAULTS: readonly Fault[] = [
     handling: 'at each job\'s horizon the execution renews the job (PutJobSuccessResult with a continuation token), the poller hands the continuation job to the running build, and the last job gets the result; one instance throughout',
     expect: { status: 'Succeeded' },
     job: { command: 'sleep 40 && bash build.sh' },
-    jobs: { renewalSeconds: 3, timeoutMs: 12_000 },
+    jobs: { renewalSeconds: 3, timeoutMs: 16_000 },
     continuations: 3,
   },
   {

@@ -14,7 +14,8 @@ describe('a build that outlives its CodePipeline job (job renewals), end to end'
   });
 
   it.each(ownCloud.map((f) => [f.name, f] as const))('%s: one instance, one result on every job, the real one on the last', async (_name, fault) => {
-    // GIVEN CodePipeline's job timeout at 12 s and renewals every 3 s, and a 40-second build
+    // GIVEN CodePipeline's job timeout at 16 s and renewals every 3 s (13 s for each renewal to reach CodePipeline: a
+    // fresh-clone CI on a busy machine once missed 12 s), and a 40-second build
     cloud = await LocalCloud.start(undefined, { jobs: fault.jobs });
     const timeouts: string[] = [];
     const listener = cloud.codepipeline.onJobEnd;
@@ -26,7 +27,7 @@ describe('a build that outlives its CodePipeline job (job renewals), end to end'
     const summary = await runJob(cloud, { source: HELLO, command: 'bash build.sh' }, fault);
     // THEN the build succeeded (its failure message, if not, says why first), outlived several job timeouts, on one instance
     expect([summary.status, summary.failureMessage]).toEqual(['Succeeded', null]);
-    expect(summary.durationMs).toBeGreaterThan(3 * fault.jobs!.timeoutMs);
+    expect(summary.durationMs).toBeGreaterThan(2 * fault.jobs!.timeoutMs);
     expect(summary.successSummary).toMatch(/^Built in/);
     expect(summary.instancesLaunched).toBe(1);
     expect(summary.instancesReleased).toBe(1);

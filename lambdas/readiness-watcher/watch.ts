@@ -50,6 +50,8 @@ const LIVE_STATES = new Set(['pending', 'running']);
 const MAX_BACKOFF_TICKS = 8;
 /** Stop this long before the invocation's own timeout, to hand over in time. */
 const TIMEOUT_MARGIN_MS = 5000;
+/** The watcher's pauses: between rounds, and before an ask that would come within a tick of the last. */
+const sleepOf = (ctx: WatchContext) => ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
 /**
  * What a watcher remembers between its rounds: each waiter's whole item (read once: its token does not change while
@@ -113,7 +115,7 @@ export const safetyNetMs = (t: WatchTiming) => t.runMs / 6;
  */
 export async function runWatcher(owner: string, ctx: WatchContext): Promise<WatchSummary> {
   const now = ctx.now ?? Date.now;
-  const sleep = ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = sleepOf(ctx);
   const remaining = ctx.remainingMs ?? (() => Infinity);
   const lease = leaseMs(ctx.timing);
   const stopAt = now() + ctx.timing.runMs;
@@ -170,7 +172,7 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
 async function askAgents(ctx: WatchContext, memory: Memory, now: () => number, batch: readonly string[]): Promise<Set<string>> {
   // At most a tick: a predecessor's clock (another environment's) may run ahead of this one's.
   const wait = Math.min(ctx.timing.tickMs, memory.agentsAskedAt + ctx.timing.tickMs - now());
-  if (wait > 0) await (ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))))(wait);
+  if (wait > 0) await sleepOf(ctx)(wait);
   memory.agentsAskedAt = now();
   try {
     return await ctx.calls.onlineAgents(batch);

@@ -1,5 +1,5 @@
 import { LocalCloud, MIN_EVENT_GRACE_MS } from '../../local/cloud';
-import type { Fault } from '../../local/faults';
+import { faultNamed } from '../../local/faults';
 import { runJob } from '../../local/job';
 
 /**
@@ -10,15 +10,8 @@ import { runJob } from '../../local/job';
  */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Someone stops the execution during the build, and its status event has not reached the watchdog (here: never will). */
-const stoppedUnseen: Fault = {
-  name: 'stopped-unseen',
-  description: 'the execution is stopped during the build; its status event is not handled yet',
-  handling: 'the sweeper waits out the grace, then releases the instance and fails the job',
-  expect: { status: 'Failed' },
-  job: { command: 'sleep 120' },
-  chaos: () => ({ commandRunning: (_job, phase) => (phase === 'build' ? { abortExecution: true } : undefined), dropExecutionEvent: () => true }),
-};
+/** Someone stops the execution during the build and its status event never reaches the watchdog: the fault of that name. */
+const stoppedUnseen = faultNamed('execution-status-event-lost')!;
 
 let cloud: LocalCloud;
 beforeAll(async () => {

@@ -269,8 +269,8 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   const stale = live.filter(
     (w) => (reading && memory.unanswered.has(w.instanceId)) || (due && now() - (memory.ec2LookedAt.get(w.instanceId) ?? Date.parse(w.registeredAt)) >= safety),
   );
-  if (stale.length > 0) {
-    const states = await ctx.calls.instanceStates(stale.map((w) => w.instanceId));
+  const states = stale.length > 0 ? await askEc2(ctx, stale) : null;
+  if (states) {
     // Each waiter's writes run together, not one after another: a look can find 50 builds' instances running at once
     // (registrations that came late, on a busy account), and 50 writes in a row would hold up the agents' next look.
     const outcomes = await Promise.all(
@@ -292,6 +292,22 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
     lost += outcomes.filter(Boolean).length;
   }
   return { waiting: live.length - ready.length - lost, running: memory.running.length, resumed, failed: failed + lost };
+}
+
+/**
+ * EC2's states of the stale waiters' instances; null when EC2 did not answer. Throttling is the round's to back off
+ * from; any other refusal (a disrupted Availability Zone fails a DescribeInstances that names an instance in it, with a
+ * code the docs do not give) is logged and leaves the waiters unanswered, asked again at the next read of the table or
+ * the next safety-net period: the round goes on without a backoff, so agents keep being asked about at the tick.
+ */
+async function askEc2(ctx: WatchContext, stale: readonly Waiter[]): Promise<Map<string, InstanceState> | null> {
+  try {
+    return await ctx.calls.instanceStates(stale.map((w) => w.instanceId));
+  } catch (err) {
+    if (THROTTLING_CODES.has(errorCode(err))) throw err;
+    ctx.log?.('could not ask EC2 about instances', { instances: stale.length, error: errorCode(err), message: (err as Error).message });
+    return null;
+  }
 }
 
 /** A waiter EC2 says runs is asked about from the next round, without waiting for the next read of the table. */

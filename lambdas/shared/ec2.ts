@@ -148,28 +148,51 @@ export async function describeInstanceState(instanceId: string): Promise<Instanc
 }
 
 /**
- * The states of many instances at once, for the readiness watcher's safety net: filtered by instance-id (no
- * InstanceIds, so an id EC2 no longer knows is left out instead of failing the whole call with
- * InvalidInstanceID.NotFound) and paginated (MaxResults), which puts the call in EC2's larger non-mutating bucket
- * (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html). The API reference gives no limit on a
- * filter's values (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Filter.html): 100 per call, well within
- * the 1,000 IDs EC2's pagination guide allows a call (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-pagination.html). A call that names no InstanceIds fails while an Availability Zone is
- * disrupted (API_DescribeInstances.html); the safety net simply looks again at its next round.
+ * The states of many instances at once, for the readiness watcher's safety net and the pool refill: one call per 100
+ * IDs, whatever their number. Each call names its instances by InstanceIds, so it keeps working for instances in other
+ * zones while an Availability Zone is disrupted ("If you describe instances in the rare case where an Availability
+ * Zone is experiencing a service disruption and you specify instance IDs that are in the affected zone, or do not
+ * specify any instance IDs at all, the call fails":
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html), and by an instance-id filter as
+ * well, which puts it in EC2's larger non-mutating bucket under either reading of the throttling page (describeOne).
+ * An ID EC2 does not know (launched a moment ago and not visible yet, or gone) fails such a call with
+ * InvalidInstanceID.NotFound; that batch is then asked by the filter alone, paginated, which leaves unknown IDs out
+ * (and fails only while a zone is disrupted). The docs name no error code for a disrupted zone: any other error is
+ * thrown, and the callers take it as "not answered this time" (lambdas/readiness-watcher/watch.ts).
  */
 export async function instanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>> {
   const states = new Map<string, InstanceState>();
   for (let i = 0; i < instanceIds.length; i += STATES_PER_CALL) {
-    const Filters = [{ Name: 'instance-id', Values: instanceIds.slice(i, i + STATES_PER_CALL) }];
-    let NextToken: string | undefined;
-    do {
-      const out = await client.send(new DescribeInstancesCommand({ Filters, MaxResults: 1000, NextToken }));
-      for (const instance of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
-        if (instance.InstanceId) states.set(instance.InstanceId, { state: instance.State?.Name ?? 'unknown', reason: instance.StateReason?.Message ?? instance.StateTransitionReason ?? '' });
-      }
-      NextToken = out.NextToken;
-    } while (NextToken);
+    for (const instance of await describeBatch(instanceIds.slice(i, i + STATES_PER_CALL))) {
+      if (instance.InstanceId) states.set(instance.InstanceId, { state: instance.State?.Name ?? 'unknown', reason: instance.StateReason?.Message ?? instance.StateTransitionReason ?? '' });
+    }
   }
   return states;
+}
+
+const instancesOf = (out: { Reservations?: { Instances?: Instance[] }[] }): Instance[] => (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+
+/**
+ * One batch of up to 100 instances (instanceStates). By InstanceIds first (MaxResults cannot go with them, and 100 IDs
+ * fit one answer); by the filter alone, paginated, when an ID is unknown. The API reference gives no limit on a
+ * filter's values (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Filter.html): 100 is well within the
+ * 1,000 IDs EC2's pagination guide allows a call (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-pagination.html).
+ */
+async function describeBatch(ids: readonly string[]): Promise<Instance[]> {
+  const Filters = [{ Name: 'instance-id', Values: [...ids] }];
+  try {
+    return instancesOf(await client.send(new DescribeInstancesCommand({ InstanceIds: [...ids], Filters })));
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'InvalidInstanceID.NotFound') throw err;
+  }
+  const found: Instance[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await client.send(new DescribeInstancesCommand({ Filters, MaxResults: 1000, NextToken }));
+    found.push(...instancesOf(out));
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return found;
 }
 
 /** Instances asked about in one DescribeInstances call (instanceStates). */

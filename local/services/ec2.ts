@@ -76,6 +76,8 @@ export class LocalEc2 {
   private readonly registeredFor = new Set<string>();
   private server?: LocalServer;
   chaos: Chaos = {};
+  /** Subnets whose Availability Zone is disrupted: DescribeInstances fails for them (refuseDisrupted). */
+  readonly disruptedSubnets = new Set<string>();
   /** Called when an instance changes state (the SSM simulation registers agents on running). */
   onStateChange: (instance: SimInstance) => void = () => undefined;
   /** Where the events EC2 emits go (the local EventBridge). */
@@ -186,6 +188,7 @@ export class LocalEc2 {
 
   private describeInstances(p: URLSearchParams): string {
     let found = this.found(p);
+    this.refuseDisrupted(found, p.has('InstanceId.1'));
     if (!p.has('InstanceId.1')) found = [...this.instances.values()];
     // What EC2's reads say, which may lag behind the instance (a fault's readsLag): filtered and answered as read.
     found = found.map((i) => {
@@ -206,6 +209,22 @@ export class LocalEc2 {
     const items = page.map((i) => `<item><reservationId>r-local</reservationId><ownerId>000000000000</ownerId><instancesSet>${this.instanceXml(i)}</instancesSet></item>`);
     const next = nextToken ? `<nextToken>${nextToken}</nextToken>` : '';
     return `<DescribeInstancesResponse><requestId>local</requestId><reservationSet>${items.join('')}</reservationSet>${next}</DescribeInstancesResponse>`;
+  }
+
+  /**
+   * "If you describe instances in the rare case where an Availability Zone is experiencing a service disruption and you
+   * specify instance IDs that are in the affected zone, or do not specify any instance IDs at all, the call fails. If
+   * you describe instances and specify only instance IDs that are in an unaffected zone, the call works normally."
+   * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html). A subnet lies in one zone, so
+   * a disrupted zone is given as its subnets (disruptedSubnets). The docs name no error code: this simulation answers
+   * Unavailable, one of EC2's server error codes (https://docs.aws.amazon.com/ec2/latest/devguide/errors-overview.html),
+   * with a 503, and callers must take any error alike.
+   */
+  private refuseDisrupted(named: readonly SimInstance[], byId: boolean): void {
+    if (this.disruptedSubnets.size === 0) return;
+    const affected = named.find((i) => this.disruptedSubnets.has(i.subnetId));
+    if (!byId) throw new AwsError('Unavailable', 'An Availability Zone is disrupted: describe instances by their IDs', 503);
+    if (affected) throw new AwsError('Unavailable', `The Availability Zone of ${affected.instanceId} is disrupted`, 503);
   }
 
   /**

@@ -189,6 +189,33 @@ describe('the readiness watcher', () => {
     expect(aws.log.ec2Calls.slice(0, 2)).toEqual([[id(1), id(2)], [id(2)]]);
   });
 
+  it('goes on at its tick when EC2 refuses its look otherwise than by throttling (a disrupted zone), and asks again at the next read', async () => {
+    // GIVEN a build whose instance runs (its agent not online yet) and one just registered, pending
+    await putWaiter(t, waiter(1, 'running'));
+    await putWaiter(t, waiter(2, 'pending', justRegistered));
+    const aws = fakeAws(new Set(), new Map([[id(2), { state: 'pending', reason: '' }]]));
+    let refusals = 1;
+    const logged: string[] = [];
+    const calls: WatchCalls = {
+      ...aws.calls,
+      instanceStates: async (ids) => {
+        // What EC2 answers a DescribeInstances while the zone of one of the instances is disrupted (no code documented)
+        if (refusals-- > 0) throw Object.assign(new Error('The Availability Zone is disrupted'), { name: 'Unavailable' });
+        return aws.calls.instanceStates(ids);
+      },
+    };
+    const c = clock();
+    await lease('w1');
+    // WHEN the watcher runs for two reads of the table (a read every 4 ticks)
+    await runWatcher('w1', { table: t, timing, calls, now: c.now, sleep: c.sleep, log: (m) => void logged.push(m), remainingMs: () => (c.now() - T0 < 700 ? Infinity : 0) });
+    // THEN no round backed off: the running build's agent was asked about at every tick
+    expect(c.sleeps.every((ms) => ms === timing.tickMs)).toBe(true);
+    expect(aws.log.agentCalls.length).toBeGreaterThanOrEqual(7);
+    // AND the refusal was logged, and the new build asked about again at the next read, answered then
+    expect(logged).toContain('could not ask EC2 about instances');
+    expect(aws.log.ec2Calls).toEqual([[id(2)]]);
+  });
+
   it('does not take a just-registered pool member that still reads "stopped" for lost (EC2 is eventually consistent); a terminated one it fails', async () => {
     for (const i of [1, 2]) await putWaiter(t, waiter(i, 'pending', justRegistered));
     const aws = fakeAws(new Set(), new Map<string, InstanceState>([

@@ -149,21 +149,29 @@ export async function describeInstanceState(instanceId: string): Promise<Instanc
 
 /**
  * The states of many instances at once, for the readiness watcher's safety net and the pool refill: one call per 100
- * IDs, whatever their number. Each call names its instances by InstanceIds, so it keeps working for instances in other
+ * IDs, whatever their number.
+ *
+ * 'by-id' (the watcher): each call names its instances by InstanceIds, so it keeps working for instances in other
  * zones while an Availability Zone is disrupted ("If you describe instances in the rare case where an Availability
  * Zone is experiencing a service disruption and you specify instance IDs that are in the affected zone, or do not
  * specify any instance IDs at all, the call fails":
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html), and by an instance-id filter as
  * well, which puts it in EC2's larger non-mutating bucket under either reading of the throttling page (describeOne).
  * An ID EC2 does not know (launched a moment ago and not visible yet, or gone) fails such a call with
- * InvalidInstanceID.NotFound; that batch is then asked by the filter alone, paginated, which leaves unknown IDs out
- * (and fails only while a zone is disrupted). The docs name no error code for a disrupted zone: any other error is
- * thrown, and the callers take it as "not answered this time" (lambdas/readiness-watcher/watch.ts).
+ * InvalidInstanceID.NotFound; that batch is then asked by the filter alone.
+ *
+ * 'by-filter' (the pool refill, whose batches are the members its listing left out: mostly launched a moment ago, so
+ * not visible yet, and whose listing fails in a disruption anyway): by the filter alone, paginated, which leaves
+ * unknown IDs out in one call.
+ *
+ * The docs name no error code for a disrupted zone: any other error is thrown, and the callers take it as "not
+ * answered this time" (lambdas/readiness-watcher/watch.ts askEc2; the refill's next pass).
  */
-export async function instanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>> {
+export async function instanceStates(instanceIds: readonly string[], how: 'by-id' | 'by-filter' = 'by-id'): Promise<Map<string, InstanceState>> {
   const states = new Map<string, InstanceState>();
   for (let i = 0; i < instanceIds.length; i += STATES_PER_CALL) {
-    for (const instance of await describeBatch(instanceIds.slice(i, i + STATES_PER_CALL))) {
+    const batch = instanceIds.slice(i, i + STATES_PER_CALL);
+    for (const instance of how === 'by-id' ? await describeById(batch) : await describeByFilter(batch)) {
       if (instance.InstanceId) states.set(instance.InstanceId, { state: instance.State?.Name ?? 'unknown', reason: instance.StateReason?.Message ?? instance.StateTransitionReason ?? '' });
     }
   }
@@ -172,19 +180,23 @@ export async function instanceStates(instanceIds: readonly string[]): Promise<Ma
 
 const instancesOf = (out: { Reservations?: { Instances?: Instance[] }[] }): Instance[] => (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
 
+/** One batch of up to 100 instances by InstanceIds (MaxResults cannot go with them; 100 fit one answer), by the filter when an ID is unknown. */
+async function describeById(ids: readonly string[]): Promise<Instance[]> {
+  try {
+    return instancesOf(await client.send(new DescribeInstancesCommand({ InstanceIds: [...ids], Filters: [{ Name: 'instance-id', Values: [...ids] }] })));
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'InvalidInstanceID.NotFound') throw err;
+    return describeByFilter(ids);
+  }
+}
+
 /**
- * One batch of up to 100 instances (instanceStates). By InstanceIds first (MaxResults cannot go with them, and 100 IDs
- * fit one answer); by the filter alone, paginated, when an ID is unknown. The API reference gives no limit on a
+ * One batch of up to 100 instances by the instance-id filter alone, paginated. The API reference gives no limit on a
  * filter's values (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Filter.html): 100 is well within the
  * 1,000 IDs EC2's pagination guide allows a call (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-pagination.html).
  */
-async function describeBatch(ids: readonly string[]): Promise<Instance[]> {
+async function describeByFilter(ids: readonly string[]): Promise<Instance[]> {
   const Filters = [{ Name: 'instance-id', Values: [...ids] }];
-  try {
-    return instancesOf(await client.send(new DescribeInstancesCommand({ InstanceIds: [...ids], Filters })));
-  } catch (err) {
-    if ((err as { name?: string }).name !== 'InvalidInstanceID.NotFound') throw err;
-  }
   const found: Instance[] = [];
   let NextToken: string | undefined;
   do {

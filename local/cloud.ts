@@ -24,7 +24,7 @@ import { deployFunctions, faultName, invokeForStateMachine, type DeployedFunctio
 import type { FunctionError } from './lambda/invoker';
 import type { Chaos } from './services/chaos';
 import { LocalCodePipeline } from './services/codepipeline';
-import { LOCAL_LAUNCH_TEMPLATES, LocalEc2 } from './services/ec2';
+import { jobOf, LOCAL_LAUNCH_TEMPLATES, LocalEc2 } from './services/ec2';
 import { Ec2Throttle } from './services/ec2-throttle';
 import { ApiThrottle } from './services/api-throttle';
 import { CODEPIPELINE_THROTTLING, SFN_THROTTLING, SSM_THROTTLING } from './services/api-quotas';
@@ -340,7 +340,12 @@ export class LocalCloud {
     };
     this.ec2.onStateChange = (instance) => this.ssm.instanceChanged(instance);
     // EC2's own events (state changes, Spot interruption warnings) reach the rules of the template, as on AWS.
-    this.ec2.onEvent = (event) => this.bus.put({ ...event });
+    this.ec2.onEvent = (event) => {
+      const instance = event['detail-type'] === 'EC2 Instance State-change Notification' ? this.ec2.instances.get(String(event.detail['instance-id'])) : undefined;
+      const jobId = instance ? jobOf(instance) : '';
+      if (instance && this.jobChaos.get(jobId)?.dropInstanceEvent?.(jobId, String(event.detail.state))) return;
+      this.bus.put({ ...event });
+    };
     // IAM from the template: every request to the local services, Step Functions' invocations and
     // the build instances' agents are authorized as the role that makes them.
     const resourceState = stackResourceState(stack, (id) => this.ec2.instances.get(id)?.tags ?? null);

@@ -363,6 +363,13 @@ export const FAULTS: readonly Fault[] = [
       dropExecutionEvent: () => true,
     }),
   },
+  {
+    name: 'instance-running-event-lost',
+    description: 'EventBridge loses the "running" state-change event of the build\'s instance (AWS service events are delivered on a best-effort basis)',
+    handling: "the readiness watcher's look at EC2 (at its next read for a build just registered, within its safety-net period for any; by instance ID, which works while another zone is disrupted) finds the instance running; the build goes on",
+    expect: { status: 'Succeeded' },
+    chaos: () => ({ dropInstanceEvent: (_job, state) => state === 'running' }),
+  },
   ...FLEET_FAULTS,
   ...SPOT_FAULTS,
   ...SCALE_FAULTS,

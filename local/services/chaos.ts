@@ -44,6 +44,8 @@ export interface Chaos {
   dropEvent?(jobId: string, phase: string, status: string): boolean;
   /** Whether this CodePipeline action event (ABANDONED, ...) is never sent: whether "Stop and abandon" sends one is not documented. */
   dropActionEvent?(jobId: string, state: string): boolean;
+  /** Whether EventBridge loses this "EC2 Instance State-change Notification" of the job's instance (AWS service events are delivered on a best-effort basis). */
+  dropInstanceEvent?(jobId: string, state: string): boolean;
   /** Whether EventBridge loses this Step Functions execution status event (delivered on a best-effort basis). */
   dropExecutionEvent?(jobId: string, status: string): boolean;
   /** Whether this call is throttled. */

@@ -16,6 +16,8 @@ export interface RegisterEvent {
   readonly capacitySource?: string;
   /** When Launch Instance got it (ISO 8601): a registration soon after a launch is the build's first. */
   readonly launchedAt?: string;
+  /** The instance's subnet, when Launch Instance knows it (null for a pool member; absent from older executions). */
+  readonly subnetId?: string | null;
   readonly taskToken: string;
   readonly executionName: string;
   /** The job's horizon and the build's wait (from the poller): Run Build's first wait is computed from them. */
@@ -70,6 +72,7 @@ export async function register(event: RegisterEvent, ctx: RegisterContext, now: 
       renewBy: event.renewBy,
       renewalSeconds: event.renewalSeconds,
       waitTimeoutSeconds: event.waitTimeoutSeconds,
+      ...(event.subnetId ? { subnetId: event.subnetId } : {}),
     };
     await putWaiter(ctx.table, waiter);
     const settled = firstAfterLaunch(event, ctx, registeredAt) ? null : await lookOnce(waiter, ctx, now);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Handler } from 'aws-lambda';
 import { loadWatchTiming } from '../shared/config';
-import { instanceStates } from '../shared/ec2';
+import { watchedInstanceStates } from '../shared/ec2';
 import { invokeAsync } from '../shared/lambda';
 import { countingErrors } from '../shared/error-metrics';
 import { createLogger } from '../shared/logger';
@@ -17,7 +17,7 @@ const table = poolTableFromEnv();
 const timing = loadWatchTiming();
 const logger = createLogger('readiness-watcher');
 const metrics = createMetrics('readiness-watcher');
-const calls = { onlineAgents, instanceStates, resume: resumeTask, fail: failTask };
+const calls = { onlineAgents, instanceStates: watchedInstanceStates, resume: resumeTask, fail: failTask };
 
 /**
  * The one readiness watcher (watch.ts), started by "Is Instance Ready?" with a lease it took, by itself when its time

@@ -9,7 +9,7 @@ import type { InstanceState } from '../shared/ec2';
 export interface WatchCalls {
   /** The instances among these whose agent is Online (DescribeInstanceInformation, 50 a call). */
   onlineAgents(instanceIds: readonly string[]): Promise<Set<string>>;
-  /** EC2's state of each of these instances it knows (DescribeInstances, filtered and paginated). */
+  /** EC2's state of each of these instances it knows (DescribeInstances by their IDs: lambdas/shared/ec2.ts watchedInstanceStates). */
   instanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>>;
   /** SendTaskSuccess / SendTaskFailure: false when the task is already over. */
   resume(taskToken: string, output: unknown): Promise<boolean>;
@@ -269,12 +269,12 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   const stale = live.filter(
     (w) => (reading && memory.unanswered.has(w.instanceId)) || (due && now() - (memory.ec2LookedAt.get(w.instanceId) ?? Date.parse(w.registeredAt)) >= safety),
   );
-  const states = stale.length > 0 ? await askEc2(ctx, stale) : null;
-  if (states) {
+  if (stale.length > 0) {
+    const { states, answered } = await askEc2(ctx, stale);
     // Each waiter's writes run together, not one after another: a look can find 50 builds' instances running at once
     // (registrations that came late, on a busy account), and 50 writes in a row would hold up the agents' next look.
     const outcomes = await Promise.all(
-      stale.map(async (w) => {
+      answered.map(async (w) => {
         memory.ec2LookedAt.set(w.instanceId, now());
         const s = states.get(w.instanceId);
         if (!s) return false; // not visible yet (EC2 is eventually consistent): asked again, and giveUpAt bounds it
@@ -295,19 +295,30 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
 }
 
 /**
- * EC2's states of the stale waiters' instances; null when EC2 did not answer. Throttling is the round's to back off
- * from; any other refusal (a disrupted Availability Zone fails a DescribeInstances that names an instance in it, with a
- * code the docs do not give) is logged and leaves the waiters unanswered, asked again at the next read of the table or
- * the next safety-net period: the round goes on without a backoff, so agents keep being asked about at the tick.
+ * EC2's states of the stale waiters' instances, and the waiters EC2 answered about. Each subnet's instances (so each
+ * Availability Zone's) are asked about in calls of their own: a disrupted zone fails a DescribeInstances that names an
+ * instance in it (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html), and must not take
+ * the other zones' builds with it. Waiters with no known subnet (pool members) are asked about together. Throttling is
+ * the round's to back off from; any other refusal (a disruption, with a code the docs do not give) is logged and
+ * leaves that group unanswered, asked again at the next read of the table or the next safety-net period: the round
+ * goes on without a backoff, so agents keep being asked about at the tick. Calls: one per 100 waiters of each subnet,
+ * so at most one more than per 100 for each of the stack's subnets, whatever the number of builds.
  */
-async function askEc2(ctx: WatchContext, stale: readonly Waiter[]): Promise<Map<string, InstanceState> | null> {
-  try {
-    return await ctx.calls.instanceStates(stale.map((w) => w.instanceId));
-  } catch (err) {
-    if (THROTTLING_CODES.has(errorCode(err))) throw err;
-    ctx.log?.('could not ask EC2 about instances', { instances: stale.length, error: errorCode(err), message: (err as Error).message });
-    return null;
+async function askEc2(ctx: WatchContext, stale: readonly Waiter[]): Promise<{ states: Map<string, InstanceState>; answered: Waiter[] }> {
+  const bySubnet = new Map<string, Waiter[]>();
+  for (const w of stale) bySubnet.set(w.subnetId ?? '', [...(bySubnet.get(w.subnetId ?? '') ?? []), w]);
+  const states = new Map<string, InstanceState>();
+  const answered: Waiter[] = [];
+  for (const [subnetId, group] of bySubnet) {
+    try {
+      for (const [id, s] of await ctx.calls.instanceStates(group.map((w) => w.instanceId))) states.set(id, s);
+      answered.push(...group);
+    } catch (err) {
+      if (THROTTLING_CODES.has(errorCode(err))) throw err;
+      ctx.log?.('could not ask EC2 about instances', { subnetId: subnetId || null, instances: group.length, error: errorCode(err), message: (err as Error).message });
+    }
   }
+  return { states, answered };
 }
 
 /** A waiter EC2 says runs is asked about from the next round, without waiting for the next read of the table. */

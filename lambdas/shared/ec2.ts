@@ -19,6 +19,13 @@ export const CAPACITY_CODES: ReadonlySet<string> = new Set([
 
 /** All EC2 calls the Lambdas make (the state machine's own Release Instance calls EC2 directly). */
 const client = new EC2Client({});
+/**
+ * The readiness watcher's, without retries of its own, as its Systems Manager client (lambdas/shared/ssm.ts): the
+ * watcher asks again at a later round, while the SDK's retries of a refused call (any 5xx, throttling: 3 attempts with
+ * exponential backoff, https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html) would hold up
+ * every build's round behind them.
+ */
+const watcherClient = new EC2Client({ maxAttempts: 1 });
 
 export interface LaunchRequest {
   readonly launchTemplateId: string;
@@ -148,59 +155,67 @@ export async function describeInstanceState(instanceId: string): Promise<Instanc
 }
 
 /**
- * The states of many instances at once, for the readiness watcher's safety net and the pool refill: one call per 100
- * IDs, whatever their number.
- *
- * 'by-id' (the watcher): each call names its instances by InstanceIds, so it keeps working for instances in other
- * zones while an Availability Zone is disrupted ("If you describe instances in the rare case where an Availability
- * Zone is experiencing a service disruption and you specify instance IDs that are in the affected zone, or do not
- * specify any instance IDs at all, the call fails":
- * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html), and by an instance-id filter as
- * well, which puts it in EC2's larger non-mutating bucket under either reading of the throttling page (describeOne).
- * An ID EC2 does not know (launched a moment ago and not visible yet, or gone) fails such a call with
- * InvalidInstanceID.NotFound; that batch is then asked by the filter alone.
- *
- * 'by-filter' (the pool refill, whose batches are the members its listing left out: mostly launched a moment ago, so
- * not visible yet, and whose listing fails in a disruption anyway): by the filter alone, paginated, which leaves
- * unknown IDs out in one call.
- *
- * The docs name no error code for a disrupted zone: any other error is thrown, and the callers take it as "not
- * answered this time" (lambdas/readiness-watcher/watch.ts askEc2; the refill's next pass).
+ * The states of many instances at once, for the pool refill: by the instance-id filter alone, paginated, one call per
+ * 100 IDs whatever their number. An ID EC2 does not know (launched a moment ago and not visible yet, or gone) is left
+ * out; the refill's batches are the members its fleet listing left out, mostly just launched. A call that names no
+ * instance IDs fails while an Availability Zone is disrupted (API_DescribeInstances.html), as the refill's listing does:
+ * its next pass asks again.
  */
-export async function instanceStates(instanceIds: readonly string[], how: 'by-id' | 'by-filter' = 'by-id'): Promise<Map<string, InstanceState>> {
+export async function instanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>> {
   const states = new Map<string, InstanceState>();
-  for (let i = 0; i < instanceIds.length; i += STATES_PER_CALL) {
-    const batch = instanceIds.slice(i, i + STATES_PER_CALL);
-    for (const instance of how === 'by-id' ? await describeById(batch) : await describeByFilter(batch)) {
-      if (instance.InstanceId) states.set(instance.InstanceId, { state: instance.State?.Name ?? 'unknown', reason: instance.StateReason?.Message ?? instance.StateTransitionReason ?? '' });
-    }
-  }
+  for (let i = 0; i < instanceIds.length; i += STATES_PER_CALL) statesOf(await describeByFilter(client, instanceIds.slice(i, i + STATES_PER_CALL)), states);
   return states;
 }
 
+/**
+ * The states of many instances at once, for the readiness watcher: one call per 100 IDs, naming them by InstanceIds,
+ * so that it keeps working for instances in other zones while an Availability Zone is disrupted ("If you describe
+ * instances in the rare case where an Availability Zone is experiencing a service disruption and you specify instance
+ * IDs that are in the affected zone, or do not specify any instance IDs at all, the call fails. If you describe
+ * instances and specify only instance IDs that are in an unaffected zone, the call works normally":
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html); the watcher asks about each
+ * subnet's instances apart (lambdas/readiness-watcher/watch.ts askEc2). An instance-id filter goes with the IDs, which
+ * puts the call in EC2's larger non-mutating bucket under either reading of the throttling page (describeOne).
+ * An ID EC2 does not know (launched a moment ago and not visible yet: eventual consistency) fails such a call with
+ * InvalidInstanceID.NotFound (InvalidInstanceID.Malformed for one that is not an ID: taken alike); that batch is then
+ * asked by the filter alone, which leaves the ID out, and which a disruption fails too: then the batch is unanswered
+ * until the ID becomes visible, seconds later. The docs name no error code for a disrupted zone: any other error is
+ * thrown, and the watcher takes it as "not answered this time". No SDK retries (watcherClient).
+ */
+export async function watchedInstanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>> {
+  const states = new Map<string, InstanceState>();
+  for (let i = 0; i < instanceIds.length; i += STATES_PER_CALL) statesOf(await describeById(instanceIds.slice(i, i + STATES_PER_CALL)), states);
+  return states;
+}
+
+function statesOf(instances: readonly Instance[], into: Map<string, InstanceState>): void {
+  for (const i of instances) if (i.InstanceId) into.set(i.InstanceId, { state: i.State?.Name ?? 'unknown', reason: i.StateReason?.Message ?? i.StateTransitionReason ?? '' });
+}
+
 const instancesOf = (out: { Reservations?: { Instances?: Instance[] }[] }): Instance[] => (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+const UNKNOWN_ID_CODES: ReadonlySet<string> = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
 /** One batch of up to 100 instances by InstanceIds (MaxResults cannot go with them; 100 fit one answer), by the filter when an ID is unknown. */
 async function describeById(ids: readonly string[]): Promise<Instance[]> {
   try {
-    return instancesOf(await client.send(new DescribeInstancesCommand({ InstanceIds: [...ids], Filters: [{ Name: 'instance-id', Values: [...ids] }] })));
+    return instancesOf(await watcherClient.send(new DescribeInstancesCommand({ InstanceIds: [...ids], Filters: [{ Name: 'instance-id', Values: [...ids] }] })));
   } catch (err) {
-    if ((err as { name?: string }).name !== 'InvalidInstanceID.NotFound') throw err;
-    return describeByFilter(ids);
+    if (!UNKNOWN_ID_CODES.has((err as { name?: string }).name ?? '')) throw err;
+    return describeByFilter(watcherClient, ids);
   }
 }
 
 /**
  * One batch of up to 100 instances by the instance-id filter alone, paginated. The API reference gives no limit on a
- * filter's values (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Filter.html): 100 is well within the
- * 1,000 IDs EC2's pagination guide allows a call (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-pagination.html).
+ * filter's values (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Filter.html); 100 stays well within the
+ * 1,000 IDs EC2's pagination guide allows a call that lists IDs (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-pagination.html).
  */
-async function describeByFilter(ids: readonly string[]): Promise<Instance[]> {
+async function describeByFilter(ec2: EC2Client, ids: readonly string[]): Promise<Instance[]> {
   const Filters = [{ Name: 'instance-id', Values: [...ids] }];
   const found: Instance[] = [];
   let NextToken: string | undefined;
   do {
-    const out = await client.send(new DescribeInstancesCommand({ Filters, MaxResults: 1000, NextToken }));
+    const out = await ec2.send(new DescribeInstancesCommand({ Filters, MaxResults: 1000, NextToken }));
     found.push(...instancesOf(out));
     NextToken = out.NextToken;
   } while (NextToken);

@@ -224,12 +224,12 @@ export async function describeFleetInstances(stackTagValue: string, fleet: strin
 /**
  * The states of the given instances, terminated ones included (no state filter: EC2 lists a terminated instance for a
  * while, about an hour); an instance EC2 does not know is absent from the map. One call per 100 IDs, whatever their
- * number (ec2.ts instanceStates, which the readiness watcher's safety net uses too), by the instance-id filter: these
- * are members the fleet's listing left out, mostly launched a moment ago, which a call naming them by InstanceIds would
- * find unknown (InvalidInstanceID.NotFound) and have to ask again.
+ * number (ec2.ts instanceStates), by the instance-id filter: these are members the fleet's listing left out, mostly
+ * launched a moment ago, which a call naming them by InstanceIds would find unknown (InvalidInstanceID.NotFound) and
+ * have to ask again (the readiness watcher names its instances by ID: ec2.ts watchedInstanceStates).
  */
 export async function instanceStatesById(instanceIds: readonly string[]): Promise<Map<string, string>> {
-  const states = await instanceStates(instanceIds, 'by-filter');
+  const states = await instanceStates(instanceIds);
   // An instance EC2 gives no state name for is taken as still pending, as before.
   return new Map([...states].map(([id, s]) => [id, s.state === 'unknown' ? 'pending' : s.state]));
 }

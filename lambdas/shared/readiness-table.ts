@@ -34,6 +34,11 @@ export interface Waiter {
   readonly renewBy: string;
   readonly renewalSeconds: number;
   readonly waitTimeoutSeconds: number;
+  /**
+   * The instance's subnet (so its Availability Zone), when Launch Instance knows it (a launch; not a pool member): the
+   * watcher asks EC2 about each subnet's instances in calls of their own, so a disrupted zone fails only its own.
+   */
+  readonly subnetId?: string;
 }
 
 const key = (sk: string): Item => ({ pk: { S: READINESS_PK }, sk: { S: sk } });
@@ -53,6 +58,7 @@ function toItem(w: Waiter): Item {
     renewBy: { S: w.renewBy },
     renewalSeconds: { N: String(w.renewalSeconds) },
     waitTimeoutSeconds: { N: String(w.waitTimeoutSeconds) },
+    ...(w.subnetId ? { subnetId: { S: w.subnetId } } : {}),
     // Gone a day after the build gave up, if nobody took it out before (TTL: pool-store.ts epochSeconds).
     expiresAt: { N: String(epochSeconds(new Date(Date.parse(w.giveUpAt) + 86_400_000))) },
   };
@@ -69,6 +75,7 @@ function fromItem(item: Item): Waiter {
     renewBy: str(item, 'renewBy'),
     renewalSeconds: Number(item.renewalSeconds?.N),
     waitTimeoutSeconds: Number(item.waitTimeoutSeconds?.N),
+    ...(item.subnetId?.S ? { subnetId: item.subnetId.S } : {}),
   };
 }
 

@@ -284,8 +284,14 @@ export class LocalEc2 {
     return `<CreateTagsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>local</requestId><return>true</return></CreateTagsResponse>`;
   }
 
+  /**
+   * The named instances. An ID that is not "i-" and 8 or 17 hexadecimal characters
+   * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html) is InvalidInstanceID.Malformed, one EC2 does
+   * not know InvalidInstanceID.NotFound (https://docs.aws.amazon.com/ec2/latest/devguide/errors-overview.html).
+   */
   private found(p: URLSearchParams): SimInstance[] {
     return list(p, 'InstanceId').map((id) => {
+      if (!/^i-([0-9a-f]{8}|[0-9a-f]{17})$/.test(id)) throw new AwsError('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
       const i = this.instances.get(id);
       if (!i) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
       return i;

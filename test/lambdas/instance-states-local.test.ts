@@ -2,13 +2,14 @@ import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-s
 import { DEFAULT_IMAGE_ID, LOCAL_LAUNCH_TEMPLATES, LocalEc2 } from '../../local/services/ec2';
 
 /**
- * Many instances' states (lambdas/shared/ec2.ts instanceStates, the readiness watcher's and the pool refill's look)
- * against the local EC2, which fails a DescribeInstances that names no instance ID, or one in a disrupted Availability
- * Zone, as the API reference says EC2 does (API_DescribeInstances.html).
+ * Many instances' states (lambdas/shared/ec2.ts: watchedInstanceStates, the readiness watcher's look, by instance ID;
+ * instanceStates, the pool refill's, by filter) against the local EC2, which fails a DescribeInstances that names no
+ * instance ID, or one in a disrupted Availability Zone, as the API reference says EC2 does (API_DescribeInstances.html).
  */
 const ec2 = new LocalEc2({ bootMs: 60_000, shutdownMs: 10 });
 let client: EC2Client;
-let states: typeof import('../../lambdas/shared/ec2').instanceStates;
+let states: typeof import('../../lambdas/shared/ec2').watchedInstanceStates;
+let byFilter: typeof import('../../lambdas/shared/ec2').instanceStates;
 const HEALTHY = 'subnet-0aaaaaaaaaaaaaaaa';
 const DISRUPTED = 'subnet-0bbbbbbbbbbbbbbbb';
 const UNKNOWN = 'i-0123456789abcdef0';
@@ -20,7 +21,7 @@ beforeAll(async () => {
   client = new EC2Client({ endpoint, maxAttempts: 1 });
   // The Lambda modules build their SDK client when loaded: after the endpoint is set.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  states = (require('../../lambdas/shared/ec2') as typeof import('../../lambdas/shared/ec2')).instanceStates;
+  ({ watchedInstanceStates: states, instanceStates: byFilter } = require('../../lambdas/shared/ec2') as typeof import('../../lambdas/shared/ec2'));
 });
 afterAll(() => ec2.stop());
 afterEach(() => ec2.disruptedSubnets.clear());
@@ -45,7 +46,7 @@ describe('DescribeInstances while an Availability Zone is disrupted (local EC2)'
   });
 });
 
-describe('instanceStates', () => {
+describe('watchedInstanceStates (the readiness watcher\'s)', () => {
   it('answers about instances in healthy zones while another zone is disrupted', async () => {
     const healthy = [await launch(HEALTHY), await launch(HEALTHY)];
     await launch(DISRUPTED);
@@ -55,10 +56,21 @@ describe('instanceStates', () => {
     expect([...answer.values()].map((s) => s.state)).toEqual(['pending', 'pending']);
   });
 
-  it('leaves out an instance EC2 does not know (yet, or any more) and answers about the others', async () => {
+  it('leaves out an instance EC2 does not know (yet, or any more), or an ID that is not one, and answers about the others', async () => {
     const known = await launch(HEALTHY);
-    const answer = await states([known, UNKNOWN]);
-    expect([...answer.keys()]).toEqual([known]);
+    expect([...(await states([known, UNKNOWN])).keys()]).toEqual([known]);
+    expect([...(await states([known, 'i-not-an-id'])).keys()]).toEqual([known]);
+  });
+
+  it('names its instances by ID and filter, with no MaxResults (EC2 refuses it with IDs), and makes one call when EC2 knows them all', async () => {
+    const known = [await launch(HEALTHY), await launch(HEALTHY)];
+    const send = jest.spyOn(EC2Client.prototype, 'send');
+    try {
+      await states(known);
+      expect(send.mock.calls.map(([c]) => c.input)).toEqual([{ InstanceIds: known, Filters: [{ Name: 'instance-id', Values: known }] }]);
+    } finally {
+      send.mockRestore();
+    }
   });
 
   it('throws when the batch names an instance in the disrupted zone, for the caller to ask again later', async () => {
@@ -73,6 +85,19 @@ describe('instanceStates', () => {
     try {
       expect((await states(ids)).size).toBe(101);
       expect(send).toHaveBeenCalledTimes(2);
+    } finally {
+      send.mockRestore();
+    }
+  });
+});
+
+describe('instanceStates (the pool refill\'s)', () => {
+  it('asks by the instance-id filter alone, paginated, in one call that leaves an unknown instance out', async () => {
+    const known = await launch(HEALTHY);
+    const send = jest.spyOn(EC2Client.prototype, 'send');
+    try {
+      expect([...(await byFilter([known, UNKNOWN])).keys()]).toEqual([known]);
+      expect(send.mock.calls.map(([c]) => c.input)).toEqual([{ Filters: [{ Name: 'instance-id', Values: [known, UNKNOWN] }], MaxResults: 1000 }]);
     } finally {
       send.mockRestore();
     }

@@ -216,6 +216,37 @@ describe('the readiness watcher', () => {
     expect(aws.log.ec2Calls).toEqual([[id(2)]]);
   });
 
+  it('asks EC2 about each subnet\'s instances apart: a disrupted zone leaves only its own builds unanswered', async () => {
+    // GIVEN three builds just registered: two in a healthy subnet (one of them already running: its event came before
+    // its waiter was written), one in a subnet whose zone is disrupted, and a pool member (no subnet known)
+    await putWaiter(t, waiter(1, 'pending', { ...justRegistered, subnetId: 'subnet-0aaaaaaaaaaaaaaaa' }));
+    await putWaiter(t, waiter(2, 'pending', { ...justRegistered, subnetId: 'subnet-0aaaaaaaaaaaaaaaa' }));
+    await putWaiter(t, waiter(3, 'pending', { ...justRegistered, subnetId: 'subnet-0bbbbbbbbbbbbbbbb' }));
+    await putWaiter(t, waiter(4, 'pending', justRegistered));
+    const aws = fakeAws(new Set([id(2)]), new Map([[id(2), { state: 'running', reason: '' }], [id(1), { state: 'pending', reason: '' }], [id(4), { state: 'pending', reason: '' }]]));
+    const refused: string[][] = [];
+    const calls: WatchCalls = {
+      ...aws.calls,
+      instanceStates: async (ids) => {
+        // EC2 fails a DescribeInstances that names an instance in the disrupted zone (API_DescribeInstances.html)
+        if (ids.includes(id(3))) {
+          refused.push([...ids]);
+          throw Object.assign(new Error('The Availability Zone is disrupted'), { name: 'Unavailable' });
+        }
+        return aws.calls.instanceStates(ids);
+      },
+    };
+    const c = clock();
+    await lease('w1');
+    // WHEN the watcher runs two rounds
+    await runWatcher('w1', { table: t, timing, calls, now: c.now, sleep: c.sleep, remainingMs: forRounds(2) });
+    // THEN one call per subnet, and one for the pool member: the refused one named only the disrupted zone's instance
+    expect(refused).toEqual([[id(3)]]);
+    expect(aws.log.ec2Calls).toEqual([[id(1), id(2)], [id(4)]]);
+    // AND the healthy zone's running build was asked about and resumed
+    expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-2']);
+  });
+
   it('does not take a just-registered pool member that still reads "stopped" for lost (EC2 is eventually consistent); a terminated one it fails', async () => {
     for (const i of [1, 2]) await putWaiter(t, waiter(i, 'pending', justRegistered));
     const aws = fakeAws(new Set(), new Map<string, InstanceState>([

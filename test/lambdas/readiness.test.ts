@@ -82,14 +82,15 @@ describe('registering a build with the readiness watcher', () => {
   });
 
   it('does not look at an instance RunInstances has just launched: it waits, pending, for its state-change events and the watcher', async () => {
-    const e = { ...event(), capacitySource: 'launched', launchedAt: new Date(Date.now() - 2_000).toISOString() };
+    const e = { ...event(), capacitySource: 'launched', launchedAt: new Date(Date.now() - 2_000).toISOString(), subnetId: 'subnet-0aaaaaaaaaaaaaaaa' };
     // Were it looked at, this would settle it at once (as for a hot pool member): the look is what is left out.
     ec2.on(DescribeInstancesCommand).resolves(instance(e.instanceId, 'running'));
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: e.instanceId, PingStatus: 'Online' }] });
     expect(await register(e, ctx())).toBe('waiting');
     expect(ec2).not.toHaveReceivedCommand(DescribeInstancesCommand);
     expect(ssm).not.toHaveReceivedCommand(DescribeInstanceInformationCommand);
-    expect((await listWaiters(t)).find((w) => w.instanceId === e.instanceId)).toMatchObject({ taskToken: e.taskToken, state: 'pending' });
+    // (with its subnet: the watcher asks EC2 about each zone's instances apart)
+    expect((await listWaiters(t)).find((w) => w.instanceId === e.instanceId)).toMatchObject({ taskToken: e.taskToken, state: 'pending', subnetId: 'subnet-0aaaaaaaaaaaaaaaa' });
     expect(lambda).toHaveReceivedCommandWith(InvokeCommand, { FunctionName: 'watcher-fn', InvocationType: 'Event' });
   });
 

@@ -20,8 +20,18 @@ afterAll(async () => {
 it('starts a build whose running event was lost while another zone is disrupted: the watcher asks EC2 by instance ID', async () => {
   // GIVEN the second subnet's zone disrupted
   cloud.ec2.disruptedSubnets.add(LOCAL_SUBNETS[1]);
+  // AND the EC2 state-change events that reach EventBridge recorded
+  const states: unknown[] = [];
+  const put = cloud.bus.put.bind(cloud.bus);
+  cloud.bus.put = (event) => {
+    if (event['detail-type'] === 'EC2 Instance State-change Notification') states.push((event.detail as { state: string }).state);
+    put(event);
+  };
   // WHEN a build runs whose instance's running event EventBridge loses
   const summary = await runJob(cloud, { source: null, command: 'true' }, faultNamed('instance-running-event-lost'));
+  // (it was lost: only the watcher's look could tell that the instance runs)
+  expect(states).toContain('pending');
+  expect(states).not.toContain('running');
   // THEN it succeeds, with one result and its instance released, in the healthy zone
   expect([summary.status, summary.failureMessage]).toEqual(['Succeeded', null]);
   expect(summary.jobResults).toBe(1);

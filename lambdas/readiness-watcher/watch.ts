@@ -306,7 +306,11 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
  */
 async function askEc2(ctx: WatchContext, stale: readonly Waiter[]): Promise<{ states: Map<string, InstanceState>; answered: Waiter[] }> {
   const bySubnet = new Map<string, Waiter[]>();
-  for (const w of stale) bySubnet.set(w.subnetId ?? '', [...(bySubnet.get(w.subnetId ?? '') ?? []), w]);
+  for (const w of stale) {
+    const group = bySubnet.get(w.subnetId ?? '');
+    if (group) group.push(w);
+    else bySubnet.set(w.subnetId ?? '', [w]);
+  }
   const states = new Map<string, InstanceState>();
   const answered: Waiter[] = [];
   for (const [subnetId, group] of bySubnet) {

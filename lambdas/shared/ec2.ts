@@ -129,6 +129,8 @@ export interface InstanceState {
   readonly reason: string;
 }
 
+const instancesOf = (out: { Reservations?: { Instances?: Instance[] }[] }): Instance[] => (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+
 /**
  * One instance as DescribeInstances gives it; null when EC2 does not know it (yet, or any more). Named by InstanceIds,
  * which keeps the call working while another Availability Zone is disrupted (a call that names no instance IDs fails
@@ -140,8 +142,7 @@ export interface InstanceState {
  */
 async function describeOne(instanceId: string): Promise<Instance | null> {
   try {
-    const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId], Filters: [{ Name: 'instance-id', Values: [instanceId] }] }));
-    return out.Reservations?.[0]?.Instances?.[0] ?? null;
+    return instancesOf(await client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId], Filters: [{ Name: 'instance-id', Values: [instanceId] }] })))[0] ?? null;
   } catch (err) {
     if ((err as { name?: string }).name === 'InvalidInstanceID.NotFound') return null;
     throw err;
@@ -151,7 +152,7 @@ async function describeOne(instanceId: string): Promise<Instance | null> {
 /** The instance's state; null when EC2 does not know it (yet, or any more). */
 export async function describeInstanceState(instanceId: string): Promise<InstanceState | null> {
   const instance = await describeOne(instanceId);
-  return instance ? { state: instance.State?.Name ?? 'unknown', reason: instance.StateReason?.Message ?? instance.StateTransitionReason ?? '' } : null;
+  return instance ? stateOf(instance) : null;
 }
 
 /**
@@ -188,11 +189,14 @@ export async function watchedInstanceStates(instanceIds: readonly string[]): Pro
   return states;
 }
 
-function statesOf(instances: readonly Instance[], into: Map<string, InstanceState>): void {
-  for (const i of instances) if (i.InstanceId) into.set(i.InstanceId, { state: i.State?.Name ?? 'unknown', reason: i.StateReason?.Message ?? i.StateTransitionReason ?? '' });
+/** An instance's state and the reason EC2 gives for it. */
+function stateOf(i: Instance): InstanceState {
+  return { state: i.State?.Name ?? 'unknown', reason: i.StateReason?.Message ?? i.StateTransitionReason ?? '' };
 }
 
-const instancesOf = (out: { Reservations?: { Instances?: Instance[] }[] }): Instance[] => (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+function statesOf(instances: readonly Instance[], into: Map<string, InstanceState>): void {
+  for (const i of instances) if (i.InstanceId) into.set(i.InstanceId, stateOf(i));
+}
 const UNKNOWN_ID_CODES: ReadonlySet<string> = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
 /** One batch of up to 100 instances by InstanceIds (MaxResults cannot go with them; 100 fit one answer), by the filter when an ID is unknown. */

@@ -64,6 +64,18 @@ function fakeAws(online: Set<string>, states = new Map<string, InstanceState>())
   return { calls, log };
 }
 
+/** The fake's calls, with its look at EC2 refused by `error` the first `times` times (refusals are not logged as calls). */
+function refusingEc2(aws: ReturnType<typeof fakeAws>, times: number, error: () => Error): WatchCalls {
+  let refusals = times;
+  return {
+    ...aws.calls,
+    instanceStates: async (ids) => {
+      if (refusals-- > 0) throw error();
+      return aws.calls.instanceStates(ids);
+    },
+  };
+}
+
 function clock(start = T0) {
   let now = start;
   const sleeps: number[] = [];
@@ -173,14 +185,7 @@ describe('the readiness watcher', () => {
   it('asks again at the next read when its look at new waiters failed or EC2 did not know them yet, until EC2 answers', async () => {
     for (const i of [1, 2]) await putWaiter(t, waiter(i, 'pending', justRegistered));
     const aws = fakeAws(new Set(), new Map([[id(1), { state: 'pending', reason: '' }]]));
-    let refusals = 1;
-    const calls: WatchCalls = {
-      ...aws.calls,
-      instanceStates: async (ids) => {
-        if (refusals-- > 0) throw Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' });
-        return aws.calls.instanceStates(ids);
-      },
-    };
+    const calls = refusingEc2(aws, 1, () => Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' }));
     const c = clock();
     await lease('w1');
     // Three reads of the table, 400 ms apart (with the backoff after the refused call), all within the safety-net period.
@@ -194,16 +199,9 @@ describe('the readiness watcher', () => {
     await putWaiter(t, waiter(1, 'running'));
     await putWaiter(t, waiter(2, 'pending', justRegistered));
     const aws = fakeAws(new Set(), new Map([[id(2), { state: 'pending', reason: '' }]]));
-    let refusals = 1;
     const logged: string[] = [];
-    const calls: WatchCalls = {
-      ...aws.calls,
-      instanceStates: async (ids) => {
-        // What EC2 answers a DescribeInstances while the zone of one of the instances is disrupted (no code documented)
-        if (refusals-- > 0) throw Object.assign(new Error('The Availability Zone is disrupted'), { name: 'Unavailable' });
-        return aws.calls.instanceStates(ids);
-      },
-    };
+    // What EC2 answers a DescribeInstances while the zone of one of the instances is disrupted (no code documented)
+    const calls = refusingEc2(aws, 1, () => Object.assign(new Error('The Availability Zone is disrupted'), { name: 'Unavailable' }));
     const c = clock();
     await lease('w1');
     // WHEN the watcher runs for two reads of the table (a read every 4 ticks)

@@ -25,7 +25,7 @@ export interface WatchContext {
   /** What is left of the invocation (Lambda's context.getRemainingTimeInMillis). */
   readonly remainingMs?: () => number;
   readonly log?: (message: string, details: Record<string, unknown>) => void;
-  /** When the watcher this one took over from last asked Systems Manager (epoch ms): its first ask keeps the pace. */
+  /** When Systems Manager last answered the watcher this one took over from (epoch ms): its first ask keeps the pace. */
   readonly agentsAskedAt?: number;
 }
 
@@ -36,7 +36,7 @@ export interface WatchSummary {
   readonly failed: number;
   /** idle: nothing waits; lease-lost: another watcher holds the lease; hand-over: time is up and builds still wait. */
   readonly stopped: 'idle' | 'lease-lost' | 'hand-over';
-  /** When it last asked Systems Manager (epoch ms), for the watcher it hands over to; absent when it never did. */
+  /** When Systems Manager last answered it (epoch ms), for the watcher it hands over to; absent when it never asked. */
   readonly agentsAskedAt?: number;
 }
 
@@ -71,7 +71,7 @@ interface Memory {
   running: readonly string[];
   /** The last instance asked about: the next batch starts after it (by id, so waiters leaving do not shift the turn). */
   lastAsked: string;
-  /** When Systems Manager was last asked (askAgents): never again within a tick. */
+  /** When Systems Manager last answered an ask (askAgents): never asked again within a tick of it. */
   agentsAskedAt: number;
 }
 
@@ -165,21 +165,26 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
  * The online agents among a batch. Throttling is the round's to back off from; any other refusal (an instance id
  * Systems Manager calls invalid, say) is logged and counts as none online, so one bad instance delays its batch, not
  * every build: the safety net finds a lost instance within its period, and a build gives up at its giveUpAt.
- * Never within a tick of the last ask (this watcher's, or the one's it took over from): a round's late ask, made after
- * its read of the table, came less than a tick before the next round's, and the scale phase counted 5 calls within one
- * second (issue #16's budget: under half of the 10 a second the README assumes for Systems Manager's reads).
+ * Never within a tick of the last ask's answer (this watcher's, or the one's it took over from): a round's late ask,
+ * made after its read of the table, came less than a tick before the next round's, and the scale phase counted 5 calls
+ * within one second (issue #16's budget: under half of the 10 a second the README assumes for Systems Manager's reads).
+ * Paced from the ask, the scale phase still counted 5 once: a call delayed on its way arrived less than a tick before
+ * the next one. Costs the call's round trip on the tick (about 20 ms a tick with the benchmark's latency).
  */
 async function askAgents(ctx: WatchContext, memory: Memory, now: () => number, batch: readonly string[]): Promise<Set<string>> {
   // At most a tick: a predecessor's clock (another environment's) may run ahead of this one's.
   const wait = Math.min(ctx.timing.tickMs, memory.agentsAskedAt + ctx.timing.tickMs - now());
   if (wait > 0) await sleepOf(ctx)(wait);
-  memory.agentsAskedAt = now();
   try {
     return await ctx.calls.onlineAgents(batch);
   } catch (err) {
     if (THROTTLING_CODES.has(errorCode(err))) throw err;
     ctx.log?.('could not ask about agents', { instances: batch.length, error: errorCode(err), message: (err as Error).message });
     return new Set();
+  } finally {
+    // A tick from the answer, not from the ask: a request reaches Systems Manager at some moment between the two, so
+    // only this keeps two asks' arrivals a tick apart however long either took on the way (4 arrivals in any second).
+    memory.agentsAskedAt = now();
   }
 }
 

@@ -42,7 +42,7 @@ export const GONE_STATES: ReadonlySet<string> = new Set(['shutting-down', 'termi
 export interface WatcherEvent {
   /** The lease the caller took for the new watcher; absent from the schedule, which takes its own. */
   readonly owner?: string;
-  /** A hand-over's: when the watcher before last asked Systems Manager (epoch ms), so that the next keeps the pace. */
+  /** A hand-over's: when Systems Manager last answered the watcher before (epoch ms), so that the next keeps the pace. */
   readonly agentsAskedAt?: number;
 }
 

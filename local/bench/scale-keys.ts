@@ -1,3 +1,4 @@
+import { WATCH_TICK_MS } from '../../lib/readiness';
 import type { ScaleFigures } from './scale';
 
 /** The scale keys of `npm run bench` (#16): many builds at once, the API budget and Lambda's concurrency. */
@@ -16,6 +17,8 @@ export function scaleGoals(n: number): Record<string, { readonly max?: number; r
 
 type Put = (key: string, value: number, unit: string) => void;
 
+const closestMs = (seconds: number | null | undefined) => (seconds === null || seconds === undefined ? 'n/a' : `${Math.round(seconds * 1000)} ms`);
+
 /** Writes the keys; returns the detail lines. */
 export function putScaleKeys(put: Put, f: ScaleFigures): string[] {
   const n = f.jobs;
@@ -31,6 +34,7 @@ export function putScaleKeys(put: Put, f: ScaleFigures): string[] {
       `${f.peakConcurrentBuilds} ran at once; ${(f.wallMs / 1000).toFixed(0)} s real, latest start ${f.maxStartLagMs} ms behind its plan`,
     `         Lambda: ${f.lambdaThrottled} synchronous invocations throttled; the per-operation budget is in bench/scale-budget.json`,
     `         per real second (the functions' own pauses between looks run in real ms): DescribeInstances peak ${per('EC2:DescribeInstances')?.peakPerRealSecond ?? 0}, DescribeInstanceInformation peak ${per('SSM:DescribeInstanceInformation')?.peakPerRealSecond ?? 0}`,
+    `         closest two DescribeInstanceInformation calls in a row: ${closestMs(per('SSM:DescribeInstanceInformation')?.closestSeconds)} simulated (the watcher's tick: ${WATCH_TICK_MS} ms from the last answer)`,
   ];
   for (const v of f.violations.slice(0, 10)) lines.push(`         ✘ ${v}`);
   return lines;

@@ -18,6 +18,11 @@ export interface OperationFigures {
   readonly peakPerSecond: number;
   /** The most calls in one second of real time (differs from peakPerSecond when the clock is simulated). */
   readonly peakPerRealSecond: number;
+  /**
+   * The shortest time between two calls in a row, in seconds of the meter's clock (null for a single call): how close
+   * a caller that paces itself (the readiness watcher's tick) let its requests arrive.
+   */
+  readonly closestSeconds: number | null;
 }
 
 export interface MeterReport {
@@ -32,12 +37,16 @@ export interface MeterReport {
   readonly peakLambdaConcurrencyByFunction: Readonly<Record<string, number>>;
 }
 
-/** Calls of one operation per whole second of a clock. */
+/** Calls of one operation per whole second of a clock, and the shortest time between two in a row. */
 class PerSecond {
   private readonly bins = new Map<number, number>();
+  private last: number | null = null;
+  closest: number | null = null;
   add(second: number): void {
     const s = Math.floor(second);
     this.bins.set(s, (this.bins.get(s) ?? 0) + 1);
+    if (this.last !== null) this.closest = Math.min(this.closest ?? Infinity, second - this.last);
+    this.last = second;
   }
   peak(): number {
     return Math.max(0, ...this.bins.values());
@@ -80,7 +89,7 @@ export class ApiMeter {
 
   report(): MeterReport {
     const operations = [...this.ops.entries()]
-      .map(([operation, o]) => ({ operation, calls: o.calls, peakPerSecond: o.clock.peak(), peakPerRealSecond: o.real.peak() }))
+      .map(([operation, o]) => ({ operation, calls: o.calls, peakPerSecond: o.clock.peak(), peakPerRealSecond: o.real.peak(), closestSeconds: o.clock.closest }))
       .sort((a, b) => b.calls - a.calls || a.operation.localeCompare(b.operation));
     const figures = this.account?.figures();
     return {
@@ -94,6 +103,6 @@ export class ApiMeter {
 
   /** One operation's figures (zeros when it was never called). */
   operation(key: string): OperationFigures {
-    return this.report().operations.find((o) => o.operation === key) ?? { operation: key, calls: 0, peakPerSecond: 0, peakPerRealSecond: 0 };
+    return this.report().operations.find((o) => o.operation === key) ?? { operation: key, calls: 0, peakPerSecond: 0, peakPerRealSecond: 0, closestSeconds: null };
   }
 }

@@ -432,4 +432,34 @@ describe('the readiness watcher', () => {
     expect(third).toHaveLength(1);
     expect(third[0] - started).toBeLessThanOrEqual(timing.tickMs);
   });
+
+  it('keeps a tick between one ask\'s answer and the next ask, so that asks slowed on their way still reach Systems Manager a tick apart', async () => {
+    // GIVEN a running build whose agent stays offline, and asks that take 80 ms, then 0, by turns (a request reaches
+    // Systems Manager at some moment between its ask and its answer: at the answer, for a slow one, at worst)
+    await putWaiter(t, waiter(1, 'running'));
+    const c = clock();
+    const sent: number[] = [];
+    const answered: number[] = [];
+    const aws = fakeAws(new Set());
+    const calls: WatchCalls = {
+      ...aws.calls,
+      onlineAgents: async (ids) => {
+        sent.push(c.now());
+        if (sent.length % 2 === 1) c.advance(80);
+        answered.push(c.now());
+        return aws.calls.onlineAgents(ids);
+      },
+    };
+    await lease('w1');
+    // WHEN it runs a few rounds
+    const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 1000 }, calls, now: c.now, sleep: c.sleep });
+    // THEN each ask comes a tick after the last answer at least (paced from the ask, the ask after a slow one came
+    // 20 ms after its answer: two arrivals 20 ms apart)
+    expect(sent.length).toBeGreaterThanOrEqual(5);
+    for (let i = 1; i < sent.length; i++) expect(sent[i] - answered[i - 1]).toBeGreaterThanOrEqual(timing.tickMs);
+    // AND the pace costs no more than the answers' own time: a tick plus the round trip between asks
+    for (let i = 1; i < sent.length; i++) expect(sent[i] - answered[i - 1]).toBeLessThanOrEqual(timing.tickMs);
+    // AND the watcher after it keeps the pace from the last answer
+    expect(summary).toMatchObject({ stopped: 'hand-over', agentsAskedAt: answered[answered.length - 1] });
+  });
 });

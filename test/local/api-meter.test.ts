@@ -41,7 +41,25 @@ describe('the API meter', () => {
     expect(report.totalCalls).toBe(4);
     expect(meter.operation('StepFunctions:ListStateMachines')).toEqual(expect.objectContaining({ calls: 2, peakPerSecond: 1 }));
     expect(meter.operation('StepFunctions:ListActivities')).toEqual(expect.objectContaining({ calls: 1, peakPerSecond: 1 }));
-    expect(meter.operation('EC2:DescribeRegions')).toEqual(expect.objectContaining({ calls: 1, peakPerSecond: 1 }));
+    expect(meter.operation('EC2:DescribeRegions')).toEqual(expect.objectContaining({ calls: 1, peakPerSecond: 1, closestSeconds: null }));
+    // AND the closest two calls of an operation in a row are 1.5 s of its clock apart
+    expect(meter.operation('StepFunctions:ListStateMachines').closestSeconds).toBe(1.5);
+  });
+
+  it('tells the shortest time between two calls of an operation in a row, on its clock', () => {
+    // GIVEN a meter on a simulated clock
+    let now = 10;
+    meter = new ApiMeter(() => now);
+    // WHEN one operation is called at 10, 10.25, 10.3 and 11 s, another once
+    for (const at of [10, 10.25, 10.3, 11]) {
+      now = at;
+      meter.record('SSM', 'DescribeInstanceInformation');
+    }
+    meter.record('EC2', 'DescribeInstances');
+    // THEN the closest are 0.05 s apart (10.25 and 10.3), and a single call has none
+    expect(meter.operation('SSM:DescribeInstanceInformation').closestSeconds).toBeCloseTo(0.05, 9);
+    expect(meter.operation('SSM:DescribeInstanceInformation').peakPerSecond).toBe(3);
+    expect(meter.operation('EC2:DescribeInstances').closestSeconds).toBeNull();
   });
 
   it('counts DynamoDB requests at its proxy in front of dynalite', async () => {

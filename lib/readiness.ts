@@ -28,8 +28,10 @@ export const FIRST_REGISTRATION_SECONDS = 240;
  * sees at most 4 calls a second from the stack, whatever the number of builds. Systems Manager publishes no rate for
  * DescribeInstanceInformation (https://docs.aws.amazon.com/general/latest/gr/ssm.html lists Parameter Store's only);
  * 4 a second stays under half of what the local cloud assumes for it (local/services/api-quotas.ts, 10 a second, the
- * rate EC2 gives its unfiltered describe calls), as issue #16 asks of every rate. A build's agent is seen online 125 ms
- * after it registers, on average (5 looks a second would see it 25 ms sooner, at exactly half the assumed rate).
+ * rate EC2 gives its unfiltered describe calls), as issue #16 asks of every rate. The tick counts from Systems
+ * Manager's last answer, so a build's agent is seen online half a tick plus half a call's round trip after it
+ * registers, on average (about 135 ms with 20 ms calls; 5 looks a second would see it 25 ms sooner, at exactly half
+ * the assumed rate).
  */
 export const WATCH_TICK_MS = 250;
 /** One watcher invocation's run, and the function's timeout around it. */

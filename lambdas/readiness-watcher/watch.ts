@@ -139,7 +139,8 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
       totals.failed += round.failed;
       backoffMs = 0;
       // A round (and at most one call to Systems Manager) every tick, however long the round itself took: an agent
-      // that came online is seen half a tick later on average when 50 builds or fewer wait on running instances.
+      // that came online is seen half a tick (plus half an ask's round trip: askAgents) later on average when 50 builds
+      // or fewer wait on running instances.
       pauseMs = Math.max(0, ctx.timing.tickMs - (now() - roundStart));
       if (round.waiting > 0) idleSince = null;
       else if ((idleSince ??= now()) + safetyNetMs(ctx.timing) <= now()) {

@@ -23,15 +23,15 @@ export const READY_WITHIN_SECONDS = 1320;
  */
 export const FIRST_REGISTRATION_SECONDS = 240;
 /**
- * The watcher's pause between looks at the running waiters: 4 looks a second, one DescribeInstanceInformation each per
- * 50 waiting instances, the pause growing with the batches (lambdas/readiness-watcher/watch.ts), so Systems Manager
- * sees at most 4 calls a second from the stack, whatever the number of builds. Systems Manager publishes no rate for
- * DescribeInstanceInformation (https://docs.aws.amazon.com/general/latest/gr/ssm.html lists Parameter Store's only);
- * 4 a second stays under half of what the local cloud assumes for it (local/services/api-quotas.ts, 10 a second, the
- * rate EC2 gives its unfiltered describe calls), as issue #16 asks of every rate. The tick counts from Systems
- * Manager's last answer, so a build's agent is seen online half a tick plus half a call's round trip after it
- * registers, on average (about 135 ms with 20 ms calls; 5 looks a second would see it 25 ms sooner, at exactly half
- * the assumed rate).
+ * The watcher's pace: each DescribeInstanceInformation request (one batch of up to 50 running waiters, in turn) a tick
+ * after Systems Manager answered the last one (lambdas/readiness-watcher/watch.ts askAgents), so the watcher's requests
+ * arrive a tick apart, at most 4 in any second, whatever the number of builds (registrations of pool builds ask once
+ * each besides: docs/performance.md). Systems Manager publishes no rate for DescribeInstanceInformation
+ * (https://docs.aws.amazon.com/general/latest/gr/ssm.html lists Parameter Store's only); 4 a second stays under half of
+ * what the local cloud assumes for it (local/services/api-quotas.ts, 10 a second, the rate EC2 gives its unfiltered
+ * describe calls), as issue #16 asks of every rate. A build's agent is seen online half of the watcher's period after
+ * it registers, on average: the tick plus a request's round trip (about 135 ms with 20 ms requests; a 200 ms tick would
+ * see it 25 ms sooner, at about 4.5 requests a second, too close to half the assumed rate once delays vary).
  */
 export const WATCH_TICK_MS = 250;
 /** One watcher invocation's run, and the function's timeout around it. */

@@ -83,8 +83,8 @@ export const FAULTS: readonly Fault[] = [
     description: 'the build runs longer than several CodePipeline job timeouts (1 hour in the current quotas page, 24 in older ones)',
     handling: 'at each job\'s horizon the execution renews the job (PutJobSuccessResult with a continuation token), the poller hands the continuation job to the running build, and the last job gets the result; one instance throughout',
     expect: { status: 'Succeeded' },
-    job: { command: 'sleep 40 && bash build.sh' },
-    jobs: { renewalSeconds: 3, timeoutMs: 16_000 },
+    job: { command: 'sleep 50 && bash build.sh' },
+    jobs: { renewalSeconds: 3, timeoutMs: 24_000 },
     continuations: 3,
   },
   {

@@ -2,13 +2,13 @@ import { errorCode, THROTTLING_CODES } from '../shared/errors';
 import type { PoolTable } from '../shared/pool-store';
 import { GONE_STATES, leaseMs, readyOutput, type WatchTiming } from '../shared/readiness';
 import { getWaiters, listWaiterHeads, markRunning, releaseLease, takeLease, takeWaiter, type Waiter, type WaiterHead } from '../shared/readiness-table';
-import { AGENTS_PER_CALL } from '../shared/ssm';
+import { AGENTS_PER_CALL, type Paced } from '../shared/ssm';
 import type { InstanceState } from '../shared/ec2';
 
 /** The AWS calls a watcher makes besides its table: injected, so tests can count and fail them. */
 export interface WatchCalls {
-  /** The instances among these whose agent is Online (DescribeInstanceInformation, 50 a call). */
-  onlineAgents(instanceIds: readonly string[]): Promise<Set<string>>;
+  /** The instances among these whose agent is Online (DescribeInstanceInformation, 50 a call, each request `paced`). */
+  onlineAgents(instanceIds: readonly string[], paced: Paced): Promise<Set<string>>;
   /** EC2's state of each of these instances it knows (DescribeInstances by their IDs: lambdas/shared/ec2.ts watchedInstanceStates). */
   instanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>>;
   /** SendTaskSuccess / SendTaskFailure: false when the task is already over. */
@@ -173,19 +173,25 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
  * the next one. Costs the call's round trip on the tick (about 20 ms a tick with the benchmark's latency).
  */
 async function askAgents(ctx: WatchContext, memory: Memory, now: () => number, batch: readonly string[]): Promise<Set<string>> {
-  // At most a tick: a predecessor's clock (another environment's) may run ahead of this one's.
-  const wait = Math.min(ctx.timing.tickMs, memory.agentsAskedAt + ctx.timing.tickMs - now());
-  if (wait > 0) await sleepOf(ctx)(wait);
+  // Each request (a page of the answer too) a tick after the last one's answer, not its ask: a request reaches Systems
+  // Manager at some moment between the two, so only this keeps two arrivals a tick apart however long either took on
+  // its way (4 arrivals in any second).
+  const paced: Paced = async (send) => {
+    // At most a tick: a predecessor's clock (another environment's) may run ahead of this one's.
+    const wait = Math.min(ctx.timing.tickMs, memory.agentsAskedAt + ctx.timing.tickMs - now());
+    if (wait > 0) await sleepOf(ctx)(wait);
+    try {
+      return await send();
+    } finally {
+      memory.agentsAskedAt = now();
+    }
+  };
   try {
-    return await ctx.calls.onlineAgents(batch);
+    return await ctx.calls.onlineAgents(batch, paced);
   } catch (err) {
     if (THROTTLING_CODES.has(errorCode(err))) throw err;
     ctx.log?.('could not ask about agents', { instances: batch.length, error: errorCode(err), message: (err as Error).message });
     return new Set();
-  } finally {
-    // A tick from the answer, not from the ask: a request reaches Systems Manager at some moment between the two, so
-    // only this keeps two asks' arrivals a tick apart however long either took on the way (4 arrivals in any second).
-    memory.agentsAskedAt = now();
   }
 }
 
@@ -195,8 +201,13 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   // began to run since is asked about from the next round (its agent needs seconds after boot to register anyway).
   const batch = nextBatch(memory);
   const reading = now() - memory.readAt >= READ_EVERY_TICKS * ctx.timing.tickMs;
-  const [heads, asked] = await Promise.all([reading ? listWaiterHeads(ctx.table) : memory.heads, batch.length > 0 ? askAgents(ctx, memory, now, batch) : new Set<string>()]);
-  let online = asked;
+  // Both are waited for, a failed read too: an ask left running past a failed round would still be on its way when the
+  // next round asks, and the two could reach Systems Manager any time apart.
+  const [read, ask] = await Promise.allSettled([reading ? listWaiterHeads(ctx.table) : memory.heads, batch.length > 0 ? askAgents(ctx, memory, now, batch) : new Set<string>()]);
+  if (read.status === 'rejected') throw read.reason;
+  if (ask.status === 'rejected') throw ask.reason;
+  const heads = read.value;
+  let online = ask.value;
   if (reading) {
     memory.heads = heads;
     memory.readAt = now();

@@ -26,21 +26,25 @@ export async function agentPingStatus(instanceId: string): Promise<string | null
  * to 50: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_InstanceInformationStringFilter.html,
  * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_DescribeInstanceInformation.html; 50 ids fit one
  * page, and a NextToken is followed anyway). An instance that has not registered yet is simply not in the answer.
- * A throttled call is not retried here: the watcher's next round is the retry.
+ * A throttled call is not retried here: the watcher's next round is the retry. Every request, a page's too, goes
+ * through `paced`: the watcher keeps its requests a tick apart (watch.ts askAgents).
  */
-export async function onlineAgents(instanceIds: readonly string[]): Promise<Set<string>> {
+export async function onlineAgents(instanceIds: readonly string[], paced: Paced = (send) => send()): Promise<Set<string>> {
   const online = new Set<string>();
   for (let i = 0; i < instanceIds.length; i += AGENTS_PER_CALL) {
     const Values = instanceIds.slice(i, i + AGENTS_PER_CALL);
     let NextToken: string | undefined;
     do {
-      const out = await watcherClient.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values }], MaxResults: AGENTS_PER_CALL, NextToken }));
+      const out = await paced(() => watcherClient.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values }], MaxResults: AGENTS_PER_CALL, NextToken })));
       for (const node of out.InstanceInformationList ?? []) if (node.PingStatus === 'Online' && node.InstanceId) online.add(node.InstanceId);
       NextToken = out.NextToken;
     } while (NextToken);
   }
   return online;
 }
+
+/** Sends one request when its caller's pace allows, and notes when it was answered. */
+export type Paced = <T>(send: () => Promise<T>) => Promise<T>;
 
 /** Instances asked about in one DescribeInstanceInformation call (onlineAgents). */
 export const AGENTS_PER_CALL = 50;

@@ -34,7 +34,7 @@ export function putScaleKeys(put: Put, f: ScaleFigures): string[] {
       `${f.peakConcurrentBuilds} ran at once; ${(f.wallMs / 1000).toFixed(0)} s real, latest start ${f.maxStartLagMs} ms behind its plan`,
     `         Lambda: ${f.lambdaThrottled} synchronous invocations throttled; the per-operation budget is in bench/scale-budget.json`,
     `         per real second (the functions' own pauses between looks run in real ms): DescribeInstances peak ${per('EC2:DescribeInstances')?.peakPerRealSecond ?? 0}, DescribeInstanceInformation peak ${per('SSM:DescribeInstanceInformation')?.peakPerRealSecond ?? 0}`,
-    `         closest two DescribeInstanceInformation calls in a row: ${closestMs(per('SSM:DescribeInstanceInformation')?.closestSeconds)} simulated (the watcher's tick: ${WATCH_TICK_MS} ms from the last answer)`,
+    `         closest two DescribeInstanceInformation calls in a row, every caller's: ${closestMs(per('SSM:DescribeInstanceInformation')?.closestSeconds)} simulated (the readiness watcher's tick: ${WATCH_TICK_MS} ms from the last answer)`,
   ];
   for (const v of f.violations.slice(0, 10)) lines.push(`         ✘ ${v}`);
   return lines;

@@ -1,4 +1,4 @@
-import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { InstanceState } from '../../lambdas/shared/ec2';
 import type { PoolTable } from '../../lambdas/shared/pool-store';
 import { handOverLease, listWaiters, putWaiter, READINESS_PK, takeLease, takeWaiter, type Waiter } from '../../lambdas/shared/readiness-table';
@@ -39,13 +39,23 @@ function waiter(i: number, state: Waiter['state'], over: Partial<Waiter> = {}): 
   };
 }
 
-/** Fake AWS: which agents are online, what EC2 says, and every call made. */
-function fakeAws(online: Set<string>, states = new Map<string, InstanceState>()) {
+/**
+ * Fake AWS: which agents are online, what EC2 says, and every call made. `request` stands for one
+ * DescribeInstanceInformation on its way (it may move the clock, or throw); each goes through the watcher's pace, as
+ * lambdas/shared/ssm.ts onlineAgents sends them.
+ */
+function fakeAws(online: Set<string>, states = new Map<string, InstanceState>(), request: (ids: string[]) => void = () => undefined) {
   const log = { agentCalls: [] as string[][], ec2Calls: [] as string[][], resumed: [] as { token: string; output: { readyAt: string; buildWaitSeconds: number } }[], failed: [] as { token: string; error: string; cause: string }[] };
   const calls: WatchCalls = {
-    onlineAgents: async (ids) => {
+    onlineAgents: async (ids, paced) => {
       // One DescribeInstanceInformation per 50 (lambdas/shared/ssm.ts onlineAgents): counted per call here.
-      for (let i = 0; i < ids.length; i += 50) log.agentCalls.push(ids.slice(i, i + 50));
+      for (let i = 0; i < ids.length; i += 50) {
+        const chunk = ids.slice(i, i + 50);
+        await paced(async () => {
+          request(chunk);
+          log.agentCalls.push(chunk);
+        });
+      }
       return new Set(ids.filter((x) => online.has(x)));
     },
     instanceStates: async (ids) => {
@@ -283,15 +293,11 @@ describe('the readiness watcher', () => {
   it('backs off a throttled Systems Manager by doubling ticks, up to 8 ticks, then looks every tick again', async () => {
     // GIVEN Systems Manager throttles the first 6 looks
     await putWaiter(t, waiter(1, 'running'));
-    const aws = fakeAws(new Set([id(1)]));
     let refusals = 6;
-    const calls: WatchCalls = {
-      ...aws.calls,
-      onlineAgents: async (ids) => {
-        if (refusals-- > 0) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-        return aws.calls.onlineAgents(ids);
-      },
-    };
+    const aws = fakeAws(new Set([id(1)]), new Map(), () => {
+      if (refusals-- > 0) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    });
+    const calls = aws.calls;
     const c = clock();
     await lease('w1');
     // WHEN the watcher runs
@@ -405,8 +411,8 @@ describe('the readiness watcher', () => {
     await putWaiter(t, waiter(1, 'running'));
     const c = clock();
     const asked: number[] = [];
-    const aws = fakeAws(new Set());
-    const calls: WatchCalls = { ...aws.calls, onlineAgents: async (ids) => (asked.push(c.now()), aws.calls.onlineAgents(ids)) };
+    const aws = fakeAws(new Set(), new Map(), () => void asked.push(c.now()));
+    const calls = aws.calls;
     const slow: PoolTable = { tableName: t.tableName, client: { send: async (command: never) => (c.advance(40), t.client.send(command)) } as never };
     await lease('w1');
     // WHEN it runs a few rounds, then hands over
@@ -414,10 +420,10 @@ describe('the readiness watcher', () => {
     // THEN its asks are a tick apart at least (without the pace, the second came 60 ms after the first)
     expect(asked.length).toBeGreaterThanOrEqual(3);
     for (let i = 1; i < asked.length; i++) expect(asked[i] - asked[i - 1]).toBeGreaterThanOrEqual(timing.tickMs);
-    // AND it tells the next watcher when it last asked, which keeps the pace from its first ask
+    // AND it tells the next watcher when Systems Manager last answered it, which keeps the pace from its first ask
     expect(summary).toMatchObject({ stopped: 'hand-over', agentsAskedAt: asked[asked.length - 1] });
     const next: number[] = [];
-    const nextCalls: WatchCalls = { ...aws.calls, onlineAgents: async (ids) => (next.push(c.now()), aws.calls.onlineAgents(ids)) };
+    const nextCalls = fakeAws(new Set(), new Map(), () => void next.push(c.now())).calls;
     expect(await handOverLease(t, 'w1', 'w2', new Date(c.now()), 15_000)).toBe(true);
     const before = c.now() - 10;
     await runWatcher('w2', { table: t, timing: { ...timing, runMs: 1 }, calls: nextCalls, now: c.now, sleep: c.sleep, agentsAskedAt: before });
@@ -425,7 +431,7 @@ describe('the readiness watcher', () => {
     expect(next[0] - before).toBeGreaterThanOrEqual(timing.tickMs);
     // AND a predecessor's time from a clock a minute ahead holds its first ask back a tick at most
     const third: number[] = [];
-    const thirdCalls: WatchCalls = { ...aws.calls, onlineAgents: async (ids) => (third.push(c.now()), aws.calls.onlineAgents(ids)) };
+    const thirdCalls = fakeAws(new Set(), new Map(), () => void third.push(c.now())).calls;
     expect(await handOverLease(t, 'w2', 'w3', new Date(c.now()), 15_000)).toBe(true);
     const started = c.now();
     await runWatcher('w3', { table: t, timing: { ...timing, runMs: 1 }, calls: thirdCalls, now: c.now, sleep: c.sleep, agentsAskedAt: started + 60_000 });
@@ -440,16 +446,11 @@ describe('the readiness watcher', () => {
     const c = clock();
     const sent: number[] = [];
     const answered: number[] = [];
-    const aws = fakeAws(new Set());
-    const calls: WatchCalls = {
-      ...aws.calls,
-      onlineAgents: async (ids) => {
-        sent.push(c.now());
-        if (sent.length % 2 === 1) c.advance(80);
-        answered.push(c.now());
-        return aws.calls.onlineAgents(ids);
-      },
-    };
+    const calls = fakeAws(new Set(), new Map(), () => {
+      sent.push(c.now());
+      if (sent.length % 2 === 1) c.advance(80);
+      answered.push(c.now());
+    }).calls;
     await lease('w1');
     // WHEN it runs a few rounds
     const summary = await runWatcher('w1', { table: t, timing: { ...timing, runMs: 1000 }, calls, now: c.now, sleep: c.sleep });
@@ -457,9 +458,79 @@ describe('the readiness watcher', () => {
     // 20 ms after its answer: two arrivals 20 ms apart)
     expect(sent.length).toBeGreaterThanOrEqual(5);
     for (let i = 1; i < sent.length; i++) expect(sent[i] - answered[i - 1]).toBeGreaterThanOrEqual(timing.tickMs);
-    // AND the pace costs no more than the answers' own time: a tick plus the round trip between asks
+    // AND the pace holds an ask back no longer than that: exactly a tick after the last answer
     for (let i = 1; i < sent.length; i++) expect(sent[i] - answered[i - 1]).toBeLessThanOrEqual(timing.tickMs);
     // AND the watcher after it keeps the pace from the last answer
     expect(summary).toMatchObject({ stopped: 'hand-over', agentsAskedAt: answered[answered.length - 1] });
+  });
+
+  it('waits for an ask still on its way when the table\'s read beside it fails, so that the next round\'s ask does not overtake it', async () => {
+    // GIVEN a running build whose agent stays offline, asks that take 300 ms (and a few real ms: they are on their way
+    // while the round's other work goes on), and a table whose second read fails (the one made beside an ask)
+    await putWaiter(t, waiter(1, 'running'));
+    const c = clock();
+    const events: { what: 'sent' | 'answered'; at: number }[] = [];
+    const calls: WatchCalls = {
+      ...fakeAws(new Set()).calls,
+      onlineAgents: async (_ids, paced) => {
+        await paced(async () => {
+          events.push({ what: 'sent', at: c.now() });
+          await new Promise((r) => setTimeout(r, 5));
+          c.advance(300);
+          events.push({ what: 'answered', at: c.now() });
+        });
+        return new Set<string>();
+      },
+    };
+    let reads = 0;
+    const failing: PoolTable = {
+      tableName: t.tableName,
+      client: {
+        send: async (command: never) => {
+          if ((command as object) instanceof QueryCommand && ++reads === 2) throw Object.assign(new Error('internal error'), { name: 'InternalServerError' });
+          return t.client.send(command);
+        },
+      } as never,
+    };
+    await lease('w1');
+    // WHEN it runs a few rounds
+    const logged: string[] = [];
+    await runWatcher('w1', { table: failing, timing: { ...timing, runMs: 2000 }, calls, now: c.now, sleep: c.sleep, log: (m) => void logged.push(m) });
+    // THEN the read did fail, beside an ask
+    expect(reads).toBeGreaterThanOrEqual(3);
+    expect(logged).toContain('watch round failed');
+    // AND every ask was answered before the next was sent, a tick later at least (without waiting for it, the round
+    // after the failure sent its ask while the last was on its way)
+    expect(events.length).toBeGreaterThanOrEqual(6);
+    events.forEach((e, i) => expect(e.what).toBe(i % 2 === 0 ? 'sent' : 'answered'));
+    for (let i = 2; i < events.length; i += 2) expect(events[i].at - events[i - 1].at).toBeGreaterThanOrEqual(timing.tickMs);
+  });
+
+  it('keeps every request a tick after the last answer, a page of one ask\'s answer too', async () => {
+    // GIVEN a running build whose agent stays offline, and a Systems Manager that answers each ask in two pages (a
+    // NextToken, then the rest), each request taking 30 ms
+    await putWaiter(t, waiter(1, 'running'));
+    const c = clock();
+    const sent: number[] = [];
+    const answered: number[] = [];
+    const calls: WatchCalls = {
+      ...fakeAws(new Set()).calls,
+      onlineAgents: async (_ids, paced) => {
+        for (let page = 0; page < 2; page++) {
+          await paced(async () => {
+            sent.push(c.now());
+            c.advance(30);
+            answered.push(c.now());
+          });
+        }
+        return new Set<string>();
+      },
+    };
+    await lease('w1');
+    // WHEN it runs a few rounds
+    await runWatcher('w1', { table: t, timing: { ...timing, runMs: 1000 }, calls, now: c.now, sleep: c.sleep });
+    // THEN each request, the second of an ask's too, comes a tick after the last one's answer
+    expect(sent.length).toBeGreaterThanOrEqual(6);
+    for (let i = 1; i < sent.length; i++) expect(sent[i] - answered[i - 1]).toBeGreaterThanOrEqual(timing.tickMs);
   });
 });

@@ -14,8 +14,8 @@ describe('a build that outlives its CodePipeline job (job renewals), end to end'
   });
 
   it.each(ownCloud.map((f) => [f.name, f] as const))('%s: one instance, one result on every job, the real one on the last', async (_name, fault) => {
-    // GIVEN CodePipeline's job timeout at 16 s and renewals every 3 s (13 s for each renewal to reach CodePipeline: a
-    // fresh-clone CI on a busy machine once missed 12 s), and a 40-second build
+    // GIVEN CodePipeline's job timeout at 24 s and renewals every 3 s (21 s for each renewal to reach CodePipeline: a
+    // fresh-clone CI on a busy machine once missed 12 s, and twice 13 s, with 3 test workers), and a 50-second build
     cloud = await LocalCloud.start(undefined, { jobs: fault.jobs });
     const timeouts: string[] = [];
     const listener = cloud.codepipeline.onJobEnd;

@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { SimInstance } from '../../local/services/ec2';
 import { LocalSsm } from '../../local/services/ssm';
+import { AccountConcurrency } from '../../local/lambda/account-concurrency';
+import { ApiMeter } from '../../local/services/api-meter';
 
 /**
  * DescribeInstanceInformation pages as AWS does: at most MaxResults nodes (5 to 50) and a NextToken while more are
@@ -83,6 +85,27 @@ describe("the functions' callers follow NextToken", () => {
 
   it('the readiness watcher\'s onlineAgents finds every online node of 120, and leaves a throttled call to the watcher\'s next round (one call, no SDK retry)', async () => {
     expect([...(await sharedSsm.onlineAgents(ids))].sort()).toEqual([...online].sort());
+    // Every request it sends goes through the watcher's pace, one at a time: 3 for 120 instances
+    let paced = 0;
+    let inFlight = 0;
+    const meter = new ApiMeter(() => 0);
+    meter.install(new AccountConcurrency());
+    try {
+      const found = await sharedSsm.onlineAgents(ids, async (send) => {
+        paced++;
+        expect(++inFlight).toBe(1);
+        try {
+          return await send();
+        } finally {
+          inFlight--;
+        }
+      });
+      expect([...found].sort()).toEqual([...online].sort());
+    } finally {
+      meter.uninstall();
+    }
+    expect(meter.operation('SSM:DescribeInstanceInformation').calls).toBe(3);
+    expect(paced).toBe(3);
     let calls = 0;
     // (the local SSM throttles a call by the job of its first instance, known from EC2)
     ssm.instanceState = (instanceId) => ({ instanceId, state: 'running', tags: {} }) as unknown as SimInstance;

@@ -19,8 +19,8 @@ export interface OperationFigures {
   /** The most calls in one second of real time (differs from peakPerSecond when the clock is simulated). */
   readonly peakPerRealSecond: number;
   /**
-   * The shortest time between two calls in a row, in seconds of the meter's clock (null for a single call): how close
-   * a caller that paces itself (the readiness watcher's tick) let its requests arrive.
+   * The shortest time between two calls in a row, every caller's, in seconds of the meter's clock (null for a single
+   * call): how close a caller that paces itself (the readiness watcher's tick) let its requests arrive.
    */
   readonly closestSeconds: number | null;
 }
@@ -41,15 +41,18 @@ export interface MeterReport {
 class PerSecond {
   private readonly bins = new Map<number, number>();
   private last: number | null = null;
-  closest: number | null = null;
+  private shortest: number | null = null;
   add(second: number): void {
     const s = Math.floor(second);
     this.bins.set(s, (this.bins.get(s) ?? 0) + 1);
-    if (this.last !== null) this.closest = Math.min(this.closest ?? Infinity, second - this.last);
+    if (this.last !== null) this.shortest = Math.min(this.shortest ?? Infinity, second - this.last);
     this.last = second;
   }
   peak(): number {
     return Math.max(0, ...this.bins.values());
+  }
+  closest(): number | null {
+    return this.shortest;
   }
 }
 
@@ -89,7 +92,7 @@ export class ApiMeter {
 
   report(): MeterReport {
     const operations = [...this.ops.entries()]
-      .map(([operation, o]) => ({ operation, calls: o.calls, peakPerSecond: o.clock.peak(), peakPerRealSecond: o.real.peak(), closestSeconds: o.clock.closest }))
+      .map(([operation, o]) => ({ operation, calls: o.calls, peakPerSecond: o.clock.peak(), peakPerRealSecond: o.real.peak(), closestSeconds: o.clock.closest() }))
       .sort((a, b) => b.calls - a.calls || a.operation.localeCompare(b.operation));
     const figures = this.account?.figures();
     return {

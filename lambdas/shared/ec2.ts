@@ -162,10 +162,8 @@ export async function describeInstanceState(instanceId: string): Promise<Instanc
  * instance IDs fails while an Availability Zone is disrupted (API_DescribeInstances.html), as the refill's listing does:
  * its next pass asks again.
  */
-export async function instanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>> {
-  const states = new Map<string, InstanceState>();
-  for (let i = 0; i < instanceIds.length; i += STATES_PER_CALL) statesOf(await describeByFilter(client, instanceIds.slice(i, i + STATES_PER_CALL)), states);
-  return states;
+export function instanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>> {
+  return statesInBatches(instanceIds, (batch) => describeByFilter(client, batch));
 }
 
 /**
@@ -183,10 +181,8 @@ export async function instanceStates(instanceIds: readonly string[]): Promise<Ma
  * until the ID becomes visible, seconds later. The docs name no error code for a disrupted zone: any other error is
  * thrown, and the watcher takes it as "not answered this time". No SDK retries (watcherClient).
  */
-export async function watchedInstanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>> {
-  const states = new Map<string, InstanceState>();
-  for (let i = 0; i < instanceIds.length; i += STATES_PER_CALL) statesOf(await describeById(instanceIds.slice(i, i + STATES_PER_CALL)), states);
-  return states;
+export function watchedInstanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>> {
+  return statesInBatches(instanceIds, describeById);
 }
 
 /** An instance's state and the reason EC2 gives for it. */
@@ -194,9 +190,15 @@ function stateOf(i: Instance): InstanceState {
   return { state: i.State?.Name ?? 'unknown', reason: i.StateReason?.Message ?? i.StateTransitionReason ?? '' };
 }
 
-function statesOf(instances: readonly Instance[], into: Map<string, InstanceState>): void {
-  for (const i of instances) if (i.InstanceId) into.set(i.InstanceId, stateOf(i));
+/** The states of the instances `describe` finds, asked about 100 at a time, one batch after another. */
+async function statesInBatches(instanceIds: readonly string[], describe: (batch: readonly string[]) => Promise<Instance[]>): Promise<Map<string, InstanceState>> {
+  const states = new Map<string, InstanceState>();
+  for (let i = 0; i < instanceIds.length; i += STATES_PER_CALL) {
+    for (const instance of await describe(instanceIds.slice(i, i + STATES_PER_CALL))) if (instance.InstanceId) states.set(instance.InstanceId, stateOf(instance));
+  }
+  return states;
 }
+
 const UNKNOWN_ID_CODES: ReadonlySet<string> = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
 /** One batch of up to 100 instances by InstanceIds (MaxResults cannot go with them; 100 fit one answer), by the filter when an ID is unknown. */

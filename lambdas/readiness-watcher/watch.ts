@@ -9,8 +9,11 @@ import type { InstanceState } from '../shared/ec2';
 export interface WatchCalls {
   /** The instances among these whose agent is Online (DescribeInstanceInformation, 50 a call, each request `paced`). */
   onlineAgents(instanceIds: readonly string[], paced: Paced): Promise<Set<string>>;
-  /** EC2's state of each of these instances it knows (DescribeInstances by their IDs: lambdas/shared/ec2.ts watchedInstanceStates). */
-  instanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>>;
+  /**
+   * EC2's state of each of these instances it knows (DescribeInstances by their IDs: lambdas/shared/ec2.ts
+   * watchedInstanceStates), each request given up after `requestTimeoutMs`.
+   */
+  instanceStates(instanceIds: readonly string[], requestTimeoutMs: number): Promise<Map<string, InstanceState>>;
   /** SendTaskSuccess / SendTaskFailure: false when the task is already over. */
   resume(taskToken: string, output: unknown): Promise<boolean>;
   fail(taskToken: string, error: string, cause: string): Promise<boolean>;
@@ -73,6 +76,43 @@ interface Memory {
   lastAsked: string;
   /** When Systems Manager last answered an ask (askAgents): never asked again within a tick of it. */
   agentsAskedAt: number;
+  /** Whose lease this watcher runs under, and until when it holds it, by its own clock (holdLease). */
+  readonly owner: string;
+  leaseUntil: number;
+}
+
+/** The lease was taken by another watcher while this one's round went on: it stops. */
+class LeaseLost extends Error {}
+
+/**
+ * How long the watcher waits for a request to Systems Manager or EC2, in real ms: 5 s, a third of the stack's 15 s
+ * lease. Without it, a request that hangs holds the watcher until Lambda ends it: the SDK's request handler sets no
+ * timeout unless told (NodeHttpHandlerOptions' requestTimeout "defaults to 0, which disables the timeout":
+ * https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/Package/-smithy-node-http-handler), so each request is sent
+ * with an abort signal that fires after it. Not in the watcher's clock: a scaled one (the local cloud's) does not make a
+ * machine answer sooner, and at 20 ms a simulated second a third of the lease was 134 real ms, which a loaded machine's
+ * answers outlasted (a soak's build never saw its agent).
+ */
+const REQUEST_TIMEOUT_MS = 5000;
+
+/**
+ * How long before its lease lapses the watcher renews it ahead of an ask (holdLease): a request's whole timeout, then a
+ * tick, with the stack's timing. A scaled clock's lease is shorter than a real request's timeout, and a third of the
+ * lease stands in for it (the loop renews it every third).
+ */
+const leaseMarginMs = (t: WatchTiming) => Math.min(REQUEST_TIMEOUT_MS, leaseMs(t) / 3) + t.tickMs;
+
+/**
+ * Renews the lease when it would not outlast a request sent now (leaseMarginMs: its whole timeout, then a tick): an
+ * ask is sent only while this watcher holds the lease, so that it reaches Systems Manager before a watcher that takes
+ * the lease over sends its own, a tick apart (rounds renew it every third of a lease, so this renews only after a round
+ * held up for longer: a table read or an ask that hung). Throws LeaseLost when another watcher holds it.
+ */
+async function holdLease(ctx: WatchContext, memory: Memory, now: () => number): Promise<void> {
+  if (now() + leaseMarginMs(ctx.timing) < memory.leaseUntil) return;
+  const at = now();
+  if (!(await takeLease(ctx.table, memory.owner, new Date(at), leaseMs(ctx.timing)))) throw new LeaseLost();
+  memory.leaseUntil = at + leaseMs(ctx.timing);
 }
 
 /**
@@ -119,16 +159,16 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
   const remaining = ctx.remainingMs ?? (() => Infinity);
   const lease = leaseMs(ctx.timing);
   const stopAt = now() + ctx.timing.runMs;
-  const memory: Memory = { waiters: new Map(), heads: [], readAt: -Infinity, ec2LookedAt: new Map(), unanswered: new Set(), lastSafetyNetAt: now(), running: [], lastAsked: '', agentsAskedAt: ctx.agentsAskedAt ?? -Infinity };
-  let renewedAt = -Infinity;
+  const memory: Memory = { waiters: new Map(), heads: [], readAt: -Infinity, ec2LookedAt: new Map(), unanswered: new Set(), lastSafetyNetAt: now(), running: [], lastAsked: '', agentsAskedAt: ctx.agentsAskedAt ?? -Infinity, owner, leaseUntil: -Infinity };
   let idleSince: number | null = null;
   let backoffMs = 0;
   const totals = { rounds: 0, resumed: 0, failed: 0 };
   const asked = () => (Number.isFinite(memory.agentsAskedAt) ? { agentsAskedAt: memory.agentsAskedAt } : {});
   while (now() < stopAt && remaining() > TIMEOUT_MARGIN_MS) {
-    if (now() - renewedAt >= lease / 3) {
-      if (!(await takeLease(ctx.table, owner, new Date(now()), lease))) return { ...totals, stopped: 'lease-lost' };
-      renewedAt = now();
+    if (memory.leaseUntil - now() <= (2 * lease) / 3) {
+      const at = now();
+      if (!(await takeLease(ctx.table, owner, new Date(at), lease))) return { ...totals, ...asked(), stopped: 'lease-lost' };
+      memory.leaseUntil = at + lease;
     }
     let pauseMs: number;
     const roundStart = now();
@@ -148,11 +188,13 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
         // Looked at once more after the lease is back: a registration that saw it held just before did not start a
         // watcher, and its waiter is in the table by now.
         if ((await listWaiterHeads(ctx.table)).length === 0) return { ...totals, stopped: 'idle' };
-        if (!(await takeLease(ctx.table, owner, new Date(now()), lease))) return { ...totals, stopped: 'lease-lost' };
-        renewedAt = now();
+        const at = now();
+        if (!(await takeLease(ctx.table, owner, new Date(at), lease))) return { ...totals, ...asked(), stopped: 'lease-lost' };
+        memory.leaseUntil = at + lease;
         idleSince = null;
       }
     } catch (err) {
+      if (err instanceof LeaseLost) return { ...totals, ...asked(), stopped: 'lease-lost' };
       backoffMs = Math.min(Math.max(backoffMs * 2, ctx.timing.tickMs * 2), ctx.timing.tickMs * MAX_BACKOFF_TICKS);
       pauseMs = backoffMs;
       if (!THROTTLING_CODES.has(errorCode(err))) ctx.log?.('watch round failed', { error: errorCode(err), message: (err as Error).message });
@@ -180,8 +222,9 @@ async function askAgents(ctx: WatchContext, memory: Memory, now: () => number, b
     // At most a tick: a predecessor's clock (another environment's) may run ahead of this one's.
     const wait = Math.min(ctx.timing.tickMs, memory.agentsAskedAt + ctx.timing.tickMs - now());
     if (wait > 0) await sleepOf(ctx)(wait);
+    await holdLease(ctx, memory, now);
     try {
-      return await send();
+      return await send(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
     } finally {
       memory.agentsAskedAt = now();
     }
@@ -189,7 +232,7 @@ async function askAgents(ctx: WatchContext, memory: Memory, now: () => number, b
   try {
     return await ctx.calls.onlineAgents(batch, paced);
   } catch (err) {
-    if (THROTTLING_CODES.has(errorCode(err))) throw err;
+    if (err instanceof LeaseLost || THROTTLING_CODES.has(errorCode(err))) throw err;
     ctx.log?.('could not ask about agents', { instances: batch.length, error: errorCode(err), message: (err as Error).message });
     return new Set();
   }
@@ -332,7 +375,7 @@ async function askEc2(ctx: WatchContext, stale: readonly Waiter[]): Promise<{ st
   const answered: Waiter[] = [];
   for (const [subnetId, group] of bySubnet) {
     try {
-      for (const [id, s] of await ctx.calls.instanceStates(group.map((w) => w.instanceId))) states.set(id, s);
+      for (const [id, s] of await ctx.calls.instanceStates(group.map((w) => w.instanceId), REQUEST_TIMEOUT_MS)) states.set(id, s);
       answered.push(...group);
     } catch (err) {
       if (THROTTLING_CODES.has(errorCode(err))) throw err;

@@ -1,4 +1,4 @@
-import { DescribeImagesCommand, DescribeInstancesCommand, DescribeInstanceTypesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, DescribeInstanceTypesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand, type DescribeInstancesCommandOutput, type Instance } from '@aws-sdk/client-ec2';
 
 /**
  * EC2 error codes that mean "no room here now" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html):
@@ -163,7 +163,7 @@ export async function describeInstanceState(instanceId: string): Promise<Instanc
  * its next pass asks again.
  */
 export function instanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>> {
-  return statesInBatches(instanceIds, (batch) => describeByFilter(client, batch));
+  return statesInBatches(instanceIds, (batch) => describeByFilter((command) => client.send(command), batch));
 }
 
 /**
@@ -179,10 +179,12 @@ export function instanceStates(instanceIds: readonly string[]): Promise<Map<stri
  * InvalidInstanceID.NotFound (InvalidInstanceID.Malformed for one that is not an ID: taken alike); that batch is then
  * asked by the filter alone, which leaves the ID out, and which a disruption fails too: then the batch is unanswered
  * until the ID becomes visible, seconds later. The docs name no error code for a disrupted zone: any other error is
- * thrown, and the watcher takes it as "not answered this time". No SDK retries (watcherClient).
+ * thrown, and the watcher takes it as "not answered this time". No SDK retries (watcherClient); each request is given up
+ * after `requestTimeoutMs` (the SDK sets no timeout of its own), so that one that hangs does not hold up the watcher.
  */
-export function watchedInstanceStates(instanceIds: readonly string[]): Promise<Map<string, InstanceState>> {
-  return statesInBatches(instanceIds, describeById);
+export function watchedInstanceStates(instanceIds: readonly string[], requestTimeoutMs: number): Promise<Map<string, InstanceState>> {
+  const send = (command: DescribeInstancesCommand) => watcherClient.send(command, { abortSignal: AbortSignal.timeout(requestTimeoutMs) });
+  return statesInBatches(instanceIds, (batch) => describeById(batch, send));
 }
 
 /** An instance's state and the reason EC2 gives for it. */
@@ -202,26 +204,29 @@ async function statesInBatches(instanceIds: readonly string[], describe: (batch:
 const UNKNOWN_ID_CODES: ReadonlySet<string> = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
 /** One batch of up to 100 instances by InstanceIds (MaxResults cannot go with them; 100 fit one answer), by the filter when an ID is unknown. */
-async function describeById(ids: readonly string[]): Promise<Instance[]> {
+async function describeById(ids: readonly string[], send: Describe): Promise<Instance[]> {
   try {
-    return instancesOf(await watcherClient.send(new DescribeInstancesCommand({ InstanceIds: [...ids], Filters: [{ Name: 'instance-id', Values: [...ids] }] })));
+    return instancesOf(await send(new DescribeInstancesCommand({ InstanceIds: [...ids], Filters: [{ Name: 'instance-id', Values: [...ids] }] })));
   } catch (err) {
     if (!UNKNOWN_ID_CODES.has((err as { name?: string }).name ?? '')) throw err;
-    return describeByFilter(watcherClient, ids);
+    return describeByFilter(send, ids);
   }
 }
+
+/** Sends one DescribeInstances. */
+type Describe = (command: DescribeInstancesCommand) => Promise<DescribeInstancesCommandOutput>;
 
 /**
  * One batch of up to 100 instances by the instance-id filter alone, paginated. The API reference gives no limit on a
  * filter's values (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Filter.html); 100 stays well within the
  * 1,000 IDs EC2's pagination guide allows a call that lists IDs (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-pagination.html).
  */
-async function describeByFilter(ec2: EC2Client, ids: readonly string[]): Promise<Instance[]> {
+async function describeByFilter(send: Describe, ids: readonly string[]): Promise<Instance[]> {
   const Filters = [{ Name: 'instance-id', Values: [...ids] }];
   const found: Instance[] = [];
   let NextToken: string | undefined;
   do {
-    const out = await ec2.send(new DescribeInstancesCommand({ Filters, MaxResults: 1000, NextToken }));
+    const out = await send(new DescribeInstancesCommand({ Filters, MaxResults: 1000, NextToken }));
     found.push(...instancesOf(out));
     NextToken = out.NextToken;
   } while (NextToken);

@@ -27,15 +27,16 @@ export async function agentPingStatus(instanceId: string): Promise<string | null
  * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_DescribeInstanceInformation.html; 50 ids fit one
  * page, and a NextToken is followed anyway). An instance that has not registered yet is simply not in the answer.
  * A throttled call is not retried here: the watcher's next round is the retry. Every request, a page's too, goes
- * through `paced`: the watcher keeps its requests a tick apart (watch.ts askAgents).
+ * through `paced`: the watcher keeps its requests a tick apart, sends one only under a lease it holds, and gives one up
+ * when its signal aborts (watch.ts askAgents).
  */
-export async function onlineAgents(instanceIds: readonly string[], paced: Paced = (send) => send()): Promise<Set<string>> {
+export async function onlineAgents(instanceIds: readonly string[], paced: Paced = (send) => send(new AbortController().signal)): Promise<Set<string>> {
   const online = new Set<string>();
   for (let i = 0; i < instanceIds.length; i += AGENTS_PER_CALL) {
     const Values = instanceIds.slice(i, i + AGENTS_PER_CALL);
     let NextToken: string | undefined;
     do {
-      const out = await paced(() => watcherClient.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values }], MaxResults: AGENTS_PER_CALL, NextToken })));
+      const out = await paced((abortSignal) => watcherClient.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values }], MaxResults: AGENTS_PER_CALL, NextToken }), { abortSignal }));
       for (const node of out.InstanceInformationList ?? []) if (node.PingStatus === 'Online' && node.InstanceId) online.add(node.InstanceId);
       NextToken = out.NextToken;
     } while (NextToken);
@@ -43,8 +44,11 @@ export async function onlineAgents(instanceIds: readonly string[], paced: Paced 
   return online;
 }
 
-/** Sends one request when its caller's pace allows, and notes when it was answered. */
-export type Paced = <T>(send: () => Promise<T>) => Promise<T>;
+/**
+ * Sends one request when its caller's pace allows, and notes when it was answered; the request is given up (its
+ * promise rejects) when the signal aborts.
+ */
+export type Paced = <T>(send: (abortSignal: AbortSignal) => Promise<T>) => Promise<T>;
 
 /** Instances asked about in one DescribeInstanceInformation call (onlineAgents). */
 export const AGENTS_PER_CALL = 50;

@@ -8,7 +8,8 @@ import { DEFAULT_IMAGE_ID, LOCAL_LAUNCH_TEMPLATES, LocalEc2 } from '../../local/
  */
 const ec2 = new LocalEc2({ bootMs: 60_000, shutdownMs: 10 });
 let client: EC2Client;
-let states: typeof import('../../lambdas/shared/ec2').watchedInstanceStates;
+/** The watcher's look, each request given 5 s (the stack's watcher gives a third of its lease). */
+let states: (ids: readonly string[]) => ReturnType<typeof import('../../lambdas/shared/ec2').watchedInstanceStates>;
 let byFilter: typeof import('../../lambdas/shared/ec2').instanceStates;
 const HEALTHY = 'subnet-0aaaaaaaaaaaaaaaa';
 const DISRUPTED = 'subnet-0bbbbbbbbbbbbbbbb';
@@ -21,7 +22,9 @@ beforeAll(async () => {
   client = new EC2Client({ endpoint, maxAttempts: 1 });
   // The Lambda modules build their SDK client when loaded: after the endpoint is set.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  ({ watchedInstanceStates: states, instanceStates: byFilter } = require('../../lambdas/shared/ec2') as typeof import('../../lambdas/shared/ec2'));
+  const shared = require('../../lambdas/shared/ec2') as typeof import('../../lambdas/shared/ec2');
+  states = (ids) => shared.watchedInstanceStates(ids, 5000);
+  byFilter = shared.instanceStates;
 });
 afterAll(() => ec2.stop());
 afterEach(() => ec2.disruptedSubnets.clear());

@@ -1,4 +1,4 @@
-import { DeleteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { InstanceState } from '../../lambdas/shared/ec2';
 import type { PoolTable } from '../../lambdas/shared/pool-store';
 import { handOverLease, listWaiters, putWaiter, READINESS_PK, takeLease, takeWaiter, type Waiter } from '../../lambdas/shared/readiness-table';
@@ -45,7 +45,7 @@ function waiter(i: number, state: Waiter['state'], over: Partial<Waiter> = {}): 
  * lambdas/shared/ssm.ts onlineAgents sends them.
  */
 function fakeAws(online: Set<string>, states = new Map<string, InstanceState>(), request: (ids: string[]) => void = () => undefined) {
-  const log = { agentCalls: [] as string[][], ec2Calls: [] as string[][], resumed: [] as { token: string; output: { readyAt: string; buildWaitSeconds: number } }[], failed: [] as { token: string; error: string; cause: string }[] };
+  const log = { agentCalls: [] as string[][], ec2Calls: [] as string[][], ec2TimeoutsMs: [] as number[], resumed: [] as { token: string; output: { readyAt: string; buildWaitSeconds: number } }[], failed: [] as { token: string; error: string; cause: string }[] };
   const calls: WatchCalls = {
     onlineAgents: async (ids, paced) => {
       // One DescribeInstanceInformation per 50 (lambdas/shared/ssm.ts onlineAgents): counted per call here.
@@ -58,8 +58,9 @@ function fakeAws(online: Set<string>, states = new Map<string, InstanceState>(),
       }
       return new Set(ids.filter((x) => online.has(x)));
     },
-    instanceStates: async (ids) => {
+    instanceStates: async (ids, timeoutMs) => {
       log.ec2Calls.push([...ids]);
+      log.ec2TimeoutsMs.push(timeoutMs);
       return new Map([...states].filter(([k]) => ids.includes(k)));
     },
     resume: async (token, output) => {
@@ -79,9 +80,9 @@ function refusingEc2(aws: ReturnType<typeof fakeAws>, times: number, error: () =
   let refusals = times;
   return {
     ...aws.calls,
-    instanceStates: async (ids) => {
+    instanceStates: async (ids, timeoutMs) => {
       if (refusals-- > 0) throw error();
-      return aws.calls.instanceStates(ids);
+      return aws.calls.instanceStates(ids, timeoutMs);
     },
   };
 }
@@ -183,6 +184,8 @@ describe('the readiness watcher', () => {
     // THEN one EC2 call about the three new ones, at the first round; the running one is asked about at the next round
     // (not at the next read of the table, a second later) and resumed
     expect(aws.log.ec2Calls).toEqual([[id(1), id(2), id(3)]]);
+    // (each of its requests given up after a third of the 15 s lease, so that one that hangs does not hold the watcher)
+    expect(aws.log.ec2TimeoutsMs).toEqual([5000]);
     expect(aws.log.agentCalls).toEqual([[id(2)]]);
     expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-2']);
     expect((await listWaiters(t)).map((w) => [w.instanceId, w.state])).toEqual([
@@ -235,13 +238,13 @@ describe('the readiness watcher', () => {
     const refused: string[][] = [];
     const calls: WatchCalls = {
       ...aws.calls,
-      instanceStates: async (ids) => {
+      instanceStates: async (ids, timeoutMs) => {
         // EC2 fails a DescribeInstances that names an instance in the disrupted zone (API_DescribeInstances.html)
         if (ids.includes(id(3))) {
           refused.push([...ids]);
           throw Object.assign(new Error('The Availability Zone is disrupted'), { name: 'Unavailable' });
         }
-        return aws.calls.instanceStates(ids);
+        return aws.calls.instanceStates(ids, timeoutMs);
       },
     };
     const c = clock();
@@ -532,5 +535,112 @@ describe('the readiness watcher', () => {
     // THEN each request, the second of an ask's too, comes a tick after the last one's answer
     expect(sent.length).toBeGreaterThanOrEqual(6);
     for (let i = 1; i < sent.length; i++) expect(sent[i] - answered[i - 1]).toBeGreaterThanOrEqual(timing.tickMs);
+  });
+
+  it('gives each request to Systems Manager 5 real seconds, whatever the scale of its clock', async () => {
+    // GIVEN a watcher on the local cloud's fastest clock (20 ms a simulated second: a 40 ms tick, a 1.2 s run and a
+    // 400 ms lease), and a Systems Manager that takes 300 real ms to answer (a loaded machine's)
+    await putWaiter(t, waiter(1, 'running'));
+    const aborted: boolean[] = [];
+    const calls: WatchCalls = {
+      ...fakeAws(new Set()).calls,
+      onlineAgents: async (_ids, paced) => {
+        await paced(async (signal) => {
+          await new Promise((r) => setTimeout(r, 300));
+          aborted.push(signal.aborted);
+        });
+        return new Set<string>();
+      },
+    };
+    await lease('w1');
+    // WHEN it asks
+    await runWatcher('w1', { table: t, timing: { tickMs: 40, runMs: 1200 }, calls, remainingMs: forRounds(1) });
+    // THEN the answer came before the request's timeout (a third of the lease, 134 ms, gave up every such answer)
+    expect(aborted).toEqual([false]);
+  });
+
+  describe('asks only under a lease it holds', () => {
+    /** A table whose first read (a Query) is held up `ms` on the watcher's clock, while `meanwhile` runs. */
+    function slowFirstRead(c: ReturnType<typeof clock>, ms: number, meanwhile: () => Promise<void>): PoolTable {
+      let reads = 0;
+      return {
+        tableName: t.tableName,
+        client: {
+          send: async (command: never) => {
+            if ((command as object) instanceof QueryCommand && ++reads === 1) {
+              c.advance(ms);
+              await meanwhile();
+            }
+            return t.client.send(command);
+          },
+        } as never,
+      };
+    }
+    /** Calls whose DescribeInstanceInformation answers in two pages, the first held up `firstMs`, while `meanwhile` runs. */
+    function twoPages(c: ReturnType<typeof clock>, firstMs: number, meanwhile: () => Promise<void>, sent: number[]): WatchCalls {
+      return {
+        ...fakeAws(new Set()).calls,
+        onlineAgents: async (_ids, paced) => {
+          for (let page = 0; page < 2; page++) {
+            await paced(async () => {
+              sent.push(c.now());
+              if (sent.length === 1) {
+                c.advance(firstMs);
+                await meanwhile();
+              }
+            });
+          }
+          return new Set<string>();
+        },
+      };
+    }
+    const leaseUntil = async () => Number((await t.client.send(new GetItemCommand({ TableName: t.tableName, Key: { pk: { S: READINESS_PK }, sk: { S: 'WATCHER' } } }))).Item?.until?.N);
+
+    it('stops without asking when its read of the table outlasted the lease and another watcher took it meanwhile', async () => {
+      // GIVEN a running build, and a first read of the table that takes 16 s (the lease is 15), while the schedule's
+      // watcher takes the lapsed lease
+      await putWaiter(t, waiter(1, 'running'));
+      const c = clock();
+      const aws = fakeAws(new Set());
+      await lease('w1');
+      const table = slowFirstRead(c, 16_000, async () => expect(await takeLease(t, 'other', new Date(c.now()), 15_000)).toBe(true));
+      // WHEN the watcher runs
+      const summary = await runWatcher('w1', { table, timing, calls: aws.calls, now: c.now, sleep: c.sleep });
+      // THEN it stops, having asked Systems Manager nothing (its ask after the read would have reached it beside the
+      // other watcher's)
+      expect(summary.stopped).toBe('lease-lost');
+      expect(aws.log.agentCalls).toHaveLength(0);
+    });
+
+    it("sends no further page once a request outlasted the lease and another watcher took it meanwhile", async () => {
+      // GIVEN a running build, and an ask whose first page takes 16 s, while the schedule's watcher takes the lapsed lease
+      await putWaiter(t, waiter(1, 'running'));
+      const c = clock();
+      const sent: number[] = [];
+      await lease('w1');
+      const calls = twoPages(c, 16_000, async () => expect(await takeLease(t, 'other', new Date(c.now()), 15_000)).toBe(true), sent);
+      // WHEN the watcher runs
+      const summary = await runWatcher('w1', { table: t, timing, calls, now: c.now, sleep: c.sleep });
+      // THEN the second page is not sent, and the watcher stops
+      expect(sent).toHaveLength(1);
+      expect(summary.stopped).toBe('lease-lost');
+    });
+
+    it('renews the lease before a request that could outlast it, and goes on when no other watcher took it', async () => {
+      // GIVEN a running build, and an ask whose first page takes 11 s: the lease (15 s) would lapse within the next
+      // request's timeout (a third of it) and a tick
+      await putWaiter(t, waiter(1, 'running'));
+      const c = clock();
+      const sent: number[] = [];
+      await lease('w1');
+      const calls = twoPages(c, 11_000, async () => undefined, sent);
+      // WHEN the watcher runs a round or two
+      const summary = await runWatcher('w1', { table: t, timing, calls, now: c.now, sleep: c.sleep, remainingMs: forRounds(2) });
+      // THEN the second page went out under a renewed lease, and the watcher carried on until its time was up
+      expect(sent.length).toBeGreaterThanOrEqual(2);
+      expect(sent[1]).toBeGreaterThanOrEqual(T0 + 11_000);
+      expect(await leaseUntil()).toBeGreaterThanOrEqual(sent[1] + 15_000);
+      expect(summary.stopped).toBe('hand-over');
+    });
   });
 });

@@ -95,7 +95,7 @@ describe("the functions' callers follow NextToken", () => {
         paced++;
         expect(++inFlight).toBe(1);
         try {
-          return await send();
+          return await send(new AbortController().signal);
         } finally {
           inFlight--;
         }

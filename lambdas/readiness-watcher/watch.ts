@@ -86,19 +86,20 @@ class LeaseLost extends Error {}
 
 /**
  * How long the watcher waits for a request to Systems Manager or EC2, in real ms: 5 s, a third of the stack's 15 s
- * lease. Without it, a request that hangs holds the watcher until Lambda ends it: the SDK's request handler sets no
- * timeout unless told (NodeHttpHandlerOptions' requestTimeout "defaults to 0, which disables the timeout":
- * https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/Package/-smithy-node-http-handler), so each request is sent
- * with an abort signal that fires after it. Not in the watcher's clock: a scaled one (the local cloud's) does not make a
+ * lease. Without it, a request that hangs holds the watcher until Lambda ends it: the SDK's request handler gives a
+ * request no time limit unless told (NodeHttpHandlerOptions' requestTimeout "defaults to 0, which disables the timeout":
+ * https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/Package/-smithy-node-http-handler; the clients' socket idle
+ * timeout is 15 minutes, longer than a watcher's run), so each request is sent with an abort signal that fires after it. Not in the watcher's clock: a scaled one (the local cloud's) does not make a
  * machine answer sooner, and at 20 ms a simulated second a third of the lease was 134 real ms, which a loaded machine's
  * answers outlasted (a soak's build never saw its agent).
  */
-const REQUEST_TIMEOUT_MS = 5000;
+export const REQUEST_TIMEOUT_MS = 5000;
 
 /**
  * How long before its lease lapses the watcher renews it ahead of an ask (holdLease): a request's whole timeout, then a
- * tick, with the stack's timing. A scaled clock's lease is shorter than a real request's timeout, and a third of the
- * lease stands in for it (the loop renews it every third).
+ * tick, with the stack's timing (its lease's third is the timeout at least: test/lambdas/readiness-watcher.test.ts). A
+ * scaled clock's lease is shorter than a real request's timeout, and a third of the lease stands in for it (the loop
+ * renews it every third): there the guarantee is a tick after the lease's third, not after the timeout.
  */
 const leaseMarginMs = (t: WatchTiming) => Math.min(REQUEST_TIMEOUT_MS, leaseMs(t) / 3) + t.tickMs;
 
@@ -109,10 +110,12 @@ const leaseMarginMs = (t: WatchTiming) => Math.min(REQUEST_TIMEOUT_MS, leaseMs(t
  * held up for longer: a table read or an ask that hung). Throws LeaseLost when another watcher holds it.
  */
 async function holdLease(ctx: WatchContext, memory: Memory, now: () => number): Promise<void> {
-  if (now() + leaseMarginMs(ctx.timing) < memory.leaseUntil) return;
-  const at = now();
-  if (!(await takeLease(ctx.table, memory.owner, new Date(at), leaseMs(ctx.timing)))) throw new LeaseLost();
-  memory.leaseUntil = at + leaseMs(ctx.timing);
+  // Again after a renewal that was itself held up (the table's client has no timeout) until the lease outlasts the margin.
+  while (now() + leaseMarginMs(ctx.timing) >= memory.leaseUntil) {
+    const at = now();
+    if (!(await takeLease(ctx.table, memory.owner, new Date(at), leaseMs(ctx.timing)))) throw new LeaseLost();
+    memory.leaseUntil = at + leaseMs(ctx.timing);
+  }
 }
 
 /**
@@ -184,6 +187,8 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
       pauseMs = Math.max(0, ctx.timing.tickMs - (now() - roundStart));
       if (round.waiting > 0) idleSince = null;
       else if ((idleSince ??= now()) + safetyNetMs(ctx.timing) <= now()) {
+        // Given back: whatever fails from here on, the next ask takes it again first (holdLease), and the next round does.
+        memory.leaseUntil = -Infinity;
         await releaseLease(ctx.table, owner);
         // Looked at once more after the lease is back: a registration that saw it held just before did not start a
         // watcher, and its waiter is in the table by now.
@@ -247,6 +252,7 @@ export async function watchRound(ctx: WatchContext, memory: Memory, now: () => n
   // Both are waited for, a failed read too: an ask left running past a failed round would still be on its way when the
   // next round asks, and the two could reach Systems Manager any time apart.
   const [read, ask] = await Promise.allSettled([reading ? listWaiterHeads(ctx.table) : memory.heads, batch.length > 0 ? askAgents(ctx, memory, now, batch) : new Set<string>()]);
+  if (ask.status === 'rejected' && ask.reason instanceof LeaseLost) throw ask.reason;
   if (read.status === 'rejected') throw read.reason;
   if (ask.status === 'rejected') throw ask.reason;
   const heads = read.value;

@@ -8,7 +8,7 @@ import { DEFAULT_IMAGE_ID, LOCAL_LAUNCH_TEMPLATES, LocalEc2 } from '../../local/
  */
 const ec2 = new LocalEc2({ bootMs: 60_000, shutdownMs: 10 });
 let client: EC2Client;
-/** The watcher's look, each request given 5 s (the stack's watcher gives a third of its lease). */
+/** The watcher's look, each request given 5 s, as the watcher gives it (watch.ts REQUEST_TIMEOUT_MS). */
 let states: (ids: readonly string[]) => ReturnType<typeof import('../../lambdas/shared/ec2').watchedInstanceStates>;
 let byFilter: typeof import('../../lambdas/shared/ec2').instanceStates;
 const HEALTHY = 'subnet-0aaaaaaaaaaaaaaaa';

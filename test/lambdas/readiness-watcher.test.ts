@@ -1,8 +1,10 @@
-import { DeleteItemCommand, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { InstanceState } from '../../lambdas/shared/ec2';
 import type { PoolTable } from '../../lambdas/shared/pool-store';
 import { handOverLease, listWaiters, putWaiter, READINESS_PK, takeLease, takeWaiter, type Waiter } from '../../lambdas/shared/readiness-table';
-import { runWatcher, type WatchCalls } from '../../lambdas/readiness-watcher/watch';
+import { REQUEST_TIMEOUT_MS, runWatcher, type WatchCalls } from '../../lambdas/readiness-watcher/watch';
+import { leaseMs } from '../../lambdas/shared/readiness';
+import { WATCH_RUN_MS, WATCH_TICK_MS } from '../../lib/readiness';
 import { startPoolTable } from '../fixtures/pool-table';
 
 /**
@@ -576,14 +578,18 @@ describe('the readiness watcher', () => {
         } as never,
       };
     }
-    /** Calls whose DescribeInstanceInformation answers in two pages, the first held up `firstMs`, while `meanwhile` runs. */
-    function twoPages(c: ReturnType<typeof clock>, firstMs: number, meanwhile: () => Promise<void>, sent: number[]): WatchCalls {
+    /**
+     * Calls whose DescribeInstanceInformation answers in two pages, the first held up `firstMs`, while `meanwhile` runs;
+     * `sending` runs as each request goes out.
+     */
+    function twoPages(c: ReturnType<typeof clock>, firstMs: number, meanwhile: () => Promise<void>, sent: number[], sending: () => Promise<void> = async () => undefined): WatchCalls {
       return {
         ...fakeAws(new Set()).calls,
         onlineAgents: async (_ids, paced) => {
           for (let page = 0; page < 2; page++) {
             await paced(async () => {
               sent.push(c.now());
+              await sending();
               if (sent.length === 1) {
                 c.advance(firstMs);
                 await meanwhile();
@@ -595,6 +601,70 @@ describe('the readiness watcher', () => {
       };
     }
     const leaseUntil = async () => Number((await t.client.send(new GetItemCommand({ TableName: t.tableName, Key: { pk: { S: READINESS_PK }, sk: { S: 'WATCHER' } } }))).Item?.until?.N);
+
+    it("renews it, with the stack's timing, a request's whole timeout and a tick before it lapses, and no sooner than the rounds do", () => {
+      // A request sent just before the renewal is due is given up before the lease lapses, a tick before another watcher
+      // can take it; the rounds renew it every third of a lease, so normal rounds renew it no more often than before.
+      const stack = { tickMs: WATCH_TICK_MS, runMs: WATCH_RUN_MS };
+      expect(leaseMs(stack) / 3).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS);
+      expect(REQUEST_TIMEOUT_MS + WATCH_TICK_MS).toBeLessThan((2 * leaseMs(stack)) / 3);
+    });
+
+    it('does not ask under a lease it gave back when idle: a failed look after giving it back leaves it to the watcher that took it', async () => {
+      // GIVEN a watcher with nothing to wait for, and a table whose read after the watcher gives its lease back fails,
+      // while a build registers (running already) and its registration starts another watcher, which takes the lease
+      const c = clock();
+      const aws = fakeAws(new Set());
+      await lease('w1');
+      let released = false;
+      const table: PoolTable = {
+        tableName: t.tableName,
+        client: {
+          send: async (command: never) => {
+            if ((command as object) instanceof DeleteItemCommand) released = true;
+            else if ((command as object) instanceof QueryCommand && released) {
+              released = false;
+              await putWaiter(t, waiter(1, 'running'));
+              expect(await takeLease(t, 'other', new Date(c.now()), 15_000)).toBe(true);
+              throw Object.assign(new Error('internal error'), { name: 'InternalServerError' });
+            }
+            return t.client.send(command);
+          },
+        } as never,
+      };
+      // WHEN the watcher runs
+      const summary = await runWatcher('w1', { table, timing, calls: aws.calls, now: c.now, sleep: c.sleep });
+      // THEN it stops without asking about the new build (the other watcher does: with the lease it gave back taken for
+      // its own, it asked beside the other watcher until its next renewal)
+      expect(summary.stopped).toBe('lease-lost');
+      expect(aws.log.agentCalls).toHaveLength(0);
+    });
+
+    it('renews it again when the renewal before an ask was itself held up past the margin', async () => {
+      // GIVEN a running build, an ask whose first page takes 11 s, and a table whose next lease write takes 11 s too
+      await putWaiter(t, waiter(1, 'running'));
+      const c = clock();
+      const sent: number[] = [];
+      const heldUntil: number[] = [];
+      let slowWrites = 0;
+      const table: PoolTable = {
+        tableName: t.tableName,
+        client: {
+          send: async (command: never) => {
+            if ((command as object) instanceof PutItemCommand && slowWrites-- > 0) c.advance(11_000);
+            return t.client.send(command);
+          },
+        } as never,
+      };
+      await lease('w1');
+      const calls = twoPages(c, 11_000, async () => void (slowWrites = 1), sent, async () => void heldUntil.push(await leaseUntil()));
+      // WHEN the watcher runs a round
+      await runWatcher('w1', { table, timing, calls, now: c.now, sleep: c.sleep, remainingMs: forRounds(1) });
+      // THEN the second page went out with the lease held for its whole timeout and a tick at least (renewed once more
+      // after the slow write, which left it 4 s)
+      expect(sent).toHaveLength(2);
+      expect(heldUntil[1] - sent[1]).toBeGreaterThan(REQUEST_TIMEOUT_MS + timing.tickMs);
+    });
 
     it('stops without asking when its read of the table outlasted the lease and another watcher took it meanwhile', async () => {
       // GIVEN a running build, and a first read of the table that takes 16 s (the lease is 15), while the schedule's
@@ -632,14 +702,17 @@ describe('the readiness watcher', () => {
       await putWaiter(t, waiter(1, 'running'));
       const c = clock();
       const sent: number[] = [];
+      const heldUntil: number[] = [];
       await lease('w1');
-      const calls = twoPages(c, 11_000, async () => undefined, sent);
+      const calls = twoPages(c, 11_000, async () => undefined, sent, async () => void heldUntil.push(await leaseUntil()));
       // WHEN the watcher runs a round or two
       const summary = await runWatcher('w1', { table: t, timing, calls, now: c.now, sleep: c.sleep, remainingMs: forRounds(2) });
-      // THEN the second page went out under a renewed lease, and the watcher carried on until its time was up
+      // THEN the second page went out under a lease renewed before it, held for a whole lease from then (the lease the
+      // first round took, until T0 + 15 s, would have lapsed within the request's 5 s timeout)
       expect(sent.length).toBeGreaterThanOrEqual(2);
       expect(sent[1]).toBeGreaterThanOrEqual(T0 + 11_000);
-      expect(await leaseUntil()).toBeGreaterThanOrEqual(sent[1] + 15_000);
+      expect(heldUntil[1]).toBe(sent[1] + 15_000);
+      // AND the watcher carried on until its time was up
       expect(summary.stopped).toBe('hand-over');
     });
   });

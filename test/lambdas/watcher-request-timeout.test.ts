@@ -2,9 +2,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * The readiness watcher's requests to Systems Manager and EC2 are given up after a timeout (watch.ts gives each a third
- * of its lease): the SDK sets no request timeout of its own, and a request that hangs would hold the watcher, and every
- * build waiting on it, until Lambda ended the invocation.
+ * The readiness watcher's requests to Systems Manager and EC2 are given up after a timeout (watch.ts gives each 5 real
+ * seconds): the SDK's request handler gives a request no time limit of its own, and a request that hangs would hold the
+ * watcher, and every build waiting on it, until Lambda ended the invocation.
  */
 let server: http.Server;
 let received = 0;

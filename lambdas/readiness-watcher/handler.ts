@@ -11,9 +11,10 @@ import { leaseMs, type WatcherEvent } from '../shared/readiness';
 import { handOverLease, listWaiterHeads, releaseLease, takeLease } from '../shared/readiness-table';
 import { failTask, resumeTask } from '../shared/sfn';
 import { onlineAgents } from '../shared/ssm';
-import { runWatcher, type WatchSummary } from './watch';
+import { REQUEST_TIMEOUT_MS, runWatcher, type WatchSummary } from './watch';
 
-const table = poolTableFromEnv();
+// Each attempt of a request to the table given up as the watcher's others are (a hung read held it until Lambda ended it).
+const table = poolTableFromEnv(process.env, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
 const timing = loadWatchTiming();
 const logger = createLogger('readiness-watcher');
 const metrics = createMetrics('readiness-watcher');

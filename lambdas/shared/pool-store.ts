@@ -17,11 +17,18 @@ export interface PoolTable {
 /** The environment variable the stack sets to the pool table's name ('POOL_TABLE_NAME'). */
 export const POOL_TABLE_ENV = ENV.poolTableName;
 
-/** The pool table from the function's environment (read once, at cold start); throws naming the variable when unset. */
-export function poolTableFromEnv(env: NodeJS.ProcessEnv = process.env): PoolTable {
+/**
+ * The pool table from the function's environment (read once, at cold start); throws naming the variable when unset.
+ * With `requestTimeoutMs`, each attempt of a request is given up after that long (real ms; the SDK's request handler
+ * sets no time limit unless told, and only warns past it without throwOnRequestTimeout:
+ * https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/Package/-smithy-node-http-handler): for the readiness
+ * watcher, which a hung read would hold until Lambda ended it.
+ */
+export function poolTableFromEnv(env: NodeJS.ProcessEnv = process.env, options: { readonly requestTimeoutMs?: number } = {}): PoolTable {
   const tableName = env[POOL_TABLE_ENV];
   if (!tableName) throw new Error(`Environment variable ${POOL_TABLE_ENV} (the fleets' pool table) is not set`);
-  return { client: new DynamoDBClient({}), tableName };
+  const requestHandler = options.requestTimeoutMs ? { requestHandler: { requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true } } : {};
+  return { client: new DynamoDBClient(requestHandler), tableName };
 }
 
 export type Item = Record<string, AttributeValue>;

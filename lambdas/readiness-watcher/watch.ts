@@ -89,9 +89,10 @@ class LeaseLost extends Error {}
  * lease. Without it, a request that hangs holds the watcher until Lambda ends it: the SDK's request handler gives a
  * request no time limit unless told (NodeHttpHandlerOptions' requestTimeout "defaults to 0, which disables the timeout":
  * https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/Package/-smithy-node-http-handler; the clients' socket idle
- * timeout is 15 minutes, longer than a watcher's run), so each request is sent with an abort signal that fires after it. Not in the watcher's clock: a scaled one (the local cloud's) does not make a
- * machine answer sooner, and at 20 ms a simulated second a third of the lease was 134 real ms, which a loaded machine's
- * answers outlasted (a soak's build never saw its agent).
+ * timeout is 15 minutes, longer than a watcher's run), so each request is sent with an abort signal that fires after
+ * it. Not in the watcher's clock: a scaled one (the local cloud's) does not make a machine answer sooner, and at 20 ms a
+ * simulated second a third of the lease was 134 real ms, which a loaded machine's answers outlasted (a soak's build
+ * never saw its agent).
  */
 export const REQUEST_TIMEOUT_MS = 5000;
 
@@ -108,14 +109,16 @@ const leaseMarginMs = (t: WatchTiming) => Math.min(REQUEST_TIMEOUT_MS, leaseMs(t
  * ask is sent only while this watcher holds the lease, so that it reaches Systems Manager before a watcher that takes
  * the lease over sends its own, a tick apart (rounds renew it every third of a lease, so this renews only after a round
  * held up for longer: a table read or an ask that hung). Throws LeaseLost when another watcher holds it.
+ * Renewed once: a renewal that itself took longer than the lease's slack (9.75 s with the stack's timing) leaves the
+ * ask's request less than its timeout on the lease, a window in which a watcher taking the lease over could ask beside
+ * it. Renewing again until the slack is back starved the asks on the local cloud's fastest clock, where the slack is
+ * 227 real ms and a loaded machine's table writes took longer (a soak's throttled builds never saw their agents).
  */
 async function holdLease(ctx: WatchContext, memory: Memory, now: () => number): Promise<void> {
-  // Again after a renewal that was itself held up (the table's client has no timeout) until the lease outlasts the margin.
-  while (now() + leaseMarginMs(ctx.timing) >= memory.leaseUntil) {
-    const at = now();
-    if (!(await takeLease(ctx.table, memory.owner, new Date(at), leaseMs(ctx.timing)))) throw new LeaseLost();
-    memory.leaseUntil = at + leaseMs(ctx.timing);
-  }
+  if (now() + leaseMarginMs(ctx.timing) < memory.leaseUntil) return;
+  const at = now();
+  if (!(await takeLease(ctx.table, memory.owner, new Date(at), leaseMs(ctx.timing)))) throw new LeaseLost();
+  memory.leaseUntil = at + leaseMs(ctx.timing);
 }
 
 /**

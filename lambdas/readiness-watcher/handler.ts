@@ -13,7 +13,8 @@ import { failTask, resumeTask } from '../shared/sfn';
 import { onlineAgents } from '../shared/ssm';
 import { REQUEST_TIMEOUT_MS, runWatcher, type WatchSummary } from './watch';
 
-// Each attempt of a request to the table given up as the watcher's others are (a hung read held it until Lambda ended it).
+// Each attempt of a request to the table given up after the watcher's request timeout (the SDK retries it: 3 attempts at
+// most), so that a hung read no longer holds the watcher until Lambda ends it.
 const table = poolTableFromEnv(process.env, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
 const timing = loadWatchTiming();
 const logger = createLogger('readiness-watcher');

@@ -30,6 +30,8 @@ export interface WatchContext {
   readonly log?: (message: string, details: Record<string, unknown>) => void;
   /** When Systems Manager last answered the watcher this one took over from (epoch ms): its first ask keeps the pace. */
   readonly agentsAskedAt?: number;
+  /** How long a request to Systems Manager or EC2 is waited for, in real ms (REQUEST_TIMEOUT_MS unless a test says). */
+  readonly requestTimeoutMs?: number;
 }
 
 /** What one watcher invocation did, and whether a successor must carry on. */
@@ -102,20 +104,21 @@ export const REQUEST_TIMEOUT_MS = 5000;
  * scaled clock's lease is shorter than a real request's timeout, and a third of the lease stands in for it (the loop
  * renews it every third): there the guarantee is a tick after the lease's third, not after the timeout.
  */
-const leaseMarginMs = (t: WatchTiming) => Math.min(REQUEST_TIMEOUT_MS, leaseMs(t) / 3) + t.tickMs;
+const leaseMarginMs = (ctx: WatchContext) => Math.min(requestTimeoutOf(ctx), leaseMs(ctx.timing) / 3) + ctx.timing.tickMs;
+const requestTimeoutOf = (ctx: WatchContext) => ctx.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
 
 /**
  * Renews the lease when it would not outlast a request sent now (leaseMarginMs: its whole timeout, then a tick): an
  * ask is sent only while this watcher holds the lease, so that it reaches Systems Manager before a watcher that takes
  * the lease over sends its own, a tick apart (rounds renew it every third of a lease, so this renews only after a round
  * held up for longer: a table read or an ask that hung). Throws LeaseLost when another watcher holds it.
- * Renewed once: a renewal that itself took longer than the lease's slack (9.75 s with the stack's timing) leaves the
- * ask's request less than its timeout on the lease, a window in which a watcher taking the lease over could ask beside
- * it. Renewing again until the slack is back starved the asks on the local cloud's fastest clock, where the slack is
+ * Renewed once: a renewal that itself took longer than the lease's slack (9.75 s with the stack's timing: only the
+ * SDK's retries of the table's 5 s attempts take that long) leaves the ask's request less than its timeout on the
+ * lease, a window in which a watcher taking the lease over could ask beside it. Renewing again until the slack is back starved the asks on the local cloud's fastest clock, where the slack is
  * 227 real ms and a loaded machine's table writes took longer (a soak's throttled builds never saw their agents).
  */
 async function holdLease(ctx: WatchContext, memory: Memory, now: () => number): Promise<void> {
-  if (now() + leaseMarginMs(ctx.timing) < memory.leaseUntil) return;
+  if (now() + leaseMarginMs(ctx) < memory.leaseUntil) return;
   const at = now();
   if (!(await takeLease(ctx.table, memory.owner, new Date(at), leaseMs(ctx.timing)))) throw new LeaseLost();
   memory.leaseUntil = at + leaseMs(ctx.timing);
@@ -171,14 +174,17 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
   const totals = { rounds: 0, resumed: 0, failed: 0 };
   const asked = () => (Number.isFinite(memory.agentsAskedAt) ? { agentsAskedAt: memory.agentsAskedAt } : {});
   while (now() < stopAt && remaining() > TIMEOUT_MARGIN_MS) {
-    if (memory.leaseUntil - now() <= (2 * lease) / 3) {
-      const at = now();
-      if (!(await takeLease(ctx.table, owner, new Date(at), lease))) return { ...totals, ...asked(), stopped: 'lease-lost' };
-      memory.leaseUntil = at + lease;
-    }
     let pauseMs: number;
     const roundStart = now();
     try {
+      // A renewal that fails otherwise than by another watcher holding the lease (throttled, timed out) is backed off
+      // from as a round is: thrown out of the watcher, it left the builds to the schedule's watcher, a minute later. Its
+      // asks stay under the lease meanwhile (holdLease).
+      if (memory.leaseUntil - now() <= (2 * lease) / 3) {
+        const at = now();
+        if (!(await takeLease(ctx.table, owner, new Date(at), lease))) return { ...totals, ...asked(), stopped: 'lease-lost' };
+        memory.leaseUntil = at + lease;
+      }
       const round = await watchRound(ctx, memory, now);
       totals.rounds++;
       totals.resumed += round.resumed;
@@ -190,7 +196,7 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
       pauseMs = Math.max(0, ctx.timing.tickMs - (now() - roundStart));
       if (round.waiting > 0) idleSince = null;
       else if ((idleSince ??= now()) + safetyNetMs(ctx.timing) <= now()) {
-        // Given back: whatever fails from here on, the next ask takes it again first (holdLease), and the next round does.
+        // Given back: whatever fails from here on, the next round takes it again before it asks.
         memory.leaseUntil = -Infinity;
         await releaseLease(ctx.table, owner);
         // Looked at once more after the lease is back: a registration that saw it held just before did not start a
@@ -232,7 +238,7 @@ async function askAgents(ctx: WatchContext, memory: Memory, now: () => number, b
     if (wait > 0) await sleepOf(ctx)(wait);
     await holdLease(ctx, memory, now);
     try {
-      return await send(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+      return await send(AbortSignal.timeout(requestTimeoutOf(ctx)));
     } finally {
       memory.agentsAskedAt = now();
     }
@@ -384,7 +390,7 @@ async function askEc2(ctx: WatchContext, stale: readonly Waiter[]): Promise<{ st
   const answered: Waiter[] = [];
   for (const [subnetId, group] of bySubnet) {
     try {
-      for (const [id, s] of await ctx.calls.instanceStates(group.map((w) => w.instanceId), REQUEST_TIMEOUT_MS)) states.set(id, s);
+      for (const [id, s] of await ctx.calls.instanceStates(group.map((w) => w.instanceId), requestTimeoutOf(ctx))) states.set(id, s);
       answered.push(...group);
     } catch (err) {
       if (THROTTLING_CODES.has(errorCode(err))) throw err;

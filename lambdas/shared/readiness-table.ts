@@ -223,7 +223,9 @@ export async function takeLease(t: PoolTable, owner: string, now: Date, ms: numb
  * Passes the lease from `from` (the owner a hand-over or a registration named) to `to`, the invocation's own: Lambda
  * may deliver an asynchronous event more than once
  * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html), and only the first copy to take
- * the lease over runs; a duplicate finds it taken (false).
+ * the lease over runs; a duplicate finds it taken (false). True again for the same `to`: the SDK retries a write whose
+ * answer timed out or whose connection reset after DynamoDB applied it (the watcher's table gives each attempt 5 s),
+ * and that retry must not read as a duplicate, or no watcher would run until the lease lapsed and the schedule came.
  */
 export async function handOverLease(t: PoolTable, from: string, to: string, now: Date, ms: number): Promise<boolean> {
   return conditionally(() =>
@@ -231,9 +233,9 @@ export async function handOverLease(t: PoolTable, from: string, to: string, now:
       new PutItemCommand({
         TableName: t.tableName,
         Item: leaseItem(to, now, ms),
-        ConditionExpression: '#owner = :from',
+        ConditionExpression: '#owner = :from OR #owner = :to',
         ExpressionAttributeNames: { '#owner': 'owner' },
-        ExpressionAttributeValues: { ':from': { S: from } },
+        ExpressionAttributeValues: { ':from': { S: from }, ':to': { S: to } },
       }),
     ),
   );

@@ -30,7 +30,7 @@ export async function agentPingStatus(instanceId: string): Promise<string | null
  * through `paced`: the watcher keeps its requests a tick apart, sends one only under a lease it holds, and gives one up
  * when its signal aborts (watch.ts askAgents).
  */
-export async function onlineAgents(instanceIds: readonly string[], paced: Paced = (send) => send(new AbortController().signal)): Promise<Set<string>> {
+export async function onlineAgents(instanceIds: readonly string[], paced: Paced): Promise<Set<string>> {
   const online = new Set<string>();
   for (let i = 0; i < instanceIds.length; i += AGENTS_PER_CALL) {
     const Values = instanceIds.slice(i, i + AGENTS_PER_CALL);

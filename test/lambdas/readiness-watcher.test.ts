@@ -186,7 +186,7 @@ describe('the readiness watcher', () => {
     // THEN one EC2 call about the three new ones, at the first round; the running one is asked about at the next round
     // (not at the next read of the table, a second later) and resumed
     expect(aws.log.ec2Calls).toEqual([[id(1), id(2), id(3)]]);
-    // (each of its requests given up after a third of the 15 s lease, so that one that hangs does not hold the watcher)
+    // (each of its requests given up after 5 real seconds, so that one that hangs does not hold the watcher)
     expect(aws.log.ec2TimeoutsMs).toEqual([5000]);
     expect(aws.log.agentCalls).toEqual([[id(2)]]);
     expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-2']);
@@ -343,6 +343,17 @@ describe('the readiness watcher', () => {
     expect(await handOverLease(t, 'handed', 'first-copy', new Date(T0), 15_000)).toBe(true);
     expect(await handOverLease(t, 'handed', 'second-copy', new Date(T0), 15_000)).toBe(false);
     expect((await runWatcher('second-copy', { table: t, timing, calls: fakeAws(new Set()).calls, now: clock().now, sleep: clock().sleep })).stopped).toBe('lease-lost');
+  });
+
+  it("takes a handed-over lease again when the same invocation's write is retried after DynamoDB applied it", async () => {
+    // GIVEN a hand-over whose first write was applied, but whose answer the SDK did not get (timed out, or reset)
+    await lease('handed');
+    expect(await handOverLease(t, 'handed', 'invocation', new Date(T0), 15_000)).toBe(true);
+    // WHEN the SDK sends the same write again
+    // THEN it is the invocation's lease still (refused as a duplicate, no watcher would run until the lease lapsed),
+    // and another copy of the event still finds it taken
+    expect(await handOverLease(t, 'handed', 'invocation', new Date(T0), 15_000)).toBe(true);
+    expect(await handOverLease(t, 'handed', 'another-copy', new Date(T0), 15_000)).toBe(false);
   });
 
   it('stops when nothing has waited for a while, giving the lease back', async () => {
@@ -561,6 +572,67 @@ describe('the readiness watcher', () => {
     expect(aborted).toEqual([false]);
   });
 
+  it('gives up a request to Systems Manager at its timeout, and gives EC2 the same', async () => {
+    // GIVEN a running build whose agent is online and a pending one, a watcher whose requests are given 50 ms, and a
+    // Systems Manager that never answers (the fake waits for the request's signal, as the SDK does)
+    await putWaiter(t, waiter(1, 'running'));
+    await putWaiter(t, waiter(2, 'pending', justRegistered));
+    const aws = fakeAws(new Set([id(1)]));
+    const aborted: boolean[] = [];
+    const calls: WatchCalls = {
+      ...aws.calls,
+      onlineAgents: async (_ids, paced) =>
+        paced(async (signal) => {
+          await new Promise<void>((r) => {
+            signal.addEventListener('abort', () => r());
+            setTimeout(r, 2000);
+          });
+          aborted.push(signal.aborted);
+          throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+        }),
+    };
+    await lease('w1');
+    const logged: string[] = [];
+    // WHEN it runs a round
+    const c = clock();
+    await runWatcher('w1', { table: t, timing, calls, requestTimeoutMs: 50, now: c.now, sleep: c.sleep, remainingMs: forRounds(1), log: (m) => void logged.push(m) });
+    // THEN the ask was given up at its timeout (a signal that never aborts waited the fake's 2 s), logged, and the build
+    // left waiting for a later round; EC2's look at the pending build was given the same timeout
+    expect(aborted).toEqual([true]);
+    expect(logged).toContain('could not ask about agents');
+    expect(aws.log.resumed).toHaveLength(0);
+    expect(aws.log.ec2TimeoutsMs).toEqual([50]);
+  });
+
+  it('backs off a throttled renewal of its lease as it does a round, and goes on', async () => {
+    // GIVEN a running build whose agent is online, and a table that throttles the watcher's first two lease writes
+    await putWaiter(t, waiter(1, 'running'));
+    const aws = fakeAws(new Set([id(1)]));
+    let throttled = 0;
+    const table: PoolTable = {
+      tableName: t.tableName,
+      client: {
+        send: async (command: never) => {
+          if ((command as object) instanceof PutItemCommand && throttled < 2) {
+            throttled++;
+            throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+          }
+          return t.client.send(command);
+        },
+      } as never,
+    };
+    await lease('w1');
+    const c = clock();
+    // WHEN it runs a few rounds
+    const summary = await runWatcher('w1', { table, timing, calls: aws.calls, now: c.now, sleep: c.sleep, remainingMs: forRounds(4) });
+    // THEN it backed off twice (2 ticks, then 4), took its lease, and resumed the build (the throttling used to end
+    // the watcher: the build waited for the schedule's watcher)
+    expect(throttled).toBe(2);
+    expect(c.sleeps.slice(0, 2)).toEqual([2 * timing.tickMs, 4 * timing.tickMs]);
+    expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-1']);
+    expect(summary.stopped).toBe('hand-over');
+  });
+
   describe('asks only under a lease it holds', () => {
     /** A table whose first read (a Query) is held up `ms` on the watcher's clock, while `meanwhile` runs. */
     function slowFirstRead(c: ReturnType<typeof clock>, ms: number, meanwhile: () => Promise<void>): PoolTable {
@@ -602,7 +674,7 @@ describe('the readiness watcher', () => {
     }
     const leaseUntil = async () => Number((await t.client.send(new GetItemCommand({ TableName: t.tableName, Key: { pk: { S: READINESS_PK }, sk: { S: 'WATCHER' } } }))).Item?.until?.N);
 
-    it("renews it, with the stack's timing, a request's whole timeout and a tick before it lapses, and no sooner than the rounds do", () => {
+    it("has, with the stack's timing, room for a request's whole timeout and a tick between the rounds' renewal and the lease's end", () => {
       // A request sent just before the renewal is due is given up before the lease lapses, a tick before another watcher
       // can take it; the rounds renew it every third of a lease, so normal rounds renew it no more often than before.
       const stack = { tickMs: WATCH_TICK_MS, runMs: WATCH_RUN_MS };
@@ -617,6 +689,7 @@ describe('the readiness watcher', () => {
       const aws = fakeAws(new Set());
       await lease('w1');
       let released = false;
+      let tookOver = false;
       const table: PoolTable = {
         tableName: t.tableName,
         client: {
@@ -625,7 +698,7 @@ describe('the readiness watcher', () => {
             else if ((command as object) instanceof QueryCommand && released) {
               released = false;
               await putWaiter(t, waiter(1, 'running'));
-              expect(await takeLease(t, 'other', new Date(c.now()), 15_000)).toBe(true);
+              tookOver = await takeLease(t, 'other', new Date(c.now()), 15_000);
               throw Object.assign(new Error('internal error'), { name: 'InternalServerError' });
             }
             return t.client.send(command);
@@ -636,6 +709,7 @@ describe('the readiness watcher', () => {
       const summary = await runWatcher('w1', { table, timing, calls: aws.calls, now: c.now, sleep: c.sleep });
       // THEN it stops without asking about the new build (the other watcher does: with the lease it gave back taken for
       // its own, it asked beside the other watcher until its next renewal)
+      expect(tookOver).toBe(true);
       expect(summary.stopped).toBe('lease-lost');
       expect(aws.log.agentCalls).toHaveLength(0);
     });
@@ -670,11 +744,13 @@ describe('the readiness watcher', () => {
       const c = clock();
       const aws = fakeAws(new Set());
       await lease('w1');
-      const table = slowFirstRead(c, 16_000, async () => expect(await takeLease(t, 'other', new Date(c.now()), 15_000)).toBe(true));
+      let tookOver = false;
+      const table = slowFirstRead(c, 16_000, async () => void (tookOver = await takeLease(t, 'other', new Date(c.now()), 15_000)));
       // WHEN the watcher runs
       const summary = await runWatcher('w1', { table, timing, calls: aws.calls, now: c.now, sleep: c.sleep });
       // THEN it stops, having asked Systems Manager nothing (its ask after the read would have reached it beside the
       // other watcher's)
+      expect(tookOver).toBe(true);
       expect(summary.stopped).toBe('lease-lost');
       expect(aws.log.agentCalls).toHaveLength(0);
     });
@@ -685,17 +761,19 @@ describe('the readiness watcher', () => {
       const c = clock();
       const sent: number[] = [];
       await lease('w1');
-      const calls = twoPages(c, 16_000, async () => expect(await takeLease(t, 'other', new Date(c.now()), 15_000)).toBe(true), sent);
+      let tookOver = false;
+      const calls = twoPages(c, 16_000, async () => void (tookOver = await takeLease(t, 'other', new Date(c.now()), 15_000)), sent);
       // WHEN the watcher runs
       const summary = await runWatcher('w1', { table: t, timing, calls, now: c.now, sleep: c.sleep });
       // THEN the second page is not sent, and the watcher stops
+      expect(tookOver).toBe(true);
       expect(sent).toHaveLength(1);
       expect(summary.stopped).toBe('lease-lost');
     });
 
     it('renews the lease before a request that could outlast it, and goes on when no other watcher took it', async () => {
       // GIVEN a running build, and an ask whose first page takes 11 s: the lease (15 s) would lapse within the next
-      // request's timeout (a third of it) and a tick
+      // request's 5 s timeout and a tick
       await putWaiter(t, waiter(1, 'running'));
       const c = clock();
       const sent: number[] = [];

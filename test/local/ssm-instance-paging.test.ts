@@ -6,6 +6,7 @@ import type { SimInstance } from '../../local/services/ec2';
 import { LocalSsm } from '../../local/services/ssm';
 import { AccountConcurrency } from '../../local/lambda/account-concurrency';
 import { ApiMeter } from '../../local/services/api-meter';
+import type { Paced } from '../../lambdas/shared/ssm';
 
 /**
  * DescribeInstanceInformation pages as AWS does: at most MaxResults nodes (5 to 50) and a NextToken while more are
@@ -84,7 +85,8 @@ describe("the functions' callers follow NextToken", () => {
   });
 
   it('the readiness watcher\'s onlineAgents finds every online node of 120, and leaves a throttled call to the watcher\'s next round (one call, no SDK retry)', async () => {
-    expect([...(await sharedSsm.onlineAgents(ids))].sort()).toEqual([...online].sort());
+    const unpaced: Paced = (send) => send(AbortSignal.timeout(5000));
+    expect([...(await sharedSsm.onlineAgents(ids, unpaced))].sort()).toEqual([...online].sort());
     // Every request it sends goes through the watcher's pace, one at a time: 3 for 120 instances
     let paced = 0;
     let inFlight = 0;
@@ -111,7 +113,7 @@ describe("the functions' callers follow NextToken", () => {
     ssm.instanceState = (instanceId) => ({ instanceId, state: 'running', tags: {} }) as unknown as SimInstance;
     ssm.chaos = { throttle: (_service, operation) => operation === 'DescribeInstanceInformation' && ++calls > 0 };
     try {
-      await expect(sharedSsm.onlineAgents(online.slice(0, 5))).rejects.toMatchObject({ name: 'ThrottlingException' });
+      await expect(sharedSsm.onlineAgents(online.slice(0, 5), unpaced)).rejects.toMatchObject({ name: 'ThrottlingException' });
       expect(calls).toBe(1);
     } finally {
       ssm.chaos = {};

@@ -87,6 +87,16 @@ interface Memory {
 class LeaseLost extends Error {}
 
 /**
+ * The lease could not be renewed ahead of an ask (the table throttled or failed the write): the round fails and backs
+ * off, and the failure is the table's, not Systems Manager's (askAgents logs Systems Manager's refusals as its own).
+ */
+class LeaseNotRenewed extends Error {
+  constructor(readonly reason: unknown) {
+    super(`could not renew the watcher's lease: ${(reason as Error)?.message ?? String(reason)}`);
+  }
+}
+
+/**
  * How long the watcher waits for a request to Systems Manager or EC2, in real ms: 5 s, a third of the stack's 15 s
  * lease. Without it, a request that hangs holds the watcher until Lambda ends it: the SDK's request handler gives a
  * request no time limit unless told (NodeHttpHandlerOptions' requestTimeout "defaults to 0, which disables the timeout":
@@ -211,7 +221,8 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
       if (err instanceof LeaseLost) return { ...totals, ...asked(), stopped: 'lease-lost' };
       backoffMs = Math.min(Math.max(backoffMs * 2, ctx.timing.tickMs * 2), ctx.timing.tickMs * MAX_BACKOFF_TICKS);
       pauseMs = backoffMs;
-      if (!THROTTLING_CODES.has(errorCode(err))) ctx.log?.('watch round failed', { error: errorCode(err), message: (err as Error).message });
+      const code = errorCode(err instanceof LeaseNotRenewed ? err.reason : err);
+      if (!THROTTLING_CODES.has(code)) ctx.log?.('watch round failed', { error: code, message: (err as Error).message });
     }
     await sleep(pauseMs);
   }
@@ -236,7 +247,11 @@ async function askAgents(ctx: WatchContext, memory: Memory, now: () => number, b
     // At most a tick: a predecessor's clock (another environment's) may run ahead of this one's.
     const wait = Math.min(ctx.timing.tickMs, memory.agentsAskedAt + ctx.timing.tickMs - now());
     if (wait > 0) await sleepOf(ctx)(wait);
-    await holdLease(ctx, memory, now);
+    try {
+      await holdLease(ctx, memory, now);
+    } catch (err) {
+      throw err instanceof LeaseLost ? err : new LeaseNotRenewed(err);
+    }
     try {
       return await send(AbortSignal.timeout(requestTimeoutOf(ctx)));
     } finally {
@@ -246,7 +261,7 @@ async function askAgents(ctx: WatchContext, memory: Memory, now: () => number, b
   try {
     return await ctx.calls.onlineAgents(batch, paced);
   } catch (err) {
-    if (err instanceof LeaseLost || THROTTLING_CODES.has(errorCode(err))) throw err;
+    if (err instanceof LeaseLost || err instanceof LeaseNotRenewed || THROTTLING_CODES.has(errorCode(err))) throw err;
     ctx.log?.('could not ask about agents', { instances: batch.length, error: errorCode(err), message: (err as Error).message });
     return new Set();
   }

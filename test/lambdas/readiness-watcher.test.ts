@@ -714,6 +714,34 @@ describe('the readiness watcher', () => {
       expect(aws.log.agentCalls).toHaveLength(0);
     });
 
+    it("fails the round, not the ask, when its lease cannot be renewed ahead of a page: the table's error is logged as the table's", async () => {
+      // GIVEN a running build, an ask whose first page takes 11 s (the lease must be renewed before the second), and a
+      // table that fails that renewal
+      await putWaiter(t, waiter(1, 'running'));
+      const c = clock();
+      const sent: number[] = [];
+      let failing = 0;
+      const table: PoolTable = {
+        tableName: t.tableName,
+        client: {
+          send: async (command: never) => {
+            if ((command as object) instanceof PutItemCommand && failing-- > 0) throw Object.assign(new Error('internal error'), { name: 'InternalServerError' });
+            return t.client.send(command);
+          },
+        } as never,
+      };
+      await lease('w1');
+      const calls = twoPages(c, 11_000, async () => void (failing = 1), sent);
+      const logged: { message: string; error: unknown }[] = [];
+      // WHEN the watcher runs a round
+      await runWatcher('w1', { table, timing, calls, now: c.now, sleep: c.sleep, remainingMs: forRounds(1), log: (message, d) => void logged.push({ message, error: d.error }) });
+      // THEN the second page was not sent, and the round failed with the table's error, backing off (logged as Systems
+      // Manager's refusal, it was "could not ask about agents", and the round went on at its tick)
+      expect(sent).toHaveLength(1);
+      expect(logged).toEqual([{ message: 'watch round failed', error: 'InternalServerError' }]);
+      expect(c.sleeps[c.sleeps.length - 1]).toBe(2 * timing.tickMs);
+    });
+
     it("still asks on the local cloud's fastest clock when every lease write takes longer than the lease's slack", async () => {
       // GIVEN a watcher at 20 ms a simulated second (a 40 ms tick, a 400 ms lease: renewed ahead of an ask within
       // 173 ms of its end), a running build whose agent is online, and lease writes that take 250 ms (a loaded machine's)

@@ -89,6 +89,24 @@ function refusingEc2(aws: ReturnType<typeof fakeAws>, times: number, error: () =
   };
 }
 
+/**
+ * The test's table, with `before` run ahead of each command it sends to DynamoDB: to move the clock (a slow call), to
+ * act meanwhile, or to throw as DynamoDB would (the command is then not sent).
+ */
+function tableWith(before: (command: object) => void | Promise<void>): PoolTable {
+  return {
+    tableName: t.tableName,
+    client: {
+      send: async (command: never) => {
+        await before(command);
+        return t.client.send(command);
+      },
+    } as never,
+  };
+}
+
+const internalError = () => Object.assign(new Error('internal error'), { name: 'InternalServerError' });
+
 function clock(start = T0) {
   let now = start;
   const sleeps: number[] = [];
@@ -429,7 +447,7 @@ describe('the readiness watcher', () => {
     const asked: number[] = [];
     const aws = fakeAws(new Set(), new Map(), () => void asked.push(c.now()));
     const calls = aws.calls;
-    const slow: PoolTable = { tableName: t.tableName, client: { send: async (command: never) => (c.advance(40), t.client.send(command)) } as never };
+    const slow = tableWith(() => void c.advance(40));
     await lease('w1');
     // WHEN it runs a few rounds, then hands over
     const summary = await runWatcher('w1', { table: slow, timing: { ...timing, runMs: 500 }, calls, now: c.now, sleep: c.sleep });
@@ -499,15 +517,9 @@ describe('the readiness watcher', () => {
       },
     };
     let reads = 0;
-    const failing: PoolTable = {
-      tableName: t.tableName,
-      client: {
-        send: async (command: never) => {
-          if ((command as object) instanceof QueryCommand && ++reads === 2) throw Object.assign(new Error('internal error'), { name: 'InternalServerError' });
-          return t.client.send(command);
-        },
-      } as never,
-    };
+    const failing = tableWith((command) => {
+      if (command instanceof QueryCommand && ++reads === 2) throw internalError();
+    });
     await lease('w1');
     // WHEN it runs a few rounds
     const logged: string[] = [];
@@ -609,18 +621,12 @@ describe('the readiness watcher', () => {
     await putWaiter(t, waiter(1, 'running'));
     const aws = fakeAws(new Set([id(1)]));
     let throttled = 0;
-    const table: PoolTable = {
-      tableName: t.tableName,
-      client: {
-        send: async (command: never) => {
-          if ((command as object) instanceof PutItemCommand && throttled < 2) {
-            throttled++;
-            throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-          }
-          return t.client.send(command);
-        },
-      } as never,
-    };
+    const table = tableWith((command) => {
+      if (command instanceof PutItemCommand && throttled < 2) {
+        throttled++;
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      }
+    });
     await lease('w1');
     const c = clock();
     // WHEN it runs a few rounds
@@ -637,18 +643,12 @@ describe('the readiness watcher', () => {
     /** A table whose first read (a Query) is held up `ms` on the watcher's clock, while `meanwhile` runs. */
     function slowFirstRead(c: ReturnType<typeof clock>, ms: number, meanwhile: () => Promise<void>): PoolTable {
       let reads = 0;
-      return {
-        tableName: t.tableName,
-        client: {
-          send: async (command: never) => {
-            if ((command as object) instanceof QueryCommand && ++reads === 1) {
-              c.advance(ms);
-              await meanwhile();
-            }
-            return t.client.send(command);
-          },
-        } as never,
-      };
+      return tableWith(async (command) => {
+        if (command instanceof QueryCommand && ++reads === 1) {
+          c.advance(ms);
+          await meanwhile();
+        }
+      });
     }
     /**
      * Calls whose DescribeInstanceInformation answers in two pages, the first held up `firstMs`, while `meanwhile` runs;
@@ -690,21 +690,15 @@ describe('the readiness watcher', () => {
       await lease('w1');
       let released = false;
       let tookOver = false;
-      const table: PoolTable = {
-        tableName: t.tableName,
-        client: {
-          send: async (command: never) => {
-            if ((command as object) instanceof DeleteItemCommand) released = true;
-            else if ((command as object) instanceof QueryCommand && released) {
-              released = false;
-              await putWaiter(t, waiter(1, 'running'));
-              tookOver = await takeLease(t, 'other', new Date(c.now()), 15_000);
-              throw Object.assign(new Error('internal error'), { name: 'InternalServerError' });
-            }
-            return t.client.send(command);
-          },
-        } as never,
-      };
+      const table = tableWith(async (command) => {
+        if (command instanceof DeleteItemCommand) released = true;
+        else if (command instanceof QueryCommand && released) {
+          released = false;
+          await putWaiter(t, waiter(1, 'running'));
+          tookOver = await takeLease(t, 'other', new Date(c.now()), 15_000);
+          throw internalError();
+        }
+      });
       // WHEN the watcher runs
       const summary = await runWatcher('w1', { table, timing, calls: aws.calls, now: c.now, sleep: c.sleep });
       // THEN it stops without asking about the new build (the other watcher does: with the lease it gave back taken for
@@ -721,15 +715,9 @@ describe('the readiness watcher', () => {
       const c = clock();
       const sent: number[] = [];
       let failing = 0;
-      const table: PoolTable = {
-        tableName: t.tableName,
-        client: {
-          send: async (command: never) => {
-            if ((command as object) instanceof PutItemCommand && failing-- > 0) throw Object.assign(new Error('internal error'), { name: 'InternalServerError' });
-            return t.client.send(command);
-          },
-        } as never,
-      };
+      const table = tableWith((command) => {
+        if (command instanceof PutItemCommand && failing-- > 0) throw internalError();
+      });
       await lease('w1');
       const calls = twoPages(c, 11_000, async () => void (failing = 1), sent);
       const logged: { message: string; error: unknown }[] = [];
@@ -748,15 +736,9 @@ describe('the readiness watcher', () => {
       await putWaiter(t, waiter(1, 'running'));
       const c = clock();
       const aws = fakeAws(new Set([id(1)]));
-      const table: PoolTable = {
-        tableName: t.tableName,
-        client: {
-          send: async (command: never) => {
-            if ((command as object) instanceof PutItemCommand) c.advance(250);
-            return t.client.send(command);
-          },
-        } as never,
-      };
+      const table = tableWith((command) => {
+        if (command instanceof PutItemCommand) c.advance(250);
+      });
       await lease('w1');
       // WHEN it runs a few rounds
       await runWatcher('w1', { table, timing: { tickMs: 40, runMs: 1200 }, calls: aws.calls, now: c.now, sleep: c.sleep, remainingMs: forRounds(3) });

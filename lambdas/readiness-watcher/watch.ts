@@ -124,14 +124,24 @@ const requestTimeoutOf = (ctx: WatchContext) => ctx.requestTimeoutMs ?? REQUEST_
  * held up for longer: a table read or an ask that hung). Throws LeaseLost when another watcher holds it.
  * Renewed once: a renewal that itself took longer than the lease's slack (9.75 s with the stack's timing: only the
  * SDK's retries of the table's 5 s attempts take that long) leaves the ask's request less than its timeout on the
- * lease, a window in which a watcher taking the lease over could ask beside it. Renewing again until the slack is back starved the asks on the local cloud's fastest clock, where the slack is
- * 227 real ms and a loaded machine's table writes took longer (a soak's throttled builds never saw their agents).
+ * lease, a window in which a watcher taking the lease over could ask beside it. Renewing again until the slack is
+ * back starved the asks on the local cloud's fastest clock, where the slack is 227 real ms and a loaded machine's table
+ * writes took longer (a soak's throttled builds never saw their agents).
  */
 async function holdLease(ctx: WatchContext, memory: Memory, now: () => number): Promise<void> {
   if (now() + leaseMarginMs(ctx) < memory.leaseUntil) return;
+  if (!(await renewLease(ctx, memory, now))) throw new LeaseLost();
+}
+
+/**
+ * Takes the lease, or renews it, for a whole lease from now, and notes until when this watcher holds it (counted from
+ * before the write: the stored expiry is the same); false when another watcher holds it.
+ */
+async function renewLease(ctx: WatchContext, memory: Memory, now: () => number): Promise<boolean> {
   const at = now();
-  if (!(await takeLease(ctx.table, memory.owner, new Date(at), leaseMs(ctx.timing)))) throw new LeaseLost();
+  if (!(await takeLease(ctx.table, memory.owner, new Date(at), leaseMs(ctx.timing)))) return false;
   memory.leaseUntil = at + leaseMs(ctx.timing);
+  return true;
 }
 
 /**
@@ -190,11 +200,7 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
       // A renewal that fails otherwise than by another watcher holding the lease (throttled, timed out) is backed off
       // from as a round is: thrown out of the watcher, it left the builds to the schedule's watcher, a minute later. Its
       // asks stay under the lease meanwhile (holdLease).
-      if (memory.leaseUntil - now() <= (2 * lease) / 3) {
-        const at = now();
-        if (!(await takeLease(ctx.table, owner, new Date(at), lease))) return { ...totals, ...asked(), stopped: 'lease-lost' };
-        memory.leaseUntil = at + lease;
-      }
+      if (memory.leaseUntil - now() <= (2 * lease) / 3 && !(await renewLease(ctx, memory, now))) return { ...totals, ...asked(), stopped: 'lease-lost' };
       const round = await watchRound(ctx, memory, now);
       totals.rounds++;
       totals.resumed += round.resumed;
@@ -212,9 +218,7 @@ export async function runWatcher(owner: string, ctx: WatchContext): Promise<Watc
         // Looked at once more after the lease is back: a registration that saw it held just before did not start a
         // watcher, and its waiter is in the table by now.
         if ((await listWaiterHeads(ctx.table)).length === 0) return { ...totals, stopped: 'idle' };
-        const at = now();
-        if (!(await takeLease(ctx.table, owner, new Date(at), lease))) return { ...totals, ...asked(), stopped: 'lease-lost' };
-        memory.leaseUntil = at + lease;
+        if (!(await renewLease(ctx, memory, now))) return { ...totals, ...asked(), stopped: 'lease-lost' };
         idleSince = null;
       }
     } catch (err) {

@@ -47,6 +47,8 @@ interface StoredJob {
   created: Date;
   /** When it ended (result, abandon, timeout): its action execution's lastUpdateTime. */
   endedAt?: Date;
+  /** How many polls took it (PollForJobs returned it): each offer of it that a job worker took. */
+  takes: number;
 }
 
 /**
@@ -142,7 +144,7 @@ export class LocalCodePipeline {
   createJob(actionTypeId: ActionTypeId, data: Record<string, unknown>, actionExecutionId?: string): string {
     const id = randomUUID();
     if (actionExecutionId === undefined) this.handMadeActions.add((actionExecutionId = randomUUID()));
-    const job: StoredJob = { id, actionTypeId, data, nonce: randomUUID(), status: 'Queued', results: [], waiters: [], actionExecutionId, created: new Date() };
+    const job: StoredJob = { id, actionTypeId, data, nonce: randomUUID(), status: 'Queued', results: [], waiters: [], actionExecutionId, created: new Date(), takes: 0 };
     this.jobs.set(id, job);
     job.timeout = setTimeout(() => {
       this.timers.delete(job.timeout!);
@@ -183,6 +185,11 @@ export class LocalCodePipeline {
   /** The job's status, as AcknowledgeJob would report it. */
   statusOf(jobId: string): JobStatus {
     return this.get(jobId).status;
+  }
+
+  /** How many polls took the job so far (one for each offer a job worker took). */
+  takesOf(jobId: string): number {
+    return this.get(jobId).takes;
   }
 
   /** The job's data, as GetJobDetails gives it. */
@@ -228,6 +235,7 @@ export class LocalCodePipeline {
     const batch = matching.slice(0, max);
     for (const j of batch) {
       j.status = 'Dispatched';
+      j.takes += 1;
       // Not acknowledged in time: offered again, with a new nonce (only this dispatch's: an offer made since has its own timer).
       const nonce = j.nonce;
       const t = setTimeout(() => {

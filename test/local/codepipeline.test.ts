@@ -88,6 +88,33 @@ const actionEvents = (state: string) => events.filter((e) => (e.detail as { stat
 const status = async (id: string) => (await client.send(new GetPipelineExecutionCommand({ pipelineName: 'p1', pipelineExecutionId: id }))).pipelineExecution?.status;
 const buildAction = async (id: string) => (await client.send(new ListActionExecutionsCommand({ pipelineName: 'p1', filter: { pipelineExecutionId: id } }))).actionExecutionDetails!.find((a) => a.stageName === 'Build')!;
 
+describe('local CodePipeline: offers', () => {
+  it('counts each poll that took a job, and offers an unacknowledged job again', async () => {
+    // GIVEN a dispatch timeout of 100 ms
+    const offers = new LocalCodePipeline(100);
+    const endpoint = await offers.start();
+    const c = new CodePipelineClient({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    try {
+      const id = offers.createJob(TYPE, {});
+      expect(offers.takesOf(id)).toBe(0);
+      // WHEN a poll takes it and nobody acknowledges it
+      const first = (await c.send(new PollForJobsCommand({ actionTypeId: TYPE, maxBatchSize: 1 }))).jobs![0];
+      expect(offers.takesOf(id)).toBe(1);
+      // THEN it is offered again with a new nonce, and the next take counts too
+      await until(async () => (offers.statusOf(id) === 'Queued' ? true : undefined));
+      const second = (await c.send(new PollForJobsCommand({ actionTypeId: TYPE, maxBatchSize: 1 }))).jobs![0];
+      expect(second.nonce).not.toBe(first.nonce);
+      expect(offers.takesOf(id)).toBe(2);
+      await c.send(new AcknowledgeJobCommand({ jobId: id, nonce: second.nonce! }));
+      expect((await c.send(new PollForJobsCommand({ actionTypeId: TYPE, maxBatchSize: 1 }))).jobs).toEqual([]);
+      expect(offers.takesOf(id)).toBe(2);
+    } finally {
+      c.destroy();
+      await offers.stop();
+    }
+  });
+});
+
 describe('local CodePipeline: job timeout', () => {
   it('times a job out and refuses its late result with InvalidJobStateException', async () => {
     // GIVEN a job timeout of 3 s (long enough for a loaded machine to poll the job first: it runs from the job's

@@ -271,8 +271,26 @@ async function askAgents(ctx: WatchContext, memory: Memory, now: () => number, b
   }
 }
 
-/** One round over every waiting build; returns how many still wait, how many of them run, and what it settled. */
-export async function watchRound(ctx: WatchContext, memory: Memory, now: () => number): Promise<{ waiting: number; running: number; resumed: number; failed: number }> {
+type RoundResult = { waiting: number; running: number; resumed: number; failed: number };
+
+/**
+ * One round over every waiting build; returns how many still wait, how many of them run, and what it settled. A round
+ * that fails (Systems Manager or the table throttled, the table's read failed, the lease not renewed) used no answer
+ * of its ask: its batch keeps its turn, and is asked about again once the watcher has backed off, instead of after
+ * every other batch of more than 50 running waiters. An ask refused otherwise does not fail the round: its batch
+ * gives up its turn (askAgents), so that one batch Systems Manager keeps refusing does not hold up the others.
+ */
+export async function watchRound(ctx: WatchContext, memory: Memory, now: () => number): Promise<RoundResult> {
+  const turn = memory.lastAsked;
+  try {
+    return await roundOverWaiters(ctx, memory, now);
+  } catch (err) {
+    memory.lastAsked = turn;
+    throw err;
+  }
+}
+
+async function roundOverWaiters(ctx: WatchContext, memory: Memory, now: () => number): Promise<RoundResult> {
   // One batch of the waiters that ran at the last round is asked about while the table is read again; a waiter that
   // began to run since is asked about from the next round (its agent needs seconds after boot to register anyway).
   const batch = nextBatch(memory);

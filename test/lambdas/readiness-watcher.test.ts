@@ -331,6 +331,29 @@ describe('the readiness watcher', () => {
     expect(summary.resumed).toBe(1);
   });
 
+  it('asks a throttled batch again after backing off, before the batches after it: a failed round keeps its turn', async () => {
+    // GIVEN 120 running builds (three batches of 50 at most), and Systems Manager throttling the second ask
+    for (let i = 1; i <= 120; i++) await putWaiter(t, waiter(i, 'running'));
+    const attempts: string[][] = [];
+    const aws = fakeAws(new Set(), new Map(), (ids) => {
+      attempts.push(ids);
+      if (attempts.length === 2) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    });
+    const c = clock();
+    await lease('w1');
+    jest.spyOn(Math, 'random').mockReturnValueOnce(0);
+    // WHEN the watcher runs four rounds' worth
+    await runWatcher('w1', { table: t, timing: { ...timing, runMs: 601 }, calls: aws.calls, now: c.now, sleep: c.sleep });
+    // THEN the ask after the back-off names the throttled batch, and the batch after it comes next
+    expect(attempts.slice(0, 4).map((ids) => [ids[0], ids.length])).toEqual([
+      [id(1), 50],
+      [id(51), 50],
+      [id(51), 50],
+      [id(101), 50],
+    ]);
+    expect(attempts[2]).toEqual(attempts[1]);
+  });
+
   it('keeps settling the other builds when one settlement or one batch is refused for good', async () => {
     await putWaiter(t, waiter(1, 'running'));
     await putWaiter(t, waiter(2, 'running'));

@@ -14,9 +14,15 @@ export interface WatchCalls {
    * watchedInstanceStates), each request given up after `requestTimeoutMs`.
    */
   instanceStates(instanceIds: readonly string[], requestTimeoutMs: number): Promise<Map<string, InstanceState>>;
-  /** SendTaskSuccess / SendTaskFailure: false when the task is already over. */
-  resume(taskToken: string, output: unknown): Promise<boolean>;
-  fail(taskToken: string, error: string, cause: string): Promise<boolean>;
+  /**
+   * SendTaskSuccess / SendTaskFailure: false when the task is already over; each given up after `requestTimeoutMs`
+   * (lambdas/shared/sfn.ts), so that a settlement that hangs does not hold the round and every build behind it. One given
+   * up leaves its build in the table for a later round; if it was applied after all, the next one is refused with
+   * TaskTimedOut, "the task associated with the token has already been closed", which counts as settled
+   * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html).
+   */
+  resume(taskToken: string, output: unknown, requestTimeoutMs: number): Promise<boolean>;
+  fail(taskToken: string, error: string, cause: string, requestTimeoutMs: number): Promise<boolean>;
 }
 
 export interface WatchContext {
@@ -30,7 +36,7 @@ export interface WatchContext {
   readonly log?: (message: string, details: Record<string, unknown>) => void;
   /** When Systems Manager last answered the watcher this one took over from (epoch ms): its first ask keeps the pace. */
   readonly agentsAskedAt?: number;
-  /** How long a request to Systems Manager or EC2 is waited for, in real ms (REQUEST_TIMEOUT_MS unless a test says). */
+  /** How long a request to Systems Manager, EC2 or Step Functions is waited for, in real ms (REQUEST_TIMEOUT_MS unless a test says). */
   readonly requestTimeoutMs?: number;
 }
 
@@ -359,12 +365,12 @@ async function roundOverWaiters(ctx: WatchContext, memory: Memory, now: () => nu
       w.state === 'running'
         ? ['AgentNotOnline', `the SSM agent on ${w.instanceId} did not come online within ${waitedFor(w)}: check that the image runs the SSM agent and reaches Systems Manager (network, instance profile)`]
         : ['InstanceNotReady', `instance ${w.instanceId} did not start running within ${waitedFor(w)}`];
-    if (await settle(w, (t) => ctx.calls.fail(t.taskToken, error, cause))) failed++;
+    if (await settle(w, (t) => ctx.calls.fail(t.taskToken, error, cause, requestTimeoutOf(ctx)))) failed++;
   }
 
   const running = live.filter((w) => w.state === 'running');
   const ready = running.filter((w) => online.has(w.instanceId));
-  const settled = await Promise.all(ready.map((w) => settle(w, (t) => ctx.calls.resume(t.taskToken, readyOutput(t, new Date(now()))))));
+  const settled = await Promise.all(ready.map((w) => settle(w, (t) => ctx.calls.resume(t.taskToken, readyOutput(t, new Date(now())), requestTimeoutOf(ctx)))));
   resumed += settled.filter(Boolean).length;
   memory.running = running.filter((w) => !online.has(w.instanceId)).map((w) => w.instanceId);
 
@@ -398,7 +404,7 @@ async function roundOverWaiters(ctx: WatchContext, memory: Memory, now: () => nu
         if (LIVE_STATES.has(s.state)) return false;
         if (now() - Date.parse(w.registeredAt) < safety && !GONE_STATES.has(s.state)) return false;
         const why = s.reason ? ` (${s.reason})` : '';
-        return settle(w, (t) => ctx.calls.fail(t.taskToken, 'InstanceLost', `instance ${w.instanceId} is ${s.state}${why} before the build finished starting`));
+        return settle(w, (t) => ctx.calls.fail(t.taskToken, 'InstanceLost', `instance ${w.instanceId} is ${s.state}${why} before the build finished starting`, requestTimeoutOf(ctx)));
       }),
     );
     lost += outcomes.filter(Boolean).length;

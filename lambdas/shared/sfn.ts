@@ -20,6 +20,9 @@ const client = new SFNClient({});
 
 export type StartResult = { executionArn: string; alreadyStarted: boolean };
 
+/** The send options that give a call up after `timeoutMs` (none: no limit). */
+const abortAfter = (timeoutMs?: number) => (timeoutMs === undefined ? {} : { abortSignal: AbortSignal.timeout(timeoutMs) });
+
 /**
  * Starts the build execution, named after the job so that a duplicate event starts nothing twice.
  * ExecutionAlreadyExists counts as started.
@@ -35,10 +38,14 @@ export async function startBuildExecution(stateMachineArn: string, name: string,
   }
 }
 
-/** Resumes a task waiting for a callback; false when the task already finished or timed out. */
-export async function resumeTask(taskToken: string, output: unknown): Promise<boolean> {
+/**
+ * Resumes a task waiting for a callback; false when the task already finished or timed out. Given `timeoutMs`, the
+ * call (the SDK's retries included) is given up after it, with an AbortError: the SDK's request handler sets no time
+ * limit of its own.
+ */
+export async function resumeTask(taskToken: string, output: unknown, timeoutMs?: number): Promise<boolean> {
   try {
-    await client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    await client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }), abortAfter(timeoutMs));
     return true;
   } catch (err) {
     if (err instanceof TaskTimedOut || err instanceof TaskDoesNotExist || err instanceof InvalidToken) return false;
@@ -49,11 +56,12 @@ export async function resumeTask(taskToken: string, output: unknown): Promise<bo
 /**
  * Fails a task waiting for a callback with `error` (what its Catch matches) and `cause`; false when the task already
  * finished or timed out. SendTaskFailure's error is at most 256 characters and its cause 32768
- * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html).
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html). `timeoutMs` as for
+ * resumeTask.
  */
-export async function failTask(taskToken: string, error: string, cause: string): Promise<boolean> {
+export async function failTask(taskToken: string, error: string, cause: string, timeoutMs?: number): Promise<boolean> {
   try {
-    await client.send(new SendTaskFailureCommand({ taskToken, error: error.slice(0, 256), cause: cause.slice(0, 32768) }));
+    await client.send(new SendTaskFailureCommand({ taskToken, error: error.slice(0, 256), cause: cause.slice(0, 32768) }), abortAfter(timeoutMs));
     return true;
   } catch (err) {
     if (err instanceof TaskTimedOut || err instanceof TaskDoesNotExist || err instanceof InvalidToken) return false;

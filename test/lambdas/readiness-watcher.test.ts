@@ -47,7 +47,15 @@ function waiter(i: number, state: Waiter['state'], over: Partial<Waiter> = {}): 
  * lambdas/shared/ssm.ts onlineAgents sends them.
  */
 function fakeAws(online: Set<string>, states = new Map<string, InstanceState>(), request: (ids: string[]) => void = () => undefined) {
-  const log = { agentCalls: [] as string[][], ec2Calls: [] as string[][], ec2TimeoutsMs: [] as number[], resumed: [] as { token: string; output: { readyAt: string; buildWaitSeconds: number } }[], failed: [] as { token: string; error: string; cause: string }[] };
+  const log = {
+    agentCalls: [] as string[][],
+    ec2Calls: [] as string[][],
+    ec2TimeoutsMs: [] as number[],
+    resumed: [] as { token: string; output: { readyAt: string; buildWaitSeconds: number } }[],
+    failed: [] as { token: string; error: string; cause: string }[],
+    /** The timeout each SendTaskSuccess and SendTaskFailure was given. */
+    settleTimeoutsMs: [] as number[],
+  };
   const calls: WatchCalls = {
     onlineAgents: async (ids, paced) => {
       // One DescribeInstanceInformation per 50 (lambdas/shared/ssm.ts onlineAgents): counted per call here.
@@ -65,12 +73,14 @@ function fakeAws(online: Set<string>, states = new Map<string, InstanceState>(),
       log.ec2TimeoutsMs.push(timeoutMs);
       return new Map([...states].filter(([k]) => ids.includes(k)));
     },
-    resume: async (token, output) => {
+    resume: async (token, output, timeoutMs) => {
       log.resumed.push({ token, output: output as never });
+      log.settleTimeoutsMs.push(timeoutMs);
       return true;
     },
-    fail: async (token, error, cause) => {
+    fail: async (token, error, cause, timeoutMs) => {
       log.failed.push({ token, error, cause });
+      log.settleTimeoutsMs.push(timeoutMs);
       return true;
     },
   };
@@ -296,7 +306,7 @@ describe('the readiness watcher', () => {
     await putWaiter(t, waiter(1, 'running'));
     const aws = fakeAws(new Set([id(1)]));
     let refusals = 1;
-    const resume = (token: string, output: unknown) => aws.calls.resume(token, output);
+    const resume = (token: string, output: unknown) => aws.calls.resume(token, output, 5000);
     const calls: WatchCalls = {
       ...aws.calls,
       resume: async (token, output) => {
@@ -364,7 +374,7 @@ describe('the readiness watcher', () => {
       // token-1 is refused for good (a task Step Functions no longer knows, say), token-2 is fine
       resume: async (token, output) => {
         if (token === 'token-1') throw Object.assign(new Error('Invalid token'), { name: 'InvalidToken' });
-        return aws.calls.resume(token, output);
+        return aws.calls.resume(token, output, 5000);
       },
     };
     const c = clock();
@@ -583,6 +593,38 @@ describe('the readiness watcher', () => {
     // THEN each request, the second of an ask's too, comes a tick after the last one's answer
     expect(sent.length).toBeGreaterThanOrEqual(6);
     for (let i = 1; i < sent.length; i++) expect(sent[i] - answered[i - 1]).toBeGreaterThanOrEqual(timing.tickMs);
+  });
+
+  it('gives each settlement its request timeout, and resumes a build whose settlement was given up at a later round', async () => {
+    // GIVEN two online builds and one past its giveUpAt, requests given 50 ms, and a first SendTaskSuccess that hangs
+    // until its timeout gives it up (the SDK's AbortError)
+    await putWaiter(t, waiter(1, 'running'));
+    await putWaiter(t, waiter(2, 'running'));
+    await putWaiter(t, waiter(3, 'running', { giveUpAt: new Date(T0 - 1).toISOString() }));
+    const aws = fakeAws(new Set([id(1), id(2)]));
+    let hung = 0;
+    const calls: WatchCalls = {
+      ...aws.calls,
+      resume: async (token, output, timeoutMs) => {
+        if (token === 'token-1' && hung++ === 0) {
+          await new Promise((r) => setTimeout(r, timeoutMs));
+          throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+        }
+        return aws.calls.resume(token, output, timeoutMs);
+      },
+    };
+    const c = clock();
+    await lease('w1');
+    const logged: string[] = [];
+    // WHEN the watcher runs until its next read of the table (every 4 ticks) and the ask after it
+    const summary = await runWatcher('w1', { table: t, timing, calls, requestTimeoutMs: 50, now: c.now, sleep: c.sleep, remainingMs: forRounds(6), log: (m) => void logged.push(m) });
+    // THEN every settlement was given the timeout; the one given up was logged, and its build resumed at a later round
+    expect(aws.log.settleTimeoutsMs.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(aws.log.settleTimeoutsMs)).toEqual(new Set([50]));
+    expect(logged).toContain('could not settle a waiting build');
+    expect(aws.log.resumed.map((r) => r.token).sort()).toEqual(['token-1', 'token-2']);
+    expect(aws.log.failed.map((f) => f.token)).toEqual(['token-3']);
+    expect(summary).toMatchObject({ resumed: 2, failed: 1 });
   });
 
   it('gives each request to Systems Manager 5 real seconds, whatever the scale of its clock', async () => {

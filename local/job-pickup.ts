@@ -40,7 +40,9 @@ export function whenNeverPickedUp(cloud: LocalCloud, jobId: string, boundMs: num
         takes = taken;
         deadline = Date.now() + POLLED_FACTOR * boundMs;
       }
-      const failedEveryTake = takes >= MAX_FAILED_TAKES && cloud.codepipeline.statusOf(jobId) === 'Queued';
+      // The 15th take failed when the job is offered again, or when a 16th take came before a look saw it offered (a
+      // poll that follows at once, as the safety-net poll's next page does).
+      const failedEveryTake = takes > MAX_FAILED_TAKES || (takes === MAX_FAILED_TAKES && cloud.codepipeline.statusOf(jobId) === 'Queued');
       if (Date.now() < deadline && !failedEveryTake) {
         timer = setTimeout(look, LOOK_MS);
         return;

@@ -16,9 +16,10 @@ export interface WatchCalls {
   instanceStates(instanceIds: readonly string[], requestTimeoutMs: number): Promise<Map<string, InstanceState>>;
   /**
    * SendTaskSuccess / SendTaskFailure: false when the task is already over; each given up after `requestTimeoutMs`
-   * (lambdas/shared/sfn.ts), so that a settlement that hangs does not hold the round and every build behind it. One given
-   * up leaves its build in the table for a later round; if it was applied after all, the next one is refused with
-   * TaskTimedOut, "the task associated with the token has already been closed", which counts as settled
+   * (lambdas/shared/sfn.ts), so that a settlement that hangs holds the round for that long at most, not until the lease
+   * lapses. One given up leaves its build in the table for a later round; if it was applied after all, the next one is
+   * refused with TaskTimedOut, "the task associated with the token has already been closed", and the waiter is taken
+   * out as settled, not counted as resumed or failed
    * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html).
    */
   resume(taskToken: string, output: unknown, requestTimeoutMs: number): Promise<boolean>;
@@ -103,7 +104,7 @@ class LeaseNotRenewed extends Error {
 }
 
 /**
- * How long the watcher waits for a request to Systems Manager or EC2, in real ms: 5 s, a third of the stack's 15 s
+ * How long the watcher waits for a request to Systems Manager, EC2 or Step Functions (a settlement), in real ms: 5 s, a third of the stack's 15 s
  * lease. Without it, a request that hangs holds the watcher until Lambda ends it: the SDK's request handler gives a
  * request no time limit unless told (NodeHttpHandlerOptions' requestTimeout "defaults to 0, which disables the timeout":
  * https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/Package/-smithy-node-http-handler; the clients' socket idle
@@ -281,22 +282,24 @@ type RoundResult = { waiting: number; running: number; resumed: number; failed: 
 
 /**
  * One round over every waiting build; returns how many still wait, how many of them run, and what it settled. A round
- * that fails (Systems Manager or the table throttled, the table's read failed, the lease not renewed) used no answer
- * of its ask: its batch keeps its turn, and is asked about again once the watcher has backed off, instead of after
- * every other batch of more than 50 running waiters. An ask refused otherwise does not fail the round: its batch
+ * that fails before it used its ask's answer (Systems Manager or the table throttled, the table's read failed, the
+ * lease not renewed) puts its batch's turn back: the batch is asked about again once the watcher has backed off,
+ * instead of after every other batch of more than 50 running waiters. One that fails after (EC2's look throttled, say)
+ * resumed what the answer found, and its turn moves on. An ask refused otherwise does not fail the round: its batch
  * gives up its turn (askAgents), so that one batch Systems Manager keeps refusing does not hold up the others.
  */
 export async function watchRound(ctx: WatchContext, memory: Memory, now: () => number): Promise<RoundResult> {
   const turn = memory.lastAsked;
+  const progress = { answerUsed: false };
   try {
-    return await roundOverWaiters(ctx, memory, now);
+    return await roundOverWaiters(ctx, memory, now, progress);
   } catch (err) {
-    memory.lastAsked = turn;
+    if (!progress.answerUsed) memory.lastAsked = turn;
     throw err;
   }
 }
 
-async function roundOverWaiters(ctx: WatchContext, memory: Memory, now: () => number): Promise<RoundResult> {
+async function roundOverWaiters(ctx: WatchContext, memory: Memory, now: () => number, progress: { answerUsed: boolean }): Promise<RoundResult> {
   // One batch of the waiters that ran at the last round is asked about while the table is read again; a waiter that
   // began to run since is asked about from the next round (its agent needs seconds after boot to register anyway).
   const batch = nextBatch(memory);
@@ -369,6 +372,7 @@ async function roundOverWaiters(ctx: WatchContext, memory: Memory, now: () => nu
   }
 
   const running = live.filter((w) => w.state === 'running');
+  progress.answerUsed = true;
   const ready = running.filter((w) => online.has(w.instanceId));
   const settled = await Promise.all(ready.map((w) => settle(w, (t) => ctx.calls.resume(t.taskToken, readyOutput(t, new Date(now())), requestTimeoutOf(ctx)))));
   resumed += settled.filter(Boolean).length;

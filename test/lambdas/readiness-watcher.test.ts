@@ -364,6 +364,28 @@ describe('the readiness watcher', () => {
     expect(attempts[2]).toEqual(attempts[1]);
   });
 
+  it('moves the turn on when a round fails after it used its answer (EC2 throttled): that batch is not asked again first', async () => {
+    // GIVEN 120 running builds read for the first time (EC2 is asked about them once), and EC2 throttling that look,
+    // which comes after the round resumed what its ask found
+    for (let i = 1; i <= 120; i++) await putWaiter(t, waiter(i, 'running'));
+    const aws = fakeAws(new Set([id(7)]));
+    const calls = refusingEc2(aws, 1, () => Object.assign(new Error('Rate exceeded'), { name: 'RequestLimitExceeded' }));
+    const c = clock();
+    await lease('w1');
+    jest.spyOn(Math, 'random').mockReturnValueOnce(0);
+    // WHEN the watcher runs past its back-off
+    await runWatcher('w1', { table: t, timing: { ...timing, runMs: 601 }, calls, now: c.now, sleep: c.sleep });
+    // THEN one round failed (the back-off of 2 ticks), the first round's online build was resumed, and no batch was
+    // asked about twice in a row: the failed round's batch gave its turn to the next
+    const failedRound = c.sleeps.indexOf(2 * timing.tickMs);
+    expect(failedRound).toBeGreaterThanOrEqual(0);
+    expect(aws.log.resumed.map((r) => r.token)).toEqual(['token-7']);
+    const firsts = aws.log.agentCalls.map((ids) => ids[0]);
+    expect(firsts.length).toBeGreaterThan(failedRound + 1);
+    expect(firsts[failedRound + 1]).not.toBe(firsts[failedRound]);
+    expect(firsts.slice(0, 3)).toEqual([id(1), id(51), id(101)]);
+  });
+
   it('keeps settling the other builds when one settlement or one batch is refused for good', async () => {
     await putWaiter(t, waiter(1, 'running'));
     await putWaiter(t, waiter(2, 'running'));

@@ -90,8 +90,8 @@ const buildAction = async (id: string) => (await client.send(new ListActionExecu
 
 describe('local CodePipeline: offers', () => {
   it('counts each poll that took a job, and offers an unacknowledged job again', async () => {
-    // GIVEN a dispatch timeout of 100 ms
-    const offers = new LocalCodePipeline(100);
+    // GIVEN a dispatch timeout of 2 s (the acknowledgement below must come within it, even on a loaded machine)
+    const offers = new LocalCodePipeline(2000);
     const endpoint = await offers.start();
     const c = new CodePipelineClient({ endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
     try {

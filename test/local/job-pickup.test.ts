@@ -77,11 +77,15 @@ it('waits for a job whose offers keep being taken, however far apart a loaded ma
 it('gives up six bounds after the last take when no poll takes the job again', async () => {
   const { fake, cloud } = fakeCloud();
   const { seen } = watch(cloud);
+  // GIVEN a first take at 5 s, and a second at 25 s whose start fails too
+  await advance(5_000);
+  await failedTake(fake, 20_000);
   await failedTake(fake, 5_000);
+  // THEN the runner waits past six bounds from the first take (65 s), and gives up six bounds after the last (85 s)
   await advance(6 * BOUND_MS - 5_000 - 300);
   expect(seen.result).toBeUndefined();
   await advance(500);
-  expect(seen.result?.message).toMatch(/, though polls took it 1 time\./);
+  expect(seen.result?.message).toMatch(/, though polls took it 2 times\./);
 });
 
 it('gives up on a poller that fails every time after 15 failed takes, however quickly they come', async () => {
@@ -92,6 +96,17 @@ it('gives up on a poller that fails every time after 15 failed takes, however qu
   await failedTake(fake, 5_000);
   await advance(200);
   expect(seen.result?.message).toMatch(/though polls took it 15 times/);
+});
+
+it('gives up when a 16th take comes before a look saw the 15th offered again', async () => {
+  const { fake, cloud } = fakeCloud();
+  const { seen } = watch(cloud);
+  for (let i = 0; i < 15; i++) await failedTake(fake, 5_000);
+  // a poll that takes the job again within the same look's interval: the runner never sees it Queued
+  fake.takes += 1;
+  fake.status = 'Dispatched';
+  await advance(200);
+  expect(seen.result?.message).toMatch(/though polls took it 16 times/);
 });
 
 it('does not give up while the 15th take is still starting its execution', async () => {

@@ -18,7 +18,7 @@ const MAX_FAILED_TAKES = 15;
 /**
  * Resolves when no build execution has started for the job within `boundMs` while no poll took it
  * (a poll refused by IAM, no poller); once polls take it, when six times that passes without a poll taking it
- * again, or when pollers took it MAX_FAILED_TAKES times and it was offered again each time (a poller that fails
+ * again, or when pollers took it MAX_FAILED_TAKES times without starting it (a poller that fails
  * every time), with what the local cloud saw go wrong; never resolves once an execution exists. A job whose
  * start keeps failing but is offered again and taken is not given up on for the time that takes: a loaded machine
  * (the 500-job soak on 2 cores) spaces the offers further apart. On AWS such a job would wait in CodePipeline until

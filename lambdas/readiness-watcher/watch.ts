@@ -37,7 +37,10 @@ export interface WatchContext {
   readonly log?: (message: string, details: Record<string, unknown>) => void;
   /** When Systems Manager last answered the watcher this one took over from (epoch ms): its first ask keeps the pace. */
   readonly agentsAskedAt?: number;
-  /** How long a request to Systems Manager, EC2 or Step Functions is waited for, in real ms (REQUEST_TIMEOUT_MS unless a test says). */
+  /**
+   * How long a request to Systems Manager, EC2 or Step Functions is waited for, in real ms (REQUEST_TIMEOUT_MS unless a
+   * test says).
+   */
   readonly requestTimeoutMs?: number;
 }
 
@@ -104,14 +107,14 @@ class LeaseNotRenewed extends Error {
 }
 
 /**
- * How long the watcher waits for a request to Systems Manager, EC2 or Step Functions (a settlement), in real ms: 5 s, a third of the stack's 15 s
- * lease. Without it, a request that hangs holds the watcher until Lambda ends it: the SDK's request handler gives a
- * request no time limit unless told (NodeHttpHandlerOptions' requestTimeout "defaults to 0, which disables the timeout":
- * https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/Package/-smithy-node-http-handler; the clients' socket idle
- * timeout is 15 minutes, longer than a watcher's run), so each request is sent with an abort signal that fires after
- * it. Not in the watcher's clock: a scaled one (the local cloud's) does not make a machine answer sooner, and at 20 ms a
- * simulated second a third of the lease was 134 real ms, which a loaded machine's answers outlasted (a soak's build
- * never saw its agent).
+ * How long the watcher waits for a request to Systems Manager, EC2 or Step Functions (a settlement), in real ms: 5 s,
+ * a third of the stack's 15 s lease. Without it, a request that hangs holds the watcher until Lambda ends it: the SDK's
+ * request handler gives a request no time limit unless told (NodeHttpHandlerOptions' requestTimeout "defaults to 0,
+ * which disables the timeout": https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/Package/-smithy-node-http-handler;
+ * the clients' socket idle timeout is 15 minutes, longer than a watcher's run), so each request is sent with an abort
+ * signal that fires after it. Not in the watcher's clock: a scaled one (the local cloud's) does not make a machine
+ * answer sooner, and at 20 ms a simulated second a third of the lease was 134 real ms, which a loaded machine's answers
+ * outlasted (a soak's build never saw its agent).
  */
 export const REQUEST_TIMEOUT_MS = 5000;
 
